@@ -1,0 +1,13 @@
+package io.sluice.api;
+
+/**
+ * A segment offered to a ring does not hold the layout expected: wrong magic, layout version,
+ * ring kind, capacity or sizes. Thrown when attaching, before any message is read.
+ */
+public class RingLayoutException extends SluiceException {
+    private static final long serialVersionUID = 1L;
+
+    public RingLayoutException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,47 @@
+package io.sluice.api;
+
+/**
+ * A system call failed. Carries the call and the errno, by number and by name, so that callers
+ * can react to specific failures ({@code errnoName().equals("EPERM")}) and logs read like
+ * {@code mmap: EPERM (Operation not permitted)}.
+ */
+public class SystemCallException extends SluiceException {
+    private static final long serialVersionUID = 1L;
+
+    private final String call;
+    private final int errno;
+    private final String errnoName;
+
+    public SystemCallException(String call, int errno, String errnoName, String description, String context) {
+        super(format(call, errnoName, description, context));
+        this.call = call;
+        this.errno = errno;
+        this.errnoName = errnoName;
+    }
+
+    private static String format(String call, String errnoName, String description, String context) {
+        StringBuilder sb = new StringBuilder(call).append(": ").append(errnoName);
+        if (description != null && !description.isEmpty()) {
+            sb.append(" (").append(description).append(')');
+        }
+        if (context != null && !context.isEmpty()) {
+            sb.append(" [").append(context).append(']');
+        }
+        return sb.toString();
+    }
+
+    /** The libc function that failed, e.g. {@code "mmap"}. */
+    public String call() {
+        return call;
+    }
+
+    /** The errno value the call left behind. */
+    public int errno() {
+        return errno;
+    }
+
+    /** The symbolic errno name, e.g. {@code "EPERM"}, or {@code "errno 123"} if unknown. */
+    public String errnoName() {
+        return errnoName;
+    }
+}

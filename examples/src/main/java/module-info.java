@@ -1,0 +1,7 @@
+/** Runnable programs that show Sluice end to end; see the README for the commands. */
+module io.sluice.examples {
+    requires io.sluice.api;
+    requires io.sluice.ringbuffer;
+    requires io.sluice.memfd;
+    requires io.sluice.fdpassing;
+}

@@ -1,0 +1,276 @@
+package io.sluice.memfd;
+
+import io.sluice.api.RegionRefusedException;
+import io.sluice.api.SluiceException;
+import io.sluice.api.SystemCallException;
+import io.sluice.memfd.libc.Libc;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * A region of shared memory backed by an anonymous memfd: reachable only by holding its fd,
+ * gone when the last fd and mapping are closed, nothing left on disk.
+ *
+ * <p>Every mapping belongs to this region's shared {@link Arena}: {@link #close()} unmaps all of
+ * them and closes the fd, exactly once, even when several threads close at the same time. After
+ * close, any access through a segment this region handed out throws {@link IllegalStateException}
+ * instead of touching unmapped memory. Read-only mappings are handed out through
+ * {@link MemorySegment#asReadOnly()}, so a Java write throws instead of crashing the JVM.
+ *
+ * <p>The kernel name is {@code sluice:<name>}, so {@code /proc/PID/maps} shows
+ * {@code /memfd:sluice:<name> (deleted)} and operators can see what each process holds.
+ *
+ * <p>Mapping, sealing and closing are setup operations (system calls, synchronized); the
+ * segments themselves are used lock-free.
+ */
+public final class MemfdRegion implements AutoCloseable {
+    /** Prefix of every kernel memfd name Sluice creates. */
+    public static final String NAME_PREFIX = "sluice:";
+    /** Longest name accepted (the kernel allows 249 bytes including the prefix). */
+    public static final int MAX_NAME_LENGTH = 200;
+
+    private static final Set<Seal> ALWAYS_REQUIRED = EnumSet.of(Seal.SHRINK, Seal.GROW);
+
+    // Whether memfd_create accepted MFD_NOEXEC_SEAL (Linux >= 6.3); learnt on first use.
+    private static volatile boolean noexecSealUnsupported;
+
+    private final String name;
+    private final long size;
+    private final int fd;
+    private final Arena mappings = Arena.ofShared();
+    private boolean closed; // guarded by this
+
+    private MemfdRegion(String name, long size, int fd) {
+        this.name = name;
+        this.size = size;
+        this.fd = fd;
+    }
+
+    /**
+     * Creates a region of {@code size} bytes, zero-filled, with {@code MFD_CLOEXEC |
+     * MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL} (without the last on kernels older than 6.3), sealed
+     * against no-one yet: add {@link Seal#SHRINK} and {@link Seal#GROW} before sharing it.
+     */
+    public static MemfdRegion create(String name, long size) {
+        validateName(name);
+        if (size <= 0) {
+            throw new IllegalArgumentException("region '" + name + "': size must be positive, was " + size);
+        }
+        int fd = createFd(NAME_PREFIX + name);
+        try {
+            Libc.ftruncate(fd, size);
+            return new MemfdRegion(name, size, fd);
+        } catch (RuntimeException e) {
+            Libc.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    private static int createFd(String kernelName) {
+        int flags = Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING;
+        if (!noexecSealUnsupported) {
+            try {
+                return Libc.memfdCreate(kernelName, flags | Libc.MFD_NOEXEC_SEAL);
+            } catch (SystemCallException e) {
+                if (e.errno() != Libc.EINVAL) {
+                    throw e;
+                }
+                noexecSealUnsupported = true; // kernel < 6.3: fall back, never ask again
+            }
+        }
+        return Libc.memfdCreate(kernelName, flags);
+    }
+
+    private static void validateName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("region name must not be empty");
+        }
+        if (name.length() > MAX_NAME_LENGTH) {
+            throw new IllegalArgumentException("region name longer than " + MAX_NAME_LENGTH + " characters: " + name);
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c < 0x21 || c > 0x7e || c == '/') {
+                throw new IllegalArgumentException("region name '" + name
+                        + "' must be printable ASCII without spaces or '/', found " + (int) c + " at " + i);
+            }
+        }
+    }
+
+    /**
+     * Takes ownership of an fd received from a peer, after checking that it is what was
+     * promised: a memfd (not a pipe, socket or file on disk), carrying at least
+     * {@code requiredSeals} plus {@code SHRINK|GROW} (which make the size final), and exactly
+     * {@code expectedSize} bytes. On refusal the fd is closed and {@link RegionRefusedException}
+     * says what was wrong.
+     */
+    public static MemfdRegion adopt(int fd, long expectedSize, Set<Seal> requiredSeals) {
+        try {
+            Libc.FileStat st = Libc.fstat(fd);
+            if (!st.isRegularFile()) {
+                throw new RegionRefusedException("fd " + fd + " is a " + st.typeName() + ", not a memfd");
+            }
+            String target = fdTarget(fd);
+            if (!target.startsWith("/memfd:")) {
+                throw new RegionRefusedException("fd " + fd + " is " + target + " (a regular file), not a memfd");
+            }
+            String kernelName = target.substring("/memfd:".length()).replace(" (deleted)", "");
+            int mask;
+            try {
+                mask = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
+            } catch (SystemCallException e) {
+                throw new RegionRefusedException("memfd '" + kernelName + "' does not support seals: " + e.getMessage());
+            }
+            EnumSet<Seal> have = Seal.fromMask(mask);
+            EnumSet<Seal> need = EnumSet.copyOf(ALWAYS_REQUIRED);
+            need.addAll(requiredSeals);
+            if (!have.containsAll(need)) {
+                EnumSet<Seal> missing = EnumSet.copyOf(need);
+                missing.removeAll(have);
+                throw new RegionRefusedException("memfd '" + kernelName + "' has seals " + Seal.describe(have)
+                        + ", missing " + Seal.describe(missing));
+            }
+            // Only now is the size final (SHRINK|GROW are on): check it.
+            long size = Libc.fstat(fd).size();
+            if (size != expectedSize) {
+                throw new RegionRefusedException("memfd '" + kernelName + "' is " + size
+                        + " bytes, promised " + expectedSize);
+            }
+            String name = kernelName.startsWith(NAME_PREFIX) ? kernelName.substring(NAME_PREFIX.length()) : kernelName;
+            return new MemfdRegion(name, size, fd);
+        } catch (RuntimeException e) {
+            Libc.closeQuietly(fd);
+            if (e instanceof RegionRefusedException) {
+                throw e;
+            }
+            throw new RegionRefusedException("fd " + fd + " refused: " + e.getMessage());
+        }
+    }
+
+    private static String fdTarget(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (IOException e) {
+            throw new RegionRefusedException("fd " + fd + ": cannot read /proc/self/fd/" + fd + ": " + e);
+        }
+    }
+
+    /** The name given at creation, without the {@code sluice:} prefix. */
+    public String name() {
+        return name;
+    }
+
+    /** Size in bytes; final once {@code SHRINK|GROW} are sealed. */
+    public long size() {
+        return size;
+    }
+
+    /** The fd, for passing to a peer. Owned by this region: do not close it. */
+    public int fd() {
+        return fd;
+    }
+
+    /**
+     * Maps the whole region {@code PROT_READ|PROT_WRITE, MAP_SHARED}, every page populated up front
+     * so that no first-touch fault lands on a measured path. Fails with {@code mmap: EPERM} if
+     * the region is sealed {@code FUTURE_WRITE} or {@code WRITE}.
+     */
+    public synchronized MemorySegment mapReadWrite() {
+        return map(Libc.PROT_READ | Libc.PROT_WRITE);
+    }
+
+    /**
+     * Maps the whole region {@code PROT_READ, MAP_SHARED}, as a read-only segment: a Java write
+     * through it throws {@link UnsupportedOperationException} rather than killing the JVM.
+     */
+    public synchronized MemorySegment mapReadOnly() {
+        return map(Libc.PROT_READ).asReadOnly();
+    }
+
+    private MemorySegment map(int prot) {
+        ensureOpen();
+        long address = Libc.mmap(size, prot, Libc.MAP_SHARED | Libc.MAP_POPULATE, fd);
+        try {
+            long length = size;
+            return Libc.segmentAt(address, size, mappings, s -> Libc.munmap(address, length));
+        } catch (RuntimeException e) {
+            Libc.munmap(address, size);
+            throw e;
+        }
+    }
+
+    /** Adds seals; seals are permanent. {@code WRITE} fails with EBUSY while a writable mapping exists. */
+    public synchronized void addSeals(Set<Seal> seals) {
+        ensureOpen();
+        Libc.fcntl(fd, Libc.F_ADD_SEALS, Seal.mask(seals));
+    }
+
+    /** Adds seals; see {@link #addSeals(Set)}. */
+    public void addSeals(Seal first, Seal... rest) {
+        addSeals(EnumSet.of(first, rest));
+    }
+
+    /** The seals the kernel reports for this region now. */
+    public synchronized Set<Seal> seals() {
+        ensureOpen();
+        return Seal.fromMask(Libc.fcntl(fd, Libc.F_GET_SEALS, 0));
+    }
+
+    /**
+     * Restricts what any future mapping of this region may do (the spirit of Android's
+     * {@code ASharedMemory_setProt}). {@link Protection#READ_ONLY} adds
+     * {@code F_SEAL_FUTURE_WRITE}: every later writable {@code mmap}, {@code mprotect(PROT_WRITE)},
+     * {@code write(2)} is refused by the kernel, for this process and every peer, while the
+     * writable mappings that already exist keep working. Access can only shrink:
+     * asking for {@link Protection#READ_WRITE} on a read-only region throws.
+     */
+    public synchronized void restrictFutureAccess(Protection protection) {
+        ensureOpen();
+        if (protection == Protection.READ_ONLY) {
+            Libc.fcntl(fd, Libc.F_ADD_SEALS, Seal.FUTURE_WRITE.bit());
+        } else if (seals().contains(Seal.FUTURE_WRITE) || seals().contains(Seal.WRITE)) {
+            throw new SluiceException("region '" + name + "' is sealed read-only; write access cannot be restored");
+        }
+    }
+
+    /** Whether {@link #close()} has run. */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("region '" + name + "' is closed");
+        }
+    }
+
+    /**
+     * Unmaps every mapping of this region and closes its fd. Idempotent and safe to call from
+     * several threads at once: only the first call does the work.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            mappings.close(); // runs each mapping's munmap
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MemfdRegion[" + name + ", " + size + " bytes, fd " + fd + "]";
+    }
+}
