@@ -187,7 +187,7 @@ public final class MemfdRegion implements AutoCloseable {
 
     /**
      * Maps the whole region {@code PROT_READ, MAP_SHARED}, as a read-only segment: a Java write
-     * through it throws {@link UnsupportedOperationException} rather than killing the JVM.
+     * through it throws {@link IllegalArgumentException} ("Attempt to write a read-only segment") rather than killing the JVM.
      */
     public synchronized MemorySegment mapReadOnly() {
         return map(Libc.PROT_READ).asReadOnly();

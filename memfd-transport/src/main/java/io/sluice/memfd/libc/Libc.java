@@ -57,6 +57,7 @@ public final class Libc {
     public static final int AF_UNIX = 1;
     public static final int SOCK_SEQPACKET = 5;
     public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int SOCK_NONBLOCK = 0x800;
     public static final int SOL_SOCKET = 1;
     public static final int SO_PEERCRED = 17;
     public static final int SCM_RIGHTS = 1;
@@ -81,7 +82,12 @@ public final class Libc {
     public static final int S_IFIFO = 0010000;
     public static final int S_IFSOCK = 0140000;
 
+    public static final int ENOENT = 2;
     public static final int EINTR = 4;
+    public static final int EPIPE = 32;
+    public static final int ECONNABORTED = 103;
+    public static final int ECONNRESET = 104;
+    public static final int ECONNREFUSED = 111;
     public static final int EAGAIN = 11;
     public static final int EINVAL = 22;
 

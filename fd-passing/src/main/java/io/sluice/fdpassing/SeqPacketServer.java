@@ -1,0 +1,229 @@
+package io.sluice.fdpassing;
+
+import io.sluice.api.SluiceException;
+import io.sluice.api.SystemCallException;
+import io.sluice.memfd.libc.Libc;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Set;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * A listening {@code AF_UNIX, SOCK_SEQPACKET} socket bound to a filesystem path.
+ *
+ * <p>Binding is careful about what is already at the path: a live socket (something accepts
+ * connections there) is never clobbered; a stale one (left by a process that died; connecting
+ * is refused) is removed; anything that is not a socket is refused. The socket file gets mode
+ * 0600 by default, and never exists at its final path with any looser mode: it is bound inside
+ * a fresh 0700 directory, chmod-ed, then renamed into place.
+ *
+ * <p>{@link #close()} stops listening, wakes any thread blocked in {@link #accept}, and removes the
+ * socket file if it is still ours.
+ */
+public final class SeqPacketServer implements AutoCloseable {
+    /** Default mode of the socket file: the owner only. */
+    public static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+
+    private static final int BACKLOG = 64;
+    private static final int POLL_SLICE_MILLIS = 100;
+
+    private final FdHandle handle;
+    private final Path path;
+    private final Object fileKey; // identity of our socket inode, to unlink only our own file
+
+    private SeqPacketServer(int fd, Path path, Object fileKey) {
+        this.handle = new FdHandle(fd, "server socket " + path);
+        this.path = path;
+        this.fileKey = fileKey;
+    }
+
+    /** Binds with mode 0600. */
+    public static SeqPacketServer bind(Path path) {
+        return bind(path, OWNER_ONLY);
+    }
+
+    /** Binds and listens on {@code path}, whose socket file gets {@code permissions}. */
+    public static SeqPacketServer bind(Path path, Set<PosixFilePermission> permissions) {
+        Path target = path.toAbsolutePath();
+        if (!SocketAddress.fits(target)) {
+            throw new IllegalArgumentException("socket path is longer than the " + SocketAddress.MAX_PATH_BYTES
+                    + " bytes sockaddr_un holds: " + target);
+        }
+        clearStale(target);
+        // Non-blocking listener: a connection aborted between poll and accept4 yields EAGAIN
+        // instead of a hang. Accepted sockets do not inherit it (accept4 flags decide).
+        int fd = SocketCalls.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            throw Libc.failure("socket", "AF_UNIX SOCK_SEQPACKET");
+        }
+        try {
+            bindPrivately(fd, target, permissions);
+            if (SocketCalls.listen(fd, BACKLOG) != 0) {
+                throw Libc.failure("listen", target.toString());
+            }
+            Object key = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return new SeqPacketServer(fd, target, key);
+        } catch (IOException e) {
+            Libc.closeQuietly(fd);
+            throw new UncheckedIOException("binding " + target + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            Libc.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    /** Removes a stale socket at {@code path}; refuses a live one or a non-socket. */
+    private static void clearStale(Path path) {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!isSocket(path)) {
+            throw new SluiceException("cannot bind " + path + ": it exists and is not a socket");
+        }
+        try (SeqPacketSocket probe = SeqPacketSocket.connect(path)) {
+            throw new SluiceException("cannot bind " + path + ": a live process is listening there");
+        } catch (SystemCallException e) {
+            if (e.errno() != Libc.ECONNREFUSED && e.errno() != Libc.ENOENT) {
+                throw new SluiceException("cannot bind " + path + ": probing the existing socket failed: " + e.getMessage(), e);
+            }
+        }
+        try {
+            Files.deleteIfExists(path); // stale: its listener is gone
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing stale socket " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isSocket(Path path) {
+        try {
+            Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            return ((Integer) mode & Libc.S_IFMT) == Libc.S_IFSOCK;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /**
+     * bind(2) creates the socket file with the process umask. To never expose it with a looser
+     * mode, bind inside a new 0700 directory next to the target, chmod, then rename into place
+     * (rename keeps the inode, and so the listening socket). Falls back to bind-then-chmod when the
+     * temporary path would not fit {@code sun_path}.
+     */
+    private static void bindPrivately(int fd, Path target, Set<PosixFilePermission> permissions) throws IOException {
+        Path parent = target.getParent();
+        Path dir = Files.createTempDirectory(parent, ".sluice-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        try {
+            Path temp = dir.resolve("s");
+            boolean viaTemp = SocketAddress.fits(temp);
+            Path bindPath = viaTemp ? temp : target;
+            try (Arena arena = Arena.ofConfined()) {
+                if (SocketCalls.bind(fd, SocketAddress.of(bindPath, arena), (int) Libc.SOCKADDR_UN_SIZE) != 0) {
+                    throw Libc.failure("bind", bindPath.toString());
+                }
+            }
+            Files.setPosixFilePermissions(bindPath, permissions);
+            if (viaTemp) {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            Files.deleteIfExists(dir.resolve("s"));
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /** The socket's path. */
+    public Path path() {
+        return path;
+    }
+
+    /** Waits for and accepts the next connection. */
+    public SeqPacketSocket accept() {
+        SeqPacketSocket s = accept(null);
+        if (s == null) {
+            throw new IllegalStateException("unreachable: accept without timeout returned nothing");
+        }
+        return s;
+    }
+
+    /**
+     * Accepts the next connection, waiting at most {@code timeout} (null: no limit).
+     *
+     * @return the connection, or null if none arrived in time
+     * @throws IllegalStateException if the server is (or gets) closed
+     */
+    public SeqPacketSocket accept(Duration timeout) {
+        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        int fd = handle.acquire();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pfd = arena.allocate(Libc.POLLFD_SIZE, 8);
+            while (true) {
+                if (handle.isClosed()) {
+                    throw new IllegalStateException("server socket " + path + " is closed");
+                }
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return null;
+                }
+                pfd.set(JAVA_INT, 0, fd);
+                pfd.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
+                pfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+                int slice = (int) Math.min(POLL_SLICE_MILLIS, Math.max(1, remaining / 1_000_000));
+                int r = SocketCalls.poll(pfd, 1, slice);
+                if (r < 0 && Libc.lastErrno() != Libc.EINTR) {
+                    throw Libc.failure("poll", path.toString());
+                }
+                if (r <= 0 || handle.isClosed()) {
+                    continue;
+                }
+                int client = SocketCalls.accept4(fd, Libc.SOCK_CLOEXEC); // listener is non-blocking: never hangs here
+                if (client >= 0) {
+                    return new SeqPacketSocket(client, "connection on " + path);
+                }
+                int errno = Libc.lastErrno();
+                if (errno != Libc.EINTR && errno != Libc.EAGAIN && errno != Libc.ECONNABORTED) {
+                    throw Libc.failure("accept4", path.toString());
+                }
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** Stops listening, wakes blocked {@link #accept} calls, removes the socket file if still ours. */
+    @Override
+    public void close() {
+        if (handle.isClosed()) {
+            return;
+        }
+        handle.close();
+        try {
+            if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+                if (key != null && key.equals(fileKey)) {
+                    Files.deleteIfExists(path);
+                }
+            }
+        } catch (IOException ignored) {
+            // best effort: a leftover socket file is detected as stale by the next bind
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SeqPacketServer[" + path + "]";
+    }
+}

@@ -1,0 +1,305 @@
+package io.sluice.fdpassing;
+
+import io.sluice.api.ConnectionClosedException;
+import io.sluice.api.ProtocolException;
+import io.sluice.memfd.libc.Libc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A connected {@code AF_UNIX, SOCK_SEQPACKET} socket: reliable, ordered, message boundaries kept,
+ * and able to carry file descriptors ({@code SCM_RIGHTS}).
+ *
+ * <p>Receiving is defensive: fds arrive with {@code MSG_CMSG_CLOEXEC} (no leak into child
+ * processes), a truncated message or control block ({@code MSG_TRUNC}, {@code MSG_CTRUNC}) or more
+ * fds than the caller allows is refused with {@link ProtocolException}, and every fd that arrived
+ * on a refused message is closed before the exception leaves.
+ *
+ * <p>Thread safety: one sender and one receiver may work concurrently, and {@link #close()} may be
+ * called from any thread at any time (see {@link FdHandle}).
+ */
+public final class SeqPacketSocket implements AutoCloseable {
+    /** The kernel's limit on fds in one {@code SCM_RIGHTS} message ({@code SCM_MAX_FD}). */
+    public static final int MAX_FDS_PER_MESSAGE = 253;
+    /** Largest message this class sends or receives. */
+    public static final int MAX_MESSAGE_BYTES = 64 * 1024;
+
+    // Room for SCM_MAX_FD fds: a peer that sends more fds than allowed is seen, and its fds
+    // closed by us, instead of the kernel silently dropping them behind MSG_CTRUNC.
+    private static final long CONTROL_BYTES = Libc.cmsgSpace(4L * MAX_FDS_PER_MESSAGE);
+    private static final int POLL_SLICE_MILLIS = 100;
+
+    private final FdHandle handle;
+    private final String description;
+
+    SeqPacketSocket(int fd, String description) {
+        this.handle = new FdHandle(fd, description);
+        this.description = description;
+    }
+
+    /** Connects to a listening socket at {@code path}. */
+    public static SeqPacketSocket connect(Path path) {
+        int fd = SocketCalls.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw Libc.failure("socket", "AF_UNIX SOCK_SEQPACKET");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment addr = SocketAddress.of(path, arena);
+            while (true) {
+                int r = SocketCalls.connect(fd, addr, (int) Libc.SOCKADDR_UN_SIZE);
+                if (r == 0) {
+                    break;
+                }
+                if (Libc.lastErrno() != Libc.EINTR) {
+                    throw Libc.failure("connect", path.toString());
+                }
+            }
+            return new SeqPacketSocket(fd, "socket to " + path);
+        } catch (RuntimeException e) {
+            Libc.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    /** Sends one message carrying {@code fds} (possibly none). The fds stay open here. */
+    public void send(byte[] data, int... fds) {
+        if (data.length == 0) {
+            throw new IllegalArgumentException("empty messages are not sent: a zero-byte read means end of stream");
+        }
+        if (data.length > MAX_MESSAGE_BYTES) {
+            throw new IllegalArgumentException("message of " + data.length + " bytes exceeds " + MAX_MESSAGE_BYTES);
+        }
+        if (fds.length > MAX_FDS_PER_MESSAGE) {
+            throw new IllegalArgumentException(fds.length + " fds exceed the kernel's " + MAX_FDS_PER_MESSAGE + " per message");
+        }
+        int fd = handle.acquire();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(data.length);
+            MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, 0, data.length);
+            MemorySegment iov = arena.allocate(Libc.IOVEC_SIZE, 8);
+            iov.set(ADDRESS, 0, buf);
+            iov.set(JAVA_LONG, 8, data.length);
+            MemorySegment msg = arena.allocate(Libc.MSGHDR_SIZE, 8);
+            msg.set(ADDRESS, Libc.MSG_IOV, iov);
+            msg.set(JAVA_LONG, Libc.MSG_IOVLEN, 1);
+            if (fds.length > 0) {
+                long space = Libc.cmsgSpace(4L * fds.length);
+                MemorySegment control = arena.allocate(space, 8);
+                control.set(JAVA_LONG, Libc.CMSG_LEN_OFF, Libc.cmsgLen(4L * fds.length));
+                control.set(JAVA_INT, Libc.CMSG_LEVEL_OFF, Libc.SOL_SOCKET);
+                control.set(JAVA_INT, Libc.CMSG_TYPE_OFF, Libc.SCM_RIGHTS);
+                for (int i = 0; i < fds.length; i++) {
+                    control.set(JAVA_INT, Libc.CMSG_HDR + 4L * i, fds[i]);
+                }
+                msg.set(ADDRESS, Libc.MSG_CONTROL, control);
+                msg.set(JAVA_LONG, Libc.MSG_CONTROLLEN, space);
+            }
+            while (true) {
+                long n = SocketCalls.sendmsg(fd, msg, Libc.MSG_NOSIGNAL);
+                if (n >= 0) {
+                    if (n != data.length) { // cannot happen on SOCK_SEQPACKET; say so loudly if it does
+                        throw new ProtocolException(description + ": sendmsg sent " + n + " of " + data.length + " bytes");
+                    }
+                    return;
+                }
+                int errno = Libc.lastErrno();
+                if (errno == Libc.EINTR) {
+                    continue;
+                }
+                if (errno == Libc.EPIPE || errno == Libc.ECONNRESET) {
+                    throw new ConnectionClosedException(description + ": peer has closed the connection ("
+                            + Libc.errnoName(errno) + " on sendmsg)");
+                }
+                throw Libc.failure("sendmsg", description);
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    /**
+     * Receives one message of at most {@code maxBytes} bytes and {@code maxFds} fds.
+     *
+     * @param timeout how long to wait for a message; null waits until one arrives or the socket closes
+     * @return the message; the caller owns it and must close it (closing closes the fds it did not take)
+     * @throws ConnectionClosedException if the peer closed the connection (or died)
+     * @throws ProtocolException if the message or its control data was truncated, carried more fds
+     *                           than {@code maxFds}, or did not arrive within {@code timeout}
+     */
+    public ReceivedMessage receive(int maxBytes, int maxFds, Duration timeout) {
+        if (maxBytes <= 0 || maxBytes > MAX_MESSAGE_BYTES) {
+            throw new IllegalArgumentException("maxBytes must be in 1.." + MAX_MESSAGE_BYTES + ", was " + maxBytes);
+        }
+        int fd = handle.acquire();
+        try (Arena arena = Arena.ofConfined()) {
+            if (!waitReadable(fd, timeout, arena)) {
+                throw new ProtocolException(description + ": no message within " + timeout);
+            }
+            // One byte more than allowed: a longer message then shows as n > maxBytes (or
+            // MSG_TRUNC), never as a silently cut one.
+            MemorySegment buf = arena.allocate(maxBytes + 1L);
+            MemorySegment iov = arena.allocate(Libc.IOVEC_SIZE, 8);
+            iov.set(ADDRESS, 0, buf);
+            iov.set(JAVA_LONG, 8, maxBytes + 1L);
+            MemorySegment control = arena.allocate(CONTROL_BYTES, 8);
+            MemorySegment msg = arena.allocate(Libc.MSGHDR_SIZE, 8);
+            msg.set(ADDRESS, Libc.MSG_IOV, iov);
+            msg.set(JAVA_LONG, Libc.MSG_IOVLEN, 1);
+            msg.set(ADDRESS, Libc.MSG_CONTROL, control);
+            msg.set(JAVA_LONG, Libc.MSG_CONTROLLEN, CONTROL_BYTES);
+            long n;
+            while (true) {
+                n = SocketCalls.recvmsg(fd, msg, Libc.MSG_CMSG_CLOEXEC | Libc.MSG_DONTWAIT);
+                if (n >= 0) {
+                    break;
+                }
+                int errno = Libc.lastErrno();
+                if (errno == Libc.EINTR) {
+                    continue;
+                }
+                if (errno == Libc.EAGAIN) { // woken but nothing there (spurious): wait again
+                    if (!waitReadable(fd, timeout, arena)) {
+                        throw new ProtocolException(description + ": no message within " + timeout);
+                    }
+                    continue;
+                }
+                if (errno == Libc.ECONNRESET) {
+                    throw new ConnectionClosedException(description + ": connection reset by peer");
+                }
+                throw Libc.failure("recvmsg", description);
+            }
+            int flags = msg.get(JAVA_INT, Libc.MSG_FLAGS);
+            int[] fds = collectFds(control, msg.get(JAVA_LONG, Libc.MSG_CONTROLLEN));
+            ReceivedMessage received = new ReceivedMessage(buf.asSlice(0, Math.min(n, maxBytes)).toArray(ValueLayout.JAVA_BYTE), fds);
+            try {
+                if ((flags & Libc.MSG_CTRUNC) != 0) {
+                    throw new ProtocolException(description + ": control data truncated (MSG_CTRUNC): the peer sent more than "
+                            + MAX_FDS_PER_MESSAGE + " fds or unexpected control messages; " + fds.length + " fds closed");
+                }
+                if ((flags & Libc.MSG_TRUNC) != 0 || n > maxBytes) {
+                    throw new ProtocolException(description + ": message longer than the " + maxBytes
+                            + " bytes allowed; " + fds.length + " fds closed");
+                }
+                if (n == 0 && fds.length == 0) {
+                    throw new ConnectionClosedException(description + ": peer closed the connection");
+                }
+                if (fds.length > maxFds) {
+                    throw new ProtocolException(description + ": message carried " + fds.length
+                            + " fds, at most " + maxFds + " expected; all closed");
+                }
+                return received;
+            } catch (RuntimeException e) {
+                received.close();
+                throw e;
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** Walks the control messages; every SCM_RIGHTS fd is collected so that it can be closed. */
+    private int[] collectFds(MemorySegment control, long controlLength) {
+        int[] fds = new int[0];
+        long off = 0;
+        boolean malformed = false;
+        while (off + Libc.CMSG_HDR <= controlLength) {
+            long len = control.get(JAVA_LONG, off + Libc.CMSG_LEN_OFF);
+            if (len < Libc.CMSG_HDR || off + len > controlLength) {
+                malformed = true; // the kernel wrote it, so this should not happen; still, stay in bounds
+                break;
+            }
+            int level = control.get(JAVA_INT, off + Libc.CMSG_LEVEL_OFF);
+            int type = control.get(JAVA_INT, off + Libc.CMSG_TYPE_OFF);
+            if (level == Libc.SOL_SOCKET && type == Libc.SCM_RIGHTS) {
+                int count = (int) ((len - Libc.CMSG_HDR) / 4);
+                int base = fds.length;
+                fds = Arrays.copyOf(fds, base + count);
+                for (int i = 0; i < count; i++) {
+                    fds[base + i] = control.get(JAVA_INT, off + Libc.CMSG_HDR + 4L * i);
+                }
+            }
+            off += (len + 7) & ~7L;
+        }
+        if (malformed) {
+            for (int f : fds) {
+                Libc.closeQuietly(f);
+            }
+            throw new ProtocolException(description + ": malformed control message; " + fds.length + " fds closed");
+        }
+        return fds;
+    }
+
+    /** Polls in slices so that close() from another thread is noticed promptly. */
+    private boolean waitReadable(int fd, Duration timeout, Arena arena) {
+        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        MemorySegment pfd = arena.allocate(Libc.POLLFD_SIZE, 8);
+        while (true) {
+            if (handle.isClosed()) {
+                throw new ConnectionClosedException(description + " was closed");
+            }
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return false;
+            }
+            int slice = (int) Math.min(POLL_SLICE_MILLIS, Math.max(1, remaining / 1_000_000));
+            pfd.set(JAVA_INT, 0, fd);
+            pfd.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
+            pfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+            int r = SocketCalls.poll(pfd, 1, slice);
+            if (r > 0) {
+                return true; // readable, or HUP/ERR: recvmsg will tell which
+            }
+            if (r < 0 && Libc.lastErrno() != Libc.EINTR) {
+                throw Libc.failure("poll", description);
+            }
+        }
+    }
+
+    /** The kernel's record of the peer process ({@code SO_PEERCRED}), taken at connect time. */
+    public PeerCredentials peerCredentials() {
+        int fd = handle.acquire();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cred = arena.allocate(Libc.UCRED_SIZE, 4);
+            MemorySegment len = arena.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, (int) Libc.UCRED_SIZE);
+            if (SocketCalls.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PEERCRED, cred, len) != 0) {
+                throw Libc.failure("getsockopt(SO_PEERCRED)", description);
+            }
+            return new PeerCredentials(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return handle.isClosed();
+    }
+
+    /**
+     * The socket fd, for waiting on it with other fds (poll/epoll). Owned by this object.
+     */
+    public int fd() {
+        return handle.fdForDiagnostics();
+    }
+
+    /** Shuts the connection down (the peer sees end of stream at once) and releases the fd. */
+    @Override
+    public void close() {
+        handle.close();
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}

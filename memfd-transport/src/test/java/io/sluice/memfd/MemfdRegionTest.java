@@ -1,0 +1,198 @@
+package io.sluice.memfd;
+
+import io.sluice.api.RegionRefusedException;
+import io.sluice.api.SluiceException;
+import io.sluice.api.SystemCallException;
+import io.sluice.memfd.libc.Libc;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MemfdRegionTest {
+
+    @Test
+    void regionIsNamedForOperatorsInProcMaps() throws Exception {
+        try (MemfdRegion r = MemfdRegion.create("test.maps-name", 8192)) {
+            r.mapReadWrite();
+            assertTrue(ProcSelf.maps().stream().anyMatch(l -> l.contains("/memfd:sluice:test.maps-name")),
+                    "/proc/self/maps should show memfd:sluice:test.maps-name");
+            String link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + r.fd())).toString();
+            assertTrue(link.startsWith("/memfd:sluice:test.maps-name"), link);
+        }
+    }
+
+    @Test
+    void writesThroughOneMappingAreSeenThroughAnother() {
+        try (MemfdRegion r = MemfdRegion.create("test.two-maps", 4096)) {
+            MemorySegment rw = r.mapReadWrite();
+            MemorySegment ro = r.mapReadOnly();
+            rw.set(JAVA_LONG, 64, 0x5EA1EDL);
+            assertEquals(0x5EA1EDL, ro.get(JAVA_LONG, 64));
+            assertTrue(ro.isReadOnly());
+        }
+    }
+
+    @Test
+    void javaWriteToReadOnlyMappingThrowsInsteadOfCrashing() {
+        try (MemfdRegion r = MemfdRegion.create("test.ro-write", 4096)) {
+            MemorySegment ro = r.mapReadOnly();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ro.set(JAVA_LONG, 0, 1L));
+            assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+        }
+    }
+
+    @Test
+    void newRegionCarriesNoexecSealWhereTheKernelSupportsIt() {
+        try (MemfdRegion r = MemfdRegion.create("test.noexec", 4096)) {
+            // MFD_NOEXEC_SEAL (Linux 6.3+) shows up as F_SEAL_EXEC; older kernels: no seals yet.
+            assertTrue(r.seals().contains(Seal.EXEC) || r.seals().isEmpty(), "seals: " + r.seals());
+        }
+    }
+
+    @Test
+    void sealsAreReportedAsAdded() {
+        try (MemfdRegion r = MemfdRegion.create("test.seals", 4096)) {
+            r.addSeals(Seal.SHRINK, Seal.GROW);
+            assertTrue(r.seals().containsAll(EnumSet.of(Seal.SHRINK, Seal.GROW)));
+            SystemCallException e = assertThrows(SystemCallException.class, () -> Libc.ftruncate(r.fd(), 8192));
+            assertEquals("EPERM", e.errnoName());
+            assertTrue(e.getMessage().startsWith("ftruncate: EPERM"), e.getMessage());
+        }
+    }
+
+    @Test
+    void restrictingToReadOnlyKeepsExistingWritableMappingButRefusesNewOnes() {
+        try (MemfdRegion r = MemfdRegion.create("test.setprot", 4096)) {
+            MemorySegment rw = r.mapReadWrite();
+            r.restrictFutureAccess(Protection.READ_ONLY);
+            assertTrue(r.seals().contains(Seal.FUTURE_WRITE));
+            rw.set(JAVA_LONG, 0, 42L); // the existing writable mapping keeps working
+            assertEquals(42L, r.mapReadOnly().get(JAVA_LONG, 0));
+            SystemCallException e = assertThrows(SystemCallException.class, r::mapReadWrite);
+            assertEquals("mmap", e.call());
+            assertEquals("EPERM", e.errnoName());
+            assertTrue(e.getMessage().startsWith("mmap: EPERM"), e.getMessage());
+            assertThrows(SluiceException.class, () -> r.restrictFutureAccess(Protection.READ_WRITE));
+        }
+    }
+
+    @Test
+    void writeSealFailsWithEbusyWhileAWritableMappingExists() {
+        try (MemfdRegion r = MemfdRegion.create("test.seal-write", 4096)) {
+            r.mapReadWrite();
+            SystemCallException e = assertThrows(SystemCallException.class, () -> r.addSeals(Seal.WRITE));
+            assertEquals("EBUSY", e.errnoName());
+        }
+    }
+
+    @Test
+    void segmentsAreUnusableAfterCloseInsteadOfTouchingUnmappedMemory() {
+        MemfdRegion r = MemfdRegion.create("test.after-close", 4096);
+        MemorySegment rw = r.mapReadWrite();
+        int fd = r.fd();
+        r.close();
+        assertThrows(IllegalStateException.class, () -> rw.get(JAVA_LONG, 0));
+        assertFalse(Libc.isOpen(fd), "fd should be closed");
+        assertThrows(IllegalStateException.class, r::mapReadOnly);
+        r.close(); // idempotent
+    }
+
+    @Test
+    void concurrentCloseUnmapsAndClosesExactlyOnce() throws Exception {
+        long fdsBefore = ProcSelf.openFds();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            for (int round = 0; round < 200; round++) {
+                MemfdRegion r = MemfdRegion.create("test.concurrent-close", 4096);
+                r.mapReadWrite();
+                r.mapReadOnly();
+                CyclicBarrier start = new CyclicBarrier(4);
+                List<Future<?>> fs = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    fs.add(pool.submit(() -> {
+                        start.await(5, TimeUnit.SECONDS);
+                        r.close();
+                        return null;
+                    }));
+                }
+                for (Future<?> f : fs) {
+                    f.get(10, TimeUnit.SECONDS); // any exception (double munmap/close) fails here
+                }
+                assertTrue(r.isClosed());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(0, ProcSelf.sluiceMappings());
+        assertEquals(fdsBefore, ProcSelf.openFds());
+    }
+
+    @Test
+    void adoptRefusesAMemfdWithoutTheRequiredSealsAndClosesIt() {
+        try (MemfdRegion r = MemfdRegion.create("test.adopt-unsealed", 4096)) {
+            r.addSeals(Seal.SHRINK, Seal.GROW);
+            int dup = Libc.open("/proc/self/fd/" + r.fd(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+            RegionRefusedException e = assertThrows(RegionRefusedException.class,
+                    () -> MemfdRegion.adopt(dup, 4096, EnumSet.of(Seal.FUTURE_WRITE)));
+            assertTrue(e.getMessage().contains("missing FUTURE_WRITE"), e.getMessage());
+            assertFalse(Libc.isOpen(dup));
+        }
+    }
+
+    @Test
+    void badNamesAndSizesAreRefusedClearly() {
+        assertThrows(IllegalArgumentException.class, () -> MemfdRegion.create("", 4096));
+        assertThrows(IllegalArgumentException.class, () -> MemfdRegion.create("a/b", 4096));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MemfdRegion.create("x", 0));
+        assertTrue(e.getMessage().contains("size must be positive"), e.getMessage());
+    }
+
+    @Test
+    void tenThousandLifecyclesLeaveNoFdOrMappingBehind() {
+        // Warm up the code paths first, so lazily created JVM resources are not counted as leaks.
+        cycle(100);
+        long fds = ProcSelf.openFds();
+        long mappings = ProcSelf.sluiceMappings();
+        int maps = ProcSelf.maps().size();
+        cycle(10_000);
+        assertEquals(fds, ProcSelf.openFds(), "open fds after 10,000 cycles");
+        assertEquals(mappings, ProcSelf.sluiceMappings(), "sluice mappings after 10,000 cycles");
+        assertEquals(0, ProcSelf.sluiceFds(), "sluice memfds still open");
+        int mapsAfter = ProcSelf.maps().size();
+        // The JVM itself may map or unmap a few areas meanwhile (code cache, GC); a leak of one
+        // mapping per cycle would show as thousands.
+        assertTrue(Math.abs(mapsAfter - maps) < 50, "/proc/self/maps went from " + maps + " to " + mapsAfter + " lines");
+    }
+
+    private static void cycle(int n) {
+        for (int i = 0; i < n; i++) {
+            try (MemfdRegion r = MemfdRegion.create("test.lifecycle", 16384)) {
+                MemorySegment rw = r.mapReadWrite();
+                rw.set(JAVA_LONG, 0, i);
+                r.addSeals(Seal.SHRINK, Seal.GROW);
+                r.restrictFutureAccess(Protection.READ_ONLY);
+                MemorySegment ro = r.mapReadOnly();
+                if (ro.get(JAVA_LONG, 0) != i) {
+                    throw new AssertionError("cycle " + i + " read back " + ro.get(JAVA_LONG, 0));
+                }
+            }
+        }
+    }
+}
