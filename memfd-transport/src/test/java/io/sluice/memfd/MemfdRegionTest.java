@@ -31,7 +31,7 @@ class MemfdRegionTest {
     void regionIsNamedForOperatorsInProcMaps() throws Exception {
         try (MemfdRegion r = MemfdRegion.create("test.maps-name", 8192)) {
             r.mapReadWrite();
-            assertTrue(ProcSelf.maps().stream().anyMatch(l -> l.contains("/memfd:sluice:test.maps-name")),
+            assertTrue(ProcessResources.maps().stream().anyMatch(l -> l.contains("/memfd:sluice:test.maps-name")),
                     "/proc/self/maps should show memfd:sluice:test.maps-name");
             String link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + r.fd())).toString();
             assertTrue(link.startsWith("/memfd:sluice:test.maps-name"), link);
@@ -116,7 +116,7 @@ class MemfdRegionTest {
 
     @Test
     void concurrentCloseUnmapsAndClosesExactlyOnce() throws Exception {
-        long fdsBefore = ProcSelf.openFds();
+        long fdsBefore = ProcessResources.openFds();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             for (int round = 0; round < 200; round++) {
@@ -140,8 +140,8 @@ class MemfdRegionTest {
         } finally {
             pool.shutdownNow();
         }
-        assertEquals(0, ProcSelf.sluiceMappings());
-        assertEquals(fdsBefore, ProcSelf.openFds());
+        assertEquals(0, ProcessResources.sluiceMappings());
+        assertEquals(fdsBefore, ProcessResources.openFds());
     }
 
     @Test
@@ -168,14 +168,14 @@ class MemfdRegionTest {
     void tenThousandLifecyclesLeaveNoFdOrMappingBehind() {
         // Warm up the code paths first, so lazily created JVM resources are not counted as leaks.
         cycle(100);
-        long fds = ProcSelf.openFds();
-        long mappings = ProcSelf.sluiceMappings();
-        int maps = ProcSelf.maps().size();
+        long fds = ProcessResources.openFds();
+        long mappings = ProcessResources.sluiceMappings();
+        int maps = ProcessResources.maps().size();
         cycle(10_000);
-        assertEquals(fds, ProcSelf.openFds(), "open fds after 10,000 cycles");
-        assertEquals(mappings, ProcSelf.sluiceMappings(), "sluice mappings after 10,000 cycles");
-        assertEquals(0, ProcSelf.sluiceFds(), "sluice memfds still open");
-        int mapsAfter = ProcSelf.maps().size();
+        assertEquals(fds, ProcessResources.openFds(), "open fds after 10,000 cycles");
+        assertEquals(mappings, ProcessResources.sluiceMappings(), "sluice mappings after 10,000 cycles");
+        assertEquals(0, ProcessResources.sluiceFds(), "sluice memfds still open");
+        int mapsAfter = ProcessResources.maps().size();
         // The JVM itself may map or unmap a few areas meanwhile (code cache, GC); a leak of one
         // mapping per cycle would show as thousands.
         assertTrue(Math.abs(mapsAfter - maps) < 50, "/proc/self/maps went from " + maps + " to " + mapsAfter + " lines");
