@@ -6,4 +6,5 @@ module io.sluice.fdpassing {
     requires transitive io.sluice.api;
     requires transitive io.sluice.memfd;
     exports io.sluice.fdpassing;
+    exports io.sluice.channel;
 }
