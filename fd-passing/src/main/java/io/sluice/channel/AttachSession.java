@@ -30,11 +30,13 @@ final class AttachSession implements AutoCloseable {
     private final MemfdRegion position; // consumers of SPSC and broadcast; null otherwise
     private final MemorySegment positionView; // writable, ours
     private final String channel;
+    private final long registration;
     private volatile boolean hostGone;
     private final Thread watcher;
 
     private AttachSession(SeqPacketSocket connection, Handshake.Welcome welcome, MemfdRegion data,
-                          MemfdRegion position, MemorySegment positionView, String channel) {
+                          MemfdRegion position, MemorySegment positionView, String channel, long registration) {
+        this.registration = registration;
         this.connection = connection;
         this.welcome = welcome;
         this.data = data;
@@ -58,6 +60,7 @@ final class AttachSession implements AutoCloseable {
         MemfdRegion data = null;
         MemfdRegion position = null;
         String from = "host " + socket;
+        long registration;
         try {
             conn.send(Handshake.hello(role, channel));
             Handshake.Welcome welcome;
@@ -88,7 +91,7 @@ final class AttachSession implements AutoCloseable {
                 }
                 position = MemfdRegion.create(channel + ".consumer." + ProcessHandle.current().pid(), welcome.positionRegionSize());
                 positionView = position.mapReadWrite();
-                positionWriter.write(data.mapReadOnly(), positionView);
+                positionWriter.write(data.mapReadOnly(), positionView, welcome);
                 position.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE); // only our mapping may write it
                 conn.send(Handshake.position(welcome.positionRegionSize()), position.fd());
             }
@@ -97,9 +100,9 @@ final class AttachSession implements AutoCloseable {
                 if (Handshake.type(b) == HandshakeDescriptor.REFUSE) {
                     throw refused(b, from);
                 }
-                Handshake.decodeReady(b, from);
+                registration = Handshake.decodeReady(b, from);
             }
-            AttachSession s = new AttachSession(conn, welcome, data, position, positionView, channel);
+            AttachSession s = new AttachSession(conn, welcome, data, position, positionView, channel, registration);
             s.watcher.start();
             return s;
         } catch (RuntimeException e) {
@@ -126,7 +129,7 @@ final class AttachSession implements AutoCloseable {
     /** Initializes a consumer's position region before it is sealed and handed to the host. */
     @FunctionalInterface
     interface PositionWriter {
-        void write(MemorySegment dataReadOnly, MemorySegment position);
+        void write(MemorySegment dataReadOnly, MemorySegment position, Handshake.Welcome welcome);
     }
 
     private void watch() {
@@ -138,6 +141,11 @@ final class AttachSession implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** READY's registration number (broadcast back-pressure consumers; else 0). */
+    long registration() {
+        return registration;
     }
 
     Handshake.Welcome welcome() {

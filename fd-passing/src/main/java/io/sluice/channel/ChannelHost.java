@@ -159,7 +159,8 @@ public final class ChannelHost implements AutoCloseable {
             attachment = new Attachment(ids.incrementAndGet(), conn, peer, hello.role(), participantId);
             long positionSize = channel.positionRegionSize(hello.role());
             conn.send(Handshake.welcome(new Handshake.Welcome(channel.kind(), participantId, channel.dataRegionSize(),
-                    positionSize, channel.maxMessageLength(), channel.welcomeFlags())), channel.dataFd());
+                    positionSize, channel.maxMessageLength(), channel.welcomeFlags(), channel.startPosition(hello.role()))),
+                    channel.dataFd());
             if (positionSize > 0) {
                 try (ReceivedMessage m = conn.receive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 1, handshakeTimeout)) {
                     long size = Handshake.decodePosition(m.data(), from);
@@ -182,9 +183,9 @@ public final class ChannelHost implements AutoCloseable {
                     return;
                 }
             }
-            channel.attached(attachment);
+            long registration = channel.attached(attachment);
             reserved = null;
-            conn.send(Handshake.ready());
+            conn.send(Handshake.ready(registration));
             LOG.log(Level.DEBUG, () -> "attached " + "to '" + hello.channel() + "': " + connections.size() + " connections");
             awaitEnd(conn, from);
         } catch (ReceiveTimeoutException e) {

@@ -28,7 +28,7 @@ public final class Handshake {
 
     /** WELCOME: the channel descriptor that comes with the data region's fd. */
     public record Welcome(RingKind kind, int participantId, long dataRegionSize, long positionRegionSize,
-                          int maxMessageLength, int flags) {
+                          int maxMessageLength, int flags, long startPosition) {
     }
 
     /** REFUSE: why not. */
@@ -75,6 +75,7 @@ public final class Handshake {
         b.putLong(WELCOME_POSITION_SIZE_OFFSET, w.positionRegionSize());
         b.putInt(WELCOME_MAX_MESSAGE_OFFSET, w.maxMessageLength());
         b.putInt(WELCOME_FLAGS_OFFSET, w.flags());
+        b.putLong(WELCOME_START_POSITION_OFFSET, w.startPosition());
         return b.array();
     }
 
@@ -94,8 +95,10 @@ public final class Handshake {
         return b.array();
     }
 
-    public static byte[] ready() {
-        return allocate(HEADER_LENGTH, READY).array();
+    public static byte[] ready(long registration) {
+        ByteBuffer b = allocate(READY_LENGTH, READY);
+        b.putLong(READY_REGISTRATION_OFFSET, registration);
+        return b.array();
     }
 
     /**
@@ -185,8 +188,12 @@ public final class Handshake {
             throw new ProtocolException(from + ": WELCOME sizes out of range: data " + dataSize + ", position "
                     + positionSize + ", max message " + maxMessage);
         }
+        long start = m.getLong(WELCOME_START_POSITION_OFFSET);
+        if (start < 0) {
+            throw new ProtocolException(from + ": WELCOME start position " + start + " is negative");
+        }
         return new Welcome(kind, m.getInt(WELCOME_PARTICIPANT_OFFSET), dataSize, positionSize, maxMessage,
-                m.getInt(WELCOME_FLAGS_OFFSET));
+                m.getInt(WELCOME_FLAGS_OFFSET), start);
     }
 
     public static Refuse decodeRefuse(ByteBuffer m, String from) {
@@ -214,13 +221,15 @@ public final class Handshake {
         return m.getLong(POSITION_SIZE_OFFSET);
     }
 
-    public static void decodeReady(ByteBuffer m, String from) {
+    /** Decodes READY; returns the registration number (broadcast back-pressure consumers; else 0). */
+    public static long decodeReady(ByteBuffer m, String from) {
         checkHeader(m, from);
         checkVersion(m, from);
         expect(m, READY, "READY", from);
-        if (m.remaining() != HEADER_LENGTH) {
-            throw new ProtocolException(from + ": READY is " + m.remaining() + " bytes, expected " + HEADER_LENGTH);
+        if (m.remaining() != READY_LENGTH) {
+            throw new ProtocolException(from + ": READY is " + m.remaining() + " bytes, expected " + READY_LENGTH);
         }
+        return m.getLong(READY_REGISTRATION_OFFSET);
     }
 
     private static String utf8(ByteBuffer m, int offset, int length, String what, String from) {

@@ -39,6 +39,9 @@ package io.sluice.channel;
  *  +---------------------------------------------------------------+
  *  |                        Flags (u32)                            | 36
  *  +---------------------------------------------------------------+
+ *  |                  Start Position (u64)                         | 40
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
  *
  * REFUSE (3), host to attaching process, no fds; the host closes the connection after it
  *  +-------------------------------+-------------------------------+
@@ -52,7 +55,11 @@ package io.sluice.channel;
  *  |                                                               |
  *  +---------------------------------------------------------------+
  *
- * READY (5), host to consumer, no fds: the header alone.
+ * READY (5), host to attaching process, no fds
+ *  +---------------------------------------------------------------+
+ *  |                    Registration (u64)                         |  8
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
  * </pre>
  */
 public final class HandshakeDescriptor {
@@ -85,7 +92,8 @@ public final class HandshakeDescriptor {
     public static final int WELCOME_POSITION_SIZE_OFFSET = 24;
     public static final int WELCOME_MAX_MESSAGE_OFFSET = 32;
     public static final int WELCOME_FLAGS_OFFSET = 36;
-    public static final int WELCOME_LENGTH = 40;
+    public static final int WELCOME_START_POSITION_OFFSET = 40;
+    public static final int WELCOME_LENGTH = 48;
 
     /** WELCOME flag: the producer wakes parked consumers (futex); a consumer may block. */
     public static final int WELCOME_FLAG_BLOCKING_WAKE = 0x1;
@@ -96,6 +104,9 @@ public final class HandshakeDescriptor {
 
     public static final int POSITION_SIZE_OFFSET = 8;
     public static final int POSITION_LENGTH = 16;
+
+    public static final int READY_REGISTRATION_OFFSET = 8;
+    public static final int READY_LENGTH = 16;
 
     /** Longest channel name, in bytes. */
     public static final int MAX_NAME_BYTES = 128;

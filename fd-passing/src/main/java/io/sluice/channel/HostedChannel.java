@@ -87,10 +87,20 @@ public abstract class HostedChannel implements AutoCloseable {
         return null;
     }
 
-    /** The attachment completed its handshake and is live. */
-    void attached(Attachment attachment) {
+    /** Where a consumer of this role starts (SPSC: where the last consumer stopped); else 0. */
+    long startPosition(Role role) {
+        return 0;
+    }
+
+    /**
+     * The attachment completed its handshake and is live.
+     *
+     * @return the registration number sent in READY (broadcast back-pressure consumers), else 0
+     */
+    long attached(Attachment attachment) {
+        long registration = joined(attachment);
         attachments.add(attachment);
-        joined(attachment);
+        return registration;
     }
 
     /** The attachment's process is gone (EOF) or detached: recover what it held. */
@@ -102,7 +112,7 @@ public abstract class HostedChannel implements AutoCloseable {
         }
     }
 
-    abstract void joined(Attachment attachment);
+    abstract long joined(Attachment attachment);
 
     abstract void left(Attachment attachment);
 
