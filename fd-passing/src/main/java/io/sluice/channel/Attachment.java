@@ -66,9 +66,16 @@ public final class Attachment {
         return attachedNanos;
     }
 
+    /** Hands the position region to the caller (who closes it when safe); null if none. */
+    MemfdRegion takePositionRegion() {
+        MemfdRegion r = positionRegion;
+        positionRegion = null;
+        return r;
+    }
+
     void release() {
         connection.close();
-        MemfdRegion r = positionRegion;
+        MemfdRegion r = takePositionRegion();
         if (r != null) {
             r.close();
         }

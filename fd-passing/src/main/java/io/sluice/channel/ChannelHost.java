@@ -205,7 +205,7 @@ public final class ChannelHost implements AutoCloseable {
             } else {
                 if (channel != null && reserved != null) {
                     synchronized (channel) {
-                        channel.cancelAdmission(reserved);
+                        channel.cancelAdmission(reserved, attachment != null ? attachment.participantId() : 0);
                     }
                 }
                 if (attachment != null) {

@@ -60,8 +60,11 @@ public abstract class HostedChannel implements AutoCloseable {
      */
     abstract Refusal admit(Role role);
 
-    /** Gives back what {@link #admit} reserved, when the handshake failed after it. */
-    abstract void cancelAdmission(Role role);
+    /**
+     * Gives back what {@link #admit} (and {@link #assignParticipantId}) reserved, when the
+     * handshake failed after it.
+     */
+    abstract void cancelAdmission(Role role, int participantId);
 
     /** The participant id for a new MPMC attachment (0 for other kinds). */
     int assignParticipantId(Role role) {
