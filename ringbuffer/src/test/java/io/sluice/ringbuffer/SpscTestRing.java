@@ -92,9 +92,13 @@ final class SpscTestRing implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         for (AutoCloseable r : resources) {
-            r.close();
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + r, e);
+            }
         }
     }
 }
