@@ -1,0 +1,156 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.RingKind;
+import io.sluice.api.RingLayoutException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * A consumer's own small region: where it publishes how far it has read, and (issue 4) whether
+ * it is parked. The consumer creates it, maps it read-write and is its only writer; the producer
+ * maps it read-only and reads the position to know which space it may reuse. It follows one ring:
+ * kind and capacity say which. All fields little-endian.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                 Magic "SLUICECP" (u64, LE bytes)              |  0
+ *  |                                                               |
+ *  +-------------------------------+-------------------------------+
+ *  |      Layout Version (1)       |   Ring Kind of the followed   |  8
+ *  +-------------------------------+-------------------------------+
+ *  |     Header Length (128)       |        Reserved, zero         | 16
+ *  +-------------------------------+-------------------------------+
+ *  |          Data Capacity of the followed ring (u64)             | 24
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                  Reserved, zero (96 bytes)                   ... 32
+ *  +---------------------------------------------------------------+
+ *  |                   Consumer Position (u64)                     | 128
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |           Unused to the end of the 128-byte line             ... 136
+ *  +-------------------------------+-------------------------------+
+ *  |  Parked Flag (u32, reserved)  |   Unused to the end of line  ... 256
+ *  +-------------------------------+-------------------------------+
+ *                                                                    384
+ * </pre>
+ *
+ * <ul>
+ *   <li>Header fields (0..127): written once by the consumer when it formats the region, before
+ *       it hands the region to the producer (plain stores; the hand-over publishes them).</li>
+ *   <li>Consumer Position: the position up to which the consumer has finished with the ring
+ *       (every record before it was handed to the handler and the handler returned). Written
+ *       only by the consumer, with a <b>release</b> store, once per poll that advanced, after
+ *       its last read of those records. The producer <b>acquire</b>-loads it and only then
+ *       writes into space below {@code position + capacity}: release/acquire orders the
+ *       consumer's reads of the old bytes before the producer's overwrites. A multiple of 8,
+ *       never decreasing, never beyond the producer's own position; the producer checks that
+ *       and treats anything else as corruption. Alone on its 128-byte line (two cache lines,
+ *       against adjacent-line prefetch), so the producer's polling does not disturb anything
+ *       else.</li>
+ *   <li>Parked Flag: <b>reserved</b> for issue 4 (a futex word: "the consumer is parked, wake
+ *       it"). Written 0 at format; nothing reads or writes it yet. A 4-byte aligned word on its
+ *       own 128-byte line, as a futex needs.</li>
+ * </ul>
+ */
+public final class ConsumerPositionDescriptor {
+    private ConsumerPositionDescriptor() {
+    }
+
+    /** "SLUICECP" as a little-endian u64. */
+    public static final long MAGIC = 0x5043_4543_4955_4C53L;
+    public static final int LAYOUT_VERSION = 1;
+    public static final int HEADER_LENGTH = RegionHeaderDescriptor.LINE;
+
+    public static final long MAGIC_OFFSET = 0;
+    public static final long VERSION_OFFSET = 8;
+    public static final long KIND_OFFSET = 12;
+    public static final long HEADER_LENGTH_OFFSET = 16;
+    public static final long CAPACITY_OFFSET = 24;
+    public static final long POSITION_OFFSET = HEADER_LENGTH;
+    public static final long PARKED_FLAG_OFFSET = POSITION_OFFSET + RegionHeaderDescriptor.LINE;
+    /** Bytes the region needs. */
+    public static final long REGION_SIZE = PARKED_FLAG_OFFSET + RegionHeaderDescriptor.LINE;
+
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Coordinates (MemorySegment region, long offset); aligned, for acquire/release. */
+    static final VarHandle POSITION = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN)
+            .varHandle().withInvokeExactBehavior();
+
+    /**
+     * Formats a consumer position region that follows a ring of {@code kind} and
+     * {@code capacity}: header, position 0, parked flag 0.
+     *
+     * @throws IllegalArgumentException if the segment is read-only, too small or not 8-byte aligned
+     */
+    public static void format(MemorySegment region, RingKind kind, long capacity) {
+        checkUsable(region, "consumer position region");
+        if (region.isReadOnly()) {
+            throw new IllegalArgumentException("consumer position region is read-only: the consumer formats its own region");
+        }
+        region.asSlice(0, REGION_SIZE).fill((byte) 0);
+        region.set(U64, MAGIC_OFFSET, MAGIC);
+        region.set(U32, VERSION_OFFSET, LAYOUT_VERSION);
+        region.set(U32, KIND_OFFSET, kind.code());
+        region.set(U32, HEADER_LENGTH_OFFSET, HEADER_LENGTH);
+        region.set(U64, CAPACITY_OFFSET, capacity);
+        // position and parked flag: 0 from the fill
+    }
+
+    /**
+     * Checks magic, version, kind, header length and that it follows a ring of {@code capacity}.
+     *
+     * @throws RingLayoutException naming the first field that is wrong
+     */
+    public static void validate(MemorySegment region, RingKind expectedKind, long expectedCapacity, String what) {
+        if (region.byteSize() < REGION_SIZE) {
+            throw new RingLayoutException(what + ": consumer position region of " + region.byteSize()
+                    + " bytes is smaller than " + REGION_SIZE);
+        }
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new RingLayoutException(what + ": consumer position region is not 8-byte aligned");
+        }
+        long magic = region.get(U64, MAGIC_OFFSET);
+        if (magic != MAGIC) {
+            throw new RingLayoutException(what + ": consumer position region has bad magic 0x" + Long.toHexString(magic)
+                    + ", expected 0x" + Long.toHexString(MAGIC) + " (\"SLUICECP\")");
+        }
+        int version = region.get(U32, VERSION_OFFSET);
+        if (version != LAYOUT_VERSION) {
+            throw new RingLayoutException(what + ": consumer position region layout version " + version
+                    + ", this library reads " + LAYOUT_VERSION);
+        }
+        int kindCode = region.get(U32, KIND_OFFSET);
+        RingKind kind = RingKind.fromCode(kindCode);
+        if (kind != expectedKind) {
+            throw new RingLayoutException(what + ": consumer position region follows a ring of kind "
+                    + (kind == null ? "code " + kindCode : kind) + ", expected " + expectedKind);
+        }
+        int headerLength = region.get(U32, HEADER_LENGTH_OFFSET);
+        if (headerLength != HEADER_LENGTH) {
+            throw new RingLayoutException(what + ": consumer position region header length " + headerLength
+                    + ", expected " + HEADER_LENGTH);
+        }
+        long capacity = region.get(U64, CAPACITY_OFFSET);
+        if (capacity != expectedCapacity) {
+            throw new RingLayoutException(what + ": consumer position region follows a ring of capacity " + capacity
+                    + ", this ring's is " + expectedCapacity);
+        }
+    }
+
+    static void checkUsable(MemorySegment region, String what) {
+        if (region.byteSize() < REGION_SIZE) {
+            throw new IllegalArgumentException(what + " of " + region.byteSize() + " bytes is smaller than " + REGION_SIZE);
+        }
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new IllegalArgumentException(what + " is not 8-byte aligned (a heap segment must wrap a long[])");
+        }
+    }
+}

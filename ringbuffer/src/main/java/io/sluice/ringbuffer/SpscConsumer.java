@@ -1,0 +1,144 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.CorruptRingException;
+import io.sluice.api.MessageConsumer;
+import io.sluice.api.MessageHandler;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION;
+import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION_OFFSET;
+import static io.sluice.ringbuffer.RecordDescriptor.ALIGNMENT;
+import static io.sluice.ringbuffer.RecordDescriptor.HEADER_LENGTH;
+import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.RecordDescriptor.LENGTH;
+import static io.sluice.ringbuffer.RecordDescriptor.PADDING_TYPE;
+import static io.sluice.ringbuffer.RecordDescriptor.STAMP;
+import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
+
+/**
+ * The one consumer of an SPSC ring. It reads the data area through a read-only view and writes
+ * only its own position region. Not thread-safe: one thread at a time. Get one from
+ * {@link SpscRing#attachConsumer}.
+ *
+ * <p>Per record: acquire-load the stamp at the consumer's position; if it is not that position
+ * the record is not committed yet (the stamp is {@link RecordDescriptor#INVALID_STAMP}) and the
+ * poll ends; otherwise read length and type (plain), validate them, and hand the handler a
+ * read-only slice of the payload. The position is release-stored once per poll, after the last
+ * handler returned, so the producer reuses the space only when the consumer is done with it.
+ *
+ * <p>Steady state allocates nothing (the slice does not escape a handler the JIT inlines) and
+ * makes no system call.
+ */
+public final class SpscConsumer implements MessageConsumer {
+    private final String name;
+    // The data area, read-only. Final, one per instance.
+    private final MemorySegment data;
+    // This consumer's own position region, writable; the producer reads it.
+    private final MemorySegment position;
+    private final long capacity;
+    private final long mask;
+    private final int maxMessageLength;
+
+    private long head; // position of the next record to read; equals the published position between polls
+
+    SpscConsumer(String name, MemorySegment data, MemorySegment position, long head) {
+        this.name = name;
+        this.data = data;
+        this.position = position;
+        this.capacity = data.byteSize();
+        this.mask = capacity - 1;
+        this.maxMessageLength = SpscRingDescriptor.maxMessageLength(capacity);
+        this.head = head;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Padding records are skipped and not counted. A message is consumed once handed to the
+     * handler: if the handler throws, the exception propagates, that message and the ones before
+     * it are consumed, and the next poll continues after it.
+     *
+     * @throws IllegalArgumentException if {@code limit < 1}
+     * @throws CorruptRingException     if a stamp, length or type read from the ring is impossible;
+     *                                  the position stays before the bad record
+     */
+    @Override
+    public int poll(MessageHandler handler, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException(name + ": poll limit must be positive, was " + limit);
+        }
+        final MemorySegment data = this.data;
+        final long mask = this.mask;
+        final long start = this.head;
+        long head = start;
+        int count = 0;
+        try {
+            while (count < limit) {
+                final long index = head & mask;
+                final long stamp = (long) STAMP.getAcquire(data, index);
+                if (stamp != head) {
+                    if (stamp != INVALID_STAMP) {
+                        throw corrupt(head, "stamp " + stamp + ", expected " + head + " or " + INVALID_STAMP);
+                    }
+                    break;
+                }
+                final int length = (int) LENGTH.get(data, index);
+                final int type = (int) TYPE.get(data, index);
+                if (type > 0) {
+                    if (length < 0 || length > maxMessageLength) {
+                        throw corrupt(head, "length " + length + " outside 0.." + maxMessageLength);
+                    }
+                } else if (type == PADDING_TYPE) {
+                    if (length != capacity - index - HEADER_LENGTH) {
+                        throw corrupt(head, "padding length " + length + " does not run to the end of the data area ("
+                                + (capacity - index - HEADER_LENGTH) + ")");
+                    }
+                } else {
+                    throw corrupt(head, "unknown type " + type);
+                }
+                final long end = index + RecordDescriptor.recordLength(length);
+                if (end > capacity || capacity - end == ALIGNMENT) {
+                    throw corrupt(head, "length " + length + " runs past the end of the data area (capacity "
+                            + capacity + ")" + (end > capacity ? "" : " or leaves a gap shorter than a header"));
+                }
+                head += end - index;
+                if (type != PADDING_TYPE) {
+                    count++;
+                    handler.onMessage(type, data.asSlice(index + HEADER_LENGTH, length));
+                }
+            }
+        } finally {
+            if (head != start) {
+                this.head = head;
+                POSITION.setRelease(position, POSITION_OFFSET, head); // after every read of the records passed
+            }
+        }
+        return count;
+    }
+
+    /** Bytes in the data area. */
+    public long capacity() {
+        return capacity;
+    }
+
+    /** The longest message the ring carries. */
+    public int maxMessageLength() {
+        return maxMessageLength;
+    }
+
+    /** The position of the next record this consumer reads (also the one it has published). */
+    public long position() {
+        return head;
+    }
+
+    private CorruptRingException corrupt(long at, String what) {
+        return new CorruptRingException(name + ": record at position " + at + " (data offset " + (at & mask)
+                + "): " + what);
+    }
+
+    @Override
+    public String toString() {
+        return "SpscConsumer[" + name + ", capacity " + capacity + ", position " + head + "]";
+    }
+}

@@ -1,0 +1,233 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.CorruptRingException;
+import io.sluice.api.MessageProducer;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION;
+import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION_OFFSET;
+import static io.sluice.ringbuffer.RecordDescriptor.ALIGNMENT;
+import static io.sluice.ringbuffer.RecordDescriptor.HEADER_LENGTH;
+import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.RecordDescriptor.LENGTH;
+import static io.sluice.ringbuffer.RecordDescriptor.PADDING_TYPE;
+import static io.sluice.ringbuffer.RecordDescriptor.STAMP;
+import static io.sluice.ringbuffer.RecordDescriptor.STAMP_LENGTH;
+import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
+
+/**
+ * The one producer of an SPSC ring. Not thread-safe: one thread at a time (hand it over with a
+ * happens-before edge, as for any plain object). Get one from {@link SpscRing#attachProducer}.
+ *
+ * <p>Claim, write in place, commit:
+ * <ol>
+ *   <li>{@link #tryClaim} computes the room the record needs (its aligned length, a padding
+ *       record if it does not fit before the end of the data area, and the next record's stamp
+ *       slot) and checks it against the cached consumer position; only when the cache says full
+ *       does it acquire-load the consumer's position again. It writes length and type (plain)
+ *       and returns the payload offset in {@link #buffer()}.</li>
+ *   <li>The caller writes the payload there.</li>
+ *   <li>{@link #commit} writes {@link RecordDescriptor#INVALID_STAMP} into the next record's
+ *       stamp slot (plain), then the record's position into its own stamp slot (release): the
+ *       consumer that acquires the stamp sees header, payload and the invalidated next slot.</li>
+ * </ol>
+ * {@link #abort} simply forgets the claim: nothing was published (the claimed record's stamp slot
+ * still holds the invalid stamp), and the next claim reuses the space.
+ *
+ * <p>Steady state allocates nothing and makes no system call.
+ */
+public final class SpscProducer implements MessageProducer {
+    private static final long NO_CLAIM = -1;
+
+    private final String name;
+    // The data area (the region after its header), writable. Final, one per instance: the JIT
+    // can hoist its base and size (see PERF-NOTES.md).
+    private final MemorySegment data;
+    // The consumer's position region, read-only: the producer only ever acquire-loads from it.
+    private final MemorySegment consumerPosition;
+    private final long capacity;
+    private final long mask;
+    private final int maxMessageLength;
+
+    // Producer-local state; nothing below is shared.
+    private long tail;               // position of the next record (its stamp slot holds INVALID_STAMP)
+    private long headLimit;          // consumer position last read + capacity: room ends here
+    private long claimPosition = NO_CLAIM;
+    private int claimRecordLength;
+
+    SpscProducer(String name, MemorySegment data, MemorySegment consumerPosition, long tail, long head) {
+        this.name = name;
+        this.data = data;
+        this.consumerPosition = consumerPosition;
+        this.capacity = data.byteSize();
+        this.mask = capacity - 1;
+        this.maxMessageLength = SpscRingDescriptor.maxMessageLength(capacity);
+        this.tail = tail;
+        this.headLimit = head + capacity;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The returned offset is a multiple of 8 plus 16 (so 8-byte aligned), and
+     * {@code offset + length <= capacity}: the payload never wraps.
+     *
+     * @throws IllegalStateException if a claim is still open
+     * @throws CorruptRingException  if the consumer's position region holds an impossible position
+     */
+    @Override
+    public long tryClaim(int type, int length) {
+        if (type <= 0) {
+            throw new IllegalArgumentException(name + ": message type must be positive, was " + type);
+        }
+        if (length < 0 || length > maxMessageLength) {
+            throw new IllegalArgumentException(name + ": message length " + length + " is outside 0.." + maxMessageLength);
+        }
+        if (claimPosition != NO_CLAIM) {
+            throw new IllegalStateException(name + ": claim at position " + claimPosition + " is still open");
+        }
+        final int recordLength = RecordDescriptor.recordLength(length);
+        long position = tail;
+        long index = position & mask;
+        final long toEnd = capacity - index;
+        // Pad to the end when the record does not fit, and also when it would leave exactly 8
+        // bytes: a record header (16) never starts in the last 8 bytes, so no header wraps.
+        final long padding = recordLength <= toEnd && toEnd - recordLength != ALIGNMENT ? 0 : toEnd;
+        // The claim owns padding, record and the next record's stamp slot (see commit).
+        final long end = position + padding + recordLength + STAMP_LENGTH;
+        if (end > headLimit && end > refreshHeadLimit()) {
+            return INSUFFICIENT_CAPACITY;
+        }
+        if (padding != 0) {
+            publishPadding(position, index, padding);
+            position += padding;
+            index = 0;
+            tail = position;
+        }
+        final MemorySegment data = this.data;
+        LENGTH.set(data, index, length);
+        TYPE.set(data, index, type);
+        claimPosition = position;
+        claimRecordLength = recordLength;
+        return index + HEADER_LENGTH;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException    if nothing is claimed
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     */
+    @Override
+    public void commit(long offset) {
+        final long position = checkClaim(offset);
+        final long next = position + claimRecordLength;
+        final MemorySegment data = this.data;
+        STAMP.set(data, next & mask, INVALID_STAMP);              // next slot: not committed (plain)
+        STAMP.setRelease(data, position & mask, position);       // publishes header, payload, the line above
+        tail = next;
+        claimPosition = NO_CLAIM;
+    }
+
+    /**
+     * {@inheritDoc} Nothing is published; a padding record written by the claim stays (it is
+     * committed, and consumers skip it).
+     *
+     * @throws IllegalStateException    if nothing is claimed
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     */
+    @Override
+    public void abort(long offset) {
+        checkClaim(offset);
+        claimPosition = NO_CLAIM;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @return false if the ring has no room now
+     * @throws IllegalArgumentException as {@link #tryClaim}, or if the source range is outside
+     *                                  {@code source}
+     */
+    @Override
+    public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
+        if (sourceOffset < 0 || length < 0 || sourceOffset > source.byteSize() - length) {
+            throw new IllegalArgumentException(name + ": source range " + sourceOffset + "+" + length
+                    + " is outside the " + source.byteSize() + "-byte source");
+        }
+        final long offset = tryClaim(type, length);
+        if (offset == INSUFFICIENT_CAPACITY) {
+            return false;
+        }
+        try {
+            MemorySegment.copy(source, sourceOffset, data, offset, length);
+        } catch (RuntimeException e) {
+            abort(offset);
+            throw e;
+        }
+        commit(offset);
+        return true;
+    }
+
+    /** The data area: claim offsets index it. Write only inside the open claim's payload. */
+    @Override
+    public MemorySegment buffer() {
+        return data;
+    }
+
+    @Override
+    public int maxMessageLength() {
+        return maxMessageLength;
+    }
+
+    /** Bytes in the data area. */
+    public long capacity() {
+        return capacity;
+    }
+
+    /** The position the next record goes to (bytes written so far, padding included). */
+    public long position() {
+        return tail;
+    }
+
+    /**
+     * Reads the consumer's position again (acquire) and validates it.
+     *
+     * @return the new room limit
+     */
+    private long refreshHeadLimit() {
+        final long head = (long) POSITION.getAcquire(consumerPosition, POSITION_OFFSET);
+        final long previous = headLimit - capacity;
+        if (head < previous || head > tail || (head & (ALIGNMENT - 1)) != 0) {
+            throw new CorruptRingException(name + ": consumer position " + head + " is impossible (previous "
+                    + previous + ", producer at " + tail + ", must be a multiple of " + ALIGNMENT + ")");
+        }
+        return headLimit = head + capacity;
+    }
+
+    private void publishPadding(long position, long index, long padding) {
+        final MemorySegment data = this.data;
+        LENGTH.set(data, index, (int) (padding - HEADER_LENGTH));
+        TYPE.set(data, index, PADDING_TYPE);
+        STAMP.set(data, 0L, INVALID_STAMP);                      // the next record starts the lap
+        STAMP.setRelease(data, index, position);
+    }
+
+    private long checkClaim(long offset) {
+        final long position = claimPosition;
+        if (position == NO_CLAIM) {
+            throw new IllegalStateException(name + ": nothing is claimed");
+        }
+        if (offset != (position & mask) + HEADER_LENGTH) {
+            throw new IllegalArgumentException(name + ": offset " + offset + " is not the open claim's ("
+                    + ((position & mask) + HEADER_LENGTH) + ")");
+        }
+        return position;
+    }
+
+    @Override
+    public String toString() {
+        return "SpscProducer[" + name + ", capacity " + capacity + ", position " + tail + "]";
+    }
+}

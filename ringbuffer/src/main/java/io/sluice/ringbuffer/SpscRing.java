@@ -1,0 +1,202 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.RingKind;
+import io.sluice.api.RingLayoutException;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.RecordDescriptor.STAMP;
+
+/**
+ * Formats SPSC rings and attaches their producer and consumer. An SPSC ring is two regions:
+ * the ring region ({@link SpscRingDescriptor}: header and data area; the producer writes it, the
+ * consumer maps it read-only) and the consumer's position region
+ * ({@link ConsumerPositionDescriptor}; the consumer writes it, the producer maps it read-only).
+ *
+ * <pre>{@code
+ * // creator, once:
+ * SpscRing.format(ringRegion, 1 << 20);
+ * // consumer side, once, in its own region:
+ * SpscRing.formatConsumerPosition(positionRegion, 1 << 20);
+ * // then, each on its own side:
+ * SpscProducer producer = SpscRing.attachProducer("orders", ringRegion, positionRegionReadOnly);
+ * SpscConsumer consumer = SpscRing.attachConsumer("orders", ringRegionReadOnly, positionRegion);
+ * }</pre>
+ *
+ * Heap segments work too (for tests), but must be 8-byte aligned: wrap a {@code long[]}.
+ */
+public final class SpscRing {
+    private SpscRing() {
+    }
+
+    /** Region bytes a ring of {@code capacity} data bytes needs: the 128-byte header plus the data area. */
+    public static long requiredRegionSize(long capacity) {
+        return SpscRingDescriptor.requiredRegionSize(capacity);
+    }
+
+    /** Bytes a consumer position region needs. */
+    public static long consumerPositionRegionSize() {
+        return ConsumerPositionDescriptor.REGION_SIZE;
+    }
+
+    /** The longest message a ring of {@code capacity} bytes carries: {@code min(capacity / 8, 2^30)}. */
+    public static int maxMessageLength(long capacity) {
+        SpscRingDescriptor.checkCapacity(capacity);
+        return SpscRingDescriptor.maxMessageLength(capacity);
+    }
+
+    /**
+     * Writes an empty ring of {@code capacity} data bytes at the start of {@code region}: the
+     * header, and the invalid stamp in the slot of position 0. The data area is not cleared (and
+     * need not be: see {@link RecordDescriptor}). Do this before the region is shared, and while
+     * no producer or consumer is attached.
+     *
+     * @throws IllegalArgumentException if the capacity is not a power of two of at least
+     *                                  {@link SpscRingDescriptor#MIN_CAPACITY}, or the region is
+     *                                  too small, read-only or not 8-byte aligned
+     */
+    public static void format(MemorySegment region, long capacity) {
+        long size = requiredRegionSize(capacity);
+        if (region.byteSize() < size) {
+            throw new IllegalArgumentException("spsc region of " + region.byteSize() + " bytes is smaller than the "
+                    + size + " a capacity of " + capacity + " needs");
+        }
+        checkAligned(region, "spsc region");
+        if (region.isReadOnly()) {
+            throw new IllegalArgumentException("spsc region is read-only");
+        }
+        SpscRingDescriptor.write(region, capacity);
+        MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity);
+        STAMP.set(data, 0L, INVALID_STAMP);
+    }
+
+    /**
+     * Writes a fresh consumer position region (position 0) for a ring of {@code capacity}. The
+     * consumer does this in its own region before handing it to the producer.
+     *
+     * @throws IllegalArgumentException if the region is too small, read-only or not 8-byte aligned
+     */
+    public static void formatConsumerPosition(MemorySegment positionRegion, long capacity) {
+        SpscRingDescriptor.checkCapacity(capacity);
+        ConsumerPositionDescriptor.format(positionRegion, RingKind.SPSC, capacity);
+    }
+
+    /**
+     * Attaches the producer: validates both regions and finds where to write next, by following
+     * committed records from the consumer's position (a fresh ring: position 0). Only one producer
+     * may be attached to a ring at a time; that is the caller's to ensure.
+     *
+     * @param name                   names the ring in exception messages
+     * @param region                 the ring region, writable
+     * @param consumerPositionRegion the consumer's position region; the producer keeps a
+     *                               read-only view of it
+     * @throws IllegalArgumentException if {@code region} is read-only
+     * @throws RingLayoutException      if either region does not hold the expected layout, or
+     *                                  they do not belong together
+     */
+    public static SpscProducer attachProducer(String name, MemorySegment region, MemorySegment consumerPositionRegion) {
+        String what = "spsc ring '" + name + "'";
+        if (region.isReadOnly()) {
+            throw new IllegalArgumentException(what + ": the producer needs a writable ring region");
+        }
+        long capacity = validate(region, consumerPositionRegion, what);
+        MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity);
+        MemorySegment position = consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE).asReadOnly();
+        long head = readPosition(position, what);
+        long tail = findTail(data, head, what);
+        return new SpscProducer(what, data, position, tail, head);
+    }
+
+    /**
+     * Attaches the consumer at the position its region holds (0 for a fresh one). The consumer
+     * keeps a read-only view of the ring region, whatever it is given.
+     *
+     * @param name                   names the ring in exception messages
+     * @param region                 the ring region (read-only is enough)
+     * @param consumerPositionRegion this consumer's own position region, writable
+     * @throws IllegalArgumentException if {@code consumerPositionRegion} is read-only
+     * @throws RingLayoutException      if either region does not hold the expected layout, or
+     *                                  they do not belong together
+     */
+    public static SpscConsumer attachConsumer(String name, MemorySegment region, MemorySegment consumerPositionRegion) {
+        String what = "spsc ring '" + name + "'";
+        if (consumerPositionRegion.isReadOnly()) {
+            throw new IllegalArgumentException(what + ": the consumer needs its position region writable");
+        }
+        long capacity = validate(region, consumerPositionRegion, what);
+        MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity).asReadOnly();
+        MemorySegment position = consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE);
+        long head = readPosition(position, what);
+        long stamp = (long) STAMP.getAcquire(data, head & (capacity - 1));
+        if (stamp != head && stamp != INVALID_STAMP) {
+            throw new RingLayoutException(what + ": consumer position " + head + " does not match the ring: the stamp there is "
+                    + stamp);
+        }
+        return new SpscConsumer(what, data, position, head);
+    }
+
+    private static long validate(MemorySegment region, MemorySegment consumerPositionRegion, String what) {
+        checkAlignedForAttach(region, what + ": ring region");
+        long capacity = SpscRingDescriptor.validate(region, what);
+        ConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, what);
+        return capacity;
+    }
+
+    private static long readPosition(MemorySegment position, String what) {
+        long head = (long) ConsumerPositionDescriptor.POSITION.getAcquire(position, ConsumerPositionDescriptor.POSITION_OFFSET);
+        if (head < 0 || (head & (RecordDescriptor.ALIGNMENT - 1)) != 0) {
+            throw new RingLayoutException(what + ": consumer position " + head
+                    + " is not a non-negative multiple of " + RecordDescriptor.ALIGNMENT);
+        }
+        return head;
+    }
+
+    /**
+     * Follows committed records from {@code head}: the first slot without its own position as a
+     * stamp is where the producer left off. Bounded by one capacity; every header validated.
+     */
+    private static long findTail(MemorySegment data, long head, String what) {
+        long capacity = data.byteSize();
+        long mask = capacity - 1;
+        int maxLength = SpscRingDescriptor.maxMessageLength(capacity);
+        long position = head;
+        while (true) {
+            long index = position & mask;
+            long stamp = (long) STAMP.getAcquire(data, index);
+            if (stamp == INVALID_STAMP) {
+                return position;
+            }
+            if (stamp != position) {
+                throw new RingLayoutException(what + ": record at position " + position + " has stamp " + stamp
+                        + ", expected " + position + " or " + INVALID_STAMP);
+            }
+            int length = (int) RecordDescriptor.LENGTH.get(data, index);
+            int type = (int) RecordDescriptor.TYPE.get(data, index);
+            boolean valid = type > 0 ? length >= 0 && length <= maxLength
+                    : type == RecordDescriptor.PADDING_TYPE && length == capacity - index - RecordDescriptor.HEADER_LENGTH;
+            long end = index + RecordDescriptor.recordLength(length);
+            if (!valid || end > capacity || capacity - end == RecordDescriptor.ALIGNMENT) {
+                throw new RingLayoutException(what + ": record at position " + position + " has length " + length
+                        + " and type " + type + ", which are impossible");
+            }
+            position += end - index;
+            if (position - head > capacity - RecordDescriptor.STAMP_LENGTH) {
+                throw new RingLayoutException(what + ": committed records from the consumer position " + head
+                        + " fill more than the capacity " + capacity);
+            }
+        }
+    }
+
+    private static void checkAligned(MemorySegment region, String what) {
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new IllegalArgumentException(what + " is not 8-byte aligned (a heap segment must wrap a long[])");
+        }
+    }
+
+    private static void checkAlignedForAttach(MemorySegment region, String what) {
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new RingLayoutException(what + " is not 8-byte aligned");
+        }
+    }
+}

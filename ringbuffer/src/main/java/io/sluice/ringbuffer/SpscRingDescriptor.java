@@ -1,0 +1,125 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.RingKind;
+import io.sluice.api.RingLayoutException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The region an SPSC ring lives in: the common {@link RegionHeaderDescriptor header}, the SPSC
+ * fields, then the data area of {@code capacity} bytes holding records
+ * ({@link RecordDescriptor}). The producer maps it read-write; the consumer maps it read-only and
+ * keeps its position in a region of its own ({@link ConsumerPositionDescriptor}). All fields
+ * little-endian.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                 Magic "SLUICERB" (u64, LE bytes)              |  0
+ *  |                                                               |
+ *  +-------------------------------+-------------------------------+
+ *  |      Layout Version (1)       |        Ring Kind (1 = SPSC)   |  8
+ *  +-------------------------------+-------------------------------+
+ *  |     Header Length (128)       |    Max Message Length (u32)   | 16
+ *  +-------------------------------+-------------------------------+
+ *  |                 Data Capacity (u64, bytes)                    | 24
+ *  |                                                               |
+ *  +-------------------------------+-------------------------------+
+ *  |   Record Header Length (16)   |     Record Alignment (8)      | 32
+ *  +-------------------------------+-------------------------------+
+ *  |                  Reserved, zero (88 bytes)                   ... 40
+ *  +---------------------------------------------------------------+
+ *  |                Data area (Data Capacity bytes)               ... 128
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * Every header field is written once by {@link SpscRing#format} before the region is shared and
+ * never changed (plain stores; handing the region over publishes them). The data area is written
+ * only by the producer. There is no producer counter: the position stamps in the records are the
+ * only thing the consumer reads, and a producer attaching to a used ring finds its position by
+ * following the stamps from the consumer's position.
+ *
+ * <ul>
+ *   <li>Data Capacity: a power of two, at least {@link #MIN_CAPACITY}. A record at position
+ *       {@code p} starts at data offset {@code p & (capacity - 1)}.</li>
+ *   <li>Max Message Length: {@code min(capacity / 8, 2^30)} ({@link #maxMessageLength}); a
+ *       longer message is refused by the producer and a longer record is corrupt.</li>
+ *   <li>Record Header Length and Alignment: {@link RecordDescriptor#HEADER_LENGTH} and
+ *       {@link RecordDescriptor#ALIGNMENT}, there for a peer to check.</li>
+ * </ul>
+ */
+public final class SpscRingDescriptor {
+    private SpscRingDescriptor() {
+    }
+
+    /** Bytes from the region start to the data area. */
+    public static final int HEADER_LENGTH = RegionHeaderDescriptor.LINE;
+    /** The common header's ring-specific u32 holds the maximum message length. */
+    public static final long MAX_MESSAGE_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
+    public static final long RECORD_HEADER_LENGTH_OFFSET = 32;
+    public static final long RECORD_ALIGNMENT_OFFSET = 36;
+    public static final long RESERVED_OFFSET = 40;
+
+    /** Smallest data capacity: room for a few maximum-length records. */
+    public static final long MIN_CAPACITY = 64;
+    /** Upper bound of the maximum message length, whatever the capacity. */
+    public static final int MAX_MESSAGE_LENGTH_LIMIT = 1 << 30;
+
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** The longest message a ring of {@code capacity} bytes accepts. */
+    public static int maxMessageLength(long capacity) {
+        return (int) Math.min(capacity >> 3, MAX_MESSAGE_LENGTH_LIMIT);
+    }
+
+    /** Region bytes a ring of {@code capacity} bytes needs. */
+    public static long requiredRegionSize(long capacity) {
+        checkCapacity(capacity);
+        return HEADER_LENGTH + capacity;
+    }
+
+    static void checkCapacity(long capacity) {
+        if (capacity < MIN_CAPACITY || Long.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("spsc capacity must be a power of two >= " + MIN_CAPACITY + ", was " + capacity);
+        }
+    }
+
+    /** Writes the header; the caller makes the data area safe (see {@link SpscRing#format}). */
+    static void write(MemorySegment region, long capacity) {
+        RegionHeaderDescriptor.write(region, RingKind.SPSC, HEADER_LENGTH, capacity, maxMessageLength(capacity));
+        region.set(U32, RECORD_HEADER_LENGTH_OFFSET, RecordDescriptor.HEADER_LENGTH);
+        region.set(U32, RECORD_ALIGNMENT_OFFSET, RecordDescriptor.ALIGNMENT);
+        region.asSlice(RESERVED_OFFSET, HEADER_LENGTH - RESERVED_OFFSET).fill((byte) 0);
+    }
+
+    /**
+     * Checks the common header and the SPSC fields.
+     *
+     * @return the data capacity
+     * @throws RingLayoutException naming the first field that is wrong
+     */
+    static long validate(MemorySegment region, String what) {
+        long capacity = RegionHeaderDescriptor.validate(region, RingKind.SPSC, HEADER_LENGTH, what);
+        if (capacity < MIN_CAPACITY) {
+            throw new RingLayoutException(what + ": capacity " + capacity + " is below the minimum " + MIN_CAPACITY);
+        }
+        int maxLength = region.get(U32, MAX_MESSAGE_LENGTH_OFFSET);
+        if (maxLength != maxMessageLength(capacity)) {
+            throw new RingLayoutException(what + ": max message length " + maxLength + ", expected "
+                    + maxMessageLength(capacity) + " for capacity " + capacity);
+        }
+        int recordHeader = region.get(U32, RECORD_HEADER_LENGTH_OFFSET);
+        if (recordHeader != RecordDescriptor.HEADER_LENGTH) {
+            throw new RingLayoutException(what + ": record header length " + recordHeader + ", expected "
+                    + RecordDescriptor.HEADER_LENGTH);
+        }
+        int alignment = region.get(U32, RECORD_ALIGNMENT_OFFSET);
+        if (alignment != RecordDescriptor.ALIGNMENT) {
+            throw new RingLayoutException(what + ": record alignment " + alignment + ", expected " + RecordDescriptor.ALIGNMENT);
+        }
+        return capacity;
+    }
+}

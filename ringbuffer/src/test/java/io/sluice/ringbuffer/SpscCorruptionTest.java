@@ -1,0 +1,180 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.CorruptRingException;
+import io.sluice.api.MessageProducer;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static io.sluice.ringbuffer.SpscRingTest.drain;
+import static io.sluice.ringbuffer.SpscRingTest.pattern;
+import static io.sluice.ringbuffer.SpscRingTest.publish;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A producer (or anyone with write access) scribbles on a committed record header, or a consumer
+ * on its position: the other side raises {@link CorruptRingException} naming ring, position and
+ * the bad value; it never reads out of bounds, loops forever, or delivers garbage.
+ */
+class SpscCorruptionTest {
+    private static final long CAPACITY = 1024;
+
+    /** Two good records, then a third at position 48 whose header {@code corrupt} rewrites. */
+    private static CorruptRingException pollCorrupted(long capacity, java.util.function.Consumer<MemorySegment> corrupt,
+                                                      String expected) {
+        SpscTestRing ring = SpscTestRing.onHeap(capacity);
+        publish(ring.producer, 1, pattern(1, 8));
+        publish(ring.producer, 2, pattern(2, 8));
+        publish(ring.producer, 3, pattern(3, 8));
+        corrupt.accept(ring.data().asSlice(48));
+        List<Integer> seen = new ArrayList<>();
+        CorruptRingException e = assertThrows(CorruptRingException.class,
+                () -> ring.consumer.poll((type, payload) -> seen.add(type), 10));
+        assertTrue(e.getMessage().startsWith("spsc ring 'test': record at position 48 (data offset 48): "), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), e.getMessage() + " should say " + expected);
+        assertEquals(List.of(1, 2), seen, "the good records before it are delivered");
+        assertEquals(48, ring.consumer.position(), "the position stays before the bad record");
+        assertEquals(48, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET));
+        assertThrows(CorruptRingException.class, () -> ring.consumer.poll((t, p) -> { }, 10), "and stays refused");
+        return e;
+    }
+
+    @Test
+    void aNegativeLengthIsCorrupt() {
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 8, -5), "length -5 outside 0..128");
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 8, Integer.MIN_VALUE), "length -2147483648");
+    }
+
+    @Test
+    void aLengthPastTheCapacityIsCorrupt() {
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 8, (int) CAPACITY * 2), "length 2048 outside 0..128");
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 8, Integer.MAX_VALUE), "length 2147483647");
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 8, 129), "length 129 outside 0..128");
+    }
+
+    /** A ring of 256 (max message 32) with committed, unconsumed records at 192 (24 bytes), 216 (24) and 240 (16). */
+    private static SpscTestRing nearTheEnd() {
+        SpscTestRing ring = SpscTestRing.onHeap(256);
+        for (int i = 0; i < 4; i++) {
+            publish(ring.producer, 1, pattern(i, 32));            // 0..192
+        }
+        drain(ring.consumer, 10);
+        publish(ring.producer, 2, pattern(4, 8));                 // 192..216
+        publish(ring.producer, 3, pattern(5, 8));                 // 216..240
+        publish(ring.producer, 4, new byte[0]);                   // 240..256
+        return ring;
+    }
+
+    @Test
+    void aLengthWithinTheMaximumThatRunsPastTheEndOfTheDataAreaIsCorrupt() {
+        SpscTestRing ring = nearTheEnd();
+        ring.data().set(ValueLayout.JAVA_INT_UNALIGNED, 240 + 8, 16); // 240 + 32 > 256
+        List<Integer> seen = new ArrayList<>();
+        CorruptRingException e = assertThrows(CorruptRingException.class, () -> ring.consumer.poll((t, p) -> seen.add(t), 10));
+        assertTrue(e.getMessage().contains("record at position 240 (data offset 240): length 16 runs past the end of the data area"),
+                e.getMessage());
+        assertEquals(List.of(2, 3), seen);
+    }
+
+    @Test
+    void aRecordLeavingAGapShorterThanAHeaderAtTheEndIsCorrupt() {
+        SpscTestRing ring = nearTheEnd();
+        ring.data().set(ValueLayout.JAVA_INT_UNALIGNED, 216 + 8, 16); // 216 + 32 = 248: 8 bytes left
+        CorruptRingException e = assertThrows(CorruptRingException.class, () -> drain(ring.consumer, 10));
+        assertTrue(e.getMessage().contains("record at position 216 (data offset 216): length 16")
+                && e.getMessage().contains("leaves a gap shorter than a header"), e.getMessage());
+    }
+
+    @Test
+    void anUnknownTypeIsCorrupt() {
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 12, 0), "unknown type 0");
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 12, -7), "unknown type -7");
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 12, Integer.MIN_VALUE), "unknown type");
+    }
+
+    @Test
+    void aPaddingRecordThatDoesNotRunToTheEndIsCorrupt() {
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 12, RecordDescriptor.PADDING_TYPE),
+                "padding length 8 does not run to the end of the data area (960)");
+    }
+
+    @Test
+    void aStampThatIsNeitherThePositionNorInvalidIsCorrupt() {
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 12345L), "stamp 12345, expected 48 or -1");
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 48L + CAPACITY), "stamp 1072");
+    }
+
+    @Test
+    void randomGarbageInACommittedHeaderIsDeliveredOnlyWhenValidAndNeverReadsOutOfBounds() {
+        long seed = new SplittableRandom().nextLong();
+        SplittableRandom random = new SplittableRandom(seed);
+        int corrupt = 0;
+        int delivered = 0;
+        try {
+            for (int i = 0; i < 2000; i++) {
+                SpscTestRing ring = SpscTestRing.onHeap(256);
+                int lead = random.nextInt(6);
+                for (int k = 0; k < lead; k++) {
+                    publish(ring.producer, 1, pattern(k, 24));
+                }
+                drain(ring.consumer, 10);
+                long at = publish(ring.producer, 2, pattern(9, random.nextInt(33)));
+                MemorySegment header = ring.data().asSlice(at - RecordDescriptor.HEADER_LENGTH, 16);
+                // Garbage in length and type (small and wild values), the stamp left valid.
+                int length = random.nextBoolean() ? random.nextInt(-64, 300) : random.nextInt();
+                int type = random.nextBoolean() ? random.nextInt(-3, 4) : random.nextInt();
+                header.set(ValueLayout.JAVA_INT_UNALIGNED, 8, length);
+                header.set(ValueLayout.JAVA_INT_UNALIGNED, 12, type);
+                try {
+                    int n = ring.consumer.poll((t, p) -> {
+                        assertTrue(t > 0, "only positive types reach a handler");
+                        assertTrue(p.byteSize() <= 32, "never more than the maximum");
+                    }, 10);
+                    delivered += n;
+                } catch (CorruptRingException expected) {
+                    corrupt++;
+                }
+            }
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError("seed " + seed + ": " + e, e);
+        }
+        assertTrue(corrupt > 1000, "most garbage is refused (" + corrupt + ")");
+        assertTrue(corrupt + delivered >= 2000, "each poll either refused or delivered what fits");
+    }
+
+    @Test
+    void anImpossibleConsumerPositionIsCorruptForTheProducer() {
+        long[] impossible = {-8, 12, 1 << 20};
+        for (long bad : impossible) {
+            SpscTestRing ring = SpscTestRing.onHeap(256);
+            while (publish(ring.producer, 1, pattern(1, 32)) != MessageProducer.INSUFFICIENT_CAPACITY) {
+                // fill
+            }
+            ring.position.set(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET, bad);
+            CorruptRingException e = assertThrows(CorruptRingException.class, () -> ring.producer.tryClaim(1, 32));
+            assertTrue(e.getMessage().contains("consumer position " + bad + " is impossible"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aConsumerPositionGoingBackwardsIsCorruptForTheProducer() {
+        SpscTestRing ring = SpscTestRing.onHeap(256);
+        while (publish(ring.producer, 1, pattern(1, 32)) >= 0) {
+            // fill: 5 records
+        }
+        drain(ring.consumer, 2);                                  // consumer at 96
+        assertTrue(publish(ring.producer, 1, pattern(1, 32)) >= 0, "producer saw 96");
+        while (publish(ring.producer, 1, pattern(1, 32)) >= 0) {
+            // fill again
+        }
+        ring.position.set(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET, 48L);
+        CorruptRingException e = assertThrows(CorruptRingException.class, () -> ring.producer.tryClaim(1, 32));
+        assertTrue(e.getMessage().contains("consumer position 48 is impossible (previous 96"), e.getMessage());
+    }
+}
