@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -26,8 +27,15 @@ final class MpmcTestRings {
         return region;
     }
 
+    /** The geometry as the header says, without validating counters (tests scribble on them). */
+    static MpmcRingGeometry geometry(MemorySegment region) {
+        return new MpmcRingGeometry(region.get(ValueLayout.JAVA_INT_UNALIGNED, MpmcRingDescriptor.SLOT_COUNT_OFFSET),
+                region.get(ValueLayout.JAVA_INT_UNALIGNED, MpmcRingDescriptor.SLOT_LENGTH_OFFSET),
+                region.get(ValueLayout.JAVA_INT_UNALIGNED, MpmcRingDescriptor.MAX_PARTICIPANT_ID_OFFSET));
+    }
+
     static long slotOffset(MemorySegment region, long position) {
-        return MpmcRingDescriptor.validate(region, "test").slotOffset(position);
+        return geometry(region).slotOffset(position);
     }
 
     static long word(MemorySegment region, long position) {
@@ -55,7 +63,7 @@ final class MpmcTestRings {
     }
 
     static int shift(MemorySegment region) {
-        return MpmcRingDescriptor.validate(region, "test").slotCountShift();
+        return geometry(region).slotCountShift();
     }
 
     /**
