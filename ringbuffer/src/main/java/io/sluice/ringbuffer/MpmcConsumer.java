@@ -135,7 +135,7 @@ public final class MpmcConsumer implements MessageConsumer {
                 if ((boolean) STATE.compareAndSet(region, slot, word, taken)) {
                     // Ours. Move the head on before running the handler, so that other
                     // consumers go on taking while we read; a failed CAS means one helped.
-                    boolean advanced = (boolean) POSITION.compareAndSet(region, HEAD_POSITION_OFFSET, head, head + 1);
+                    POSITION.compareAndSet(region, HEAD_POSITION_OFFSET, head, head + 1);
                     deliver(handler, head, slot, taken);
                     count++;
                 }
@@ -200,13 +200,13 @@ public final class MpmcConsumer implements MessageConsumer {
                     // the FREE word of the next lap at this head helps the head on.
                     final long free = MpmcSlotDescriptor.lapBits(head + slotCount, slotCountShift);
                     if ((boolean) STATE.compareAndSet(region, slot, word, free)) {
-                        boolean advanced = (boolean) POSITION.compareAndSet(region, HEAD_POSITION_OFFSET, head, head + 1);
+                        POSITION.compareAndSet(region, HEAD_POSITION_OFFSET, head, head + 1);
                     }
                     return true;
                 }
                 case CONSUMING -> {
                     // Taken by a consumer that has not moved the head yet (or died before): help.
-                    boolean advanced = (boolean) POSITION.compareAndSet(region, HEAD_POSITION_OFFSET, head, head + 1);
+                    POSITION.compareAndSet(region, HEAD_POSITION_OFFSET, head, head + 1);
                     return true;
                 }
                 case COMMITTED -> {
@@ -220,7 +220,7 @@ public final class MpmcConsumer implements MessageConsumer {
         if (laps == 1) {
             // Position `head` is done (taken and released, or skipped) and its slot may already
             // serve the next lap; the head was not moved yet. Help.
-            boolean advanced = (boolean) POSITION.compareAndSet(region, HEAD_POSITION_OFFSET, head, head + 1);
+            POSITION.compareAndSet(region, HEAD_POSITION_OFFSET, head, head + 1);
             return true;
         }
         if (laps > 1) {

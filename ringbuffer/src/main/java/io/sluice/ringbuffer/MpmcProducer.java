@@ -138,7 +138,7 @@ public final class MpmcProducer implements MessageProducer {
                 if ((boolean) STATE.compareAndSet(region, slot, word, claimed)) {
                     // Ours, and attributed to us in the same step. Move the tail on; if the CAS
                     // fails, someone who saw our claim already did (helping).
-                    boolean advanced = (boolean) POSITION.compareAndSet(region, TAIL_POSITION_OFFSET, tail, tail + 1);
+                    POSITION.compareAndSet(region, TAIL_POSITION_OFFSET, tail, tail + 1);
                     // Plain stores: published with the payload by the commit CAS (release).
                     TYPE.set(region, slot, type);
                     LENGTH.set(region, slot, length);
@@ -169,7 +169,7 @@ public final class MpmcProducer implements MessageProducer {
         if (laps == 0 || (laps == 1 && state == FREE)) {
             // Position `tail` is claimed (or even consumed and freed), but the tail still points
             // at it: its claimant has not advanced it yet, or died before it could. Help.
-            boolean advanced = (boolean) POSITION.compareAndSet(region, TAIL_POSITION_OFFSET, tail, tail + 1);
+            POSITION.compareAndSet(region, TAIL_POSITION_OFFSET, tail, tail + 1);
             return true;
         }
         if (laps > 0) {

@@ -46,6 +46,17 @@ import java.lang.invoke.VarHandle;
  * claimed but not yet attributed, so a host can recover the slots of a participant that died at
  * any instruction.
  *
+ * <h2>Bit budget, wrap, ABA</h2>
+ * Positions (tail, head) are full 64-bit counters. The word keeps only the lap modulo
+ * 2<sup>48</sup>: it wraps after 2<sup>48</sup> &times; slotCount messages, at 10<sup>8</sup>
+ * messages/s 65 days with 2 slots, 5.7 years with 64, 91 years with 1024. The wrap is harmless
+ * because laps are only compared as signed 48-bit differences, and a freshly read counter is
+ * within one lap of its slot. A word value recurs only after a multiple of 2<sup>48</sup> laps,
+ * so an ABA on a slot CAS needs a participant stalled between its read and its CAS for that
+ * long; even then the CAS acts on the slot's current position (a free slot, a committed
+ * message), which could reorder one message but not lose or duplicate it. See
+ * {@code docs/layout-mpmc.md}.
+ *
  * <h2>Transitions (lap L, participant p producer, c consumer)</h2>
  * <pre>
  *   FREE(L,0) --p claims: CAS--> CLAIMED(L,p) --p commits: CAS--> COMMITTED(L,p)
