@@ -67,7 +67,7 @@ import java.lang.invoke.VarHandle;
  *                                     |                                  |
  *                   a consumer skips: CAS          c releases, or host recovers c: CAS
  *                                     v                                  v
- *                               FREE(L+1,0) <----------------------------+
+ *                               FREE(L+1,0) &lt;----------------------------+
  * </pre>
  * Every transition is a compare-and-set of the whole word (volatile: release on the write,
  * acquire on the read), made only by the party the arrow names. Type and Length are written
