@@ -83,7 +83,24 @@ public final class ChannelHost implements AutoCloseable {
         return channels.get(name);
     }
 
-    <C extends HostedChannel> C register(C channel) {
+    /**
+     * Hosts an SPSC channel of {@code capacity} data bytes (a power of two): its producer is
+     * {@link HostedSpscChannel#producer()}, in this process; one consumer at a time attaches.
+     */
+    public HostedSpscChannel spsc(String name, long capacity) {
+        return register(HostedSpscChannel.create(name, capacity));
+    }
+
+    /**
+     * Hosts an MPMC channel of {@code slotCount} slots of {@code slotLength} bytes (powers of two;
+     * the payload is 16 bytes less), for up to {@code maxParticipants} producers and consumers
+     * across processes, this one included ({@link HostedMpmcChannel#localProducer()}).
+     */
+    public HostedMpmcChannel mpmc(String name, int slotCount, int slotLength, int maxParticipants) {
+        return register(HostedMpmcChannel.create(name, slotCount, slotLength, maxParticipants));
+    }
+
+    private <C extends HostedChannel> C register(C channel) {
         if (closed) {
             channel.close();
             throw new IllegalStateException("host on " + server.path() + " is closed");

@@ -14,10 +14,11 @@ import java.util.concurrent.TimeUnit;
  * Its output is collected so that a failing test can show what the child said. Closing it
  * destroys the child forcibly if it is still running.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
     private final Process process;
     private final StringBuffer output = new StringBuffer();
     private final Thread pump;
+    private boolean ended; // guarded by output
 
     private ChildJvm(Process process) {
         this.process = process;
@@ -25,20 +26,56 @@ final class ChildJvm implements AutoCloseable {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
-                    output.append(line).append('\n');
+                    synchronized (output) {
+                        output.append(line).append('\n');
+                        output.notifyAll();
+                    }
                 }
             } catch (IOException ignored) {
                 // child gone
             }
+            synchronized (output) {
+                ended = true;
+                output.notifyAll();
+            }
         });
     }
 
-    static ChildJvm start(Class<?> main, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
+    /**
+     * Waits until the child printed a line starting with {@code prefix}; returns that line.
+     * Bounded: throws with the child's output if the line does not come within {@code seconds}
+     * or the child's output ends first.
+     */
+    public String awaitLine(String prefix, long seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        synchronized (output) {
+            while (true) {
+                for (String line : output.toString().split("\n")) {
+                    if (line.startsWith(prefix)) {
+                        return line;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (ended || left <= 0) {
+                    throw new AssertionError("child never printed '" + prefix + "'" + (ended ? " (its output ended)" : "")
+                            + "; its output:\n" + output);
+                }
+                TimeUnit.NANOSECONDS.timedWait(output, left);
+            }
+        }
+    }
+
+    public static ChildJvm start(Class<?> main, String... args) throws IOException {
+        return start(List.of(), main, args);
+    }
+
+    /** Starts the child behind a command prefix (for example {@code setpriv --reuid=65534 ...}). */
+    public static ChildJvm start(List<String> prefix, Class<?> main, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Xshare:auto");
-        cmd.add("-XX:TieredStopAtLevel=1"); // the child does little work: start fast
+        cmd.add("-Xmx128m"); // a small address space also makes the kernel tear a killed child down faster
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main.getName());
@@ -47,16 +84,16 @@ final class ChildJvm implements AutoCloseable {
         return new ChildJvm(p);
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    Process process() {
+    public Process process() {
         return process;
     }
 
     /** Waits for the child to exit; returns its exit code, or throws with its output on timeout. */
-    int waitFor(long seconds) throws InterruptedException {
+    public int waitFor(long seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
             throw new AssertionError("child did not exit within " + seconds + " s; output so far:\n" + output());
         }
@@ -64,7 +101,7 @@ final class ChildJvm implements AutoCloseable {
         return process.exitValue();
     }
 
-    String output() {
+    public String output() {
         return output.toString();
     }
 
