@@ -20,6 +20,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  *                                     then spin without consuming (to be killed)
  * spsc-drain SOCKET CHANNEL FIRST     consume from message FIRST until the host is gone: "HOSTGONE n last"
  * refuse SOCKET CHANNEL ROLE          attach, expecting a refusal: "REFUSED reason: text"
+ * mpmc-produce SOCKET CHANNEL TAG N   produce N messages (tag, seq): "PRODUCED n"
+ * mpmc-consume SOCKET CHANNEL         consume until a STOP message: "CONSUMED tag:count:sum ..."
+ * mpmc-claim-die SOCKET CHANNEL       claim a slot, never commit, print "CLAIMED", spin (to be killed)
  * </pre>
  */
 public final class ChannelPeer {
@@ -32,6 +35,9 @@ public final class ChannelPeer {
                 case "spsc-hold" -> spscHold(socket, channel, Long.parseLong(args[3]));
                 case "spsc-drain" -> spscDrain(socket, channel, Long.parseLong(args[3]));
                 case "refuse" -> refuse(socket, channel, Role.valueOf(args[3]));
+                case "mpmc-produce" -> mpmcProduce(socket, channel, Integer.parseInt(args[3]), Long.parseLong(args[4]));
+                case "mpmc-consume" -> mpmcConsume(socket, channel);
+                case "mpmc-claim-die" -> mpmcClaimAndDie(socket, channel);
                 default -> throw new IllegalArgumentException("unknown mode " + args[0]);
             }
         } catch (AttachRefusedException e) {
@@ -110,7 +116,69 @@ public final class ChannelPeer {
                 System.out.println("ATTACHED (not refused)");
             }
         } else {
-            System.out.println("UNSUPPORTED " + role);
+            try (var a = Channels.mpmc(socket, channel, role)) {
+                System.out.println("ATTACHED (not refused)");
+            }
+        }
+    }
+
+    static final int DATA = 1;
+    static final int STOP = 2;
+
+    private static void mpmcProduce(Path socket, String channel, int tag, long n) {
+        try (MpmcAttachment a = Channels.mpmc(socket, channel, Role.PRODUCER)) {
+            System.out.println("ATTACHED " + a.participantId());
+            System.out.flush();
+            var p = a.producer();
+            for (long seq = 0; seq < n; seq++) {
+                long at;
+                while ((at = p.tryClaim(DATA, 16)) < 0) {
+                    Thread.onSpinWait();
+                }
+                p.buffer().set(JAVA_LONG_UNALIGNED, at, tag);
+                p.buffer().set(JAVA_LONG_UNALIGNED, at + 8, seq);
+                p.commit(at);
+            }
+            System.out.println("PRODUCED " + n);
+        }
+    }
+
+    private static void mpmcConsume(Path socket, String channel) {
+        try (MpmcAttachment a = Channels.mpmc(socket, channel, Role.CONSUMER)) {
+            System.out.println("ATTACHED " + a.participantId());
+            System.out.flush();
+            java.util.Map<Long, long[]> perTag = new java.util.TreeMap<>(); // tag -> {count, sum, last seq}
+            boolean[] stop = new boolean[1];
+            while (!stop[0]) {
+                a.consumer().poll((type, payload) -> {
+                    if (type == STOP) {
+                        stop[0] = true;
+                        return;
+                    }
+                    long tag = payload.get(JAVA_LONG_UNALIGNED, 0);
+                    long seq = payload.get(JAVA_LONG_UNALIGNED, 8);
+                    long[] t = perTag.computeIfAbsent(tag, k -> new long[] {0, 0, -1});
+                    if (seq <= t[2]) {
+                        throw new AssertionError("producer " + tag + ": message " + seq + " after " + t[2]);
+                    }
+                    t[0]++;
+                    t[1] += seq;
+                    t[2] = seq;
+                }, 1); // one at a time: stop right at STOP, leaving the rest to the other consumer
+            }
+            StringBuilder sb = new StringBuilder("CONSUMED");
+            perTag.forEach((tag, t) -> sb.append(' ').append(tag).append(':').append(t[0]).append(':').append(t[1]));
+            System.out.println(sb);
+        }
+    }
+
+    private static void mpmcClaimAndDie(Path socket, String channel) {
+        MpmcAttachment a = Channels.mpmc(socket, channel, Role.PRODUCER);
+        long at = a.producer().tryClaim(DATA, 16);
+        System.out.println(at >= 0 ? "CLAIMED " + a.participantId() : "FULL");
+        System.out.flush();
+        while (true) {
+            Thread.onSpinWait(); // never commits: killed with the claim open
         }
     }
 }
