@@ -60,9 +60,18 @@ public final class ChannelHost implements AutoCloseable {
         return bind(socket, AccessPolicy.sameUser(), DEFAULT_HANDSHAKE_TIMEOUT);
     }
 
-    /** Hosts on {@code socket} with an access policy and a handshake timeout of your choice. */
+    /** Hosts on {@code socket} (mode 0600) with an access policy and a handshake timeout of your choice. */
     public static ChannelHost bind(Path socket, AccessPolicy policy, Duration handshakeTimeout) {
-        SeqPacketServer server = SeqPacketServer.bind(socket);
+        return bind(socket, policy, handshakeTimeout, SeqPacketServer.OWNER_ONLY);
+    }
+
+    /**
+     * Hosts on {@code socket} whose file gets {@code socketPermissions}: loosen them (e.g.
+     * {@code rw-rw----}) when other users are to attach; the access policy then decides who may.
+     */
+    public static ChannelHost bind(Path socket, AccessPolicy policy, Duration handshakeTimeout,
+                                   java.util.Set<java.nio.file.attribute.PosixFilePermission> socketPermissions) {
+        SeqPacketServer server = SeqPacketServer.bind(socket, socketPermissions);
         ChannelHost host = new ChannelHost(server, policy, handshakeTimeout);
         host.acceptor.start();
         return host;

@@ -69,15 +69,64 @@ public final class ChildJvm implements AutoCloseable {
         return start(List.of(), main, args);
     }
 
+    /**
+     * Starts the child as another user (behind {@code prefix}, e.g. {@code setpriv --reuid=...}):
+     * first copies this JVM's class path into a world-readable folder under {@code dir}, since
+     * the other user cannot read the build's folders or {@code ~/.m2}.
+     */
+    public static ChildJvm startAsOtherUser(List<String> prefix, Path dir, Class<?> main, String... args) throws IOException {
+        Path cp = dir.resolve("classpath");
+        List<String> entries = new ArrayList<>();
+        int i = 0;
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path from = Path.of(entry);
+            if (!java.nio.file.Files.exists(from)) {
+                continue;
+            }
+            Path to = cp.resolve(i++ + "-" + from.getFileName());
+            copyReadable(from, to);
+            entries.add(to.toString());
+        }
+        makeReadable(cp);
+        return start(prefix, String.join(java.io.File.pathSeparator, entries), main, args);
+    }
+
+    private static void copyReadable(Path from, Path to) throws IOException {
+        try (var walk = java.nio.file.Files.walk(from)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else {
+                    java.nio.file.Files.createDirectories(target.getParent());
+                    java.nio.file.Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    private static void makeReadable(Path root) throws IOException {
+        try (var walk = java.nio.file.Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                java.nio.file.Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(
+                        java.nio.file.Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+    }
+
     /** Starts the child behind a command prefix (for example {@code setpriv --reuid=65534 ...}). */
     public static ChildJvm start(List<String> prefix, Class<?> main, String... args) throws IOException {
+        return start(prefix, System.getProperty("java.class.path"), main, args);
+    }
+
+    private static ChildJvm start(List<String> prefix, String classPath, Class<?> main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Xshare:auto");
         cmd.add("-Xmx128m"); // a small address space also makes the kernel tear a killed child down faster
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath);
         cmd.add(main.getName());
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
