@@ -31,12 +31,15 @@ final class AttachSession implements AutoCloseable {
     private final MemorySegment positionView; // writable, ours
     private final String channel;
     private final long registration;
+    private final MemorySegment dataView; // read-only mapping of the data region
     private volatile boolean hostGone;
     private final Thread watcher;
 
     private AttachSession(SeqPacketSocket connection, Handshake.Welcome welcome, MemfdRegion data,
-                          MemfdRegion position, MemorySegment positionView, String channel, long registration) {
+                          MemfdRegion position, MemorySegment positionView, String channel, long registration,
+                          MemorySegment dataView) {
         this.registration = registration;
+        this.dataView = dataView;
         this.connection = connection;
         this.welcome = welcome;
         this.data = data;
@@ -84,6 +87,7 @@ final class AttachSession implements AutoCloseable {
                 data = MemfdRegion.adopt(m.takeFd(0), welcome.dataRegionSize(), seals);
             }
             MemorySegment positionView = null;
+            MemorySegment dataView = null;
             if (welcome.positionRegionSize() > 0) {
                 if (positionWriter == null) {
                     throw new ProtocolException(from + ": channel '" + channel + "' asks a position region of a "
@@ -91,7 +95,8 @@ final class AttachSession implements AutoCloseable {
                 }
                 position = MemfdRegion.create(channel + ".consumer." + ProcessHandle.current().pid(), welcome.positionRegionSize());
                 positionView = position.mapReadWrite();
-                positionWriter.write(data.mapReadOnly(), positionView, welcome);
+                dataView = data.mapReadOnly();
+                positionWriter.write(dataView, positionView, welcome);
                 position.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE); // only our mapping may write it
                 conn.send(Handshake.position(welcome.positionRegionSize()), position.fd());
             }
@@ -102,7 +107,8 @@ final class AttachSession implements AutoCloseable {
                 }
                 registration = Handshake.decodeReady(b, from);
             }
-            AttachSession s = new AttachSession(conn, welcome, data, position, positionView, channel, registration);
+            AttachSession s = new AttachSession(conn, welcome, data, position, positionView, channel, registration,
+                    dataView != null ? dataView : data.mapReadOnly());
             s.watcher.start();
             return s;
         } catch (RuntimeException e) {
@@ -154,6 +160,11 @@ final class AttachSession implements AutoCloseable {
 
     MemfdRegion data() {
         return data;
+    }
+
+    /** The data region, mapped read-only (MPMC participants map it writable themselves). */
+    MemorySegment dataView() {
+        return dataView;
     }
 
     /** Our position region, mapped read-write (consumers only). */

@@ -97,7 +97,16 @@ public final class ChannelHost implements AutoCloseable {
      * {@link HostedSpscChannel#producer()}, in this process; one consumer at a time attaches.
      */
     public HostedSpscChannel spsc(String name, long capacity) {
-        return register(HostedSpscChannel.create(name, capacity));
+        return spsc(name, capacity, false);
+    }
+
+    /**
+     * As {@link #spsc(String, long)}; with {@code wakeParkedConsumers} the producer wakes a
+     * consumer that sleeps in {@link ConsumerAttachment#pollBlocking} (a full fence per commit, and
+     * a system call only when the consumer is asleep).
+     */
+    public HostedSpscChannel spsc(String name, long capacity, boolean wakeParkedConsumers) {
+        return register(HostedSpscChannel.create(name, capacity, wakeParkedConsumers));
     }
 
     /**

@@ -8,6 +8,7 @@ import io.sluice.ringbuffer.MpmcProducer;
 import io.sluice.ringbuffer.RegionHeaderDescriptor;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscRing;
+import io.sluice.ringbuffer.SpscRingDescriptor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -54,7 +55,9 @@ public final class Channels {
                     made[0] = SpscRing.attachConsumer(channel, data, position);
                 });
         try {
-            return new ConsumerAttachment<>(s, made[0]);
+            Parking parking = new Parking(s.dataView().asSlice(SpscRingDescriptor.WAKE_SEQUENCE_OFFSET, 4),
+                    s.positionView().asSlice(ConsumerPositionDescriptor.PARKED_FLAG_OFFSET, 4));
+            return new ConsumerAttachment<>(s, made[0], parking);
         } catch (RuntimeException e) {
             s.close();
             throw e;

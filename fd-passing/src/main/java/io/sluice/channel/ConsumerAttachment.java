@@ -17,10 +17,35 @@ import java.time.Duration;
 public final class ConsumerAttachment<C extends MessageConsumer> implements MessageConsumer, AutoCloseable {
     private final AttachSession session;
     private final C consumer;
+    private final Parking parking; // null when the host does not wake parked consumers
 
-    ConsumerAttachment(AttachSession session, C consumer) {
+    ConsumerAttachment(AttachSession session, C consumer, Parking parking) {
         this.session = session;
         this.consumer = consumer;
+        boolean wakes = (session.welcome().flags() & HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE) != 0;
+        this.parking = wakes ? parking : null;
+    }
+
+    /**
+     * Like {@link #poll}, but when the ring is empty the thread sleeps in the kernel (a futex on
+     * the producer's wake word) until the producer commits, instead of spinning. Needs a channel
+     * whose host wakes parked consumers.
+     *
+     * @return messages handled; 0 only if {@code timeout} passed with nothing to read
+     * @throws IllegalStateException     if the host does not wake parked consumers on this channel
+     * @throws ConnectionClosedException when the host is gone and everything was delivered
+     */
+    public int pollBlocking(MessageHandler handler, int limit, Duration timeout) {
+        if (parking == null) {
+            throw new IllegalStateException("channel '" + session.channel()
+                    + "' does not wake parked consumers: its host must enable it (spin or back off instead)");
+        }
+        return parking.pollOrPark(() -> poll(handler, limit), timeout.toNanos());
+    }
+
+    /** Whether this channel's host wakes parked consumers ({@link #pollBlocking} works). */
+    public boolean canBlock() {
+        return parking != null;
     }
 
     /** The ring consumer (read-only view of the shared ring). */

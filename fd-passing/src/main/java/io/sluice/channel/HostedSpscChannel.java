@@ -8,6 +8,7 @@ import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.ConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
+import io.sluice.ringbuffer.SpscRingDescriptor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -38,22 +39,40 @@ public final class HostedSpscChannel extends HostedChannel {
     private record Retired(MemfdRegion region, long generation) {
     }
 
-    private HostedSpscChannel(String name, MemfdRegion data, MemorySegment ring, long capacity) {
+    private final boolean wakes;
+    private FutexWaker waker; // null unless wakes
+
+    private HostedSpscChannel(String name, MemfdRegion data, MemorySegment ring, long capacity, boolean wakes) {
         super(name, RingKind.SPSC, data);
         this.capacity = capacity;
         this.standby = standbyArena.allocate(SpscRing.consumerPositionRegionSize(), 128);
         SpscRing.formatConsumerPosition(standby, capacity);
         this.producer = SpscRing.attachProducer(name, ring, standby);
+        this.wakes = wakes;
+        if (wakes) {
+            waker = new FutexWaker(ring.asSlice(SpscRingDescriptor.WAKE_SEQUENCE_OFFSET, 4));
+            producer.wakeParkedConsumersWith(waker);
+        }
     }
 
-    static HostedSpscChannel create(String name, long capacity) {
+    /** How many commits found the consumer asleep and woke it (0 if this channel does not wake). */
+    public long wakeups() {
+        return waker == null ? 0 : waker.wakes();
+    }
+
+    @Override
+    int welcomeFlags() {
+        return wakes ? HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE : 0;
+    }
+
+    static HostedSpscChannel create(String name, long capacity, boolean wakes) {
         MemfdRegion data = MemfdRegion.create(name, SpscRing.requiredRegionSize(capacity));
         try {
             MemorySegment ring = data.mapReadWrite();
             SpscRing.format(ring, capacity);
             // The producer's mapping exists: from now on nobody else can map it writable.
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
-            return new HostedSpscChannel(name, data, ring, capacity);
+            return new HostedSpscChannel(name, data, ring, capacity, wakes);
         } catch (RuntimeException e) {
             data.close();
             throw e;

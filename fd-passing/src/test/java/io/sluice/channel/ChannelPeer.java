@@ -19,6 +19,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * spsc-hold SOCKET CHANNEL K          attach, print "ATTACHED", consume K messages, print "HELD K",
  *                                     then spin without consuming (to be killed)
  * spsc-drain SOCKET CHANNEL FIRST     consume from message FIRST until the host is gone: "HOSTGONE n last"
+ * spsc-block SOCKET CHANNEL COUNT     consume COUNT messages with pollBlocking, printing "PARKING i"
+ *                                     before each wait and "GOT i" after each message
  * refuse SOCKET CHANNEL ROLE          attach, expecting a refusal: "REFUSED reason: text"
  * mpmc-produce SOCKET CHANNEL TAG N   produce N messages (tag, seq): "PRODUCED n"
  * mpmc-consume SOCKET CHANNEL         consume until a STOP message: "CONSUMED tag:count:sum ..."
@@ -33,6 +35,7 @@ public final class ChannelPeer {
             switch (args[0]) {
                 case "spsc-consume" -> spscConsume(socket, channel, Long.parseLong(args[3]));
                 case "spsc-hold" -> spscHold(socket, channel, Long.parseLong(args[3]));
+                case "spsc-block" -> spscBlock(socket, channel, Long.parseLong(args[3]));
                 case "spsc-drain" -> spscDrain(socket, channel, Long.parseLong(args[3]));
                 case "refuse" -> refuse(socket, channel, Role.valueOf(args[3]));
                 case "mpmc-produce" -> mpmcProduce(socket, channel, Integer.parseInt(args[3]), Long.parseLong(args[4]));
@@ -91,6 +94,21 @@ public final class ChannelPeer {
             System.out.flush();
             while (true) {
                 Thread.onSpinWait();
+            }
+        }
+    }
+
+    private static void spscBlock(Path socket, String channel, long count) {
+        try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+            SequenceCheck check = new SequenceCheck(0);
+            for (long i = 0; i < count; i++) {
+                System.out.println("PARKING " + i);
+                System.out.flush();
+                while (a.pollBlocking(check::accept, 1, java.time.Duration.ofSeconds(60)) == 0) {
+                    // timed out: wait again (the test bounds the whole run)
+                }
+                System.out.println("GOT " + i);
+                System.out.flush();
             }
         }
     }

@@ -53,9 +53,13 @@ import java.nio.ByteOrder;
  *       and treats anything else as corruption. Alone on its 128-byte line (two cache lines,
  *       against adjacent-line prefetch), so the producer's polling does not disturb anything
  *       else.</li>
- *   <li>Parked Flag: <b>reserved</b> for issue 4 (a futex word: "the consumer is parked, wake
- *       it"). Written 0 at format; nothing reads or writes it yet. A 4-byte aligned word on its
- *       own 128-byte line, as a futex needs.</li>
+ *   <li>Parked Flag: 1 while the consumer is parked (asleep on the ring's Wake Sequence futex
+ *       word), else 0. Written only by the consumer: 1 then a full fence before its last check
+ *       of the ring, 0 (release) when it wakes. A producer that wakes consumers reads it
+ *       (volatile) after a full fence following each commit: of the consumer's store-then-check
+ *       and the producer's commit-then-check, at least one sees the other's store (the Dekker
+ *       argument), so a consumer never sleeps through a commit. 4-byte aligned, alone on its
+ *       128-byte line.</li>
  * </ul>
  */
 public final class ConsumerPositionDescriptor {
@@ -143,6 +147,19 @@ public final class ConsumerPositionDescriptor {
             throw new RingLayoutException(what + ": consumer position region follows a ring of capacity " + capacity
                     + ", this ring's is " + expectedCapacity);
         }
+    }
+
+    static final VarHandle PARKED = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN)
+            .varHandle().withInvokeExactBehavior();
+
+    /** The parked flag (volatile load). */
+    public static int parked(MemorySegment region) {
+        return (int) PARKED.getVolatile(region, PARKED_FLAG_OFFSET);
+    }
+
+    /** Consumer only: raises (1) or lowers (0) its parked flag (release store). */
+    public static void parked(MemorySegment region, int flag) {
+        PARKED.setRelease(region, PARKED_FLAG_OFFSET, flag);
     }
 
     /** The consumer position (acquire load): how far the consumer has finished reading. */

@@ -1,9 +1,11 @@
 package io.sluice.ringbuffer;
 
+import io.sluice.api.ConsumerWaker;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageProducer;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
 
 import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION;
 import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION_OFFSET;
@@ -38,7 +40,7 @@ import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
  * <p>Steady state allocates nothing and makes no system call.
  */
 public final class SpscProducer implements MessageProducer {
-    private static final java.lang.invoke.VarHandle HANDOVER;
+    private static final VarHandle HANDOVER;
 
     static {
         try {
@@ -70,6 +72,10 @@ public final class SpscProducer implements MessageProducer {
 
     private record Handover(MemorySegment view, long generation) {
     }
+
+    // Wakes a parked consumer after commits; null (the default) when consumers only spin. Set
+    // once before the producer thread starts producing (see wakeParkedConsumersWith).
+    private ConsumerWaker waker;
     private final long capacity;
     private final long mask;
     private final int maxMessageLength;
@@ -152,6 +158,30 @@ public final class SpscProducer implements MessageProducer {
         STAMP.setRelease(data, position & mask, position);       // publishes header, payload, the line above
         tail = next;
         claimPosition = NO_CLAIM;
+        final ConsumerWaker w = waker;
+        if (w != null) {
+            // The parked flag to check is the attached consumer's: take a pending hand-over now
+            // rather than at the next capacity check.
+            final Handover h = handover;
+            if (h != null) {
+                adopt(h);
+            }
+            // StoreLoad: the stamp above before the parked flag below. The consumer raises its
+            // flag, fences, then checks the ring: one of us sees the other (Dekker).
+            VarHandle.fullFence();
+            if (ConsumerPositionDescriptor.parked(consumerPosition) != 0) {
+                w.wake();
+            }
+        }
+    }
+
+    /**
+     * Makes every commit check whether the consumer is parked and, if so, wake it with
+     * {@code waker}. Costs a full fence per commit; without it consumers must spin or poll. Call
+     * before producing, from the thread that starts the producer thread.
+     */
+    public void wakeParkedConsumersWith(ConsumerWaker waker) {
+        this.waker = waker;
     }
 
     /**

@@ -30,8 +30,10 @@ import java.nio.ByteOrder;
  *  +-------------------------------+-------------------------------+
  *  |   Record Header Length (16)   |     Record Alignment (8)      | 32
  *  +-------------------------------+-------------------------------+
- *  |                  Reserved, zero (88 bytes)                   ... 40
- *  +---------------------------------------------------------------+
+ *  |                  Reserved, zero (24 bytes)                   ... 40
+ *  +-------------------------------+-------------------------------+
+ *  |     Wake Sequence (u32)       |   Reserved, zero (60 bytes)  ... 64
+ *  +-------------------------------+-------------------------------+
  *  |                Data area (Data Capacity bytes)               ... 128
  *  +---------------------------------------------------------------+
  * </pre>
@@ -43,6 +45,12 @@ import java.nio.ByteOrder;
  * following the stamps from the consumer's position.
  *
  * <ul>
+ *   <li>Wake Sequence: the one header field that changes after format, and only when the
+ *       channel wakes parked consumers: the producer increments it (atomic add) and then
+ *       {@code futex(FUTEX_WAKE)}s on it after a commit that found the consumer's parked flag set;
+ *       a consumer reads it (acquire) before it raises its parked flag and
+ *       {@code futex(FUTEX_WAIT)}s on the value read, so a wake between the two makes the wait
+ *       return at once. Rarely written, so it shares the header's line.</li>
  *   <li>Data Capacity: a power of two, at least {@link #MIN_CAPACITY}. A record at position
  *       {@code p} starts at data offset {@code p & (capacity - 1)}.</li>
  *   <li>Max Message Length: {@code min(capacity / 8, 2^30)} ({@link #maxMessageLength}); a
@@ -62,6 +70,8 @@ public final class SpscRingDescriptor {
     public static final long RECORD_HEADER_LENGTH_OFFSET = 32;
     public static final long RECORD_ALIGNMENT_OFFSET = 36;
     public static final long RESERVED_OFFSET = 40;
+    /** u32, 4-byte aligned: the futex word parked consumers sleep on. */
+    public static final long WAKE_SEQUENCE_OFFSET = 64;
 
     /** Smallest data capacity: room for a few maximum-length records. */
     public static final long MIN_CAPACITY = 64;

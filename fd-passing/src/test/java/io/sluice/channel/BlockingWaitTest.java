@@ -1,0 +1,80 @@
+package io.sluice.channel;
+
+import io.sluice.fdpassing.ChildJvm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A consumer in another JVM sleeps in the kernel on an empty ring and a commit wakes it. */
+class BlockingWaitTest {
+    private static final long TIMEOUT_S = 60;
+
+    @TempDir
+    Path dir;
+
+    /**
+     * "S" if the child's launcher threads (the primordial one and the Java main thread, both
+     * named "java" in /proc) are all asleep, else the state of one that is not.
+     */
+    private static String mainThreadState(long pid) throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                if (Files.readString(t.resolve("comm")).trim().equals("java")) {
+                    String stat = Files.readString(t.resolve("stat"));
+                    String state = stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+                    if (!state.equals("S")) {
+                        return state;
+                    }
+                }
+            }
+        }
+        return "S";
+    }
+
+    private static void awaitSleeping(ChildJvm child) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        int sleepingSamples = 0;
+        while (sleepingSamples < 20) { // asleep in 20 samples in a row: parked, not spinning
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the consumer never stayed asleep; its output:\n" + child.output());
+            }
+            sleepingSamples = mainThreadState(child.pid()).equals("S") ? sleepingSamples + 1 : 0;
+            Thread.sleep(1); // sampling the child's state; the bound is the deadline above
+        }
+    }
+
+    @Test
+    void parkedConsumerSleepsAndEachCommitWakesIt() throws Exception {
+        Path socket = dir.resolve("block.sock");
+        try (ChannelHost host = ChannelHost.bind(socket)) {
+            HostedSpscChannel ch = host.spsc("alerts", 4096, true);
+            // With no consumer parked, commits make no system call: no wake-up.
+            for (long s = 0; s < 3; s++) {
+                SpscChannelTest.send(ch.producer(), s, null);
+            }
+            assertEquals(0, ch.wakeups());
+            try (ChildJvm child = ChildJvm.start(ChannelPeer.class, "spsc-block", socket.toString(), "alerts", "6")) {
+                for (long i = 0; i < 3; i++) {
+                    child.awaitLine("GOT " + i, TIMEOUT_S); // the three sent before it came
+                }
+                for (long s = 3; s < 6; s++) {
+                    child.awaitLine("PARKING " + s, TIMEOUT_S);
+                    awaitSleeping(child);
+                    long before = ch.wakeups();
+                    SpscChannelTest.send(ch.producer(), s, child);
+                    child.awaitLine("GOT " + s, TIMEOUT_S);
+                    assertTrue(ch.wakeups() > before, "the commit woke the sleeping consumer");
+                }
+                assertEquals(0, child.waitFor(TIMEOUT_S), child.output());
+            }
+        }
+    }
+}
