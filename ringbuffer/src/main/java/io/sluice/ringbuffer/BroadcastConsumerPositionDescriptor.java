@@ -1,0 +1,118 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.RingLayoutException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Layout of a broadcast consumer's position region: a small region the consumer owns and alone
+ * writes (sealed against everyone else's writes before it is handed over), which the producer of
+ * a backpressure ring maps read-only to learn how far the consumer has read. All fields
+ * little-endian.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |              Magic "SLUICEBP" (u64, LE bytes)                 |  0
+ *  |                                                               |
+ *  +-------------------------------+-------------------------------+
+ *  |        Layout Version         |         Region Length         |  8
+ *  +-------------------------------+-------------------------------+
+ *  |                    Reserved, zero, up to 128                 ... 16
+ *  +===============================================================+
+ *  |                        Position (i64)                         | 128  position line
+ *  +---------------------------------------------------------------+
+ *  |                    Reserved, zero, up to 256                 ... 136
+ *  +===============================================================+
+ *  |                   Parked Flag (u32, reserved)                 | 256  parked line
+ *  +---------------------------------------------------------------+
+ *  |                    Reserved, zero, up to 384                 ... 260
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <ul>
+ *   <li><b>Magic</b>, <b>Layout Version</b> ({@link #LAYOUT_VERSION}), <b>Region Length</b>
+ *       ({@link #REGION_LENGTH}): written once by the consumer before the region is shared
+ *       (plain stores, published by the hand-over).</li>
+ *   <li><b>Position</b>: the ring position up to which the consumer has finished reading — the start
+ *       of the next record it will read. Written by the consumer with a release store after its
+ *       handler calls for the records before it have returned; read by the producer with an
+ *       acquire load. Release/acquire is what lets the producer reuse the space: every read the
+ *       consumer made of those records happens-before the producer's next write there.
+ *       Non-decreasing, except when a lapped consumer jumps forward.</li>
+ *   <li><b>Parked Flag</b>: reserved for a later issue (a futex word: "this consumer is parked,
+ *       wake me"); 4-byte aligned on a line of its own so that futex traffic does not disturb
+ *       the position line. Zero until then; nobody reads it yet.</li>
+ * </ul>
+ */
+public final class BroadcastConsumerPositionDescriptor {
+    private BroadcastConsumerPositionDescriptor() {
+    }
+
+    /** "SLUICEBP" as a little-endian u64. */
+    public static final long MAGIC = 0x5042_4543_4955_4C53L;
+    public static final int LAYOUT_VERSION = 1;
+
+    public static final long MAGIC_OFFSET = 0;
+    public static final long VERSION_OFFSET = 8;
+    public static final long REGION_LENGTH_OFFSET = 12;
+    public static final long POSITION_OFFSET = 128;
+    /** Reserved for the "consumer is parked" futex word (issue 4). */
+    public static final long PARKED_FLAG_OFFSET = 256;
+    /** Bytes of a position region. */
+    public static final int REGION_LENGTH = 384;
+
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+
+    /**
+     * Zeroes the first {@link #REGION_LENGTH} bytes and writes the header and {@code position}.
+     *
+     * @throws IllegalArgumentException if the region is too small or not 8-byte aligned
+     */
+    public static void format(MemorySegment region, long position) {
+        if (region.byteSize() < REGION_LENGTH) {
+            throw new IllegalArgumentException("position region of " + region.byteSize()
+                    + " bytes is smaller than " + REGION_LENGTH);
+        }
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new IllegalArgumentException("position region must be 8-byte aligned (use a native segment or a long[])");
+        }
+        region.asSlice(0, REGION_LENGTH).fill((byte) 0);
+        region.set(U64, MAGIC_OFFSET, MAGIC);
+        region.set(U32, VERSION_OFFSET, LAYOUT_VERSION);
+        region.set(U32, REGION_LENGTH_OFFSET, REGION_LENGTH);
+        region.set(U64, POSITION_OFFSET, position);
+    }
+
+    /**
+     * Checks a position region before the producer reads it.
+     *
+     * @param what names the region in messages
+     * @throws RingLayoutException naming the first field that is wrong
+     */
+    public static void validate(MemorySegment region, String what) {
+        if (region.byteSize() < REGION_LENGTH) {
+            throw new RingLayoutException(what + ": segment of " + region.byteSize()
+                    + " bytes is smaller than the " + REGION_LENGTH + "-byte position region");
+        }
+        long magic = region.get(U64, MAGIC_OFFSET);
+        if (magic != MAGIC) {
+            throw new RingLayoutException(what + ": bad magic 0x" + Long.toHexString(magic)
+                    + ", expected 0x" + Long.toHexString(MAGIC) + " (\"SLUICEBP\")");
+        }
+        int version = region.get(U32, VERSION_OFFSET);
+        if (version != LAYOUT_VERSION) {
+            throw new RingLayoutException(what + ": layout version " + version + ", this library reads " + LAYOUT_VERSION);
+        }
+        int length = region.get(U32, REGION_LENGTH_OFFSET);
+        if (length != REGION_LENGTH) {
+            throw new RingLayoutException(what + ": region length " + length + ", expected " + REGION_LENGTH);
+        }
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new RingLayoutException(what + ": segment is not 8-byte aligned; the position needs aligned access");
+        }
+    }
+}

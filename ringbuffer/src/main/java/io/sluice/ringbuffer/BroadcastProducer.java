@@ -1,0 +1,483 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.CorruptRingException;
+import io.sluice.api.MessageProducer;
+import io.sluice.api.RingKind;
+import io.sluice.api.RingLayoutException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.ALIGNMENT;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.HEADER_LENGTH;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.LENGTH_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.PADDING_TYPE;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.SEQUENCE_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.TYPE_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.align;
+import static io.sluice.ringbuffer.BroadcastRingDescriptor.DATA_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRingDescriptor.GATED_REGISTRATION_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRingDescriptor.HEAD_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRingDescriptor.LATEST_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRingDescriptor.NEXT_SEQUENCE_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRingDescriptor.NO_MESSAGE;
+import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_INTENT_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
+
+/**
+ * The single producer of a broadcast ring (layout: {@link BroadcastRingDescriptor}). Not thread
+ * safe, except {@link #addConsumer} and {@link #removeConsumer}, which any thread may call.
+ *
+ * <h2>Claim, write, commit</h2>
+ * {@link #tryClaim} computes where the record goes (a padding record or implicit gap first if it
+ * does not fit before the end of the data area), advances the Head past every record the claim
+ * will overwrite, publishes the Tail Intent (release, then a store-store fence), writes the
+ * padding and record headers, and returns the payload offset in {@link #buffer()}. The caller
+ * writes the payload in place; {@link #commit} publishes Next Sequence, Tail and Latest with release
+ * stores. {@link #abort} turns the claimed record into padding and publishes the Tail without
+ * consuming a sequence number.
+ *
+ * <h2>Overflow</h2>
+ * <ul>
+ *   <li>{@link RingKind#BROADCAST_OVERWRITE}: the producer never waits. Consumers detect being
+ *       lapped through the Tail Intent and resume at the Head.</li>
+ *   <li>{@link RingKind#BROADCAST_BACKPRESSURE}: the claim fails with {@link #INSUFFICIENT_CAPACITY}
+ *       rather than write past {@code p + capacity}, {@code p} being the lowest position among the
+ *       consumers it gates on. It caches that limit and rereads the positions (acquire loads of
+ *       each consumer's {@link BroadcastConsumerPositionDescriptor position region}) only when a
+ *       claim would pass it. With no consumer registered nothing gates the producer.</li>
+ * </ul>
+ *
+ * <h2>Consumers joining and leaving (backpressure)</h2>
+ * {@link #addConsumer} and {@link #removeConsumer} publish a new copy-on-write
+ * {@link BroadcastConsumerSet} with a release store; the hot path acquire-loads the reference once
+ * per claim and, when it changed, <em>adopts</em> it: reads every position, recomputes the limit,
+ * and release-stores the set's version into the ring's Gated Registration field. A joiner is
+ * protected from that moment, not before:
+ * <ol>
+ *   <li>the joiner attaches ({@link BroadcastConsumer#attach}), choosing its start, and publishes
+ *       that start in its position region;</li>
+ *   <li>the host calls {@code addConsumer(region)} and hands the returned registration number to
+ *       the joiner ({@link BroadcastConsumer#registered});</li>
+ *   <li>the joiner delivers nothing until Gated Registration reaches its number. The producer
+ *       adopts new sets in {@link #tryClaim} and {@link #refreshConsumers} — an idle producer should
+ *       call the latter from its idle loop so joiners need not wait for the next message.</li>
+ * </ol>
+ * If the producer overwrote the joiner's start between steps 1 and 3 ("registered while the
+ * producer is ahead"), it finds on adoption a position more than a capacity behind its tail, so it
+ * cannot claim at all until that consumer moves; the joiner, once gated, sees the Tail Intent past
+ * its start plus the capacity, reports the overwritten records as a lap (exact counts, as in
+ * overwrite mode), resumes at the Head — which cannot move while the producer is stuck — and
+ * publishes that position, which releases the producer. No record is ever delivered torn.
+ */
+public final class BroadcastProducer implements MessageProducer {
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
+    private static final VarHandle INT_U = ValueLayout.JAVA_INT_UNALIGNED.varHandle().withInvokeExactBehavior();
+    private static final VarHandle LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.varHandle().withInvokeExactBehavior();
+    private static final VarHandle CONSUMER_SET;
+
+    static {
+        try {
+            CONSUMER_SET = MethodHandles.lookup()
+                    .findVarHandle(BroadcastProducer.class, "consumerSet", BroadcastConsumerSet.class)
+                    .withInvokeExactBehavior();
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final long NO_CLAIM = -1;
+
+    private final MemorySegment region;
+    private final MemorySegment data;
+    private final String what;
+    private final RingKind kind;
+    private final boolean backpressure;
+    private final long capacity;
+    private final long mask;
+    private final int maxMessageLength;
+
+    // Producer-thread state: the authoritative copies of the counters this producer publishes.
+    private long tail;
+    private long head;
+    private long nextSequence;
+    private long claimStart = NO_CLAIM;
+    private long claimEnd;
+    private long claimPayloadOffset;
+    private BroadcastConsumerSet adoptedSet;
+    private long gateLimit = Long.MAX_VALUE;
+
+    // Written under registrationLock by registering threads with a release store; read by the
+    // producer thread with an acquire load (only through CONSUMER_SET), so the arrays of a set it
+    // sees are fully built.
+    private final Object registrationLock = new Object();
+    private long registrationVersion;
+    @SuppressWarnings({"unused", "FieldMayBeFinal"})
+    private BroadcastConsumerSet consumerSet;
+
+    private BroadcastProducer(MemorySegment region, String what, BroadcastRingDescriptor.Header header) {
+        this.region = region;
+        this.what = what;
+        this.kind = header.kind();
+        this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
+        this.capacity = header.capacity();
+        this.mask = capacity - 1;
+        this.maxMessageLength = header.maxMessageLength();
+        this.data = region.asSlice(DATA_OFFSET, capacity);
+    }
+
+    /** {@link #attach(MemorySegment, String)} with a generic name. */
+    public static BroadcastProducer attach(MemorySegment ring) {
+        return attach(ring, null);
+    }
+
+    /**
+     * Attaches the producer to a formatted broadcast ring ({@link BroadcastRingDescriptor#format}).
+     * There must be no other producer. The ring may have been used by an earlier producer, provided
+     * it left no claim in flight; consumers registered with that producer must be registered again.
+     *
+     * @param ring the whole ring region, writable
+     * @param name names the ring in exception messages
+     * @throws RingLayoutException if the header or the counters are not those of a quiescent
+     *                             broadcast ring
+     */
+    public static BroadcastProducer attach(MemorySegment ring, String name) {
+        Objects.requireNonNull(ring, "ring");
+        String what = name == null ? "broadcast ring" : "broadcast ring '" + name + "'";
+        if (ring.isReadOnly()) {
+            throw new IllegalArgumentException(what + ": the producer needs a writable segment");
+        }
+        BroadcastRingDescriptor.Header header = BroadcastRingDescriptor.validate(ring, what);
+        BroadcastProducer producer = new BroadcastProducer(ring, what, header);
+        producer.loadCounters();
+        return producer;
+    }
+
+    private void loadCounters() {
+        long intent = (long) LONG.getAcquire(region, TAIL_INTENT_OFFSET);
+        long tail = (long) LONG.getAcquire(region, TAIL_OFFSET);
+        long head = (long) LONG.getAcquire(region, HEAD_OFFSET);
+        long latest = (long) LONG.getAcquire(region, LATEST_OFFSET);
+        long nextSequence = (long) LONG.getAcquire(region, NEXT_SEQUENCE_OFFSET);
+        long gated = (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET);
+        if (tail < 0 || (tail & (ALIGNMENT - 1)) != 0) {
+            throw new RingLayoutException(what + ": tail " + tail + " is negative or not 8-byte aligned");
+        }
+        if (intent != tail) {
+            throw new RingLayoutException(what + ": tail intent " + intent + " differs from tail " + tail
+                    + ": another producer is active, or one died in the middle of a claim");
+        }
+        if (head < 0 || head > tail || tail - head > capacity || (head & (ALIGNMENT - 1)) != 0) {
+            throw new RingLayoutException(what + ": head " + head + " is not an aligned position within a capacity ("
+                    + capacity + ") behind tail " + tail);
+        }
+        if (latest != NO_MESSAGE && (latest < 0 || latest >= tail || (latest & (ALIGNMENT - 1)) != 0)) {
+            throw new RingLayoutException(what + ": latest " + latest + " is not an aligned position before tail " + tail);
+        }
+        if (nextSequence < 0 || gated < 0) {
+            throw new RingLayoutException(what + ": negative next sequence " + nextSequence
+                    + " or gated registration " + gated);
+        }
+        this.tail = tail;
+        this.head = head;
+        this.nextSequence = nextSequence;
+        this.registrationVersion = gated;
+        this.adoptedSet = new BroadcastConsumerSet(gated, new long[0], new MemorySegment[0]);
+        CONSUMER_SET.setRelease(this, adoptedSet);
+    }
+
+    @Override
+    public long tryClaim(int type, int length) {
+        checkMessage(type, length);
+        if (claimStart != NO_CLAIM) {
+            throw new IllegalStateException(what + ": the claim at position " + claimStart
+                    + " was neither committed nor aborted");
+        }
+        final long recordLength = HEADER_LENGTH + (long) length;
+        final long span = align(recordLength);
+        final long tail = this.tail;
+        final long offset = tail & mask;
+        // A record never wraps: if it does not fit before the end, the rest of the lap is padding.
+        final long gap = offset + span > capacity ? capacity - offset : 0;
+        final long newTail = tail + gap + span;
+        if (backpressure && !gateAdmits(newTail)) {
+            return INSUFFICIENT_CAPACITY;
+        }
+
+        advanceHead(newTail - capacity);
+        // The seqlock "intent": release orders the Head store before it; the store-store fence
+        // orders it before every byte of the claim, so a reader that sees any of those bytes and
+        // then loads the intent sees this value (or a later one).
+        LONG.setRelease(region, TAIL_INTENT_OFFSET, newTail);
+        VarHandle.storeStoreFence();
+
+        final long sequence = nextSequence;
+        if (gap >= HEADER_LENGTH) {
+            writeHeader(DATA_OFFSET + offset, (int) gap, PADDING_TYPE, sequence);
+        }
+        final long start = tail + gap;
+        final long recordOffset = start & mask;
+        writeHeader(DATA_OFFSET + recordOffset, (int) recordLength, type, sequence);
+
+        claimStart = start;
+        claimEnd = newTail;
+        claimPayloadOffset = recordOffset + HEADER_LENGTH;
+        return claimPayloadOffset;
+    }
+
+    private void checkMessage(int type, int length) {
+        if (type <= 0) {
+            throw new IllegalArgumentException(what + ": message type " + type + " is not positive");
+        }
+        if (length < 0 || length > maxMessageLength) {
+            throw new IllegalArgumentException(what + ": message length " + length + " outside [0, "
+                    + maxMessageLength + "]");
+        }
+    }
+
+    private void writeHeader(long at, int length, int type, long sequence) {
+        INT_U.set(region, at + LENGTH_OFFSET, length);
+        INT_U.set(region, at + TYPE_OFFSET, type);
+        LONG_U.set(region, at + SEQUENCE_OFFSET, sequence);
+    }
+
+    @Override
+    public void commit(long offset) {
+        checkClaim(offset, "commit");
+        final long sequence = nextSequence + 1;
+        // Next Sequence before Tail: a joiner at the tail reads Tail, Next Sequence, Tail Intent.
+        LONG.setRelease(region, NEXT_SEQUENCE_OFFSET, sequence);
+        // Publishes the record: everything written since the claim happens-before an acquire
+        // load of Tail that sees it.
+        LONG.setRelease(region, TAIL_OFFSET, claimEnd);
+        // After Tail, so that a reader who acquire-loads Latest finds a Tail beyond that record.
+        LONG.setRelease(region, LATEST_OFFSET, claimStart);
+        nextSequence = sequence;
+        tail = claimEnd;
+        claimStart = NO_CLAIM;
+    }
+
+    @Override
+    public void abort(long offset) {
+        checkClaim(offset, "abort");
+        final long at = DATA_OFFSET + (claimStart & mask);
+        // The record becomes padding over its whole span; its Sequence (the one the claim would
+        // have used) is exactly what a padding record carries: the next message's number.
+        INT_U.set(region, at + TYPE_OFFSET, PADDING_TYPE);
+        INT_U.set(region, at + LENGTH_OFFSET, (int) (claimEnd - claimStart));
+        LONG.setRelease(region, TAIL_OFFSET, claimEnd);
+        tail = claimEnd;
+        claimStart = NO_CLAIM;
+    }
+
+    private void checkClaim(long offset, String operation) {
+        if (claimStart == NO_CLAIM) {
+            throw new IllegalStateException(what + ": " + operation + "(" + offset + ") without a claim");
+        }
+        if (offset != claimPayloadOffset) {
+            throw new IllegalStateException(what + ": " + operation + "(" + offset
+                    + ") does not match the claimed offset " + claimPayloadOffset);
+        }
+    }
+
+    @Override
+    public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
+        checkMessage(type, length);
+        Objects.checkFromIndexSize(sourceOffset, length, source.byteSize());
+        final long at = tryClaim(type, length);
+        if (at < 0) {
+            return false;
+        }
+        MemorySegment.copy(source, sourceOffset, data, at, length);
+        commit(at);
+        return true;
+    }
+
+    /**
+     * Moves the Head to the first record start at or after {@code floor}, walking the headers of
+     * the records the coming claim overwrites (this producer wrote them; nobody else may write the
+     * data area). Because a claim spans less than the capacity, {@code floor < tail} and the walk
+     * never reaches the claim itself.
+     */
+    private void advanceHead(long floor) {
+        long head = this.head;
+        if (head >= floor) {
+            return;
+        }
+        final long tail = this.tail;
+        do {
+            head += spanAt(head, tail);
+        } while (head < floor);
+        this.head = head;
+        LONG.setRelease(region, HEAD_OFFSET, head);
+    }
+
+    private long spanAt(long position, long tail) {
+        final long offset = position & mask;
+        final long toEnd = capacity - offset;
+        if (toEnd < HEADER_LENGTH) {
+            return toEnd; // the implicit gap at the end of a lap
+        }
+        final long at = DATA_OFFSET + offset;
+        final int length = (int) INT_U.get(region, at + LENGTH_OFFSET);
+        final int type = (int) INT_U.get(region, at + TYPE_OFFSET);
+        final long span = type == PADDING_TYPE ? length : align(length);
+        final boolean sane = (type == PADDING_TYPE || (type > 0 && length - HEADER_LENGTH <= maxMessageLength))
+                && span >= HEADER_LENGTH && span <= toEnd && (span & (ALIGNMENT - 1)) == 0
+                && position + span <= tail;
+        if (!sane) {
+            throw new CorruptRingException(what + ": the producer found a corrupt record at position " + position
+                    + " (offset " + offset + ") while advancing the head: length " + length + ", type " + type
+                    + "; something wrote the data area outside a claim");
+        }
+        return span;
+    }
+
+    private boolean gateAdmits(long newTail) {
+        final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
+        if (set != adoptedSet) {
+            adopt(set);
+        }
+        if (newTail <= gateLimit) {
+            return true;
+        }
+        gateLimit = computeGateLimit(adoptedSet);
+        return newTail <= gateLimit;
+    }
+
+    private void adopt(BroadcastConsumerSet set) {
+        adoptedSet = set;
+        gateLimit = computeGateLimit(set);
+        // After the positions were read: a joiner that acquire-loads this version knows that every
+        // claim from now on respects its position, and sees every earlier Tail Intent.
+        LONG.setRelease(region, GATED_REGISTRATION_OFFSET, set.version());
+    }
+
+    /**
+     * The first position the producer may not write: the lowest consumer position plus the
+     * capacity. A position beyond the tail (impossible; a broken or hostile consumer) is taken as
+     * the tail — it cannot make the producer overwrite anyone else's unread data. A position far
+     * in the past (a lapped joiner, or garbage) blocks the producer until the consumer moves or the
+     * host removes it: that is the backpressure contract.
+     */
+    private long computeGateLimit(BroadcastConsumerSet set) {
+        final MemorySegment[] positions = set.positions();
+        if (positions.length == 0) {
+            return Long.MAX_VALUE;
+        }
+        long min = tail;
+        for (MemorySegment p : positions) {
+            final long position = (long) LONG.getAcquire(p, BroadcastConsumerPositionDescriptor.POSITION_OFFSET);
+            if (position < min) {
+                min = position;
+            }
+        }
+        return min + capacity;
+    }
+
+    /**
+     * Producer thread only: adopts a consumer set changed by {@link #addConsumer} or
+     * {@link #removeConsumer} since the last claim, acknowledging the new registrations in the
+     * ring's Gated Registration field. {@link #tryClaim} does the same; call this when idle so that
+     * joiners do not wait for the next message. Cheap when nothing changed (one acquire load).
+     *
+     * @return whether a new set was adopted
+     */
+    public boolean refreshConsumers() {
+        final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
+        if (set == adoptedSet) {
+            return false;
+        }
+        adopt(set);
+        return true;
+    }
+
+    /**
+     * Any thread: registers a consumer's position region; the producer gates on it from the
+     * moment it adopts the new set (see the class comment for the joining protocol).
+     *
+     * @param positionRegion the consumer's position region (a read-only mapping is enough; the
+     *                       producer keeps a read-only view)
+     * @return the registration number: hand it to the consumer ({@link BroadcastConsumer#registered})
+     *         and use it for {@link #removeConsumer}; positive, increasing
+     * @throws IllegalStateException if the ring is not a backpressure ring
+     * @throws RingLayoutException   if the region is not a valid position region
+     */
+    public long addConsumer(MemorySegment positionRegion) {
+        requireBackpressure("addConsumer");
+        BroadcastConsumerPositionDescriptor.validate(positionRegion, what + ": consumer position region");
+        final MemorySegment view = positionRegion.asReadOnly();
+        synchronized (registrationLock) {
+            final BroadcastConsumerSet current = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
+            final long version = ++registrationVersion;
+            CONSUMER_SET.setRelease(this, current.with(version, view));
+            return version;
+        }
+    }
+
+    /**
+     * Any thread: stops gating on a consumer (it detached, or the host saw it die). A consumer
+     * removed while still reading is no longer protected: the producer may overwrite what it reads.
+     *
+     * @return false if that registration is not (or no longer) registered
+     */
+    public boolean removeConsumer(long registration) {
+        requireBackpressure("removeConsumer");
+        synchronized (registrationLock) {
+            final BroadcastConsumerSet current = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
+            final BroadcastConsumerSet next = current.without(registrationVersion + 1, registration);
+            if (next == null) {
+                return false;
+            }
+            registrationVersion++;
+            CONSUMER_SET.setRelease(this, next);
+            return true;
+        }
+    }
+
+    private void requireBackpressure(String operation) {
+        if (!backpressure) {
+            throw new IllegalStateException(what + ": " + operation + " on an overwrite ring: its producer never"
+                    + " reads consumer positions");
+        }
+    }
+
+    /** The data area; offsets returned by {@link #tryClaim} index it. */
+    @Override
+    public MemorySegment buffer() {
+        return data;
+    }
+
+    @Override
+    public int maxMessageLength() {
+        return maxMessageLength;
+    }
+
+    /** {@link RingKind#BROADCAST_BACKPRESSURE} or {@link RingKind#BROADCAST_OVERWRITE}. */
+    public RingKind kind() {
+        return kind;
+    }
+
+    /** Bytes in the data area. */
+    public long capacity() {
+        return capacity;
+    }
+
+    /** The ring position the next record will start at (the committed tail). */
+    public long position() {
+        return tail;
+    }
+
+    /** The sequence number the next committed message will carry. */
+    public long nextSequence() {
+        return nextSequence;
+    }
+
+    @Override
+    public String toString() {
+        return what + " producer at " + tail;
+    }
+}

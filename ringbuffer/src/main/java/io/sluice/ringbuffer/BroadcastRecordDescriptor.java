@@ -1,0 +1,69 @@
+package io.sluice.ringbuffer;
+
+/**
+ * The record framing of the broadcast ring's data area. Every record starts at a position that is
+ * a multiple of {@link #ALIGNMENT} and opens with a 16-byte header; the fields are little-endian.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                          Length (i32)                         |  0
+ *  +---------------------------------------------------------------+
+ *  |                           Type (i32)                          |  4
+ *  +---------------------------------------------------------------+
+ *  |                        Sequence (i64)                         |  8
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                 Payload (Length - 16 bytes)                  ... 16
+ *  +---------------------------------------------------------------+
+ *  |          zero to seven unused bytes up to the next 8          |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <ul>
+ *   <li>Length: for a message, 16 plus the payload length (the record then spans {@code Length}
+ *       rounded up to 8); for a padding record, the whole span, a multiple of 8, at least 16.</li>
+ *   <li>Type: a message type, {@code > 0}; or {@link #PADDING_TYPE}. Any other value is corrupt.</li>
+ *   <li>Sequence: for a message, its number in the stream (0 for the first message ever committed,
+ *       then 1, 2, ...); for a padding record, the number the next message will carry. So every
+ *       record says "the next message at or after me is number Sequence" — which is what lets a
+ *       lapped consumer count exactly how many messages it lost.</li>
+ * </ul>
+ *
+ * <p>A message never wraps. When the record does not fit before the end of the data area the
+ * producer fills the rest of the area with a padding record and writes the message at offset 0
+ * of the next lap. If only 8 bytes remain — too few for a header — they are an <em>implicit
+ * gap</em>: nothing is written there, and a reader at an offset within the last 8 bytes skips to
+ * the start of the next lap. A record therefore never starts in the last 8 bytes.
+ *
+ * <p>All header fields are written with plain stores by the producer, before the tail counter
+ * that publishes them is release-stored (see {@link BroadcastRingDescriptor}); readers load them
+ * plainly after an acquire load of the tail.
+ */
+public final class BroadcastRecordDescriptor {
+    private BroadcastRecordDescriptor() {
+    }
+
+    /** Bytes of header before the payload. */
+    public static final int HEADER_LENGTH = 16;
+    /** Records start at multiples of this, and spans are rounded up to it. */
+    public static final int ALIGNMENT = 8;
+
+    public static final long LENGTH_OFFSET = 0;
+    public static final long TYPE_OFFSET = 4;
+    public static final long SEQUENCE_OFFSET = 8;
+
+    /** Type of a padding record: consumers skip it. Message types are positive. */
+    public static final int PADDING_TYPE = -1;
+
+    /** {@code length} rounded up to {@link #ALIGNMENT}. */
+    public static long align(long length) {
+        return (length + (ALIGNMENT - 1)) & -ALIGNMENT;
+    }
+
+    /** Bytes a message of {@code payloadLength} occupies in the ring. */
+    public static long span(int payloadLength) {
+        return align(HEADER_LENGTH + (long) payloadLength);
+    }
+}

@@ -1,0 +1,231 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.RingKind;
+import io.sluice.api.RingLayoutException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Layout of a broadcast ring region: one producer, many read-only consumers. The overflow policy
+ * is the region's {@link RingKind}: {@link RingKind#BROADCAST_BACKPRESSURE} or
+ * {@link RingKind#BROADCAST_OVERWRITE}. All fields little-endian; positions are byte counts since
+ * the ring was formatted (64-bit, they never wrap), a position's offset in the data area is
+ * {@code position & (capacity - 1)}.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |          Common region header, see RegionHeaderDescriptor     |  0
+ *  |   (magic, version, kind, header length 384, capacity); its    |
+ *  |     ring-specific u32 at 20 holds the Max Message Length      |
+ *  +---------------------------------------------------------------+
+ *  |                  Record Header Length (u32) = 16              | 32
+ *  +---------------------------------------------------------------+
+ *  |                   Record Alignment (u32) = 8                  | 36
+ *  +---------------------------------------------------------------+
+ *  |                    Reserved, zero, up to 128                 ... 40
+ *  +===============================================================+
+ *  |                       Tail Intent (i64)                       | 128  producer line
+ *  +---------------------------------------------------------------+
+ *  |                          Tail (i64)                           | 136
+ *  +---------------------------------------------------------------+
+ *  |                          Head (i64)                           | 144
+ *  +---------------------------------------------------------------+
+ *  |                         Latest (i64)                          | 152
+ *  +---------------------------------------------------------------+
+ *  |                      Next Sequence (i64)                      | 160
+ *  +---------------------------------------------------------------+
+ *  |                    Reserved, zero, up to 256                 ... 168
+ *  +===============================================================+
+ *  |                  Gated Registration (i64)                     | 256  gate line
+ *  +---------------------------------------------------------------+
+ *  |                    Reserved, zero, up to 384                 ... 264
+ *  +===============================================================+
+ *  |           Data: Capacity bytes of records, see               ... 384
+ *  |                 BroadcastRecordDescriptor                     |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <p>Every field below is written by the producer only; consumers map the region read-only.
+ * The five counters share one 128-byte line on purpose: one writer, and a consumer that reads
+ * the tail usually wants the intent from the same line — splitting them would cost readers a
+ * second miss per batch without removing any false sharing (there is no second writer).
+ * <ul>
+ *   <li><b>Tail Intent</b>: the position the in-flight claim will end at; equal to Tail when no
+ *       claim is in flight. Written with a release store <em>followed by a store-store fence</em>
+ *       before any byte of the claimed span (or of the padding before it) is written: whoever
+ *       reads a byte the producer wrote at position {@code q} and then (after a load-load fence)
+ *       reads Tail Intent sees a value {@code > q}. Hence data read at positions {@code >= p} was
+ *       intact if Tail Intent, loaded after the data, is {@code <= p + capacity} (the seqlock
+ *       check behind {@link BroadcastConsumer#isStillValid()}). Monotonic.</li>
+ *   <li><b>Tail</b>: end of the last committed record; release-stored after the record (and the
+ *       Next Sequence) are written, so an acquire load of it makes every record before it
+ *       visible. Readers never read at or past Tail.</li>
+ *   <li><b>Head</b>: start of the oldest record still intact, i.e. the first record start
+ *       {@code >= TailIntent - capacity}. Release-stored before Tail Intent, so a reader that
+ *       acquire-loads Tail Intent and then Head gets a Head no older than that intent.
+ *       {@code Head <= Tail}. May point into the implicit 8-byte gap at the end of the data area,
+ *       in which case the record starts at the next lap.</li>
+ *   <li><b>Latest</b>: start of the newest committed <em>message</em> (padding and aborted claims do
+ *       not count), or {@link #NO_MESSAGE} before the first. Release-stored after Tail.</li>
+ *   <li><b>Next Sequence</b>: the sequence the next message will carry. Release-stored after
+ *       Tail Intent and before Tail, so a reader that loads Tail, Next Sequence, then Tail Intent
+ *       (each acquire) and finds Tail Intent == Tail has a matching pair.</li>
+ *   <li><b>Gated Registration</b> (backpressure only, else 0): the version of the consumer set the
+ *       producer gates on. The producer release-stores it after it has acquire-loaded the
+ *       position of every consumer in that set; from then on it never writes past any of those
+ *       positions plus the capacity. See {@link BroadcastProducer#addConsumer}.</li>
+ * </ul>
+ */
+public final class BroadcastRingDescriptor {
+    private BroadcastRingDescriptor() {
+    }
+
+    public static final long RECORD_HEADER_LENGTH_FIELD_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET;
+    public static final long RECORD_ALIGNMENT_FIELD_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET + 4;
+    /** The common header's ring-specific u32 holds the max message length. */
+    public static final long MAX_MESSAGE_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
+
+    public static final long TAIL_INTENT_OFFSET = 128;
+    public static final long TAIL_OFFSET = 136;
+    public static final long HEAD_OFFSET = 144;
+    public static final long LATEST_OFFSET = 152;
+    public static final long NEXT_SEQUENCE_OFFSET = 160;
+    public static final long GATED_REGISTRATION_OFFSET = 256;
+
+    /** Bytes before the data area (three 128-byte lines); also the header length field's value. */
+    public static final int HEADER_LENGTH = 3 * RegionHeaderDescriptor.LINE;
+    /** Offset of the data area in the region. */
+    public static final long DATA_OFFSET = HEADER_LENGTH;
+
+    /** Value of Latest before any message was committed. */
+    public static final long NO_MESSAGE = -1;
+
+    public static final long MIN_CAPACITY = 128;
+    public static final long MAX_CAPACITY = 1L << 30;
+
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+
+    /** Region bytes needed for a ring of {@code capacity} data bytes. */
+    public static long regionSize(long capacity) {
+        return HEADER_LENGTH + capacity;
+    }
+
+    /**
+     * The largest max message length a ring of {@code capacity} accepts: half the capacity minus a
+     * header. A record (with its header) then spans at most half the ring, so a wrap padding plus
+     * the record that follows it always fit in less than one capacity — the producer's head walk
+     * relies on that.
+     */
+    public static int maxMessageLengthLimit(long capacity) {
+        return (int) (capacity / 2 - BroadcastRecordDescriptor.HEADER_LENGTH);
+    }
+
+    /** The default max message length: an eighth of the capacity (as Agrona's broadcast buffer). */
+    public static int defaultMaxMessageLength(long capacity) {
+        return (int) (capacity / 8);
+    }
+
+    /** {@link #format(MemorySegment, RingKind, long, int)} with the default max message length. */
+    public static void format(MemorySegment region, RingKind kind, long capacity) {
+        checkCapacity(capacity);
+        format(region, kind, capacity, defaultMaxMessageLength(capacity));
+    }
+
+    /**
+     * Lays out an empty broadcast ring at the start of {@code region}: zeroes the header lines and
+     * writes the header fields. The data area is not touched (nothing depends on it being zero).
+     * Must happen before the region is shared; the hand-over publishes these plain stores.
+     *
+     * @throws IllegalArgumentException if the kind is not a broadcast kind, the capacity is not a
+     *                                  power of two in [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}],
+     *                                  the region is too small or not 8-byte aligned, or
+     *                                  {@code maxMessageLength} is outside [0, {@link #maxMessageLengthLimit}]
+     */
+    public static void format(MemorySegment region, RingKind kind, long capacity, int maxMessageLength) {
+        if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
+            throw new IllegalArgumentException("not a broadcast kind: " + kind);
+        }
+        checkCapacity(capacity);
+        if (maxMessageLength < 0 || maxMessageLength > maxMessageLengthLimit(capacity)) {
+            throw new IllegalArgumentException("max message length " + maxMessageLength + " outside [0, "
+                    + maxMessageLengthLimit(capacity) + "] for capacity " + capacity);
+        }
+        if (region.byteSize() < regionSize(capacity)) {
+            throw new IllegalArgumentException("region of " + region.byteSize() + " bytes is smaller than the "
+                    + regionSize(capacity) + " a ring of capacity " + capacity + " needs");
+        }
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new IllegalArgumentException("region must be 8-byte aligned (use a native segment or a long[])");
+        }
+        region.asSlice(0, HEADER_LENGTH).fill((byte) 0);
+        RegionHeaderDescriptor.write(region, kind, HEADER_LENGTH, capacity, maxMessageLength);
+        region.set(U32, RECORD_HEADER_LENGTH_FIELD_OFFSET, BroadcastRecordDescriptor.HEADER_LENGTH);
+        region.set(U32, RECORD_ALIGNMENT_FIELD_OFFSET, BroadcastRecordDescriptor.ALIGNMENT);
+        region.set(U64, LATEST_OFFSET, NO_MESSAGE);
+    }
+
+    private static void checkCapacity(long capacity) {
+        if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || Long.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("capacity " + capacity + " is not a power of two in ["
+                    + MIN_CAPACITY + ", " + MAX_CAPACITY + "]");
+        }
+    }
+
+    /** What {@link #validate} found in a region's header. */
+    public record Header(RingKind kind, long capacity, int maxMessageLength) {
+    }
+
+    /**
+     * Checks a region before attaching to it: the common header (magic, version, kind one of the
+     * two broadcast kinds, header length), capacity within bounds, the record header length and
+     * alignment fields, the max message length, and 8-byte alignment of the segment.
+     *
+     * @param what names the ring in messages, e.g. {@code "broadcast ring 'md.eurusd'"}
+     * @throws RingLayoutException naming the first field that is wrong
+     */
+    public static Header validate(MemorySegment region, String what) {
+        if (region.byteSize() < HEADER_LENGTH) {
+            throw new RingLayoutException(what + ": segment of " + region.byteSize()
+                    + " bytes is smaller than the " + HEADER_LENGTH + "-byte broadcast header");
+        }
+        int kindCode = region.get(U32, RegionHeaderDescriptor.KIND_OFFSET);
+        RingKind kind = RingKind.fromCode(kindCode);
+        if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
+            // A bad magic or version is the more fundamental error: let the common check name it.
+            if (region.get(U64, RegionHeaderDescriptor.MAGIC_OFFSET) == RegionHeaderDescriptor.MAGIC
+                    && region.get(U32, RegionHeaderDescriptor.VERSION_OFFSET) == RegionHeaderDescriptor.LAYOUT_VERSION) {
+                throw new RingLayoutException(what + ": ring kind " + (kind == null ? "code " + kindCode : kind)
+                        + ", expected " + RingKind.BROADCAST_BACKPRESSURE + " or " + RingKind.BROADCAST_OVERWRITE);
+            }
+            kind = RingKind.BROADCAST_BACKPRESSURE;
+        }
+        long capacity = RegionHeaderDescriptor.validate(region, kind, HEADER_LENGTH, what);
+        if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY) {
+            throw new RingLayoutException(what + ": capacity " + capacity + " outside [" + MIN_CAPACITY
+                    + ", " + MAX_CAPACITY + "]");
+        }
+        int recordHeaderLength = region.get(U32, RECORD_HEADER_LENGTH_FIELD_OFFSET);
+        if (recordHeaderLength != BroadcastRecordDescriptor.HEADER_LENGTH) {
+            throw new RingLayoutException(what + ": record header length " + recordHeaderLength
+                    + ", expected " + BroadcastRecordDescriptor.HEADER_LENGTH);
+        }
+        int alignment = region.get(U32, RECORD_ALIGNMENT_FIELD_OFFSET);
+        if (alignment != BroadcastRecordDescriptor.ALIGNMENT) {
+            throw new RingLayoutException(what + ": record alignment " + alignment
+                    + ", expected " + BroadcastRecordDescriptor.ALIGNMENT);
+        }
+        int maxMessageLength = region.get(U32, MAX_MESSAGE_LENGTH_OFFSET);
+        if (maxMessageLength < 0 || maxMessageLength > maxMessageLengthLimit(capacity)) {
+            throw new RingLayoutException(what + ": max message length " + maxMessageLength + " outside [0, "
+                    + maxMessageLengthLimit(capacity) + "] for capacity " + capacity);
+        }
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new RingLayoutException(what + ": segment is not 8-byte aligned; its counters need aligned access");
+        }
+        return new Header(kind, capacity, maxMessageLength);
+    }
+}
