@@ -3,6 +3,7 @@ package io.sluice.channel;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
 import io.sluice.api.RefusalReason;
+import io.sluice.api.RingKind;
 import io.sluice.api.RegionRefusedException;
 import io.sluice.api.Role;
 import io.sluice.api.SluiceException;
@@ -107,6 +108,17 @@ public final class ChannelHost implements AutoCloseable {
      */
     public HostedSpscChannel spsc(String name, long capacity, boolean wakeParkedConsumers) {
         return register(HostedSpscChannel.create(name, capacity, wakeParkedConsumers));
+    }
+
+    /**
+     * Hosts a broadcast channel of {@code capacity} data bytes (a power of two) for up to
+     * {@code maxConsumers} consumers. {@code kind} chooses the overflow policy:
+     * {@link RingKind#BROADCAST_BACKPRESSURE} (the producer never overtakes the slowest attached
+     * consumer) or {@link RingKind#BROADCAST_OVERWRITE} (it never waits; lapped consumers are told).
+     * The producer is {@link HostedBroadcastChannel#producer()}, in this process.
+     */
+    public HostedBroadcastChannel broadcast(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
+        return register(HostedBroadcastChannel.create(name, kind, capacity, maxMessageLength, maxConsumers));
     }
 
     /**

@@ -2,6 +2,8 @@ package io.sluice.channel;
 
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
+import io.sluice.ringbuffer.BroadcastConsumer;
+import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.ConsumerPositionDescriptor;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
@@ -64,6 +66,32 @@ public final class Channels {
         }
     }
 
+
+    /**
+     * Attaches as a consumer of a broadcast channel (either overflow policy), starting at the
+     * newest record or the oldest still available.
+     */
+    public static ConsumerAttachment<BroadcastConsumer> broadcastConsumer(Path socket, String channel, BroadcastStart start) {
+        return broadcastConsumer(socket, channel, start, DEFAULT_TIMEOUT);
+    }
+
+    public static ConsumerAttachment<BroadcastConsumer> broadcastConsumer(Path socket, String channel, BroadcastStart start,
+                                                                          Duration timeout) {
+        BroadcastConsumer[] made = new BroadcastConsumer[1];
+        AttachSession s = AttachSession.attach(socket, channel, Role.CONSUMER,
+                EnumSet.of(RingKind.BROADCAST_BACKPRESSURE, RingKind.BROADCAST_OVERWRITE), timeout,
+                (data, position, welcome) -> made[0] = BroadcastConsumer.attach(data, position, start, channel));
+        try {
+            BroadcastConsumer c = made[0];
+            if (s.registration() > 0) {
+                c.registered(s.registration());
+            }
+            return new ConsumerAttachment<>(s, c, null);
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
 
     /** Attaches to an MPMC channel as producer, consumer or participant (both). */
     public static MpmcAttachment mpmc(Path socket, String channel, Role role) {

@@ -438,6 +438,22 @@ public final class BroadcastProducer implements MessageProducer {
         }
     }
 
+    /**
+     * The latest consumer-set version requested by {@link #addConsumer}/{@link #removeConsumer}
+     * (any thread). A removed consumer's position region may be unmapped once
+     * {@link #adoptedRegistration()} has reached the version current right after its removal.
+     */
+    public long requestedRegistration() {
+        synchronized (registrationLock) {
+            return registrationVersion;
+        }
+    }
+
+    /** The consumer-set version the producer has adopted: the ring's Gated Registration (acquire). */
+    public long adoptedRegistration() {
+        return (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET);
+    }
+
     private void requireBackpressure(String operation) {
         if (!backpressure) {
             throw new IllegalStateException(what + ": " + operation + " on an overwrite ring: its producer never"

@@ -1,0 +1,154 @@
+package io.sluice.channel;
+
+import io.sluice.api.RefusalReason;
+import io.sluice.api.RingKind;
+import io.sluice.api.Role;
+import io.sluice.memfd.MemfdRegion;
+import io.sluice.memfd.Seal;
+import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
+import io.sluice.ringbuffer.BroadcastProducer;
+import io.sluice.ringbuffer.BroadcastRingDescriptor;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A broadcast channel: the producer is in the hosting process; up to {@code maxConsumers}
+ * consumers attach from other processes, each with a read-only mapping of the ring and a
+ * position region of its own that the producer reads (back-pressure) or that only monitors
+ * (overwrite).
+ *
+ * <p>When a consumer's connection ends (it closed, or died) the host removes it from the
+ * producer's gate at once: a back-pressured producer is no longer held back by it from its next
+ * claim on. Its position region stays mapped until the producer has adopted the consumer set
+ * without it (the ring's Gated Registration says so), then is closed.
+ */
+public final class HostedBroadcastChannel extends HostedChannel {
+    private final BroadcastProducer producer;
+    private final boolean backpressure;
+    private final int maxConsumers;
+    private int consumers;                                        // guarded by this: live + attaching
+    private final Map<Attachment, Long> registrations = new HashMap<>(); // guarded by this
+    private final List<Retired> retired = new ArrayList<>();     // guarded by this
+
+    private record Retired(MemfdRegion region, long version) {
+    }
+
+    private HostedBroadcastChannel(String name, RingKind kind, MemfdRegion data, MemorySegment ring, int maxConsumers) {
+        super(name, kind, data);
+        this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
+        this.maxConsumers = maxConsumers;
+        this.producer = BroadcastProducer.attach(ring, name);
+    }
+
+    static HostedBroadcastChannel create(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
+        if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
+            throw new IllegalArgumentException("broadcast channel '" + name + "': kind " + kind + " is not a broadcast kind");
+        }
+        if (maxConsumers < 1) {
+            throw new IllegalArgumentException("broadcast channel '" + name + "': maxConsumers must be positive");
+        }
+        MemfdRegion data = MemfdRegion.create(name, BroadcastRingDescriptor.regionSize(capacity));
+        try {
+            MemorySegment ring = data.mapReadWrite();
+            BroadcastRingDescriptor.format(ring, kind, capacity, maxMessageLength);
+            data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
+            return new HostedBroadcastChannel(name, kind, data, ring, maxConsumers);
+        } catch (RuntimeException e) {
+            data.close();
+            throw e;
+        }
+    }
+
+    /** The producer, for the hosting process's one producer thread. */
+    public BroadcastProducer producer() {
+        return producer;
+    }
+
+    @Override
+    synchronized Refusal admit(Role role) {
+        if (role != Role.CONSUMER) {
+            return new Refusal(RefusalReason.ROLE_NOT_ALLOWED, "broadcast channel '" + name()
+                    + "' takes consumers only; its producer is the hosting process");
+        }
+        if (consumers >= maxConsumers) {
+            return new Refusal(RefusalReason.CHANNEL_FULL, "broadcast channel '" + name() + "' has its "
+                    + maxConsumers + " consumers already");
+        }
+        consumers++;
+        return null;
+    }
+
+    @Override
+    synchronized void cancelAdmission(Role role, int participantId) {
+        consumers--;
+    }
+
+    @Override
+    long positionRegionSize(Role role) {
+        return BroadcastConsumerPositionDescriptor.REGION_LENGTH;
+    }
+
+    @Override
+    int maxMessageLength() {
+        return producer.maxMessageLength();
+    }
+
+    @Override
+    String checkPositionRegion(Attachment attachment) {
+        try {
+            BroadcastConsumerPositionDescriptor.validate(attachment.positionView(), "broadcast channel '" + name() + "'");
+            return null;
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Override
+    synchronized long joined(Attachment attachment) {
+        closeRetired();
+        if (!backpressure) {
+            return 0; // the producer never reads positions; nothing to gate
+        }
+        long registration = producer.addConsumer(attachment.positionView());
+        registrations.put(attachment, registration);
+        return registration;
+    }
+
+    @Override
+    synchronized void left(Attachment attachment) {
+        consumers--;
+        Long registration = registrations.remove(attachment);
+        MemfdRegion region = attachment.takePositionRegion();
+        if (registration != null) {
+            producer.removeConsumer(registration);
+            retired.add(new Retired(region, producer.requestedRegistration()));
+        } else if (region != null) {
+            region.close();
+        }
+        closeRetired();
+    }
+
+    private void closeRetired() {
+        long adopted = producer.adoptedRegistration();
+        retired.removeIf(r -> {
+            if (r.version() <= adopted) {
+                r.region().close();
+                return true;
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public synchronized void close() {
+        super.close();
+        for (Retired r : retired) {
+            r.region().close();
+        }
+        retired.clear();
+    }
+}
