@@ -68,7 +68,8 @@ public final class SnapshotDemo {
                 connections.add(conn);
                 conn.send(SnapshotMessages.publish(1, current.size()), current.fd()); // a late joiner starts at the current version
             }
-            say(READERS + " reader JVMs connected (pids " + pids() + "), each sent v1 with its fd");
+            say(String.format("%d reader JVMs connected after %.1f s (pids %s); each was sent v1 with its fd",
+                    READERS, (System.nanoTime() - start) / 1e9, pids()));
 
             for (long v = 2; v <= VERSIONS; v++) {
                 Thread.sleep(PERIOD_MILLIS); // pacing of publication, not synchronisation
@@ -94,6 +95,7 @@ public final class SnapshotDemo {
                 }
             }
             awaitReaders();
+            reports.sort(java.util.Comparator.comparing(r -> r.getOrDefault("reader", "")));
             return summarize(reports, (System.nanoTime() - start) / 1e9);
         } finally {
             connections.forEach(SeqPacketSocket::close);
