@@ -167,17 +167,18 @@ public final class SnapshotDemo {
         System.out.println();
         System.out.println("summary: " + VERSIONS + " versions, each a new memfd sealed SHRINK|GROW|WRITE, "
                 + READERS + " reader JVMs, " + String.format("%.1f s", seconds));
-        System.out.printf("  %-6s %-8s %-9s %13s %12s %10s  %-42s %s%n", "reader", "pid", "versions", "lookups",
-                "lookups/s", "mismatches", "writes refused (mmap/mprotect/write/trunc/store)", "fds/maps left");
+        System.out.printf("  %-6s %-7s %-8s %11s %10s %11s %10s  %-29s %s%n", "reader", "pid", "versions", "lookups",
+                "lookups/s", "per CPU-s", "mismatches", "writes refused (see below)", "fds/maps left");
         for (Map<String, String> r : reports) {
             long lookups = Long.parseLong(r.getOrDefault("lookups", "0"));
             long mismatches = Long.parseLong(r.getOrDefault("mismatches", "0"));
             double perSecond = lookups / Math.max(1e-9, Long.parseLong(r.getOrDefault("lookup_ns", "0")) / 1e9);
+            double perCpuSecond = lookups / Math.max(1e-9, Long.parseLong(r.getOrDefault("lookup_cpu_ns", "0")) / 1e9);
             String refused = r.get("mmap_rw") + "/" + r.get("mprotect_rw") + "/" + r.get("write") + "/"
                     + r.get("ftruncate") + "/" + shortName(r.get("java_store"));
             String left = r.get("sluice_fds") + "/" + r.get("sluice_maps");
-            System.out.printf("  %-6s %-8s %-9s %,13d %,12.0f %10d  %-42s %s%n", r.get("reader"), r.get("pid"),
-                    r.get("versions"), lookups, perSecond, mismatches, refused, left);
+            System.out.printf("  %-6s %-7s %-8s %,11d %,10.0f %,11.0f %10d  %-29s %s%n", r.get("reader"), r.get("pid"),
+                    r.get("versions"), lookups, perSecond, perCpuSecond, mismatches, refused, left);
             if (r.containsKey("error")) {
                 System.out.println("         error: " + r.get("error"));
             }
@@ -187,6 +188,8 @@ public final class SnapshotDemo {
                     && "0/0".equals(left) && !refused.contains("ALLOWED");
         }
         ok &= reports.size() == READERS;
+        System.out.println("  writes refused: mmap(PROT_WRITE) / mprotect(PROT_WRITE) / write(2) / ftruncate / Java store"
+                + " (IAE: IllegalArgumentException, read-only segment)");
         System.out.printf("  total: %,d lookups in place (each value checked), %d mismatches; %s%n",
                 totalLookups, totalMismatches, ok ? "OK" : "FAILED");
         return ok;

@@ -9,6 +9,8 @@ import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.libc.Libc;
 
 import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -36,6 +38,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SnapshotReaderProcess {
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
     private static final int BATCH = 4096;
     /** Symbols looked up: every instrument of the first versions, and some not (yet) listed. */
     private static final int KEY_SPACE = ReferenceData.INITIAL_INSTRUMENTS + 2_000;
@@ -54,6 +57,7 @@ public final class SnapshotReaderProcess {
     private long misses;
     private long mismatches;
     private long lookupNanos;
+    private long lookupCpuNanos;
 
     private SnapshotReaderProcess(SeqPacketSocket conn, int readerNo) {
         this.conn = conn;
@@ -72,11 +76,12 @@ public final class SnapshotReaderProcess {
     }
 
     private void run() throws InterruptedException {
-        Thread receiver = Thread.ofPlatform().name("snapshot-receiver").start(this::receive);
+        // A daemon: if the lookups fail, this JVM reports and exits without waiting for END.
+        Thread receiver = Thread.ofPlatform().name("snapshot-receiver").daemon().start(this::receive);
         List<Long> versions = new ArrayList<>();
         Map<String, String> refusals = new LinkedHashMap<>();
         String error = null;
-        SealedSnapshot current = arrived.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+        SealedSnapshot current = awaitFirst();
         try {
             if (current == null) {
                 throw new IllegalStateException("no snapshot arrived within " + WAIT
@@ -85,12 +90,16 @@ public final class SnapshotReaderProcess {
             versions.add(current.version());
             tryToWrite(current, refusals);
             SplittableRandom random = new SplittableRandom(readerNo * 0x9E37_79B9_7F4A_7C15L);
+            // CPU time as well as elapsed time: on a machine with fewer cores than busy
+            // threads, lookups per CPU-second is what a lookup costs.
+            long cpuStart = CPU.getCurrentThreadCpuTime();
             while (true) {
                 lookUp(current, random);
                 SealedSnapshot next = arrived.poll();
                 if (next == null && ended) {
                     next = arrived.poll(); // the receiver adds before it sets ended: this sees the last one
                     if (next == null) {
+                        lookupCpuNanos = CPU.getCurrentThreadCpuTime() - cpuStart;
                         break;
                     }
                 }
@@ -107,11 +116,11 @@ public final class SnapshotReaderProcess {
                 current.close();
             }
         }
-        receiver.join(WAIT.toMillis());
-        for (SealedSnapshot left; (left = arrived.poll()) != null; ) {
-            left.close(); // only after a failure: versions that arrived but were never swapped in
-        }
         if (error == null) {
+            receiver.join(WAIT.toMillis()); // it has seen END (or failed): ended is set
+            for (SealedSnapshot left; (left = arrived.poll()) != null; ) {
+                left.close(); // only after a receiver failure: versions never swapped in
+            }
             error = receiverError;
         }
         StringJoiner seen = new StringJoiner(",");
@@ -125,6 +134,7 @@ public final class SnapshotReaderProcess {
                 .append(" misses=").append(misses)
                 .append(" mismatches=").append(mismatches)
                 .append(" lookup_ns=").append(lookupNanos)
+                .append(" lookup_cpu_ns=").append(lookupCpuNanos)
                 .append(" verify_us_max=").append(verifyNanosMax / 1000);
         refusals.forEach((k, v) -> report.append(' ').append(k).append('=').append(v));
         report.append(" sluice_fds=").append(ProcessResources.sluiceFds())
@@ -137,6 +147,19 @@ public final class SnapshotReaderProcess {
         } catch (ConnectionClosedException e) {
             System.err.println("[reader " + readerNo + "] owner gone before the report: " + report);
         }
+    }
+
+    /** The first version, or null if none arrives within {@link #WAIT} or the receiver gave up. */
+    private SealedSnapshot awaitFirst() throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean receiverDone = ended; // read before polling: then an empty poll is conclusive
+            SealedSnapshot first = arrived.poll(100, TimeUnit.MILLISECONDS);
+            if (first != null || receiverDone) {
+                return first;
+            }
+        }
+        return null;
     }
 
     /** One batch of lookups of random symbols, each answer checked. */
