@@ -31,6 +31,7 @@ class CrossProcessSnapshotTest {
     void aChildJvmReceivesTwoVersionsFindsEveryValueInPlaceAndNothingLeaks() throws Exception {
         warmUp();
         long fdsBefore = ProcessResources.openFds();
+        Map<String, String> fdListBefore = fdList();
         long sluiceFdsBefore = ProcessResources.sluiceFds();
         Path socketPath = dir.resolve("snapshot.sock");
         try (SeqPacketServer server = SeqPacketServer.bind(socketPath);
@@ -63,7 +64,25 @@ class CrossProcessSnapshotTest {
             assertEquals(0, child.waitFor(30), () -> "child failed; its output:\n" + child.output());
         }
         assertEquals(sluiceFdsBefore, ProcessResources.sluiceFds(), "memfd fds in this JVM");
-        assertEquals(fdsBefore, ProcessResources.openFds(), "open fds in this JVM");
+        assertEquals(fdsBefore, ProcessResources.openFds(), () -> "open fds in this JVM; before: " + fdListBefore
+                + "\nafter: " + fdList());
+    }
+
+    /** fd number -> what it is, from /proc/self/fd, for a failure message. */
+    private static Map<String, String> fdList() {
+        Map<String, String> fds = new java.util.TreeMap<>();
+        try (var list = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+            list.forEach(p -> {
+                try {
+                    fds.put(p.getFileName().toString(), java.nio.file.Files.readSymbolicLink(p).toString());
+                } catch (java.io.IOException e) {
+                    // closed while listing (the directory stream's own fd)
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return fds;
     }
 
     private static Map<String, String> report(SeqPacketSocket conn, ChildJvm child) {
