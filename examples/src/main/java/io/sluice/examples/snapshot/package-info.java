@@ -10,7 +10,9 @@
  *   <li>{@link io.sluice.examples.snapshot.SnapshotReader}: validated, zero-copy lookups over a mapped table.</li>
  *   <li>{@link io.sluice.examples.snapshot.SealedSnapshot}: a received fd, checked, mapped read-only, ready to read.</li>
  *   <li>{@link io.sluice.examples.snapshot.SnapshotMessages}: the socket messages that announce a version.</li>
- *   <li>{@link io.sluice.examples.snapshot.SnapshotDemo}: the runnable demo ({@code -Ddemo=snapshot}).</li>
+ *   <li>{@link io.sluice.examples.snapshot.SnapshotDemo}: the runnable demo ({@code -Ddemo=snapshot}), the owner;
+ *       {@link io.sluice.examples.snapshot.SnapshotReaderProcess}: its reader JVMs;
+ *       {@link io.sluice.examples.snapshot.ReferenceData}: the demo's instruments.</li>
  * </ul>
  * The layout and the messages are specified in {@code docs/snapshot-layout.md}.
  */
