@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 public final class SnapshotDemo {
     private static final int READERS = 3;
     private static final int VERSIONS = 4;
-    private static final long PERIOD_MILLIS = 1200;
+    private static final long PERIOD_MILLIS = 1000;
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private final List<Process> readers = new ArrayList<>();
