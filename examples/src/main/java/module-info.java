@@ -4,4 +4,5 @@ module io.sluice.examples {
     requires io.sluice.ringbuffer;
     requires io.sluice.memfd;
     requires io.sluice.fdpassing;
+    requires java.management; // the snapshot demo's readers report lookups per CPU-second
 }
