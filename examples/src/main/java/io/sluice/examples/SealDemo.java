@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 
@@ -81,24 +80,7 @@ public final class SealDemo {
     }
 
     private static Process startPeer(Path socket) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("--enable-native-access=io.sluice.memfd");
-        String modulePath = System.getProperty("jdk.module.path");
-        if (modulePath != null) {
-            cmd.add("--module-path");
-            cmd.add(modulePath);
-            cmd.add("--module");
-            cmd.add("io.sluice.examples/" + SealDemo.class.getName());
-        } else {
-            cmd.set(1, "--enable-native-access=ALL-UNNAMED");
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add(SealDemo.class.getName());
-        }
-        cmd.add("attach");
-        cmd.add(socket.toString());
-        return new ProcessBuilder(cmd).inheritIO().start();
+        return DemoJvm.start(List.of(), SealDemo.class, "attach", socket.toString());
     }
 
     private static void attach(Path socket) {

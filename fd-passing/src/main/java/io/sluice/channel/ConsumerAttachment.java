@@ -86,6 +86,14 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
         return session.hostGone();
     }
 
+    /**
+     * The data region as received (sealed, verified). For diagnostics: a consumer that tries
+     * {@code dataRegion().mapReadWrite()} sees the kernel's {@code mmap: EPERM}.
+     */
+    public io.sluice.memfd.MemfdRegion dataRegion() {
+        return session.data();
+    }
+
     /** The WELCOME the host sent (kind, sizes, flags). */
     public Handshake.Welcome descriptor() {
         return session.welcome();

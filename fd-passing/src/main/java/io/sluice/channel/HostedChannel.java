@@ -106,8 +106,11 @@ public abstract class HostedChannel implements AutoCloseable {
         return registration;
     }
 
-    /** The attachment's process is gone (EOF) or detached: recover what it held. */
-    void detached(Attachment attachment) {
+    /**
+     * The attachment's process is gone (EOF) or detached: recover what it held. Serialized with
+     * {@link #close()}: a connection thread that ends after the channel closed finds nothing to do.
+     */
+    synchronized void detached(Attachment attachment) {
         if (attachments.remove(attachment)) {
             left(attachment);
             attachment.release();
@@ -129,7 +132,7 @@ public abstract class HostedChannel implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         for (Attachment a : attachments) {
             detached(a);
         }

@@ -1,5 +1,7 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.examples.DemoJvm;
+
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
 import io.sluice.fdpassing.ReceivedMessage;
@@ -125,26 +127,8 @@ public final class SnapshotDemo {
     }
 
     private Process startReader(Path socket, int readerNo) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-XX:+UseSerialGC");
-        cmd.add("-Xmx64m");
-        String modulePath = System.getProperty("jdk.module.path");
-        if (modulePath != null) {
-            cmd.add("--enable-native-access=io.sluice.memfd");
-            cmd.add("--module-path");
-            cmd.add(modulePath);
-            cmd.add("--module");
-            cmd.add("io.sluice.examples/" + SnapshotReaderProcess.class.getName());
-        } else {
-            cmd.add("--enable-native-access=ALL-UNNAMED");
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add(SnapshotReaderProcess.class.getName());
-        }
-        cmd.add(socket.toString());
-        cmd.add(Integer.toString(readerNo));
-        return new ProcessBuilder(cmd).inheritIO().start();
+        return DemoJvm.start(List.of("-XX:+UseSerialGC", "-Xmx64m"), SnapshotReaderProcess.class,
+                socket.toString(), Integer.toString(readerNo));
     }
 
     private void awaitReaders() throws InterruptedException {
