@@ -5,5 +5,7 @@
 module io.sluice.fdpassing {
     requires transitive io.sluice.api;
     requires transitive io.sluice.memfd;
+    requires transitive io.sluice.ringbuffer;
     exports io.sluice.fdpassing;
+    exports io.sluice.channel;
 }

@@ -132,8 +132,9 @@ public final class SeqPacketSocket implements AutoCloseable {
      * @param timeout how long to wait for a message; null waits until one arrives or the socket closes
      * @return the message; the caller owns it and must close it (closing closes the fds it did not take)
      * @throws ConnectionClosedException if the peer closed the connection (or died)
-     * @throws ProtocolException if the message or its control data was truncated, carried more fds
-     *                           than {@code maxFds}, or did not arrive within {@code timeout}
+     * @throws ReceiveTimeoutException if no message arrived within {@code timeout}
+     * @throws ProtocolException if the message or its control data was truncated, or carried more
+     *                           fds than {@code maxFds}
      */
     public ReceivedMessage receive(int maxBytes, int maxFds, Duration timeout) {
         if (maxBytes <= 0 || maxBytes > MAX_MESSAGE_BYTES) {
@@ -142,7 +143,7 @@ public final class SeqPacketSocket implements AutoCloseable {
         int fd = handle.acquire();
         try (Arena arena = Arena.ofConfined()) {
             if (!waitReadable(fd, timeout, arena)) {
-                throw new ProtocolException(description + ": no message within " + timeout);
+                throw new ReceiveTimeoutException(description + ": no message within " + timeout);
             }
             // One byte more than allowed: a longer message then shows as n > maxBytes (or
             // MSG_TRUNC), never as a silently cut one.
@@ -168,7 +169,7 @@ public final class SeqPacketSocket implements AutoCloseable {
                 }
                 if (errno == Libc.EAGAIN) { // woken but nothing there (spurious): wait again
                     if (!waitReadable(fd, timeout, arena)) {
-                        throw new ProtocolException(description + ": no message within " + timeout);
+                        throw new ReceiveTimeoutException(description + ": no message within " + timeout);
                     }
                     continue;
                 }

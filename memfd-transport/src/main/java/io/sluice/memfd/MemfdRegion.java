@@ -205,6 +205,22 @@ public final class MemfdRegion implements AutoCloseable {
         }
     }
 
+    /**
+     * Maps the region read-write only for the duration of {@code writer}, then unmaps it: the
+     * way to fill a region that will be sealed {@link Seal#WRITE} (immutable for everyone), which
+     * the kernel refuses while any writable mapping exists. The segment is unusable after the
+     * call returns.
+     */
+    public synchronized void fill(java.util.function.Consumer<MemorySegment> writer) {
+        ensureOpen();
+        long address = Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd);
+        try (Arena scratch = Arena.ofConfined()) {
+            writer.accept(Libc.segmentAt(address, size, scratch, null));
+        } finally {
+            Libc.munmap(address, size);
+        }
+    }
+
     /** Adds seals; seals are permanent. {@code WRITE} fails with EBUSY while a writable mapping exists. */
     public synchronized void addSeals(Set<Seal> seals) {
         ensureOpen();

@@ -103,6 +103,22 @@ class MemfdRegionTest {
     }
 
     @Test
+    void filledRegionCanBeSealedImmutableForEveryone() {
+        try (MemfdRegion r = MemfdRegion.create("test.fill-then-seal", 4096)) {
+            MemorySegment[] leaked = new MemorySegment[1];
+            r.fill(seg -> {
+                seg.set(JAVA_LONG, 8, 77L);
+                leaked[0] = seg;
+            });
+            r.addSeals(Seal.SHRINK, Seal.GROW, Seal.WRITE); // no writable mapping left: no EBUSY
+            assertEquals(77L, r.mapReadOnly().get(JAVA_LONG, 8));
+            assertThrows(IllegalStateException.class, () -> leaked[0].get(JAVA_LONG, 8), "fill's segment dies with the call");
+            SystemCallException e = assertThrows(SystemCallException.class, r::mapReadWrite);
+            assertEquals("EPERM", e.errnoName());
+        }
+    }
+
+    @Test
     void segmentsAreUnusableAfterCloseInsteadOfTouchingUnmappedMemory() {
         MemfdRegion r = MemfdRegion.create("test.after-close", 4096);
         MemorySegment rw = r.mapReadWrite();

@@ -145,6 +145,23 @@ public final class ConsumerPositionDescriptor {
         }
     }
 
+    /** The consumer position (acquire load): how far the consumer has finished reading. */
+    public static long position(MemorySegment region) {
+        return (long) POSITION.getAcquire(region, POSITION_OFFSET);
+    }
+
+    /**
+     * Publishes a position (release store). Only the region's owner writes it: the consumer, or
+     * — for a standby region of its own — the host of a channel between consumers.
+     */
+    public static void publishPosition(MemorySegment region, long position) {
+        if (position < 0 || (position & (RecordDescriptor.ALIGNMENT - 1)) != 0) {
+            throw new IllegalArgumentException("position " + position + " is not a non-negative multiple of "
+                    + RecordDescriptor.ALIGNMENT);
+        }
+        POSITION.setRelease(region, POSITION_OFFSET, position);
+    }
+
     static void checkUsable(MemorySegment region, String what) {
         if (region.byteSize() < REGION_SIZE) {
             throw new IllegalArgumentException(what + " of " + region.byteSize() + " bytes is smaller than " + REGION_SIZE);

@@ -38,6 +38,16 @@ import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
  * <p>Steady state allocates nothing and makes no system call.
  */
 public final class SpscProducer implements MessageProducer {
+    private static final java.lang.invoke.VarHandle HANDOVER;
+
+    static {
+        try {
+            HANDOVER = java.lang.invoke.MethodHandles.lookup().findVarHandle(SpscProducer.class, "handover", Handover.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private static final long NO_CLAIM = -1;
 
     private final String name;
@@ -45,7 +55,21 @@ public final class SpscProducer implements MessageProducer {
     // can hoist its base and size (see PERF-NOTES.md).
     private final MemorySegment data;
     // The consumer's position region, read-only: the producer only ever acquire-loads from it.
-    private final MemorySegment consumerPosition;
+    // Producer thread only; replaced (at a capacity check) by a region handed over through
+    // followConsumer, so not final.
+    private MemorySegment consumerPosition;
+    // A region to follow instead, handed over by another thread (a channel host, when consumers
+    // come and go). Published with a release store (the record, with its view, is complete
+    // before it); the producer acquire-loads it at its next capacity check only, so the hot path
+    // pays nothing; it clears it with a CAS, so a newer hand-over is never lost.
+    private volatile Handover handover;
+    // Generation of the last hand-over the producer adopted: written by the producer after it
+    // switched, read by the host to know when it may unmap the region left behind.
+    private volatile long adoptedGeneration;
+    private long requestedGeneration; // guarded by this (hand-overs from any thread)
+
+    private record Handover(MemorySegment view, long generation) {
+    }
     private final long capacity;
     private final long mask;
     private final int maxMessageLength;
@@ -197,6 +221,10 @@ public final class SpscProducer implements MessageProducer {
      * @return the new room limit
      */
     private long refreshHeadLimit() {
+        final Handover h = handover;
+        if (h != null) {
+            adopt(h);
+        }
         final long head = (long) POSITION.getAcquire(consumerPosition, POSITION_OFFSET);
         final long previous = headLimit - capacity;
         if (head < previous || head > tail || (head & (ALIGNMENT - 1)) != 0) {
@@ -204,6 +232,35 @@ public final class SpscProducer implements MessageProducer {
                     + previous + ", producer at " + tail + ", must be a multiple of " + ALIGNMENT + ")");
         }
         return headLimit = head + capacity;
+    }
+
+    private void adopt(Handover h) {
+        consumerPosition = h.view();
+        adoptedGeneration = h.generation();
+        HANDOVER.compareAndSet(this, h, null);
+    }
+
+    /**
+     * Any thread: makes the producer follow another consumer position region from its next
+     * capacity check on (a channel host calls this when a consumer attaches or leaves). The new
+     * region's position must not be behind the one followed now (a new consumer starts where the
+     * last one stopped); the producer treats a position going backwards as corruption.
+     *
+     * @return the generation of this hand-over; the region followed before may be unmapped once
+     *         {@link #adoptedGeneration()} reaches it
+     * @throws io.sluice.api.RingLayoutException if the region is not a position region of this ring
+     */
+    public synchronized long followConsumer(MemorySegment consumerPositionRegion) {
+        ConsumerPositionDescriptor.validate(consumerPositionRegion, io.sluice.api.RingKind.SPSC, capacity, name);
+        long generation = ++requestedGeneration;
+        handover = new Handover(consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE).asReadOnly(),
+                generation);
+        return generation;
+    }
+
+    /** The generation of the last {@link #followConsumer} hand-over the producer has switched to (0: none). */
+    public long adoptedGeneration() {
+        return adoptedGeneration;
     }
 
     private void publishPadding(long position, long index, long padding) {

@@ -240,6 +240,78 @@ public final class Libc {
     private static final MethodHandle PIPE2 =
             downcall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
 
+    // long syscall(long number, ...): every argument after the number is variadic.
+    private static final MethodHandle SYSCALL6 = downcall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
+            Linker.Option.firstVariadicArg(1));
+    private static final long SYS_FUTEX = switch (System.getProperty("os.arch")) {
+        case "amd64", "x86_64" -> 202;
+        case "aarch64" -> 98;
+        default -> -1;
+    };
+    public static final int FUTEX_WAIT = 0;
+    public static final int FUTEX_WAKE = 1;
+    public static final int ETIMEDOUT = 110;
+
+    /**
+     * {@code futex(word, FUTEX_WAIT, expected, timeout)} on a shared mapping: sleeps while the
+     * 32-bit word still holds {@code expected}, until woken, interrupted by a signal, or
+     * {@code timeoutNanos} pass. Not the private variant: the waker may be another process.
+     *
+     * @return true if woken (or the word had already changed), false on timeout or signal
+     */
+    public static boolean futexWait(MemorySegment word, int expected, long timeoutNanos) {
+        requireFutex();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ts = arena.allocate(16, 8);
+            ts.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
+            ts.set(JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
+            long r = (long) SYSCALL6.invokeExact(errnoBuffer(), SYS_FUTEX, word, FUTEX_WAIT, expected, ts,
+                    MemorySegment.NULL, 0);
+            if (r == 0) {
+                return true;
+            }
+            int errno = lastErrno();
+            if (errno == EAGAIN) {
+                return true; // the word changed before we slept
+            }
+            if (errno == ETIMEDOUT || errno == EINTR) {
+                return false;
+            }
+            throw failure("futex(FUTEX_WAIT)", null);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code futex(word, FUTEX_WAKE, count)}: wakes up to {@code count} waiters on the word, in any
+     * process. Works on a read-only mapping (a wake only looks the page up). Allocation-free.
+     *
+     * @return how many waiters were woken
+     */
+    public static int futexWake(MemorySegment word, int count) {
+        requireFutex();
+        long r;
+        try {
+            r = (long) SYSCALL6.invokeExact(errnoBuffer(), SYS_FUTEX, word, FUTEX_WAKE, count, MemorySegment.NULL,
+                    MemorySegment.NULL, 0);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        if (r < 0) {
+            throw failure("futex(FUTEX_WAKE)", null);
+        }
+        return (int) r;
+    }
+
+    private static void requireFutex() {
+        if (SYS_FUTEX < 0) {
+            throw new UnsupportedOperationException("futex: no syscall number known for os.arch="
+                    + System.getProperty("os.arch") + " (x86_64 and aarch64 are supported)");
+        }
+    }
+
     private static RuntimeException unexpected(Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;

@@ -1,0 +1,45 @@
+package io.sluice.api;
+
+/**
+ * Why a host refused an attachment, with the code carried by the protocol's refuse message.
+ */
+public enum RefusalReason {
+    /** No channel of that name is hosted. */
+    UNKNOWN_CHANNEL(1),
+    /** The channel does not take that role (e.g. a producer on an SPSC channel). */
+    ROLE_NOT_ALLOWED(2),
+    /** The peer speaks another protocol version. */
+    VERSION_MISMATCH(3),
+    /** The peer's uid/gid/pid ({@code SO_PEERCRED}) is not admitted by the access policy. */
+    ACCESS_DENIED(4),
+    /** The channel has as many attachments of that role as it takes. */
+    CHANNEL_FULL(5),
+    /** A message broke the protocol: bad magic, truncated, unexpected fds or fields. */
+    MALFORMED(6),
+    /** A region the peer handed over is not what the protocol promised (seals, size, kind). */
+    BAD_REGION(7),
+    /** The peer did not complete the handshake in time. */
+    TIMEOUT(8),
+    /** The host failed for a reason of its own; the text says which. */
+    INTERNAL(9);
+
+    private final int code;
+
+    RefusalReason(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    /** The reason for a protocol code, or null if unknown. */
+    public static RefusalReason fromCode(int code) {
+        for (RefusalReason r : values()) {
+            if (r.code == code) {
+                return r;
+            }
+        }
+        return null;
+    }
+}

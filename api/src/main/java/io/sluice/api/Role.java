@@ -1,0 +1,34 @@
+package io.sluice.api;
+
+/**
+ * What an attaching process wants to be on a channel, with its protocol code.
+ */
+public enum Role {
+    /** Reads the channel (SPSC, broadcast or MPMC). */
+    CONSUMER(1),
+    /** Writes the channel (MPMC only: SPSC and broadcast producers live in the hosting process). */
+    PRODUCER(2),
+    /** Both writes and reads an MPMC channel. */
+    PARTICIPANT(3);
+
+    private final int code;
+
+    Role(int code) {
+        this.code = code;
+    }
+
+    /** The value sent in the hello message. */
+    public int code() {
+        return code;
+    }
+
+    /** The role for a protocol code, or null if unknown. */
+    public static Role fromCode(int code) {
+        for (Role r : values()) {
+            if (r.code == code) {
+                return r;
+            }
+        }
+        return null;
+    }
+}

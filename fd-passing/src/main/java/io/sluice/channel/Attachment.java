@@ -1,0 +1,88 @@
+package io.sluice.channel;
+
+import io.sluice.api.Role;
+import io.sluice.fdpassing.PeerCredentials;
+import io.sluice.fdpassing.SeqPacketSocket;
+import io.sluice.memfd.MemfdRegion;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One process attached to one hosted channel: its connection (whose end of stream is its death
+ * notice), who it is, its role, and what it handed over.
+ */
+public final class Attachment {
+    private final long id;
+    private final SeqPacketSocket connection;
+    private final PeerCredentials peer;
+    private final Role role;
+    private final int participantId;
+    private volatile MemfdRegion positionRegion; // consumers of SPSC/broadcast: theirs, sealed, mapped read-only here
+    private volatile MemorySegment positionView;
+    private final long attachedNanos = System.nanoTime();
+
+    Attachment(long id, SeqPacketSocket connection, PeerCredentials peer, Role role, int participantId) {
+        this.id = id;
+        this.connection = connection;
+        this.peer = peer;
+        this.role = role;
+        this.participantId = participantId;
+    }
+
+    /** A number unique within the host. */
+    public long id() {
+        return id;
+    }
+
+    /** The attached process, per {@code SO_PEERCRED}. */
+    public PeerCredentials peer() {
+        return peer;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    /** The MPMC participant id that tags this attachment's claims; 0 for other kinds. */
+    public int participantId() {
+        return participantId;
+    }
+
+    /** The consumer's position region (read-only here), or null. */
+    public MemorySegment positionView() {
+        return positionView;
+    }
+
+    void adoptPositionRegion(MemfdRegion region) {
+        this.positionRegion = region;
+        this.positionView = region.mapReadOnly();
+    }
+
+    SeqPacketSocket connection() {
+        return connection;
+    }
+
+    long attachedNanos() {
+        return attachedNanos;
+    }
+
+    /** Hands the position region to the caller (who closes it when safe); null if none. */
+    MemfdRegion takePositionRegion() {
+        MemfdRegion r = positionRegion;
+        positionRegion = null;
+        return r;
+    }
+
+    void release() {
+        connection.close();
+        MemfdRegion r = takePositionRegion();
+        if (r != null) {
+            r.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return role.name().toLowerCase() + " #" + id + " (" + peer + ")";
+    }
+}

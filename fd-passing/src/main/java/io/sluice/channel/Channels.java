@@ -1,0 +1,83 @@
+package io.sluice.channel;
+
+import io.sluice.api.RingKind;
+import io.sluice.api.Role;
+import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.MpmcConsumer;
+import io.sluice.ringbuffer.MpmcProducer;
+import io.sluice.ringbuffer.RegionHeaderDescriptor;
+import io.sluice.ringbuffer.SpscConsumer;
+import io.sluice.ringbuffer.SpscRing;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Attaching to channels hosted by another process ({@link ChannelHost}). Every method connects,
+ * runs the handshake of {@code docs/protocol.md}, verifies the regions it receives, and returns
+ * the same ring objects in-process code uses. Every attachment is {@link AutoCloseable}.
+ *
+ * <pre>{@code
+ * try (ConsumerAttachment<BroadcastConsumer> md =
+ *          Channels.broadcastConsumer(Path.of("/run/md.sock"), "md.quotes", BroadcastStart.NEWEST)) {
+ *     while (running) {
+ *         md.poll((type, payload) -> onQuote(payload), 64);
+ *     }
+ * }
+ * }</pre>
+ */
+public final class Channels {
+    private Channels() {
+    }
+
+    /** How long each handshake step may take by default. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
+    /** Attaches as the consumer of an SPSC channel. */
+    public static ConsumerAttachment<SpscConsumer> spscConsumer(Path socket, String channel) {
+        return spscConsumer(socket, channel, DEFAULT_TIMEOUT);
+    }
+
+    public static ConsumerAttachment<SpscConsumer> spscConsumer(Path socket, String channel, Duration timeout) {
+        SpscConsumer[] made = new SpscConsumer[1];
+        AttachSession s = AttachSession.attach(socket, channel, Role.CONSUMER, EnumSet.of(RingKind.SPSC), timeout,
+                (data, position, welcome) -> {
+                    // Start where the previous consumer stopped (the host says where), then attach:
+                    // attaching checks that the ring has a record (or the next one) exactly there.
+                    SpscRing.formatConsumerPosition(position, data.get(ValueLayout.JAVA_LONG_UNALIGNED,
+                            RegionHeaderDescriptor.CAPACITY_OFFSET));
+                    ConsumerPositionDescriptor.publishPosition(position, welcome.startPosition());
+                    made[0] = SpscRing.attachConsumer(channel, data, position);
+                });
+        try {
+            return new ConsumerAttachment<>(s, made[0]);
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+
+    /** Attaches to an MPMC channel as producer, consumer or participant (both). */
+    public static MpmcAttachment mpmc(Path socket, String channel, Role role) {
+        return mpmc(socket, channel, role, DEFAULT_TIMEOUT);
+    }
+
+    public static MpmcAttachment mpmc(Path socket, String channel, Role role, Duration timeout) {
+        AttachSession s = AttachSession.attach(socket, channel, role, Set.of(RingKind.MPMC), timeout, null);
+        try {
+            MemorySegment ring = s.data().mapReadWrite();
+            int id = s.welcome().participantId();
+            MpmcProducer p = role != Role.CONSUMER ? new MpmcProducer(ring, id, channel) : null;
+            MpmcConsumer c = role != Role.PRODUCER ? new MpmcConsumer(ring, id, channel) : null;
+            return new MpmcAttachment(s, role, p, c);
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+}

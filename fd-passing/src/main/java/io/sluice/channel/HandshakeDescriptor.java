@@ -1,0 +1,117 @@
+package io.sluice.channel;
+
+/**
+ * The bytes of the attach handshake. Every message is one {@code SOCK_SEQPACKET} packet, all
+ * integers little-endian, strings UTF-8 without terminator. {@code docs/protocol.md} is the
+ * normative text; this class mirrors it.
+ *
+ * <pre>
+ * Common header (every message)
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                    Magic "SLCP" (u32 LE)                      |  0
+ *  +-------------------------------+-------------------------------+
+ *  |       Protocol Version        |         Message Type          |  4
+ *  +-------------------------------+-------------------------------+
+ *
+ * HELLO (1), attaching process to host, no fds
+ *  +-------------------------------+-------------------------------+
+ *  |             Role              |       Channel Name Length     |  8
+ *  +-------------------------------+-------------------------------+
+ *  |                       Flags (u32, 0)                          | 12
+ *  +---------------------------------------------------------------+
+ *  |                  Channel Name (UTF-8) ...                    ... 16
+ *
+ * WELCOME (2), host to attaching process, fds: [data region]
+ *  +---------------------------------------------------------------+
+ *  |                        Ring Kind (u32)                        |  8
+ *  +---------------------------------------------------------------+
+ *  |                      Participant Id (u32)                     | 12
+ *  +---------------------------------------------------------------+
+ *  |                   Data Region Size (u64)                      | 16
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                 Position Region Size (u64)                    | 24
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                  Max Message Length (u32)                     | 32
+ *  +---------------------------------------------------------------+
+ *  |                        Flags (u32)                            | 36
+ *  +---------------------------------------------------------------+
+ *  |                  Start Position (u64)                         | 40
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *
+ * REFUSE (3), host to attaching process, no fds; the host closes the connection after it
+ *  +-------------------------------+-------------------------------+
+ *  |          Reason Code          |          Text Length          |  8
+ *  +-------------------------------+-------------------------------+
+ *  |                       Text (UTF-8) ...                       ... 12
+ *
+ * POSITION (4), consumer to host, fds: [the consumer's position region]
+ *  +---------------------------------------------------------------+
+ *  |                 Position Region Size (u64)                    |  8
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *
+ * READY (5), host to attaching process, no fds
+ *  +---------------------------------------------------------------+
+ *  |                    Registration (u64)                         |  8
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ */
+public final class HandshakeDescriptor {
+    private HandshakeDescriptor() {
+    }
+
+    /** "SLCP" read as a little-endian u32. */
+    public static final int MAGIC = 0x5043_4C53;
+    public static final int PROTOCOL_VERSION = 1;
+
+    public static final int HELLO = 1;
+    public static final int WELCOME = 2;
+    public static final int REFUSE = 3;
+    public static final int POSITION = 4;
+    public static final int READY = 5;
+
+    public static final int MAGIC_OFFSET = 0;
+    public static final int VERSION_OFFSET = 4;
+    public static final int TYPE_OFFSET = 6;
+    public static final int HEADER_LENGTH = 8;
+
+    public static final int HELLO_ROLE_OFFSET = 8;
+    public static final int HELLO_NAME_LENGTH_OFFSET = 10;
+    public static final int HELLO_FLAGS_OFFSET = 12;
+    public static final int HELLO_NAME_OFFSET = 16;
+
+    public static final int WELCOME_KIND_OFFSET = 8;
+    public static final int WELCOME_PARTICIPANT_OFFSET = 12;
+    public static final int WELCOME_DATA_SIZE_OFFSET = 16;
+    public static final int WELCOME_POSITION_SIZE_OFFSET = 24;
+    public static final int WELCOME_MAX_MESSAGE_OFFSET = 32;
+    public static final int WELCOME_FLAGS_OFFSET = 36;
+    public static final int WELCOME_START_POSITION_OFFSET = 40;
+    public static final int WELCOME_LENGTH = 48;
+
+    /** WELCOME flag: the producer wakes parked consumers (futex); a consumer may block. */
+    public static final int WELCOME_FLAG_BLOCKING_WAKE = 0x1;
+
+    public static final int REFUSE_REASON_OFFSET = 8;
+    public static final int REFUSE_TEXT_LENGTH_OFFSET = 10;
+    public static final int REFUSE_TEXT_OFFSET = 12;
+
+    public static final int POSITION_SIZE_OFFSET = 8;
+    public static final int POSITION_LENGTH = 16;
+
+    public static final int READY_REGISTRATION_OFFSET = 8;
+    public static final int READY_LENGTH = 16;
+
+    /** Longest channel name, in bytes. */
+    public static final int MAX_NAME_BYTES = 128;
+    /** Longest refusal text, in bytes; longer texts are cut. */
+    public static final int MAX_TEXT_BYTES = 1024;
+    /** Longest message of the handshake; anything longer is malformed. */
+    public static final int MAX_MESSAGE_BYTES = REFUSE_TEXT_OFFSET + MAX_TEXT_BYTES;
+}

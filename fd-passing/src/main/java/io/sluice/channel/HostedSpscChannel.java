@@ -1,0 +1,163 @@
+package io.sluice.channel;
+
+import io.sluice.api.RefusalReason;
+import io.sluice.api.RingKind;
+import io.sluice.api.Role;
+import io.sluice.memfd.MemfdRegion;
+import io.sluice.memfd.Seal;
+import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscProducer;
+import io.sluice.ringbuffer.SpscRing;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An SPSC channel: the producer is in the hosting process, one consumer at a time attaches from
+ * another process with a read-only mapping of the ring.
+ *
+ * <p>While no consumer is attached the producer follows a standby position region of the host's
+ * own, holding where the last consumer stopped: the producer can fill the ring up to that point
+ * and then waits. An attaching consumer starts exactly there (WELCOME's start position), so
+ * nothing committed is skipped: what a dead consumer had not finished is delivered to the next.
+ */
+public final class HostedSpscChannel extends HostedChannel {
+    private final long capacity;
+    private final Arena standbyArena = Arena.ofShared();
+    private final MemorySegment standby;
+    private final SpscProducer producer;
+    private Attachment consumer;                 // guarded by this
+    private boolean admitting;                   // guarded by this: a consumer is in its handshake
+    // Position regions of departed consumers, kept mapped until the producer has switched away
+    // from them (it switches lazily, at its next capacity check): closing one under the
+    // producer's read would fail that read.
+    private final List<Retired> retired = new ArrayList<>(); // guarded by this
+
+    private record Retired(MemfdRegion region, long generation) {
+    }
+
+    private HostedSpscChannel(String name, MemfdRegion data, MemorySegment ring, long capacity) {
+        super(name, RingKind.SPSC, data);
+        this.capacity = capacity;
+        this.standby = standbyArena.allocate(SpscRing.consumerPositionRegionSize(), 128);
+        SpscRing.formatConsumerPosition(standby, capacity);
+        this.producer = SpscRing.attachProducer(name, ring, standby);
+    }
+
+    static HostedSpscChannel create(String name, long capacity) {
+        MemfdRegion data = MemfdRegion.create(name, SpscRing.requiredRegionSize(capacity));
+        try {
+            MemorySegment ring = data.mapReadWrite();
+            SpscRing.format(ring, capacity);
+            // The producer's mapping exists: from now on nobody else can map it writable.
+            data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
+            return new HostedSpscChannel(name, data, ring, capacity);
+        } catch (RuntimeException e) {
+            data.close();
+            throw e;
+        }
+    }
+
+    /** The producer, for the hosting process's one producer thread. */
+    public SpscProducer producer() {
+        return producer;
+    }
+
+    /** The attached consumer, or null. */
+    public synchronized Attachment consumer() {
+        return consumer;
+    }
+
+    @Override
+    synchronized Refusal admit(Role role) {
+        if (role != Role.CONSUMER) {
+            return new Refusal(RefusalReason.ROLE_NOT_ALLOWED, "spsc channel '" + name()
+                    + "' takes consumers only; its producer is the hosting process");
+        }
+        if (consumer != null || admitting) {
+            return new Refusal(RefusalReason.CHANNEL_FULL, "spsc channel '" + name() + "' already has a consumer"
+                    + (consumer != null ? ": " + consumer : " (attaching)"));
+        }
+        admitting = true;
+        return null;
+    }
+
+    @Override
+    synchronized void cancelAdmission(Role role, int participantId) {
+        admitting = false;
+    }
+
+    @Override
+    long positionRegionSize(Role role) {
+        return SpscRing.consumerPositionRegionSize();
+    }
+
+    @Override
+    long startPosition(Role role) {
+        return ConsumerPositionDescriptor.position(standby);
+    }
+
+    @Override
+    int maxMessageLength() {
+        return producer.maxMessageLength();
+    }
+
+    @Override
+    String checkPositionRegion(Attachment attachment) {
+        MemorySegment view = attachment.positionView();
+        try {
+            ConsumerPositionDescriptor.validate(view, RingKind.SPSC, capacity, "spsc channel '" + name() + "'");
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+        long start = startPosition(Role.CONSUMER);
+        long theirs = ConsumerPositionDescriptor.position(view);
+        return theirs == start ? null : "consumer position region starts at " + theirs + ", the channel's start is " + start;
+    }
+
+    @Override
+    synchronized long joined(Attachment attachment) {
+        admitting = false;
+        consumer = attachment;
+        producer.followConsumer(attachment.positionView());
+        closeRetired();
+        return 0;
+    }
+
+    @Override
+    synchronized void left(Attachment attachment) {
+        if (consumer != attachment) {
+            return;
+        }
+        // Remember where it stopped; the producer goes back to the standby region meanwhile.
+        ConsumerPositionDescriptor.publishPosition(standby, ConsumerPositionDescriptor.position(attachment.positionView()));
+        long generation = producer.followConsumer(standby);
+        consumer = null;
+        retired.add(new Retired(attachment.takePositionRegion(), generation));
+        closeRetired();
+    }
+
+    /** Closes the retired position regions the producer has switched away from. */
+    private void closeRetired() {
+        long adopted = producer.adoptedGeneration();
+        retired.removeIf(r -> {
+            if (r.generation() <= adopted) {
+                r.region().close();
+                return true;
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public synchronized void close() {
+        super.close();
+        for (Retired r : retired) {
+            r.region().close();
+        }
+        retired.clear();
+        standbyArena.close();
+    }
+}

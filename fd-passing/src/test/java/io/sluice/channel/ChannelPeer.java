@@ -1,0 +1,184 @@
+package io.sluice.channel;
+
+import io.sluice.api.AttachRefusedException;
+import io.sluice.api.ConnectionClosedException;
+import io.sluice.api.Role;
+import io.sluice.ringbuffer.SpscConsumer;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * The other process of the channel tests. Prints one line per milestone on stdout; the test
+ * waits for those lines. Messages carry their sequence number in their first 8 bytes.
+ *
+ * <pre>
+ * spsc-consume SOCKET CHANNEL COUNT   consume COUNT messages, check order, print "DONE n sum"
+ * spsc-hold SOCKET CHANNEL K          attach, print "ATTACHED", consume K messages, print "HELD K",
+ *                                     then spin without consuming (to be killed)
+ * spsc-drain SOCKET CHANNEL FIRST     consume from message FIRST until the host is gone: "HOSTGONE n last"
+ * refuse SOCKET CHANNEL ROLE          attach, expecting a refusal: "REFUSED reason: text"
+ * mpmc-produce SOCKET CHANNEL TAG N   produce N messages (tag, seq): "PRODUCED n"
+ * mpmc-consume SOCKET CHANNEL         consume until a STOP message: "CONSUMED tag:count:sum ..."
+ * mpmc-claim-die SOCKET CHANNEL       claim a slot, never commit, print "CLAIMED", spin (to be killed)
+ * </pre>
+ */
+public final class ChannelPeer {
+    public static void main(String[] args) throws Exception {
+        Path socket = Path.of(args[1]);
+        String channel = args[2];
+        try {
+            switch (args[0]) {
+                case "spsc-consume" -> spscConsume(socket, channel, Long.parseLong(args[3]));
+                case "spsc-hold" -> spscHold(socket, channel, Long.parseLong(args[3]));
+                case "spsc-drain" -> spscDrain(socket, channel, Long.parseLong(args[3]));
+                case "refuse" -> refuse(socket, channel, Role.valueOf(args[3]));
+                case "mpmc-produce" -> mpmcProduce(socket, channel, Integer.parseInt(args[3]), Long.parseLong(args[4]));
+                case "mpmc-consume" -> mpmcConsume(socket, channel);
+                case "mpmc-claim-die" -> mpmcClaimAndDie(socket, channel);
+                default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+            }
+        } catch (AttachRefusedException e) {
+            System.out.println("REFUSED " + e.reason() + ": " + e.getMessage());
+        }
+        System.out.flush();
+    }
+
+    /** Checks that messages come in sequence, from the first expected one on. */
+    static final class SequenceCheck {
+        long next;
+        long count;
+        long sum;
+
+        SequenceCheck(long first) {
+            this.next = first;
+        }
+
+        void accept(int type, MemorySegment payload) {
+            long seq = payload.get(JAVA_LONG_UNALIGNED, 0);
+            if (seq != next) {
+                throw new AssertionError("expected message " + next + ", got " + seq);
+            }
+            next++;
+            count++;
+            sum += seq * 31 + payload.byteSize();
+        }
+    }
+
+    private static void spscConsume(Path socket, String channel, long count) {
+        try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+            System.out.println("ATTACHED");
+            System.out.flush();
+            SequenceCheck check = new SequenceCheck(0);
+            while (check.count < count) {
+                a.poll(check::accept, 256);
+            }
+            System.out.println("DONE " + check.count + " " + check.sum);
+        }
+    }
+
+    private static void spscHold(Path socket, String channel, long k) {
+        try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+            System.out.println("ATTACHED");
+            System.out.flush();
+            SequenceCheck check = new SequenceCheck(0);
+            while (check.count < k) {
+                a.poll(check::accept, 1);
+            }
+            System.out.println("HELD " + check.count);
+            System.out.flush();
+            while (true) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private static void spscDrain(Path socket, String channel, long first) {
+        try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+            System.out.println("ATTACHED");
+            System.out.flush();
+            SequenceCheck check = new SequenceCheck(first);
+            try {
+                while (true) {
+                    a.poll(check::accept, 256);
+                }
+            } catch (ConnectionClosedException e) {
+                System.out.println("HOSTGONE " + check.count + " " + (check.next - 1));
+            }
+        }
+    }
+
+    private static void refuse(Path socket, String channel, Role role) {
+        if (role == Role.CONSUMER) {
+            try (var a = Channels.spscConsumer(socket, channel)) {
+                System.out.println("ATTACHED (not refused)");
+            }
+        } else {
+            try (var a = Channels.mpmc(socket, channel, role)) {
+                System.out.println("ATTACHED (not refused)");
+            }
+        }
+    }
+
+    static final int DATA = 1;
+    static final int STOP = 2;
+
+    private static void mpmcProduce(Path socket, String channel, int tag, long n) {
+        try (MpmcAttachment a = Channels.mpmc(socket, channel, Role.PRODUCER)) {
+            System.out.println("ATTACHED " + a.participantId());
+            System.out.flush();
+            var p = a.producer();
+            for (long seq = 0; seq < n; seq++) {
+                long at;
+                while ((at = p.tryClaim(DATA, 16)) < 0) {
+                    Thread.onSpinWait();
+                }
+                p.buffer().set(JAVA_LONG_UNALIGNED, at, tag);
+                p.buffer().set(JAVA_LONG_UNALIGNED, at + 8, seq);
+                p.commit(at);
+            }
+            System.out.println("PRODUCED " + n);
+        }
+    }
+
+    private static void mpmcConsume(Path socket, String channel) {
+        try (MpmcAttachment a = Channels.mpmc(socket, channel, Role.CONSUMER)) {
+            System.out.println("ATTACHED " + a.participantId());
+            System.out.flush();
+            java.util.Map<Long, long[]> perTag = new java.util.TreeMap<>(); // tag -> {count, sum, last seq}
+            boolean[] stop = new boolean[1];
+            while (!stop[0]) {
+                a.consumer().poll((type, payload) -> {
+                    if (type == STOP) {
+                        stop[0] = true;
+                        return;
+                    }
+                    long tag = payload.get(JAVA_LONG_UNALIGNED, 0);
+                    long seq = payload.get(JAVA_LONG_UNALIGNED, 8);
+                    long[] t = perTag.computeIfAbsent(tag, k -> new long[] {0, 0, -1});
+                    if (seq <= t[2]) {
+                        throw new AssertionError("producer " + tag + ": message " + seq + " after " + t[2]);
+                    }
+                    t[0]++;
+                    t[1] += seq;
+                    t[2] = seq;
+                }, 1); // one at a time: stop right at STOP, leaving the rest to the other consumer
+            }
+            StringBuilder sb = new StringBuilder("CONSUMED");
+            perTag.forEach((tag, t) -> sb.append(' ').append(tag).append(':').append(t[0]).append(':').append(t[1]));
+            System.out.println(sb);
+        }
+    }
+
+    private static void mpmcClaimAndDie(Path socket, String channel) {
+        MpmcAttachment a = Channels.mpmc(socket, channel, Role.PRODUCER);
+        long at = a.producer().tryClaim(DATA, 16);
+        System.out.println(at >= 0 ? "CLAIMED " + a.participantId() : "FULL");
+        System.out.flush();
+        while (true) {
+            Thread.onSpinWait(); // never commits: killed with the claim open
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.CorruptRingException;
+import io.sluice.api.RingLayoutException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+
+import static io.sluice.ringbuffer.MpmcSlotDescriptor.ABORTED;
+import static io.sluice.ringbuffer.MpmcSlotDescriptor.CLAIMED;
+import static io.sluice.ringbuffer.MpmcSlotDescriptor.CONSUMING;
+import static io.sluice.ringbuffer.MpmcSlotDescriptor.LAP_SHIFT;
+import static io.sluice.ringbuffer.MpmcSlotDescriptor.STATE_MASK;
+
+/**
+ * Gives back the slots a dead participant held, while the others keep running. The host calls
+ * it when a participant's connection ends (socket EOF) and it knows the process is gone.
+ *
+ * <p>One pass over every slot, one compare-and-set per slot the dead participant holds:
+ * <ul>
+ *   <li>{@code CLAIMED} by it (a message it was writing, never committed) becomes
+ *       {@code ABORTED}: consumers skip it, it is never delivered, the head moves past it and
+ *       the ring flows again.</li>
+ *   <li>{@code CONSUMING} by it (a message it took and was reading) becomes {@code FREE} for the
+ *       next lap: producers reuse the slot. That message is lost: the dead consumer may have
+ *       processed it, partly or fully, or not at all (at-most-once for that message).</li>
+ *   <li>Nothing else is touched: messages it committed are still delivered; slots it aborted
+ *       are skipped as usual.</li>
+ * </ul>
+ * These are exactly the transitions the participant itself would have made (abort, release), so
+ * to everyone else a recovery looks like a participant that aborted and released; every
+ * invariant of the ring holds throughout. Participants that died between a claim (or take) and
+ * moving the tail (or head) need nothing more: the others help the counter past a claimed
+ * (taken) slot. One pass suffices because a dead participant makes no new claims, and only a
+ * word's owner changes a word that names it as owner of a CLAIMED or CONSUMING slot.
+ *
+ * <h2>What the host must guarantee</h2>
+ * <ul>
+ *   <li>Recover an id only once its participant is known dead (its process has exited: pidfd,
+ *       or the socket EOF of a process that is gone), never merely slow. If it is alive after
+ *       all, the ring's control words stay sound (its later commit or release is a CAS that
+ *       fails: it gets {@link MpmcSlotLostException}), but the payload it was writing or
+ *       reading may then race with the slot's next user, corrupting that one message.</li>
+ *   <li>Give the id to a new participant only after this call returned.</li>
+ * </ul>
+ */
+public final class MpmcRecovery {
+    private static final VarHandle STATE = MpmcSlotDescriptor.STATE;
+    private static final long ABORTED_BITS = MpmcSlotDescriptor.stateBits(ABORTED);
+
+    private MpmcRecovery() {
+    }
+
+    /**
+     * What a recovery did.
+     *
+     * @param claimsAborted slots the dead participant had claimed and not committed, now skipped
+     * @param takesReleased slots the dead participant had taken and not released, now free; one
+     *                      message lost for each
+     * @param raced         slots the participant held when read but not at the CAS: the word
+     *                      changed in between, which only the participant itself (so it was not
+     *                      dead) or a concurrent recovery of the same id can do. Zero when the
+     *                      host keeps its side of the contract.
+     */
+    public record Result(int claimsAborted, int takesReleased, int raced) {
+        /** Slots given back. */
+        public int recovered() {
+            return claimsAborted + takesReleased;
+        }
+    }
+
+    /** {@link #recover(MemorySegment, int, String)} for a ring named "mpmc". */
+    public static Result recover(MemorySegment region, int deadParticipantId) {
+        return recover(region, deadParticipantId, "mpmc");
+    }
+
+    /**
+     * Recovers every slot {@code deadParticipantId} holds in the ring in {@code region}.
+     *
+     * @throws RingLayoutException      if the region does not hold a valid MPMC ring
+     * @throws IllegalArgumentException if the id is outside 1..the ring's max participant id
+     * @throws CorruptRingException     on a malformed slot word (slots before it are recovered)
+     */
+    public static Result recover(MemorySegment region, int deadParticipantId, String ringName) {
+        Objects.requireNonNull(region, "region");
+        String what = MpmcRingDescriptor.what(ringName);
+        MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
+        int maxParticipantId = geometry.maxParticipantId();
+        if (deadParticipantId < 1 || deadParticipantId > maxParticipantId) {
+            throw new IllegalArgumentException(what + ": participant id " + deadParticipantId + " outside 1.."
+                    + maxParticipantId);
+        }
+        int claimsAborted = 0;
+        int takesReleased = 0;
+        int raced = 0;
+        for (long index = 0; index < geometry.slotCount(); index++) {
+            final long slot = geometry.slotOffset(index);
+            final long word = (long) STATE.getAcquire(region, slot);
+            if (!MpmcSlotDescriptor.isWellFormed(word, maxParticipantId)) {
+                throw new CorruptRingException(what + ": slot " + index + " holds state word "
+                        + MpmcSlotDescriptor.describe(word) + ", not a valid state with participants 1.." + maxParticipantId);
+            }
+            if (MpmcSlotDescriptor.participant(word) != deadParticipantId) {
+                continue;
+            }
+            final int state = MpmcSlotDescriptor.state(word);
+            final long next;
+            if (state == CLAIMED) {
+                next = (word & ~STATE_MASK) | ABORTED_BITS;             // same lap, same producer: skipped
+            } else if (state == CONSUMING) {
+                next = ((word >>> LAP_SHIFT) + 1) << LAP_SHIFT;       // FREE, next lap (mod 2^48), nobody
+            } else {
+                continue;                                               // COMMITTED or ABORTED: not held
+            }
+            if ((boolean) STATE.compareAndSet(region, slot, word, next)) {
+                if (state == CLAIMED) {
+                    claimsAborted++;
+                } else {
+                    takesReleased++;
+                }
+            } else {
+                raced++;
+            }
+        }
+        return new Result(claimsAborted, takesReleased, raced);
+    }
+}

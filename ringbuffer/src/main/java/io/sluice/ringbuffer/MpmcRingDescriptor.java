@@ -1,0 +1,210 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.RingKind;
+import io.sluice.api.RingLayoutException;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The MPMC ring region: the common header, the ring's own fields, two counter lines, a reserved
+ * wait line, then {@code slotCount} slots of {@code slotLength} bytes ({@link MpmcSlotDescriptor}).
+ * Every participant maps the whole region read-write (a trusted group, DESIGN.md principle 1).
+ * All fields little-endian.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |   Common header (RegionHeaderDescriptor): magic, version,    ...  0
+ *  |   kind = MPMC (4), header length = 512,                       |
+ *  |   ring-specific u32 at 20 = Slot Length,                      |
+ *  |   capacity at 24 = Slot Count x Slot Length                   |
+ *  +-------------------------------+-------------------------------+
+ *  |        Slot Count (u32)       |   Max Participant Id (u32)    | 32
+ *  +-------------------------------+-------------------------------+
+ *  |                     Reserved, zero (88 bytes)                ... 40
+ *  +---------------------------------------------------------------+
+ *  |                    Tail Position (u64, CAS)                   | 128
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                     Padding, zero (120 bytes)                ... 136
+ *  +---------------------------------------------------------------+
+ *  |                    Head Position (u64, CAS)                   | 256
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                     Padding, zero (120 bytes)                ... 264
+ *  +---------------------------------------------------------------+
+ *  |     Consumer Wait Word (u32, reserved for issue 4, zero)      | 384
+ *  +---------------------------------------------------------------+
+ *  |                     Reserved, zero (60 bytes)                ... 388
+ *  +---------------------------------------------------------------+
+ *  |     Producer Wait Word (u32, reserved for issue 4, zero)      | 448
+ *  +---------------------------------------------------------------+
+ *  |                     Reserved, zero (60 bytes)                ... 452
+ *  +---------------------------------------------------------------+
+ *  |           Slot 0 ... Slot (Slot Count - 1)                   ... 512
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <ul>
+ *   <li>Slot Length (u32 at 20): bytes per slot including its 16-byte header; a power of two in
+ *       [{@value MpmcSlotDescriptor#MIN_SLOT_LENGTH}, 2<sup>30</sup>]. Written once by the
+ *       creator (plain; the hand-over of the region publishes it), never changed.</li>
+ *   <li>Slot Count (u32 at 32): a power of two in [2, 2<sup>30</sup>]. Written once, like Slot
+ *       Length.</li>
+ *   <li>Max Participant Id (u32 at 36): participants are numbered 1..this, at most
+ *       {@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID}; 0 means "nobody". Written once.</li>
+ *   <li>Tail Position (u64 at 128): the next ring position a producer will claim. Written only
+ *       by compare-and-set from {@code t} to {@code t + 1}, by the producer that claimed slot
+ *       {@code t} or by any participant that saw slot {@code t} already claimed ("helping");
+ *       read with acquire. It is monotonic and 64-bit (2<sup>63</sup> positions last 2,900
+ *       years at 10<sup>8</sup> messages/s), so its CAS has no ABA. Invariant: every position
+ *       below it has been claimed.</li>
+ *   <li>Head Position (u64 at 256): the next position a consumer will take. Same rules, by
+ *       consumers; every position below it has been taken (CONSUMING) or skipped (ABORTED).</li>
+ *   <li>Wait words (384, 448): reserved for the futex "parked" flags of issue 4 (blocking wait);
+ *       zero, and nobody writes them in this layout version. Each sits on its own 64-byte cache
+ *       line, both away from the counters.</li>
+ * </ul>
+ * A region holding only zeros after the first 40 bytes is an empty ring: every slot word is
+ * FREE at lap 0, tail and head are 0.
+ */
+public final class MpmcRingDescriptor {
+    private MpmcRingDescriptor() {
+    }
+
+    public static final long SLOT_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
+    public static final long SLOT_COUNT_OFFSET = 32;
+    public static final long MAX_PARTICIPANT_ID_OFFSET = 36;
+    /** First reserved byte of the ring fields; bytes from here to 128 are zero. */
+    public static final long RESERVED_FIELDS_OFFSET = 40;
+    public static final long TAIL_POSITION_OFFSET = 128;
+    public static final long HEAD_POSITION_OFFSET = 256;
+    /** Reserved for issue 4. */
+    public static final long CONSUMER_WAIT_WORD_OFFSET = 384;
+    /** Reserved for issue 4. */
+    public static final long PRODUCER_WAIT_WORD_OFFSET = 448;
+    /** Header and counter lines; slot 0 starts here. */
+    public static final int HEADER_LENGTH = 512;
+    public static final int MIN_SLOT_COUNT = 2;
+    public static final int MAX_SLOT_COUNT = 1 << 30;
+
+    /** Tail and head: aligned, for getAcquire and compareAndSet. Coordinates (segment, offset). */
+    static final VarHandle POSITION = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
+
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+
+    /** Bytes a region needs for {@code slotCount} slots of {@code slotLength} bytes. */
+    public static long regionLength(int slotCount, int slotLength) {
+        checkSlotCount(slotCount);
+        checkSlotLength(slotLength);
+        return HEADER_LENGTH + (long) slotCount * slotLength;
+    }
+
+    /**
+     * Lays out an empty ring at the start of {@code region}: writes the header, zeroes counters,
+     * reserved words and every slot. Plain stores: call before the region is shared.
+     *
+     * @throws IllegalArgumentException if a size is not a power of two in range, the participant
+     *                                  limit is outside 1..{@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID},
+     *                                  or the region is too small, read-only or not 8-byte aligned
+     */
+    public static void format(MemorySegment region, int slotCount, int slotLength, int maxParticipantId) {
+        long length = regionLength(slotCount, slotLength);
+        if (maxParticipantId < 1 || maxParticipantId > MpmcSlotDescriptor.MAX_PARTICIPANT_ID) {
+            throw new IllegalArgumentException("max participant id " + maxParticipantId + " outside 1.."
+                    + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
+        }
+        if (region.byteSize() < length) {
+            throw new IllegalArgumentException("region of " + region.byteSize() + " bytes is smaller than the "
+                    + length + " bytes " + slotCount + " slots of " + slotLength + " need");
+        }
+        if (region.isReadOnly()) {
+            throw new IllegalArgumentException("region is read-only; every MPMC participant maps it read-write");
+        }
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new IllegalArgumentException("region is not 8-byte aligned (max alignment "
+                    + region.maxByteAlignment() + "); use a native segment or a long[] heap segment");
+        }
+        region.asSlice(0, length).fill((byte) 0);
+        RegionHeaderDescriptor.write(region, RingKind.MPMC, HEADER_LENGTH, (long) slotCount * slotLength, slotLength);
+        region.set(U32, SLOT_COUNT_OFFSET, slotCount);
+        region.set(U32, MAX_PARTICIPANT_ID_OFFSET, maxParticipantId);
+    }
+
+    /**
+     * Checks that {@code region} holds an MPMC ring this library can run: common header, slot
+     * length and count, participant limit, reserved fields, alignment, and counters that are not
+     * negative nor head more than one past tail.
+     *
+     * @param ringName names the ring in messages
+     * @throws RingLayoutException naming the first field that is wrong
+     */
+    public static MpmcRingGeometry validate(MemorySegment region, String ringName) {
+        String what = what(ringName);
+        long capacity = RegionHeaderDescriptor.validate(region, RingKind.MPMC, HEADER_LENGTH, what);
+        if (region.isReadOnly()) {
+            throw new RingLayoutException(what + ": segment is read-only; MPMC participants map the region read-write");
+        }
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new RingLayoutException(what + ": segment is not 8-byte aligned (max alignment "
+                    + region.maxByteAlignment() + ")");
+        }
+        int slotLength = region.get(U32, SLOT_LENGTH_OFFSET);
+        if (slotLength < MpmcSlotDescriptor.MIN_SLOT_LENGTH || slotLength > MpmcSlotDescriptor.MAX_SLOT_LENGTH
+                || Integer.bitCount(slotLength) != 1) {
+            throw new RingLayoutException(what + ": slot length " + slotLength + " is not a power of two in ["
+                    + MpmcSlotDescriptor.MIN_SLOT_LENGTH + ", " + MpmcSlotDescriptor.MAX_SLOT_LENGTH + "]");
+        }
+        int slotCount = region.get(U32, SLOT_COUNT_OFFSET);
+        if (slotCount < MIN_SLOT_COUNT || slotCount > MAX_SLOT_COUNT || Integer.bitCount(slotCount) != 1) {
+            throw new RingLayoutException(what + ": slot count " + slotCount + " is not a power of two in ["
+                    + MIN_SLOT_COUNT + ", " + MAX_SLOT_COUNT + "]");
+        }
+        if ((long) slotCount * slotLength != capacity) {
+            throw new RingLayoutException(what + ": capacity " + capacity + " is not slot count " + slotCount
+                    + " x slot length " + slotLength);
+        }
+        int maxParticipantId = region.get(U32, MAX_PARTICIPANT_ID_OFFSET);
+        if (maxParticipantId < 1 || maxParticipantId > MpmcSlotDescriptor.MAX_PARTICIPANT_ID) {
+            throw new RingLayoutException(what + ": max participant id " + maxParticipantId + " outside 1.."
+                    + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
+        }
+        for (long off = RESERVED_FIELDS_OFFSET; off < RegionHeaderDescriptor.LINE; off += Long.BYTES) {
+            long v = region.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
+            if (v != 0) {
+                throw new RingLayoutException(what + ": reserved header bytes at " + off + " are 0x"
+                        + Long.toHexString(v) + ", expected zero");
+            }
+        }
+        // Head first: head <= tail + 1 holds at every instant and tail only grows, so a later
+        // read of tail cannot be more than one behind this read of head.
+        long head = (long) POSITION.getAcquire(region, HEAD_POSITION_OFFSET);
+        long tail = (long) POSITION.getAcquire(region, TAIL_POSITION_OFFSET);
+        if (head < 0 || tail < 0 || head > tail + 1) {
+            throw new RingLayoutException(what + ": impossible counters head " + head + ", tail " + tail);
+        }
+        return new MpmcRingGeometry(slotCount, slotLength, maxParticipantId);
+    }
+
+    static String what(String ringName) {
+        return "mpmc ring '" + ringName + "'";
+    }
+
+    private static void checkSlotCount(int slotCount) {
+        if (slotCount < MIN_SLOT_COUNT || slotCount > MAX_SLOT_COUNT || Integer.bitCount(slotCount) != 1) {
+            throw new IllegalArgumentException("slot count " + slotCount + " is not a power of two in ["
+                    + MIN_SLOT_COUNT + ", " + MAX_SLOT_COUNT + "]");
+        }
+    }
+
+    private static void checkSlotLength(int slotLength) {
+        if (slotLength < MpmcSlotDescriptor.MIN_SLOT_LENGTH || slotLength > MpmcSlotDescriptor.MAX_SLOT_LENGTH
+                || Integer.bitCount(slotLength) != 1) {
+            throw new IllegalArgumentException("slot length " + slotLength + " is not a power of two in ["
+                    + MpmcSlotDescriptor.MIN_SLOT_LENGTH + ", " + MpmcSlotDescriptor.MAX_SLOT_LENGTH + "]");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.sluice.ringbuffer;
+
+/**
+ * The sizes of a validated MPMC ring, as read from its header by
+ * {@link MpmcRingDescriptor#validate}.
+ *
+ * @param slotCount        slots in the ring, a power of two
+ * @param slotLength       bytes per slot including the 16-byte slot header, a power of two
+ * @param maxParticipantId participants are numbered 1..this
+ */
+public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipantId) {
+
+    /** The longest message: a slot minus its header. */
+    public int maxPayloadLength() {
+        return slotLength - MpmcSlotDescriptor.HEADER_LENGTH;
+    }
+
+    /** log2(slotCount): a position's lap is {@code position >>> slotCountShift()}. */
+    public int slotCountShift() {
+        return Integer.numberOfTrailingZeros(slotCount);
+    }
+
+    /** log2(slotLength). */
+    public int slotLengthShift() {
+        return Integer.numberOfTrailingZeros(slotLength);
+    }
+
+    /** Bytes of the whole region: header plus slots. */
+    public long regionLength() {
+        return MpmcRingDescriptor.HEADER_LENGTH + (long) slotCount * slotLength;
+    }
+
+    /** Offset in the region of the slot serving {@code position}. */
+    public long slotOffset(long position) {
+        return MpmcRingDescriptor.HEADER_LENGTH + ((position & (slotCount - 1)) << slotLengthShift());
+    }
+}
