@@ -42,11 +42,11 @@ public final class SpscCrossProcessConsumer {
             SpscConsumer consumer = SpscRing.attachConsumer("cross-process", ring, position);
             System.out.println("ready");
 
-            long[] state = {Payloads.CHECKSUM_SEED, 0};
+            long[] state = {SpscPayloads.CHECKSUM_SEED, 0};
             IdleStrategy idle = new BackOffIdleStrategy(1_000, 10, 1_000, 100_000);
             while (state[1] < count) {
                 int n = consumer.poll((type, payload) -> {
-                    state[0] = Payloads.checksum(state[0], type, payload);
+                    state[0] = SpscPayloads.checksum(state[0], type, payload);
                     state[1]++;
                 }, 256);
                 if (n == 0 && System.nanoTime() - deadline > 0) {

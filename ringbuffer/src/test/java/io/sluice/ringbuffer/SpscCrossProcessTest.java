@@ -36,7 +36,7 @@ class SpscCrossProcessTest {
             ringRegion.addSeals(Seal.SHRINK, Seal.GROW);
             positionRegion.addSeals(Seal.SHRINK, Seal.GROW);
 
-            try (ChildJvm child = ChildJvm.start(SpscCrossProcessConsumer.class,
+            try (SpscChildJvm child = SpscChildJvm.start(SpscCrossProcessConsumer.class,
                     Long.toString(ProcessHandle.current().pid()),
                     Integer.toString(ringRegion.fd()), Long.toString(ringSize),
                     Integer.toString(positionRegion.fd()), Long.toString(positionSize),
@@ -58,15 +58,15 @@ class SpscCrossProcessTest {
         }
     }
 
-    private static long produce(SpscProducer producer, long seed, ChildJvm child) {
+    private static long produce(SpscProducer producer, long seed, SpscChildJvm child) {
         SplittableRandom random = new SplittableRandom(seed);
         IdleStrategy idle = new BackOffIdleStrategy(1_000, 10, 1_000, 100_000);
         MemorySegment buf = producer.buffer();
         int max = producer.maxMessageLength();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
-        long checksum = Payloads.CHECKSUM_SEED;
+        long checksum = SpscPayloads.CHECKSUM_SEED;
         for (long seq = 0; seq < MESSAGES; seq++) {
-            int length = Payloads.length(random, max);
+            int length = SpscPayloads.length(random, max);
             int type = 1 + random.nextInt(Integer.MAX_VALUE);
             long at;
             while ((at = producer.tryClaim(type, length)) == MessageProducer.INSUFFICIENT_CAPACITY) {
@@ -77,8 +77,8 @@ class SpscCrossProcessTest {
                 idle.idle();
             }
             idle.reset();
-            Payloads.fill(buf, at, length, seq);
-            checksum = Payloads.checksum(checksum, type, buf.asSlice(at, length));
+            SpscPayloads.fill(buf, at, length, seq);
+            checksum = SpscPayloads.checksum(checksum, type, buf.asSlice(at, length));
             producer.commit(at);
         }
         return checksum;

@@ -88,7 +88,7 @@ class SpscStressTest {
         long end = System.nanoTime() + RUN_NANOS;
         long seq = 0;
         while (System.nanoTime() - end < 0) {
-            int length = Payloads.length(lengths, max);
+            int length = SpscPayloads.length(lengths, max);
             long at;
             while ((at = producer.tryClaim(type(seq), length)) == MessageProducer.INSUFFICIENT_CAPACITY) {
                 idle.idle();
@@ -97,7 +97,7 @@ class SpscStressTest {
                 }
             }
             idle.reset();
-            Payloads.fill(producer.buffer(), at, length, seq);
+            SpscPayloads.fill(producer.buffer(), at, length, seq);
             producer.commit(at);
             seq++;
         }
@@ -126,11 +126,11 @@ class SpscStressTest {
                 return;
             }
             long seq = received++;
-            int length = Payloads.length(lengths, max);
-            if (type != type(seq) || payload.byteSize() != length || !Payloads.matches(payload, seq)) {
+            int length = SpscPayloads.length(lengths, max);
+            if (type != type(seq) || payload.byteSize() != length || !SpscPayloads.matches(payload, seq)) {
                 failure = "message " + seq + ": type " + type + " (expected " + type(seq) + "), length "
                         + payload.byteSize() + " (expected " + length + "), contents "
-                        + (Payloads.matches(payload, seq) ? "ok" : "wrong") + ": lost, duplicated, reordered or torn";
+                        + (SpscPayloads.matches(payload, seq) ? "ok" : "wrong") + ": lost, duplicated, reordered or torn";
             }
         }
     }

@@ -4,8 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** Deterministic payload contents and an order-sensitive checksum, shared by tests and child JVMs. */
-final class Payloads {
-    private Payloads() {
+final class SpscPayloads {
+    private SpscPayloads() {
     }
 
     /** A well-mixed 64-bit value for word {@code k} of message {@code seq} (SplitMix64 finaliser). */

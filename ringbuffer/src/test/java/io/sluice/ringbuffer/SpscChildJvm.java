@@ -16,13 +16,13 @@ import java.util.concurrent.TimeUnit;
  * {@code main}. Its output lines are queued for {@link #awaitLine} and kept for failure messages.
  * Closing destroys it forcibly if it still runs.
  */
-final class ChildJvm implements AutoCloseable {
+final class SpscChildJvm implements AutoCloseable {
     private final Process process;
     private final StringBuffer output = new StringBuffer();
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final Thread pump;
 
-    private ChildJvm(Process process) {
+    private SpscChildJvm(Process process) {
         this.process = process;
         this.pump = Thread.ofPlatform().daemon().name("child-output").start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -37,7 +37,7 @@ final class ChildJvm implements AutoCloseable {
         });
     }
 
-    static ChildJvm start(Class<?> main, String... args) throws IOException {
+    static SpscChildJvm start(Class<?> main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -46,7 +46,7 @@ final class ChildJvm implements AutoCloseable {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main.getName());
         cmd.addAll(List.of(args));
-        return new ChildJvm(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+        return new SpscChildJvm(new ProcessBuilder(cmd).redirectErrorStream(true).start());
     }
 
     /** The next output line starting with {@code prefix}, or an AssertionError with the output after {@code seconds}. */
