@@ -1,0 +1,147 @@
+package io.sluice.examples.gateway;
+
+import io.sluice.channel.ChannelHost;
+import io.sluice.channel.HostedMpmcChannel;
+import io.sluice.examples.DemoJvm;
+import io.sluice.ringbuffer.MpmcProducer;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Order gateway on an MPMC channel: two order-entry JVMs (producers) and two matching JVMs
+ * (consumers) share one ring hosted by this JVM. Each order is taken by exactly one consumer;
+ * the summary proves it: per entry process, the orders seen across both consumers add up to
+ * exactly the orders sent (count, sum of ids and sum of squares), each consumer saw each entry
+ * process's orders in order.
+ *
+ * <p>Run: {@code ./mvnw -q compile exec:exec -Ddemo=gateway}
+ */
+public final class OrderGatewayDemo {
+    static final String CHANNEL = "orders";
+    static final int ORDER = 1;
+    static final int STOP = 2;
+    static final int ORDER_LENGTH = 32; // entry id, order id, price, quantity
+    private static final long ORDERS_PER_ENTRY = 500_000;
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("sluice-gw-");
+        Path socket = dir.resolve("gw.sock");
+        List<String> reports = new ArrayList<>();
+        long start = System.nanoTime();
+        try (ChannelHost host = ChannelHost.bind(socket)) {
+            HostedMpmcChannel ring = host.mpmc(CHANNEL, 1024, 64, 16);
+            say("hosting '" + CHANNEL + "': MPMC, 1024 slots of 64 bytes in memfd 'sluice:" + CHANNEL
+                    + "' (sealed SHRINK|GROW; a trusted group maps it read-write); socket " + socket);
+            List<Process> consumers = new ArrayList<>();
+            List<Process> producers = new ArrayList<>();
+            List<Thread> pumps = new ArrayList<>();
+            for (int i = 1; i <= 2; i++) {
+                Process p = start(OrderMatcher.class, socket.toString(), "M" + i);
+                consumers.add(p);
+                pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
+            }
+            for (int i = 1; i <= 2; i++) {
+                Process p = start(OrderEntry.class, socket.toString(), Integer.toString(i), Long.toString(ORDERS_PER_ENTRY));
+                producers.add(p);
+                pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
+            }
+            for (Process p : producers) {
+                if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                    throw new IllegalStateException("order entry pid " + p.pid() + " failed");
+                }
+            }
+            // Every order is in the ring before these: one STOP per matcher, after all of them.
+            MpmcProducer stopper = ring.localProducer();
+            for (int i = 0; i < consumers.size(); i++) {
+                long at;
+                while ((at = stopper.tryClaim(STOP, 0)) < 0) {
+                    Thread.onSpinWait();
+                }
+                stopper.commit(at);
+            }
+            for (Process p : consumers) {
+                if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+            for (Thread t : pumps) {
+                t.join(5_000);
+            }
+        }
+        Files.deleteIfExists(socket);
+        Files.deleteIfExists(dir);
+        summary(reports, (System.nanoTime() - start) / 1e9);
+    }
+
+    private static Process start(Class<?> main, String... args) throws Exception {
+        return new ProcessBuilder(DemoJvm.command(List.of("-XX:+UseSerialGC", "-Xmx64m"), main, args))
+                .redirectErrorStream(true).start();
+    }
+
+    private static void pump(Process p, List<String> reports) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.startsWith("REPORT ")) {
+                    synchronized (reports) {
+                        reports.add(line.substring("REPORT ".length()));
+                    }
+                } else {
+                    System.out.println(line);
+                }
+            }
+        } catch (Exception e) {
+            System.out.println("[gateway] lost a process's output: " + e);
+        }
+    }
+
+    /** Reports: "matcher=M1 pid=.. entry1=count:sum:sumsq entry2=..." and "entry=1 pid=.. sent=N". */
+    private static void summary(List<String> reports, double seconds) {
+        long[][] seen = new long[3][3]; // [entry][count, sum, sum of squares]
+        System.out.println();
+        System.out.printf("summary: 2 order-entry JVMs -> 1 MPMC ring -> 2 matcher JVMs, %.1f s%n", seconds);
+        for (String r : reports) {
+            System.out.println("  " + r);
+            if (r.startsWith("matcher=")) {
+                for (String kv : r.split(" ")) {
+                    if (kv.startsWith("entry")) {
+                        int e = kv.charAt(5) - '0';
+                        String[] f = kv.substring(kv.indexOf('=') + 1).split(":");
+                        for (int k = 0; k < 3; k++) {
+                            seen[e][k] += Long.parseLong(f[k]);
+                        }
+                    }
+                }
+            }
+        }
+        long n = ORDERS_PER_ENTRY;
+        long sum = n * (n - 1) / 2;
+        long sumSq = 0;
+        for (long i = 0; i < n; i++) {
+            sumSq += i * i;
+        }
+        boolean ok = true;
+        for (int e = 1; e <= 2; e++) {
+            boolean exact = seen[e][0] == n && seen[e][1] == sum && seen[e][2] == sumSq;
+            ok &= exact;
+            System.out.printf("  entry %d: sent %,d, processed %,d across both matchers: %s%n", e, n, seen[e][0],
+                    exact ? "every order exactly once (count, id sum and id-square sum match)" : "MISMATCH");
+        }
+        System.out.println("  " + (ok ? "OK" : "FAILED"));
+        if (!ok) {
+            System.exit(1);
+        }
+    }
+
+    static void say(String what) {
+        System.out.println("[gateway pid " + ProcessHandle.current().pid() + "] " + what);
+        System.out.flush();
+    }
+}
