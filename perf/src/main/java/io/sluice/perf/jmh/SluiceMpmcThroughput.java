@@ -1,0 +1,105 @@
+package io.sluice.perf.jmh;
+
+import io.sluice.api.MessageHandler;
+import io.sluice.memfd.MemfdRegion;
+import io.sluice.ringbuffer.MpmcConsumer;
+import io.sluice.ringbuffer.MpmcProducer;
+import io.sluice.ringbuffer.MpmcRingDescriptor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * The Sluice MPMC ring with one producer thread and one consumer thread, over a memfd mapping:
+ * fixed slots of the smallest power of two holding header and message, as many as fit the same
+ * data capacity as the byte rings. Compare with Agrona's {@code ManyToOneRingBuffer} and JCTools'
+ * {@code MpmcArrayQueue} (which moves references, not bytes).
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 3, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+@State(Scope.Group)
+public class SluiceMpmcThroughput {
+    @Param({"32", "256"})
+    public int messageLength;
+
+    MemfdRegion ring;
+    MpmcProducer producer;
+    MpmcConsumer consumer;
+    MemorySegment source;
+
+    @Setup
+    public void setup() {
+        int slots = Rings.mpmcSlots(messageLength);
+        int slotLength = Rings.DATA_CAPACITY / slots;
+        ring = MemfdRegion.create("jmh.mpmc", MpmcRingDescriptor.regionLength(slots, slotLength));
+        MemorySegment rw = ring.mapReadWrite();
+        MpmcRingDescriptor.format(rw, slots, slotLength, 4);
+        producer = new MpmcProducer(rw, 1, "jmh");
+        consumer = new MpmcConsumer(ring.mapReadWrite(), 2, "jmh");
+        source = MemorySegment.ofArray(new long[(messageLength + 7) / 8]);
+        source.set(JAVA_LONG_UNALIGNED, 0, 42L);
+    }
+
+    @TearDown
+    public void tearDown() {
+        ring.close();
+    }
+
+    @State(Scope.Thread)
+    public static class Reader implements MessageHandler {
+        Blackhole bh;
+
+        @Setup
+        public void setup(Blackhole bh) {
+            this.bh = bh;
+        }
+
+        @Override
+        public void onMessage(int type, MemorySegment payload) {
+            bh.consume(payload.get(JAVA_LONG_UNALIGNED, 0));
+        }
+    }
+
+    @Benchmark
+    @Group("sluiceMpmc")
+    @GroupThreads(1)
+    public void offer(ThroughputCounters c) {
+        if (producer.offer(1, source, 0, messageLength)) {
+            c.sent++;
+        } else {
+            c.offersFull++;
+        }
+    }
+
+    @Benchmark
+    @Group("sluiceMpmc")
+    @GroupThreads(1)
+    public void poll(ThroughputCounters c, Reader reader) {
+        int n = consumer.poll(reader, Rings.POLL_LIMIT);
+        if (n > 0) {
+            c.received += n;
+        } else {
+            c.pollsEmpty++;
+        }
+    }
+}

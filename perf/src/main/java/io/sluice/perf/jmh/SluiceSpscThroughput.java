@@ -1,0 +1,107 @@
+package io.sluice.perf.jmh;
+
+import io.sluice.api.MessageHandler;
+import io.sluice.memfd.MemfdRegion;
+import io.sluice.ringbuffer.SpscConsumer;
+import io.sluice.ringbuffer.SpscProducer;
+import io.sluice.ringbuffer.SpscRing;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * The Sluice SPSC ring, one producer thread and one consumer thread, over a memfd mapping (as a
+ * channel uses it; the consumer reads through a read-only view), same data capacity, same copying
+ * write and batched read as {@link AgronaRingThroughput}.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 3, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+@State(Scope.Group)
+public class SluiceSpscThroughput {
+    @Param({"32", "256"})
+    public int messageLength;
+
+    MemfdRegion ring;
+    MemfdRegion position;
+    SpscProducer producer;
+    SpscConsumer consumer;
+    MemorySegment source;
+
+    @Setup
+    public void setup() {
+        ring = MemfdRegion.create("jmh.spsc", SpscRing.requiredRegionSize(Rings.DATA_CAPACITY));
+        position = MemfdRegion.create("jmh.spsc.position", SpscRing.consumerPositionRegionSize());
+        MemorySegment rw = ring.mapReadWrite();
+        SpscRing.format(rw, Rings.DATA_CAPACITY);
+        MemorySegment pos = position.mapReadWrite();
+        SpscRing.formatConsumerPosition(pos, Rings.DATA_CAPACITY);
+        producer = SpscRing.attachProducer("jmh", rw, pos);
+        consumer = SpscRing.attachConsumer("jmh", ring.mapReadOnly(), pos);
+        source = MemorySegment.ofArray(new long[(messageLength + 7) / 8]);
+        source.set(JAVA_LONG_UNALIGNED, 0, 42L);
+    }
+
+    @TearDown
+    public void tearDown() {
+        ring.close();
+        position.close();
+    }
+
+    @State(Scope.Thread)
+    public static class Reader implements MessageHandler {
+        Blackhole bh;
+
+        @Setup
+        public void setup(Blackhole bh) {
+            this.bh = bh;
+        }
+
+        @Override
+        public void onMessage(int type, MemorySegment payload) {
+            bh.consume(payload.get(JAVA_LONG_UNALIGNED, 0));
+        }
+    }
+
+    @Benchmark
+    @Group("sluiceSpsc")
+    @GroupThreads(1)
+    public void offer(ThroughputCounters c) {
+        if (producer.offer(1, source, 0, messageLength)) {
+            c.sent++;
+        } else {
+            c.offersFull++;
+        }
+    }
+
+    @Benchmark
+    @Group("sluiceSpsc")
+    @GroupThreads(1)
+    public void poll(ThroughputCounters c, Reader reader) {
+        int n = consumer.poll(reader, Rings.POLL_LIMIT);
+        if (n > 0) {
+            c.received += n;
+        } else {
+            c.pollsEmpty++;
+        }
+    }
+}
