@@ -10,9 +10,7 @@ import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.BroadcastRingDescriptor;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,10 +30,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
     private final int maxConsumers;
     private int consumers;                                        // guarded by this: live + attaching
     private final Map<Attachment, Long> registrations = new HashMap<>(); // guarded by this
-    private final List<Retired> retired = new ArrayList<>();     // guarded by this
-
-    private record Retired(MemfdRegion region, long version) {
-    }
+    private final RetiredRegions retired = new RetiredRegions(); // guarded by this: versions are generations
 
     private HostedBroadcastChannel(String name, RingKind kind, MemfdRegion data, MemorySegment ring, int maxConsumers) {
         super(name, kind, data);
@@ -109,7 +104,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
 
     @Override
     synchronized long joined(Attachment attachment) {
-        closeRetired();
+        retired.closeAdopted(producer.adoptedRegistration());
         if (!backpressure) {
             return 0; // the producer never reads positions; nothing to gate
         }
@@ -125,30 +120,16 @@ public final class HostedBroadcastChannel extends HostedChannel {
         MemfdRegion region = attachment.takePositionRegion();
         if (registration != null) {
             producer.removeConsumer(registration);
-            retired.add(new Retired(region, producer.requestedRegistration()));
+            retired.retire(region, producer.requestedRegistration());
         } else if (region != null) {
             region.close();
         }
-        closeRetired();
-    }
-
-    private void closeRetired() {
-        long adopted = producer.adoptedRegistration();
-        retired.removeIf(r -> {
-            if (r.version() <= adopted) {
-                r.region().close();
-                return true;
-            }
-            return false;
-        });
+        retired.closeAdopted(producer.adoptedRegistration());
     }
 
     @Override
     public synchronized void close() {
         super.close();
-        for (Retired r : retired) {
-            r.region().close();
-        }
-        retired.clear();
+        retired.closeAll();
     }
 }

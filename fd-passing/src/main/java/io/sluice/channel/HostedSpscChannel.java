@@ -12,8 +12,6 @@ import io.sluice.ringbuffer.SpscRingDescriptor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * An SPSC channel: the producer is in the hosting process, one consumer at a time attaches from
@@ -31,13 +29,8 @@ public final class HostedSpscChannel extends HostedChannel {
     private final SpscProducer producer;
     private Attachment consumer;                 // guarded by this
     private boolean admitting;                   // guarded by this: a consumer is in its handshake
-    // Position regions of departed consumers, kept mapped until the producer has switched away
-    // from them (it switches lazily, at its next capacity check): closing one under the
-    // producer's read would fail that read.
-    private final List<Retired> retired = new ArrayList<>(); // guarded by this
-
-    private record Retired(MemfdRegion region, long generation) {
-    }
+    // Departed consumers' position regions, until the producer has switched away from them.
+    private final RetiredRegions retired = new RetiredRegions(); // guarded by this
 
     private final boolean wakes;
     private FutexWaker waker; // null unless wakes
@@ -141,7 +134,7 @@ public final class HostedSpscChannel extends HostedChannel {
         admitting = false;
         consumer = attachment;
         producer.followConsumer(attachment.positionView());
-        closeRetired();
+        retired.closeAdopted(producer.adoptedGeneration());
         return 0;
     }
 
@@ -154,29 +147,14 @@ public final class HostedSpscChannel extends HostedChannel {
         ConsumerPositionDescriptor.publishPosition(standby, ConsumerPositionDescriptor.position(attachment.positionView()));
         long generation = producer.followConsumer(standby);
         consumer = null;
-        retired.add(new Retired(attachment.takePositionRegion(), generation));
-        closeRetired();
-    }
-
-    /** Closes the retired position regions the producer has switched away from. */
-    private void closeRetired() {
-        long adopted = producer.adoptedGeneration();
-        retired.removeIf(r -> {
-            if (r.generation() <= adopted) {
-                r.region().close();
-                return true;
-            }
-            return false;
-        });
+        retired.retire(attachment.takePositionRegion(), generation);
+        retired.closeAdopted(producer.adoptedGeneration());
     }
 
     @Override
     public synchronized void close() {
         super.close();
-        for (Retired r : retired) {
-            r.region().close();
-        }
-        retired.clear();
+        retired.closeAll();
         standbyArena.close();
     }
 }

@@ -74,11 +74,7 @@ public class AgronaRingThroughput {
     @Group("agrona")
     @GroupThreads(1)
     public void offer(ThroughputCounters c) {
-        if (buffer.write(1, source, 0, messageLength)) {
-            c.sent++;
-        } else {
-            c.offersFull++;
-        }
+        c.offered(buffer.write(1, source, 0, messageLength));
     }
 
     @Benchmark
@@ -86,11 +82,7 @@ public class AgronaRingThroughput {
     @GroupThreads(1)
     public void poll(ThroughputCounters c, Reader reader) {
         int n = buffer.read(reader, Rings.POLL_LIMIT);
-        if (n > 0) {
-            c.received += n;
-        } else {
-            c.pollsEmpty++;
-        }
+        c.polled(n);
     }
 
 }

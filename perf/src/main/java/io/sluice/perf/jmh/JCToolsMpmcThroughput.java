@@ -48,11 +48,7 @@ public class JCToolsMpmcThroughput {
     @Group("jctools")
     @GroupThreads(1)
     public void offer(ThroughputCounters c) {
-        if (queue.offer(message)) {
-            c.sent++;
-        } else {
-            c.offersFull++;
-        }
+        c.offered(queue.offer(message));
     }
 
     @Benchmark
@@ -65,10 +61,6 @@ public class JCToolsMpmcThroughput {
             bh.consume(m[0]);
             n++;
         }
-        if (n > 0) {
-            c.received += n;
-        } else {
-            c.pollsEmpty++;
-        }
+        c.polled(n);
     }
 }

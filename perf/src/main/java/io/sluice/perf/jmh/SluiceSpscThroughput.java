@@ -1,6 +1,5 @@
 package io.sluice.perf.jmh;
 
-import io.sluice.api.MessageHandler;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscProducer;
@@ -19,7 +18,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.Blackhole;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
@@ -67,41 +65,18 @@ public class SluiceSpscThroughput {
         position.close();
     }
 
-    @State(Scope.Thread)
-    public static class Reader implements MessageHandler {
-        Blackhole bh;
-
-        @Setup
-        public void setup(Blackhole bh) {
-            this.bh = bh;
-        }
-
-        @Override
-        public void onMessage(int type, MemorySegment payload) {
-            bh.consume(payload.get(JAVA_LONG_UNALIGNED, 0));
-        }
-    }
-
     @Benchmark
     @Group("sluiceSpsc")
     @GroupThreads(1)
     public void offer(ThroughputCounters c) {
-        if (producer.offer(1, source, 0, messageLength)) {
-            c.sent++;
-        } else {
-            c.offersFull++;
-        }
+        c.offered(producer.offer(1, source, 0, messageLength));
     }
 
     @Benchmark
     @Group("sluiceSpsc")
     @GroupThreads(1)
-    public void poll(ThroughputCounters c, Reader reader) {
+    public void poll(ThroughputCounters c, SluiceReader reader) {
         int n = consumer.poll(reader, Rings.POLL_LIMIT);
-        if (n > 0) {
-            c.received += n;
-        } else {
-            c.pollsEmpty++;
-        }
+        c.polled(n);
     }
 }

@@ -23,6 +23,24 @@ public class ThroughputCounters {
     /** Polls that found nothing. */
     public long pollsEmpty;
 
+    /** Counts one offer attempt. */
+    public void offered(boolean accepted) {
+        if (accepted) {
+            sent++;
+        } else {
+            offersFull++;
+        }
+    }
+
+    /** Counts one poll that handed over {@code n} messages. */
+    public void polled(int n) {
+        if (n > 0) {
+            received += n;
+        } else {
+            pollsEmpty++;
+        }
+    }
+
     @Setup(Level.Iteration)
     public void reset() {
         sent = 0;
