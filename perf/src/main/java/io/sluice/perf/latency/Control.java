@@ -50,10 +50,10 @@ public final class Control {
     public static final long MAILBOX_AB = 512;
     public static final long MAILBOX_BA = 640;
 
-    /** The mapped control file; a constant to the JIT. */
-    public static final MemorySegment SEGMENT = map(Path.of(System.getProperty(PATH_PROPERTY, "")));
     /** Access to a long word of {@link #SEGMENT}: exact invocation, so a wrong coordinate type throws. */
     public static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
+    /** The mapped control file; a constant to the JIT. */
+    public static final MemorySegment SEGMENT = map(Path.of(System.getProperty(PATH_PROPERTY, "")));
 
     private static final long SYNC_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(
             Long.getLong("sluice.perf.syncTimeoutSeconds", 120));

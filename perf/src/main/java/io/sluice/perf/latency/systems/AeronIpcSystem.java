@@ -79,27 +79,7 @@ public final class AeronIpcSystem implements LatencySystem {
 
     @Override
     public Endpoint open(Role role, RunSpec spec) {
-        String dir = spec.workDir().resolve("aeron").toString();
-        MediaDriver driver = null;
-        if (role == Role.INITIATOR) {
-            IdleStrategy idle = "backoff".equals(System.getProperty("sluice.perf.aeron.driverIdle"))
-                    ? new BackoffIdleStrategy() : new BusySpinIdleStrategy();
-            driver = MediaDriver.launch(new MediaDriver.Context()
-                    .aeronDirectoryName(dir)
-                    .threadingMode(ThreadingMode.SHARED)
-                    .sharedIdleStrategy(idle)
-                    .termBufferSparseFile(false)
-                    .dirDeleteOnStart(true)
-                    .dirDeleteOnShutdown(true));
-        }
-        Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).preTouchMappedMemory(true));
-        int termLength = Math.max(64 * 1024, Integer.highestOneBit(spec.ringCapacity()));
-        int mtu = Math.max(1408, (spec.messageSize() + 32 + 31) & ~31);
-        String channel = "aeron:ipc?term-length=" + termLength + "|mtu=" + mtu;
-        boolean a = role == Role.INITIATOR;
-        ExclusivePublication publication = aeron.addExclusivePublication(channel, a ? STREAM_AB : STREAM_BA);
-        Subscription subscription = aeron.addSubscription("aeron:ipc", a ? STREAM_BA : STREAM_AB);
-        return new AeronEndpoint(driver, aeron, publication, subscription, spec.messageSize());
+        return AeronEndpoint.open(role, spec); // peer types stay out of this class (see Systems)
     }
 
     static final class AeronEndpoint implements Endpoint, FragmentHandler {
@@ -111,6 +91,30 @@ public final class AeronIpcSystem implements LatencySystem {
         private final UnsafeBuffer payload;
         private final int size;
         private long received;
+
+        static AeronEndpoint open(Role role, RunSpec spec) {
+            String dir = spec.workDir().resolve("aeron").toString();
+            MediaDriver driver = null;
+            if (role == Role.INITIATOR) {
+                IdleStrategy idle = "backoff".equals(System.getProperty("sluice.perf.aeron.driverIdle"))
+                        ? new BackoffIdleStrategy() : new BusySpinIdleStrategy();
+                driver = MediaDriver.launch(new MediaDriver.Context()
+                        .aeronDirectoryName(dir)
+                        .threadingMode(ThreadingMode.SHARED)
+                        .sharedIdleStrategy(idle)
+                        .termBufferSparseFile(false)
+                        .dirDeleteOnStart(true)
+                        .dirDeleteOnShutdown(true));
+            }
+            Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).preTouchMappedMemory(true));
+            int termLength = Math.max(64 * 1024, Integer.highestOneBit(spec.ringCapacity()));
+            int mtu = Math.max(1408, (spec.messageSize() + 32 + 31) & ~31);
+            String channel = "aeron:ipc?term-length=" + termLength + "|mtu=" + mtu;
+            boolean a = role == Role.INITIATOR;
+            ExclusivePublication publication = aeron.addExclusivePublication(channel, a ? STREAM_AB : STREAM_BA);
+            Subscription subscription = aeron.addSubscription("aeron:ipc", a ? STREAM_BA : STREAM_AB);
+            return new AeronEndpoint(driver, aeron, publication, subscription, spec.messageSize());
+        }
 
         AeronEndpoint(MediaDriver driver, Aeron aeron, ExclusivePublication publication, Subscription subscription, int size) {
             this.driver = driver;

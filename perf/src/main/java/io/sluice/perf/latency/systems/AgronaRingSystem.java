@@ -56,13 +56,7 @@ public final class AgronaRingSystem implements LatencySystem {
 
     @Override
     public Endpoint open(Role role, RunSpec spec) {
-        File ab = spec.workDir().resolve("agrona-ab.ring").toFile();
-        File ba = spec.workDir().resolve("agrona-ba.ring").toFile();
-        long length = spec.ringCapacity() + RingBufferDescriptor.TRAILER_LENGTH;
-        MappedByteBuffer abMap = role == Role.INITIATOR ? IoUtil.mapNewFile(ab, length) : IoUtil.mapExistingFile(ab, "ab");
-        MappedByteBuffer baMap = role == Role.INITIATOR ? IoUtil.mapNewFile(ba, length) : IoUtil.mapExistingFile(ba, "ba");
-        boolean a = role == Role.INITIATOR;
-        return new AgronaEndpoint(a ? abMap : baMap, a ? baMap : abMap, spec.messageSize());
+        return AgronaEndpoint.open(role, spec); // peer types stay out of this class (see Systems)
     }
 
     static final class AgronaEndpoint implements Endpoint, MessageHandler {
@@ -74,6 +68,16 @@ public final class AgronaRingSystem implements LatencySystem {
         private final UnsafeBuffer payload;
         private final int size;
         private long received;
+
+        static AgronaEndpoint open(Role role, RunSpec spec) {
+            File ab = spec.workDir().resolve("agrona-ab.ring").toFile();
+            File ba = spec.workDir().resolve("agrona-ba.ring").toFile();
+            long length = spec.ringCapacity() + RingBufferDescriptor.TRAILER_LENGTH;
+            boolean a = role == Role.INITIATOR;
+            MappedByteBuffer abMap = a ? IoUtil.mapNewFile(ab, length) : IoUtil.mapExistingFile(ab, "ab");
+            MappedByteBuffer baMap = a ? IoUtil.mapNewFile(ba, length) : IoUtil.mapExistingFile(ba, "ba");
+            return new AgronaEndpoint(a ? abMap : baMap, a ? baMap : abMap, spec.messageSize());
+        }
 
         AgronaEndpoint(MappedByteBuffer outMap, MappedByteBuffer inMap, int size) {
             this.outMap = outMap;

@@ -60,10 +60,7 @@ public final class ChronicleQueueSystem implements LatencySystem {
 
     @Override
     public Endpoint open(Role role, RunSpec spec) {
-        boolean a = role == Role.INITIATOR;
-        ChronicleQueue ab = SingleChronicleQueueBuilder.binary(spec.workDir().resolve("chronicle-ab")).build();
-        ChronicleQueue ba = SingleChronicleQueueBuilder.binary(spec.workDir().resolve("chronicle-ba")).build();
-        return new ChronicleEndpoint(a ? ab : ba, a ? ba : ab, spec.messageSize());
+        return ChronicleEndpoint.open(role, spec); // peer types stay out of this class (see Systems)
     }
 
     static final class ChronicleEndpoint implements Endpoint {
@@ -72,6 +69,13 @@ public final class ChronicleQueueSystem implements LatencySystem {
         private final ExcerptAppender appender;
         private final ExcerptTailer tailer;
         private final byte[] payload;
+
+        static ChronicleEndpoint open(Role role, RunSpec spec) {
+            boolean a = role == Role.INITIATOR;
+            ChronicleQueue ab = SingleChronicleQueueBuilder.binary(spec.workDir().resolve("chronicle-ab")).build();
+            ChronicleQueue ba = SingleChronicleQueueBuilder.binary(spec.workDir().resolve("chronicle-ba")).build();
+            return new ChronicleEndpoint(a ? ab : ba, a ? ba : ab, spec.messageSize());
+        }
 
         ChronicleEndpoint(ChronicleQueue outQueue, ChronicleQueue inQueue, int size) {
             this.outQueue = outQueue;

@@ -51,14 +51,7 @@ public final class DisruptorSystem implements LatencySystem {
 
     @Override
     public Endpoint open(Role role, RunSpec spec) {
-        int slots = Integer.highestOneBit(InProcessPairs.slots(spec));
-        int size = spec.messageSize();
-        @SuppressWarnings("unchecked")
-        RingBuffer<Event>[] pair = InProcessPairs.pair(role, spec, () -> new RingBuffer[] {
-                RingBuffer.createSingleProducer(() -> new Event(size), slots, new BusySpinWaitStrategy()),
-                RingBuffer.createSingleProducer(() -> new Event(size), slots, new BusySpinWaitStrategy())});
-        boolean a = role == Role.INITIATOR;
-        return new RingEndpoint(a ? pair[0] : pair[1], a ? pair[1] : pair[0], size);
+        return RingEndpoint.open(role, spec); // peer types stay out of this class (see Systems)
     }
 
     static final class Event {
@@ -75,6 +68,17 @@ public final class DisruptorSystem implements LatencySystem {
         private final EventPoller<Event> poller;
         private final byte[] payload;
         private long received;
+
+        static RingEndpoint open(Role role, RunSpec spec) {
+            int slots = Integer.highestOneBit(InProcessPairs.slots(spec));
+            int size = spec.messageSize();
+            @SuppressWarnings("unchecked")
+            RingBuffer<Event>[] pair = InProcessPairs.pair(role, spec, () -> new RingBuffer[] {
+                    RingBuffer.createSingleProducer(() -> new Event(size), slots, new BusySpinWaitStrategy()),
+                    RingBuffer.createSingleProducer(() -> new Event(size), slots, new BusySpinWaitStrategy())});
+            boolean a = role == Role.INITIATOR;
+            return new RingEndpoint(a ? pair[0] : pair[1], a ? pair[1] : pair[0], size);
+        }
 
         RingEndpoint(RingBuffer<Event> out, RingBuffer<Event> in, int size) {
             this.out = out;

@@ -49,12 +49,7 @@ public final class JCToolsSpscSystem implements LatencySystem {
 
     @Override
     public Endpoint open(Role role, RunSpec spec) {
-        int slots = InProcessPairs.slots(spec);
-        @SuppressWarnings("unchecked")
-        SpscArrayQueue<Message>[] pair = InProcessPairs.pair(role, spec,
-                () -> new SpscArrayQueue[] {new SpscArrayQueue<Message>(slots), new SpscArrayQueue<Message>(slots)});
-        boolean a = role == Role.INITIATOR;
-        return new QueueEndpoint(a ? pair[0] : pair[1], a ? pair[1] : pair[0], spec.messageSize());
+        return QueueEndpoint.open(role, spec); // peer types stay out of this class (see Systems)
     }
 
     static final class Message {
@@ -72,6 +67,15 @@ public final class JCToolsSpscSystem implements LatencySystem {
         private final Message[] pool;
         private final byte[] payload;
         private int next;
+
+        static QueueEndpoint open(Role role, RunSpec spec) {
+            int slots = InProcessPairs.slots(spec);
+            @SuppressWarnings("unchecked")
+            SpscArrayQueue<Message>[] pair = InProcessPairs.pair(role, spec,
+                    () -> new SpscArrayQueue[] {new SpscArrayQueue<Message>(slots), new SpscArrayQueue<Message>(slots)});
+            boolean a = role == Role.INITIATOR;
+            return new QueueEndpoint(a ? pair[0] : pair[1], a ? pair[1] : pair[0], spec.messageSize());
+        }
 
         QueueEndpoint(SpscArrayQueue<Message> out, SpscArrayQueue<Message> in, int size) {
             this.out = out;
