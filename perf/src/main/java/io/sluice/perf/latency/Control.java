@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * 384 +--------------------------------+ phase of B
  * 512 +--------------------------------+ raw-java row, A to B
  * 640 +--------------------------------+ raw-java row, B to A
- * 768 +--------------------------------+ (unused up to 4096)
+ * 768 +--------------------------------+ settle decision: A writes +n (go on after batch n) or -n (stop)
+ * 896 +--------------------------------+ (unused up to 4096)
  * </pre>
  *
  * Every word is a little-endian long on its own 128-byte line (adjacent-line prefetch). The
@@ -49,6 +50,8 @@ public final class Control {
     /** Mailbox words of the raw-java row. */
     public static final long MAILBOX_AB = 512;
     public static final long MAILBOX_BA = 640;
+    static final long SETTLE = 768;
+    private static final int SETTLE_BATCH = 10_000;
 
     /** Access to a long word of {@link #SEGMENT}: exact invocation, so a wrong coordinate type throws. */
     public static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
@@ -102,6 +105,38 @@ public final class Control {
                     throw new IllegalStateException(me + ": the other peer did not reach sync point " + phase
                             + " within " + TimeUnit.NANOSECONDS.toSeconds(SYNC_TIMEOUT_NS) + " s");
                 }
+            }
+        }
+    }
+
+    /**
+     * Raw ping-pong for {@code millis}, recorded nowhere, before the first bracket. The machine's
+     * level settles while both sides spin (PERF-NOTES.md); freshly started JVMs were seen to begin
+     * on a slow level and move to a fast one after a while of spinning. A decides when to stop,
+     * after whole batches, and tells B through the settle word.
+     */
+    public static void settleInitiate(long millis) {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        for (long batch = 1; ; batch++) {
+            bracketInitiateBatch(SETTLE_BATCH, null);
+            boolean more = System.nanoTime() < end;
+            LONG.setRelease(SEGMENT, SETTLE, more ? batch : -batch);
+            if (!more) {
+                return;
+            }
+        }
+    }
+
+    /** B's half of {@link #settleInitiate}. */
+    public static void settleRespond() {
+        for (long batch = 1; ; batch++) {
+            bracketRespondBatch(SETTLE_BATCH);
+            long decision;
+            while (Math.abs(decision = (long) LONG.getAcquire(SEGMENT, SETTLE)) != batch) {
+                Thread.onSpinWait();
+            }
+            if (decision < 0) {
+                return;
             }
         }
     }

@@ -180,7 +180,7 @@ public final class LatencyMain {
         }
         int batch = Plan.batchFor(sliceSize);
         return new RunSpec(system, c.scenario(), c.messageSize(), c.rate(), plan.warmupBatches(), batch, slices, sliceSize,
-                plan.bracketWarmup(), plan.bracketCount(), 64 * 1024, workDir, output);
+                plan.settleMillis(), plan.bracketWarmup(), plan.bracketCount(), 64 * 1024, workDir, output);
     }
 
     private RunResult runJvms(LatencySystem system, ScenarioConfig c, int round) throws Exception {

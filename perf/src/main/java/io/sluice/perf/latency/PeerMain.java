@@ -99,6 +99,11 @@ public final class PeerMain {
             e.awaitReady();
             Control.sync(role, ++phase);
 
+            if (a) {
+                Control.settleInitiate(spec.settleMillis());
+            } else {
+                Control.settleRespond();
+            }
             Histogram pre = Histograms.newHistogram();
             bracket(role, spec, pre);
             Control.sync(role, ++phase);

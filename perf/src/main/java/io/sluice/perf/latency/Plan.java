@@ -18,23 +18,24 @@ import java.util.List;
  * @param throughputSlices measured slices of a throughput run
  * @param throughputSliceBytes bytes per throughput slice (messages = bytes / size)
  * @param warmupBatches   batches (a tenth of a slice, at most 10,000 messages) run before measuring
+ * @param settleMillis    raw ping-pong before the first bracket of each run, unrecorded
  * @param bracketWarmup   raw round trips thrown away before each bracket
  * @param bracketCount    raw round trips measured in each bracket
  * @param runTimeoutSeconds a run still going after this is killed and reported as failed
  */
 public record Plan(String mode, int rounds, List<Integer> pingSizes, List<Integer> rateSizes, List<Long> rates,
                    List<Integer> throughputSizes, int pingSlices, int pingSliceSize, int rateSlices, int rateSliceMillis,
-                   int throughputSlices, long throughputSliceBytes, int warmupBatches, int bracketWarmup, int bracketCount,
+                   int throughputSlices, long throughputSliceBytes, int warmupBatches, int settleMillis, int bracketWarmup, int bracketCount,
                    int runTimeoutSeconds) {
 
     public static Plan quick() {
         return new Plan("quick", 3, List.of(32, 256), List.of(32), List.of(100_000L, 1_000_000L), List.of(32, 256, 4096),
-                4, 50_000, 4, 100, 4, 8L << 20, 10, 20_000, 50_000, 180);
+                4, 50_000, 4, 100, 4, 8L << 20, 10, 300, 20_000, 50_000, 180);
     }
 
     public static Plan full() {
         return new Plan("full", 7, List.of(32, 256), List.of(32, 256), List.of(100_000L, 1_000_000L), List.of(32, 256, 4096),
-                20, 100_000, 10, 500, 10, 64L << 20, 30, 50_000, 200_000, 600);
+                20, 100_000, 10, 500, 10, 64L << 20, 30, 1000, 50_000, 200_000, 600);
     }
 
     public static Plan of(String mode) {
@@ -47,7 +48,7 @@ public record Plan(String mode, int rounds, List<Integer> pingSizes, List<Intege
 
     public Plan withRounds(int n) {
         return new Plan(mode, n, pingSizes, rateSizes, rates, throughputSizes, pingSlices, pingSliceSize, rateSlices,
-                rateSliceMillis, throughputSlices, throughputSliceBytes, warmupBatches, bracketWarmup, bracketCount,
+                rateSliceMillis, throughputSlices, throughputSliceBytes, warmupBatches, settleMillis, bracketWarmup, bracketCount,
                 runTimeoutSeconds);
     }
 

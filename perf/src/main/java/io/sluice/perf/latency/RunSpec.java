@@ -20,6 +20,7 @@ import java.util.Map;
  * @param slices        measured slices; each is recorded on its own (a p50 per slice shows a
  *                      change of the machine's level inside a run) and added to the total
  * @param sliceSize     messages per slice (a multiple of {@code batchSize})
+ * @param settleMillis  raw ping-pong, unrecorded, before the first bracket (the level settles while both spin)
  * @param bracketWarmup raw round trips thrown away before each bracket
  * @param bracketCount  raw round trips recorded in each bracket (before and after the run)
  * @param ringCapacity  data capacity of each ring, in bytes
@@ -28,7 +29,7 @@ import java.util.Map;
  */
 public record RunSpec(String system, Scenario scenario, int messageSize, long rate,
                       int warmupBatches, int batchSize, int slices, int sliceSize,
-                      int bracketWarmup, int bracketCount, int ringCapacity, Path workDir, Path output) {
+                      int settleMillis, int bracketWarmup, int bracketCount, int ringCapacity, Path workDir, Path output) {
 
     public RunSpec {
         if (messageSize < 8) {
@@ -69,6 +70,7 @@ public record RunSpec(String system, Scenario scenario, int messageSize, long ra
         m.put("batchSize", Integer.toString(batchSize));
         m.put("slices", Integer.toString(slices));
         m.put("sliceSize", Integer.toString(sliceSize));
+        m.put("settleMillis", Integer.toString(settleMillis));
         m.put("bracketWarmup", Integer.toString(bracketWarmup));
         m.put("bracketCount", Integer.toString(bracketCount));
         m.put("ringCapacity", Integer.toString(ringCapacity));
@@ -91,7 +93,7 @@ public record RunSpec(String system, Scenario scenario, int messageSize, long ra
                 Integer.parseInt(req(m, "messageSize")), Long.parseLong(req(m, "rate")),
                 Integer.parseInt(req(m, "warmupBatches")), Integer.parseInt(req(m, "batchSize")),
                 Integer.parseInt(req(m, "slices")), Integer.parseInt(req(m, "sliceSize")),
-                Integer.parseInt(req(m, "bracketWarmup")), Integer.parseInt(req(m, "bracketCount")),
+                Integer.parseInt(req(m, "settleMillis")), Integer.parseInt(req(m, "bracketWarmup")), Integer.parseInt(req(m, "bracketCount")),
                 Integer.parseInt(req(m, "ringCapacity")), Path.of(req(m, "workDir")), Path.of(req(m, "output")));
         if (!m.isEmpty()) {
             throw new IllegalArgumentException("unknown arguments " + m.keySet());

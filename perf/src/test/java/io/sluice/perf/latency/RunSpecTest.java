@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class RunSpecTest {
     private static RunSpec spec() {
-        return new RunSpec("agrona", Scenario.FIXED_RATE, 32, 100_000, 10, 1000, 4, 10_000, 20_000, 50_000, 65536,
+        return new RunSpec("agrona", Scenario.FIXED_RATE, 32, 100_000, 10, 1000, 4, 10_000, 300, 20_000, 50_000, 65536,
                 Path.of("/dev/shm/x/0001"), Path.of("/tmp/out/agrona-r1"));
     }
 
@@ -28,13 +28,13 @@ class RunSpecTest {
         List<String> args = new ArrayList<>(spec().toArgs());
         args.add("colour=blue");
         assertThrows(IllegalArgumentException.class, () -> RunSpec.parse(args));
-        assertThrows(IllegalArgumentException.class, () -> RunSpec.parse(spec().toArgs().subList(1, 13)));
+        assertThrows(IllegalArgumentException.class, () -> RunSpec.parse(spec().toArgs().subList(1, 14)));
     }
 
     @Test
     void refusesASliceThatIsNotWholeBatches() {
         assertThrows(IllegalArgumentException.class, () -> new RunSpec("agrona", Scenario.PING_PONG, 32, 0, 10, 3000, 4,
-                10_000, 1, 1, 65536, Path.of("a"), Path.of("b")));
+                10_000, 0, 1, 1, 65536, Path.of("a"), Path.of("b")));
     }
 
     @Test

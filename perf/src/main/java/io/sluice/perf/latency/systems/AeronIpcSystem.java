@@ -18,11 +18,12 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
-import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Aeron IPC ({@code aeron:ipc}): an exclusive publication and a subscription per direction, over
@@ -33,8 +34,11 @@ import java.util.Set;
  * strategy, Aeron's own low-latency setting and the set-up of PERF-NOTES.md's reference figures.
  * This machine has two CPUs and both measured threads spin, so the driver thread shares CPU 0
  * with A's measured thread: that costs scheduler slices at the far tail and halves A's CPU time
- * in the throughput runs. It is what an Aeron deployment costs on two cores. The idle strategy
- * can be changed for a look at the alternative with {@code -Dsluice.perf.aeron.driverIdle=backoff}.
+ * in the throughput runs. It is what an Aeron deployment costs on two cores.
+ * {@code -Dsluice.perf.aeron.driver=invoker} measures the alternative without a driver thread:
+ * {@link ThreadingMode#INVOKER}, A's measured thread runs the driver's duty cycle every 256
+ * empty polls and whenever it is back-pressured (a helper thread runs it only until the paths
+ * are connected); {@code shared-backoff} gives the driver thread a back-off idle strategy.
  *
  * <p>Term length = the ring capacity (64 KiB, Aeron's minimum); the MTU is raised only where a
  * message would not fit one frame, so every message is one fragment and is written in place
@@ -52,8 +56,16 @@ public final class AeronIpcSystem implements LatencySystem {
 
     @Override
     public String label() {
-        return "Aeron IPC, embedded driver in A, SHARED threading, "
-                + System.getProperty("sluice.perf.aeron.driverIdle", "busy-spin") + " driver idle";
+        return switch (driverMode()) {
+            case "shared-busy" -> "Aeron IPC (exclusive publication, tryClaim), driver embedded in A: SHARED threading, busy-spin";
+            case "shared-backoff" -> "Aeron IPC (exclusive publication, tryClaim), driver embedded in A: SHARED threading, back-off idle";
+            default -> "Aeron IPC (exclusive publication, tryClaim), driver embedded in A: INVOKER (duty cycle run by A's measured thread)";
+        };
+    }
+
+    /** {@code -Dsluice.perf.aeron.driver}: shared-busy (default), shared-backoff or invoker. */
+    static String driverMode() {
+        return System.getProperty("sluice.perf.aeron.driver", "shared-busy");
     }
 
     @Override
@@ -84,6 +96,10 @@ public final class AeronIpcSystem implements LatencySystem {
 
     static final class AeronEndpoint implements Endpoint, FragmentHandler {
         private final MediaDriver driver;
+        private final SetupInvoker setup;
+        /** INVOKER mode, side A: the driver's duty cycle, run by the measured thread while it waits. */
+        private final AgentInvoker invoker;
+        private int emptyPolls;
         private final Aeron aeron;
         private final ExclusivePublication publication;
         private final Subscription subscription;
@@ -94,17 +110,26 @@ public final class AeronIpcSystem implements LatencySystem {
 
         static AeronEndpoint open(Role role, RunSpec spec) {
             String dir = spec.workDir().resolve("aeron").toString();
+            String mode = driverMode();
             MediaDriver driver = null;
+            SetupInvoker setup = null;
             if (role == Role.INITIATOR) {
-                IdleStrategy idle = "backoff".equals(System.getProperty("sluice.perf.aeron.driverIdle"))
-                        ? new BackoffIdleStrategy() : new BusySpinIdleStrategy();
-                driver = MediaDriver.launch(new MediaDriver.Context()
+                MediaDriver.Context context = new MediaDriver.Context()
                         .aeronDirectoryName(dir)
-                        .threadingMode(ThreadingMode.SHARED)
-                        .sharedIdleStrategy(idle)
                         .termBufferSparseFile(false)
                         .dirDeleteOnStart(true)
-                        .dirDeleteOnShutdown(true));
+                        .dirDeleteOnShutdown(true);
+                switch (mode) {
+                    case "shared-busy" -> context.threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(new BusySpinIdleStrategy());
+                    case "shared-backoff" -> context.threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(new BackoffIdleStrategy());
+                    case "invoker" -> context.threadingMode(ThreadingMode.INVOKER);
+                    default -> throw new IllegalArgumentException("sluice.perf.aeron.driver: shared-busy, shared-backoff or invoker, not " + mode);
+                }
+                driver = MediaDriver.launch(context);
+                if (mode.equals("invoker")) {
+                    setup = new SetupInvoker(driver.sharedAgentInvoker());
+                    setup.start();
+                }
             }
             Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).preTouchMappedMemory(true));
             int termLength = Math.max(64 * 1024, Integer.highestOneBit(spec.ringCapacity()));
@@ -113,11 +138,14 @@ public final class AeronIpcSystem implements LatencySystem {
             boolean a = role == Role.INITIATOR;
             ExclusivePublication publication = aeron.addExclusivePublication(channel, a ? STREAM_AB : STREAM_BA);
             Subscription subscription = aeron.addSubscription("aeron:ipc", a ? STREAM_BA : STREAM_AB);
-            return new AeronEndpoint(driver, aeron, publication, subscription, spec.messageSize());
+            return new AeronEndpoint(driver, setup, aeron, publication, subscription, spec.messageSize());
         }
 
-        AeronEndpoint(MediaDriver driver, Aeron aeron, ExclusivePublication publication, Subscription subscription, int size) {
+        AeronEndpoint(MediaDriver driver, SetupInvoker setup, Aeron aeron, ExclusivePublication publication,
+                      Subscription subscription, int size) {
             this.driver = driver;
+            this.setup = setup;
+            this.invoker = setup == null ? null : setup.invoker;
             this.aeron = aeron;
             this.publication = publication;
             this.subscription = subscription;
@@ -129,6 +157,9 @@ public final class AeronIpcSystem implements LatencySystem {
         public void awaitReady() throws InterruptedException {
             while (!publication.isConnected() || !subscription.isConnected()) {
                 Thread.sleep(1);
+            }
+            if (setup != null) {
+                setup.stopAndJoin(); // from here on the measured thread invokes the driver
             }
             if (size > publication.maxPayloadLength()) {
                 throw new IllegalStateException("a " + size + "-byte message does not fit one frame ("
@@ -143,6 +174,9 @@ public final class AeronIpcSystem implements LatencySystem {
                 if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED) {
                     throw new IllegalStateException("publication: " + Publication.errorString(result));
                 }
+                if (invoker != null) {
+                    invoker.invoke(); // back-pressured: only the driver can raise the publication limit
+                }
             }
             MutableDirectBuffer buffer = claim.buffer();
             int at = claim.offset();
@@ -154,7 +188,9 @@ public final class AeronIpcSystem implements LatencySystem {
         @Override
         public long poll() {
             received = EMPTY;
-            subscription.poll(this, 1);
+            if (subscription.poll(this, 1) == 0 && invoker != null && (++emptyPolls & 255) == 0) {
+                invoker.invoke();
+            }
             return received;
         }
 
@@ -169,6 +205,32 @@ public final class AeronIpcSystem implements LatencySystem {
             if (driver != null) {
                 driver.close();
             }
+        }
+    }
+
+    /** INVOKER mode: runs the driver's duty cycle on a helper thread until the paths are connected. */
+    static final class SetupInvoker extends Thread {
+        final AgentInvoker invoker;
+        private volatile boolean stop;
+
+        SetupInvoker(AgentInvoker invoker) {
+            super("aeron-driver-setup");
+            this.invoker = invoker;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            while (!stop) {
+                if (invoker.invoke() == 0) {
+                    LockSupport.parkNanos(100_000);
+                }
+            }
+        }
+
+        void stopAndJoin() throws InterruptedException {
+            stop = true;
+            join();
         }
     }
 }

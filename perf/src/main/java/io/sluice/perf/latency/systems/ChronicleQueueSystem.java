@@ -19,8 +19,9 @@ import java.util.Set;
  * Chronicle Queue, one queue per direction, each a directory under this run's /dev/shm folder:
  * the sender appends ({@code writingDocument}), the receiver tails ({@code readingDocument}).
  * A queue is a growing log, not a ring: its files grow with every message, so page faults on new
- * blocks are part of what it costs. Both sides call the appender's {@code pretouch()} once before
- * measuring, where the edition supports it.
+ * blocks are part of what it costs. Nothing is pre-touched: pre-touching is a Chronicle Queue
+ * Enterprise feature, and in the open-source 2026.4 {@code ExcerptAppender.pretouch()} ends in a
+ * {@code StackOverflowError} (PretouchUtil and ChronicleQueue.createPretoucher call each other).
  */
 public final class ChronicleQueueSystem implements LatencySystem {
     @Override
@@ -83,15 +84,6 @@ public final class ChronicleQueueSystem implements LatencySystem {
             this.appender = outQueue.createAppender();
             this.tailer = inQueue.createTailer();
             this.payload = Payload.of(size);
-        }
-
-        @Override
-        public void awaitReady() {
-            try {
-                appender.pretouch();
-            } catch (UnsupportedOperationException | IllegalStateException notInThisEdition) {
-                System.err.println("chronicle: pretouch() unavailable: " + notInThisEdition.getMessage());
-            }
         }
 
         @Override
