@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The cross-process latency harness, in one command: builds perf/ (and what it needs) with the
+# Maven wrapper, compiles the C probe, then runs every system side by side and writes the summary,
+# .hgrm files and charts to perf/results/<run-id>/.
+#
+#   perf/run-latency.sh                      # quick mode: every row, 3 rounds, a few minutes
+#   perf/run-latency.sh --mode full          # for publication: 7 rounds, long runs
+#   perf/run-latency.sh --systems raw-c,raw-java,agrona --scenarios pingpong --rounds 5
+#
+# Options: --mode quick|full, --rounds N, --systems a,b,..., --scenarios pingpong,fixedrate,throughput,
+# --run-id ID. Extra JVM properties for the launcher and every peer (e.g.
+# -Dsluice.perf.aeron.driver=invoker) go in LATENCY_JAVA_OPTS.
+#
+# The peers run on the JDK the build used (its java.home is recorded in
+# perf/target/latency/java.home), so a default `java` older than 25 does not matter.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+./mvnw -q -B -pl perf -am package -DskipTests
+
+latency=perf/target/latency
+java_home=""
+if [[ -f "$latency/java.home" ]]; then
+  java_home="$(cat "$latency/java.home")"
+fi
+if [[ ! -x "$java_home/bin/java" ]]; then
+  # Fallbacks, should the record be missing: JAVA_HOME if it is 25 or later, else a JDK 25 in /usr/lib/jvm.
+  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]] \
+      && "$JAVA_HOME/bin/java" -version 2>&1 | grep -Eq 'version "(2[5-9]|[3-9][0-9])'; then
+    java_home="$JAVA_HOME"
+  else
+    java_home="$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -n 1 || true)"
+  fi
+fi
+if [[ ! -x "$java_home/bin/java" ]]; then
+  echo "run-latency.sh: no JDK 25 found (build record, JAVA_HOME, /usr/lib/jvm/*25*)" >&2
+  exit 1
+fi
+
+probe=()
+if command -v gcc >/dev/null 2>&1; then
+  mkdir -p perf/target/native
+  gcc -O2 -Wall -Wextra -o perf/target/native/rawpingpong perf/native/rawpingpong.c
+  probe=(--probe perf/target/native/rawpingpong)
+else
+  echo "run-latency.sh: no gcc, so no raw-c row" >&2
+fi
+
+# shellcheck disable=SC2086 # LATENCY_JAVA_OPTS is a list of flags
+exec "$java_home/bin/java" -XX:+UseSerialGC -Xmx2g -Djava.awt.headless=true --enable-native-access=ALL-UNNAMED \
+  ${LATENCY_JAVA_OPTS:-} \
+  -cp "perf/target/classes:$(cat "$latency/harness.classpath")" io.sluice.perf.latency.LatencyMain \
+  --latency-dir "$latency" --classes perf/target/classes --results perf/results "${probe[@]}" "$@"

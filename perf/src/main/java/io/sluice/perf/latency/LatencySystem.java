@@ -1,0 +1,47 @@
+package io.sluice.perf.latency;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A system the harness measures: one small class per row, listed in {@link Systems}.
+ *
+ * <p>The launcher starts two JVMs per run ({@link Kind#IPC}: A pinned to CPU 0, B to CPU 1), or
+ * one JVM with two pinned threads ({@link Kind#IN_PROCESS}), each with the class path
+ * {@code target/classes} + the harness's jars + {@link #classpathSets()}, and the flags
+ * {@link #jvmArgs()}. In each, the harness calls {@link #open} for its role — the initiator
+ * first; the responder only once the initiator's {@code open} has returned, so the initiator
+ * creates what is shared and the responder attaches — then {@link Endpoint#awaitReady()} on
+ * both, then the scenario's loops.
+ */
+public interface LatencySystem {
+    /** Whether the two sides are separate processes or two threads of one. */
+    enum Kind { IPC, IN_PROCESS }
+
+    /** Short name: command line, file names, plot legend. */
+    String id();
+
+    /** What it is, with its version and set-up, for the summary. */
+    String label();
+
+    Kind kind();
+
+    /** The scenarios it can run. */
+    Set<Scenario> scenarios();
+
+    /**
+     * Dependency sets its JVMs need besides the harness's: names of
+     * {@code perf/target/latency/<name>.classpath} files or of folders of jars there (written by
+     * the build, see perf/pom.xml).
+     */
+    List<String> classpathSets();
+
+    /** JVM flags its JVMs need (the peers' {@code --add-exports} live here and only here). */
+    List<String> jvmArgs();
+
+    /**
+     * Opens one side. Files go under {@link RunSpec#workDir()} (a fresh folder in
+     * {@code /dev/shm} per run); the ring's data capacity is {@link RunSpec#ringCapacity()}.
+     */
+    Endpoint open(Role role, RunSpec spec) throws Exception;
+}

@@ -1,0 +1,100 @@
+package io.sluice.perf.latency;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * The measured loops, one static method per side and scenario, each called once per batch:
+ * called many times, each is compiled normally (not only on-stack replaced) during warm-up, and
+ * the measured batches run that code. Waiting is a bare busy spin on {@link Endpoint#poll()},
+ * as in the raw probe: no {@code Thread.onSpinWait()}, no idle strategy of any system.
+ */
+final class Loops {
+    private Loops() {
+    }
+
+    /** Ping-pong, A: {@code n} round trips numbered from {@code first}, each recorded. */
+    static void ping(Endpoint e, int n, long first, Histogram h) {
+        for (int i = 0; i < n; i++) {
+            long seq = first + i;
+            long t0 = System.nanoTime();
+            e.send(seq);
+            long v;
+            while ((v = e.poll()) == Endpoint.EMPTY) {
+                // spin
+            }
+            long rtt = System.nanoTime() - t0;
+            if (v != seq) {
+                throw new IllegalStateException("ping " + seq + " came back as " + v);
+            }
+            h.recordValue(rtt);
+        }
+    }
+
+    /** Ping-pong, B: echo {@code n} messages. */
+    static void echo(Endpoint e, int n) {
+        for (int i = 0; i < n; i++) {
+            long v;
+            while ((v = e.poll()) == Endpoint.EMPTY) {
+                // spin
+            }
+            e.send(v);
+        }
+    }
+
+    /**
+     * Fixed rate, A: sends {@code n} messages on the schedule {@code schedule[0]} (next send
+     * time), one every {@code intervalNs}, each stamped with the time it was actually sent.
+     * A sender that falls behind sends at once until it has caught up; {@code schedule[1]}
+     * counts sends more than one interval late.
+     */
+    static void sendAtRate(Endpoint e, int n, long intervalNs, long[] schedule) {
+        long next = schedule[0];
+        long late = schedule[1];
+        for (int i = 0; i < n; i++) {
+            long now;
+            while ((now = System.nanoTime()) < next) {
+                // spin until the send time
+            }
+            e.send(now);
+            if (now - next > intervalNs) {
+                late++;
+            }
+            next += intervalNs;
+        }
+        schedule[0] = next;
+        schedule[1] = late;
+    }
+
+    /**
+     * Fixed rate, B: receives {@code n} messages and records now minus the stamp, back-filling
+     * the samples a stall kept from being sent (coordinated omission).
+     */
+    static void receiveStamped(Endpoint e, int n, long intervalNs, Histogram h) {
+        for (int i = 0; i < n; i++) {
+            long v;
+            while ((v = e.poll()) == Endpoint.EMPTY) {
+                // spin
+            }
+            long latency = System.nanoTime() - v;
+            h.recordValueWithExpectedInterval(Math.max(0, latency), intervalNs);
+        }
+    }
+
+    /** Throughput, A: {@code n} messages numbered from {@code first}, as fast as they are taken. */
+    static void send(Endpoint e, int n, long first) {
+        for (int i = 0; i < n; i++) {
+            e.send(first + i);
+        }
+    }
+
+    /** Throughput, B: receives {@code n} messages; returns the last value. */
+    static long receive(Endpoint e, int n) {
+        long v = Endpoint.EMPTY;
+        for (int i = 0; i < n; i++) {
+            while ((v = e.poll()) == Endpoint.EMPTY) {
+                // spin
+            }
+        }
+        return v;
+    }
+}

@@ -1,0 +1,63 @@
+package io.sluice.perf.latency;
+
+import java.util.List;
+
+/**
+ * How much a mode measures. Quick: every row in a few minutes, 3 rounds, to prove the harness
+ * and spot gross regressions. Full: 7 rounds and long runs, for publication.
+ *
+ * @param rounds          each system is run this many times per scenario, interleaved (A B C, A B C, ...)
+ * @param pingSizes       message sizes of the ping-pong runs
+ * @param rateSizes       message sizes of the fixed-rate runs
+ * @param rates           messages per second of the fixed-rate runs
+ * @param throughputSizes message sizes of the throughput runs
+ * @param pingSlices      measured slices of a ping-pong run
+ * @param pingSliceSize   round trips per slice
+ * @param rateSlices      measured slices of a fixed-rate run
+ * @param rateSliceMillis duration of one fixed-rate slice
+ * @param throughputSlices measured slices of a throughput run
+ * @param throughputSliceBytes bytes per throughput slice (messages = bytes / size)
+ * @param warmupBatches   batches (a tenth of a slice, at most 10,000 messages) run before measuring
+ * @param settleMillis    raw ping-pong before the first bracket of each run, unrecorded
+ * @param bracketWarmup   raw round trips thrown away before each bracket
+ * @param bracketCount    raw round trips measured in each bracket
+ * @param runTimeoutSeconds a run still going after this is killed and reported as failed
+ */
+public record Plan(String mode, int rounds, List<Integer> pingSizes, List<Integer> rateSizes, List<Long> rates,
+                   List<Integer> throughputSizes, int pingSlices, int pingSliceSize, int rateSlices, int rateSliceMillis,
+                   int throughputSlices, long throughputSliceBytes, int warmupBatches, int settleMillis, int bracketWarmup, int bracketCount,
+                   int runTimeoutSeconds) {
+
+    public static Plan quick() {
+        return new Plan("quick", 3, List.of(32, 256), List.of(32), List.of(100_000L, 1_000_000L), List.of(32, 256, 4096),
+                4, 50_000, 4, 100, 4, 8L << 20, 10, 300, 20_000, 50_000, 180);
+    }
+
+    public static Plan full() {
+        return new Plan("full", 7, List.of(32, 256), List.of(32, 256), List.of(100_000L, 1_000_000L), List.of(32, 256, 4096),
+                20, 100_000, 10, 500, 10, 64L << 20, 30, 1000, 50_000, 200_000, 600);
+    }
+
+    public static Plan of(String mode) {
+        return switch (mode) {
+            case "quick" -> quick();
+            case "full" -> full();
+            default -> throw new IllegalArgumentException("mode is quick or full, not '" + mode + "'");
+        };
+    }
+
+    public Plan withRounds(int n) {
+        return new Plan(mode, n, pingSizes, rateSizes, rates, throughputSizes, pingSlices, pingSliceSize, rateSlices,
+                rateSliceMillis, throughputSlices, throughputSliceBytes, warmupBatches, settleMillis, bracketWarmup, bracketCount,
+                runTimeoutSeconds);
+    }
+
+    /** Batch size for a slice of {@code sliceSize} messages: a tenth, at most 10,000, dividing it. */
+    static int batchFor(int sliceSize) {
+        int batch = Math.max(1, Math.min(10_000, sliceSize / 10));
+        while (sliceSize % batch != 0) {
+            batch--;
+        }
+        return batch;
+    }
+}

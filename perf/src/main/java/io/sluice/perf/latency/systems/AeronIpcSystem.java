@@ -1,0 +1,236 @@
+package io.sluice.perf.latency.systems;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.aeron.logbuffer.BufferClaim;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.sluice.perf.latency.Endpoint;
+import io.sluice.perf.latency.LatencySystem;
+import io.sluice.perf.latency.Role;
+import io.sluice.perf.latency.RunSpec;
+import io.sluice.perf.latency.Scenario;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Aeron IPC ({@code aeron:ipc}): an exclusive publication and a subscription per direction, over
+ * a media driver embedded in process A, to which process B connects as a client.
+ *
+ * <p>Threading: {@link ThreadingMode#SHARED} (conductor, sender and receiver as one agent, the
+ * fewest threads Aeron's driver can have short of the invoker mode) with a busy-spin idle
+ * strategy, Aeron's own low-latency setting and the set-up of PERF-NOTES.md's reference figures.
+ * This machine has two CPUs and both measured threads spin, so the driver thread shares CPU 0
+ * with A's measured thread: that costs scheduler slices at the far tail and halves A's CPU time
+ * in the throughput runs. It is what an Aeron deployment costs on two cores.
+ * {@code -Dsluice.perf.aeron.driver=invoker} measures the alternative without a driver thread:
+ * {@link ThreadingMode#INVOKER}, A's measured thread runs the driver's duty cycle every 256
+ * empty polls and whenever it is back-pressured (a helper thread runs it only until the paths
+ * are connected); {@code shared-backoff} gives the driver thread a back-off idle strategy.
+ *
+ * <p>Term length = the ring capacity (64 KiB, Aeron's minimum); the MTU is raised only where a
+ * message would not fit one frame, so every message is one fragment and is written in place
+ * ({@code tryClaim}). The client pre-touches the log buffers it maps, the driver allocates them
+ * non-sparse.
+ */
+public final class AeronIpcSystem implements LatencySystem {
+    private static final int STREAM_AB = 1001;
+    private static final int STREAM_BA = 1002;
+
+    @Override
+    public String id() {
+        return "aeron";
+    }
+
+    @Override
+    public String label() {
+        return switch (driverMode()) {
+            case "shared-busy" -> "Aeron IPC (exclusive publication, tryClaim), driver embedded in A: SHARED threading, busy-spin";
+            case "shared-backoff" -> "Aeron IPC (exclusive publication, tryClaim), driver embedded in A: SHARED threading, back-off idle";
+            default -> "Aeron IPC (exclusive publication, tryClaim), driver embedded in A: INVOKER (duty cycle run by A's measured thread)";
+        };
+    }
+
+    /** {@code -Dsluice.perf.aeron.driver}: shared-busy (default), shared-backoff or invoker. */
+    static String driverMode() {
+        return System.getProperty("sluice.perf.aeron.driver", "shared-busy");
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.IPC;
+    }
+
+    @Override
+    public Set<Scenario> scenarios() {
+        return Set.of(Scenario.PING_PONG, Scenario.FIXED_RATE, Scenario.THROUGHPUT);
+    }
+
+    @Override
+    public List<String> classpathSets() {
+        return List.of("aeron");
+    }
+
+    @Override
+    public List<String> jvmArgs() {
+        return List.of("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "-Daeron.print.configuration=false");
+    }
+
+    @Override
+    public Endpoint open(Role role, RunSpec spec) {
+        return AeronEndpoint.open(role, spec); // peer types stay out of this class (see Systems)
+    }
+
+    static final class AeronEndpoint implements Endpoint, FragmentHandler {
+        private final MediaDriver driver;
+        private final SetupInvoker setup;
+        /** INVOKER mode, side A: the driver's duty cycle, run by the measured thread while it waits. */
+        private final AgentInvoker invoker;
+        private int emptyPolls;
+        private final Aeron aeron;
+        private final ExclusivePublication publication;
+        private final Subscription subscription;
+        private final BufferClaim claim = new BufferClaim();
+        private final UnsafeBuffer payload;
+        private final int size;
+        private long received;
+
+        static AeronEndpoint open(Role role, RunSpec spec) {
+            String dir = spec.workDir().resolve("aeron").toString();
+            String mode = driverMode();
+            MediaDriver driver = null;
+            SetupInvoker setup = null;
+            if (role == Role.INITIATOR) {
+                MediaDriver.Context context = new MediaDriver.Context()
+                        .aeronDirectoryName(dir)
+                        .termBufferSparseFile(false)
+                        .dirDeleteOnStart(true)
+                        .dirDeleteOnShutdown(true);
+                switch (mode) {
+                    case "shared-busy" -> context.threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(new BusySpinIdleStrategy());
+                    case "shared-backoff" -> context.threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(new BackoffIdleStrategy());
+                    case "invoker" -> context.threadingMode(ThreadingMode.INVOKER);
+                    default -> throw new IllegalArgumentException("sluice.perf.aeron.driver: shared-busy, shared-backoff or invoker, not " + mode);
+                }
+                driver = MediaDriver.launch(context);
+                if (mode.equals("invoker")) {
+                    setup = new SetupInvoker(driver.sharedAgentInvoker());
+                    setup.start();
+                }
+            }
+            Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).preTouchMappedMemory(true));
+            int termLength = Math.max(64 * 1024, Integer.highestOneBit(spec.ringCapacity()));
+            int mtu = Math.max(1408, (spec.messageSize() + 32 + 31) & ~31);
+            String channel = "aeron:ipc?term-length=" + termLength + "|mtu=" + mtu;
+            boolean a = role == Role.INITIATOR;
+            ExclusivePublication publication = aeron.addExclusivePublication(channel, a ? STREAM_AB : STREAM_BA);
+            Subscription subscription = aeron.addSubscription("aeron:ipc", a ? STREAM_BA : STREAM_AB);
+            return new AeronEndpoint(driver, setup, aeron, publication, subscription, spec.messageSize());
+        }
+
+        AeronEndpoint(MediaDriver driver, SetupInvoker setup, Aeron aeron, ExclusivePublication publication,
+                      Subscription subscription, int size) {
+            this.driver = driver;
+            this.setup = setup;
+            this.invoker = setup == null ? null : setup.invoker;
+            this.aeron = aeron;
+            this.publication = publication;
+            this.subscription = subscription;
+            this.payload = new UnsafeBuffer(Payload.of(size));
+            this.size = size;
+        }
+
+        @Override
+        public void awaitReady() throws InterruptedException {
+            while (!publication.isConnected() || !subscription.isConnected()) {
+                Thread.sleep(1);
+            }
+            if (setup != null) {
+                setup.stopAndJoin(); // from here on the measured thread invokes the driver
+            }
+            if (size > publication.maxPayloadLength()) {
+                throw new IllegalStateException("a " + size + "-byte message does not fit one frame ("
+                        + publication.maxPayloadLength() + ")");
+            }
+        }
+
+        @Override
+        public void send(long value) {
+            long result;
+            while ((result = publication.tryClaim(size, claim)) < 0) {
+                if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED) {
+                    throw new IllegalStateException("publication: " + Publication.errorString(result));
+                }
+                if (invoker != null) {
+                    invoker.invoke(); // back-pressured: only the driver can raise the publication limit
+                }
+            }
+            MutableDirectBuffer buffer = claim.buffer();
+            int at = claim.offset();
+            buffer.putLong(at, value);
+            buffer.putBytes(at + 8, payload, 0, size - 8);
+            claim.commit();
+        }
+
+        @Override
+        public long poll() {
+            received = EMPTY;
+            if (subscription.poll(this, 1) == 0 && invoker != null && (++emptyPolls & 255) == 0) {
+                invoker.invoke();
+            }
+            return received;
+        }
+
+        @Override
+        public void onFragment(DirectBuffer buffer, int offset, int length, Header header) {
+            received = buffer.getLong(offset);
+        }
+
+        @Override
+        public void close() {
+            aeron.close();
+            if (driver != null) {
+                driver.close();
+            }
+        }
+    }
+
+    /** INVOKER mode: runs the driver's duty cycle on a helper thread until the paths are connected. */
+    static final class SetupInvoker extends Thread {
+        final AgentInvoker invoker;
+        private volatile boolean stop;
+
+        SetupInvoker(AgentInvoker invoker) {
+            super("aeron-driver-setup");
+            this.invoker = invoker;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            while (!stop) {
+                if (invoker.invoke() == 0) {
+                    LockSupport.parkNanos(100_000);
+                }
+            }
+        }
+
+        void stopAndJoin() throws InterruptedException {
+            stop = true;
+            join();
+        }
+    }
+}

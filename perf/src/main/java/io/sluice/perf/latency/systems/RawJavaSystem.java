@@ -1,0 +1,87 @@
+package io.sluice.perf.latency.systems;
+
+import io.sluice.perf.latency.Control;
+import io.sluice.perf.latency.Endpoint;
+import io.sluice.perf.latency.LatencySystem;
+import io.sluice.perf.latency.Role;
+import io.sluice.perf.latency.RunSpec;
+import io.sluice.perf.latency.Scenario;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The machine's limit in Java, through the harness: one long word per direction on a shared
+ * mapping (the control file under /dev/shm, a constant segment), VarHandle release store and
+ * acquire load, no ring, no header, no payload. Against the bare bracket loop it shows what the
+ * harness's own loop costs; ping-pong only (a single word has no room for a stream).
+ */
+public final class RawJavaSystem implements LatencySystem {
+    @Override
+    public String id() {
+        return "raw-java";
+    }
+
+    @Override
+    public String label() {
+        return "raw cache-line ping-pong, Java (VarHandle on a mapped /dev/shm segment, through the harness loop)";
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.IPC;
+    }
+
+    @Override
+    public Set<Scenario> scenarios() {
+        return Set.of(Scenario.PING_PONG);
+    }
+
+    @Override
+    public List<String> classpathSets() {
+        return List.of();
+    }
+
+    @Override
+    public List<String> jvmArgs() {
+        return List.of();
+    }
+
+    @Override
+    public Endpoint open(Role role, RunSpec spec) {
+        return role == Role.INITIATOR
+                ? new Mailbox(Control.MAILBOX_AB, Control.MAILBOX_BA)
+                : new Mailbox(Control.MAILBOX_BA, Control.MAILBOX_AB);
+    }
+
+    /** Sends by storing the value in one word, receives by seeing a new value in the other. */
+    private static final class Mailbox implements Endpoint {
+        private final long out;
+        private final long in;
+        private long lastSeen;
+
+        Mailbox(long out, long in) {
+            this.out = out;
+            this.in = in;
+        }
+
+        @Override
+        public void send(long value) {
+            Control.LONG.setRelease(Control.SEGMENT, out, value);
+        }
+
+        @Override
+        public long poll() {
+            long v = (long) Control.LONG.getAcquire(Control.SEGMENT, in);
+            if (v == lastSeen) {
+                return EMPTY;
+            }
+            lastSeen = v;
+            return v;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

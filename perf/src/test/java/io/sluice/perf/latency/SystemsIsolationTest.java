@@ -1,0 +1,45 @@
+package io.sluice.perf.latency;
+
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SystemsIsolationTest {
+    /**
+     * The launcher's JVM has only the harness's jars, and each peer JVM only its own: the
+     * registry and every system's description must load without any peer library.
+     */
+    @Test
+    void systemDescriptionsLoadWithoutAnyPeerLibrary() throws Exception {
+        URL classes = Systems.class.getProtectionDomain().getCodeSource().getLocation();
+        URL hdr = Histogram.class.getProtectionDomain().getCodeSource().getLocation();
+        try (URLClassLoader bare = new URLClassLoader(new URL[] {classes, hdr}, ClassLoader.getPlatformClassLoader())) {
+            Class<?> systems = Class.forName(Systems.class.getName(), true, bare);
+            List<?> all = (List<?>) systems.getField("ALL").get(null);
+            assertTrue(all.size() >= 6);
+            for (Object s : all) {
+                Class<?> type = s.getClass();
+                String id = (String) type.getMethod("id").invoke(s);
+                assertTrue(!id.isBlank());
+                type.getMethod("label").invoke(s);
+                type.getMethod("scenarios").invoke(s);
+                type.getMethod("classpathSets").invoke(s);
+                type.getMethod("jvmArgs").invoke(s);
+            }
+        }
+    }
+
+    @Test
+    void idsAreUniqueAndFoundByName() {
+        for (LatencySystem s : Systems.ALL) {
+            assertEquals(s, Systems.byId(s.id()));
+        }
+        assertEquals(Systems.ALL.size(), Systems.ALL.stream().map(LatencySystem::id).distinct().count());
+    }
+}
