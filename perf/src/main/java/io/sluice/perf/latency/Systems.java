@@ -6,6 +6,7 @@ import io.sluice.perf.latency.systems.ChronicleQueueSystem;
 import io.sluice.perf.latency.systems.DisruptorSystem;
 import io.sluice.perf.latency.systems.JCToolsSpscSystem;
 import io.sluice.perf.latency.systems.RawJavaSystem;
+import io.sluice.perf.latency.systems.SluiceSpscSystem;
 
 import java.util.List;
 
@@ -22,6 +23,7 @@ public final class Systems {
     /** All JVM systems, in launch order. */
     public static final List<LatencySystem> ALL = List.of(
             new RawJavaSystem(),
+            new SluiceSpscSystem(),
             new AgronaRingSystem(),
             new AeronIpcSystem(),
             new ChronicleQueueSystem(),

@@ -1,0 +1,144 @@
+package io.sluice.perf.latency.systems;
+
+import io.sluice.api.MessageHandler;
+import io.sluice.channel.ChannelHost;
+import io.sluice.channel.Channels;
+import io.sluice.channel.ConsumerAttachment;
+import io.sluice.perf.latency.Endpoint;
+import io.sluice.perf.latency.LatencySystem;
+import io.sluice.perf.latency.Role;
+import io.sluice.perf.latency.RunSpec;
+import io.sluice.perf.latency.Scenario;
+import io.sluice.ringbuffer.SpscConsumer;
+import io.sluice.ringbuffer.SpscProducer;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * Sluice SPSC channels, one per direction, exactly as an application uses them: each process
+ * hosts the channel it produces into (a sealed memfd) and attaches to the other's as its
+ * consumer through the socket, mapping the ring read-only. Zero-copy writes (tryClaim, write in
+ * place, commit), one message per poll, busy-spin.
+ */
+public final class SluiceSpscSystem implements LatencySystem {
+    @Override
+    public String id() {
+        return "sluice-spsc";
+    }
+
+    @Override
+    public String label() {
+        return "Sluice SPSC channel over sealed memfds, attached by socket (tryClaim/commit, poll 1)";
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.IPC;
+    }
+
+    @Override
+    public Set<Scenario> scenarios() {
+        return Set.of(Scenario.PING_PONG, Scenario.FIXED_RATE, Scenario.THROUGHPUT);
+    }
+
+    @Override
+    public List<String> classpathSets() {
+        return List.of(); // the harness class path carries the Sluice modules
+    }
+
+    @Override
+    public List<String> jvmArgs() {
+        return List.of(); // --enable-native-access=ALL-UNNAMED is the harness's default: Sluice needs nothing else
+    }
+
+    @Override
+    public Endpoint open(Role role, RunSpec spec) {
+        return new SluiceEndpoint(role, spec);
+    }
+
+    static final class SluiceEndpoint implements Endpoint, MessageHandler {
+        private final ChannelHost host;
+        private final SpscProducer out;
+        private final Path peerSocket;
+        private final String inName;
+        private final MemorySegment payload;
+        private final int size;
+        private ConsumerAttachment<SpscConsumer> attachment;
+        private SpscConsumer in;
+        private long received;
+
+        SluiceEndpoint(Role role, RunSpec spec) {
+            boolean a = role == Role.INITIATOR;
+            Path mine = spec.workDir().resolve(a ? "sluice-a.sock" : "sluice-b.sock");
+            this.peerSocket = spec.workDir().resolve(a ? "sluice-b.sock" : "sluice-a.sock");
+            this.inName = a ? "ba" : "ab";
+            this.host = ChannelHost.bind(mine);
+            this.out = host.spsc(a ? "ab" : "ba", spec.ringCapacity()).producer();
+            this.size = spec.messageSize();
+            this.payload = MemorySegment.ofArray(Payload.of(size));
+        }
+
+        @Override
+        public void awaitReady() throws Exception {
+            // Both sides have opened (hosted their outbound channel): attach to the other's.
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) {
+                try {
+                    attachment = Channels.spscConsumer(peerSocket, inName);
+                    break;
+                } catch (RuntimeException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.onSpinWait();
+                }
+            }
+            in = attachment.consumer();
+            touch(out.buffer());
+        }
+
+        private static void touch(MemorySegment ring) {
+            for (long at = 0; at < ring.byteSize(); at += 4096) {
+                ring.set(JAVA_LONG_UNALIGNED, at, ring.get(JAVA_LONG_UNALIGNED, at)); // a write fault now, not measured
+            }
+        }
+
+        @Override
+        public void send(long value) {
+            long at;
+            while ((at = out.tryClaim(1, size)) < 0) {
+                // full: spin
+            }
+            MemorySegment buffer = out.buffer();
+            buffer.set(JAVA_LONG_UNALIGNED, at, value);
+            MemorySegment.copy(payload, 0, buffer, at + 8, size - 8); // the payload after the long
+            out.commit(at);
+        }
+
+        @Override
+        public long poll() {
+            received = EMPTY;
+            in.poll(this, 1);
+            return received;
+        }
+
+        @Override
+        public void onMessage(int type, MemorySegment message) {
+            received = message.get(JAVA_LONG_UNALIGNED, 0);
+        }
+
+        @Override
+        public void close() {
+            if (attachment != null) {
+                attachment.close();
+            }
+            host.close();
+        }
+    }
+}
