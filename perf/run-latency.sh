@@ -9,7 +9,7 @@
 #
 # Options: --mode quick|full, --rounds N, --systems a,b,..., --scenarios pingpong,fixedrate,throughput,
 # --run-id ID. Extra JVM properties for the launcher and every peer (e.g.
-# -Dsluice.perf.aeron.driver=invoker) go in LATENCY_JAVA_OPTS.
+# -Dsluice.perf.aeron.driver=shared-busy) go in LATENCY_JAVA_OPTS.
 #
 # The peers run on the JDK the build used (its java.home is recorded in
 # perf/target/latency/java.home), so a default `java` older than 25 does not matter.

@@ -22,6 +22,13 @@ public interface Endpoint extends AutoCloseable {
     default void awaitReady() throws Exception {
     }
 
+    /**
+     * Called by a fixed-rate sender while it waits for its next send time: a system that needs
+     * the sending thread for housekeeping (Aeron's driver in INVOKER mode) does it here.
+     */
+    default void idle() {
+    }
+
     /** Sends one message carrying {@code value}; busy-spins while the path is full. */
     void send(long value);
 

@@ -210,6 +210,12 @@ public final class LatencyMain {
             if (error != null) {
                 return RunResult.failure(system.id(), round, error + " (see " + resultsDir.relativize(logDir) + "/" + name + "*.log)");
             }
+            if (b.getProperty("histogram.uncorrected") != null) {
+                Path dir = resultsDir.resolve("hgrm").resolve(c.key());
+                Files.createDirectories(dir);
+                Files.writeString(dir.resolve(name + "-uncorrected.hgrm"),
+                        Histograms.hgrm(Histograms.decode(b.getProperty("histogram.uncorrected"))));
+            }
             return parse(system.id(), round, c, a, b);
         } finally {
             for (Process p : processes) {

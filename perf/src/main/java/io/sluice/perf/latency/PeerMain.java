@@ -188,22 +188,26 @@ public final class PeerMain {
             out.setProperty("sender.elapsedNs", Long.toString(elapsed));
         } else {
             Histogram total = Histograms.newHistogram();
+            Histogram uncorrected = Histograms.newHistogram();
             Histogram slice = Histograms.newHistogram();
             for (int b = 0; b < spec.warmupBatches(); b++) {
-                Loops.receiveStamped(e, batch, interval, slice);
+                Loops.receiveStamped(e, batch, slice);
             }
             slice.reset();
             Control.sync(role, ++phase);
             StringJoiner p50s = new StringJoiner(",");
             for (int s = 0; s < spec.slices(); s++) {
                 for (int done = 0; done < spec.sliceSize(); done += batch) {
-                    Loops.receiveStamped(e, batch, interval, slice);
+                    Loops.receiveStamped(e, batch, slice);
                 }
-                p50s.add(Long.toString(slice.getValueAtPercentile(50)));
-                total.add(slice);
+                Histogram corrected = slice.copyCorrectedForCoordinatedOmission(interval);
+                p50s.add(Long.toString(corrected.getValueAtPercentile(50)));
+                total.add(corrected);
+                uncorrected.add(slice);
                 slice.reset();
             }
             out.setProperty("histogram.measured", Histograms.encode(total));
+            out.setProperty("histogram.uncorrected", Histograms.encode(uncorrected));
             out.setProperty("slices.p50", p50s.toString());
         }
         return phase;

@@ -26,24 +26,25 @@ import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Aeron IPC ({@code aeron:ipc}): an exclusive publication and a subscription per direction, over
- * a media driver embedded in process A, to which process B connects as a client.
+ * Aeron IPC ({@code aeron:ipc}): an exclusive publication ({@code tryClaim}, written in place) and
+ * a subscription per direction, over a media driver embedded in process A, to which process B
+ * connects as a client.
  *
- * <p>Threading: {@link ThreadingMode#SHARED} (conductor, sender and receiver as one agent, the
- * fewest threads Aeron's driver can have short of the invoker mode) with a busy-spin idle
- * strategy, Aeron's own low-latency setting and the set-up of PERF-NOTES.md's reference figures.
- * This machine has two CPUs and both measured threads spin, so the driver thread shares CPU 0
- * with A's measured thread: that costs scheduler slices at the far tail and halves A's CPU time
- * in the throughput runs. It is what an Aeron deployment costs on two cores.
- * {@code -Dsluice.perf.aeron.driver=invoker} measures the alternative without a driver thread:
- * {@link ThreadingMode#INVOKER}, A's measured thread runs the driver's duty cycle every 256
- * empty polls and whenever it is back-pressured (a helper thread runs it only until the paths
- * are connected); {@code shared-backoff} gives the driver thread a back-off idle strategy.
+ * <p>Threading, by default {@link ThreadingMode#INVOKER}: the driver has no thread of its own; A's
+ * measured thread runs the driver's duty cycle every 256 empty polls, whenever it is
+ * back-pressured, and while a fixed-rate sender waits for its next send time (a helper thread runs it only until both paths are connected, then stops). Why:
+ * this machine has two CPUs and both measured threads busy-spin, so any driver thread shares a
+ * CPU with a measured thread. With {@code SHARED} and a busy-spin idle strategy (Aeron's usual
+ * low-latency setting, the set-up of PERF-NOTES.md's reference figures) the scheduler splits
+ * CPU 0 between the driver and A in millisecond slices: p99.9 went to milliseconds and
+ * throughput was capped by how often the driver got to raise the publication limit (a 64 KiB
+ * term's window per slice). INVOKER is Aeron's own answer for a driver without threads and
+ * gives Aeron its best showing here. The other set-ups stay one property away:
+ * {@code -Dsluice.perf.aeron.driver=shared-busy} or {@code shared-backoff}.
  *
  * <p>Term length = the ring capacity (64 KiB, Aeron's minimum); the MTU is raised only where a
- * message would not fit one frame, so every message is one fragment and is written in place
- * ({@code tryClaim}). The client pre-touches the log buffers it maps, the driver allocates them
- * non-sparse.
+ * message would not fit one frame, so every message is one fragment. The client pre-touches the
+ * log buffers it maps, the driver allocates them non-sparse.
  */
 public final class AeronIpcSystem implements LatencySystem {
     private static final int STREAM_AB = 1001;
@@ -63,9 +64,9 @@ public final class AeronIpcSystem implements LatencySystem {
         };
     }
 
-    /** {@code -Dsluice.perf.aeron.driver}: shared-busy (default), shared-backoff or invoker. */
+    /** {@code -Dsluice.perf.aeron.driver}: invoker (default), shared-busy or shared-backoff. */
     static String driverMode() {
-        return System.getProperty("sluice.perf.aeron.driver", "shared-busy");
+        return System.getProperty("sluice.perf.aeron.driver", "invoker");
     }
 
     @Override
@@ -183,6 +184,13 @@ public final class AeronIpcSystem implements LatencySystem {
             buffer.putLong(at, value);
             buffer.putBytes(at + 8, payload, 0, size - 8);
             claim.commit();
+        }
+
+        @Override
+        public void idle() {
+            if (invoker != null) {
+                invoker.invoke();
+            }
         }
 
         @Override
