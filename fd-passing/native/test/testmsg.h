@@ -49,6 +49,21 @@ static inline void tm_fill(uint8_t *p, uint64_t mix, uint64_t tag, uint64_t seq,
     }
 }
 
+/* Whether p holds exactly what tm_fill writes. */
+static inline int tm_check(const uint8_t *p, uint64_t mix, uint64_t tag, uint64_t seq, uint32_t length) {
+    if (memcmp(p, &seq, 8) != 0 || memcmp(p + 8, &tag, 8) != 0) {
+        return 0;
+    }
+    for (uint32_t off = 16, j = 0; off < length; off += 8, j++) {
+        uint64_t w = mix ^ (j * 0x2545F4914F6CDD1Dull);
+        uint32_t n = length - off < 8 ? length - off : 8;
+        if (memcmp(p + off, &w, n) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static inline uint64_t tm_step(uint64_t h, uint64_t w) {
     uint64_t x = (h ^ w) * 0x9E3779B97F4A7C15ull;
     return (x << 31) | (x >> 33);
