@@ -275,7 +275,7 @@ static int bcast(int argc, char **argv) {
     say("ATTACHED %s max %u", sluice_channel_kind(ch) == SLUICE_KIND_BROADCAST_OVERWRITE ? "OVERWRITE" : "BACKPRESSURE",
         sluice_max_message_length(ch));
     bool gated_said = false;
-    long idle = 0;
+    long empty_polls = 0;
     while (c.last_sequence < (int64_t) count - 1) {
         int n = sluice_poll(ch, on_bcast, &c, 64);
         if (n < 0) {
@@ -290,7 +290,7 @@ static int bcast(int argc, char **argv) {
                 gated_said = true;
             }
         }
-        if (n == 0 && ++idle % 100000 == 0 && !sluice_host_alive(ch)) {
+        if (n == 0 && ++empty_polls % 100000 == 0 && !sluice_host_alive(ch)) {
             if (sluice_poll(ch, on_bcast, &c, 64) == 0) {
                 say("HOSTGONE at sequence %" PRId64, c.last_sequence);
                 break;
