@@ -590,9 +590,11 @@ static int recv_packet(int sock, packet *p, int timeout_ms, const char *waiting_
     if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
         int fds = p->nfds;
         close_fds(p);
-        return fail(e, SLUICE_EPROTOCOL, "the host's %s was truncated (%s%s; %d fds closed): longer than the "
-                    "protocol's %d bytes or %d fds", waiting_for, (m.msg_flags & MSG_TRUNC) ? "MSG_TRUNC " : "",
-                    (m.msg_flags & MSG_CTRUNC) ? "MSG_CTRUNC" : "", fds, P_MAX_MESSAGE, P_MAX_FDS);
+        const char *flags = (m.msg_flags & MSG_TRUNC) && (m.msg_flags & MSG_CTRUNC) ? "MSG_TRUNC|MSG_CTRUNC"
+                            : (m.msg_flags & MSG_TRUNC)                             ? "MSG_TRUNC"
+                                                                                    : "MSG_CTRUNC";
+        return fail(e, SLUICE_EPROTOCOL, "the host's %s was truncated (%s; %d fds closed): longer than the "
+                    "protocol's %d bytes or %d fds", waiting_for, flags, fds, P_MAX_MESSAGE, P_MAX_FDS);
     }
     if (n == 0) {
         close_fds(p);

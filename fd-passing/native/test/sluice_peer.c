@@ -14,7 +14,7 @@
  *   mpmc-produce SOCK CHAN TAG COUNT SEED MAXLEN   "PRODUCED count checksum"
  *   mpmc-claim-die SOCK CHAN               claim a slot, "CLAIMED id", sleep (to be killed)
  *   mpmc-take-die SOCK CHAN                take a message, "TAKEN id", sleep in the handler (to be killed)
- *   refused SOCK CHAN ROLE                 attach, expecting a refusal: "REFUSED NAME code fds-before fds-after: text"
+ *   refused SOCK CHAN ROLE [TIMEOUT_MS]    attach, expecting a refusal or an error: "REFUSED NAME code fds-before fds-after: text"
  *   malformed SOCK                         raw handshakes, one connection each: "CASE name REASON code: text", "END"
  *   chatty SOCK CHAN                       attach, then send a message after READY: "DROPPED" when the host hangs up
  */
@@ -449,11 +449,12 @@ static int count_fds(void) {
     return n - 3; /* ".", "..", and the directory's own fd */
 }
 
-static int refused(char **argv) {
+static int refused(int argc, char **argv) {
     sluice_role role = strcmp(argv[4], "PRODUCER") == 0      ? SLUICE_ROLE_PRODUCER
                        : strcmp(argv[4], "PARTICIPANT") == 0 ? SLUICE_ROLE_PARTICIPANT
                                                              : SLUICE_ROLE_CONSUMER;
-    sluice_attach_options o = {.socket_path = argv[2], .channel = argv[3], .role = role};
+    sluice_attach_options o = {.socket_path = argv[2], .channel = argv[3], .role = role,
+                               .timeout_ms = argc > 5 ? atoi(argv[5]) : 0};
     sluice_error err;
     sluice_channel *ch;
     int before = count_fds();
@@ -754,7 +755,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(mode, "mpmc-take-die") == 0 && argc >= 4) {
         rc = mpmc_take_die(argv);
     } else if (strcmp(mode, "refused") == 0 && argc >= 5) {
-        rc = refused(argv);
+        rc = refused(argc, argv);
     } else if (strcmp(mode, "malformed") == 0) {
         rc = malformed(argv);
     } else if (strcmp(mode, "chatty") == 0 && argc >= 4) {
