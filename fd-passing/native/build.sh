@@ -1,0 +1,38 @@
+#!/bin/sh
+# Builds the native client, its examples and its test peer, twice:
+#   OUT/release/  gcc -std=c11 -O2, every warning an error
+#   OUT/asan/     the same plus -fsanitize=address,undefined (the tests run the C side under it)
+# Usage: build.sh OUT_DIR          (Maven runs it in fd-passing's process-test-classes phase)
+# CC overrides the compiler (default gcc).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: build.sh OUT_DIR}
+cc=${CC:-gcc}
+
+if ! command -v "$cc" >/dev/null 2>&1; then
+    cat >&2 <<EOF
+Sluice's native client (fd-passing/native) needs a C11 compiler to build, and '$cc' is not on
+the PATH. Install gcc (Debian/Ubuntu: apt-get install gcc; Fedora: dnf install gcc), or point CC
+at another compiler that takes gcc's flags. The build and the native-client tests need it.
+EOF
+    exit 1
+fi
+
+warnings="-Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2"
+common="-std=c11 $warnings -O2 -g"
+sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+build() { # variant extra-flags
+    dir="$out/$1"
+    mkdir -p "$dir"
+    # shellcheck disable=SC2086 # the flag lists are meant to split
+    $cc $common $2 -c "$here/sluice.c" -o "$dir/sluice.o"
+    for prog in examples/md_subscriber examples/order_producer test/sluice_peer; do
+        $cc $common $2 -o "$dir/$(basename "$prog")" "$here/$prog.c" "$dir/sluice.o"
+    done
+}
+
+build release ""
+build asan "$sanitize"
+echo "native client built into $out (release, asan) with $($cc --version | head -n 1)"

@@ -1,0 +1,214 @@
+/*
+ * sluice.h — the native (C11, libc only, Linux) client of Sluice channels.
+ *
+ * A C process attaches to a channel that a Java process hosts (io.sluice.channel.ChannelHost),
+ * over the host's Unix socket, exactly as a Java peer does: the attach handshake of
+ * docs/protocol.md, the verified fd hand-over (SCM_RIGHTS, seals, sizes), and the ring layouts
+ * (docs/layout-*.md). It then reads and writes the very pages the host maps: zero copies.
+ *
+ * Roles this client can take (the producers of SPSC and broadcast channels are their hosts):
+ *   - SPSC consumer            (data region mapped read-only; own position region, sealed)
+ *   - broadcast consumer       (both overflow policies; lap detection; read-only mapping)
+ *   - MPMC producer, consumer  (or both: "participant"; region mapped read-write)
+ *
+ *     sluice_error err;
+ *     sluice_channel *ch;
+ *     sluice_attach_options o = { .socket_path = "/run/md.sock", .channel = "md.quotes",
+ *                                 .role = SLUICE_ROLE_CONSUMER };
+ *     if (sluice_attach(&o, &ch, &err) != SLUICE_OK) { fprintf(stderr, "%s\n", err.message); exit(1); }
+ *     int n = sluice_poll(ch, on_message, ctx, 64);   // >= 0 messages handled, < 0 error code
+ *     ...
+ *     sluice_detach(ch);
+ *
+ * Errors: every function returns SLUICE_OK (0) or a count (>= 0) on success and a negative
+ * SLUICE_E* code on failure; the message (what, where, why; system calls with their errno name)
+ * is in the sluice_error given to sluice_attach, or in sluice_last_error(ch) afterwards. Nothing
+ * read from the socket or from shared memory is trusted: a corrupt header or record is an error
+ * code with a message, never a read outside the mapped region.
+ *
+ * Threads: a sluice_channel is used by one thread at a time (as the Java ring objects are).
+ * Several threads of a process attach several times (MPMC: each gets its own participant id).
+ *
+ * Hot path: sluice_poll, the claim/commit calls and sluice_bcast_still_valid make no system call
+ * and allocate nothing. sluice_host_alive and the blocking poll do make system calls.
+ */
+#ifndef SLUICE_H
+#define SLUICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SLUICE_PROTOCOL_VERSION 1 /* docs/protocol.md */
+#define SLUICE_LAYOUT_VERSION 1   /* ring and position region layouts */
+
+/* HELLO's role field. */
+typedef enum {
+    SLUICE_ROLE_CONSUMER = 1,
+    SLUICE_ROLE_PRODUCER = 2,    /* MPMC only */
+    SLUICE_ROLE_PARTICIPANT = 3  /* MPMC: producer and consumer */
+} sluice_role;
+
+/* WELCOME's ring kind, also the Ring Kind field of every ring header. */
+typedef enum {
+    SLUICE_KIND_SPSC = 1,
+    SLUICE_KIND_BROADCAST_BACKPRESSURE = 2,
+    SLUICE_KIND_BROADCAST_OVERWRITE = 3,
+    SLUICE_KIND_MPMC = 4
+} sluice_kind;
+
+#define SLUICE_KIND_MASK(kind) (1u << (kind))
+
+/* Where a broadcast consumer starts (io.sluice.ringbuffer.BroadcastStart). */
+typedef enum {
+    SLUICE_START_NEWEST = 0, /* at the newest committed message, or the tail if there is none */
+    SLUICE_START_OLDEST = 1  /* at the oldest record still intact (the ring's Head) */
+} sluice_start;
+
+/* Return codes. */
+enum {
+    SLUICE_OK = 0,
+    SLUICE_FULL = 1,          /* MPMC claim/offer: no free slot now (not an error) */
+    SLUICE_ESYSCALL = -1,     /* a system call failed; sluice_error.sys_errno holds errno */
+    SLUICE_EREFUSED = -2,     /* the host refused; sluice_error.refusal holds its reason code */
+    SLUICE_EPROTOCOL = -3,    /* the host sent what docs/protocol.md does not allow */
+    SLUICE_EREGION = -4,      /* a received fd is not a memfd with the seals and size promised */
+    SLUICE_ELAYOUT = -5,      /* a region header is not a layout this library reads */
+    SLUICE_ECORRUPT = -6,     /* shared memory holds something impossible (while running) */
+    SLUICE_EHOSTGONE = -7,    /* the host closed the connection (and, for polls, all was delivered) */
+    SLUICE_ETIMEOUT = -8,     /* a handshake step did not arrive in time */
+    SLUICE_EARGUMENT = -9,    /* the caller passed something invalid */
+    SLUICE_ESTATE = -10,      /* not possible in this state or role (e.g. commit without a claim) */
+    SLUICE_ESLOTLOST = -11    /* MPMC: the host recovered our slot, believing us dead */
+};
+
+/* REFUSE reason codes (docs/protocol.md; io.sluice.api.RefusalReason). */
+enum {
+    SLUICE_REFUSED_UNKNOWN_CHANNEL = 1,
+    SLUICE_REFUSED_ROLE_NOT_ALLOWED = 2,
+    SLUICE_REFUSED_VERSION_MISMATCH = 3,
+    SLUICE_REFUSED_ACCESS_DENIED = 4,
+    SLUICE_REFUSED_CHANNEL_FULL = 5,
+    SLUICE_REFUSED_MALFORMED = 6,
+    SLUICE_REFUSED_BAD_REGION = 7,
+    SLUICE_REFUSED_TIMEOUT = 8,
+    SLUICE_REFUSED_INTERNAL = 9
+};
+
+typedef struct {
+    int code;          /* SLUICE_E* */
+    int refusal;       /* SLUICE_EREFUSED: the host's reason code; else 0 */
+    int sys_errno;     /* SLUICE_ESYSCALL: errno; else 0 */
+    char message[1400];
+} sluice_error;
+
+typedef struct sluice_channel sluice_channel;
+
+typedef struct {
+    const char *socket_path; /* the host's socket */
+    const char *channel;     /* channel name, 1..128 bytes of UTF-8 */
+    sluice_role role;
+    unsigned kinds;          /* SLUICE_KIND_MASK(...) of acceptable kinds; 0: any the role can use */
+    int timeout_ms;          /* per handshake step; 0: 5000 */
+    sluice_start start;      /* broadcast consumers only */
+} sluice_attach_options;
+
+/*
+ * A message, in place in the shared mapping: valid only until the handler returns. SPSC and
+ * broadcast payloads lie in a read-only mapping (a write kills the process with SIGSEGV).
+ * Broadcast overwrite channels: the producer may overwrite the payload while the handler reads
+ * it; the handler calls sluice_bcast_still_valid() after reading and discards what it read if
+ * that returns 0 (a seqlock).
+ */
+typedef void (*sluice_handler)(void *ctx, int32_t type, const void *payload, uint32_t length);
+
+/*
+ * Connects to the host, runs the handshake, verifies and maps the regions. On success *out is
+ * the attachment (free it with sluice_detach). On failure every fd received is closed, nothing
+ * stays mapped, and err says why (a refusal carries the host's reason and text).
+ */
+int sluice_attach(const sluice_attach_options *options, sluice_channel **out, sluice_error *err);
+
+/* Detaches: closes the connection (the host sees end of stream at once), unmaps, frees. */
+void sluice_detach(sluice_channel *ch);
+
+/* The last error on this attachment. */
+const sluice_error *sluice_last_error(const sluice_channel *ch);
+
+/*
+ * Consumers (SPSC, broadcast, MPMC): hands up to `limit` messages to `handler`, in ring order.
+ * Returns how many; 0 if none is available (or, broadcast back-pressure, the producer does not
+ * gate on this consumer yet); a negative code if the ring is corrupt (messages handed over before
+ * the bad record stay consumed). No system call.
+ */
+int sluice_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit);
+
+/*
+ * SPSC, on a channel whose host wakes parked consumers (sluice_can_block): like sluice_poll, but
+ * sleeps in the kernel (futex on the ring's Wake Sequence) while the ring stays empty, at most
+ * timeout_ms. Returns 0 only on timeout; SLUICE_EHOSTGONE once the host is gone and every message
+ * it committed was delivered.
+ */
+int sluice_poll_blocking(sluice_channel *ch, sluice_handler handler, void *ctx, int limit, int timeout_ms);
+
+/*
+ * Whether the host is still there: 1 yes, 0 gone (its connection ended). One non-blocking system
+ * call. What the host committed before it went stays readable: a consumer that polls 0, then
+ * finds the host gone, polls once more to drain it (the kernel's close orders its commits
+ * before our observation).
+ */
+int sluice_host_alive(sluice_channel *ch);
+
+/* Broadcast: after reading a payload in the handler, 1 if it was intact, 0 if it was being
+ * overwritten (discard it); SLUICE_ESTATE if nothing was delivered yet. Always 1 on a gated
+ * back-pressure channel. No system call. */
+int sluice_bcast_still_valid(sluice_channel *ch);
+
+typedef struct {
+    uint64_t laps;          /* discontinuities in the delivered stream */
+    uint64_t lost_messages; /* exact: differences of record sequences */
+    uint64_t lost_bytes;    /* ring bytes skipped by laps */
+    int64_t last_sequence;  /* sequence of the message last delivered, or -1 */
+    int64_t position;       /* ring position of the next record to read */
+    bool gated;             /* back-pressure: the producer waits for us (overwrite: always true) */
+} sluice_bcast_stats;
+
+int sluice_bcast_stats_get(sluice_channel *ch, sluice_bcast_stats *stats);
+
+/*
+ * MPMC producer (roles PRODUCER and PARTICIPANT). Claims a slot for a message of `length` bytes
+ * (0..sluice_max_message_length) of `type` (> 0): SLUICE_OK and *payload where to write it,
+ * SLUICE_FULL if no slot is free, or an error. Exactly one commit or abort follows.
+ */
+int sluice_mpmc_try_claim(sluice_channel *ch, int32_t type, uint32_t length, void **payload);
+/* Publishes the claimed message. SLUICE_ESLOTLOST if the host recovered the claim meanwhile. */
+int sluice_mpmc_commit(sluice_channel *ch);
+/* Gives the claimed slot back; consumers skip it. */
+int sluice_mpmc_abort(sluice_channel *ch);
+/* Claim, copy, commit. SLUICE_OK, SLUICE_FULL, or an error. */
+int sluice_mpmc_offer(sluice_channel *ch, int32_t type, const void *message, uint32_t length);
+
+/* Describing the attachment. */
+sluice_kind sluice_channel_kind(const sluice_channel *ch);
+uint32_t sluice_max_message_length(const sluice_channel *ch);
+uint32_t sluice_participant_id(const sluice_channel *ch); /* MPMC; else 0 */
+bool sluice_can_block(const sluice_channel *ch);          /* SPSC with WELCOME's wake flag */
+int sluice_socket_fd(const sluice_channel *ch);           /* for epoll: readable/HUP = host gone */
+int sluice_data_fd(const sluice_channel *ch);             /* the data region's memfd (kept open) */
+const void *sluice_data(const sluice_channel *ch);        /* the data region's mapping */
+size_t sluice_data_size(const sluice_channel *ch);
+
+/* Names for codes, for messages: "EPERM", "UNKNOWN_CHANNEL", "SLUICE_ECORRUPT". */
+const char *sluice_errno_name(int err);
+const char *sluice_refusal_name(int reason);
+const char *sluice_code_name(int code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_H */

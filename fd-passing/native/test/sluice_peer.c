@@ -1,0 +1,768 @@
+/*
+ * The C process of the native-client tests (fd-passing/src/test/java/io/sluice/channel/Native*Test).
+ * Prints one line per milestone on stdout (flushed); the Java test waits for those lines. Exit
+ * code 0 on success; 2 usage, 3 attach failed, 4 a message was wrong, 5 the kernel let us write,
+ * 6 a ring error.
+ *
+ *   spsc SOCK CHAN COUNT SEED MAXLEN [prove-sealed] [block] [from FIRST]
+ *        consume COUNT test messages (testmsg.h) in order, from message FIRST (0);
+ *        "SEALED ..." with prove-sealed; "DONE count checksum"
+ *   spsc-hold SOCK CHAN K SEED MAXLEN      consume K, "HELD K", then sleep (to be killed)
+ *   bcast SOCK CHAN COUNT SEED MAXLEN newest|oldest [stall-every N]
+ *        consume until message COUNT-1: "DONE delivered torn lost laps checksum"
+ *   mpmc-consume SOCK CHAN SEED MAXLEN     consume until a STOP (type 1000): "CONSUMED tag:count:checksum ..."
+ *   mpmc-produce SOCK CHAN TAG COUNT SEED MAXLEN   "PRODUCED count checksum"
+ *   mpmc-claim-die SOCK CHAN               claim a slot, "CLAIMED id", sleep (to be killed)
+ *   mpmc-take-die SOCK CHAN                take a message, "TAKEN id", sleep in the handler (to be killed)
+ *   refused SOCK CHAN ROLE [TIMEOUT_MS]    attach, expecting a refusal or an error: "REFUSED NAME code fds-before fds-after: text"
+ *   malformed SOCK                         raw handshakes, one connection each: "CASE name REASON code: text", "END"
+ *   chatty SOCK CHAN                       attach, then send a message after READY: "DROPPED" when the host hangs up
+ */
+#define _GNU_SOURCE
+#include "../sluice.h"
+#include "testmsg.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STOP_TYPE 1000
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static _Noreturn void sleep_forever(void) {
+    for (;;) {
+        pause();
+    }
+}
+
+/* Idle strategy of the test loops: spin, and yield now and then (the test machine may be busier than its cores). */
+static void idle(int n) {
+    static unsigned empty;
+    if (n == 0 && (++empty & 63) == 0) {
+        sched_yield();
+    }
+}
+
+static uint64_t arg_u64(const char *s) {
+    return strtoull(s, NULL, 0);
+}
+
+static sluice_channel *attach(const char *sock, const char *chan, sluice_role role, sluice_start start) {
+    sluice_attach_options o = {.socket_path = sock, .channel = chan, .role = role, .start = start};
+    sluice_error err;
+    sluice_channel *ch;
+    if (sluice_attach(&o, &ch, &err) != SLUICE_OK) {
+        say("ATTACH-FAILED %s: %s", sluice_code_name(err.code), err.message);
+        exit(3);
+    }
+    return ch;
+}
+
+static _Noreturn void ring_error(sluice_channel *ch, int rc) {
+    say("RING-ERROR %s: %s", sluice_code_name(rc), sluice_last_error(ch)->message);
+    exit(6);
+}
+
+/* ---- consuming test messages ------------------------------------------------------------------ */
+
+typedef struct {
+    sluice_channel *ch;
+    uint64_t seed;
+    uint32_t max_length;
+    uint64_t next;      /* SPSC: the next sequence expected */
+    uint64_t count;
+    uint64_t checksum;
+    uint64_t held;      /* spsc-hold: stop after this many */
+    /* broadcast */
+    uint64_t torn;
+    uint64_t stall_every;
+    uint64_t handled;
+    int64_t last_sequence;
+    uint8_t *copy;
+} consumer;
+
+static _Noreturn void bad(const char *what, uint64_t seq, uint64_t a, uint64_t b) {
+    say("BAD %s at message %" PRIu64 ": %" PRIu64 " vs expected %" PRIu64, what, seq, a, b);
+    exit(4);
+}
+
+/* Checks a message against the generator; returns its digest. */
+static uint64_t verify(const consumer *c, int32_t type, const uint8_t *p, uint32_t length, uint64_t tag, uint64_t seq) {
+    uint64_t mix = tm_mix(c->seed, tag, seq);
+    if (type != tm_type(mix)) {
+        bad("type", seq, (uint64_t) type, (uint64_t) tm_type(mix));
+    }
+    if (length != tm_length(mix, c->max_length)) {
+        bad("length", seq, length, tm_length(mix, c->max_length));
+    }
+    if (!tm_check(p, mix, tag, seq, length)) {
+        bad("payload bytes", seq, 0, 0);
+    }
+    return tm_digest(type, p, length);
+}
+
+static void on_spsc(void *ctx, int32_t type, const void *payload, uint32_t length) {
+    consumer *c = ctx;
+    uint64_t seq;
+    memcpy(&seq, payload, 8);
+    if (seq != c->next) {
+        bad("sequence", c->next, seq, c->next);
+    }
+    c->checksum = tm_step(c->checksum, verify(c, type, payload, length, 0, seq));
+    c->next++;
+    c->count++;
+}
+
+static const char *errno_or_ok(int failed, int err) {
+    return failed ? sluice_errno_name(err) : "SUCCEEDED";
+}
+
+/* The consumer's proof that the kernel keeps it read-only (F_SEAL_FUTURE_WRITE on the data region). */
+static void prove_sealed(sluice_channel *ch) {
+    int fd = sluice_data_fd(ch);
+    size_t size = sluice_data_size(ch);
+    void *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int mmap_failed = w == MAP_FAILED, mmap_errno = errno;
+    if (!mmap_failed) {
+        munmap(w, size);
+    }
+    int mprotect_failed = mprotect((void *) sluice_data(ch), size, PROT_READ | PROT_WRITE) != 0;
+    int mprotect_errno = errno;
+    char byte = 0;
+    int write_failed = pwrite(fd, &byte, 1, 0) != 1;
+    int write_errno = errno;
+    int truncate_failed = ftruncate(fd, (off_t) size * 2) != 0;
+    int truncate_errno = errno;
+    int shrink_failed = ftruncate(fd, 0) != 0;
+    int shrink_errno = errno;
+    bool all = mmap_failed && mprotect_failed && write_failed && truncate_failed && shrink_failed;
+    say("%s mmap(PROT_WRITE,MAP_SHARED)=%s mprotect(PROT_WRITE)=%s write=%s ftruncate(grow)=%s ftruncate(shrink)=%s",
+        all ? "SEALED" : "NOT-SEALED", errno_or_ok(mmap_failed, mmap_errno), errno_or_ok(mprotect_failed, mprotect_errno),
+        errno_or_ok(write_failed, write_errno), errno_or_ok(truncate_failed, truncate_errno),
+        errno_or_ok(shrink_failed, shrink_errno));
+    if (!all) {
+        exit(5);
+    }
+}
+
+static int spsc(int argc, char **argv) {
+    if (argc < 7) {
+        return 2;
+    }
+    bool prove = false, block = false;
+    uint64_t first = 0;
+    for (int i = 7; i < argc; i++) {
+        prove |= strcmp(argv[i], "prove-sealed") == 0;
+        block |= strcmp(argv[i], "block") == 0;
+        if (strcmp(argv[i], "from") == 0 && i + 1 < argc) {
+            first = arg_u64(argv[++i]);
+        }
+    }
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    consumer c = {.ch = ch, .seed = arg_u64(argv[5]), .max_length = (uint32_t) arg_u64(argv[6]), .checksum = TM_BASIS,
+                  .next = first};
+    uint64_t count = arg_u64(argv[4]);
+    say("ATTACHED %s max %u%s", sluice_channel_kind(ch) == SLUICE_KIND_SPSC ? "SPSC" : "?", sluice_max_message_length(ch),
+        sluice_can_block(ch) ? " can-block" : "");
+    if (prove) {
+        prove_sealed(ch);
+    }
+    while (c.count < count) {
+        int n = block ? sluice_poll_blocking(ch, on_spsc, &c, 256, 1000) : sluice_poll(ch, on_spsc, &c, 256);
+        if (n < 0) {
+            ring_error(ch, n);
+        }
+        idle(n);
+    }
+    say("DONE %" PRIu64 " %016" PRIx64, c.count, c.checksum);
+    sluice_detach(ch);
+    return 0;
+}
+
+static void on_hold(void *ctx, int32_t type, const void *payload, uint32_t length) {
+    on_spsc(ctx, type, payload, length);
+}
+
+static int spsc_hold(int argc, char **argv) {
+    if (argc < 7) {
+        return 2;
+    }
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    consumer c = {.ch = ch, .seed = arg_u64(argv[5]), .max_length = (uint32_t) arg_u64(argv[6]), .checksum = TM_BASIS};
+    uint64_t k = arg_u64(argv[4]);
+    say("ATTACHED");
+    while (c.count < k) {
+        int n = sluice_poll(ch, on_hold, &c, 1);
+        if (n < 0) {
+            ring_error(ch, n);
+        }
+        idle(n);
+    }
+    say("HELD %" PRIu64, c.count);
+    sleep_forever();
+}
+
+/* Broadcast: copy, (stall,) then ask whether what we copied was intact — the seqlock. */
+static void on_bcast(void *ctx, int32_t type, const void *payload, uint32_t length) {
+    consumer *c = ctx;
+    c->handled++;
+    memcpy(c->copy, payload, length);
+    if (c->stall_every > 0 && c->handled % c->stall_every == 0) {
+        sleep_ms(3); /* let an overwriting producer lap us, mid-message */
+    }
+    sluice_bcast_stats st;
+    sluice_bcast_stats_get(c->ch, &st);
+    c->last_sequence = st.last_sequence;
+    int valid = sluice_bcast_still_valid(c->ch);
+    if (valid < 0) {
+        ring_error(c->ch, valid);
+    }
+    if (!valid) {
+        c->torn++; /* overwritten while we read it: discard */
+        return;
+    }
+    uint64_t seq;
+    memcpy(&seq, c->copy, 8);
+    if ((int64_t) seq != st.last_sequence) {
+        bad("sequence (payload vs record header)", seq, seq, (uint64_t) st.last_sequence);
+    }
+    c->checksum = tm_step(c->checksum, verify(c, type, c->copy, length, 0, seq));
+    c->count++;
+}
+
+static int bcast(int argc, char **argv) {
+    if (argc < 8) {
+        return 2;
+    }
+    sluice_start start = strcmp(argv[7], "oldest") == 0 ? SLUICE_START_OLDEST : SLUICE_START_NEWEST;
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, start);
+    consumer c = {.ch = ch, .seed = arg_u64(argv[5]), .max_length = (uint32_t) arg_u64(argv[6]), .checksum = TM_BASIS,
+                  .last_sequence = -1};
+    if (argc >= 10 && strcmp(argv[8], "stall-every") == 0) {
+        c.stall_every = arg_u64(argv[9]);
+    }
+    c.copy = malloc(sluice_max_message_length(ch) + 8);
+    uint64_t count = arg_u64(argv[4]);
+    say("ATTACHED %s max %u", sluice_channel_kind(ch) == SLUICE_KIND_BROADCAST_OVERWRITE ? "OVERWRITE" : "BACKPRESSURE",
+        sluice_max_message_length(ch));
+    bool gated_said = false;
+    long empty_polls = 0;
+    while (c.last_sequence < (int64_t) count - 1) {
+        int n = sluice_poll(ch, on_bcast, &c, 64);
+        if (n < 0) {
+            ring_error(ch, n);
+        }
+        idle(n);
+        if (!gated_said) {
+            sluice_bcast_stats st;
+            sluice_bcast_stats_get(ch, &st);
+            if (st.gated) {
+                say("GATED");
+                gated_said = true;
+            }
+        }
+        if (n == 0 && ++empty_polls % 100000 == 0 && !sluice_host_alive(ch)) {
+            if (sluice_poll(ch, on_bcast, &c, 64) == 0) {
+                say("HOSTGONE at sequence %" PRId64, c.last_sequence);
+                break;
+            }
+        }
+    }
+    sluice_bcast_stats st;
+    sluice_bcast_stats_get(ch, &st);
+    say("DONE %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %016" PRIx64, c.handled, c.torn, st.lost_messages, st.laps,
+        c.checksum);
+    free(c.copy);
+    sluice_detach(ch);
+    return 0;
+}
+
+/* ---- MPMC ------------------------------------------------------------------------------------- */
+
+#define MAX_TAGS 16
+
+typedef struct {
+    consumer base;
+    bool stop;
+    uint64_t count[MAX_TAGS];
+    uint64_t checksum[MAX_TAGS];
+    int64_t last[MAX_TAGS];
+} mpmc_consumer;
+
+static void on_mpmc(void *ctx, int32_t type, const void *payload, uint32_t length) {
+    mpmc_consumer *c = ctx;
+    if (type == STOP_TYPE) {
+        c->stop = true;
+        return;
+    }
+    uint64_t seq, tag;
+    memcpy(&seq, payload, 8);
+    memcpy(&tag, (const uint8_t *) payload + 8, 8);
+    if (tag >= MAX_TAGS) {
+        bad("tag", seq, tag, MAX_TAGS);
+    }
+    if ((int64_t) seq <= c->last[tag]) {
+        bad("per-producer order", seq, seq, (uint64_t) c->last[tag] + 1);
+    }
+    c->last[tag] = (int64_t) seq;
+    c->checksum[tag] = tm_step(c->checksum[tag], verify(&c->base, type, payload, length, tag, seq));
+    c->count[tag]++;
+}
+
+static int mpmc_consume(int argc, char **argv) {
+    if (argc < 6) {
+        return 2;
+    }
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    mpmc_consumer c;
+    memset(&c, 0, sizeof c);
+    c.base.seed = arg_u64(argv[4]);
+    c.base.max_length = (uint32_t) arg_u64(argv[5]);
+    for (int i = 0; i < MAX_TAGS; i++) {
+        c.checksum[i] = TM_BASIS;
+        c.last[i] = -1;
+    }
+    say("ATTACHED %u", sluice_participant_id(ch));
+    while (!c.stop) {
+        int n = sluice_poll(ch, on_mpmc, &c, 1); /* one at a time: stop right at STOP */
+        if (n < 0) {
+            ring_error(ch, n);
+        }
+        idle(n);
+    }
+    char line[1024] = "CONSUMED";
+    for (int t = 0; t < MAX_TAGS; t++) {
+        if (c.count[t] > 0) {
+            size_t used = strlen(line);
+            snprintf(line + used, sizeof line - used, " %d:%" PRIu64 ":%016" PRIx64, t, c.count[t], c.checksum[t]);
+        }
+    }
+    say("%s", line);
+    sluice_detach(ch);
+    return 0;
+}
+
+static int mpmc_produce(int argc, char **argv) {
+    if (argc < 8) {
+        return 2;
+    }
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_PRODUCER, SLUICE_START_NEWEST);
+    uint64_t tag = arg_u64(argv[4]), count = arg_u64(argv[5]), seed = arg_u64(argv[6]);
+    uint32_t max_length = (uint32_t) arg_u64(argv[7]);
+    say("ATTACHED %u", sluice_participant_id(ch));
+    uint64_t checksum = TM_BASIS;
+    for (uint64_t seq = 0; seq < count; seq++) {
+        uint64_t mix = tm_mix(seed, tag, seq);
+        uint32_t length = tm_length(mix, max_length);
+        void *at;
+        int rc;
+        while ((rc = sluice_mpmc_try_claim(ch, tm_type(mix), length, &at)) == SLUICE_FULL) {
+            idle(0);
+            if ((seq & 0xFF) == 0 && !sluice_host_alive(ch)) {
+                say("HOSTGONE at %" PRIu64, seq);
+                exit(6);
+            }
+        }
+        if (rc != SLUICE_OK) {
+            ring_error(ch, rc);
+        }
+        tm_fill(at, mix, tag, seq, length); /* in place: zero copy */
+        checksum = tm_step(checksum, tm_digest(tm_type(mix), at, length));
+        rc = sluice_mpmc_commit(ch);
+        if (rc != SLUICE_OK) {
+            ring_error(ch, rc);
+        }
+    }
+    say("PRODUCED %" PRIu64 " %016" PRIx64, count, checksum);
+    sluice_detach(ch);
+    return 0;
+}
+
+static int mpmc_claim_die(char **argv) {
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_PRODUCER, SLUICE_START_NEWEST);
+    void *at;
+    int rc = sluice_mpmc_try_claim(ch, 1, 16, &at);
+    say(rc == SLUICE_OK ? "CLAIMED %u" : "NOT-CLAIMED %u", sluice_participant_id(ch));
+    sleep_forever(); /* never commits: killed with the claim open */
+}
+
+static void on_take_and_die(void *ctx, int32_t type, const void *payload, uint32_t length) {
+    (void) type;
+    (void) payload;
+    (void) length;
+    say("TAKEN %u", sluice_participant_id(ctx));
+    sleep_forever(); /* killed while holding the slot */
+}
+
+static int mpmc_take_die(char **argv) {
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    say("ATTACHED %u", sluice_participant_id(ch));
+    for (;;) {
+        int n = sluice_poll(ch, on_take_and_die, ch, 1);
+        if (n < 0) {
+            ring_error(ch, n);
+        }
+    }
+}
+
+/* ---- refusals ---------------------------------------------------------------------------------- */
+
+static int count_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (d == NULL) {
+        return -1;
+    }
+    while (readdir(d) != NULL) {
+        n++;
+    }
+    closedir(d);
+    return n - 3; /* ".", "..", and the directory's own fd */
+}
+
+static int refused(int argc, char **argv) {
+    sluice_role role = strcmp(argv[4], "PRODUCER") == 0      ? SLUICE_ROLE_PRODUCER
+                       : strcmp(argv[4], "PARTICIPANT") == 0 ? SLUICE_ROLE_PARTICIPANT
+                                                             : SLUICE_ROLE_CONSUMER;
+    sluice_attach_options o = {.socket_path = argv[2], .channel = argv[3], .role = role,
+                               .timeout_ms = argc > 5 ? atoi(argv[5]) : 0};
+    sluice_error err;
+    sluice_channel *ch;
+    int before = count_fds();
+    int rc = sluice_attach(&o, &ch, &err);
+    int after = count_fds();
+    if (rc == SLUICE_OK) {
+        say("ATTACHED (not refused)");
+        sluice_detach(ch);
+        return 0;
+    }
+    say("REFUSED %s %d %d %d: %s", rc == SLUICE_EREFUSED ? sluice_refusal_name(err.refusal) : sluice_code_name(rc),
+        err.refusal, before, after, err.message);
+    return 0;
+}
+
+/* Raw handshakes: what a broken or hostile peer sends. */
+
+static int raw_connect(const char *path) {
+    int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    if (s < 0 || connect(s, (struct sockaddr *) &a, sizeof a) != 0) {
+        say("CONNECT-FAILED %s", sluice_errno_name(errno));
+        exit(3);
+    }
+    return s;
+}
+
+static void raw_send(int s, const void *buf, size_t len, const int *fds, int nfds) {
+    union {
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {.iov_base = (void *) buf, .iov_len = len};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    memset(&control, 0, sizeof control);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    if (nfds > 0) {
+        m.msg_control = control.buf;
+        m.msg_controllen = CMSG_SPACE((size_t) nfds * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN((size_t) nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, (size_t) nfds * sizeof(int));
+    }
+    if (sendmsg(s, &m, MSG_NOSIGNAL) < 0) {
+        say("SEND-FAILED %s", sluice_errno_name(errno));
+    }
+}
+
+/* Receives one message within 10 s; returns its length (0: closed), fds closed (counted in *nfds). */
+static ssize_t raw_recv(int s, uint8_t *buf, size_t cap, int *nfds) {
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    *nfds = 0;
+    if (poll(&p, 1, 10000) <= 0) {
+        return -1;
+    }
+    union {
+        char buf[CMSG_SPACE(253 * sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.buf;
+    m.msg_controllen = sizeof control.buf;
+    ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); n >= 0 && c != NULL; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < k; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                close(fd);
+                (*nfds)++;
+            }
+        }
+    }
+    return n;
+}
+
+static size_t put_header(uint8_t *b, uint32_t magic, uint16_t version, uint16_t type) {
+    memcpy(b, &magic, 4);
+    memcpy(b + 4, &version, 2);
+    memcpy(b + 6, &type, 2);
+    return 8;
+}
+
+static size_t hello(uint8_t *b, uint16_t version, uint16_t role, const char *name, size_t name_length, uint32_t flags) {
+    put_header(b, 0x50434C53u, version, 1);
+    uint16_t n = (uint16_t) name_length;
+    memcpy(b + 8, &role, 2);
+    memcpy(b + 10, &n, 2);
+    memcpy(b + 12, &flags, 4);
+    memcpy(b + 16, name, name_length);
+    return 16 + name_length;
+}
+
+/* Prints the host's answer to the last message of a case: REFUSE, or that it hung up. */
+static void answer(int s, const char *name) {
+    uint8_t buf[2048];
+    int nfds;
+    ssize_t n = raw_recv(s, buf, sizeof buf, &nfds);
+    if (n < 0) {
+        say("CASE %s NO-ANSWER", name);
+    } else if (n == 0) {
+        say("CASE %s CLOSED", name);
+    } else if (n >= 12 && buf[6] == 3) {
+        uint16_t code, len;
+        memcpy(&code, buf + 8, 2);
+        memcpy(&len, buf + 10, 2);
+        int shown = (int) (len <= n - 12 ? len : n - 12);
+        say("CASE %s %s %u fds %d: %.*s", name, sluice_refusal_name(code), code, nfds, shown, (const char *) buf + 12);
+    } else {
+        say("CASE %s OTHER type %u, %zd bytes, %d fds", name, n >= 8 ? buf[6] : 0, n, nfds);
+    }
+}
+
+static void simple_case(const char *path, const char *name, const uint8_t *msg, size_t len, const int *fds, int nfds) {
+    int s = raw_connect(path);
+    if (msg != NULL) {
+        raw_send(s, msg, len, fds, nfds);
+    }
+    answer(s, name);
+    close(s);
+}
+
+/* A memfd of `size` bytes with `seals`, holding a broadcast or SPSC position region header, or not. */
+static int position_memfd(size_t size, int seals, bool formatted, uint64_t position) {
+    int fd = memfd_create("sluice:test.position", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || ftruncate(fd, (off_t) size) != 0) {
+        say("MEMFD-FAILED %s", sluice_errno_name(errno));
+        exit(3);
+    }
+    if (formatted && size >= 384) {
+        uint8_t h[384];
+        memset(h, 0, sizeof h);
+        uint64_t magic = 0x5043454349554C53ull; /* SLUICECP */
+        uint32_t v = 1, kind = 1, hl = 128;
+        uint64_t cap = 4096;
+        memcpy(h, &magic, 8);
+        memcpy(h + 8, &v, 4);
+        memcpy(h + 12, &kind, 4);
+        memcpy(h + 16, &hl, 4);
+        memcpy(h + 24, &cap, 8);
+        memcpy(h + 128, &position, 8);
+        if (pwrite(fd, h, sizeof h, 0) != (ssize_t) sizeof h) {
+            say("PWRITE-FAILED %s", sluice_errno_name(errno));
+        }
+    }
+    if (seals != 0 && fcntl(fd, F_ADD_SEALS, seals) != 0) {
+        say("SEAL-FAILED %s", sluice_errno_name(errno));
+    }
+    return fd;
+}
+
+/* HELLO as consumer of `channel` (an SPSC of capacity 4096), then the given POSITION. */
+static void position_case(const char *path, const char *name, uint64_t size_field, int fd, int nfds_to_send) {
+    char channel[64];
+    snprintf(channel, sizeof channel, "pos-%s", name);
+    int s = raw_connect(path);
+    uint8_t msg[256];
+    raw_send(s, msg, hello(msg, 1, 1, channel, strlen(channel), 0), NULL, 0);
+    int nfds;
+    ssize_t n = raw_recv(s, msg, sizeof msg, &nfds);
+    if (n != 48 || msg[6] != 2 || nfds != 1) {
+        say("CASE %s NO-WELCOME (%zd bytes, type %u, %d fds)", name, n, n >= 8 ? msg[6] : 0, nfds);
+        close(s);
+        return;
+    }
+    if (size_field != UINT64_MAX) { /* UINT64_MAX: send nothing at all (the host times out) */
+        put_header(msg, 0x50434C53u, 1, 4);
+        memcpy(msg + 8, &size_field, 8);
+        int fds[2] = {fd, fd};
+        raw_send(s, msg, 16, fds, nfds_to_send);
+    }
+    answer(s, name);
+    close(s);
+}
+
+static int malformed(char **argv) {
+    const char *path = argv[2];
+    uint8_t m[2048];
+    size_t n;
+
+    n = hello(m, 1, 1, "orders", 6, 0);
+    m[0] ^= 0x55;
+    simple_case(path, "bad-magic", m, n, NULL, 0);
+    simple_case(path, "short-header", m, 5, NULL, 0);
+    n = hello(m, 1, 1, "orders", 6, 0);
+    simple_case(path, "truncated-hello", m, 12, NULL, 0);
+    n = hello(m, 1, 9, "orders", 6, 0);
+    simple_case(path, "unknown-role", m, n, NULL, 0);
+    n = hello(m, 1, 0, "orders", 6, 0);
+    simple_case(path, "role-zero", m, n, NULL, 0);
+    n = hello(m, 1, 1, "", 0, 0);
+    simple_case(path, "empty-name", m, n, NULL, 0);
+    char longname[200];
+    memset(longname, 'x', sizeof longname);
+    n = hello(m, 1, 1, longname, 129, 0);
+    simple_case(path, "name-too-long", m, n, NULL, 0);
+    n = hello(m, 1, 1, "orders", 6, 0);
+    uint16_t lie = 500;
+    memcpy(m + 10, &lie, 2);
+    simple_case(path, "name-length-mismatch", m, n, NULL, 0);
+    n = hello(m, 1, 1, "orders", 6, 0x80);
+    simple_case(path, "reserved-flags", m, n, NULL, 0);
+    n = hello(m, 1, 1, "\xff\xfe", 2, 0);
+    simple_case(path, "name-not-utf8", m, n, NULL, 0);
+    n = put_header(m, 0x50434C53u, 1, 5);
+    memset(m + 8, 0, 8);
+    simple_case(path, "ready-instead-of-hello", m, 16, NULL, 0);
+    n = hello(m, 1, 1, "orders", 6, 0);
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        return 3;
+    }
+    simple_case(path, "hello-with-fd", m, n, pipe_fds, 1);
+    n = hello(m, 2, 1, "orders", 6, 0);
+    simple_case(path, "version-2", m, n, NULL, 0);
+    n = hello(m, 1, 1, "nope", 4, 0);
+    simple_case(path, "unknown-channel", m, n, NULL, 0);
+    n = hello(m, 1, 2, "orders", 6, 0);
+    simple_case(path, "producer-on-spsc", m, n, NULL, 0);
+    simple_case(path, "silent", NULL, 0, NULL, 0);
+
+    int sealed = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE;
+    int fd;
+    position_case(path, "pipe", 384, pipe_fds[0], 1);
+    fd = position_memfd(384, 0, true, 0);
+    position_case(path, "unsealed", 384, fd, 1);
+    close(fd);
+    fd = position_memfd(384, F_SEAL_SHRINK | F_SEAL_GROW, true, 0);
+    position_case(path, "no-future-write", 384, fd, 1);
+    close(fd);
+    fd = position_memfd(128, sealed, false, 0);
+    position_case(path, "too-small", 384, fd, 1);
+    close(fd);
+    fd = position_memfd(384, sealed, false, 0);
+    position_case(path, "not-formatted", 384, fd, 1);
+    close(fd);
+    fd = position_memfd(384, sealed, true, 4096);
+    position_case(path, "wrong-start", 384, fd, 1);
+    close(fd);
+    fd = position_memfd(384, sealed, true, 0);
+    position_case(path, "size-field-lies", 4096, fd, 1);
+    position_case(path, "no-fd", 384, fd, 0);
+    position_case(path, "two-fds", 384, fd, 2);
+    position_case(path, "silent-after-welcome", UINT64_MAX, fd, 0);
+    close(fd);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    say("END");
+    return 0;
+}
+
+static int chatty(char **argv) {
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    say("ATTACHED");
+    uint8_t m[16];
+    put_header(m, 0x50434C53u, 1, 4);
+    memset(m + 8, 0, 8);
+    raw_send(sluice_socket_fd(ch), m, sizeof m, NULL, 0);
+    for (int i = 0; i < 10000 && sluice_host_alive(ch); i++) {
+        sleep_ms(1);
+    }
+    say(sluice_host_alive(ch) ? "STILL-CONNECTED" : "DROPPED");
+    sluice_detach(ch);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: see the comment at the top of sluice_peer.c\n");
+        return 2;
+    }
+    const char *mode = argv[1];
+    int rc = 2;
+    if (strcmp(mode, "spsc") == 0) {
+        rc = spsc(argc, argv);
+    } else if (strcmp(mode, "spsc-hold") == 0) {
+        rc = spsc_hold(argc, argv);
+    } else if (strcmp(mode, "bcast") == 0) {
+        rc = bcast(argc, argv);
+    } else if (strcmp(mode, "mpmc-consume") == 0) {
+        rc = mpmc_consume(argc, argv);
+    } else if (strcmp(mode, "mpmc-produce") == 0) {
+        rc = mpmc_produce(argc, argv);
+    } else if (strcmp(mode, "mpmc-claim-die") == 0 && argc >= 4) {
+        rc = mpmc_claim_die(argv);
+    } else if (strcmp(mode, "mpmc-take-die") == 0 && argc >= 4) {
+        rc = mpmc_take_die(argv);
+    } else if (strcmp(mode, "refused") == 0 && argc >= 5) {
+        rc = refused(argc, argv);
+    } else if (strcmp(mode, "malformed") == 0) {
+        rc = malformed(argv);
+    } else if (strcmp(mode, "chatty") == 0 && argc >= 4) {
+        rc = chatty(argv);
+    }
+    if (rc == 2) {
+        fprintf(stderr, "bad arguments for mode '%s'\n", mode);
+    }
+    return rc;
+}
