@@ -28,7 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * processes would be).
  */
 class MpmcStressTest {
+    // A run lasts at least RUN_NANOS and until every producer has committed MIN_PER_PRODUCER
+    // messages (and, with deaths, at least two of each died): an amount of work, not a time, so
+    // a slow, shared CI machine only makes it longer. HARD_LIMIT_NANOS bounds a stuck run.
     private static final long RUN_NANOS = TimeUnit.MILLISECONDS.toNanos(2_000);
+    private static final long MIN_PER_PRODUCER = 5_000;
+    private static final long HARD_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(60);
     private static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long JOIN_MILLIS = 10_000;
     private static final int SLOT_COUNT = 64;
@@ -99,15 +104,17 @@ class MpmcStressTest {
         private final int consumers;
         private final boolean withDeaths;
         private final long seed = System.nanoTime();
-        private final long deadline = System.nanoTime() + RUN_NANOS;
+        private final long started = System.nanoTime();
+        private final long deadline = started + RUN_NANOS;
+        private final java.util.concurrent.atomic.AtomicLongArray progress; // [producer] commits so far
         private final AtomicReference<Throwable> failure = new AtomicReference<>();
         private final AtomicLong delivered = new AtomicLong();
         private final long[] committed;
         private final BitSet[][] seen;           // [consumer][producer], each written by its consumer only
         private final BitSet[] lost;              // [producer], taken by consumers that died; host thread only
         private volatile boolean consumersStop;
-        private int producerDeaths;
-        private int consumerDeaths;
+        private volatile int producerDeaths;   // written by the host thread only
+        private volatile int consumerDeaths;   // written by the host thread only
 
         Run(Rig rig, int producers, int consumers, boolean withDeaths) {
             this.rig = rig;
@@ -115,6 +122,7 @@ class MpmcStressTest {
             this.consumers = consumers;
             this.withDeaths = withDeaths;
             this.committed = new long[producers];
+            this.progress = new java.util.concurrent.atomic.AtomicLongArray(producers);
             this.seen = new BitSet[consumers][producers];
             this.lost = new BitSet[producers];
             for (int p = 0; p < producers; p++) {
@@ -167,7 +175,23 @@ class MpmcStressTest {
         }
 
         private boolean running() {
-            return System.nanoTime() < deadline && failure.get() == null;
+            if (failure.get() != null) {
+                return false;
+            }
+            long now = System.nanoTime();
+            if (now - started > HARD_LIMIT_NANOS) {
+                return false; // the assertions below then say what was missing
+            }
+            return now < deadline || !enoughWork();
+        }
+
+        private boolean enoughWork() {
+            for (int p = 0; p < producers; p++) {
+                if (progress.get(p) < MIN_PER_PRODUCER) {
+                    return false;
+                }
+            }
+            return !withDeaths || (producerDeaths >= 2 && consumerDeaths >= 2);
         }
 
         void execute() throws Exception {
@@ -213,7 +237,8 @@ class MpmcStressTest {
                 assertEquals(committed[p], sum, "seed " + seed + ": producer " + p + " deliveries incl. lost");
                 assertEquals(committed[p], union.cardinality(), "seed " + seed + ": producer " + p + " duplicates");
                 assertEquals(committed[p], union.nextClearBit(0), "seed " + seed + ": producer " + p + " gap");
-                assertTrue(committed[p] > 1_000, "seed " + seed + ": producer " + p + " made little progress: " + committed[p]);
+                assertTrue(committed[p] >= MIN_PER_PRODUCER, "seed " + seed + ": producer " + p + " committed only " + committed[p]
+                        + " in " + HARD_LIMIT_NANOS / 1_000_000_000 + " s");
             }
             long lostTotal = 0;
             for (BitSet l : lost) {
@@ -254,6 +279,7 @@ class MpmcStressTest {
                 } else {
                     producer.commit(at);
                     seq++;
+                    progress.lazySet(p, seq);
                 }
             }
             committed[p] = seq; // read by the main thread after join
