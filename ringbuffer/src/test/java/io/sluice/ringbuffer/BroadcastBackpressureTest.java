@@ -1,0 +1,198 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.MessageProducer;
+import io.sluice.api.RingKind;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.stream.LongStream;
+
+import static io.sluice.ringbuffer.BroadcastTestSupport.TYPE;
+import static io.sluice.ringbuffer.BroadcastTestSupport.drain;
+import static io.sluice.ringbuffer.BroadcastTestSupport.heapPositionRegion;
+import static io.sluice.ringbuffer.BroadcastTestSupport.heapRing;
+import static io.sluice.ringbuffer.BroadcastTestSupport.send;
+import static io.sluice.ringbuffer.BroadcastTestSupport.sendAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Backpressure rings: the producer never overtakes the slowest consumer it gates on. */
+class BroadcastBackpressureTest {
+
+    private final MemorySegment ring = heapRing(RingKind.BROADCAST_BACKPRESSURE, 1024, 100);
+    private final BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+
+    private static List<Long> range(long from, long toExclusive) {
+        return LongStream.range(from, toExclusive).boxed().toList();
+    }
+
+    /** Attaches, registers and lets the producer adopt a consumer. */
+    private BroadcastConsumer join(BroadcastStart start) {
+        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, heapPositionRegion(), start, "md");
+        consumer.registered(producer.addConsumer(consumer.positionRegion()));
+        producer.refreshConsumers();
+        assertTrue(consumer.isGated());
+        return consumer;
+    }
+
+    /** Sends 64-byte records until the producer refuses; returns how many went in. */
+    private int fill() {
+        int n = 0;
+        while (n < 1000 && send(producer, producer.nextSequence(), 48)) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void producerStopsAtTheSlowestConsumerAndResumesAsItMoves() {
+        BroadcastConsumer fast = join(BroadcastStart.OLDEST);
+        BroadcastConsumer slow = join(BroadcastStart.OLDEST);
+        assertEquals(16, fill());                                   // exactly one capacity of 64-byte records
+        assertEquals(MessageProducer.INSUFFICIENT_CAPACITY, producer.tryClaim(TYPE, 0));
+        assertEquals(range(0, 16), drain(fast));
+        assertEquals(0, fill(), "the slow consumer has not moved");
+        assertEquals(1, slow.poll((t, p) -> { }, 1));
+        assertEquals(1, fill(), "one record read, one record of room");
+        assertEquals(range(1, 17), drain(slow));
+        assertEquals(range(16, 17), drain(fast));
+        assertEquals(16, fill());
+        assertEquals(0, fast.lapCount() + slow.lapCount());
+    }
+
+    @Test
+    void producerWithoutConsumersRunsFree() {
+        for (int i = 0; i < 1000; i++) {
+            assertTrue(send(producer, i, 48));
+        }
+    }
+
+    @Test
+    void removingTheSlowestConsumerReleasesTheProducer() {
+        BroadcastConsumer fast = join(BroadcastStart.OLDEST);
+        BroadcastConsumer slow = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
+        long slowRegistration = producer.addConsumer(slow.positionRegion());
+        slow.registered(slowRegistration);
+        assertEquals(16, fill());
+        drain(fast);
+        assertEquals(0, fill());
+        assertTrue(producer.removeConsumer(slowRegistration));
+        assertFalse(producer.removeConsumer(slowRegistration));
+        assertEquals(16, fill(), "only the fast consumer gates now");
+    }
+
+    @Test
+    void joinerIsNotServedUntilTheProducerAdoptsItsRegistration() {
+        sendAll(producer, 5, 48);
+        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
+        assertEquals(0, joiner.poll((t, p) -> { }, 10), "not registered");
+        long registration = producer.addConsumer(joiner.positionRegion());
+        joiner.registered(registration);
+        assertFalse(joiner.isGated());
+        assertEquals(0, joiner.poll((t, p) -> { }, 10), "registered but not adopted");
+        assertEquals(0L, ring.get(ValueLayout.JAVA_LONG, BroadcastRingDescriptor.GATED_REGISTRATION_OFFSET));
+        assertTrue(producer.refreshConsumers());
+        assertFalse(producer.refreshConsumers(), "nothing changed since");
+        assertEquals(registration, ring.get(ValueLayout.JAVA_LONG, BroadcastRingDescriptor.GATED_REGISTRATION_OFFSET));
+        assertEquals(11, fill(), "the joiner at 0 is protected from adoption on");
+        assertEquals(range(0, 16), drain(joiner));
+        assertEquals(16, fill());
+    }
+
+    @Test
+    void claimAdoptsPendingRegistrationsToo() {
+        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.NEWEST, "md");
+        joiner.registered(producer.addConsumer(joiner.positionRegion()));
+        assertTrue(send(producer, 0, 48));
+        assertTrue(joiner.isGated());
+        assertEquals(range(0, 1), drain(joiner));
+    }
+
+    @Test
+    void joinerOverwrittenBeforeAdoptionIsToldItWasLappedAndThenReleasesTheProducer() {
+        sendAll(producer, 10, 48);                                  // no consumer: runs free
+        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
+        assertEquals(0, joiner.position());
+        assertEquals(0, joiner.nextSequence());
+        sendAll(producer, 30, 48);                                  // still not registered: overwrites its start
+        joiner.registered(producer.addConsumer(joiner.positionRegion()));
+        assertFalse(send(producer, 40, 48), "adopted a consumer a lap behind: the producer must stop");
+        assertTrue(joiner.isGated());
+        // Tail 2560: the oldest intact record is message 24 at 1536.
+        assertEquals(range(24, 40), drain(joiner));
+        assertEquals(1, joiner.lapCount());
+        assertEquals(24, joiner.lostMessages());
+        assertEquals(1536, joiner.lostBytes());
+        assertEquals(16, fill(), "caught up: a full ring of room");
+        assertEquals(range(40, 56), drain(joiner));
+        assertEquals(1, joiner.lapCount());
+    }
+
+    @Test
+    void consumerRemovedWhileBehindFindsItselfLappedInsteadOfReadingGarbage() {
+        BroadcastConsumer consumer = join(BroadcastStart.OLDEST);
+        long registration = producer.addConsumer(heapPositionRegionFormatted());
+        assertTrue(producer.removeConsumer(registration));
+        assertEquals(16, fill());
+        // The host removes this consumer (say it was thought dead): the producer runs on.
+        assertTrue(producer.removeConsumer(1));
+        sendAll(producer, 20, 48);
+        assertEquals(range(20, 36), drain(consumer));
+        assertEquals(20, consumer.lostMessages());
+    }
+
+    private static MemorySegment heapPositionRegionFormatted() {
+        MemorySegment region = heapPositionRegion();
+        BroadcastConsumerPositionDescriptor.format(region, 0);
+        return region;
+    }
+
+    @Test
+    void garbagePositionsNeitherCrashNorUnblockTheProducer() {
+        MemorySegment liar = heapPositionRegionFormatted();
+        long registration = producer.addConsumer(liar);
+        BroadcastConsumer honest = join(BroadcastStart.OLDEST);
+        // A position beyond the tail counts as the tail ("caught up"): it lets the producer
+        // overwrite nothing the honest consumer has not read.
+        liar.set(ValueLayout.JAVA_LONG, BroadcastConsumerPositionDescriptor.POSITION_OFFSET, Long.MAX_VALUE);
+        assertEquals(16, fill());
+        assertEquals(range(0, 16), drain(honest));
+        assertEquals(0, honest.lapCount());
+        // A position far in the past (or negative) blocks the producer until the host removes it.
+        liar.set(ValueLayout.JAVA_LONG, BroadcastConsumerPositionDescriptor.POSITION_OFFSET, Long.MIN_VALUE);
+        assertEquals(0, fill());
+        assertTrue(producer.removeConsumer(registration));
+        assertEquals(16, fill(), "only the honest consumer gates now");
+    }
+
+    @Test
+    void registrationIsOnlyForBackpressureRings() {
+        MemorySegment overwrite = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
+        BroadcastProducer p = BroadcastProducer.attach(overwrite, "md");
+        assertThrows(IllegalStateException.class, () -> p.addConsumer(heapPositionRegionFormatted()));
+        assertThrows(IllegalStateException.class, () -> p.removeConsumer(1));
+        BroadcastConsumer c = BroadcastConsumer.attach(overwrite, BroadcastStart.OLDEST);
+        assertThrows(IllegalStateException.class, () -> c.registered(1));
+        assertThrows(IllegalArgumentException.class, () -> BroadcastConsumer.attach(ring, BroadcastStart.OLDEST),
+                "a backpressure consumer needs a position region");
+        BroadcastConsumer b = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST);
+        assertThrows(IllegalArgumentException.class, () -> b.registered(0));
+        b.registered(5);
+        assertThrows(IllegalStateException.class, () -> b.registered(6));
+    }
+
+    @Test
+    void consumerPublishesItsPositionAfterEachPoll() {
+        BroadcastConsumer consumer = join(BroadcastStart.OLDEST);
+        MemorySegment region = consumer.positionRegion();
+        sendAll(producer, 3, 48);
+        assertEquals(0L, region.get(ValueLayout.JAVA_LONG, BroadcastConsumerPositionDescriptor.POSITION_OFFSET));
+        assertEquals(2, consumer.poll((t, p) -> { }, 2));
+        assertEquals(128L, region.get(ValueLayout.JAVA_LONG, BroadcastConsumerPositionDescriptor.POSITION_OFFSET));
+        assertTrue(consumer.isStillValid(), "nothing overwrites a gated consumer");
+    }
+}

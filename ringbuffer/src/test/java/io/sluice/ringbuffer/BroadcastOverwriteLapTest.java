@@ -1,0 +1,210 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.RingKind;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.LongStream;
+
+import static io.sluice.ringbuffer.BroadcastTestSupport.TYPE;
+import static io.sluice.ringbuffer.BroadcastTestSupport.drain;
+import static io.sluice.ringbuffer.BroadcastTestSupport.heapRing;
+import static io.sluice.ringbuffer.BroadcastTestSupport.payloadMatches;
+import static io.sluice.ringbuffer.BroadcastTestSupport.send;
+import static io.sluice.ringbuffer.BroadcastTestSupport.sendAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Overwrite rings: a lapped consumer is told exactly what it lost and resumes at the oldest intact record. */
+class BroadcastOverwriteLapTest {
+
+    private static List<Long> range(long from, long toExclusive) {
+        return LongStream.range(from, toExclusive).boxed().toList();
+    }
+
+    @Test
+    void lappedConsumerResumesAtTheOldestIntactRecordWithExactCounts() {
+        MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
+        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        List<long[]> laps = new ArrayList<>();
+        consumer.lapListener((messages, bytes) -> laps.add(new long[]{messages, bytes}));
+
+        sendAll(producer, 40, 48);                      // 64-byte records, 16 per lap of the ring
+        // Tail 2560: records at positions >= 2560 - 1024 = 1536 (message 24 on) are intact.
+        assertEquals(range(24, 40), drain(consumer));
+        assertEquals(1, consumer.lapCount());
+        assertEquals(24, consumer.lostMessages());
+        assertEquals(24 * 64, consumer.lostBytes());
+        assertEquals(1, laps.size());
+        assertEquals(24, laps.getFirst()[0]);
+        assertEquals(1536, laps.getFirst()[1]);
+
+        sendAll(producer, 100, 48);                     // tail 8960: intact from 7936, message 124
+        assertEquals(range(124, 140), drain(consumer));
+        assertEquals(2, consumer.lapCount());
+        assertEquals(24 + 84, consumer.lostMessages());
+        assertEquals(1536 + 84 * 64, consumer.lostBytes());
+
+        sendAll(producer, 16, 48);                      // exactly one ring's worth: nothing lost
+        assertEquals(range(140, 156), drain(consumer));
+        assertEquals(2, consumer.lapCount());
+
+        sendAll(producer, 17, 48);                      // one record more than fits: exactly one lost
+        assertEquals(range(157, 173), drain(consumer));
+        assertEquals(3, consumer.lapCount());
+        assertEquals(24 + 84 + 1, consumer.lostMessages());
+        assertEquals(1536 + 84 * 64 + 64, consumer.lostBytes());
+    }
+
+    @Test
+    void lapThatOnlyOverwrotePaddingLosesNoMessages() {
+        // Consumer stops right before a wrap padding; the producer overwrites only that padding.
+        MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 256, 112);
+        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        sendAll(producer, 5, 32);                       // 5 x 48 = 240
+        assertEquals(range(0, 5), drain(consumer));
+        sendAll(producer, 1, 48);                       // padding [240, 256) + message 5 at [256, 320)
+        sendAll(producer, 3, 48);                       // [320, 512): intent 512 overwrites [240, 256)
+        // Consumer at 240 (the padding): lapped, resumes at the head 256 = message 5. Nothing lost.
+        assertEquals(range(5, 9), drain(consumer));
+        assertEquals(1, consumer.lapCount());
+        assertEquals(0, consumer.lostMessages());
+        assertEquals(16, consumer.lostBytes());
+    }
+
+    /**
+     * Random record sizes, aborts and poll sizes against a model of the ring: after every poll the
+     * delivered sequences, lap count, lost messages and lost bytes are exactly what the model says.
+     */
+    @Test
+    void randomizedLapAccountingMatchesAModelOfTheRing() {
+        long seed = System.nanoTime();
+        try {
+            runModel(seed);
+        } catch (Throwable t) {
+            throw new AssertionError("seed " + seed + "L: " + t.getMessage(), t);
+        }
+    }
+
+    /** One record as the model sees it: start, span, the sequence it carries. */
+    private record Rec(long start, long span, long seq, boolean message) {
+    }
+
+    private static void runModel(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        final long capacity = 512;
+        final int max = BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
+        MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, capacity, max);
+        BroadcastProducer producer = BroadcastProducer.attach(ring, "model");
+        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        List<Rec> records = new ArrayList<>();
+        long expectedLaps = 0;
+        long expectedLostMessages = 0;
+        long expectedLostBytes = 0;
+        long modelCursor = 0;       // where the consumer is, in the model
+        long modelNextSeq = 0;      // the next sequence the consumer expects
+        for (int step = 0; step < 20_000; step++) {
+            int burst = random.nextInt(0, 12);
+            for (int i = 0; i < burst; i++) {
+                int length = random.nextInt(0, max + 1);
+                long tail = producer.position();
+                long at = producer.tryClaim(TYPE, length);
+                long span = BroadcastRecordDescriptor.span(length);
+                long start = BroadcastRingDescriptor.DATA_OFFSET + at - BroadcastRecordDescriptor.HEADER_LENGTH
+                        - BroadcastRingDescriptor.DATA_OFFSET; // offset of the record
+                long gapStart = tail;
+                long recordStart = tail + ((start - (tail % capacity)) + capacity) % capacity;
+                if (recordStart != gapStart) {
+                    long gap = recordStart - gapStart;
+                    if (gap >= 16) {
+                        records.add(new Rec(gapStart, gap, producer.nextSequence(), false));
+                    }
+                }
+                if (random.nextInt(10) == 0) {
+                    producer.abort(at);
+                    records.add(new Rec(recordStart, span, producer.nextSequence(), false));
+                } else {
+                    BroadcastTestSupport.writePayload(producer.buffer(), at, producer.nextSequence(), length);
+                    records.add(new Rec(recordStart, span, producer.nextSequence(), true));
+                    producer.commit(at);
+                }
+                assertEquals(recordStart + span, producer.position());
+            }
+            // Model the consumer's poll of up to `limit` messages.
+            long tail = producer.position();
+            int limit = random.nextInt(1, 20);
+            List<Long> expected = new ArrayList<>();
+            long floor = tail - capacity;
+            long cursor = modelCursor;
+            if (cursor % capacity > capacity - 16 && cursor < tail) {
+                cursor += capacity - cursor % capacity;  // the implicit gap is skipped before any check
+            }
+            if (cursor < floor) {
+                Rec first = firstAtOrAfter(records, floor);
+                expectedLaps++;
+                expectedLostMessages += first.seq - modelNextSeq;
+                expectedLostBytes += first.start - cursor;
+                cursor = first.start;
+                modelNextSeq = first.seq;
+            }
+            for (Rec r : records) {
+                if (r.start < cursor) {
+                    continue;
+                }
+                if (expected.size() == limit) {
+                    break;
+                }
+                cursor = r.start + r.span;
+                if (r.message) {
+                    expected.add(r.seq);
+                    modelNextSeq = r.seq + 1;
+                }
+            }
+            if (expected.size() < limit) {
+                cursor = Math.max(cursor, tail);
+            }
+            List<Long> got = new ArrayList<>();
+            consumer.poll((type, payload) -> {
+                assertTrue(payloadMatches(payload, consumer.sequence()));
+                assertTrue(consumer.isStillValid());
+                got.add(consumer.sequence());
+            }, limit);
+            assertEquals(expected, got, "step " + step);
+            assertEquals(expectedLaps, consumer.lapCount(), "laps at step " + step);
+            assertEquals(expectedLostMessages, consumer.lostMessages(), "lost messages at step " + step);
+            assertEquals(expectedLostBytes, consumer.lostBytes(), "lost bytes at step " + step);
+            modelCursor = consumer.position();
+            records.removeIf(r -> r.start + r.span <= tail - 2 * capacity);
+        }
+        assertTrue(expectedLaps > 100, "the model should lap often: " + expectedLaps);
+    }
+
+    private static Rec firstAtOrAfter(List<Rec> records, long position) {
+        for (Rec r : records) {
+            if (r.start >= position) {
+                return r;
+            }
+        }
+        throw new AssertionError("no record at or after " + position);
+    }
+
+    @Test
+    void producerNeverWaitsOnAnOverwriteRing() {
+        MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
+        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastConsumer stalled = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        for (int i = 0; i < 10_000; i++) {
+            assertTrue(send(producer, i, 100));
+        }
+        List<Long> seqs = drain(stalled);
+        assertEquals(range(seqs.getFirst(), 10_000), seqs);
+        assertTrue(seqs.size() >= 1024 / 120 - 1, "a ring's worth survives: " + seqs);
+        assertEquals(seqs.getFirst(), stalled.lostMessages());
+        assertEquals(1, stalled.lapCount());
+    }
+}

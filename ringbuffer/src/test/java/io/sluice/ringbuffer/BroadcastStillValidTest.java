@@ -1,0 +1,102 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.RingKind;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.sluice.ringbuffer.BroadcastTestSupport.heapRing;
+import static io.sluice.ringbuffer.BroadcastTestSupport.payloadMatches;
+import static io.sluice.ringbuffer.BroadcastTestSupport.sendAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Zero-copy reads on an overwrite ring: the handler reads the payload in place while the producer
+ * writes, then asks {@link BroadcastConsumer#isStillValid()}. These tests drive the producer from
+ * inside the handler, so they know exactly which bytes were overwritten when.
+ */
+class BroadcastStillValidTest {
+
+    private final MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
+    private final BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+    private final BroadcastConsumer consumer;
+
+    BroadcastStillValidTest() {
+        sendAll(producer, 16, 48);                          // a full ring of 64-byte records, 0..15
+        consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+    }
+
+    @Test
+    void staysValidUpToTheLastByteBeforeTheRecordIsReachedAndFailsFromTheFirstByteAfter() {
+        skip(1);                                            // now at message 1, position 64
+        List<String> observations = new ArrayList<>();
+        consumer.poll((type, payload) -> {
+            assertEquals(1, consumer.sequence());
+            observations.add("read " + payloadMatches(payload, 1) + " valid " + consumer.isStillValid());
+            sendAll(producer, 1, 48);                       // message 16 over [0, 64): intent 1088 = 64 + capacity
+            observations.add("read " + payloadMatches(payload, 1) + " valid " + consumer.isStillValid());
+            sendAll(producer, 1, 48);                       // message 17 over [64, 128): our record
+            observations.add("read " + payloadMatches(payload, 1) + " valid " + consumer.isStillValid());
+        }, 1);
+        assertEquals(List.of("read true valid true", "read true valid true", "read false valid false"), observations);
+    }
+
+    @Test
+    void aClaimInFlightOverOurRecordInvalidatesItBeforeAnyByteIsCommitted() {
+        List<Boolean> valid = new ArrayList<>();
+        consumer.poll((type, payload) -> {
+            valid.add(consumer.isStillValid());
+            long at = producer.tryClaim(7, 0);              // 16 bytes over [0, 16): the header of our record
+            valid.add(consumer.isStillValid());             // intent moved before any byte was written
+            producer.abort(at);
+        }, 1);
+        assertEquals(List.of(true, false), valid);
+    }
+
+    @Test
+    void validityFollowsTheLastDeliveredMessageAfterPollReturns() {
+        assertThrows(IllegalStateException.class, consumer::isStillValid);
+        assertEquals(16, consumer.poll((t, p) -> { }, 16));
+        assertTrue(consumer.isStillValid());                // message 15 at [960, 1024)
+        sendAll(producer, 15, 48);                          // overwrites up to 960
+        assertTrue(consumer.isStillValid());
+        sendAll(producer, 1, 48);
+        assertFalse(consumer.isStillValid());
+    }
+
+    @Test
+    void aTornPayloadIsNeverReportedValid() {
+        // Overwrite our record partially in the middle of reading it, at every possible byte.
+        for (int split = 0; split <= 48; split += 8) {
+            MemorySegment r = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
+            BroadcastProducer p = BroadcastProducer.attach(r, "md");
+            sendAll(p, 16, 48);
+            BroadcastConsumer c = BroadcastConsumer.attach(r, BroadcastStart.OLDEST);
+            int at = split;
+            boolean[] result = new boolean[2];
+            c.poll((type, payload) -> {
+                byte[] first = payload.asSlice(0, at).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                sendAll(p, 1, 48);                          // message 16 lands on our bytes
+                byte[] rest = payload.asSlice(at).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                byte[] all = new byte[48];
+                System.arraycopy(first, 0, all, 0, first.length);
+                System.arraycopy(rest, 0, all, at, rest.length);
+                result[0] = payloadMatches(MemorySegment.ofArray(all), 0);
+                result[1] = c.isStillValid();
+            }, 1);
+            if (split < 48) {
+                assertFalse(result[0], "split at " + split + ": the set-up should have torn the payload");
+            }
+            assertFalse(result[1], "split at " + split + ": read " + (result[0] ? "intact" : "torn") + " data, reported valid");
+        }
+    }
+
+    private void skip(int messages) {
+        assertEquals(messages, consumer.poll((t, p) -> { }, messages));
+    }
+}

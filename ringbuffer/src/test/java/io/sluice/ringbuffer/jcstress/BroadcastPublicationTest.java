@@ -1,0 +1,126 @@
+package io.sluice.ringbuffer.jcstress;
+
+import io.sluice.api.MessageHandler;
+import io.sluice.api.RingKind;
+import io.sluice.ringbuffer.BroadcastConsumer;
+import io.sluice.ringbuffer.BroadcastProducer;
+import io.sluice.ringbuffer.BroadcastRingDescriptor;
+import io.sluice.ringbuffer.BroadcastStart;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+/**
+ * The publication race of the broadcast ring: a consumer polling while the producer claims,
+ * writes and commits sees either nothing or the whole record (type, sequence, every payload
+ * byte), never a record without its payload. Run on both kinds; the backpressure consumer is
+ * registered and gated before the race.
+ */
+public final class BroadcastPublicationTest {
+    private BroadcastPublicationTest() {
+    }
+
+    static final long A = 0x1111_1111_1111_1111L;
+    static final long B = 0x2222_2222_2222_2222L;
+    static final long C = 0x3333_3333_3333_3333L;
+
+    /** One ring, one producer, one consumer; r1 = type seen (0: none), r2 = 1 if the record was whole. */
+    abstract static class Race implements MessageHandler {
+        final BroadcastProducer producer;
+        final BroadcastConsumer consumer;
+        int type;
+        int whole;
+
+        Race(RingKind kind) {
+            MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRingDescriptor.regionSize(128) / 8]);
+            BroadcastRingDescriptor.format(ring, kind, 128, 48);
+            producer = BroadcastProducer.attach(ring, "jcstress");
+            if (kind == RingKind.BROADCAST_BACKPRESSURE) {
+                MemorySegment position = MemorySegment.ofArray(new long[48]);
+                consumer = BroadcastConsumer.attach(ring, position, BroadcastStart.OLDEST);
+                consumer.registered(producer.addConsumer(position));
+                producer.refreshConsumers();
+            } else {
+                consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+            }
+        }
+
+        void produce() {
+            long at = producer.tryClaim(7, 24);
+            MemorySegment buffer = producer.buffer();
+            buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at, A);
+            buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at + 8, B);
+            buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at + 16, C);
+            producer.commit(at);
+        }
+
+        void consume(II_Result r) {
+            consumer.poll(this, 1);
+            r.r1 = type;
+            r.r2 = whole;
+        }
+
+        @Override
+        public void onMessage(int type, MemorySegment payload) {
+            this.type = type;
+            this.whole = payload.byteSize() == 24
+                    && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == A
+                    && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 8) == B
+                    && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 16) == C
+                    && consumer.sequence() == 0 ? 1 : -1;
+        }
+    }
+
+    @JCStressTest
+    @Description("Overwrite ring: poll racing a commit sees nothing or the whole record.")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "polled before the commit")
+    @Outcome(id = "7, 1", expect = ACCEPTABLE, desc = "the whole record")
+    @Outcome(expect = FORBIDDEN, desc = "a record seen without its payload, or torn")
+    @State
+    public static class Overwrite extends Race {
+        public Overwrite() {
+            super(RingKind.BROADCAST_OVERWRITE);
+        }
+
+        @Actor
+        public void producer() {
+            produce();
+        }
+
+        @Actor
+        public void consumer(II_Result r) {
+            consume(r);
+        }
+    }
+
+    @JCStressTest
+    @Description("Backpressure ring: poll racing a commit sees nothing or the whole record.")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "polled before the commit")
+    @Outcome(id = "7, 1", expect = ACCEPTABLE, desc = "the whole record")
+    @Outcome(expect = FORBIDDEN, desc = "a record seen without its payload, or torn")
+    @State
+    public static class Backpressure extends Race {
+        public Backpressure() {
+            super(RingKind.BROADCAST_BACKPRESSURE);
+        }
+
+        @Actor
+        public void producer() {
+            produce();
+        }
+
+        @Actor
+        public void consumer(II_Result r) {
+            consume(r);
+        }
+    }
+}
