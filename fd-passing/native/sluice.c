@@ -1454,7 +1454,8 @@ int sluice_host_alive(sluice_channel *ch) {
             ch->host_gone = true;
             return 0;
         }
-        /* Readable: end of stream, or a message the host should not have sent (dropped, with its fds). */
+        /* Readable: end of stream, or a message the host should not have sent (dropped, with its fds;
+           as the Java client does, a stray message does not end the attachment). */
         packet p;
         int rc = recv_packet(ch->sock, &p, 0, "nothing (after READY)", NULL);
         close_fds(&p);
@@ -1462,6 +1463,7 @@ int sluice_host_alive(sluice_channel *ch) {
             ch->host_gone = true;
             return 0;
         }
+        return 1;
     }
 }
 

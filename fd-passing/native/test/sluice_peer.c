@@ -17,6 +17,9 @@
  *   refused SOCK CHAN ROLE [TIMEOUT_MS]    attach, expecting a refusal or an error: "REFUSED NAME code fds-before fds-after: text"
  *   malformed SOCK                         raw handshakes, one connection each: "CASE name REASON code: text", "END"
  *   chatty SOCK CHAN                       attach, then send a message after READY: "DROPPED" when the host hangs up
+ *   echo SOCK PING PONG COUNT              consume the SPSC channel PING and re-send each message, same type and
+ *                                          bytes, on the MPMC channel PONG (the responder of a Java -> C -> Java
+ *                                          round trip): "ECHOED count"
  */
 #define _GNU_SOURCE
 #include "../sluice.h"
@@ -733,6 +736,40 @@ static int chatty(char **argv) {
     return 0;
 }
 
+typedef struct {
+    sluice_channel *pong;
+    uint64_t echoed;
+} echo_state;
+
+static void on_ping(void *ctx, int32_t type, const void *payload, uint32_t length) {
+    echo_state *e = ctx;
+    int rc;
+    while ((rc = sluice_mpmc_offer(e->pong, type, payload, length)) == SLUICE_FULL) {
+        idle(0);
+    }
+    if (rc != SLUICE_OK) {
+        ring_error(e->pong, rc);
+    }
+    e->echoed++;
+}
+
+static int echo(char **argv) {
+    sluice_channel *ping = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    echo_state e = {.pong = attach(argv[2], argv[4], SLUICE_ROLE_PRODUCER, SLUICE_START_NEWEST)};
+    uint64_t count = arg_u64(argv[5]);
+    say("ATTACHED");
+    while (e.echoed < count) {
+        int n = sluice_poll(ping, on_ping, &e, 16);
+        if (n < 0) {
+            ring_error(ping, n);
+        }
+    }
+    say("ECHOED %" PRIu64, e.echoed);
+    sluice_detach(e.pong);
+    sluice_detach(ping);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: see the comment at the top of sluice_peer.c\n");
@@ -758,6 +795,8 @@ int main(int argc, char **argv) {
         rc = refused(argc, argv);
     } else if (strcmp(mode, "malformed") == 0) {
         rc = malformed(argv);
+    } else if (strcmp(mode, "echo") == 0 && argc >= 6) {
+        rc = echo(argv);
     } else if (strcmp(mode, "chatty") == 0 && argc >= 4) {
         rc = chatty(argv);
     }

@@ -46,29 +46,30 @@ class NativeBroadcastTest {
         int maxLength = 256;
         Path socket = dir.resolve("md.sock");
         withSeed(seed, () -> {
-            try (ChannelHost host = ChannelHost.bind(socket);
-                 NativeChild c = NativeChild.start(NativeChild.RELEASE, "sluice_peer", "bcast", socket.toString(), "md",
-                         Long.toString(count), Long.toString(seed), Integer.toString(maxLength), "oldest")) {
+            try (ChannelHost host = ChannelHost.bind(socket)) {
                 HostedBroadcastChannel ch = host.broadcast("md", RingKind.BROADCAST_BACKPRESSURE, 64 * 1024, 1024, 4);
-                assertEquals("ATTACHED BACKPRESSURE max 1024", c.awaitLine("ATTACHED", TIMEOUT_S));
-                // The producer adopts the C consumer's position region; from then on it never overtakes it.
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-                while (c.lines("GATED").isEmpty() && System.nanoTime() < deadline && c.isAlive()) {
-                    ch.producer().refreshConsumers();
-                    Thread.sleep(1); // waiting for the child's line; bounded by the deadline
+                try (NativeChild c = NativeChild.start(NativeChild.RELEASE, "sluice_peer", "bcast", socket.toString(), "md",
+                        Long.toString(count), Long.toString(seed), Integer.toString(maxLength), "oldest")) {
+                    assertEquals("ATTACHED BACKPRESSURE max 1024", c.awaitLine("ATTACHED", TIMEOUT_S));
+                    // The producer adopts the C consumer's position region; from then on it never overtakes it.
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+                    while (c.lines("GATED").isEmpty() && System.nanoTime() < deadline && c.isAlive()) {
+                        ch.producer().refreshConsumers();
+                        Thread.sleep(1); // waiting for the child's line; bounded by the deadline
+                    }
+                    c.awaitLine("GATED", 1);
+                    long checksum = BASIS;
+                    long started = System.nanoTime();
+                    for (long seq = 0; seq < count; seq++) {
+                        checksum = step(checksum, publish(ch.producer(), seed, seq, maxLength, c));
+                    }
+                    String done = c.awaitLine("DONE", TIMEOUT_S);
+                    System.out.printf("Java -> C broadcast (back-pressure): %,d messages in %.2f s%n", count,
+                            (System.nanoTime() - started) / 1e9);
+                    // delivered, torn, lost, laps, checksum: everything, intact, in order
+                    assertEquals("DONE " + count + " 0 0 0 " + hex(checksum), done);
+                    c.assertExitsCleanly(TIMEOUT_S);
                 }
-                c.awaitLine("GATED", 1);
-                long checksum = BASIS;
-                long started = System.nanoTime();
-                for (long seq = 0; seq < count; seq++) {
-                    checksum = step(checksum, publish(ch.producer(), seed, seq, maxLength, c));
-                }
-                String done = c.awaitLine("DONE", TIMEOUT_S);
-                System.out.printf("Java -> C broadcast (back-pressure): %,d messages in %.2f s%n", count,
-                        (System.nanoTime() - started) / 1e9);
-                // delivered, torn, lost, laps, checksum: everything, intact, in order
-                assertEquals("DONE " + count + " 0 0 0 " + hex(checksum), done);
-                c.assertExitsCleanly(TIMEOUT_S);
             }
         });
     }
@@ -82,26 +83,27 @@ class NativeBroadcastTest {
         withSeed(seed, () -> {
             // A small ring and a consumer that stalls 3 ms inside its handler every 2,000 messages:
             // the producer, which never waits, laps it and overwrites the very message it is reading.
-            try (ChannelHost host = ChannelHost.bind(socket);
-                 NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "bcast", socket.toString(), "md-fast",
-                         Long.toString(count), Long.toString(seed), Integer.toString(maxLength), "oldest",
-                         "stall-every", "2000")) {
+            try (ChannelHost host = ChannelHost.bind(socket)) {
                 HostedBroadcastChannel ch = host.broadcast("md-fast", RingKind.BROADCAST_OVERWRITE, 16 * 1024, 256, 4);
-                assertEquals("ATTACHED OVERWRITE max 256", c.awaitLine("ATTACHED", TIMEOUT_S));
-                c.awaitLine("GATED", TIMEOUT_S);
-                for (long seq = 0; seq < count; seq++) {
-                    publish(ch.producer(), seed, seq, maxLength, c);
+                try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "bcast", socket.toString(), "md-fast",
+                        Long.toString(count), Long.toString(seed), Integer.toString(maxLength), "oldest",
+                        "stall-every", "2000")) {
+                    assertEquals("ATTACHED OVERWRITE max 256", c.awaitLine("ATTACHED", TIMEOUT_S));
+                    c.awaitLine("GATED", TIMEOUT_S);
+                    for (long seq = 0; seq < count; seq++) {
+                        publish(ch.producer(), seed, seq, maxLength, c);
+                    }
+                    String done = c.awaitLine("DONE", TIMEOUT_S);
+                    c.assertExitsCleanly(TIMEOUT_S); // it verified the bytes of every message that was intact
+                    String[] f = done.split(" ");
+                    long handled = Long.parseLong(f[1]), torn = Long.parseLong(f[2]);
+                    long lost = Long.parseLong(f[3]), laps = Long.parseLong(f[4]);
+                    System.out.printf("Java -> C broadcast (overwrite): %,d handed to the handler (%,d torn, discarded), "
+                            + "%,d lost in %,d laps%n", handled, torn, lost, laps);
+                    assertEquals(count, handled + lost, "every message was either handed over or counted as lost: " + done);
+                    assertTrue(laps > 0, "the stalling consumer was lapped: " + done);
+                    assertTrue(torn > 0, "the seqlock caught messages overwritten while the handler read them: " + done);
                 }
-                String done = c.awaitLine("DONE", TIMEOUT_S);
-                c.assertExitsCleanly(TIMEOUT_S); // it verified the bytes of every message that was intact
-                String[] f = done.split(" ");
-                long handled = Long.parseLong(f[1]), torn = Long.parseLong(f[2]);
-                long lost = Long.parseLong(f[3]), laps = Long.parseLong(f[4]);
-                System.out.printf("Java -> C broadcast (overwrite): %,d handed to the handler (%,d torn, discarded), "
-                        + "%,d lost in %,d laps%n", handled, torn, lost, laps);
-                assertEquals(count, handled + lost, "every message was either handed over or counted as lost: " + done);
-                assertTrue(laps > 0, "the stalling consumer was lapped: " + done);
-                assertTrue(torn > 0, "the seqlock caught messages overwritten while the handler read them: " + done);
             }
         });
     }

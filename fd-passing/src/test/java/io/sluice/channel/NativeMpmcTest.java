@@ -45,29 +45,30 @@ class NativeMpmcTest {
         long count = 1_000_000;
         Path socket = dir.resolve("mpmc.sock");
         withSeed(seed, () -> {
-            try (ChannelHost host = ChannelHost.bind(socket);
-                 NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-consume", socket.toString(),
-                         "orders", Long.toString(seed), Integer.toString(MAX_LENGTH))) {
+            try (ChannelHost host = ChannelHost.bind(socket)) {
                 HostedMpmcChannel ch = host.mpmc("orders", SLOTS, SLOT_LENGTH, 8);
-                c.awaitLine("ATTACHED", TIMEOUT_S);
-                MpmcProducer p = ch.localProducer();
-                long[] at = new long[1];
-                long checksum = BASIS;
-                long started = System.nanoTime();
-                for (long seq = 0; seq < count; seq++) {
-                    long mix = mix(seed, 1, seq);
-                    int type = type(mix), length = length(mix, MAX_LENGTH);
-                    claimSpinning(p, type, length, at, c);
-                    fill(p.buffer(), at[0], mix, 1, seq, length);
-                    checksum = step(checksum, digest(type, p.buffer(), at[0], length));
+                try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-consume", socket.toString(),
+                        "orders", Long.toString(seed), Integer.toString(MAX_LENGTH))) {
+                    c.awaitLine("ATTACHED", TIMEOUT_S);
+                    MpmcProducer p = ch.localProducer();
+                    long[] at = new long[1];
+                    long checksum = BASIS;
+                    long started = System.nanoTime();
+                    for (long seq = 0; seq < count; seq++) {
+                        long mix = mix(seed, 1, seq);
+                        int type = type(mix), length = length(mix, MAX_LENGTH);
+                        claimSpinning(p, type, length, at, c);
+                        fill(p.buffer(), at[0], mix, 1, seq, length);
+                        checksum = step(checksum, digest(type, p.buffer(), at[0], length));
+                        p.commit(at[0]);
+                    }
+                    claimSpinning(p, STOP, 0, at, c);
                     p.commit(at[0]);
+                    String consumed = c.awaitLine("CONSUMED", TIMEOUT_S);
+                    System.out.printf("Java -> C (ASan) mpmc: %,d messages in %.2f s%n", count, (System.nanoTime() - started) / 1e9);
+                    assertEquals("CONSUMED 1:" + count + ":" + hex(checksum), consumed, "count and checksum (content, order)");
+                    c.assertExitsCleanly(TIMEOUT_S);
                 }
-                claimSpinning(p, STOP, 0, at, c);
-                p.commit(at[0]);
-                String consumed = c.awaitLine("CONSUMED", TIMEOUT_S);
-                System.out.printf("Java -> C (ASan) mpmc: %,d messages in %.2f s%n", count, (System.nanoTime() - started) / 1e9);
-                assertEquals("CONSUMED 1:" + count + ":" + hex(checksum), consumed, "count and checksum (content, order)");
-                c.assertExitsCleanly(TIMEOUT_S);
             }
         });
     }

@@ -50,26 +50,27 @@ class NativeSpscTest {
         long count = 1_000_000;
         Path socket = dir.resolve("spsc.sock");
         withSeed(seed, () -> {
-            try (ChannelHost host = ChannelHost.bind(socket);
-                 NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "spsc", socket.toString(), "orders",
-                         Long.toString(count), Long.toString(seed), Integer.toString(MAX_LENGTH), "prove-sealed")) {
+            try (ChannelHost host = ChannelHost.bind(socket)) {
                 HostedSpscChannel ch = host.spsc("orders", CAPACITY);
-                assertEquals("ATTACHED SPSC max 8192", c.awaitLine("ATTACHED", TIMEOUT_S));
-                // The consumer holds the data region read-only: every way to write it fails in the kernel.
-                String sealed = c.awaitLine("SEALED", TIMEOUT_S);
-                System.out.println("C consumer, data region: " + sealed);
-                assertTrue(sealed.contains("mmap(PROT_WRITE,MAP_SHARED)=EPERM") && sealed.contains("mprotect(PROT_WRITE)=EACCES")
-                        && sealed.contains("write=EPERM") && sealed.contains("ftruncate(grow)=EPERM")
-                        && sealed.contains("ftruncate(shrink)=EPERM"), sealed);
-                long checksum = BASIS;
-                long started = System.nanoTime();
-                for (long seq = 0; seq < count; seq++) {
-                    checksum = step(checksum, send(ch.producer(), seed, seq, MAX_LENGTH, c));
+                try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "spsc", socket.toString(), "orders",
+                        Long.toString(count), Long.toString(seed), Integer.toString(MAX_LENGTH), "prove-sealed")) {
+                    assertEquals("ATTACHED SPSC max 8192", c.awaitLine("ATTACHED", TIMEOUT_S));
+                    // The consumer holds the data region read-only: every way to write it fails in the kernel.
+                    String sealed = c.awaitLine("SEALED", TIMEOUT_S);
+                    System.out.println("C consumer, data region: " + sealed);
+                    assertTrue(sealed.contains("mmap(PROT_WRITE,MAP_SHARED)=EPERM") && sealed.contains("mprotect(PROT_WRITE)=EACCES")
+                            && sealed.contains("write=EPERM") && sealed.contains("ftruncate(grow)=EPERM")
+                            && sealed.contains("ftruncate(shrink)=EPERM"), sealed);
+                    long checksum = BASIS;
+                    long started = System.nanoTime();
+                    for (long seq = 0; seq < count; seq++) {
+                        checksum = step(checksum, send(ch.producer(), seed, seq, MAX_LENGTH, c));
+                    }
+                    String done = c.awaitLine("DONE", TIMEOUT_S);
+                    System.out.printf("Java -> C (ASan) spsc: %,d messages in %.2f s%n", count, (System.nanoTime() - started) / 1e9);
+                    assertEquals("DONE " + count + " " + hex(checksum), done, "count and checksum (content and order) of every message");
+                    c.assertExitsCleanly(TIMEOUT_S);
                 }
-                String done = c.awaitLine("DONE", TIMEOUT_S);
-                System.out.printf("Java -> C (ASan) spsc: %,d messages in %.2f s%n", count, (System.nanoTime() - started) / 1e9);
-                assertEquals("DONE " + count + " " + hex(checksum), done, "count and checksum (content and order) of every message");
-                c.assertExitsCleanly(TIMEOUT_S);
             }
         });
     }
@@ -129,20 +130,21 @@ class NativeSpscTest {
         Path socket = dir.resolve("spsc-wake.sock");
         int count = 200;
         withSeed(seed, () -> {
-            try (ChannelHost host = ChannelHost.bind(socket);
-                 NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "spsc", socket.toString(), "wake",
-                         Integer.toString(count), Long.toString(seed), "64", "block")) {
+            try (ChannelHost host = ChannelHost.bind(socket)) {
                 HostedSpscChannel ch = host.spsc("wake", CAPACITY, true);
-                assertEquals("ATTACHED SPSC max 8192 can-block", c.awaitLine("ATTACHED", TIMEOUT_S));
-                long checksum = BASIS;
-                for (long seq = 0; seq < count; seq++) {
-                    Thread.sleep(2); // slower than the consumer's spin: it parks in FUTEX_WAIT between messages
-                    checksum = step(checksum, send(ch.producer(), seed, seq, 64, c));
+                try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "spsc", socket.toString(), "wake",
+                        Integer.toString(count), Long.toString(seed), "64", "block")) {
+                    assertEquals("ATTACHED SPSC max 8192 can-block", c.awaitLine("ATTACHED", TIMEOUT_S));
+                    long checksum = BASIS;
+                    for (long seq = 0; seq < count; seq++) {
+                        Thread.sleep(2); // slower than the consumer's spin: it parks in FUTEX_WAIT between messages
+                        checksum = step(checksum, send(ch.producer(), seed, seq, 64, c));
+                    }
+                    assertEquals("DONE " + count + " " + hex(checksum), c.awaitLine("DONE", TIMEOUT_S));
+                    c.assertExitsCleanly(TIMEOUT_S);
+                    System.out.println("C consumer parked and was woken " + ch.wakeups() + " times for " + count + " messages");
+                    assertTrue(ch.wakeups() > 0, "the producer found the C consumer's parked flag raised and woke it");
                 }
-                assertEquals("DONE " + count + " " + hex(checksum), c.awaitLine("DONE", TIMEOUT_S));
-                c.assertExitsCleanly(TIMEOUT_S);
-                System.out.println("C consumer parked and was woken " + ch.wakeups() + " times for " + count + " messages");
-                assertTrue(ch.wakeups() > 0, "the producer found the C consumer's parked flag raised and woke it");
             }
         });
     }
