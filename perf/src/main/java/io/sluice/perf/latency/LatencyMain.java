@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  * LatencyMain --latency-dir perf/target/latency --classes perf/target/classes
  *             [--mode quick|full] [--rounds N] [--systems raw-c,agrona,...]
  *             [--scenarios pingpong,fixedrate,throughput] [--probe perf/target/native/rawpingpong]
- *             [--results perf/results] [--run-id ID]
+ *             [--results perf/results] [--run-id ID] [--compare-to SYSTEM]
  * </pre>
  */
 public final class LatencyMain {

@@ -99,14 +99,30 @@ public final class Summary {
                 Arrays.stream(rates).min().orElse(Double.NaN), Arrays.stream(rates).max().orElse(Double.NaN), bracketP50);
     }
 
-    /** Markdown table of latency rows (ns). */
+    /** Markdown table of latency rows (ns), without a reference system. */
     public static String latencyTable(List<LatencyRow> rows, boolean oneWay) {
+        return latencyTable(rows, oneWay, null);
+    }
+
+    /**
+     * Markdown table of latency rows (ns). With a {@code reference} row (a Sluice row, when the
+     * run has one), three more columns divide each row's medians by the reference's.
+     */
+    public static String latencyTable(List<LatencyRow> rows, boolean oneWay, LatencyRow reference) {
         StringBuilder sb = new StringBuilder();
         String rawWord = oneWay ? "raw RTT" : "raw";
         sb.append("| system | runs | min | p50 | p90 | p99 | p99.9 | p99.99 | max | p50 range | ")
                 .append(rawWord).append(" p50 | p50/").append(rawWord).append(" | p99/").append(rawWord)
-                .append(" | p99.9/").append(rawWord).append(" |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                .append(" | p99.9/").append(rawWord).append(" |");
+        if (reference != null) {
+            String ref = reference.system();
+            sb.append(" p50/").append(ref).append(" | p99/").append(ref).append(" | p99.9/").append(ref).append(" |");
+        }
+        sb.append("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        if (reference != null) {
+            sb.append("---:|---:|---:|");
+        }
+        sb.append('\n');
         for (LatencyRow r : rows) {
             sb.append("| ").append(r.system()).append(" | ").append(runs(r.runs(), r.failed()));
             for (double v : r.medians()) {
@@ -117,22 +133,37 @@ public final class Summary {
             for (double ratio : r.ratios()) {
                 sb.append(" | ").append(times(ratio));
             }
+            if (reference != null) {
+                for (int col : new int[] {1, 3, 4}) { // p50, p99, p99.9 in medians
+                    sb.append(" | ").append(times(ratio(r.medians()[col], reference.medians()[col])));
+                }
+            }
             sb.append(" |\n");
         }
         return sb.toString();
     }
 
-    /** Markdown table of throughput rows. */
+    /** Markdown table of throughput rows, without a reference system. */
     public static String throughputTable(List<ThroughputRow> rows) {
+        return throughputTable(rows, null);
+    }
+
+    /** Markdown table of throughput rows; with a {@code reference} row, msg/s over the reference's. */
+    public static String throughputTable(List<ThroughputRow> rows, ThroughputRow reference) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| system | runs | msg/s | MB/s | msg/s range | raw p50 |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|\n");
+        sb.append("| system | runs | msg/s | MB/s | msg/s range | raw p50 |")
+                .append(reference == null ? "" : " msg/s / " + reference.system() + " |").append("\n");
+        sb.append("|---|---:|---:|---:|---:|---:|").append(reference == null ? "" : "---:|").append("\n");
         for (ThroughputRow r : rows) {
             sb.append("| ").append(r.system()).append(" | ").append(runs(r.runs(), r.failed()))
                     .append(" | ").append(count(r.messagesPerSecond()))
                     .append(" | ").append(Double.isNaN(r.megabytesPerSecond()) ? "—" : String.format(Locale.ROOT, "%.0f", r.megabytesPerSecond()))
                     .append(" | ").append(count(r.low())).append("–").append(count(r.high()))
-                    .append(" | ").append(ns(r.bracketP50())).append(" |\n");
+                    .append(" | ").append(ns(r.bracketP50())).append(" |");
+            if (reference != null) {
+                sb.append(" ").append(times(ratio(r.messagesPerSecond(), reference.messagesPerSecond()))).append(" |");
+            }
+            sb.append("\n");
         }
         return sb.toString();
     }

@@ -64,13 +64,15 @@ final class SummaryWriter {
                 }
                 List<Summary.ThroughputRow> rows = new ArrayList<>();
                 e.getValue().forEach((system, runs) -> rows.add(Summary.throughputRow(system, runs, c.messageSize())));
-                md.append(Summary.throughputTable(rows));
+                md.append(Summary.throughputTable(rows, rows.stream().filter(r -> r.system().equals(reference(e.getValue())))
+                        .findFirst().orElse(null)));
             } else {
                 latencyChart(c, e.getValue());
                 md.append("![").append(c.key()).append("](").append(c.key()).append(".png)\n\n");
                 List<Summary.LatencyRow> rows = new ArrayList<>();
                 e.getValue().forEach((system, runs) -> rows.add(Summary.latencyRow(system, runs)));
-                md.append(Summary.latencyTable(rows, c.scenario() == Scenario.FIXED_RATE));
+                md.append(Summary.latencyTable(rows, c.scenario() == Scenario.FIXED_RATE, rows.stream()
+                        .filter(r -> r.system().equals(reference(e.getValue()))).findFirst().orElse(null)));
                 if (c.scenario() == Scenario.FIXED_RATE) {
                     md.append("\nOne-way latency, stamped by the sender with System.nanoTime() and recorded with "
                             + "coordinated-omission correction (expected interval ").append(1_000_000_000L / c.rate())
@@ -83,6 +85,18 @@ final class SummaryWriter {
         String text = md.toString();
         Files.writeString(run.resultsDir().resolve("summary.md"), text);
         return text;
+    }
+
+    /**
+     * The row the other rows are divided by: {@code --compare-to ID}, else the first Sluice row
+     * ({@code sluice...}) of the table, else none.
+     */
+    private String reference(Map<String, List<RunResult>> bySystem) {
+        String wanted = run.options().get("compare-to");
+        if (wanted != null) {
+            return bySystem.containsKey(wanted) ? wanted : null;
+        }
+        return bySystem.keySet().stream().filter(id -> id.startsWith("sluice")).findFirst().orElse(null);
     }
 
     private void failures(StringBuilder md) {

@@ -51,6 +51,15 @@ class SummaryTest {
     }
 
     @Test
+    void referenceColumnsDivideByTheReferenceRowsMedians() {
+        Summary.LatencyRow sluice = Summary.latencyRow("sluice-spsc", List.of(run(1, 150, 100)));
+        Summary.LatencyRow peer = Summary.latencyRow("peer", List.of(run(1, 300, 100)));
+        String table = Summary.latencyTable(List.of(sluice, peer), false, sluice);
+        assertTrue(table.contains("p50/sluice-spsc"));
+        assertTrue(table.lines().filter(l -> l.startsWith("| peer")).findFirst().orElseThrow().endsWith("| 2.00× | 2.00× | 2.00× |"));
+    }
+
+    @Test
     void rowWithoutBracketsHasNoRatio() {
         RunResult probe = new RunResult("raw-c", 1, constant(140, 100), null, null, List.of(), 0, 0, 0, null);
         Summary.LatencyRow row = Summary.latencyRow("raw-c", List.of(probe));
