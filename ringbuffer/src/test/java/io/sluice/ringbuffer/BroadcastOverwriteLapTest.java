@@ -108,22 +108,19 @@ class BroadcastOverwriteLapTest {
         long expectedLostBytes = 0;
         long modelCursor = 0;       // where the consumer is, in the model
         long modelNextSeq = 0;      // the next sequence the consumer expects
-        for (int step = 0; step < 20_000; step++) {
+        for (int step = 0; step < 10_000; step++) {
             int burst = random.nextInt(0, 12);
             for (int i = 0; i < burst; i++) {
                 int length = random.nextInt(0, max + 1);
                 long tail = producer.position();
                 long at = producer.tryClaim(TYPE, length);
                 long span = BroadcastRecordDescriptor.span(length);
-                long start = BroadcastRingDescriptor.DATA_OFFSET + at - BroadcastRecordDescriptor.HEADER_LENGTH
-                        - BroadcastRingDescriptor.DATA_OFFSET; // offset of the record
-                long gapStart = tail;
-                long recordStart = tail + ((start - (tail % capacity)) + capacity) % capacity;
-                if (recordStart != gapStart) {
-                    long gap = recordStart - gapStart;
-                    if (gap >= 16) {
-                        records.add(new Rec(gapStart, gap, producer.nextSequence(), false));
-                    }
+                long recordOffset = at - BroadcastRecordDescriptor.HEADER_LENGTH;
+                long recordStart = recordOffset >= tail % capacity ? tail - tail % capacity + recordOffset
+                        : tail - tail % capacity + capacity;       // wrapped: starts the next lap
+                long gap = recordStart - tail;
+                if (gap >= 16) {
+                    records.add(new Rec(tail, gap, producer.nextSequence(), false));
                 }
                 if (random.nextInt(10) == 0) {
                     producer.abort(at);
@@ -181,7 +178,7 @@ class BroadcastOverwriteLapTest {
             modelCursor = consumer.position();
             records.removeIf(r -> r.start + r.span <= tail - 2 * capacity);
         }
-        assertTrue(expectedLaps > 100, "the model should lap often: " + expectedLaps);
+        assertTrue(expectedLaps > 50, "the model should lap often: " + expectedLaps);
     }
 
     private static Rec firstAtOrAfter(List<Rec> records, long position) {
