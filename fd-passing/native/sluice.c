@@ -3,16 +3,16 @@
  *
  * Normative sources, mirrored here section by section:
  *   docs/protocol.md               attach handshake          (Java: io.sluice.channel.Handshake*)
- *   docs/layout-spsc.md            SPSC ring, records,       (SpscRingDescriptor, RecordDescriptor,
+ *   docs/layout.md (SPSC)            SPSC ring, records,       (SpscRingDescriptor, RecordDescriptor,
  *                                  consumer position region   ConsumerPositionDescriptor, SpscConsumer)
  *   broadcast ring                 BroadcastRingDescriptor, BroadcastRecordDescriptor,
  *                                  BroadcastConsumerPositionDescriptor, BroadcastConsumer
- *   docs/layout-mpmc.md            MPMC ring and slots       (Mpmc*)
+ *   docs/layout.md (MPMC)            MPMC ring and slots       (Mpmc*)
  *
  * Memory orderings, Java -> C11:
  *   VarHandle getAcquire / setRelease  -> atomic_load/store_explicit(acquire / release)
  *   compareAndSet                      -> atomic_compare_exchange_strong_explicit(acq_rel, acquire)
- *                                         (docs/layout-mpmc.md: release on success, acquire on reads)
+ *                                         (docs/layout.md (MPMC): release on success, acquire on reads)
  *   getAndAdd, getVolatile             -> seq_cst
  *   VarHandle.loadLoadFence            -> atomic_thread_fence(acquire)
  *   VarHandle.fullFence                -> atomic_thread_fence(seq_cst)
@@ -89,7 +89,7 @@ _Static_assert(sizeof(_Atomic int32_t) == 4 && _Alignof(_Atomic int32_t) == 4, "
 #define R_CAPACITY_OFFSET 24
 #define R_LINE 128
 
-/* ---- SPSC (docs/layout-spsc.md) ------------------------------------------------------------ */
+/* ---- SPSC (docs/layout.md (SPSC)) ------------------------------------------------------------ */
 
 #define S_HEADER_LENGTH 128
 #define S_RECORD_HEADER_LENGTH_OFFSET 32
@@ -138,7 +138,7 @@ _Static_assert(sizeof(_Atomic int32_t) == 4 && _Alignof(_Atomic int32_t) == 4, "
 #define BP_POSITION_OFFSET 128
 #define BP_REGION_LENGTH 384
 
-/* ---- MPMC (docs/layout-mpmc.md) ------------------------------------------------------------- */
+/* ---- MPMC (docs/layout.md (MPMC)) ------------------------------------------------------------- */
 
 #define M_SLOT_LENGTH_OFFSET 20
 #define M_SLOT_COUNT_OFFSET 32
@@ -825,7 +825,7 @@ static int validate_common(const uint8_t *r, size_t size, uint32_t kind, uint32_
     return SLUICE_OK;
 }
 
-/* SPSC ring region (docs/layout-spsc.md 4.4). */
+/* SPSC ring region (docs/layout.md (SPSC) 4.4). */
 static int validate_spsc(sluice_channel *ch, sluice_error *e) {
     struct spsc_state *s = &ch->u.spsc;
     int64_t cap;
@@ -897,7 +897,7 @@ static int validate_bcast(sluice_channel *ch, sluice_error *e) {
     return SLUICE_OK;
 }
 
-/* MPMC ring region (docs/layout-mpmc.md 4). */
+/* MPMC ring region (docs/layout.md (MPMC) 4). */
 static int validate_mpmc(sluice_channel *ch, sluice_error *e) {
     struct mpmc_state *m = &ch->u.mp;
     uint8_t *r = ch->data;
@@ -1467,7 +1467,7 @@ int sluice_host_alive(sluice_channel *ch) {
     }
 }
 
-/* ---- SPSC consumer (docs/layout-spsc.md 4.1) -------------------------------------------------- */
+/* ---- SPSC consumer (docs/layout.md (SPSC) 4.1) -------------------------------------------------- */
 
 static int spsc_corrupt(sluice_channel *ch, int64_t at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -1711,7 +1711,7 @@ int sluice_bcast_stats_get(sluice_channel *ch, sluice_bcast_stats *stats) {
     return SLUICE_OK;
 }
 
-/* ---- MPMC (docs/layout-mpmc.md 3) -------------------------------------------------------------- */
+/* ---- MPMC (docs/layout.md (MPMC) 3) -------------------------------------------------------------- */
 
 static inline uint64_t m_lap_bits(const struct mpmc_state *m, int64_t position) {
     return ((uint64_t) position >> m->slot_count_shift) << M_LAP_SHIFT; /* drops the top 16 bits: mod 2^48 */

@@ -55,7 +55,7 @@ import java.lang.invoke.VarHandle;
  * so an ABA on a slot CAS needs a participant stalled between its read and its CAS for that
  * long; even then the CAS acts on the slot's current position (a free slot, a committed
  * message), which could reorder one message but not lose or duplicate it. See
- * {@code docs/layout-mpmc.md}.
+ * {@code docs/layout.md (MPMC)}.
  *
  * <h2>Transitions (lap L, participant p producer, c consumer)</h2>
  * <pre>
