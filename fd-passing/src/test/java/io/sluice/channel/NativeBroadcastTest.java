@@ -81,13 +81,13 @@ class NativeBroadcastTest {
         int maxLength = 256;
         Path socket = dir.resolve("md-fast.sock");
         withSeed(seed, () -> {
-            // A small ring and a consumer that stalls 3 ms inside its handler every 2,000 messages:
+            // A small ring and a consumer that stalls 3 ms inside its handler every 200 messages:
             // the producer, which never waits, laps it and overwrites the very message it is reading.
             try (ChannelHost host = ChannelHost.bind(socket)) {
                 HostedBroadcastChannel ch = host.broadcast("md-fast", RingKind.BROADCAST_OVERWRITE, 16 * 1024, 256, 4);
                 try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "bcast", socket.toString(), "md-fast",
                         Long.toString(count), Long.toString(seed), Integer.toString(maxLength), "oldest",
-                        "stall-every", "2000")) {
+                        "stall-every", "200")) {
                     assertEquals("ATTACHED OVERWRITE max 256", c.awaitLine("ATTACHED", TIMEOUT_S));
                     c.awaitLine("GATED", TIMEOUT_S);
                     for (long seq = 0; seq < count; seq++) {

@@ -45,11 +45,11 @@ class NativeExamplesTest {
                 System.out.println("C subscriber: " + sub.lines("md_subscriber: ").stream().filter(l -> l.contains("msg/s")).findFirst().orElse(rate));
                 host.close(); // the subscriber drains, notices, sums up, and exits
                 sub.awaitLine("md_subscriber: the host is gone", TIMEOUT_S);
-                String summary = sub.lines("md_subscriber: ").getLast();
+                sub.assertExitsCleanly(TIMEOUT_S);
+                String summary = sub.lines("md_subscriber: ").getLast(); // "md_subscriber: N messages, ..."
                 System.out.println("C subscriber: " + summary);
                 long read = Long.parseLong(summary.split(" ")[1]);
                 assertTrue(read > 0 && read <= seq, summary);
-                sub.assertExitsCleanly(TIMEOUT_S);
             }
         }
     }
