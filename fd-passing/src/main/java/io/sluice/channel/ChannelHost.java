@@ -248,7 +248,13 @@ public final class ChannelHost implements AutoCloseable {
             }
         } finally {
             if (channel != null && attachment != null && reserved == null) {
-                channel.detached(attachment); // recovers what the peer held; closes its connection
+                try {
+                    channel.detached(attachment); // recovers what the peer held; closes its connection
+                } catch (RuntimeException e) {
+                    // e.g. recovery met a corrupt slot word: say so, but still let go of the peer
+                    LOG.log(Level.ERROR, "channel '" + channel.name() + "': recovering " + attachment + " failed", e);
+                    attachment.release();
+                }
             } else {
                 if (channel != null && reserved != null) {
                     synchronized (channel) {

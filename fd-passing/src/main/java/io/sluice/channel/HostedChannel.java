@@ -112,9 +112,12 @@ public abstract class HostedChannel implements AutoCloseable {
      */
     synchronized void detached(Attachment attachment) {
         if (attachments.remove(attachment)) {
-            left(attachment);
-            attachment.release();
-            detachListener.fire(attachment);
+            try {
+                left(attachment);
+            } finally {
+                attachment.release();
+                detachListener.fire(attachment);
+            }
         }
     }
 

@@ -116,14 +116,18 @@ public final class HostedMpmcChannel extends HostedChannel {
         int id = attachment.participantId();
         // The connection ended: the process is gone (or has let go of the ring), so nothing of
         // that id can still move; recover its slots, then free the id for reuse.
-        MpmcRecovery.Result r = MpmcRecovery.recover(ring, id, name());
+        MpmcRecovery.Result r;
+        try {
+            r = MpmcRecovery.recover(ring, id, name());
+        } finally {
+            synchronized (this) {
+                usedIds.clear(id); // even if recovery found the ring corrupt: the id's owner is gone
+            }
+        }
         lastRecovery = r;
         if (r.recovered() > 0) {
             LOG.log(Level.INFO, () -> "mpmc channel '" + name() + "': recovered participant " + id + " (" + attachment.peer()
                     + "): " + r.claimsAborted() + " claims aborted, " + r.takesReleased() + " takes released");
-        }
-        synchronized (this) {
-            usedIds.clear(id);
         }
     }
 }
