@@ -14,6 +14,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import javax.imageio.ImageIO;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,7 +66,7 @@ final class Plots {
                 s.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
             }
         }
-        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        ImageIO.write(BitmapEncoder.getBufferedImage(chart), "png", file.toFile());
     }
 
     /** Writes a bar chart of messages/s: one group per message size, one bar per system. */
@@ -89,7 +90,7 @@ final class Plots {
             }
             chart.addSeries(e.getKey(), sizes, e.getValue());
         }
-        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        ImageIO.write(BitmapEncoder.getBufferedImage(chart), "png", file.toFile());
     }
 
     /** 1/(1-p) back to a percentile label: 1 → 0%, 10 → 90%, 100 → 99%, 1000 → 99.9%. */
