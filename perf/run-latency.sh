@@ -48,7 +48,7 @@ else
 fi
 
 # shellcheck disable=SC2086 # LATENCY_JAVA_OPTS is a list of flags
-exec "$java_home/bin/java" -XX:+UseSerialGC -Xmx2g -Djava.awt.headless=true --enable-native-access=ALL-UNNAMED \
+exec "$java_home/bin/java" -XX:+UseSerialGC -Xmx2g -Djava.awt.headless=true -Dstdout.encoding=UTF-8 --enable-native-access=ALL-UNNAMED \
   ${LATENCY_JAVA_OPTS:-} \
   -cp "perf/target/classes:$(cat "$latency/harness.classpath")" io.sluice.perf.latency.LatencyMain \
   --latency-dir "$latency" --classes perf/target/classes --results perf/results "${probe[@]}" "$@"

@@ -35,6 +35,7 @@ public interface Endpoint extends AutoCloseable {
     /** The value of the next message, consumed, or {@link #EMPTY} at once when there is none. */
     long poll();
 
+    /** Unmaps and releases what {@code open} took; unchecked failures only. */
     @Override
-    void close() throws Exception;
+    void close();
 }

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.imageio.ImageIO;
 
 /**
  * Charts rendered by XChart. Latency: the HdrHistogram percentile-distribution chart, one line
@@ -57,7 +58,7 @@ final class Plots {
                 xs.add(Summary.percentileAxis(v.getPercentileLevelIteratedTo(), h.getTotalCount()));
                 ys.add((double) Math.max(1, h.highestEquivalentValue(v.getValueIteratedTo())));
             }
-            XYSeries s = chart.addSeries(e.getKey() + "  (p50 " + Summary.ns(h.getValueAtPercentile(50)) + " ns)", xs, ys);
+            XYSeries s = chart.addSeries(e.getKey() + "  (p50 " + latencyLabel(h.getValueAtPercentile(50)) + ")", xs, ys);
             s.setMarker(SeriesMarkers.NONE);
             s.setLineWidth(e.getKey().startsWith("raw") ? 1.5f : 2.2f);
             if (e.getKey().startsWith("raw bracket")) {
@@ -65,7 +66,7 @@ final class Plots {
                 s.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
             }
         }
-        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        ImageIO.write(BitmapEncoder.getBufferedImage(chart), "png", file.toFile());
     }
 
     /** Writes a bar chart of messages/s: one group per message size, one bar per system. */
@@ -89,26 +90,38 @@ final class Plots {
             }
             chart.addSeries(e.getKey(), sizes, e.getValue());
         }
-        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        ImageIO.write(BitmapEncoder.getBufferedImage(chart), "png", file.toFile());
     }
 
-    /** 1/(1-p) back to a percentile label: 1 → 0%, 10 → 90%, 100 → 99%, 1000 → 99.9%. */
+    /** 1/(1-p) back to a percentile label: 1 → 0%, 10 → 90%, 100 → 99%, 1000 → 99.9%, 1e9 → 99.9999999%. */
     static String percentileLabel(double x) {
         if (x < 1.0001) {
             return "0%";
         }
+        double decades = Math.log10(x);
+        long k = Math.round(decades);
+        if (Math.abs(decades - k) < 1e-6) { // the log axis puts its ticks on whole decades
+            return k == 1 ? "90%" : "99" + (k == 2 ? "" : "." + "9".repeat((int) k - 2)) + "%";
+        }
         double p = 100 * (1 - 1 / x);
-        String s = String.format(Locale.ROOT, "%.6f", p).replaceAll("0+$", "").replaceAll("\\.$", "");
-        return s + "%";
+        return String.format(Locale.ROOT, "%.4f", p).replaceAll("0+$", "").replaceAll("\\.$", "") + "%";
     }
 
+    /** A latency with its unit: 140 ns, 12 µs, 1.5 µs, 30 ms. */
     static String latencyLabel(double ns) {
         if (ns < 1_000) {
             return String.format(Locale.ROOT, "%.0f ns", ns);
         }
         if (ns < 1_000_000) {
-            return String.format(Locale.ROOT, "%.0f µs", ns / 1e3);
+            return trim(ns / 1e3) + " µs";
         }
-        return String.format(Locale.ROOT, "%.0f ms", ns / 1e6);
+        if (ns < 1_000_000_000) {
+            return trim(ns / 1e6) + " ms";
+        }
+        return trim(ns / 1e9) + " s";
+    }
+
+    private static String trim(double v) {
+        return v >= 10 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v).replace(".0", "");
     }
 }

@@ -76,7 +76,9 @@ final class SummaryWriter {
                 if (c.scenario() == Scenario.FIXED_RATE) {
                     md.append("\nOne-way latency, stamped by the sender with System.nanoTime() and recorded with "
                             + "coordinated-omission correction (expected interval ").append(1_000_000_000L / c.rate())
-                            .append(" ns); *raw RTT* is the round trip of the raw probe.\n");
+                            .append(" ns); *raw RTT* is the round trip of the raw probe. Unlike a ping-pong, this open "
+                            + "loop counts the time either side was not running: on a machine whose CPUs are shared "
+                            + "with other work it shows the scheduler (see *late sends* and the `-uncorrected.hgrm` files).\n");
                 }
             }
             md.append('\n').append(runsDetail(c, e.getValue())).append('\n');

@@ -96,6 +96,12 @@ class SummaryTest {
         assertEquals("99.9%", Plots.percentileLabel(1000));
         assertEquals("90%", Plots.percentileLabel(10));
         assertEquals("0%", Plots.percentileLabel(1));
+        assertEquals("99%", Plots.percentileLabel(100));
+        assertEquals("99.9999999%", Plots.percentileLabel(1e9));
+        assertEquals("50%", Plots.percentileLabel(2));
+        assertEquals("140 ns", Plots.latencyLabel(140));
+        assertEquals("1.5 µs", Plots.latencyLabel(1500));
+        assertEquals("30 ms", Plots.latencyLabel(30e6));
     }
 
     @Test

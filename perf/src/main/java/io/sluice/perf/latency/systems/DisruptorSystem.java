@@ -72,12 +72,9 @@ public final class DisruptorSystem implements LatencySystem {
         static RingEndpoint open(Role role, RunSpec spec) {
             int slots = Integer.highestOneBit(InProcessPairs.slots(spec));
             int size = spec.messageSize();
-            @SuppressWarnings("unchecked")
-            RingBuffer<Event>[] pair = InProcessPairs.pair(role, spec, () -> new RingBuffer[] {
-                    RingBuffer.createSingleProducer(() -> new Event(size), slots, new BusySpinWaitStrategy()),
-                    RingBuffer.createSingleProducer(() -> new Event(size), slots, new BusySpinWaitStrategy())});
-            boolean a = role == Role.INITIATOR;
-            return new RingEndpoint(a ? pair[0] : pair[1], a ? pair[1] : pair[0], size);
+            InProcessPairs.Pair<RingBuffer<Event>> pair = InProcessPairs.pair(role, spec,
+                    () -> RingBuffer.createSingleProducer(() -> new Event(size), slots, new BusySpinWaitStrategy()));
+            return new RingEndpoint(pair.out(role), pair.in(role), size);
         }
 
         RingEndpoint(RingBuffer<Event> out, RingBuffer<Event> in, int size) {

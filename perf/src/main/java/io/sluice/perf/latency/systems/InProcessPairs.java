@@ -16,11 +16,24 @@ final class InProcessPairs {
     private InProcessPairs() {
     }
 
+    /** The two queues of one run: A to B, and B to A. */
+    record Pair<T>(T ab, T ba) {
+        /** What {@code role} sends on. */
+        T out(Role role) {
+            return role == Role.INITIATOR ? ab : ba;
+        }
+
+        /** What {@code role} polls. */
+        T in(Role role) {
+            return role == Role.INITIATOR ? ba : ab;
+        }
+    }
+
     @SuppressWarnings("unchecked")
-    static <T> T pair(Role role, RunSpec spec, Supplier<T> create) {
+    static <T> Pair<T> pair(Role role, RunSpec spec, Supplier<T> create) {
         String key = spec.workDir().toString();
         if (role == Role.INITIATOR) {
-            T pair = create.get();
+            Pair<T> pair = new Pair<>(create.get(), create.get());
             PAIRS.put(key, pair);
             return pair;
         }
@@ -28,7 +41,7 @@ final class InProcessPairs {
         if (pair == null) {
             throw new IllegalStateException("the initiator created no queues for " + key);
         }
-        return (T) pair;
+        return (Pair<T>) pair;
     }
 
     /** Slots of a queue whose slots would fill the ring capacity (power of two, as in the JMH rows). */

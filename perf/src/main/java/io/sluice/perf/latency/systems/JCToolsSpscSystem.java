@@ -70,11 +70,8 @@ public final class JCToolsSpscSystem implements LatencySystem {
 
         static QueueEndpoint open(Role role, RunSpec spec) {
             int slots = InProcessPairs.slots(spec);
-            @SuppressWarnings("unchecked")
-            SpscArrayQueue<Message>[] pair = InProcessPairs.pair(role, spec,
-                    () -> new SpscArrayQueue[] {new SpscArrayQueue<Message>(slots), new SpscArrayQueue<Message>(slots)});
-            boolean a = role == Role.INITIATOR;
-            return new QueueEndpoint(a ? pair[0] : pair[1], a ? pair[1] : pair[0], spec.messageSize());
+            InProcessPairs.Pair<SpscArrayQueue<Message>> pair = InProcessPairs.pair(role, spec, () -> new SpscArrayQueue<>(slots));
+            return new QueueEndpoint(pair.out(role), pair.in(role), spec.messageSize());
         }
 
         QueueEndpoint(SpscArrayQueue<Message> out, SpscArrayQueue<Message> in, int size) {
