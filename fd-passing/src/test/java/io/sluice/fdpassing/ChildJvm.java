@@ -133,6 +133,19 @@ public final class ChildJvm implements AutoCloseable {
         return new ChildJvm(p);
     }
 
+    /**
+     * Watches any child process (a C program, say): collects its output, offers the same bounded
+     * waits. The builder's output is merged into one stream.
+     */
+    public static ChildJvm watch(ProcessBuilder builder) throws IOException {
+        return new ChildJvm(builder.redirectErrorStream(true).start());
+    }
+
+    /** Every line printed so far that starts with {@code prefix}. */
+    public List<String> lines(String prefix) {
+        return output.toString().lines().filter(l -> l.startsWith(prefix)).toList();
+    }
+
     public long pid() {
         return process.pid();
     }
