@@ -22,6 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * spsc-block SOCKET CHANNEL COUNT     consume COUNT messages with pollBlocking, printing "PARKING i"
  *                                     before each wait and "GOT i" after each message
  * refuse SOCKET CHANNEL ROLE          attach, expecting a refusal: "REFUSED reason: text"
+ * bcast-consume SOCKET CHANNEL COUNT  consume COUNT broadcast messages from the oldest, in order: "DONE n sum"
+ * bcast-hold SOCKET CHANNEL           attach, print "ATTACHED", never read (holds a back-pressured producer)
  * mpmc-produce SOCKET CHANNEL TAG N   produce N messages (tag, seq): "PRODUCED n"
  * mpmc-consume SOCKET CHANNEL         consume until a STOP message: "CONSUMED tag:count:sum ..."
  * mpmc-claim-die SOCKET CHANNEL       claim a slot, never commit, print "CLAIMED", spin (to be killed)
@@ -38,6 +40,8 @@ public final class ChannelPeer {
                 case "spsc-block" -> spscBlock(socket, channel, Long.parseLong(args[3]));
                 case "spsc-drain" -> spscDrain(socket, channel, Long.parseLong(args[3]));
                 case "refuse" -> refuse(socket, channel, Role.valueOf(args[3]));
+                case "bcast-consume" -> bcastConsume(socket, channel, Long.parseLong(args[3]));
+                case "bcast-hold" -> bcastHold(socket, channel);
                 case "mpmc-produce" -> mpmcProduce(socket, channel, Integer.parseInt(args[3]), Long.parseLong(args[4]));
                 case "mpmc-consume" -> mpmcConsume(socket, channel);
                 case "mpmc-claim-die" -> mpmcClaimAndDie(socket, channel);
@@ -136,6 +140,28 @@ public final class ChannelPeer {
         } else {
             try (var a = Channels.mpmc(socket, channel, role)) {
                 System.out.println("ATTACHED (not refused)");
+            }
+        }
+    }
+
+    private static void bcastConsume(Path socket, String channel, long count) {
+        try (var a = Channels.broadcastConsumer(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST)) {
+            System.out.println("ATTACHED");
+            System.out.flush();
+            SequenceCheck check = new SequenceCheck(0);
+            while (check.count < count) {
+                a.poll(check::accept, 256);
+            }
+            System.out.println("DONE " + check.count + " " + check.sum + " laps=" + a.consumer().lapCount());
+        }
+    }
+
+    private static void bcastHold(Path socket, String channel) {
+        try (var a = Channels.broadcastConsumer(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST)) {
+            System.out.println("ATTACHED");
+            System.out.flush();
+            while (true) {
+                Thread.onSpinWait(); // never reads: its position holds the producer back
             }
         }
     }
