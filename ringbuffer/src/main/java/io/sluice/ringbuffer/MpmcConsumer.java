@@ -91,10 +91,7 @@ public final class MpmcConsumer implements MessageConsumer {
         Objects.requireNonNull(region, "region");
         this.what = MpmcRingDescriptor.what(ringName);
         MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
-        if (participantId < 1 || participantId > geometry.maxParticipantId()) {
-            throw new IllegalArgumentException(what + ": participant id " + participantId + " outside 1.."
-                    + geometry.maxParticipantId() + " (0 means nobody)");
-        }
+        geometry.checkParticipantId(participantId, what);
         this.region = region;
         this.readOnlyRegion = region.asReadOnly();
         this.participantId = participantId;

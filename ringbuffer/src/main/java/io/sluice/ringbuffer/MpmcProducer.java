@@ -98,10 +98,7 @@ public final class MpmcProducer implements MessageProducer {
         Objects.requireNonNull(region, "region");
         this.what = MpmcRingDescriptor.what(ringName);
         MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
-        if (participantId < 1 || participantId > geometry.maxParticipantId()) {
-            throw new IllegalArgumentException(what + ": participant id " + participantId + " outside 1.."
-                    + geometry.maxParticipantId() + " (0 means nobody)");
-        }
+        geometry.checkParticipantId(participantId, what);
         this.region = region;
         this.participantId = participantId;
         this.maxParticipantId = geometry.maxParticipantId();

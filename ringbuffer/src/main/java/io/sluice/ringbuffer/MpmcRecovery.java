@@ -87,10 +87,7 @@ public final class MpmcRecovery {
         String what = MpmcRingDescriptor.what(ringName);
         MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
         int maxParticipantId = geometry.maxParticipantId();
-        if (deadParticipantId < 1 || deadParticipantId > maxParticipantId) {
-            throw new IllegalArgumentException(what + ": participant id " + deadParticipantId + " outside 1.."
-                    + maxParticipantId);
-        }
+        geometry.checkParticipantId(deadParticipantId, what);
         int claimsAborted = 0;
         int takesReleased = 0;
         int raced = 0;

@@ -11,6 +11,19 @@ package io.sluice.ringbuffer;
 public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipantId) {
 
     /** The longest message: a slot minus its header. */
+    /**
+     * Checks a participant id against this ring: 1..{@link #maxParticipantId()} (0 means nobody).
+     *
+     * @param what names the ring in the message
+     * @throws IllegalArgumentException if it is out of range
+     */
+    public void checkParticipantId(int participantId, String what) {
+        if (participantId < 1 || participantId > maxParticipantId) {
+            throw new IllegalArgumentException(what + ": participant id " + participantId + " outside 1.."
+                    + maxParticipantId + " (0 means nobody)");
+        }
+    }
+
     public int maxPayloadLength() {
         return slotLength - MpmcSlotDescriptor.HEADER_LENGTH;
     }
