@@ -79,11 +79,15 @@ class RefusalTest {
     }
 
     @Test
-    void secondConsumerOfAnSpscChannel() {
+    void secondConsumerOfAnSpscChannel() throws Exception {
+        java.util.concurrent.CompletableFuture<Attachment> left = new java.util.concurrent.CompletableFuture<>();
+        host.channel("orders").onDetach(left::complete);
         try (var first = Channels.spscConsumer(socket, "orders")) {
             AttachRefusedException e = refused(() -> Channels.spscConsumer(socket, "orders").close());
             assertEquals(RefusalReason.CHANNEL_FULL, e.reason());
         }
+        // Closing ends the connection; the host detaches on its own thread when it sees the EOF.
+        assertEquals(Role.CONSUMER, left.get(10, TimeUnit.SECONDS).role());
         Channels.spscConsumer(socket, "orders").close(); // and the slot is free again
     }
 
