@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -26,14 +27,15 @@ import java.util.stream.Stream;
 /**
  * The launcher of the cross-process latency harness (run by {@code perf/run-latency.sh}): for
  * each scenario and size, for each round, runs every system once (A B C, A B C, ...), each run
- * in fresh JVMs pinned to CPUs 0 and 1, then writes the summary tables, the {@code .hgrm} files
+ * in fresh JVMs pinned to CPUs 0 and 1 (or, for a row with a native side, one JVM and the native
+ * peer program), then writes the summary tables, the {@code .hgrm} files
  * and the charts under {@code perf/results/<run-id>/}.
  *
  * <pre>
  * LatencyMain --latency-dir perf/target/latency --classes perf/target/classes
  *             [--mode quick|full] [--rounds N] [--systems raw-c,agrona,...]
  *             [--scenarios pingpong,fixedrate,throughput] [--probe perf/target/native/rawpingpong]
- *             [--results perf/results] [--run-id ID] [--compare-to SYSTEM]
+ *             [--native-peer perf/target/native/sluice_latency_peer] [--results perf/results] [--run-id ID] [--compare-to SYSTEM]
  * </pre>
  */
 public final class LatencyMain {
@@ -45,6 +47,7 @@ public final class LatencyMain {
     private final Path latencyDir;
     private final Path classes;
     private final Path probe;
+    private final Path nativePeer;
     private final Path resultsDir;
     private final Path shmDir;
     private final String runId;
@@ -66,6 +69,7 @@ public final class LatencyMain {
         this.latencyDir = Path.of(required(options, "latency-dir")).toAbsolutePath();
         this.classes = Path.of(required(options, "classes")).toAbsolutePath();
         this.probe = options.containsKey("probe") ? Path.of(options.get("probe")).toAbsolutePath() : null;
+        this.nativePeer = options.containsKey("native-peer") ? Path.of(options.get("native-peer")).toAbsolutePath() : null;
         this.runId = options.getOrDefault("run-id",
                 LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + plan.mode());
         this.resultsDir = Path.of(options.getOrDefault("results", "perf/results")).toAbsolutePath().resolve(runId);
@@ -121,6 +125,11 @@ public final class LatencyMain {
         System.out.printf("Sluice latency harness: run %s, %s mode, %d rounds, %d runs; %s%n", runId, plan.mode(),
                 plan.rounds(), totalRuns, pinned ? "A pinned to CPU 0, B to CPU 1 (taskset)" : "NOT PINNED (needs taskset and 2 CPUs)");
         System.out.println("results: " + resultsDir);
+        List<String> noPeer = systems.stream().filter(s -> !s.equals("raw-c") && Systems.byId(s).nativeSide().isPresent()
+                && !hasNativePeer()).toList();
+        if (!noPeer.isEmpty()) {
+            System.out.println("no native peer (--native-peer, built by run-latency.sh with gcc): skipping " + noPeer);
+        }
         long start = System.nanoTime();
         try {
             for (ScenarioConfig c : list) {
@@ -152,11 +161,18 @@ public final class LatencyMain {
                 if (c.scenario() == Scenario.PING_PONG && probe != null && Files.isExecutable(probe)) {
                     out.add(s);
                 }
-            } else if (Systems.byId(s).scenarios().contains(c.scenario())) {
-                out.add(s);
+            } else {
+                LatencySystem system = Systems.byId(s);
+                if (system.scenarios().contains(c.scenario()) && (system.nativeSide().isEmpty() || hasNativePeer())) {
+                    out.add(s);
+                }
             }
         }
         return out;
+    }
+
+    private boolean hasNativePeer() {
+        return nativePeer != null && Files.isExecutable(nativePeer);
     }
 
     /** Spec of one run of {@code c}. */
@@ -200,8 +216,12 @@ public final class LatencyMain {
             if (system.kind() == LatencySystem.Kind.IN_PROCESS) {
                 processes.add(start(command(system, "both", "0,1", control, classPath, spec), logDir.resolve(name + ".log")));
             } else {
-                processes.add(start(command(system, "A", "0", control, classPath, spec), logDir.resolve(name + "-A.log")));
-                processes.add(start(command(system, "B", "1", control, classPath, spec), logDir.resolve(name + "-B.log")));
+                for (Role role : Role.values()) {
+                    List<String> cmd = system.nativeSide().equals(Optional.of(role))
+                            ? nativeCommand(system, role, control, spec)
+                            : command(system, role.letter(), Integer.toString(role.cpu()), control, classPath, spec);
+                    processes.add(start(cmd, logDir.resolve(name + "-" + role.letter() + ".log")));
+                }
             }
             String failure = await(processes, plan.runTimeoutSeconds());
             Properties a = load(Path.of(output + "-A.properties"));
@@ -225,11 +245,11 @@ public final class LatencyMain {
         }
     }
 
-    private RunResult parse(String system, int round, ScenarioConfig c, Properties a, Properties b) {
-        Histogram pre = Histograms.decode(a.getProperty("histogram.bracketPre"));
-        Histogram post = Histograms.decode(a.getProperty("histogram.bracketPost"));
+    private RunResult parse(String system, int round, ScenarioConfig c, Properties a, Properties b) throws IOException {
+        Histogram pre = histogram(a, "histogram.bracketPre");
+        Histogram post = histogram(a, "histogram.bracketPost");
         return switch (c.scenario()) {
-            case PING_PONG -> new RunResult(system, round, Histograms.decode(a.getProperty("histogram.measured")), pre, post,
+            case PING_PONG -> new RunResult(system, round, histogram(a, "histogram.measured"), pre, post,
                     PeerMain.parseList(a.getProperty("slices.p50")), 0, 0, 0, null);
             case FIXED_RATE -> new RunResult(system, round, Histograms.decode(b.getProperty("histogram.measured")), pre, post,
                     PeerMain.parseList(b.getProperty("slices.p50")), 0, Long.parseLong(a.getProperty("sender.late")),
@@ -254,15 +274,44 @@ public final class LatencyMain {
         if (failure != null) {
             return RunResult.failure("raw-c", round, failure);
         }
+        Histogram h = readValues(bin);
+        List<Long> slices = Files.readAllLines(log).stream().filter(l -> l.startsWith("slice_p50_ns"))
+                .flatMap(l -> Arrays.stream(l.split(" ")).skip(1)).map(Long::parseLong).toList();
+        return new RunResult("raw-c", round, h, null, null, slices, 0, 0, 0, null);
+    }
+
+    /**
+     * A histogram a peer wrote under {@code key}: HdrHistogram-encoded (a JVM peer), or, from the
+     * native peer, the name of a file of raw values under {@code key.bin}.
+     */
+    static Histogram histogram(Properties p, String key) throws IOException {
+        String bin = p.getProperty(key + ".bin");
+        return bin != null ? readValues(Path.of(bin)) : Histograms.decode(p.getProperty(key));
+    }
+
+    /** Records a file of little-endian int64 values (what the C programs write) and deletes it. */
+    static Histogram readValues(Path bin) throws IOException {
         Histogram h = Histograms.newHistogram();
         ByteBuffer values = ByteBuffer.wrap(Files.readAllBytes(bin)).order(ByteOrder.LITTLE_ENDIAN);
         while (values.remaining() >= 8) {
             h.recordValue(Math.max(0, values.getLong()));
         }
         Files.delete(bin);
-        List<Long> slices = Files.readAllLines(log).stream().filter(l -> l.startsWith("slice_p50_ns"))
-                .flatMap(l -> Arrays.stream(l.split(" ")).skip(1)).map(Long::parseLong).toList();
-        return new RunResult("raw-c", round, h, null, null, slices, 0, 0, 0, null);
+        return h;
+    }
+
+    /** The native peer as one side of {@code system}: pinned like the JVM it replaces. */
+    private List<String> nativeCommand(LatencySystem system, Role role, Path control, RunSpec spec) {
+        List<String> cmd = new ArrayList<>();
+        if (pinned) {
+            cmd.addAll(List.of(taskset(), "-c", Integer.toString(role.cpu())));
+        }
+        cmd.add(nativePeer.toString());
+        cmd.add(role.letter());
+        cmd.add(control.toString());
+        cmd.addAll(system.nativeArgs(spec));
+        cmd.addAll(spec.toArgs());
+        return cmd;
     }
 
     private List<String> command(LatencySystem system, String side, String cpus, Path control, String classPath, RunSpec spec) {

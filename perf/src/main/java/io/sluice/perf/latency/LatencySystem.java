@@ -1,6 +1,7 @@
 package io.sluice.perf.latency;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -13,6 +14,11 @@ import java.util.Set;
  * first; the responder only once the initiator's {@code open} has returned, so the initiator
  * creates what is shared and the responder attaches — then {@link Endpoint#awaitReady()} on
  * both, then the scenario's loops.
+ *
+ * <p>A row may run one side as a native program instead ({@link #nativeSide()}): the launcher
+ * starts {@code perf/native/sluice_latency_peer} for that side, pinned to the same CPU, and it
+ * speaks the same protocol on the control file as {@link PeerMain}; the JVM side calls
+ * {@link #open} for its role only.
  */
 public interface LatencySystem {
     /** Whether the two sides are separate processes or two threads of one. */
@@ -44,4 +50,20 @@ public interface LatencySystem {
      * {@code /dev/shm} per run); the ring's data capacity is {@link RunSpec#ringCapacity()}.
      */
     Endpoint open(Role role, RunSpec spec) throws Exception;
+
+    /**
+     * The side the native peer program runs instead of a JVM (the C client rows), or empty when
+     * both sides are JVMs. Only for {@link Kind#IPC} rows.
+     */
+    default Optional<Role> nativeSide() {
+        return Optional.empty();
+    }
+
+    /**
+     * What the native peer needs besides its side, the control file and the run spec: for the
+     * Sluice C client, the host's socket and the two channel names.
+     */
+    default List<String> nativeArgs(RunSpec spec) {
+        return List.of();
+    }
 }
