@@ -6,6 +6,7 @@ import io.sluice.perf.latency.systems.ChronicleQueueSystem;
 import io.sluice.perf.latency.systems.DisruptorSystem;
 import io.sluice.perf.latency.systems.JCToolsSpscSystem;
 import io.sluice.perf.latency.systems.RawJavaSystem;
+import io.sluice.perf.latency.systems.SluiceMixedSystem;
 import io.sluice.perf.latency.systems.SluiceSpscSystem;
 
 import java.util.List;
@@ -17,13 +18,18 @@ import java.util.List;
  * names a dependency set, which perf/pom.xml writes to {@code target/latency/}.
  *
  * <p>The raw C probe ({@code perf/native/rawpingpong.c}) is not a JVM system: the launcher runs
- * it itself as the {@code raw-c} row of each ping-pong round.
+ * it itself as the {@code raw-c} row of each ping-pong round. The C client rows
+ * ({@code sluice-java-c}, {@code sluice-c-java}) are JVM systems with a native side
+ * ({@link LatencySystem#nativeSide()}): one side is the native peer program.
  */
 public final class Systems {
     /** All JVM systems, in launch order. */
     public static final List<LatencySystem> ALL = List.of(
             new RawJavaSystem(),
             new SluiceSpscSystem(),
+            SluiceMixedSystem.javaJava(),
+            SluiceMixedSystem.javaC(),
+            SluiceMixedSystem.cJava(),
             new AgronaRingSystem(),
             new AeronIpcSystem(),
             new ChronicleQueueSystem(),
