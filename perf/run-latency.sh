@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The cross-process latency harness, in one command: builds perf/ (and what it needs) with the
-# Maven wrapper, compiles the C probe, then runs every system side by side and writes the summary,
-# .hgrm files and charts to perf/results/<run-id>/.
+# Maven wrapper, compiles the C probe and the C client's peer, then runs every system side by side
+# and writes the summary, .hgrm files and charts to perf/results/<run-id>/.
 #
 #   perf/run-latency.sh                      # quick mode: every row, 3 rounds, a few minutes
 #   perf/run-latency.sh --mode full          # for publication: 7 rounds, long runs
@@ -38,17 +38,21 @@ if [[ ! -x "$java_home/bin/java" ]]; then
   exit 1
 fi
 
-probe=()
+# The C programs: the raw probe (the raw-c row) and the C client's side of the sluice-java-c and
+# sluice-c-java rows, built with the client's own sources as a C user would build them.
+native=()
 if command -v gcc >/dev/null 2>&1; then
   mkdir -p perf/target/native
   gcc -O2 -Wall -Wextra -o perf/target/native/rawpingpong perf/native/rawpingpong.c
-  probe=(--probe perf/target/native/rawpingpong)
+  gcc -O2 -Wall -Wextra -I fd-passing/native -o perf/target/native/sluice_latency_peer \
+    perf/native/sluice_latency_peer.c fd-passing/native/sluice.c
+  native=(--probe perf/target/native/rawpingpong --native-peer perf/target/native/sluice_latency_peer)
 else
-  echo "run-latency.sh: no gcc, so no raw-c row" >&2
+  echo "run-latency.sh: no gcc, so no raw-c, sluice-java-c or sluice-c-java rows" >&2
 fi
 
 # shellcheck disable=SC2086 # LATENCY_JAVA_OPTS is a list of flags
 exec "$java_home/bin/java" -XX:+UseSerialGC -Xmx2g -Djava.awt.headless=true -Dstdout.encoding=UTF-8 --enable-native-access=ALL-UNNAMED \
   ${LATENCY_JAVA_OPTS:-} \
   -cp "perf/target/classes:$(cat "$latency/harness.classpath")" io.sluice.perf.latency.LatencyMain \
-  --latency-dir "$latency" --classes perf/target/classes --results perf/results "${probe[@]}" "$@"
+  --latency-dir "$latency" --classes perf/target/classes --results perf/results "${native[@]}" "$@"
