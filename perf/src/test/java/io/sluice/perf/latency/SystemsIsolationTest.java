@@ -31,6 +31,7 @@ class SystemsIsolationTest {
                 type.getMethod("scenarios").invoke(s);
                 type.getMethod("classpathSets").invoke(s);
                 type.getMethod("jvmArgs").invoke(s);
+                type.getMethod("nativeSide").invoke(s);
             }
         }
     }
@@ -41,5 +42,21 @@ class SystemsIsolationTest {
             assertEquals(s, Systems.byId(s.id()));
         }
         assertEquals(Systems.ALL.size(), Systems.ALL.stream().map(LatencySystem::id).distinct().count());
+    }
+
+    @Test
+    void theRatioColumnsStillReferToTheSpscRow() {
+        // SummaryWriter divides by the first sluice* row: the C client rows come after it.
+        assertEquals("sluice-spsc", Systems.ALL.stream().map(LatencySystem::id).filter(id -> id.startsWith("sluice"))
+                .findFirst().orElseThrow());
+    }
+
+    @Test
+    void onlyTwoProcessRowsHaveANativeSide() {
+        for (LatencySystem s : Systems.ALL) {
+            if (s.nativeSide().isPresent()) {
+                assertEquals(LatencySystem.Kind.IPC, s.kind(), s.id());
+            }
+        }
     }
 }
