@@ -43,6 +43,9 @@ public final class LatencyMain {
     /** Extra flags for every peer JVM, space-separated (diagnostics: {@code -XX:+PrintCompilation}, ...). */
     static final String PEER_JVM_ARGS_PROPERTY = "sluice.perf.peerJvmArgs";
 
+    /** Data bytes of every ring (default 64 KiB): smaller rings wrap more often, which shows a ring's wrap cost in its tail. */
+    static final String RING_CAPACITY_PROPERTY = "sluice.perf.ringCapacity";
+
     private final Map<String, String> options;
     private final Plan plan;
     private final Path latencyDir;
@@ -183,7 +186,7 @@ public final class LatencyMain {
         }
         int batch = Plan.batchFor(sliceSize);
         return new RunSpec(system, c.scenario(), c.messageSize(), c.rate(), plan.warmupBatches(), batch, slices, sliceSize,
-                plan.settleMillis(), plan.bracketWarmup(), plan.bracketCount(), 64 * 1024, workDir, output);
+                plan.settleMillis(), plan.bracketWarmup(), plan.bracketCount(), Integer.getInteger(RING_CAPACITY_PROPERTY, 64 * 1024), workDir, output);
     }
 
     private RunResult runJvms(LatencySystem system, ScenarioConfig c, int round) throws Exception {
