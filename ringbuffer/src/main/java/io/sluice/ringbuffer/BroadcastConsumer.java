@@ -243,12 +243,20 @@ public final class BroadcastConsumer implements MessageConsumer {
         if (limit <= 0 || (!gated && !tryGate())) {
             return 0;
         }
-        final MemorySegment region = this.region;
-        long tail = (long) LONG.getAcquire(region, TAIL_OFFSET);
-        long cursor = this.cursor;
+        final long tail = (long) LONG.getAcquire(region, TAIL_OFFSET);
         if (cursor >= tail) {
             return 0;
         }
+        // Records are read by drain, entered only with something to read: inside one method the
+        // JIT would profile the delivery as rare next to the empty polls of a spinning consumer,
+        // decline to inline handler and slice, and allocate a slice per message (SpscConsumer.poll
+        // says more).
+        return drain(handler, limit, tail);
+    }
+
+    private int drain(MessageHandler handler, int limit, long tail) {
+        final MemorySegment region = this.region;
+        long cursor = this.cursor;
         int delivered = 0;
         int resyncs = 0;
         try {

@@ -42,6 +42,12 @@ public final class LatencyMain {
     private static final List<String> PEER_JVM_FLAGS = List.of(
             "-XX:+UseSerialGC", "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch", "--enable-native-access=ALL-UNNAMED");
 
+    /** Extra flags for every peer JVM, space-separated (diagnostics: {@code -XX:+PrintCompilation}, ...). */
+    static final String PEER_JVM_ARGS_PROPERTY = "sluice.perf.peerJvmArgs";
+
+    /** Data bytes of every ring (default 64 KiB): smaller rings wrap more often, which shows a ring's wrap cost in its tail. */
+    static final String RING_CAPACITY_PROPERTY = "sluice.perf.ringCapacity";
+
     private final Map<String, String> options;
     private final Plan plan;
     private final Path latencyDir;
@@ -196,7 +202,7 @@ public final class LatencyMain {
         }
         int batch = Plan.batchFor(sliceSize);
         return new RunSpec(system, c.scenario(), c.messageSize(), c.rate(), plan.warmupBatches(), batch, slices, sliceSize,
-                plan.settleMillis(), plan.bracketWarmup(), plan.bracketCount(), 64 * 1024, workDir, output);
+                plan.settleMillis(), plan.bracketWarmup(), plan.bracketCount(), Integer.getInteger(RING_CAPACITY_PROPERTY, 64 * 1024), workDir, output);
     }
 
     private RunResult runJvms(LatencySystem system, ScenarioConfig c, int round) throws Exception {
@@ -323,8 +329,12 @@ public final class LatencyMain {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(PEER_JVM_FLAGS);
         cmd.addAll(system.jvmArgs());
+        String extra = System.getProperty(PEER_JVM_ARGS_PROPERTY, "").strip();
+        if (!extra.isEmpty()) {
+            cmd.addAll(Arrays.asList(extra.split("[\\s,]+")));
+        }
         System.getProperties().stringPropertyNames().stream()
-                .filter(k -> k.startsWith("sluice.perf.") && !k.equals(Control.PATH_PROPERTY)).sorted()
+                .filter(k -> k.startsWith("sluice.perf.") && !k.equals(Control.PATH_PROPERTY) && !k.equals(PEER_JVM_ARGS_PROPERTY)).sorted()
                 .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
         cmd.add("-D" + Control.PATH_PROPERTY + "=" + control);
         cmd.add("-cp");

@@ -145,6 +145,7 @@ public final class PeerMain {
             slice.reset();
             Control.sync(role, ++phase);
             StringJoiner p50s = new StringJoiner(",");
+            long allocated = allocatedBytes();
             for (int s = 0; s < spec.slices(); s++) {
                 for (int done = 0; done < spec.sliceSize(); done += batch, seq += batch) {
                     Loops.ping(e, batch, seq, slice);
@@ -153,6 +154,7 @@ public final class PeerMain {
                 total.add(slice);
                 slice.reset();
             }
+            reportAllocation(role, allocated, spec.measuredMessages());
             out.setProperty("histogram.measured", Histograms.encode(total));
             out.setProperty("slices.p50", p50s.toString());
         } else {
@@ -160,9 +162,11 @@ public final class PeerMain {
                 Loops.echo(e, batch);
             }
             Control.sync(role, ++phase);
+            long allocated = allocatedBytes();
             for (long done = 0; done < spec.measuredMessages(); done += batch) {
                 Loops.echo(e, batch);
             }
+            reportAllocation(role, allocated, spec.measuredMessages());
         }
         return phase;
     }
@@ -251,6 +255,18 @@ public final class PeerMain {
             out.setProperty("slices.rate", rates.toString());
         }
         return phase;
+    }
+
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getCurrentThreadAllocatedBytes();
+    }
+
+    /** Heap bytes the measuring thread allocated per message, to its log: a hot path that allocates shows here. */
+    private static void reportAllocation(Role role, long before, long messages) {
+        long bytes = allocatedBytes() - before;
+        System.out.printf(java.util.Locale.ROOT, "%s: %d bytes allocated in the measured loop, %.2f per message%n",
+                role, bytes, (double) bytes / messages);
     }
 
     /** For the launcher's log: "a,b,c" as a list of longs. */
