@@ -180,7 +180,14 @@ public final class SeqPacketSocket implements AutoCloseable {
             }
             int flags = msg.get(JAVA_INT, Libc.MSG_FLAGS);
             int[] fds = collectFds(control, msg.get(JAVA_LONG, Libc.MSG_CONTROLLEN));
-            ReceivedMessage received = new ReceivedMessage(buf.asSlice(0, Math.min(n, maxBytes)).toArray(ValueLayout.JAVA_BYTE), fds);
+            // Copied with the array overload, not toArray: toArray copies segment to segment, a
+            // heap one as the destination, and that single heap receiver in the JDK's shared
+            // segment-copy code was enough for C2 to compile every later segment copy in the
+            // process (a producer writing a message from an off-heap buffer) with virtual calls
+            // (docs/benchmarks.md, "What moved the numbers").
+            byte[] bytes = new byte[(int) Math.min(n, maxBytes)];
+            MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, bytes, 0, bytes.length);
+            ReceivedMessage received = new ReceivedMessage(bytes, fds);
             try {
                 if ((flags & Libc.MSG_CTRUNC) != 0) {
                     throw new ProtocolException(description + ": control data truncated (MSG_CTRUNC): the peer sent more than "

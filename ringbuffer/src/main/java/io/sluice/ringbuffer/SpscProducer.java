@@ -108,19 +108,28 @@ public final class SpscProducer implements MessageProducer {
      */
     @Override
     public long tryClaim(int type, int length) {
-        if (type <= 0) {
-            throw new IllegalArgumentException(name + ": message type must be positive, was " + type);
-        }
-        if (length < 0 || length > maxMessageLength) {
-            throw new IllegalArgumentException(name + ": message length " + length + " is outside 0.." + maxMessageLength);
-        }
-        if (claimPosition != NO_CLAIM) {
-            throw new IllegalStateException(name + ": claim at position " + claimPosition + " is still open");
+        // Hot path. Every failure is thrown by a method of its own: the exception messages'
+        // string building would more than double this method's bytecode, and a method that
+        // large is not always inlined into the caller's loop (C2 declines callees already
+        // compiled bigger than InlineSmallCode), which left some runs of the latency harness
+        // 50-80 ns slower per round trip than others.
+        if (type <= 0 || length < 0 || length > maxMessageLength || claimPosition != NO_CLAIM) {
+            throw badClaim(type, length);
         }
         final int recordLength = RecordDescriptor.recordLength(length);
-        long position = tail;
-        long index = position & mask;
+        final long position = tail;
+        final long index = position & mask;
         final long toEnd = capacity - index;
+        // The claim owns its record and the next record's stamp slot (see commit).
+        if (recordLength > toEnd || toEnd - recordLength == ALIGNMENT
+                || position + recordLength + STAMP_LENGTH > headLimit) {
+            return claimSlowly(type, length, recordLength, position, index, toEnd);
+        }
+        return claimAt(position, index, type, length, recordLength);
+    }
+
+    /** The claim that pads to the end of the data area first, or needs the consumer's position read again. */
+    private long claimSlowly(int type, int length, int recordLength, long position, long index, long toEnd) {
         // Pad to the end when the record does not fit, and also when it would leave exactly 8
         // bytes: a record header (16) never starts in the last 8 bytes, so no header wraps.
         final long padding = recordLength <= toEnd && toEnd - recordLength != ALIGNMENT ? 0 : toEnd;
@@ -129,12 +138,15 @@ public final class SpscProducer implements MessageProducer {
         if (end > headLimit && end > refreshHeadLimit()) {
             return INSUFFICIENT_CAPACITY;
         }
-        if (padding != 0) {
-            publishPadding(position, index, padding);
-            position += padding;
-            index = 0;
-            tail = position;
+        if (padding == 0) {
+            return claimAt(position, index, type, length, recordLength);
         }
+        publishPadding(position, index, padding);
+        tail = position + padding;
+        return claimAt(position + padding, 0, type, length, recordLength);
+    }
+
+    private long claimAt(long position, long index, int type, int length, int recordLength) {
         final MemorySegment data = this.data;
         LENGTH.set(data, index, length);
         TYPE.set(data, index, type);
@@ -160,18 +172,22 @@ public final class SpscProducer implements MessageProducer {
         claimPosition = NO_CLAIM;
         final ConsumerWaker w = waker;
         if (w != null) {
-            // The parked flag to check is the attached consumer's: take a pending hand-over now
-            // rather than at the next capacity check.
-            final Handover h = handover;
-            if (h != null) {
-                adopt(h);
-            }
-            // StoreLoad: the stamp above before the parked flag below. The consumer raises its
-            // flag, fences, then checks the ring: one of us sees the other (Dekker).
-            VarHandle.fullFence();
-            if (ConsumerPositionDescriptor.parked(consumerPosition) != 0) {
-                w.wake();
-            }
+            wakeIfParked(w);
+        }
+    }
+
+    private void wakeIfParked(ConsumerWaker w) {
+        // The parked flag to check is the attached consumer's: take a pending hand-over now
+        // rather than at the next capacity check.
+        final Handover h = handover;
+        if (h != null) {
+            adopt(h);
+        }
+        // StoreLoad: the stamp (commit's release) before the parked flag below. The consumer
+        // raises its flag, fences, then checks the ring: one of us sees the other (Dekker).
+        VarHandle.fullFence();
+        if (ConsumerPositionDescriptor.parked(consumerPosition) != 0) {
+            w.wake();
         }
     }
 
@@ -303,14 +319,29 @@ public final class SpscProducer implements MessageProducer {
 
     private long checkClaim(long offset) {
         final long position = claimPosition;
-        if (position == NO_CLAIM) {
-            throw new IllegalStateException(name + ": nothing is claimed");
-        }
-        if (offset != (position & mask) + HEADER_LENGTH) {
-            throw new IllegalArgumentException(name + ": offset " + offset + " is not the open claim's ("
-                    + ((position & mask) + HEADER_LENGTH) + ")");
+        if (position == NO_CLAIM || offset != (position & mask) + HEADER_LENGTH) {
+            throw badCommit(offset);
         }
         return position;
+    }
+
+    private RuntimeException badClaim(int type, int length) {
+        if (type <= 0) {
+            return new IllegalArgumentException(name + ": message type must be positive, was " + type);
+        }
+        if (length < 0 || length > maxMessageLength) {
+            return new IllegalArgumentException(name + ": message length " + length + " is outside 0.." + maxMessageLength);
+        }
+        return new IllegalStateException(name + ": claim at position " + claimPosition + " is still open");
+    }
+
+    private RuntimeException badCommit(long offset) {
+        final long position = claimPosition;
+        if (position == NO_CLAIM) {
+            return new IllegalStateException(name + ": nothing is claimed");
+        }
+        return new IllegalArgumentException(name + ": offset " + offset + " is not the open claim's ("
+                + ((position & mask) + HEADER_LENGTH) + ")");
     }
 
     @Override

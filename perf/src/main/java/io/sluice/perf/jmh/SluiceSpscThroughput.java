@@ -55,7 +55,7 @@ public class SluiceSpscThroughput {
         SpscRing.formatConsumerPosition(pos, Rings.DATA_CAPACITY);
         producer = SpscRing.attachProducer("jmh", rw, pos);
         consumer = SpscRing.attachConsumer("jmh", ring.mapReadOnly(), pos);
-        source = MemorySegment.ofArray(new long[(messageLength + 7) / 8]);
+        source = java.lang.foreign.Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeap)
         source.set(JAVA_LONG_UNALIGNED, 0, 42L);
     }
 

@@ -80,7 +80,11 @@ public final class Control {
             for (long at = 0; at < SIZE; at += 4096) { // pre-touch: a write fault now, none later
                 long unused = (long) LONG.getAndAdd(segment, at + 3 * 8L, 0L);
             }
-            return segment;
+            // Handed out as a plain native segment over the same pages (the mapping stays in the
+            // global arena): a MappedMemorySegmentImpl would be one more receiver class in the
+            // JDK's shared segment-access code, which every peer's rings go through too (see
+            // systems/Payload.offHeap).
+            return MemorySegment.ofAddress(segment.address()).reinterpret(SIZE);
         } catch (IOException e) {
             throw new UncheckedIOException("control file " + path + ": " + e.getMessage(), e);
         }

@@ -39,7 +39,7 @@ final class SluiceAttacherEndpoint implements Endpoint, MessageHandler {
     SluiceAttacherEndpoint(RunSpec spec) {
         this.socket = SluiceMixedSystem.socket(spec);
         this.size = spec.messageSize();
-        this.payload = MemorySegment.ofArray(Payload.of(size));
+        this.payload = Payload.offHeap(size);
     }
 
     @Override

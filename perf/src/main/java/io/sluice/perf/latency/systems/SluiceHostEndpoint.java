@@ -36,7 +36,7 @@ final class SluiceHostEndpoint implements Endpoint, MessageHandler {
             throw e;
         }
         this.size = spec.messageSize();
-        this.payload = MemorySegment.ofArray(Payload.of(size));
+        this.payload = Payload.offHeap(size);
     }
 
     @Override

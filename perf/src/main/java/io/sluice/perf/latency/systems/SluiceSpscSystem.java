@@ -81,7 +81,7 @@ public final class SluiceSpscSystem implements LatencySystem {
             this.host = ChannelHost.bind(mine);
             this.out = host.spsc(a ? "ab" : "ba", spec.ringCapacity()).producer();
             this.size = spec.messageSize();
-            this.payload = MemorySegment.ofArray(Payload.of(size));
+            this.payload = Payload.offHeap(size);
         }
 
         @Override

@@ -1,0 +1,131 @@
+package io.sluice.perf.jmh;
+
+import io.sluice.api.MessageHandler;
+import io.sluice.memfd.MemfdRegion;
+import io.sluice.ringbuffer.SpscConsumer;
+import io.sluice.ringbuffer.SpscProducer;
+import io.sluice.ringbuffer.SpscRing;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * The CPU cost of one message on the latency harness's hot path, without the cache-line
+ * transfers: one thread sends a message exactly as the harness's endpoints do (claim, the 8-byte
+ * value, the payload, commit) and polls it back (limit 1, the handler reads the value). What a
+ * ring's code adds to each one-way trip of the ping-pong rows, Sluice and Agrona side by side.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 3, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED",
+        "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
+@State(Scope.Thread)
+public class SendPollCost {
+    @Param({"32", "256"})
+    public int messageLength;
+
+    MemfdRegion ring;
+    MemfdRegion position;
+    SpscProducer producer;
+    SpscConsumer consumer;
+    MemorySegment payload;
+    final SluiceValue sluiceValue = new SluiceValue();
+
+    RingBuffer agrona;
+    UnsafeBuffer agronaBuffer;
+    UnsafeBuffer agronaPayload;
+    final AgronaValue agronaValue = new AgronaValue();
+
+    long sequence;
+
+    @Setup
+    public void setup() {
+        ring = MemfdRegion.create("jmh.cost", SpscRing.requiredRegionSize(Rings.DATA_CAPACITY));
+        position = MemfdRegion.create("jmh.cost.position", SpscRing.consumerPositionRegionSize());
+        MemorySegment rw = ring.mapReadWrite();
+        SpscRing.format(rw, Rings.DATA_CAPACITY);
+        MemorySegment pos = position.mapReadWrite();
+        SpscRing.formatConsumerPosition(pos, Rings.DATA_CAPACITY);
+        producer = SpscRing.attachProducer("jmh", rw, pos);
+        consumer = SpscRing.attachConsumer("jmh", ring.mapReadOnly(), pos);
+        payload = Arena.ofAuto().allocate(messageLength); // off-heap, as the harness's Sluice rows (Payload.offHeap)
+
+        agronaBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(Rings.DATA_CAPACITY + RingBufferDescriptor.TRAILER_LENGTH));
+        agrona = new OneToOneRingBuffer(agronaBuffer);
+        agronaPayload = new UnsafeBuffer(new byte[messageLength]); // heap, as the harness's Agrona row
+    }
+
+    @TearDown
+    public void tearDown() {
+        ring.close();
+        position.close();
+    }
+
+    @Benchmark
+    public long sluice() {
+        long value = ++sequence;
+        long at = producer.tryClaim(1, messageLength);
+        MemorySegment buffer = producer.buffer();
+        buffer.set(JAVA_LONG_UNALIGNED, at, value);
+        MemorySegment.copy(payload, 0, buffer, at + 8, messageLength - 8);
+        producer.commit(at);
+        while (consumer.poll(sluiceValue, 1) == 0) {
+            // never taken: Sluice's poll skips a padding record and reads on from offset 0
+        }
+        return sluiceValue.value;
+    }
+
+    @Benchmark
+    public long agrona() {
+        long value = ++sequence;
+        int index = agrona.tryClaim(1, messageLength);
+        agronaBuffer.putLong(index, value);
+        agronaBuffer.putBytes(index + 8, agronaPayload, 0, messageLength - 8);
+        agrona.commit(index);
+        while (agrona.read(agronaValue, 1) == 0) {
+            // a poll that meets the padding record at the end of the buffer returns 0 (Agrona
+            // reads one contiguous block per call), as in the harness: poll again
+        }
+        return agronaValue.value;
+    }
+
+    static final class SluiceValue implements MessageHandler {
+        long value;
+
+        @Override
+        public void onMessage(int type, MemorySegment message) {
+            value = message.get(JAVA_LONG_UNALIGNED, 0);
+        }
+    }
+
+    static final class AgronaValue implements org.agrona.concurrent.MessageHandler {
+        long value;
+
+        @Override
+        public void onMessage(int msgTypeId, org.agrona.MutableDirectBuffer buffer, int index, int length) {
+            value = buffer.getLong(index);
+        }
+    }
+}
