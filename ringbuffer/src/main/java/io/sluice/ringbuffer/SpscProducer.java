@@ -38,6 +38,12 @@ import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
  * still holds the invalid stamp), and the next claim reuses the space.
  *
  * <p>Steady state allocates nothing and makes no system call.
+ *
+ * <p>On a thread that spins on a consumer between sends (a responder), C2 profiles the send
+ * path as cold next to the spin and may leave tryClaim and commit out of line: measured 40-60 ns
+ * more per round trip in some runs of the latency harness (docs/benchmarks.md). {@link #offer}
+ * is a single call C2 compiles whole, so it costs the same in every run; for a message staged
+ * off-heap it is the steadier choice there. Claim and commit stay the way to encode in place.
  */
 public final class SpscProducer implements MessageProducer {
     private static final VarHandle HANDOVER;

@@ -6,6 +6,7 @@ import io.sluice.perf.latency.systems.ChronicleQueueSystem;
 import io.sluice.perf.latency.systems.DisruptorSystem;
 import io.sluice.perf.latency.systems.JCToolsSpscSystem;
 import io.sluice.perf.latency.systems.RawJavaSystem;
+import io.sluice.perf.latency.systems.SluiceBroadcastSystem;
 import io.sluice.perf.latency.systems.SluiceMixedSystem;
 import io.sluice.perf.latency.systems.SluiceSpscSystem;
 
@@ -27,6 +28,7 @@ public final class Systems {
     public static final List<LatencySystem> ALL = List.of(
             new RawJavaSystem(),
             new SluiceSpscSystem(),
+            new SluiceBroadcastSystem(),
             SluiceMixedSystem.javaJava(),
             SluiceMixedSystem.javaC(),
             SluiceMixedSystem.cJava(),

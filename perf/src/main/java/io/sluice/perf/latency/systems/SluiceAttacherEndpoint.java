@@ -28,7 +28,7 @@ final class SluiceAttacherEndpoint implements Endpoint, MessageHandler {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final Path socket;
-    private final MemorySegment payload;
+    private OfferSender sender;
     private final int size;
     private ConsumerAttachment<SpscConsumer> down;
     private MpmcAttachment up;
@@ -39,7 +39,6 @@ final class SluiceAttacherEndpoint implements Endpoint, MessageHandler {
     SluiceAttacherEndpoint(RunSpec spec) {
         this.socket = SluiceMixedSystem.socket(spec);
         this.size = spec.messageSize();
-        this.payload = Payload.offHeap(size);
     }
 
     @Override
@@ -61,6 +60,7 @@ final class SluiceAttacherEndpoint implements Endpoint, MessageHandler {
         }
         in = down.consumer();
         out = up.producer();
+        sender = new OfferSender(out, size);
         MemorySegment ring = out.buffer();
         for (long at = 0; at < ring.byteSize(); at += 4096) {
             long unused = (long) LONG.getAndAdd(ring, at, 0L); // a write fault now, not measured
@@ -69,14 +69,7 @@ final class SluiceAttacherEndpoint implements Endpoint, MessageHandler {
 
     @Override
     public void send(long value) {
-        long at;
-        while ((at = out.tryClaim(1, size)) < 0) {
-            // full: spin
-        }
-        MemorySegment buffer = out.buffer();
-        buffer.set(JAVA_LONG_UNALIGNED, at, value);
-        MemorySegment.copy(payload, 0, buffer, at + 8, size - 8);
-        out.commit(at);
+        sender.send(value);
     }
 
     @Override

@@ -21,7 +21,7 @@ final class SluiceHostEndpoint implements Endpoint, MessageHandler {
     private final ChannelHost host;
     private final SpscProducer out;
     private final MpmcConsumer in;
-    private final MemorySegment payload;
+    private final OfferSender sender;
     private final int size;
     private long received;
 
@@ -36,7 +36,7 @@ final class SluiceHostEndpoint implements Endpoint, MessageHandler {
             throw e;
         }
         this.size = spec.messageSize();
-        this.payload = Payload.offHeap(size);
+        this.sender = new OfferSender(out, size);
     }
 
     @Override
@@ -51,14 +51,7 @@ final class SluiceHostEndpoint implements Endpoint, MessageHandler {
 
     @Override
     public void send(long value) {
-        long at;
-        while ((at = out.tryClaim(1, size)) < 0) {
-            // full: spin
-        }
-        MemorySegment buffer = out.buffer();
-        buffer.set(JAVA_LONG_UNALIGNED, at, value);
-        MemorySegment.copy(payload, 0, buffer, at + 8, size - 8);
-        out.commit(at);
+        sender.send(value);
     }
 
     @Override

@@ -23,8 +23,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 /**
  * Sluice SPSC channels, one per direction, exactly as an application uses them: each process
  * hosts the channel it produces into (a sealed memfd) and attaches to the other's as its
- * consumer through the socket, mapping the ring read-only. Zero-copy writes (tryClaim, write in
- * place, commit), one message per poll, busy-spin.
+ * consumer through the socket, mapping the ring read-only. Sends with offer from an off-heap
+ * message (see {@link OfferSender} for why not tryClaim/commit here); reads in place, one message
+ * per poll; busy-spin.
  */
 public final class SluiceSpscSystem implements LatencySystem {
     @Override
@@ -34,7 +35,7 @@ public final class SluiceSpscSystem implements LatencySystem {
 
     @Override
     public String label() {
-        return "Sluice SPSC channel over sealed memfds, attached by socket (tryClaim/commit, poll 1)";
+        return "Sluice SPSC channel over sealed memfds, attached by socket (offer, poll 1, read in place)";
     }
 
     @Override
@@ -67,7 +68,7 @@ public final class SluiceSpscSystem implements LatencySystem {
         private final SpscProducer out;
         private final Path peerSocket;
         private final String inName;
-        private final MemorySegment payload;
+        private final OfferSender sender;
         private final int size;
         private ConsumerAttachment<SpscConsumer> attachment;
         private SpscConsumer in;
@@ -81,7 +82,7 @@ public final class SluiceSpscSystem implements LatencySystem {
             this.host = ChannelHost.bind(mine);
             this.out = host.spsc(a ? "ab" : "ba", spec.ringCapacity()).producer();
             this.size = spec.messageSize();
-            this.payload = Payload.offHeap(size);
+            this.sender = new OfferSender(out, size);
         }
 
         @Override
@@ -111,14 +112,7 @@ public final class SluiceSpscSystem implements LatencySystem {
 
         @Override
         public void send(long value) {
-            long at;
-            while ((at = out.tryClaim(1, size)) < 0) {
-                // full: spin
-            }
-            MemorySegment buffer = out.buffer();
-            buffer.set(JAVA_LONG_UNALIGNED, at, value);
-            MemorySegment.copy(payload, 0, buffer, at + 8, size - 8); // the payload after the long
-            out.commit(at);
+            sender.send(value);
         }
 
         @Override
