@@ -40,10 +40,17 @@ public interface LatencySystem {
      * {@code perf/target/latency/<name>.classpath} files or of folders of jars there (written by
      * the build, see perf/pom.xml).
      */
-    List<String> classpathSets();
+    default List<String> classpathSets() {
+        return List.of(); // the harness's class path carries the Sluice modules
+    }
 
-    /** JVM flags its JVMs need (the peers' {@code --add-exports} live here and only here). */
-    List<String> jvmArgs();
+    /**
+     * JVM flags its JVMs need (the peers' {@code --add-exports} live here and only here);
+     * {@code --enable-native-access=ALL-UNNAMED} is always given.
+     */
+    default List<String> jvmArgs() {
+        return List.of();
+    }
 
     /**
      * Opens one side. Files go under {@link RunSpec#workDir()} (a fresh folder in

@@ -45,11 +45,6 @@ public final class DisruptorSystem implements LatencySystem {
     }
 
     @Override
-    public List<String> jvmArgs() {
-        return List.of();
-    }
-
-    @Override
     public Endpoint open(Role role, RunSpec spec) {
         return RingEndpoint.open(role, spec); // peer types stay out of this class (see Systems)
     }

@@ -7,7 +7,6 @@ import io.sluice.perf.latency.Role;
 import io.sluice.perf.latency.RunSpec;
 import io.sluice.perf.latency.Scenario;
 
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -35,16 +34,6 @@ public final class RawJavaSystem implements LatencySystem {
     @Override
     public Set<Scenario> scenarios() {
         return Set.of(Scenario.PING_PONG);
-    }
-
-    @Override
-    public List<String> classpathSets() {
-        return List.of();
-    }
-
-    @Override
-    public List<String> jvmArgs() {
-        return List.of();
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.sluice.perf.latency.systems;
 
-import io.sluice.api.MessageHandler;
 import io.sluice.api.RingKind;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.Channels;
@@ -14,13 +13,9 @@ import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.BroadcastStart;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * Sluice broadcast channels with one consumer each, one per direction, set up as
@@ -54,32 +49,19 @@ public final class SluiceBroadcastSystem implements LatencySystem {
     }
 
     @Override
-    public List<String> classpathSets() {
-        return List.of();
-    }
-
-    @Override
-    public List<String> jvmArgs() {
-        return List.of();
-    }
-
-    @Override
     public Endpoint open(Role role, RunSpec spec) {
         return new BroadcastEndpoint(role, spec);
     }
 
-    static final class BroadcastEndpoint implements Endpoint, MessageHandler {
+    static final class BroadcastEndpoint extends SluiceEndpoint {
         private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
 
         private final ChannelHost host;
         private final BroadcastProducer out;
         private final Path peerSocket;
         private final String inName;
-        private final OfferSender sender;
         private final int size;
         private ConsumerAttachment<BroadcastConsumer> attachment;
-        private BroadcastConsumer in;
-        private long received;
 
         BroadcastEndpoint(Role role, RunSpec spec) {
             boolean a = role == Role.INITIATOR;
@@ -94,7 +76,6 @@ public final class SluiceBroadcastSystem implements LatencySystem {
                 host.close();
                 throw e;
             }
-            this.sender = new OfferSender(out, size);
         }
 
         @Override
@@ -110,7 +91,7 @@ public final class SluiceBroadcastSystem implements LatencySystem {
                     Thread.onSpinWait();
                 }
             }
-            in = attachment.consumer();
+            connect(out, attachment.consumer(), size);
             // The other side attaches to our channel meanwhile: adopt its registration now, so
             // that the producer gates on it before the first message (an idle back-pressure
             // producer adopts joiners only when asked).
@@ -121,27 +102,7 @@ public final class SluiceBroadcastSystem implements LatencySystem {
                 }
                 Thread.onSpinWait();
             }
-            MemorySegment ring = out.buffer();
-            for (long at = 0; at < ring.byteSize(); at += 4096) {
-                ring.set(JAVA_LONG_UNALIGNED, at, ring.get(JAVA_LONG_UNALIGNED, at)); // a write fault now, not measured
-            }
-        }
-
-        @Override
-        public void send(long value) {
-            sender.send(value);
-        }
-
-        @Override
-        public long poll() {
-            received = EMPTY;
-            in.poll(this, 1);
-            return received;
-        }
-
-        @Override
-        public void onMessage(int type, MemorySegment message) {
-            received = message.get(JAVA_LONG_UNALIGNED, 0);
+            touch(out.buffer());
         }
 
         @Override

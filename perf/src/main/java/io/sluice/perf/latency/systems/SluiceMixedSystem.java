@@ -89,16 +89,6 @@ public final class SluiceMixedSystem implements LatencySystem {
     }
 
     @Override
-    public List<String> classpathSets() {
-        return List.of(); // the harness class path carries the Sluice modules
-    }
-
-    @Override
-    public List<String> jvmArgs() {
-        return List.of();
-    }
-
-    @Override
     public Optional<Role> nativeSide() {
         return nativeSide;
     }

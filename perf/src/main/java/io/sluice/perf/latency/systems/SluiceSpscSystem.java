@@ -1,6 +1,5 @@
 package io.sluice.perf.latency.systems;
 
-import io.sluice.api.MessageHandler;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.Channels;
 import io.sluice.channel.ConsumerAttachment;
@@ -12,13 +11,9 @@ import io.sluice.perf.latency.Scenario;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscProducer;
 
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
-
-import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * Sluice SPSC channels, one per direction, exactly as an application uses them: each process
@@ -49,32 +44,19 @@ public final class SluiceSpscSystem implements LatencySystem {
     }
 
     @Override
-    public List<String> classpathSets() {
-        return List.of(); // the harness class path carries the Sluice modules
-    }
-
-    @Override
-    public List<String> jvmArgs() {
-        return List.of(); // --enable-native-access=ALL-UNNAMED is the harness's default: Sluice needs nothing else
-    }
-
-    @Override
     public Endpoint open(Role role, RunSpec spec) {
-        return new SluiceEndpoint(role, spec);
+        return new SpscEndpoint(role, spec);
     }
 
-    static final class SluiceEndpoint implements Endpoint, MessageHandler {
+    static final class SpscEndpoint extends SluiceEndpoint {
         private final ChannelHost host;
         private final SpscProducer out;
         private final Path peerSocket;
         private final String inName;
-        private final OfferSender sender;
         private final int size;
         private ConsumerAttachment<SpscConsumer> attachment;
-        private SpscConsumer in;
-        private long received;
 
-        SluiceEndpoint(Role role, RunSpec spec) {
+        SpscEndpoint(Role role, RunSpec spec) {
             boolean a = role == Role.INITIATOR;
             Path mine = spec.workDir().resolve(a ? "sluice-a.sock" : "sluice-b.sock");
             this.peerSocket = spec.workDir().resolve(a ? "sluice-b.sock" : "sluice-a.sock");
@@ -82,7 +64,6 @@ public final class SluiceSpscSystem implements LatencySystem {
             this.host = ChannelHost.bind(mine);
             this.out = host.spsc(a ? "ab" : "ba", spec.ringCapacity()).producer();
             this.size = spec.messageSize();
-            this.sender = new OfferSender(out, size);
         }
 
         @Override
@@ -100,31 +81,8 @@ public final class SluiceSpscSystem implements LatencySystem {
                     Thread.onSpinWait();
                 }
             }
-            in = attachment.consumer();
+            connect(out, attachment.consumer(), size);
             touch(out.buffer());
-        }
-
-        private static void touch(MemorySegment ring) {
-            for (long at = 0; at < ring.byteSize(); at += 4096) {
-                ring.set(JAVA_LONG_UNALIGNED, at, ring.get(JAVA_LONG_UNALIGNED, at)); // a write fault now, not measured
-            }
-        }
-
-        @Override
-        public void send(long value) {
-            sender.send(value);
-        }
-
-        @Override
-        public long poll() {
-            received = EMPTY;
-            in.poll(this, 1);
-            return received;
-        }
-
-        @Override
-        public void onMessage(int type, MemorySegment message) {
-            received = message.get(JAVA_LONG_UNALIGNED, 0);
         }
 
         @Override

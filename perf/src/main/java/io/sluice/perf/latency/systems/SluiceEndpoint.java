@@ -1,0 +1,58 @@
+package io.sluice.perf.latency.systems;
+
+import io.sluice.api.MessageConsumer;
+import io.sluice.api.MessageHandler;
+import io.sluice.api.MessageProducer;
+import io.sluice.perf.latency.Endpoint;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * What the endpoints of every Sluice row share: they send with {@link OfferSender} and receive
+ * one message per poll, the handler reading the value in place. A subclass opens its channels
+ * and calls {@link #connect} once it has both ends (in its constructor or in {@code awaitReady}).
+ * Each JVM runs one subclass, with one producer class and one consumer class, so the calls below
+ * stay monomorphic.
+ */
+abstract class SluiceEndpoint implements Endpoint, MessageHandler {
+    /** Pre-touch by an atomic add of zero: another process may map the same pages read-write. */
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private OfferSender sender;
+    private MessageConsumer in;
+    private long received;
+
+    /** Sends on {@code out} messages of {@code size} bytes from now on, and receives from {@code in}. */
+    final void connect(MessageProducer out, MessageConsumer in, int size) {
+        this.sender = new OfferSender(out, size);
+        this.in = in;
+    }
+
+    /** Takes the write fault of every page of {@code ring} now, not in the measured loop. */
+    static void touch(MemorySegment ring) {
+        for (long at = 0; at < ring.byteSize(); at += 4096) {
+            long unused = (long) LONG.getAndAdd(ring, at, 0L);
+        }
+    }
+
+    @Override
+    public final void send(long value) {
+        sender.send(value);
+    }
+
+    @Override
+    public final long poll() {
+        received = EMPTY;
+        in.poll(this, 1);
+        return received;
+    }
+
+    @Override
+    public final void onMessage(int type, MemorySegment message) {
+        received = message.get(JAVA_LONG_UNALIGNED, 0);
+    }
+}
