@@ -12,14 +12,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SystemsIsolationTest {
     /**
-     * The launcher's JVM has only the harness's jars, and each peer JVM only its own: the
-     * registry and every system's description must load without any peer library.
+     * The launcher's JVM has only the harness's jars (HdrHistogram, XChart and the Sluice
+     * modules), and each peer JVM only its own: the registry and every system's description must
+     * load without any peer library.
      */
     @Test
     void systemDescriptionsLoadWithoutAnyPeerLibrary() throws Exception {
-        URL classes = Systems.class.getProtectionDomain().getCodeSource().getLocation();
-        URL hdr = Histogram.class.getProtectionDomain().getCodeSource().getLocation();
-        try (URLClassLoader bare = new URLClassLoader(new URL[] {classes, hdr}, ClassLoader.getPlatformClassLoader())) {
+        URL[] harness = {location(Systems.class), location(Histogram.class), location(io.sluice.api.MessageHandler.class),
+                location(io.sluice.ringbuffer.SpscRing.class), location(io.sluice.memfd.MemfdRegion.class),
+                location(io.sluice.channel.ChannelHost.class)};
+        try (URLClassLoader bare = new URLClassLoader(harness, ClassLoader.getPlatformClassLoader())) {
             Class<?> systems = Class.forName(Systems.class.getName(), true, bare);
             List<?> all = (List<?>) systems.getField("ALL").get(null);
             assertTrue(all.size() >= 6);
@@ -34,6 +36,10 @@ class SystemsIsolationTest {
                 type.getMethod("nativeSide").invoke(s);
             }
         }
+    }
+
+    private static URL location(Class<?> type) {
+        return type.getProtectionDomain().getCodeSource().getLocation();
     }
 
     @Test
