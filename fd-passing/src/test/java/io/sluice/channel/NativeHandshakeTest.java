@@ -70,12 +70,6 @@ class NativeHandshakeTest {
     private static final List<String> POSITION_CASES = List.of("pipe", "unsealed", "no-future-write", "too-small",
             "not-formatted", "wrong-start", "size-field-lies", "no-fd", "two-fds", "silent-after-welcome");
 
-    private static void awaitFds(long expected, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (ProcessResources.openFds() != expected && System.nanoTime() < deadline) {
-            Thread.sleep(5); // the host's connection threads close their fds asynchronously; bounded
-        }
-    }
 
     @Test
     void malformedHandshakesOfACPeerAreRefusedCleanlyAndTheHostKeepsServing() throws Exception {
@@ -90,7 +84,7 @@ class NativeHandshakeTest {
                 assertTrue(warmUp.awaitLine("REFUSED", TIMEOUT_S).startsWith("REFUSED UNKNOWN_CHANNEL 1 "));
                 warmUp.assertExitsCleanly(TIMEOUT_S);
             }
-            awaitFds(-1, 1);
+            ProcessResources.awaitOpenFds(-1, Duration.ofSeconds(1)); // no count to reach: a bounded second for the warm-up's asynchronous closes
             long baseline = ProcessResources.openFds();
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "malformed", socket.toString())) {
                 c.awaitLine("END", TIMEOUT_S);
@@ -109,7 +103,7 @@ class NativeHandshakeTest {
                 assertTrue(all.contains("consumer position region starts at 4096, the channel's start is 0"), all);
             }
             // Every fd of every refused connection (sockets, position regions, the pipe) was closed...
-            awaitFds(baseline, 10);
+            ProcessResources.awaitOpenFds(baseline, Duration.ofSeconds(10));
             assertEquals(baseline, ProcessResources.openFds(), "fds leaked by the host");
             // ...and the host still serves a well-behaved C peer.
             try (NativeChild good = NativeChild.start(NativeChild.RELEASE, "sluice_peer", "spsc", socket.toString(), "orders",

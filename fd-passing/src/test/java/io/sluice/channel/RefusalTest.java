@@ -194,7 +194,7 @@ class RefusalTest {
         // attaches stay out of the window: a departed SPSC consumer's position region stays mapped
         // until the (here idle) producer's next capacity check, by design.
         rawRefusal(new byte[] {1});
-        awaitFds(-1, 1);
+        ProcessResources.awaitOpenFds(-1, Duration.ofSeconds(1)); // no count to reach: a bounded second for the warm-up's asynchronous closes
         long baseline = ProcessResources.openFds();
         long seed = System.nanoTime();
         SplittableRandom random = new SplittableRandom(seed);
@@ -211,7 +211,7 @@ class RefusalTest {
                         "seed " + seed + ": " + r.reason() + " " + r.text());
             }
             // Every refused connection's fds were closed...
-            awaitFds(baseline, 10);
+            ProcessResources.awaitOpenFds(baseline, Duration.ofSeconds(10));
             assertEquals(baseline, ProcessResources.openFds(), "seed " + seed + ": fds leaked");
             // ...and the host still serves a well-behaved peer.
             try (var a = Channels.spscConsumer(socket, "orders")) {
@@ -222,13 +222,6 @@ class RefusalTest {
         }
     }
 
-    /** Waits (bounded) for the host's connection threads to finish closing their fds. */
-    private static void awaitFds(long expected, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (ProcessResources.openFds() != expected && System.nanoTime() < deadline) {
-            Thread.sleep(5); // polling a count the host threads change; the bound is the deadline
-        }
-    }
 
     @Test
     void peerOfAnotherUidIsDeniedByThePolicy() throws Exception {

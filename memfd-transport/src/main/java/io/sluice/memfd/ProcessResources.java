@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 /**
@@ -22,6 +24,21 @@ public final class ProcessResources {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Waits until this process has {@code expected} open fds, at most {@code timeout}, and
+     * returns the last count: fds that other threads close asynchronously (a channel host's
+     * connection threads, the JDK's pipe readers of a child process that exited) are counted
+     * once they are closed, and a leak still shows as a count that never comes back.
+     */
+    public static long awaitOpenFds(long expected, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long count;
+        while ((count = openFds()) != expected && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(5_000_000L); // polling a count other threads change; bounded by the deadline
+        }
+        return count;
     }
 
     /** The lines of {@code /proc/self/maps}. */
