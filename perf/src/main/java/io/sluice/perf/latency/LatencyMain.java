@@ -196,12 +196,13 @@ public final class LatencyMain {
             }
             default -> {
                 slices = plan.throughputSlices();
-                sliceSize = (int) Math.max(1000, plan.throughputSliceBytes() / c.messageSize());
+                sliceSize = (int) Math.max(Plan.MIN_THROUGHPUT_SLICE_MESSAGES, plan.throughputSliceBytes() / c.messageSize());
                 sliceSize -= sliceSize % 1000;
             }
         }
         int batch = Plan.batchFor(sliceSize);
-        return new RunSpec(system, c.scenario(), c.messageSize(), c.rate(), plan.warmupBatches(), batch, slices, sliceSize,
+        int warmupBatches = Math.max(plan.warmupBatches(), (Plan.MIN_WARMUP_MESSAGES + batch - 1) / batch);
+        return new RunSpec(system, c.scenario(), c.messageSize(), c.rate(), warmupBatches, batch, slices, sliceSize,
                 plan.settleMillis(), plan.bracketWarmup(), plan.bracketCount(), Integer.getInteger(RING_CAPACITY_PROPERTY, 64 * 1024), workDir, output);
     }
 

@@ -225,15 +225,18 @@ public final class PeerMain {
                 Loops.send(e, batch, seq);
             }
             Control.sync(role, ++phase);
+            long allocated = allocatedBytes();
             for (long done = 0; done < spec.measuredMessages(); done += batch, seq += batch) {
                 Loops.send(e, batch, seq);
             }
+            reportAllocation(role, allocated, spec.measuredMessages());
         } else {
             for (int b = 0; b < spec.warmupBatches(); b++) {
                 Loops.receive(e, batch);
             }
             Control.sync(role, ++phase);
             StringJoiner rates = new StringJoiner(",");
+            long allocated = allocatedBytes();
             long start = System.nanoTime();
             long sliceStart = start;
             long last = 0;
@@ -246,6 +249,7 @@ public final class PeerMain {
                 sliceStart = now;
             }
             long elapsed = System.nanoTime() - start;
+            reportAllocation(role, allocated, spec.measuredMessages());
             long expectedLast = (long) spec.warmupBatches() * batch + spec.measuredMessages();
             if (last != expectedLast) {
                 throw new IllegalStateException("last message carried " + last + ", expected " + expectedLast);

@@ -17,7 +17,8 @@ import java.util.List;
  * @param rateSliceMillis duration of one fixed-rate slice
  * @param throughputSlices measured slices of a throughput run
  * @param throughputSliceBytes bytes per throughput slice (messages = bytes / size)
- * @param warmupBatches   batches (a tenth of a slice, at most 10,000 messages) run before measuring:
+ * @param warmupBatches   batches (a tenth of a slice, at most 10,000 messages) run before measuring,
+ *                        and at least {@link #MIN_WARMUP_MESSAGES} messages:
  *                        100, so that C2 has compiled the hot path before the first slice. With 10,
  *                        a 32-byte ping-pong warm-up lasted under 20 ms, the compiler thread shares
  *                        the pinned CPU with the spinning one, and runs were measured partly on
@@ -31,6 +32,16 @@ public record Plan(String mode, int rounds, List<Integer> pingSizes, List<Intege
                    List<Integer> throughputSizes, int pingSlices, int pingSliceSize, int rateSlices, int rateSliceMillis,
                    int throughputSlices, long throughputSliceBytes, int warmupBatches, int settleMillis, int bracketWarmup, int bracketCount,
                    int runTimeoutSeconds) {
+
+    /**
+     * Fewest messages a warm-up sends, whatever the batch: the slices of large messages are few
+     * messages, and 100 batches of 200 4-KiB messages did not take the send loop past C1 (C2
+     * compiles a loop after some 40,000 iterations), so throughput at 4 KiB was measured on
+     * profiling code in some runs and not in others (0.7 to 7.6 M msg/s).
+     */
+    static final int MIN_WARMUP_MESSAGES = 200_000;
+    /** Fewest messages in a throughput slice (at 4 KiB, 8 MiB was 2,000 messages: a few ms). */
+    static final int MIN_THROUGHPUT_SLICE_MESSAGES = 50_000;
 
     public static Plan quick() {
         return new Plan("quick", 3, List.of(32, 256), List.of(32), List.of(100_000L, 1_000_000L), List.of(32, 256, 4096),
