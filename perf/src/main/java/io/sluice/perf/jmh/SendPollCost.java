@@ -1,10 +1,8 @@
 package io.sluice.perf.jmh;
 
 import io.sluice.api.MessageHandler;
-import io.sluice.memfd.MemfdRegion;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscProducer;
-import io.sluice.ringbuffer.SpscRing;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
@@ -46,8 +44,7 @@ public class SendPollCost {
     @Param({"32", "256"})
     public int messageLength;
 
-    MemfdRegion ring;
-    MemfdRegion position;
+    MemfdSpscRing ring;
     SpscProducer producer;
     SpscConsumer consumer;
     MemorySegment payload;
@@ -62,15 +59,10 @@ public class SendPollCost {
 
     @Setup
     public void setup() {
-        ring = MemfdRegion.create("jmh.cost", SpscRing.requiredRegionSize(Rings.DATA_CAPACITY));
-        position = MemfdRegion.create("jmh.cost.position", SpscRing.consumerPositionRegionSize());
-        MemorySegment rw = ring.mapReadWrite();
-        SpscRing.format(rw, Rings.DATA_CAPACITY);
-        MemorySegment pos = position.mapReadWrite();
-        SpscRing.formatConsumerPosition(pos, Rings.DATA_CAPACITY);
-        producer = SpscRing.attachProducer("jmh", rw, pos);
-        consumer = SpscRing.attachConsumer("jmh", ring.mapReadOnly(), pos);
-        payload = Arena.ofAuto().allocate(messageLength); // off-heap, as the harness's Sluice rows (Payload.offHeap)
+        ring = new MemfdSpscRing("jmh.cost");
+        producer = ring.producer;
+        consumer = ring.consumer;
+        payload = Arena.ofAuto().allocate(messageLength); // off-heap, as the harness's Sluice rows (Payload.offHeapMessage)
 
         agronaBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(Rings.DATA_CAPACITY + RingBufferDescriptor.TRAILER_LENGTH));
         agrona = new OneToOneRingBuffer(agronaBuffer);
@@ -80,7 +72,6 @@ public class SendPollCost {
     @TearDown
     public void tearDown() {
         ring.close();
-        position.close();
     }
 
     @Benchmark

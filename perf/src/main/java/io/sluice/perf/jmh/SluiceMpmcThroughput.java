@@ -54,7 +54,7 @@ public class SluiceMpmcThroughput {
         MpmcRingDescriptor.format(rw, slots, slotLength, 4);
         producer = new MpmcProducer(rw, 1, "jmh");
         consumer = new MpmcConsumer(ring.mapReadWrite(), 2, "jmh");
-        source = java.lang.foreign.Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeap)
+        source = java.lang.foreign.Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeapMessage)
         source.set(JAVA_LONG_UNALIGNED, 0, 42L);
     }
 

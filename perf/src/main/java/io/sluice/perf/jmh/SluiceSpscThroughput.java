@@ -1,9 +1,7 @@
 package io.sluice.perf.jmh;
 
-import io.sluice.memfd.MemfdRegion;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscProducer;
-import io.sluice.ringbuffer.SpscRing;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -39,30 +37,23 @@ public class SluiceSpscThroughput {
     @Param({"32", "256"})
     public int messageLength;
 
-    MemfdRegion ring;
-    MemfdRegion position;
+    MemfdSpscRing ring;
     SpscProducer producer;
     SpscConsumer consumer;
     MemorySegment source;
 
     @Setup
     public void setup() {
-        ring = MemfdRegion.create("jmh.spsc", SpscRing.requiredRegionSize(Rings.DATA_CAPACITY));
-        position = MemfdRegion.create("jmh.spsc.position", SpscRing.consumerPositionRegionSize());
-        MemorySegment rw = ring.mapReadWrite();
-        SpscRing.format(rw, Rings.DATA_CAPACITY);
-        MemorySegment pos = position.mapReadWrite();
-        SpscRing.formatConsumerPosition(pos, Rings.DATA_CAPACITY);
-        producer = SpscRing.attachProducer("jmh", rw, pos);
-        consumer = SpscRing.attachConsumer("jmh", ring.mapReadOnly(), pos);
-        source = java.lang.foreign.Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeap)
+        ring = new MemfdSpscRing("jmh.spsc");
+        producer = ring.producer;
+        consumer = ring.consumer;
+        source = java.lang.foreign.Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeapMessage)
         source.set(JAVA_LONG_UNALIGNED, 0, 42L);
     }
 
     @TearDown
     public void tearDown() {
         ring.close();
-        position.close();
     }
 
     @Benchmark

@@ -83,7 +83,7 @@ public final class Control {
             // Handed out as a plain native segment over the same pages (the mapping stays in the
             // global arena): a MappedMemorySegmentImpl would be one more receiver class in the
             // JDK's shared segment-access code, which every peer's rings go through too (see
-            // systems/Payload.offHeap).
+            // systems/Payload.offHeapMessage).
             return MemorySegment.ofAddress(segment.address()).reinterpret(SIZE);
         } catch (IOException e) {
             throw new UncheckedIOException("control file " + path + ": " + e.getMessage(), e);

@@ -9,7 +9,6 @@ import io.sluice.ringbuffer.MpmcProducer;
 import io.sluice.ringbuffer.SpscConsumer;
 
 import java.nio.file.Path;
-import java.time.Duration;
 
 /**
  * The attaching JVM of {@link SluiceMixedSystem}: the SPSC channel's consumer and an MPMC
@@ -29,21 +28,8 @@ final class SluiceAttacherEndpoint extends SluiceEndpoint {
 
     @Override
     public void awaitReady() {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            try {
-                if (down == null) {
-                    down = Channels.spscConsumer(socket, SluiceMixedSystem.DOWN);
-                }
-                up = Channels.mpmc(socket, SluiceMixedSystem.UP, Role.PRODUCER);
-                break;
-            } catch (RuntimeException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.onSpinWait();
-            }
-        }
+        down = attachWithRetry(() -> Channels.spscConsumer(socket, SluiceMixedSystem.DOWN));
+        up = attachWithRetry(() -> Channels.mpmc(socket, SluiceMixedSystem.UP, Role.PRODUCER));
         MpmcProducer out = up.producer();
         connect(out, down.consumer(), size);
         touch(out.buffer());

@@ -14,7 +14,6 @@ import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.BroadcastStart;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -54,8 +53,6 @@ public final class SluiceBroadcastSystem implements LatencySystem {
     }
 
     static final class BroadcastEndpoint extends SluiceEndpoint {
-        private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
-
         private final ChannelHost host;
         private final BroadcastProducer out;
         private final Path peerSocket;
@@ -80,17 +77,8 @@ public final class SluiceBroadcastSystem implements LatencySystem {
 
         @Override
         public void awaitReady() {
-            long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-            while (attachment == null) {
-                try {
-                    attachment = Channels.broadcastConsumer(peerSocket, inName, BroadcastStart.NEWEST);
-                } catch (RuntimeException e) {
-                    if (System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                    Thread.onSpinWait();
-                }
-            }
+            attachment = attachWithRetry(() -> Channels.broadcastConsumer(peerSocket, inName, BroadcastStart.NEWEST));
+            long deadline = System.nanoTime() + ATTACH_TIMEOUT.toNanos();
             connect(out, attachment.consumer(), size);
             // The other side attaches to our channel meanwhile: adopt its registration now, so
             // that the producer gates on it before the first message (an idle back-pressure
@@ -98,7 +86,7 @@ public final class SluiceBroadcastSystem implements LatencySystem {
             while (out.requestedRegistration() == 0 || out.adoptedRegistration() < out.requestedRegistration()) {
                 out.refreshConsumers();
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("broadcast channel: the other side did not attach within " + READY_TIMEOUT);
+                    throw new IllegalStateException("broadcast channel: the other side did not attach within " + ATTACH_TIMEOUT);
                 }
                 Thread.onSpinWait();
             }

@@ -8,6 +8,8 @@ import io.sluice.perf.latency.Endpoint;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.function.Supplier;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
@@ -30,6 +32,28 @@ abstract class SluiceEndpoint implements Endpoint, MessageHandler {
     final void connect(MessageProducer out, MessageConsumer in, int size) {
         this.sender = new OfferSender(out, size);
         this.in = in;
+    }
+
+    /** How long an endpoint keeps trying to attach to the other side's channels. */
+    static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * Attaches with {@code attach}, again and again while it fails (the other side may not have
+     * bound its socket or created its channel yet), at most {@link #ATTACH_TIMEOUT}; then the
+     * last failure is thrown.
+     */
+    static <T> T attachWithRetry(Supplier<T> attach) {
+        long deadline = System.nanoTime() + ATTACH_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return attach.get();
+            } catch (RuntimeException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.onSpinWait();
+            }
+        }
     }
 
     /** Takes the write fault of every page of {@code ring} now, not in the measured loop. */

@@ -12,7 +12,6 @@ import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscProducer;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -69,18 +68,7 @@ public final class SluiceSpscSystem implements LatencySystem {
         @Override
         public void awaitReady() throws Exception {
             // Both sides have opened (hosted their outbound channel): attach to the other's.
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (true) {
-                try {
-                    attachment = Channels.spscConsumer(peerSocket, inName);
-                    break;
-                } catch (RuntimeException e) {
-                    if (System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                    Thread.onSpinWait();
-                }
-            }
+            attachment = attachWithRetry(() -> Channels.spscConsumer(peerSocket, inName));
             connect(out, attachment.consumer(), size);
             touch(out.buffer());
         }
