@@ -243,13 +243,26 @@ public final class LatencyMain {
                 Files.writeString(dir.resolve(name + "-uncorrected.hgrm"),
                         Histograms.hgrm(Histograms.decode(b.getProperty("histogram.uncorrected"))));
             }
-            return parse(system.id(), round, c, a, b);
+            return parse(system.id(), round, c, a, b).withAllocation(allocation(a, b));
         } finally {
             for (Process p : processes) {
                 p.destroyForcibly();
             }
             deleteTree(workDir);
         }
+    }
+
+    /** The larger of the two sides' allocation per message; NaN if neither measured it (a native peer does not). */
+    private static double allocation(Properties a, Properties b) {
+        double max = Double.NaN;
+        for (Properties p : List.of(a, b)) {
+            String v = p.getProperty(AllocationMeter.PROPERTY);
+            if (v != null) {
+                double d = Double.parseDouble(v);
+                max = Double.isNaN(max) ? d : Math.max(max, d);
+            }
+        }
+        return max;
     }
 
     private RunResult parse(String system, int round, ScenarioConfig c, Properties a, Properties b) throws IOException {

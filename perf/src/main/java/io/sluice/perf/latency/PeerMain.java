@@ -145,16 +145,18 @@ public final class PeerMain {
             slice.reset();
             Control.sync(role, ++phase);
             StringJoiner p50s = new StringJoiner(",");
-            long allocated = allocatedBytes();
+            AllocationMeter allocation = new AllocationMeter();
             for (int s = 0; s < spec.slices(); s++) {
+                allocation.start();
                 for (int done = 0; done < spec.sliceSize(); done += batch, seq += batch) {
                     Loops.ping(e, batch, seq, slice);
                 }
+                allocation.stop();
                 p50s.add(Long.toString(slice.getValueAtPercentile(50)));
                 total.add(slice);
                 slice.reset();
             }
-            reportAllocation(role, allocated, spec.measuredMessages());
+            allocation.report(role, spec.measuredMessages(), out);
             out.setProperty("histogram.measured", Histograms.encode(total));
             out.setProperty("slices.p50", p50s.toString());
         } else {
@@ -162,11 +164,13 @@ public final class PeerMain {
                 Loops.echo(e, batch);
             }
             Control.sync(role, ++phase);
-            long allocated = allocatedBytes();
+            AllocationMeter allocation = new AllocationMeter();
+            allocation.start();
             for (long done = 0; done < spec.measuredMessages(); done += batch) {
                 Loops.echo(e, batch);
             }
-            reportAllocation(role, allocated, spec.measuredMessages());
+            allocation.stop();
+            allocation.report(role, spec.measuredMessages(), out);
         }
         return phase;
     }
@@ -183,10 +187,14 @@ public final class PeerMain {
             schedule[0] = System.nanoTime();
             schedule[1] = 0;
             long start = schedule[0];
+            AllocationMeter allocation = new AllocationMeter();
+            allocation.start();
             for (long done = 0; done < spec.measuredMessages(); done += batch) {
                 Loops.sendAtRate(e, batch, interval, schedule);
             }
+            allocation.stop();
             long elapsed = System.nanoTime() - start;
+            allocation.report(role, spec.measuredMessages(), out);
             out.setProperty("sender.late", Long.toString(schedule[1]));
             out.setProperty("sender.messages", Long.toString(spec.measuredMessages()));
             out.setProperty("sender.elapsedNs", Long.toString(elapsed));
@@ -200,10 +208,13 @@ public final class PeerMain {
             slice.reset();
             Control.sync(role, ++phase);
             StringJoiner p50s = new StringJoiner(",");
+            AllocationMeter allocation = new AllocationMeter();
             for (int s = 0; s < spec.slices(); s++) {
+                allocation.start();
                 for (int done = 0; done < spec.sliceSize(); done += batch) {
                     Loops.receiveStamped(e, batch, slice);
                 }
+                allocation.stop();
                 Histogram corrected = slice.copyCorrectedForCoordinatedOmission(interval);
                 p50s.add(Long.toString(corrected.getValueAtPercentile(50)));
                 total.add(corrected);
@@ -212,6 +223,7 @@ public final class PeerMain {
             }
             out.setProperty("histogram.measured", Histograms.encode(total));
             out.setProperty("histogram.uncorrected", Histograms.encode(uncorrected));
+            allocation.report(role, spec.measuredMessages(), out);
             out.setProperty("slices.p50", p50s.toString());
         }
         return phase;
@@ -225,31 +237,35 @@ public final class PeerMain {
                 Loops.send(e, batch, seq);
             }
             Control.sync(role, ++phase);
-            long allocated = allocatedBytes();
+            AllocationMeter allocation = new AllocationMeter();
+            allocation.start();
             for (long done = 0; done < spec.measuredMessages(); done += batch, seq += batch) {
                 Loops.send(e, batch, seq);
             }
-            reportAllocation(role, allocated, spec.measuredMessages());
+            allocation.stop();
+            allocation.report(role, spec.measuredMessages(), out);
         } else {
             for (int b = 0; b < spec.warmupBatches(); b++) {
                 Loops.receive(e, batch);
             }
             Control.sync(role, ++phase);
             StringJoiner rates = new StringJoiner(",");
-            long allocated = allocatedBytes();
+            AllocationMeter allocation = new AllocationMeter();
             long start = System.nanoTime();
             long sliceStart = start;
             long last = 0;
             for (int s = 0; s < spec.slices(); s++) {
+                allocation.start();
                 for (int done = 0; done < spec.sliceSize(); done += batch) {
                     last = Loops.receive(e, batch);
                 }
+                allocation.stop();
                 long now = System.nanoTime();
                 rates.add(Long.toString(Math.round(spec.sliceSize() * 1e9 / (now - sliceStart))));
                 sliceStart = now;
             }
             long elapsed = System.nanoTime() - start;
-            reportAllocation(role, allocated, spec.measuredMessages());
+            allocation.report(role, spec.measuredMessages(), out);
             long expectedLast = (long) spec.warmupBatches() * batch + spec.measuredMessages();
             if (last != expectedLast) {
                 throw new IllegalStateException("last message carried " + last + ", expected " + expectedLast);
@@ -259,18 +275,6 @@ public final class PeerMain {
             out.setProperty("slices.rate", rates.toString());
         }
         return phase;
-    }
-
-    private static long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
-                .getCurrentThreadAllocatedBytes();
-    }
-
-    /** Heap bytes the measuring thread allocated per message, to its log: a hot path that allocates shows here. */
-    private static void reportAllocation(Role role, long before, long messages) {
-        long bytes = allocatedBytes() - before;
-        System.out.printf(java.util.Locale.ROOT, "%s: %d bytes allocated in the measured loop, %.2f per message%n",
-                role, bytes, (double) bytes / messages);
     }
 
     /** For the launcher's log: "a,b,c" as a list of longs. */

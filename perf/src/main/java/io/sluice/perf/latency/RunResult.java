@@ -20,7 +20,19 @@ import java.util.List;
  */
 public record RunResult(String system, int round, Histogram measured, Histogram bracketPre, Histogram bracketPost,
                         List<Long> sliceValues, double messagesPerSecond, long senderLate, double senderRate,
-                        String error) {
+                        String error, double allocationPerMessage) {
+
+    public RunResult(String system, int round, Histogram measured, Histogram bracketPre, Histogram bracketPost,
+                     List<Long> sliceValues, double messagesPerSecond, long senderLate, double senderRate, String error) {
+        this(system, round, measured, bracketPre, bracketPost, sliceValues, messagesPerSecond, senderLate, senderRate, error,
+                Double.NaN);
+    }
+
+    /** This result with the heap bytes per message its peers allocated in their measured loops (the larger side's). */
+    public RunResult withAllocation(double bytesPerMessage) {
+        return new RunResult(system, round, measured, bracketPre, bracketPost, sliceValues, messagesPerSecond, senderLate,
+                senderRate, error, bytesPerMessage);
+    }
 
     public boolean failed() {
         return error != null;

@@ -43,7 +43,9 @@ final class SummaryWriter {
                 + "itself and has none. This machine's core-to-core latency moves between levels (PERF-NOTES.md): compare "
                 + "ratios, and rows of one run only.\n");
         md.append("- Latencies in ns unless marked. Receivers read the 8-byte value of each message in place; senders write "
-                + "the whole message every time.\n\n");
+                + "the whole message every time.\n");
+        md.append("- *alloc B/msg* (per run): heap bytes per message that the measuring threads allocated inside the measured "
+                + "loops, the larger of its JVM sides (— for raw-c and for failed runs).\n\n");
 
         md.append("## Systems\n\n| row | what | jars |\n|---|---|---|\n");
         md.append("| raw-c | raw cache-line ping-pong in C (perf/native/rawpingpong.c, gcc -O2, memfd, two forked processes) | — |\n");
@@ -114,9 +116,9 @@ final class SummaryWriter {
         StringBuilder sb = new StringBuilder("<details><summary>every run (brackets, p50 per slice)</summary>\n\n");
         boolean throughput = c.scenario() == Scenario.THROUGHPUT;
         boolean rate = c.scenario() == Scenario.FIXED_RATE;
-        sb.append(throughput ? "| system | round | msg/s | raw before | raw after | msg/s per slice |\n|---|---:|---:|---:|---:|---|\n"
-                : "| system | round | p50 | p99 | p99.9 | raw before | raw after |" + (rate ? " sent msg/s | late sends |" : "")
-                + " p50 per slice |\n|---|---:|---:|---:|---:|---:|---:|" + (rate ? "---:|---:|" : "") + "---|\n");
+        sb.append(throughput ? "| system | round | msg/s | raw before | raw after | alloc B/msg | msg/s per slice |\n|---|---:|---:|---:|---:|---:|---|\n"
+                : "| system | round | p50 | p99 | p99.9 | raw before | raw after | alloc B/msg |" + (rate ? " sent msg/s | late sends |" : "")
+                + " p50 per slice |\n|---|---:|---:|---:|---:|---:|---:|---:|" + (rate ? "---:|---:|" : "") + "---|\n");
         bySystem.forEach((system, runs) -> {
             for (RunResult r : runs) {
                 sb.append("| ").append(system).append(" | ").append(r.round());
@@ -140,6 +142,8 @@ final class SummaryWriter {
                 } else {
                     sb.append(" | — | —");
                 }
+                sb.append(" | ").append(Double.isNaN(r.allocationPerMessage()) ? "—"
+                        : String.format(Locale.ROOT, "%.2f", r.allocationPerMessage()));
                 if (rate) {
                     sb.append(" | ").append(Summary.count(r.senderRate())).append(" | ").append(r.senderLate());
                 }
