@@ -2,7 +2,12 @@ package io.sluice.fdpassing;
 
 import io.sluice.memfd.libc.Libc;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * A socket fd shared by threads that may call into it while another closes it.
@@ -17,6 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FdHandle {
     private static final long CLOSED = 1L << 63;
+    /** Longest single poll(2): how soon a blocked wait notices a close from another thread. */
+    static final int POLL_SLICE_MILLIS = 100;
 
     private final int fd;
     private final String what;
@@ -49,6 +56,40 @@ final class FdHandle {
 
     boolean isClosed() {
         return (state.get() & CLOSED) != 0;
+    }
+
+    /**
+     * Waits until the fd is readable (for a listener: a connection is pending), hung up or in
+     * error (the next call on it says which), polling in slices of at most
+     * {@value #POLL_SLICE_MILLIS} ms so that a {@link #close()} from another thread is noticed
+     * within one slice. The caller holds an {@link #acquire()}.
+     *
+     * @param deadline {@code System.nanoTime()} to give up at ({@code Long.MAX_VALUE}: never)
+     * @return true if the fd is ready; false if the deadline passed or the handle was closed
+     *         (the caller tells them apart with {@link #isClosed()})
+     */
+    boolean awaitReadable(long deadline) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pollfd = arena.allocate(Libc.POLLFD_SIZE, 8);
+            while (!isClosed()) {
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                int slice = (int) Math.min(POLL_SLICE_MILLIS, Math.max(1, remaining / 1_000_000));
+                pollfd.set(JAVA_INT, 0, fd);
+                pollfd.set(JAVA_SHORT, 4, Libc.POLLIN);
+                pollfd.set(JAVA_SHORT, 6, (short) 0);
+                int r = SocketCalls.poll(pollfd, 1, slice);
+                if (r > 0) {
+                    return true;
+                }
+                if (r < 0 && Libc.lastErrno() != Libc.EINTR) {
+                    throw Libc.failure("poll", what);
+                }
+            }
+            return false;
+        }
     }
 
     /** The fd number, for diagnostics only. */

@@ -7,8 +7,6 @@ import io.sluice.memfd.libc.Libc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -19,7 +17,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Set;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * A listening {@code AF_UNIX, SOCK_SEQPACKET} socket bound to a filesystem path.
@@ -38,7 +35,6 @@ public final class SeqPacketServer implements AutoCloseable {
     public static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private static final int BACKLOG = 64;
-    private static final int POLL_SLICE_MILLIS = 100;
 
     private final FdHandle handle;
     private final Path path;
@@ -168,26 +164,16 @@ public final class SeqPacketServer implements AutoCloseable {
     public SeqPacketSocket accept(Duration timeout) {
         long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
         int fd = handle.acquire();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pfd = arena.allocate(Libc.POLLFD_SIZE, 8);
+        try {
             while (true) {
-                if (handle.isClosed()) {
-                    throw new IllegalStateException("server socket " + path + " is closed");
-                }
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
+                if (!handle.awaitReadable(deadline)) {
+                    if (handle.isClosed()) {
+                        throw new IllegalStateException("server socket " + path + " is closed");
+                    }
                     return null;
                 }
-                pfd.set(JAVA_INT, 0, fd);
-                pfd.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
-                pfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
-                int slice = (int) Math.min(POLL_SLICE_MILLIS, Math.max(1, remaining / 1_000_000));
-                int r = SocketCalls.poll(pfd, 1, slice);
-                if (r < 0 && Libc.lastErrno() != Libc.EINTR) {
-                    throw Libc.failure("poll", path.toString());
-                }
-                if (r <= 0 || handle.isClosed()) {
-                    continue;
+                if (handle.isClosed()) { // closed while the connection was pending
+                    throw new IllegalStateException("server socket " + path + " is closed");
                 }
                 int client = SocketCalls.accept4(fd, Libc.SOCK_CLOEXEC); // listener is non-blocking: never hangs here
                 if (client >= 0) {

@@ -36,7 +36,6 @@ public final class SeqPacketSocket implements AutoCloseable {
     // Room for SCM_MAX_FD fds: a peer that sends more fds than allowed is seen, and its fds
     // closed by us, instead of the kernel silently dropping them behind MSG_CTRUNC.
     private static final long CONTROL_BYTES = Libc.cmsgSpace(4L * MAX_FDS_PER_MESSAGE);
-    private static final int POLL_SLICE_MILLIS = 100;
 
     private final FdHandle handle;
     private final String description;
@@ -142,7 +141,7 @@ public final class SeqPacketSocket implements AutoCloseable {
         }
         int fd = handle.acquire();
         try (Arena arena = Arena.ofConfined()) {
-            if (!waitReadable(fd, timeout, arena)) {
+            if (!waitReadable(timeout)) {
                 throw new ReceiveTimeoutException(description + ": no message within " + timeout);
             }
             // One byte more than allowed: a longer message then shows as n > maxBytes (or
@@ -168,7 +167,7 @@ public final class SeqPacketSocket implements AutoCloseable {
                     continue;
                 }
                 if (errno == Libc.EAGAIN) { // woken but nothing there (spurious): wait again
-                    if (!waitReadable(fd, timeout, arena)) {
+                    if (!waitReadable(timeout)) {
                         throw new ReceiveTimeoutException(description + ": no message within " + timeout);
                     }
                     continue;
@@ -246,30 +245,13 @@ public final class SeqPacketSocket implements AutoCloseable {
         return fds;
     }
 
-    /** Polls in slices so that close() from another thread is noticed promptly. */
-    private boolean waitReadable(int fd, Duration timeout, Arena arena) {
-        long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
-        MemorySegment pfd = arena.allocate(Libc.POLLFD_SIZE, 8);
-        while (true) {
-            if (handle.isClosed()) {
-                throw new ConnectionClosedException(description + " was closed");
-            }
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                return false;
-            }
-            int slice = (int) Math.min(POLL_SLICE_MILLIS, Math.max(1, remaining / 1_000_000));
-            pfd.set(JAVA_INT, 0, fd);
-            pfd.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
-            pfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
-            int r = SocketCalls.poll(pfd, 1, slice);
-            if (r > 0) {
-                return true; // readable, or HUP/ERR: recvmsg will tell which
-            }
-            if (r < 0 && Libc.lastErrno() != Libc.EINTR) {
-                throw Libc.failure("poll", description);
-            }
+    /** Waits for a message (or the peer's hang-up) until {@code timeout} (null: no limit). */
+    private boolean waitReadable(Duration timeout) {
+        boolean ready = handle.awaitReadable(timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos());
+        if (!ready && handle.isClosed()) {
+            throw new ConnectionClosedException(description + " was closed");
         }
+        return ready;
     }
 
     /** The kernel's record of the peer process ({@code SO_PEERCRED}), taken at connect time. */
