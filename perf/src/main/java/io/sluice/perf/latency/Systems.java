@@ -6,9 +6,8 @@ import io.sluice.perf.latency.systems.ChronicleQueueSystem;
 import io.sluice.perf.latency.systems.DisruptorSystem;
 import io.sluice.perf.latency.systems.JCToolsSpscSystem;
 import io.sluice.perf.latency.systems.RawJavaSystem;
-import io.sluice.perf.latency.systems.SluiceBroadcastSystem;
 import io.sluice.perf.latency.systems.SluiceMixedSystem;
-import io.sluice.perf.latency.systems.SluiceSpscSystem;
+import io.sluice.perf.latency.systems.SluiceChannelSystem;
 
 import java.util.List;
 
@@ -27,8 +26,8 @@ public final class Systems {
     /** All JVM systems, in launch order. */
     public static final List<LatencySystem> ALL = List.of(
             new RawJavaSystem(),
-            new SluiceSpscSystem(),
-            new SluiceBroadcastSystem(),
+            SluiceChannelSystem.spsc(),
+            SluiceChannelSystem.broadcast(),
             SluiceMixedSystem.javaJava(),
             SluiceMixedSystem.javaC(),
             SluiceMixedSystem.cJava(),
