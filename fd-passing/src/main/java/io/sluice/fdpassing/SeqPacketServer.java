@@ -17,7 +17,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Set;
 
-
 /**
  * A listening {@code AF_UNIX, SOCK_SEQPACKET} socket bound to a filesystem path.
  *

@@ -114,11 +114,9 @@ public final class SpscProducer implements MessageProducer {
      */
     @Override
     public long tryClaim(int type, int length) {
-        // Hot path. Every failure is thrown by a method of its own: the exception messages'
-        // string building would more than double this method's bytecode, and a method that
-        // large is not always inlined into the caller's loop (C2 declines callees already
-        // compiled bigger than InlineSmallCode), which left some runs of the latency harness
-        // 50-80 ns slower per round trip than others.
+        // Hot path, kept small so that the JIT inlines it into the caller's loop more often:
+        // failures are built by badClaim, padding and the re-read of the consumer's position
+        // live in claimSlowly.
         if (type <= 0 || length < 0 || length > maxMessageLength || claimPosition != NO_CLAIM) {
             throw badClaim(type, length);
         }
@@ -126,21 +124,19 @@ public final class SpscProducer implements MessageProducer {
         final long position = tail;
         final long index = position & mask;
         final long toEnd = capacity - index;
-        // The claim owns its record and the next record's stamp slot (see commit).
-        if (recordLength > toEnd || toEnd - recordLength == ALIGNMENT
-                || position + recordLength + STAMP_LENGTH > headLimit) {
-            return claimSlowly(type, length, recordLength, position, index, toEnd);
-        }
-        return claimAt(position, index, type, length, recordLength);
-    }
-
-    /** The claim that pads to the end of the data area first, or needs the consumer's position read again. */
-    private long claimSlowly(int type, int length, int recordLength, long position, long index, long toEnd) {
         // Pad to the end when the record does not fit, and also when it would leave exactly 8
         // bytes: a record header (16) never starts in the last 8 bytes, so no header wraps.
         final long padding = recordLength <= toEnd && toEnd - recordLength != ALIGNMENT ? 0 : toEnd;
         // The claim owns padding, record and the next record's stamp slot (see commit).
         final long end = position + padding + recordLength + STAMP_LENGTH;
+        if (padding != 0 || end > headLimit) {
+            return claimSlowly(type, length, recordLength, position, index, padding, end);
+        }
+        return claimAt(position, index, type, length, recordLength);
+    }
+
+    /** The claim that pads to the end of the data area first, or needs the consumer's position read again. */
+    private long claimSlowly(int type, int length, int recordLength, long position, long index, long padding, long end) {
         if (end > headLimit && end > refreshHeadLimit()) {
             return INSUFFICIENT_CAPACITY;
         }

@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 
@@ -54,7 +55,7 @@ public class SluiceMpmcThroughput {
         MpmcRingDescriptor.format(rw, slots, slotLength, 4);
         producer = new MpmcProducer(rw, 1, "jmh");
         consumer = new MpmcConsumer(ring.mapReadWrite(), 2, "jmh");
-        source = java.lang.foreign.Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeapMessage)
+        source = Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeapMessage)
         source.set(JAVA_LONG_UNALIGNED, 0, 42L);
     }
 

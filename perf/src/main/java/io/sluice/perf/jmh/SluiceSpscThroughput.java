@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 
@@ -47,7 +48,7 @@ public class SluiceSpscThroughput {
         ring = new MemfdSpscRing("jmh.spsc");
         producer = ring.producer;
         consumer = ring.consumer;
-        source = java.lang.foreign.Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeapMessage)
+        source = Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeapMessage)
         source.set(JAVA_LONG_UNALIGNED, 0, 42L);
     }
 

@@ -42,7 +42,7 @@ public final class LatencyMain {
     private static final List<String> PEER_JVM_FLAGS = List.of(
             "-XX:+UseSerialGC", "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch", "--enable-native-access=ALL-UNNAMED");
 
-    /** Extra flags for every peer JVM, space-separated (diagnostics: {@code -XX:+PrintCompilation}, ...). */
+    /** Extra flags for every peer JVM, separated by spaces or commas (diagnostics: {@code -XX:+LogCompilation}, ...). */
     static final String PEER_JVM_ARGS_PROPERTY = "sluice.perf.peerJvmArgs";
 
     /** Data bytes of every ring (default 64 KiB): smaller rings wrap more often, which shows a ring's wrap cost in its tail. */
@@ -322,10 +322,7 @@ public final class LatencyMain {
 
     /** The native peer as one side of {@code system}: pinned like the JVM it replaces. */
     private List<String> nativeCommand(LatencySystem system, Role role, Path control, RunSpec spec) {
-        List<String> cmd = new ArrayList<>();
-        if (pinned) {
-            cmd.addAll(List.of(taskset(), "-c", Integer.toString(role.cpu())));
-        }
+        List<String> cmd = pinnedTo(Integer.toString(role.cpu()));
         cmd.add(nativePeer.toString());
         cmd.add(role.letter());
         cmd.add(control.toString());
@@ -334,12 +331,17 @@ public final class LatencyMain {
         return cmd;
     }
 
-    private List<String> command(LatencySystem system, String side, String cpus, Path control, String classPath, RunSpec spec) {
+    /** The start of a command line: {@code taskset -c cpus} when this machine pins, else nothing. */
+    private List<String> pinnedTo(String cpus) {
         List<String> cmd = new ArrayList<>();
-        String taskset = taskset();
         if (pinned) {
-            cmd.addAll(List.of(taskset, "-c", cpus));
+            cmd.addAll(List.of(taskset(), "-c", cpus));
         }
+        return cmd;
+    }
+
+    private List<String> command(LatencySystem system, String side, String cpus, Path control, String classPath, RunSpec spec) {
+        List<String> cmd = pinnedTo(cpus);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(PEER_JVM_FLAGS);
         cmd.addAll(system.jvmArgs());

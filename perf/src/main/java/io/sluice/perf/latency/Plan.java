@@ -18,11 +18,11 @@ import java.util.List;
  * @param throughputSlices measured slices of a throughput run
  * @param throughputSliceBytes bytes per throughput slice (messages = bytes / size)
  * @param warmupBatches   batches (a tenth of a slice, at most 10,000 messages) run before measuring,
- *                        and at least {@link #MIN_WARMUP_MESSAGES} messages:
- *                        100, so that C2 has compiled the hot path before the first slice. With 10,
- *                        a 32-byte ping-pong warm-up lasted under 20 ms, the compiler thread shares
- *                        the pinned CPU with the spinning one, and runs were measured partly on
- *                        tier-3 code: slices of one run moved between p50 levels 90 ns apart.
+ *                        100, and more if that is under {@link #MIN_WARMUP_MESSAGES} messages: C2 must
+ *                        have compiled the hot path before the first slice. With 10, a 32-byte
+ *                        ping-pong warm-up lasted under 20 ms; the compiler thread shares the pinned
+ *                        CPU with the spinning one, and runs were measured partly on tier-3 code
+ *                        (slices of one run moved between p50 levels 90 ns apart).
  * @param settleMillis    raw ping-pong before the first bracket of each run, unrecorded
  * @param bracketWarmup   raw round trips thrown away before each bracket
  * @param bracketCount    raw round trips measured in each bracket

@@ -1,18 +1,24 @@
 package io.sluice.perf.latency.systems;
 
+import io.sluice.api.RingKind;
+import io.sluice.channel.Channels;
 import io.sluice.perf.latency.Endpoint;
 import io.sluice.perf.latency.LatencySystem;
 import io.sluice.perf.latency.Role;
 import io.sluice.perf.latency.RunSpec;
 import io.sluice.perf.latency.Scenario;
+import io.sluice.ringbuffer.BroadcastProducer;
+import io.sluice.ringbuffer.BroadcastStart;
+
 
 import java.util.Set;
 import java.util.function.BiFunction;
 
 /**
  * The Sluice rows where each process hosts the channel it sends on and attaches to the other's,
- * as two applications would: {@code sluice-spsc} ({@link SluiceSpscEndpoint}) and
- * {@code sluice-broadcast} ({@link SluiceBroadcastEndpoint}). Every scenario.
+ * as two applications would ({@link SluiceChannelEndpoint}): {@code sluice-spsc} and
+ * {@code sluice-broadcast}. Both send with {@link OfferSender} and read one message per poll in
+ * place, busy-spinning. Every scenario.
  */
 public final class SluiceChannelSystem implements LatencySystem {
     private final String id;
@@ -25,18 +31,46 @@ public final class SluiceChannelSystem implements LatencySystem {
         this.open = open;
     }
 
-    /** SPSC channels, one per direction. */
+    /** SPSC channels, one per direction, the consumer mapping the ring read-only. */
     public static SluiceChannelSystem spsc() {
         return new SluiceChannelSystem("sluice-spsc",
                 "Sluice SPSC channel over sealed memfds, attached by socket (offer, poll 1, read in place)",
-                SluiceSpscEndpoint::new);
+                (role, spec) -> new SluiceChannelEndpoint<>(role, spec, "sluice",
+                        (host, name) -> host.spsc(name, spec.ringCapacity()).producer(),
+                        Channels::spscConsumer, producer -> { }));
     }
 
-    /** Broadcast channels with one consumer each, one per direction. */
+    /**
+     * Broadcast channels with one consumer each, back-pressure policy (the producer waits for its
+     * consumer, as every other row's does): what fan-out costs a single subscriber next to the
+     * SPSC ring. The producer publishes Tail Intent, Next Sequence, Tail and Latest for the
+     * consumers it does not know of yet, and the consumer acquires Tail and checks the intent.
+     */
     public static SluiceChannelSystem broadcast() {
         return new SluiceChannelSystem("sluice-broadcast",
                 "Sluice broadcast channel (back-pressure, one consumer) over sealed memfds, attached by socket",
-                SluiceBroadcastEndpoint::new);
+                (role, spec) -> new SluiceChannelEndpoint<>(role, spec, "bcast",
+                        (host, name) -> host.broadcast(name, RingKind.BROADCAST_BACKPRESSURE, spec.ringCapacity(),
+                                spec.messageSize(), 1).producer(),
+                        (socket, name) -> Channels.broadcastConsumer(socket, name, BroadcastStart.NEWEST),
+                        SluiceChannelSystem::awaitGated));
+    }
+
+    /**
+     * Waits until the producer gates on the consumer the other side attached: an idle
+     * back-pressure producer adopts joiners only when asked, and the first message must not go
+     * out before it does.
+     */
+    private static void awaitGated(BroadcastProducer producer) {
+        long deadline = System.nanoTime() + SluiceEndpoint.ATTACH_TIMEOUT.toNanos();
+        while (producer.requestedRegistration() == 0 || producer.adoptedRegistration() < producer.requestedRegistration()) {
+            producer.refreshConsumers();
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("broadcast channel: the other side did not attach within "
+                        + SluiceEndpoint.ATTACH_TIMEOUT);
+            }
+            Thread.onSpinWait();
+        }
     }
 
     @Override

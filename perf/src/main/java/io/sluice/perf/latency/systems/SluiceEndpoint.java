@@ -21,6 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * stay monomorphic.
  */
 abstract class SluiceEndpoint implements Endpoint, MessageHandler {
+    /** How long an endpoint keeps trying to attach to the other side's channels. */
+    static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
     /** Pre-touch by an atomic add of zero: another process may map the same pages read-write. */
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
@@ -33,9 +35,6 @@ abstract class SluiceEndpoint implements Endpoint, MessageHandler {
         this.sender = new OfferSender(out, size);
         this.in = in;
     }
-
-    /** How long an endpoint keeps trying to attach to the other side's channels. */
-    static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
 
     /**
      * Attaches with {@code attach}, again and again while it fails (the other side may not have
