@@ -1,7 +1,8 @@
 package io.sluice.api;
 
 /**
- * Why a host refused an attachment, with the code carried by the protocol's refuse message.
+ * Why a host refused an attachment (REFUSE) or ended one (DETACH), with the code both messages
+ * carry. A peer that receives a code it does not know treats it as {@link #INTERNAL}.
  */
 public enum RefusalReason {
     /** No channel of that name is hosted. */
@@ -21,7 +22,15 @@ public enum RefusalReason {
     /** The peer did not complete the handshake in time. */
     TIMEOUT(8),
     /** The host failed for a reason of its own; the text says which. */
-    INTERNAL(9);
+    INTERNAL(9),
+    /** The host has as many connections as it takes, in all or from this peer's uid. */
+    CONNECTION_LIMIT(10),
+    /** The channel's ring is corrupt (a recovery could not complete); it takes nobody new. */
+    CHANNEL_CORRUPT(11),
+    /** The consumer published a position no honest consumer can have (DETACH only). */
+    BAD_POSITION(12),
+    /** The host closed the channel, or is shutting down. */
+    CHANNEL_CLOSED(13);
 
     private final int code;
 

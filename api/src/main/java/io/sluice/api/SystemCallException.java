@@ -19,6 +19,22 @@ public class SystemCallException extends SluiceException {
         this.errnoName = errnoName;
     }
 
+    private SystemCallException(String message, String call, int errno, String errnoName, Throwable cause) {
+        super(message, cause);
+        this.call = call;
+        this.errno = errno;
+        this.errnoName = errnoName;
+    }
+
+    /**
+     * The same failure, its message prefixed with what it was for ({@code "channel 'orders'"}), so
+     * that an {@code ENOMEM} or {@code EMFILE} names the channel or region that needed the memory
+     * or the descriptor. Call, errno and name are kept.
+     */
+    public SystemCallException about(String subject) {
+        return new SystemCallException(subject + ": " + getMessage(), call, errno, errnoName, this);
+    }
+
     private static String format(String call, String errnoName, String description, String context) {
         StringBuilder sb = new StringBuilder(call).append(": ").append(errnoName);
         if (description != null && !description.isEmpty()) {

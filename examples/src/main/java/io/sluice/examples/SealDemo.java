@@ -46,7 +46,7 @@ public final class SealDemo {
              SeqPacketServer server = SeqPacketServer.bind(socket)) {
             MemorySegment rw = region.mapReadWrite();
             rw.set(JAVA_LONG, 0, 10_250L);
-            say("host", "created memfd 'sluice:demo.prices' (" + SIZE + " bytes, fd " + region.fd()
+            say("host", "created memfd 'sluice:demo.prices' (" + SIZE + " bytes, fd " + region.fd().numberForDiagnostics()
                     + "), mapped read-write, wrote price 10250");
             region.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
             say("host", "sealed it " + Seal.describe(region.seals()) + "; my own mapping stays writable");
@@ -91,7 +91,7 @@ public final class SealDemo {
                 region = MemfdRegion.adopt(m.takeFd(0), SIZE, EnumSet.of(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE));
             }
             try (region) {
-                say("peer", "received fd " + region.fd() + ": memfd 'sluice:" + region.name() + "', " + region.size()
+                say("peer", "received fd " + region.fd().numberForDiagnostics() + ": memfd 'sluice:" + region.name() + "', " + region.size()
                         + " bytes, seals " + Seal.describe(region.seals()) + " -- checked before mapping");
                 MemorySegment ro = region.mapReadOnly();
                 say("peer", "mapped it read-only; price = " + ro.get(JAVA_LONG, 0) + " (read in place, no copy)");
@@ -104,11 +104,11 @@ public final class SealDemo {
                         () -> Libc.mprotect(ro.address(), SIZE, Libc.PROT_READ | Libc.PROT_WRITE));
                 attempt("write(2) of 8 bytes", () -> {
                     try (Arena a = Arena.ofConfined()) {
-                        Libc.write(region.fd(), a.allocate(8));
+                        region.fd().use(fd -> Libc.write(fd, a.allocate(8)));
                     }
                 });
-                attempt("ftruncate to twice the size", () -> Libc.ftruncate(region.fd(), SIZE * 2));
-                attempt("ftruncate to zero", () -> Libc.ftruncate(region.fd(), 0));
+                attempt("ftruncate to twice the size", () -> region.fd().use(fd -> Libc.ftruncate(fd, SIZE * 2)));
+                attempt("ftruncate to zero", () -> region.fd().use(fd -> Libc.ftruncate(fd, 0)));
                 attempt("a Java store through the read-only segment", () -> ro.set(JAVA_LONG, 0, 1L));
                 conn.send("done".getBytes(StandardCharsets.UTF_8));
                 awaitLine(conn);

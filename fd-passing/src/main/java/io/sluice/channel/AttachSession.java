@@ -1,6 +1,8 @@
 package io.sluice.channel;
 
 import io.sluice.api.AttachRefusedException;
+import io.sluice.api.ChannelNames;
+import io.sluice.api.UntrustedText;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
 import io.sluice.api.RefusalReason;
@@ -10,6 +12,8 @@ import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
+import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
+import io.sluice.ringbuffer.ConsumerPositionDescriptor;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -23,7 +27,7 @@ import java.util.Set;
  * the consumer's own position region, and a watch on the connection that notices the host's end.
  * Ring-specific attach classes build on it; closing it detaches (the host sees end of stream).
  */
-final class AttachSession implements AutoCloseable {
+final class AttachSession implements ChannelLink {
     private final SeqPacketSocket connection;
     private final Handshake.Welcome welcome;
     private final MemfdRegion data;
@@ -33,6 +37,7 @@ final class AttachSession implements AutoCloseable {
     private final long registration;
     private final MemorySegment dataView; // read-only mapping of the data region
     private volatile boolean hostGone;
+    private volatile End end; // written before hostGone (the watcher), read after it
     private final Thread watcher;
 
     private AttachSession(SeqPacketSocket connection, Handshake.Welcome welcome, MemfdRegion data,
@@ -59,6 +64,7 @@ final class AttachSession implements AutoCloseable {
      */
     static AttachSession attach(Path socket, String channel, Role role, Set<RingKind> expected, Duration timeout,
                                 PositionWriter positionWriter) {
+        ChannelNames.validate(channel);
         SeqPacketSocket conn = SeqPacketSocket.connect(socket);
         MemfdRegion data = null;
         MemfdRegion position = null;
@@ -80,6 +86,11 @@ final class AttachSession implements AutoCloseable {
                 if (m.fdCount() != 1) {
                     throw new ProtocolException(from + ": WELCOME carried " + m.fdCount() + " fds, expected 1");
                 }
+                long positionSize = expectedPositionRegionSize(welcome.kind());
+                if (welcome.positionRegionSize() != positionSize) {
+                    throw new ProtocolException(from + ": WELCOME asks a position region of " + welcome.positionRegionSize()
+                            + " bytes; a " + welcome.kind() + " " + role + " hands over " + positionSize);
+                }
                 EnumSet<Seal> seals = EnumSet.of(Seal.SHRINK, Seal.GROW);
                 if (welcome.kind() != RingKind.MPMC) {
                     seals.add(Seal.FUTURE_WRITE); // single writer: the kernel keeps us read-only
@@ -98,6 +109,7 @@ final class AttachSession implements AutoCloseable {
                 dataView = data.mapReadOnly();
                 positionWriter.write(dataView, positionView, welcome);
                 position.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE); // only our mapping may write it
+                position.addSeals(Seal.SEAL);
                 conn.send(Handshake.position(welcome.positionRegionSize()), position.fd());
             }
             try (ReceivedMessage m = conn.receive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 0, timeout)) {
@@ -112,6 +124,15 @@ final class AttachSession implements AutoCloseable {
             s.watcher.start();
             return s;
         } catch (RuntimeException e) {
+            RuntimeException failure = e;
+            if (e instanceof ConnectionClosedException) {
+                // The host may have refused and closed before reading us (a connection limit):
+                // its REFUSE is still queued here, and says more than the end of stream.
+                failure = pendingRefusal(conn, from);
+                if (failure == null) {
+                    failure = new ConnectionClosedException(from + " closed the connection during the handshake for '" + channel + "'");
+                }
+            }
             conn.close();
             if (data != null) {
                 data.close();
@@ -119,17 +140,39 @@ final class AttachSession implements AutoCloseable {
             if (position != null) {
                 position.close();
             }
-            if (e instanceof ConnectionClosedException) {
-                throw new ConnectionClosedException(from + " closed the connection during the handshake for '" + channel + "'");
-            }
-            throw e;
+            throw failure;
         }
+    }
+
+    /** A REFUSE already received but not read yet, as an exception; null if there is none. */
+    private static AttachRefusedException pendingRefusal(SeqPacketSocket conn, String from) {
+        try (ReceivedMessage m = conn.tryReceive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 0)) {
+            if (m != null) {
+                ByteBuffer b = Handshake.checkHeader(m.data(), from);
+                if (Handshake.type(b) == HandshakeDescriptor.REFUSE) {
+                    return refused(b, from);
+                }
+            }
+        } catch (RuntimeException ignored) {
+            // nothing readable: the end of stream is all there is
+        }
+        return null;
+    }
+
+    private static long expectedPositionRegionSize(RingKind kind) {
+        return switch (kind) {
+            case SPSC -> ConsumerPositionDescriptor.REGION_SIZE;
+            case BROADCAST_BACKPRESSURE, BROADCAST_OVERWRITE -> BroadcastConsumerPositionDescriptor.REGION_LENGTH;
+            case MPMC -> 0;
+        };
     }
 
     private static AttachRefusedException refused(ByteBuffer b, String from) {
         Handshake.Refuse r = Handshake.decodeRefuse(b, from);
         RefusalReason reason = r.reason() != null ? r.reason() : RefusalReason.INTERNAL;
-        return new AttachRefusedException(reason, r.text() + (r.reason() == null ? " (reason code " + r.rawCode() + ")" : ""));
+        // The text is the host's: printable only, so it cannot forge lines in our logs.
+        return new AttachRefusedException(reason, UntrustedText.escape(r.text())
+                + (r.reason() == null ? " (reason code " + r.rawCode() + ")" : ""));
     }
 
     /** Initializes a consumer's position region before it is sealed and handed to the host. */
@@ -141,12 +184,37 @@ final class AttachSession implements AutoCloseable {
     private void watch() {
         while (true) {
             try (ReceivedMessage m = connection.receive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 0, null)) {
-                // The host has nothing to say after READY; ignore rather than tear down the ring.
+                // After READY the host only ever says why it ends the attachment (DETACH); any
+                // other message is ignored rather than tearing down the ring.
+                ByteBuffer b = m.data();
+                if (b.remaining() >= HandshakeDescriptor.HEADER_LENGTH && Handshake.type(b) == HandshakeDescriptor.DETACH) {
+                    Handshake.Refuse r = Handshake.decodeDetach(Handshake.checkHeader(b, "host"), "host");
+                    end = new End(r.reason() != null ? r.reason() : RefusalReason.INTERNAL, "channel '" + channel
+                            + "': the host ended this attachment (" + (r.reason() != null ? r.reason() : "reason code " + r.rawCode())
+                            + "): " + UntrustedText.escape(r.text()));
+                }
+            } catch (ProtocolException e) {
+                // a malformed DETACH: the end of stream that follows still ends the attachment
             } catch (RuntimeException e) {
                 hostGone = true; // end of stream, or our own close()
                 return;
             }
         }
+    }
+
+    @Override
+    public String channel() {
+        return channel;
+    }
+
+    @Override
+    public End end() {
+        return hostGone ? end : null;
+    }
+
+    @Override
+    public void awaitEnd(Duration timeout) throws InterruptedException {
+        watcher.join(timeout);
     }
 
     /** READY's registration number (broadcast back-pressure consumers; else 0). */
@@ -172,20 +240,13 @@ final class AttachSession implements AutoCloseable {
         return positionView;
     }
 
-    String channel() {
-        return channel;
-    }
-
-    /** Whether the host closed the connection or died. */
-    boolean hostGone() {
+    /** Whether the host closed the connection, died, or ended this attachment. */
+    @Override
+    public boolean hostGone() {
         return hostGone;
     }
 
-    /** Waits until the host is gone, at most {@code timeout}. */
-    void awaitHostGone(Duration timeout) throws InterruptedException {
-        watcher.join(timeout);
-    }
-
+    /** Detaches: closes the connection (the host sees end of stream) and both regions. Idempotent. */
     @Override
     public void close() {
         connection.close();

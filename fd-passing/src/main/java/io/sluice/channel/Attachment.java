@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.RefusalReason;
 import io.sluice.api.Role;
 import io.sluice.fdpassing.PeerCredentials;
 import io.sluice.fdpassing.SeqPacketSocket;
@@ -66,13 +67,23 @@ public final class Attachment {
         return attachedNanos;
     }
 
-    /** Hands the position region to the caller (who closes it when safe); null if none. */
-    MemfdRegion takePositionRegion() {
+    /** Hands the position region to the caller (who closes it when safe); null if none (or taken). */
+    synchronized MemfdRegion takePositionRegion() {
         MemfdRegion r = positionRegion;
         positionRegion = null;
         return r;
     }
 
+    /** Tells the peer why the host ends this attachment (DETACH); best effort, the peer may be gone. */
+    void sendDetach(RefusalReason reason, String text) {
+        try {
+            connection.send(Handshake.detach(reason, text));
+        } catch (RuntimeException e) {
+            // gone already, or not reading: closing the connection tells it anyway
+        }
+    }
+
+    /** Closes the connection (the peer sees end of stream) and the position region. Idempotent. */
     void release() {
         connection.close();
         MemfdRegion r = takePositionRegion();

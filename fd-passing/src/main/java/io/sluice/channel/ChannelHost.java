@@ -1,69 +1,104 @@
 package io.sluice.channel;
 
-import io.sluice.api.ConnectionClosedException;
-import io.sluice.api.ProtocolException;
+import io.sluice.api.ChannelNames;
+import io.sluice.api.LimitExceededException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
-import io.sluice.api.RegionRefusedException;
-import io.sluice.api.Role;
 import io.sluice.api.SluiceException;
+import io.sluice.api.SystemCallException;
+import io.sluice.api.UntrustedText;
 import io.sluice.fdpassing.PeerCredentials;
-import io.sluice.fdpassing.ReceiveTimeoutException;
-import io.sluice.fdpassing.ReceivedMessage;
+import io.sluice.fdpassing.PollSet;
 import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
-import io.sluice.memfd.MemfdRegion;
-import io.sluice.memfd.Seal;
+import io.sluice.ringbuffer.SpscRing;
 
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
-import java.util.EnumSet;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Hosts named channels on a Unix socket; other processes attach to them by socket path and
  * channel name (see {@code docs/protocol.md}).
  *
- * <p>Threads: one acceptor, and one platform thread per connection, which runs the handshake
- * (bounded by {@link #handshakeTimeout}) and then waits on the connection for its end: the peer's
- * {@code close()} or death both show as end of stream within microseconds, and the channel then
- * recovers what the peer held. A peer that misbehaves is refused (or dropped) on its own thread;
- * the host keeps serving everyone else.
+ * <p>Threads: one. The host's thread waits on the listening socket and every connection at once
+ * ({@code poll(2)}): it accepts, runs each handshake one step per message (every step bounded by
+ * the handshake timeout), and sees an attached peer's end of stream — its {@code close()} or its
+ * death — the moment it comes, and then has the channel recover what the peer held. However many
+ * peers connect, the host has one thread; how many connections it keeps is capped, in all and per
+ * uid ({@link HostOptions}), and a connection beyond a cap is refused as soon as it is accepted.
+ * When the process runs out of descriptors the host sheds the pending connection, backs off and
+ * says so (once per interval, not once per attempt); nothing ends its thread but {@link #close()}.
+ *
+ * <p>Memory: every channel's data region is counted against the host's memory budget before
+ * anything is allocated, and every size is checked against its documented bound first, so a size
+ * that is a typo is an exception naming the channel, never an allocation the kernel must refuse
+ * or the OOM killer must settle.
  */
 public final class ChannelHost implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ChannelHost.class.getName());
-    /** How long a connecting peer has to complete each step of the handshake. */
-    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
-    private static final Set<Seal> POSITION_SEALS = EnumSet.of(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
+    /** How long a connecting peer has to complete each step of the handshake by default. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = HostOptions.DEFAULT_HANDSHAKE_TIMEOUT;
+    /** Connections accepted per wake-up at most, so that established peers are never starved by a flood. */
+    private static final int ACCEPT_BATCH = 64;
+    /** First and longest pause of accepting after running out of descriptors. */
+    private static final long MIN_BACKOFF_NANOS = 10_000_000L;
+    private static final long MAX_BACKOFF_NANOS = 1_000_000_000L;
+    /** How often a repeated warning (out of fds, connection limits) is logged at most. */
+    private static final long WARNING_INTERVAL_NANOS = 10_000_000_000L;
 
     private final SeqPacketServer server;
-    private final AccessPolicy policy;
-    private final Duration handshakeTimeout;
+    private final HostOptions options;
     private final Map<String, HostedChannel> channels = new ConcurrentHashMap<>();
-    private final Map<SeqPacketSocket, Thread> connections = new ConcurrentHashMap<>();
-    private final AtomicLong ids = new AtomicLong();
-    private final Thread acceptor;
-    private volatile boolean closed;
+    private final PollSet pollSet = new PollSet();
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final AtomicLong attachmentIds = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean closing; // close() has begun: no new channel
+    private volatile boolean closed;  // the host's thread stops
 
-    private ChannelHost(SeqPacketServer server, AccessPolicy policy, Duration handshakeTimeout) {
+    // Host thread only.
+    private final List<HostSession> sessions = new ArrayList<>();
+    private final Map<Integer, Integer> connectionsPerUid = new HashMap<>();
+    private long acceptPausedUntil;
+    private long backoffNanos;
+    private final RateLimitedWarning outOfFds = new RateLimitedWarning(WARNING_INTERVAL_NANOS);
+    private final RateLimitedWarning overLimit = new RateLimitedWarning(WARNING_INTERVAL_NANOS);
+    private final RateLimitedWarning loopFailure = new RateLimitedWarning(WARNING_INTERVAL_NANOS);
+
+    // Counters, any thread reads.
+    private final Map<RefusalReason, AtomicLong> refusals = new EnumMap<>(RefusalReason.class);
+    private long budgetUsed; // guarded by channels' registration lock (this)
+
+    private ChannelHost(SeqPacketServer server, HostOptions options) {
         this.server = server;
-        this.policy = policy;
-        this.handshakeTimeout = handshakeTimeout;
-        this.acceptor = Thread.ofPlatform().daemon().name("sluice-host-accept " + server.path()).unstarted(this::acceptLoop);
+        this.options = options;
+        for (RefusalReason r : RefusalReason.values()) {
+            refusals.put(r, new AtomicLong());
+        }
+        this.thread = Thread.ofPlatform().daemon().name("sluice-host " + server.path()).unstarted(this::run);
     }
 
-    /** Hosts on {@code socket} (mode 0600), admitting only processes of this host's uid. */
+    /** Hosts on {@code socket} (mode 0600) with {@link HostOptions#defaults()}: processes of this host's uid only. */
     public static ChannelHost bind(Path socket) {
-        return bind(socket, AccessPolicy.sameUser(), DEFAULT_HANDSHAKE_TIMEOUT);
+        return bind(socket, HostOptions.defaults());
     }
 
-    /** Hosts on {@code socket} (mode 0600) with an access policy and a handshake timeout of your choice. */
+    /** Hosts on {@code socket} with an access policy and a handshake timeout of your choice. */
     public static ChannelHost bind(Path socket, AccessPolicy policy, Duration handshakeTimeout) {
-        return bind(socket, policy, handshakeTimeout, SeqPacketServer.OWNER_ONLY);
+        return bind(socket, HostOptions.defaults().accessPolicy(policy).handshakeTimeout(handshakeTimeout));
     }
 
     /**
@@ -71,10 +106,25 @@ public final class ChannelHost implements AutoCloseable {
      * {@code rw-rw----}) when other users are to attach; the access policy then decides who may.
      */
     public static ChannelHost bind(Path socket, AccessPolicy policy, Duration handshakeTimeout,
-                                   java.util.Set<java.nio.file.attribute.PosixFilePermission> socketPermissions) {
-        SeqPacketServer server = SeqPacketServer.bind(socket, socketPermissions);
-        ChannelHost host = new ChannelHost(server, policy, handshakeTimeout);
-        host.acceptor.start();
+                                   Set<PosixFilePermission> socketPermissions) {
+        return bind(socket, HostOptions.defaults().accessPolicy(policy).handshakeTimeout(handshakeTimeout)
+                .socketPermissions(socketPermissions));
+    }
+
+    /** Hosts on {@code socket} with {@code options}. */
+    public static ChannelHost bind(Path socket, HostOptions options) {
+        // Everything the host thread may need on a failure path is loaded now, while descriptors
+        // are plentiful: at EMFILE, loading a class from a jar fails, and must not end the host.
+        RateLimitedWarning.preload();
+        SeqPacketServer server = SeqPacketServer.bind(socket, options.socketPermissions());
+        ChannelHost host;
+        try {
+            host = new ChannelHost(server, options);
+        } catch (RuntimeException | Error e) {
+            server.close();
+            throw e;
+        }
+        host.thread.start();
         return host;
     }
 
@@ -83,19 +133,38 @@ public final class ChannelHost implements AutoCloseable {
         return server.path();
     }
 
-    /** The handshake timeout. */
-    public Duration handshakeTimeout() {
-        return handshakeTimeout;
+    /** The options this host was bound with. */
+    public HostOptions options() {
+        return options;
     }
 
-    /** The hosted channel of that name, or null. */
+    /** The handshake timeout. */
+    public Duration handshakeTimeout() {
+        return options.handshakeTimeout();
+    }
+
+    /** The hosted channel of that name, or null (also once it was closed). */
     public HostedChannel channel(String name) {
         return channels.get(name);
     }
 
+    /** Bytes of the memory budget the hosted channels take now. */
+    public synchronized long memoryUsed() {
+        return budgetUsed;
+    }
+
+    /** How many connections were refused for {@code reason} since the host started. */
+    public long refusals(RefusalReason reason) {
+        return refusals.get(reason).get();
+    }
+
     /**
-     * Hosts an SPSC channel of {@code capacity} data bytes (a power of two): its producer is
-     * {@link HostedSpscChannel#producer()}, in this process; one consumer at a time attaches.
+     * Hosts an SPSC channel of {@code capacity} data bytes (a power of two, at most
+     * {@code SpscRingDescriptor.MAX_CAPACITY}): its producer is {@link HostedSpscChannel#producer()},
+     * in this process; one consumer at a time attaches.
+     *
+     * @throws IllegalArgumentException if the name or the capacity is not acceptable
+     * @throws LimitExceededException   if the channel does not fit in the host's memory budget
      */
     public HostedSpscChannel spsc(String name, long capacity) {
         return spsc(name, capacity, false);
@@ -107,7 +176,12 @@ public final class ChannelHost implements AutoCloseable {
      * a system call only when the consumer is asleep).
      */
     public HostedSpscChannel spsc(String name, long capacity, boolean wakeParkedConsumers) {
-        return register(HostedSpscChannel.create(name, capacity, wakeParkedConsumers));
+        ChannelNames.validate(name);
+        if (capacity > 1L << 30) {
+            throw new IllegalArgumentException("spsc channel '" + name + "': capacity " + capacity + " is above 1073741824");
+        }
+        long size = SpscRing.requiredRegionSize(capacity);
+        return host(name, size, () -> HostedSpscChannel.create(name, capacity, wakeParkedConsumers));
     }
 
     /**
@@ -116,206 +190,257 @@ public final class ChannelHost implements AutoCloseable {
      * {@link RingKind#BROADCAST_BACKPRESSURE} (the producer never overtakes the slowest attached
      * consumer) or {@link RingKind#BROADCAST_OVERWRITE} (it never waits; lapped consumers are told).
      * The producer is {@link HostedBroadcastChannel#producer()}, in this process.
+     *
+     * @throws IllegalArgumentException if the name or a size is not acceptable
+     * @throws LimitExceededException   if the channel does not fit in the host's memory budget
      */
     public HostedBroadcastChannel broadcast(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
-        return register(HostedBroadcastChannel.create(name, kind, capacity, maxMessageLength, maxConsumers));
+        ChannelNames.validate(name);
+        long size = HostedBroadcastChannel.regionSize(name, kind, capacity, maxMessageLength, maxConsumers);
+        return host(name, size, () -> HostedBroadcastChannel.create(name, kind, capacity, maxMessageLength, maxConsumers));
     }
 
     /**
      * Hosts an MPMC channel of {@code slotCount} slots of {@code slotLength} bytes (powers of two;
      * the payload is 16 bytes less), for up to {@code maxParticipants} producers and consumers
-     * across processes, this one included ({@link HostedMpmcChannel#localProducer()}).
+     * across processes, this one included ({@link HostedMpmcChannel#attachLocal}).
+     *
+     * @throws IllegalArgumentException if the name or a size is not acceptable
+     * @throws LimitExceededException   if the channel does not fit in the host's memory budget
      */
     public HostedMpmcChannel mpmc(String name, int slotCount, int slotLength, int maxParticipants) {
-        return register(HostedMpmcChannel.create(name, slotCount, slotLength, maxParticipants));
+        ChannelNames.validate(name);
+        long size = HostedMpmcChannel.regionSize(name, slotCount, slotLength, maxParticipants);
+        return host(name, size, () -> HostedMpmcChannel.create(name, slotCount, slotLength, maxParticipants));
     }
 
-    private <C extends HostedChannel> C register(C channel) {
-        if (closed) {
-            channel.close();
+    /** Checks the name and the budget, then creates the channel, all before any peer can see it. */
+    private synchronized <C extends HostedChannel> C host(String name, long size, Supplier<C> create) {
+        if (closing) {
             throw new IllegalStateException("host on " + server.path() + " is closed");
         }
-        if (channels.putIfAbsent(channel.name(), channel) != null) {
-            channel.close();
-            throw new SluiceException("channel '" + channel.name() + "' is already hosted on " + server.path());
+        if (channels.containsKey(name)) {
+            throw new SluiceException("channel '" + name + "' is already hosted on " + server.path());
         }
+        if (size > options.memoryBudget() - budgetUsed) {
+            throw new LimitExceededException("channel '" + name + "': needs " + size + " bytes of shared memory; the host's"
+                    + " memory budget of " + options.memoryBudget() + " bytes has " + (options.memoryBudget() - budgetUsed)
+                    + " left (HostOptions.memoryBudget)");
+        }
+        C channel;
+        try {
+            channel = create.get();
+        } catch (SystemCallException e) {
+            throw e.about("channel '" + name + "'");
+        }
+        budgetUsed += channel.dataRegionSize();
+        channel.registeredWith(this);
+        channels.put(name, channel);
         return channel;
     }
 
-    private void acceptLoop() {
+    /** A channel closed: its name leaves the table at once, its memory returns to the budget. */
+    synchronized void forget(HostedChannel channel) {
+        if (channels.remove(channel.name(), channel)) {
+            budgetUsed -= channel.dataRegionSize();
+        }
+    }
+
+    long nextAttachmentId() {
+        return attachmentIds.incrementAndGet();
+    }
+
+    /** For UNKNOWN_CHANNEL: the hosted names, if the host opted in and its policy admits the peer. */
+    String hostedNamesFor(PeerCredentials peer) {
+        if (!options.listChannelsInRefusals() || !options.accessPolicy().admits(peer)) {
+            return "";
+        }
+        return " (hosted: " + String.join(", ", channels.keySet().stream().sorted().toList()) + ")";
+    }
+
+    void noteRefusal(RefusalReason reason, PeerCredentials peer, String text) {
+        refusals.get(reason).incrementAndGet();
+        log(Level.INFO, () -> "refused " + peer + " (" + reason + "): " + UntrustedText.escape(text));
+    }
+
+    /** Runs {@code task} on the host's thread (soon); any thread. */
+    void execute(Runnable task) {
+        tasks.add(task);
+        pollSet.wake();
+    }
+
+    // ---- the host's thread ----
+
+    private void run() {
         while (!closed) {
+            try {
+                step();
+            } catch (Throwable t) { // the host's thread never dies of a failure: it is every peer's liveness
+                loopFailure.warn(() -> "host on " + server.path() + ": its thread failed, and goes on: " + t);
+                pause(MIN_BACKOFF_NANOS);
+            }
+        }
+        for (HostSession s : sessions) {
+            s.end();
+        }
+        sessions.clear();
+    }
+
+    private void step() {
+        runTasks();
+        long now = System.nanoTime();
+        long nextDeadline = Long.MAX_VALUE;
+        for (int i = sessions.size() - 1; i >= 0; i--) {
+            HostSession s = sessions.get(i);
+            if (s.step() != HostSession.Step.ENDED && s.deadline() - now <= 0) {
+                s.onDeadline();
+            }
+            if (s.step() == HostSession.Step.ENDED) {
+                remove(i);
+            } else {
+                nextDeadline = Math.min(nextDeadline, s.deadline());
+            }
+        }
+        boolean accepting = acceptPausedUntil - now <= 0;
+        long wait = Math.min(nextDeadline == Long.MAX_VALUE ? 1_000_000_000L : nextDeadline - now,
+                accepting ? 1_000_000_000L : acceptPausedUntil - now);
+        int timeoutMillis = (int) Math.max(1, Math.min(1_000, (wait + 999_999) / 1_000_000));
+        List<SeqPacketSocket> sockets = new ArrayList<>(sessions.size());
+        for (HostSession s : sessions) {
+            sockets.add(s.connection());
+        }
+        BitSet ready = pollSet.await(accepting ? server : null, sockets, timeoutMillis);
+        for (int i = ready.nextSetBit(1); i >= 0; i = ready.nextSetBit(i + 1)) {
+            sessions.get(i - 1).onReadable();
+        }
+        if (accepting && ready.get(0)) {
+            acceptSome();
+        }
+    }
+
+    private void runTasks() {
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log(Level.WARNING, () -> "host on " + server.path() + ": a task failed: " + e);
+            }
+        }
+    }
+
+    private void remove(int index) {
+        HostSession s = sessions.remove(index);
+        connectionsPerUid.merge(s.peer().uid(), -1, (a, b) -> a + b == 0 ? null : a + b);
+    }
+
+    private void acceptSome() {
+        for (int n = 0; n < ACCEPT_BATCH; n++) {
             SeqPacketSocket conn;
             try {
-                conn = server.accept();
+                conn = server.tryAccept();
             } catch (IllegalStateException e) {
                 return; // closed
-            } catch (RuntimeException e) {
-                if (!closed) {
-                    LOG.log(Level.WARNING, "accept failed on " + server.path() + ": " + e.getMessage());
-                }
-                continue;
+            } catch (SystemCallException e) {
+                backOff(e);
+                return;
             }
-            Thread t = Thread.ofPlatform().daemon().name("sluice-host-peer " + server.path()).unstarted(() -> serve(conn));
-            connections.put(conn, t);
-            if (closed) {
-                conn.close();
+            if (conn == null) {
+                backoffNanos = 0; // drained the backlog: accepting works again
+                return;
             }
-            t.start();
+            admit(conn);
         }
     }
 
-    private void serve(SeqPacketSocket conn) {
-        HostedChannel channel = null;
-        Attachment attachment = null;
-        Role reserved = null;
-        String from = "peer on " + server.path();
+    /** Out of descriptors (or memory): the pending connection was shed; pause accepting, say so once. */
+    private void backOff(SystemCallException e) {
+        backoffNanos = backoffNanos == 0 ? MIN_BACKOFF_NANOS : Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
+        acceptPausedUntil = System.nanoTime() + backoffNanos;
+        outOfFds.warn(() -> "host on " + server.path() + ": cannot accept (" + e.getMessage() + "); connections are shed"
+                + " and accepting pauses up to " + backoffNanos / 1_000_000 + " ms at a time (" + sessions.size()
+                + " connections open)");
+    }
+
+    private void admit(SeqPacketSocket conn) {
+        PeerCredentials peer;
         try {
-            PeerCredentials peer = conn.peerCredentials();
-            from = "peer " + peer;
-            Handshake.Hello hello;
-            try (ReceivedMessage m = conn.receive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 0, handshakeTimeout)) {
-                hello = Handshake.decodeHello(m.data(), from);
-            }
-            if (hello.version() != HandshakeDescriptor.PROTOCOL_VERSION) {
-                refuse(conn, RefusalReason.VERSION_MISMATCH, "host speaks protocol version "
-                        + HandshakeDescriptor.PROTOCOL_VERSION + ", " + from + " sent version " + hello.version());
-                return;
-            }
-            channel = channels.get(hello.channel());
-            if (channel == null) {
-                refuse(conn, RefusalReason.UNKNOWN_CHANNEL, "no channel '" + hello.channel() + "' on " + server.path()
-                        + " (hosted: " + String.join(", ", channels.keySet().stream().sorted().toList()) + ")");
-                return;
-            }
-            AccessPolicy effective = channel.accessPolicy() != null ? channel.accessPolicy() : policy;
-            if (!effective.admits(peer)) {
-                refuse(conn, RefusalReason.ACCESS_DENIED, "channel '" + channel.name() + "': " + effective.explain(peer));
-                return;
-            }
-            HostedChannel.Refusal refusal;
-            int participantId;
-            synchronized (channel) {
-                refusal = channel.admit(hello.role());
-                participantId = refusal == null ? channel.assignParticipantId(hello.role()) : 0;
-            }
-            if (refusal != null) {
-                refuse(conn, refusal.reason(), refusal.text());
-                return;
-            }
-            reserved = hello.role();
-            attachment = new Attachment(ids.incrementAndGet(), conn, peer, hello.role(), participantId);
-            long positionSize = channel.positionRegionSize(hello.role());
-            conn.send(Handshake.welcome(new Handshake.Welcome(channel.kind(), participantId, channel.dataRegionSize(),
-                    positionSize, channel.maxMessageLength(), channel.welcomeFlags(), channel.startPosition(hello.role()))),
-                    channel.dataFd());
-            if (positionSize > 0) {
-                try (ReceivedMessage m = conn.receive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 1, handshakeTimeout)) {
-                    long size = Handshake.decodePosition(m.data(), from);
-                    if (size != positionSize || m.fdCount() != 1) {
-                        throw new ProtocolException(from + ": POSITION names " + size + " bytes and " + m.fdCount()
-                                + " fds, expected " + positionSize + " bytes and 1 fd");
-                    }
-                    MemfdRegion region;
-                    try {
-                        region = MemfdRegion.adopt(m.takeFd(0), positionSize, POSITION_SEALS);
-                    } catch (RegionRefusedException e) {
-                        refuse(conn, RefusalReason.BAD_REGION, "channel '" + channel.name() + "': position region refused: " + e.getMessage());
-                        return;
-                    }
-                    attachment.adoptPositionRegion(region);
-                }
-                String bad = channel.checkPositionRegion(attachment);
-                if (bad != null) {
-                    refuse(conn, RefusalReason.BAD_REGION, "channel '" + channel.name() + "': " + bad);
-                    return;
-                }
-            }
-            long registration = channel.attached(attachment);
-            reserved = null;
-            conn.send(Handshake.ready(registration));
-            LOG.log(Level.DEBUG, () -> "attached " + "to '" + hello.channel() + "': " + connections.size() + " connections");
-            awaitEnd(conn, from);
-        } catch (ReceiveTimeoutException e) {
-            refuse(conn, RefusalReason.TIMEOUT, "handshake not completed within " + handshakeTimeout);
-        } catch (ProtocolException e) {
-            refuse(conn, RefusalReason.MALFORMED, e.getMessage());
-        } catch (ConnectionClosedException e) {
-            // the peer left during the handshake (or after it: awaitEnd returns normally)
+            peer = conn.peerCredentials();
         } catch (RuntimeException e) {
-            if (!closed) {
-                LOG.log(Level.WARNING, "serving " + from + " failed", e);
-                refuse(conn, RefusalReason.INTERNAL, e.toString());
-            }
-        } finally {
-            if (channel != null && attachment != null && reserved == null) {
-                try {
-                    channel.detached(attachment); // recovers what the peer held; closes its connection
-                } catch (RuntimeException e) {
-                    // e.g. recovery met a corrupt slot word: say so, but still let go of the peer
-                    LOG.log(Level.ERROR, "channel '" + channel.name() + "': recovering " + attachment + " failed", e);
-                    attachment.release();
-                }
-            } else {
-                if (channel != null && reserved != null) {
-                    synchronized (channel) {
-                        channel.cancelAdmission(reserved, attachment != null ? attachment.participantId() : 0);
-                    }
-                }
-                if (attachment != null) {
-                    attachment.release();
-                }
-                conn.close();
-            }
-            connections.remove(conn);
+            conn.close();
+            return;
         }
+        int ofUid = connectionsPerUid.getOrDefault(peer.uid(), 0);
+        String limit = null;
+        if (sessions.size() >= options.maxConnections()) {
+            limit = "the host has its " + options.maxConnections() + " connections";
+        } else if (ofUid >= options.maxConnectionsPerUid()) {
+            limit = "uid " + peer.uid() + " has its " + options.maxConnectionsPerUid() + " connections to this host";
+        }
+        if (limit != null) {
+            refusals.get(RefusalReason.CONNECTION_LIMIT).incrementAndGet();
+            String text = limit;
+            overLimit.warn(() -> "refused " + peer + " (CONNECTION_LIMIT): " + text);
+            try {
+                conn.send(Handshake.refuse(RefusalReason.CONNECTION_LIMIT, limit));
+            } catch (RuntimeException ignored) {
+                // it will see the end of stream anyway
+            }
+            conn.close();
+            return;
+        }
+        connectionsPerUid.put(peer.uid(), ofUid + 1);
+        sessions.add(new HostSession(this, conn, peer, System.nanoTime() + options.handshakeTimeout().toNanos()));
     }
 
-    /** After the handshake the peer has nothing to say: any message is a violation, EOF is its exit. */
-    private void awaitEnd(SeqPacketSocket conn, String from) {
-        while (true) {
-            try (ReceivedMessage m = conn.receive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 0, null)) {
-                LOG.log(Level.WARNING, from + " sent a message after the handshake; dropping it");
-                return;
-            } catch (ConnectionClosedException e) {
-                return;
-            } catch (ProtocolException e) {
-                LOG.log(Level.WARNING, from + ": " + e.getMessage() + "; dropping it");
-                return;
-            }
-        }
+    private void pause(long nanos) {
+        java.util.concurrent.locks.LockSupport.parkNanos(nanos); // after a failure only: no spinning on it
     }
 
-    private void refuse(SeqPacketSocket conn, RefusalReason reason, String text) {
-        LOG.log(Level.INFO, () -> "refused (" + reason + "): " + text);
+    private void log(Level level, Supplier<String> message) {
         try {
-            conn.send(Handshake.refuse(reason, text));
-        } catch (RuntimeException ignored) {
-            // the peer may be gone already; the refusal is logged
+            if (LOG.isLoggable(level)) {
+                LOG.log(level, message.get());
+            }
+        } catch (Throwable ignored) {
+            // logging must not take the host down (out of descriptors, a broken handler)
         }
     }
 
-    /** Stops accepting, detaches every peer (each sees end of stream), frees every channel. */
+    /**
+     * Stops accepting, detaches every peer (each sees end of stream), closes every channel.
+     * Idempotent; safe from any thread, in any order with its channels' close.
+     */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        // Channels first, while the host's thread still runs: each attached peer is told why
+        // (DETACH(CHANNEL_CLOSED)) before its connection closes.
+        for (HostedChannel ch : List.copyOf(channels.values())) {
+            ch.close();
         }
         closed = true;
         server.close();
-        for (SeqPacketSocket c : connections.keySet()) {
-            c.close();
-        }
-        for (HostedChannel ch : channels.values()) {
-            ch.close();
-        }
-        try {
-            acceptor.join(5_000);
-            for (Thread t : connections.values()) {
-                t.join(5_000);
+        pollSet.wake();
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        }
+        if (!thread.isAlive()) {
+            pollSet.close();
         }
     }
 
+    @Override
+    public String toString() {
+        return "ChannelHost[" + server.path() + ", " + channels.size() + " channels]";
+    }
 }

@@ -5,8 +5,6 @@ import io.sluice.api.Role;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.ConsumerPositionDescriptor;
-import io.sluice.ringbuffer.MpmcConsumer;
-import io.sluice.ringbuffer.MpmcProducer;
 import io.sluice.ringbuffer.RegionHeaderDescriptor;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscRing;
@@ -100,15 +98,13 @@ public final class Channels {
 
     public static MpmcAttachment mpmc(Path socket, String channel, Role role, Duration timeout) {
         AttachSession s = AttachSession.attach(socket, channel, role, Set.of(RingKind.MPMC), timeout, null);
+        MemorySegment ring;
         try {
-            MemorySegment ring = s.data().mapReadWrite();
-            int id = s.welcome().participantId();
-            MpmcProducer p = role != Role.CONSUMER ? new MpmcProducer(ring, id, channel) : null;
-            MpmcConsumer c = role != Role.PRODUCER ? new MpmcConsumer(ring, id, channel) : null;
-            return new MpmcAttachment(s, role, p, c);
+            ring = s.data().mapReadWrite();
         } catch (RuntimeException e) {
             s.close();
             throw e;
         }
+        return MpmcAttachment.of(s, role, s.welcome().participantId(), ring);
     }
 }

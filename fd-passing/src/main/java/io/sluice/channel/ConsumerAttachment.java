@@ -3,6 +3,7 @@ package io.sluice.channel;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.MessageConsumer;
 import io.sluice.api.MessageHandler;
+import io.sluice.api.RefusalReason;
 
 import java.time.Duration;
 
@@ -64,11 +65,19 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
     public int poll(MessageHandler handler, int limit) {
         int n = consumer.poll(handler, limit);
         if (n == 0 && session.hostGone()) {
+            ChannelLink.End end = session.end();
+            if (end != null && (end.reason() == RefusalReason.BAD_POSITION || end.reason() == RefusalReason.CHANNEL_CORRUPT)) {
+                // Detached for cause: the producer no longer waits for this consumer, so what is
+                // still in the ring may be overwritten under it. Stop here.
+                throw new ConnectionClosedException(end.text(), end.reason());
+            }
             // The host's commits all happened before its socket closed, which we observed:
             // one more poll sees every one of them.
             n = consumer.poll(handler, limit);
             if (n == 0) {
-                throw new ConnectionClosedException("channel '" + session.channel()
+                throw end != null ? new ConnectionClosedException(end.text() + "; every message it committed was delivered",
+                        end.reason())
+                        : new ConnectionClosedException("channel '" + session.channel()
                         + "': the host is gone and every message it committed was delivered");
             }
         }
@@ -82,7 +91,7 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
 
     /** Waits until the host is gone, at most {@code timeout}; returns whether it is. */
     public boolean awaitHostGone(Duration timeout) throws InterruptedException {
-        session.awaitHostGone(timeout);
+        session.awaitEnd(timeout);
         return session.hostGone();
     }
 

@@ -1,5 +1,7 @@
 package io.sluice.channel;
 
+import io.sluice.api.ChannelNames;
+import io.sluice.api.UntrustedText;
 import io.sluice.api.ProtocolException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
@@ -31,7 +33,7 @@ public final class Handshake {
                           int maxMessageLength, int flags, long startPosition) {
     }
 
-    /** REFUSE: why not. */
+    /** REFUSE (before READY) or DETACH (after it): why not, or why no more. {@code text} is the peer's, unescaped. */
     public record Refuse(RefusalReason reason, int rawCode, String text) {
     }
 
@@ -48,15 +50,17 @@ public final class Handshake {
         return b;
     }
 
+    /** @throws IllegalArgumentException if {@code channel} breaks the {@link ChannelNames} rule */
     public static byte[] hello(Role role, String channel) {
-        return hello(PROTOCOL_VERSION, role.code(), channel);
+        return hello(PROTOCOL_VERSION, role.code(), ChannelNames.validate(channel));
     }
 
     /** A HELLO with any version and role code: for tests of the host's refusals. */
     public static byte[] hello(int version, int roleCode, String channel) {
         byte[] name = channel.getBytes(StandardCharsets.UTF_8);
         if (name.length == 0 || name.length > MAX_NAME_BYTES) {
-            throw new IllegalArgumentException("channel name must be 1.." + MAX_NAME_BYTES + " bytes: '" + channel + "'");
+            throw new IllegalArgumentException("channel name must be 1.." + MAX_NAME_BYTES + " bytes: '"
+                    + UntrustedText.escape(channel) + "'");
         }
         ByteBuffer b = allocate(HELLO_NAME_OFFSET + name.length, HELLO);
         b.putShort(VERSION_OFFSET, (short) version);
@@ -80,9 +84,21 @@ public final class Handshake {
     }
 
     public static byte[] refuse(RefusalReason reason, String text) {
+        return reasonMessage(REFUSE, reason, text);
+    }
+
+    /** DETACH: the host ends an attachment, saying why. */
+    public static byte[] detach(RefusalReason reason, String text) {
+        return reasonMessage(DETACH, reason, text);
+    }
+
+    private static byte[] reasonMessage(int type, RefusalReason reason, String text) {
         byte[] t = text.getBytes(StandardCharsets.UTF_8);
         int n = Math.min(t.length, MAX_TEXT_BYTES);
-        ByteBuffer b = allocate(REFUSE_TEXT_OFFSET + n, REFUSE);
+        while (n > 0 && n < t.length && (t[n] & 0xC0) == 0x80) {
+            n--; // never cut a UTF-8 sequence in two: the text must stay valid UTF-8
+        }
+        ByteBuffer b = allocate(REFUSE_TEXT_OFFSET + n, type);
         b.putShort(REFUSE_REASON_OFFSET, (short) reason.code());
         b.putShort(REFUSE_TEXT_LENGTH_OFFSET, (short) n);
         b.put(REFUSE_TEXT_OFFSET, t, 0, n);
@@ -164,7 +180,16 @@ public final class Handshake {
         if (role == null && version == PROTOCOL_VERSION) {
             throw new ProtocolException(from + ": HELLO role code " + roleCode + " is unknown (1 consumer, 2 producer, 3 participant)");
         }
-        String name = version == PROTOCOL_VERSION ? utf8(m, HELLO_NAME_OFFSET, nameLength, "channel name", from) : "";
+        String name = "";
+        if (version == PROTOCOL_VERSION) {
+            byte[] raw = new byte[nameLength];
+            m.get(HELLO_NAME_OFFSET, raw);
+            name = new String(raw, StandardCharsets.ISO_8859_1); // each byte one char: the rule is ASCII
+            String problem = ChannelNames.problem(name, MAX_NAME_BYTES);
+            if (problem != null) {
+                throw new ProtocolException(from + ": HELLO channel " + problem);
+            }
+        }
         return new Hello(version, role, name);
     }
 
@@ -184,7 +209,7 @@ public final class Handshake {
         long dataSize = m.getLong(WELCOME_DATA_SIZE_OFFSET);
         long positionSize = m.getLong(WELCOME_POSITION_SIZE_OFFSET);
         int maxMessage = m.getInt(WELCOME_MAX_MESSAGE_OFFSET);
-        if (dataSize <= 0 || positionSize < 0 || maxMessage < 0) {
+        if (dataSize <= 0 || dataSize > MAX_DATA_REGION_BYTES || positionSize < 0 || maxMessage < 0) {
             throw new ProtocolException(from + ": WELCOME sizes out of range: data " + dataSize + ", position "
                     + positionSize + ", max message " + maxMessage);
         }
@@ -197,15 +222,24 @@ public final class Handshake {
     }
 
     public static Refuse decodeRefuse(ByteBuffer m, String from) {
+        return decodeReason(m, REFUSE, "REFUSE", from);
+    }
+
+    /** Decodes a DETACH (same body as REFUSE). */
+    public static Refuse decodeDetach(ByteBuffer m, String from) {
+        return decodeReason(m, DETACH, "DETACH", from);
+    }
+
+    private static Refuse decodeReason(ByteBuffer m, int type, String name, String from) {
         checkHeader(m, from);
-        expect(m, REFUSE, "REFUSE", from);
+        expect(m, type, name, from);
         if (m.remaining() < REFUSE_TEXT_OFFSET) {
-            throw new ProtocolException(from + ": REFUSE of " + m.remaining() + " bytes is truncated");
+            throw new ProtocolException(from + ": " + name + " of " + m.remaining() + " bytes is truncated");
         }
         int code = Short.toUnsignedInt(m.getShort(REFUSE_REASON_OFFSET));
         int n = Short.toUnsignedInt(m.getShort(REFUSE_TEXT_LENGTH_OFFSET));
         if (n > MAX_TEXT_BYTES || m.remaining() != REFUSE_TEXT_OFFSET + n) {
-            throw new ProtocolException(from + ": REFUSE text length " + n + " does not match the message");
+            throw new ProtocolException(from + ": " + name + " text length " + n + " does not match the message");
         }
         RefusalReason reason = RefusalReason.fromCode(code);
         return new Refuse(reason, code, utf8(m, REFUSE_TEXT_OFFSET, n, "refusal text", from));

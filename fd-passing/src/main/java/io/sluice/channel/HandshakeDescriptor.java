@@ -60,6 +60,12 @@ package io.sluice.channel;
  *  |                    Registration (u64)                         |  8
  *  |                                                               |
  *  +---------------------------------------------------------------+
+ *
+ * DETACH (6), host to attached process, after READY, no fds; the host closes the connection after it
+ *  +-------------------------------+-------------------------------+
+ *  |          Reason Code          |          Text Length          |  8
+ *  +-------------------------------+-------------------------------+
+ *  |                       Text (UTF-8) ...                       ... 12
  * </pre>
  */
 public final class HandshakeDescriptor {
@@ -75,6 +81,7 @@ public final class HandshakeDescriptor {
     public static final int REFUSE = 3;
     public static final int POSITION = 4;
     public static final int READY = 5;
+    public static final int DETACH = 6;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 4;
@@ -102,14 +109,24 @@ public final class HandshakeDescriptor {
     public static final int REFUSE_TEXT_LENGTH_OFFSET = 10;
     public static final int REFUSE_TEXT_OFFSET = 12;
 
+    /** DETACH has REFUSE's body: reason code, text length, text. */
+    public static final int DETACH_REASON_OFFSET = REFUSE_REASON_OFFSET;
+    public static final int DETACH_TEXT_LENGTH_OFFSET = REFUSE_TEXT_LENGTH_OFFSET;
+    public static final int DETACH_TEXT_OFFSET = REFUSE_TEXT_OFFSET;
+
     public static final int POSITION_SIZE_OFFSET = 8;
     public static final int POSITION_LENGTH = 16;
 
     public static final int READY_REGISTRATION_OFFSET = 8;
     public static final int READY_LENGTH = 16;
 
-    /** Longest channel name, in bytes. */
-    public static final int MAX_NAME_BYTES = 128;
+    /** Longest channel name, in bytes ({@link io.sluice.api.ChannelNames#MAX_LENGTH}). */
+    public static final int MAX_NAME_BYTES = io.sluice.api.ChannelNames.MAX_LENGTH;
+    /**
+     * Largest data region a client maps: the largest ring data area (1 GiB) plus room for any
+     * ring's header. A WELCOME announcing more is refused before anything is mapped.
+     */
+    public static final long MAX_DATA_REGION_BYTES = (1L << 30) + (64 << 10);
     /** Longest refusal text, in bytes; longer texts are cut. */
     public static final int MAX_TEXT_BYTES = 1024;
     /** Longest message of the handshake; anything longer is malformed. */

@@ -4,6 +4,7 @@ import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.memfd.MemfdRegion;
+import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
 import io.sluice.ringbuffer.BroadcastProducer;
@@ -28,7 +29,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
     private final BroadcastProducer producer;
     private final boolean backpressure;
     private final int maxConsumers;
-    private int consumers;                                        // guarded by this: live + attaching
+    private int consumers;                                        // guarded by this: joined, not yet left
     private final Map<Attachment, Long> registrations = new HashMap<>(); // guarded by this
     private final RetiredRegions retired = new RetiredRegions(); // guarded by this: versions are generations
 
@@ -39,18 +40,44 @@ public final class HostedBroadcastChannel extends HostedChannel {
         this.producer = BroadcastProducer.attach(ring, name);
     }
 
-    static HostedBroadcastChannel create(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
+    /** Largest {@code maxConsumers} a broadcast channel takes. */
+    static final int MAX_CONSUMERS = 4096;
+
+    /**
+     * Checks the arguments of a broadcast channel before anything is allocated.
+     *
+     * @return the data region size it needs
+     */
+    static long regionSize(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
         if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
             throw new IllegalArgumentException("broadcast channel '" + name + "': kind " + kind + " is not a broadcast kind");
         }
-        if (maxConsumers < 1) {
-            throw new IllegalArgumentException("broadcast channel '" + name + "': maxConsumers must be positive");
+        if (maxConsumers < 1 || maxConsumers > MAX_CONSUMERS) {
+            throw new IllegalArgumentException("broadcast channel '" + name + "': maxConsumers " + maxConsumers
+                    + " is outside 1.." + MAX_CONSUMERS);
         }
-        MemfdRegion data = MemfdRegion.create(name, BroadcastRingDescriptor.regionSize(capacity));
+        if (capacity < BroadcastRingDescriptor.MIN_CAPACITY || capacity > BroadcastRingDescriptor.MAX_CAPACITY
+                || Long.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("broadcast channel '" + name + "': capacity " + capacity
+                    + " is not a power of two in " + BroadcastRingDescriptor.MIN_CAPACITY + ".." + BroadcastRingDescriptor.MAX_CAPACITY);
+        }
+        long size = BroadcastRingDescriptor.regionSize(capacity);
+        int limit = BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
+        if (maxMessageLength < 0 || maxMessageLength > limit) {
+            throw new IllegalArgumentException("broadcast channel '" + name + "': max message length " + maxMessageLength
+                    + " is outside 0.." + limit + " for capacity " + capacity);
+        }
+        return size;
+    }
+
+    static HostedBroadcastChannel create(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
+        MemfdRegion data = MemfdRegion.create(name, regionSize(name, kind, capacity, maxMessageLength, maxConsumers));
         try {
             MemorySegment ring = data.mapReadWrite();
             BroadcastRingDescriptor.format(ring, kind, capacity, maxMessageLength);
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
+            data.addSeals(Seal.SEAL); // final: no peer can add a seal of its own
+            data.readOnlyFd(); // what consumers receive: opened now, so that a failure shows here
             return new HostedBroadcastChannel(name, kind, data, ring, maxConsumers);
         } catch (RuntimeException e) {
             data.close();
@@ -64,22 +91,24 @@ public final class HostedBroadcastChannel extends HostedChannel {
     }
 
     @Override
-    synchronized Refusal admit(Role role) {
+    synchronized void admit(Role role) {
         if (role != Role.CONSUMER) {
-            return new Refusal(RefusalReason.ROLE_NOT_ALLOWED, "broadcast channel '" + name()
+            throw new Refused(RefusalReason.ROLE_NOT_ALLOWED, "broadcast channel '" + name()
                     + "' takes consumers only; its producer is the hosting process");
         }
+        checkRoom();
+    }
+
+    private void checkRoom() {
         if (consumers >= maxConsumers) {
-            return new Refusal(RefusalReason.CHANNEL_FULL, "broadcast channel '" + name() + "' has its "
+            throw new Refused(RefusalReason.CHANNEL_FULL, "broadcast channel '" + name() + "' has its "
                     + maxConsumers + " consumers already");
         }
-        consumers++;
-        return null;
     }
 
     @Override
-    synchronized void cancelAdmission(Role role, int participantId) {
-        consumers--;
+    OwnedFd dataFdFor(Role role) {
+        return data.readOnlyFd();
     }
 
     @Override
@@ -104,6 +133,8 @@ public final class HostedBroadcastChannel extends HostedChannel {
 
     @Override
     synchronized long joined(Attachment attachment) {
+        checkRoom(); // others may have completed their handshakes since this one was admitted
+        consumers++;
         retired.closeAdopted(producer.adoptedRegistration());
         if (!backpressure) {
             return 0; // the producer never reads positions; nothing to gate
@@ -128,8 +159,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
     }
 
     @Override
-    public synchronized void close() {
-        super.close();
+    void closeRing() {
         retired.closeAll();
     }
 }

@@ -4,22 +4,38 @@ import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.memfd.MemfdRegion;
+import io.sluice.memfd.OwnedFd;
 
+import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * A channel as its host sees it: the data region, the attachments, and what the ring kind does
  * when a peer arrives or goes. Subclasses bind a ring kind; the handshake and liveness are
- * {@link ChannelHost}'s.
+ * {@link ChannelHost}'s ({@link HostSession}).
+ *
+ * <p>Lifecycle: {@link #close()} is idempotent and safe from any thread, concurrently with
+ * anything, before or after its host's close. It takes the name out of the host's table at once
+ * (a peer asking for it from then on is told {@code UNKNOWN_CHANNEL}, and the name may be hosted
+ * again), tells every attached peer why ({@code DETACH(CHANNEL_CLOSED)}), and releases the data
+ * region, whose fd nothing can reach any more.
+ *
+ * <p>Threads: the join and leave hooks run on the host's thread, under this object's lock;
+ * {@link #close()} takes the same lock, so a peer never joins a closed channel.
  */
 public abstract class HostedChannel implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(HostedChannel.class.getName());
+
     private final String name;
     private final RingKind kind;
     protected final MemfdRegion data;
     private final List<Attachment> attachments = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Attachment>> detachListeners = new CopyOnWriteArrayList<>();
     private volatile AccessPolicy accessPolicy; // null: the host's
-    private final DetachListener detachListener = new DetachListener();
+    private volatile ChannelHost host;          // set when registered; told when this channel closes
+    private boolean closed;                     // guarded by this
 
     HostedChannel(String name, RingKind kind, MemfdRegion data) {
         this.name = name;
@@ -50,25 +66,35 @@ public abstract class HostedChannel implements AutoCloseable {
     }
 
     /** Called after a peer detached and its resources were recovered; for tests and monitoring. */
-    public void onDetach(java.util.function.Consumer<Attachment> listener) {
-        detachListener.add(listener);
+    public void onDetach(Consumer<Attachment> listener) {
+        detachListeners.add(listener);
     }
 
-    /**
-     * Whether this role may attach now; null if so, else the refusal. Called under the host's
-     * lock, so the answer stays true until {@link #attached} or the handshake fails.
-     */
-    abstract Refusal admit(Role role);
+    /** Whether {@link #close()} has run. */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    void registeredWith(ChannelHost owner) {
+        this.host = owner;
+    }
+
+    // ---- the handshake's hooks (host thread) ----
 
     /**
-     * Gives back what {@link #admit} (and {@link #assignParticipantId}) reserved, when the
-     * handshake failed after it.
+     * Whether this role may attach now; throws {@link Refused} if not. Reserves nothing: a peer
+     * takes its place only when it completes the handshake ({@link #join}), so handshakes that
+     * stall after WELCOME hold nothing.
      */
-    abstract void cancelAdmission(Role role, int participantId);
+    abstract void admit(Role role);
 
-    /** The participant id for a new MPMC attachment (0 for other kinds). */
+    /** The participant id a new MPMC attachment tags its claims with (0 for other kinds). */
     int assignParticipantId(Role role) {
         return 0;
+    }
+
+    /** Gives back an id from {@link #assignParticipantId} whose handshake failed before joining. */
+    void releaseParticipantId(int participantId) {
     }
 
     /** Size of the position region a consumer must hand over; 0 if this role hands none. */
@@ -81,6 +107,12 @@ public abstract class HostedChannel implements AutoCloseable {
 
     /** Largest message (or slot payload) in bytes. */
     abstract int maxMessageLength();
+
+    /**
+     * The fd a peer of this role receives: read-only roles get one opened {@code O_RDONLY}, so
+     * that they cannot add seals, {@code fallocate} or {@code write(2)} whatever the seals say.
+     */
+    abstract OwnedFd dataFdFor(Role role);
 
     /**
      * Checks a consumer's position region (mapped read-only in {@code attachment}) before it
@@ -96,67 +128,112 @@ public abstract class HostedChannel implements AutoCloseable {
     }
 
     /**
-     * The attachment completed its handshake and is live.
+     * The attachment completed its handshake: it joins, or is refused (the channel closed, or
+     * filled up since {@link #admit}).
      *
      * @return the registration number sent in READY (broadcast back-pressure consumers), else 0
+     * @throws Refused if it cannot join
      */
-    long attached(Attachment attachment) {
+    final synchronized long join(Attachment attachment) {
+        if (closed) {
+            throw new Refused(RefusalReason.CHANNEL_CLOSED, "channel '" + name + "' was closed");
+        }
         long registration = joined(attachment);
         attachments.add(attachment);
         return registration;
     }
 
     /**
-     * The attachment's process is gone (EOF) or detached: recover what it held. Serialized with
-     * {@link #close()}: a connection thread that ends after the channel closed finds nothing to do.
+     * The attachment's process is gone (EOF) or detached: recover what it held, then release it.
+     * Does nothing for an attachment that already left.
      */
-    synchronized void detached(Attachment attachment) {
-        if (attachments.remove(attachment)) {
-            try {
-                left(attachment);
-            } finally {
-                attachment.release();
-                detachListener.fire(attachment);
+    final synchronized void detached(Attachment attachment) {
+        if (!attachments.remove(attachment)) {
+            return;
+        }
+        try {
+            left(attachment);
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "channel '" + name + "': recovering " + attachment + " failed", e);
+        } finally {
+            attachment.release();
+            for (Consumer<Attachment> l : detachListeners) {
+                try {
+                    l.accept(attachment);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "channel '" + name + "': a detach listener failed", e);
+                }
             }
         }
     }
 
+    /**
+     * Ends an attachment on the host's initiative: tells the peer why ({@code DETACH}), closes
+     * its connection, recovers what it held. Any thread.
+     */
+    final void expel(Attachment attachment, RefusalReason reason, String text) {
+        LOG.log(Level.WARNING, "channel '" + name + "': detaching " + attachment + " (" + reason + "): " + text);
+        attachment.sendDetach(reason, text);
+        detached(attachment);
+    }
+
+    /** Ring-specific: the attachment joins (under this object's lock); may throw {@link Refused}. */
     abstract long joined(Attachment attachment);
 
+    /** Ring-specific: recover what the attachment held (under this object's lock). */
     abstract void left(Attachment attachment);
 
-    /** The data region's fd, to pass to a peer. */
-    int dataFd() {
-        return data.fd();
+    /** Ring-specific: release what the ring holds besides the data region (under this object's lock, once). */
+    void closeRing() {
     }
 
     long dataRegionSize() {
         return data.size();
     }
 
+    /**
+     * Closes the channel: the name leaves its host's table at once, every attached peer gets
+     * {@code DETACH(CHANNEL_CLOSED)} and its connection closed, and the data region is released.
+     * Idempotent; safe from any thread, in any order with its host's close.
+     */
     @Override
-    public synchronized void close() {
-        for (Attachment a : attachments) {
-            detached(a);
-        }
-        data.close();
-    }
-
-    /** A refusal the host sends. */
-    record Refusal(RefusalReason reason, String text) {
-    }
-
-    private static final class DetachListener {
-        private final List<java.util.function.Consumer<Attachment>> listeners = new CopyOnWriteArrayList<>();
-
-        void add(java.util.function.Consumer<Attachment> l) {
-            listeners.add(l);
-        }
-
-        void fire(Attachment a) {
-            for (var l : listeners) {
-                l.accept(a);
+    public final void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
             }
+            closed = true;
+        }
+        ChannelHost owner = host;
+        if (owner != null) {
+            owner.forget(this);
+        }
+        synchronized (this) {
+            for (Attachment a : attachments) {
+                attachments.remove(a);
+                a.sendDetach(RefusalReason.CHANNEL_CLOSED, "channel '" + name + "' was closed by its host");
+                a.release(); // the ring goes away with the channel: nothing to recover
+            }
+            try {
+                closeRing();
+            } finally {
+                data.close();
+            }
+        }
+    }
+
+    /** A refusal the host sends (REFUSE), thrown by the hooks above. */
+    static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient RefusalReason reason;
+
+        Refused(RefusalReason reason, String text) {
+            super(text, null, false, false);
+            this.reason = reason;
+        }
+
+        RefusalReason reason() {
+            return reason;
         }
     }
 }

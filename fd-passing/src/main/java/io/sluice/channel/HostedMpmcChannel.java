@@ -1,25 +1,39 @@
 package io.sluice.channel;
 
+import io.sluice.api.CorruptRingException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.memfd.MemfdRegion;
+import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
-import io.sluice.ringbuffer.MpmcConsumer;
-import io.sluice.ringbuffer.MpmcProducer;
 import io.sluice.ringbuffer.MpmcRecovery;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
+import io.sluice.ringbuffer.MpmcSlotDescriptor;
 
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.util.BitSet;
 
 /**
- * An MPMC channel: a trusted group of producers and consumers in several processes, all mapping
- * the ring read-write (it is sealed {@code SHRINK|GROW} only). The host assigns each attachment a
- * participant id that tags its claims; when the attachment's connection ends, the host recovers
- * every slot that id held (claimed-not-committed slots are skipped, taken-not-released slots are
- * freed) so the ring flows again, and only then reuses the id.
+ * An MPMC channel: a <b>trusted group</b> of producers and consumers in several processes, all
+ * mapping the ring read-write (it is sealed {@code SHRINK|GROW|SEAL}: nobody can resize it or add
+ * a seal, but every participant can write every slot). The access policy decides who is in the
+ * group; inside it, a participant that writes garbage can stop the ring for everyone, and the
+ * host's job is to make that loud, never silent.
+ *
+ * <p>The host assigns each attachment a participant id that tags its claims; when the
+ * attachment's connection ends, the host recovers every slot that id held (claimed-not-committed
+ * slots are skipped, taken-not-released slots are freed) so the ring flows again, and only then
+ * reuses the id. Before it hands an id out it recovers that id too, so that claims forged under
+ * a free id by some participant cannot block the ring for longer than it takes the next
+ * participant to attach.
+ *
+ * <p>If a recovery cannot complete (a slot word that no participant can have written), the ring
+ * is beyond repair: the channel is marked corrupt, the host logs it, every attached participant
+ * gets {@code DETACH(CHANNEL_CORRUPT)} (its {@link MpmcAttachment} then throws
+ * {@link CorruptRingException} on every call), local participants the same, new participants are
+ * refused with {@code CHANNEL_CORRUPT}, and no id is ever handed out again.
  */
 public final class HostedMpmcChannel extends HostedChannel {
     private static final System.Logger LOG = System.getLogger(HostedMpmcChannel.class.getName());
@@ -29,6 +43,7 @@ public final class HostedMpmcChannel extends HostedChannel {
     private final int maxPayload;
     private final BitSet usedIds = new BitSet(); // guarded by this; bit i: participant id i in use
     private volatile MpmcRecovery.Result lastRecovery;
+    private volatile String corruption;          // null while the ring is sound; else what broke it
 
     private HostedMpmcChannel(String name, MemfdRegion data, MemorySegment ring, int maxParticipantId, int maxPayload) {
         super(name, RingKind.MPMC, data);
@@ -37,12 +52,31 @@ public final class HostedMpmcChannel extends HostedChannel {
         this.maxPayload = maxPayload;
     }
 
+    /**
+     * Checks the arguments of an MPMC channel before anything is allocated.
+     *
+     * @return the data region size it needs
+     */
+    static long regionSize(String name, int slotCount, int slotLength, int maxParticipants) {
+        if (maxParticipants < 1 || maxParticipants > MpmcSlotDescriptor.MAX_PARTICIPANT_ID) {
+            throw new IllegalArgumentException("mpmc channel '" + name + "': maxParticipants " + maxParticipants
+                    + " is outside 1.." + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
+        }
+        if ((long) slotCount * slotLength > 1L << 30) {
+            throw new IllegalArgumentException("mpmc channel '" + name + "': " + slotCount + " slots of " + slotLength
+                    + " bytes exceed 1073741824 bytes");
+        }
+        return MpmcRingDescriptor.regionLength(slotCount, slotLength);
+    }
+
     static HostedMpmcChannel create(String name, int slotCount, int slotLength, int maxParticipantId) {
-        MemfdRegion data = MemfdRegion.create(name, MpmcRingDescriptor.regionLength(slotCount, slotLength));
+        MemfdRegion data = MemfdRegion.create(name, regionSize(name, slotCount, slotLength, maxParticipantId));
         try {
             MemorySegment ring = data.mapReadWrite();
             MpmcRingDescriptor.format(ring, slotCount, slotLength, maxParticipantId);
-            data.addSeals(Seal.SHRINK, Seal.GROW); // every admitted participant writes it
+            // Every admitted participant writes it, so no FUTURE_WRITE; but nobody may add a seal
+            // (a FUTURE_WRITE added by one participant would lock every later one out).
+            data.addSeals(Seal.SHRINK, Seal.GROW, Seal.SEAL);
             int maxPayload = MpmcRingDescriptor.validate(ring, name).maxPayloadLength();
             return new HostedMpmcChannel(name, data, ring, maxParticipantId, maxPayload);
         } catch (RuntimeException e) {
@@ -51,14 +85,28 @@ public final class HostedMpmcChannel extends HostedChannel {
         }
     }
 
-    /** A producer in the hosting process, with a participant id of its own. */
-    public synchronized MpmcProducer localProducer() {
-        return new MpmcProducer(ring, takeId(), name());
-    }
-
-    /** A consumer in the hosting process, with a participant id of its own. */
-    public synchronized MpmcConsumer localConsumer() {
-        return new MpmcConsumer(ring, takeId(), name());
+    /**
+     * Joins the ring from the hosting process as {@code role}, with a participant id of its own:
+     * the same {@link MpmcAttachment} another process gets. Closing it recovers whatever its id
+     * still holds and frees the id.
+     *
+     * @throws io.sluice.api.SluiceException if every participant id is taken, the channel is
+     *                                       closed, or the ring is corrupt
+     */
+    public MpmcAttachment attachLocal(Role role) {
+        int id;
+        synchronized (this) {
+            if (isClosed()) {
+                throw new IllegalStateException("mpmc channel '" + name() + "' is closed");
+            }
+            try {
+                id = assignParticipantId(role);
+            } catch (Refused r) {
+                throw new io.sluice.api.SluiceException(r.getMessage());
+            }
+        }
+        LocalLink link = new LocalLink(this, id);
+        return MpmcAttachment.of(link, role, id, ring);
     }
 
     /** What the last recovery of a departed participant gave back (for monitoring and tests). */
@@ -66,32 +114,39 @@ public final class HostedMpmcChannel extends HostedChannel {
         return lastRecovery;
     }
 
-    private int takeId() {
+    /** Why the ring is corrupt, or null while it is sound. */
+    public String corruption() {
+        return corruption;
+    }
+
+    @Override
+    synchronized void admit(Role role) {
+        if (corruption != null) {
+            throw new Refused(RefusalReason.CHANNEL_CORRUPT, "mpmc channel '" + name() + "' is corrupt: " + corruption);
+        }
+        if (usedIds.nextClearBit(1) > maxParticipantId) {
+            throw new Refused(RefusalReason.CHANNEL_FULL, "mpmc channel '" + name() + "' has all "
+                    + maxParticipantId + " participant ids in use");
+        }
+    }
+
+    @Override
+    synchronized int assignParticipantId(Role role) {
+        admit(role);
         int id = usedIds.nextClearBit(1);
-        if (id > maxParticipantId) {
-            throw new IllegalStateException("mpmc channel '" + name() + "': all " + maxParticipantId + " participant ids are in use");
+        // Claims tagged with a free id can only be forgeries (or leftovers of a recovery that
+        // raced): recover them before the id means someone again.
+        recoverOrMarkCorrupt(id, "before handing it out");
+        if (corruption != null) {
+            throw new Refused(RefusalReason.CHANNEL_CORRUPT, "mpmc channel '" + name() + "' is corrupt: " + corruption);
         }
         usedIds.set(id);
         return id;
     }
 
     @Override
-    synchronized Refusal admit(Role role) {
-        if (usedIds.nextClearBit(1) > maxParticipantId) {
-            return new Refusal(RefusalReason.CHANNEL_FULL, "mpmc channel '" + name() + "' has all "
-                    + maxParticipantId + " participant ids in use");
-        }
-        return null;
-    }
-
-    @Override
-    int assignParticipantId(Role role) {
-        return takeId(); // called under the channel's lock, right after admit
-    }
-
-    @Override
-    synchronized void cancelAdmission(Role role, int participantId) {
-        if (participantId > 0) {
+    synchronized void releaseParticipantId(int participantId) {
+        if (participantId > 0 && corruption == null) {
             usedIds.clear(participantId); // nothing was claimed under it: the handshake never completed
         }
     }
@@ -107,27 +162,109 @@ public final class HostedMpmcChannel extends HostedChannel {
     }
 
     @Override
+    OwnedFd dataFdFor(Role role) {
+        return data.fd(); // a trusted group: every participant maps it read-write
+    }
+
+    @Override
     long joined(Attachment attachment) {
         return 0;
     }
 
     @Override
     void left(Attachment attachment) {
-        int id = attachment.participantId();
+        participantLeft(attachment.participantId(), attachment.toString());
+    }
+
+    /** A participant is gone (its connection ended, or a local one closed): recover its id, then free it. */
+    synchronized void participantLeft(int id, String who) {
+        if (isClosed() || !usedIds.get(id)) {
+            return;
+        }
         // The connection ended: the process is gone (or has let go of the ring), so nothing of
         // that id can still move; recover its slots, then free the id for reuse.
-        MpmcRecovery.Result r;
-        try {
-            r = MpmcRecovery.recover(ring, id, name());
-        } finally {
-            synchronized (this) {
-                usedIds.clear(id); // even if recovery found the ring corrupt: the id's owner is gone
-            }
+        MpmcRecovery.Result r = recoverOrMarkCorrupt(id, "after " + who + " left");
+        if (r == null) {
+            return; // corrupt: the id stays taken, the channel takes nobody new
         }
+        usedIds.clear(id);
         lastRecovery = r;
         if (r.recovered() > 0) {
-            LOG.log(Level.INFO, () -> "mpmc channel '" + name() + "': recovered participant " + id + " (" + attachment.peer()
+            LOG.log(Level.INFO, () -> "mpmc channel '" + name() + "': recovered participant " + id + " (" + who
                     + "): " + r.claimsAborted() + " claims aborted, " + r.takesReleased() + " takes released");
+        }
+    }
+
+    /** Recovers {@code id}; on a corrupt ring marks the channel corrupt and returns null. */
+    private MpmcRecovery.Result recoverOrMarkCorrupt(int id, String when) {
+        if (corruption != null) {
+            return null;
+        }
+        try {
+            return MpmcRecovery.recover(ring, id, name());
+        } catch (CorruptRingException | io.sluice.api.RingLayoutException e) {
+            markCorrupt("recovering participant " + id + " " + when + " failed: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** The ring cannot be trusted any more: say so to everyone, take nobody new. */
+    synchronized void markCorrupt(String why) {
+        if (corruption != null) {
+            return;
+        }
+        corruption = why;
+        LOG.log(Level.ERROR, "mpmc channel '" + name() + "' is corrupt and takes no new participants: " + why);
+        for (Attachment a : attachments()) {
+            expel(a, RefusalReason.CHANNEL_CORRUPT, "mpmc channel '" + name() + "' is corrupt: " + why);
+        }
+    }
+
+    /** The link of a participant in the hosting process: ends with the channel. */
+    private static final class LocalLink implements ChannelLink {
+        private final HostedMpmcChannel channel;
+        private final int id;
+        private volatile boolean closed;
+
+        LocalLink(HostedMpmcChannel channel, int id) {
+            this.channel = channel;
+            this.id = id;
+        }
+
+        @Override
+        public String channel() {
+            return channel.name();
+        }
+
+        @Override
+        public boolean hostGone() {
+            return closed || channel.isClosed() || channel.corruption != null;
+        }
+
+        @Override
+        public End end() {
+            String corrupt = channel.corruption;
+            if (corrupt != null) {
+                return new End(RefusalReason.CHANNEL_CORRUPT, "mpmc channel '" + channel.name() + "' is corrupt: " + corrupt);
+            }
+            if (closed) {
+                return new End(null, "this participant of mpmc channel '" + channel.name() + "' was closed");
+            }
+            return channel.isClosed() ? new End(RefusalReason.CHANNEL_CLOSED, "mpmc channel '" + channel.name()
+                    + "' was closed by its host") : null;
+        }
+
+        @Override
+        public void awaitEnd(java.time.Duration timeout) {
+            // a local participant ends only by a close in this process: nothing to wait for
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                channel.participantLeft(id, "local participant " + id);
+            }
         }
     }
 }

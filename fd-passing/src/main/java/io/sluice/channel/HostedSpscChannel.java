@@ -4,6 +4,7 @@ import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.memfd.MemfdRegion;
+import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.ConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
@@ -28,7 +29,6 @@ public final class HostedSpscChannel extends HostedChannel {
     private final MemorySegment standby;
     private final SpscProducer producer;
     private Attachment consumer;                 // guarded by this
-    private boolean admitting;                   // guarded by this: a consumer is in its handshake
     // Departed consumers' position regions, until the producer has switched away from them.
     private final RetiredRegions retired = new RetiredRegions(); // guarded by this
 
@@ -65,6 +65,8 @@ public final class HostedSpscChannel extends HostedChannel {
             SpscRing.format(ring, capacity);
             // The producer's mapping exists: from now on nobody else can map it writable.
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
+            data.addSeals(Seal.SEAL); // final: no peer can add a seal of its own
+            data.readOnlyFd(); // what consumers receive: opened now, so that a failure shows here
             return new HostedSpscChannel(name, data, ring, capacity, wakes);
         } catch (RuntimeException e) {
             data.close();
@@ -83,22 +85,19 @@ public final class HostedSpscChannel extends HostedChannel {
     }
 
     @Override
-    synchronized Refusal admit(Role role) {
+    synchronized void admit(Role role) {
         if (role != Role.CONSUMER) {
-            return new Refusal(RefusalReason.ROLE_NOT_ALLOWED, "spsc channel '" + name()
+            throw new Refused(RefusalReason.ROLE_NOT_ALLOWED, "spsc channel '" + name()
                     + "' takes consumers only; its producer is the hosting process");
         }
-        if (consumer != null || admitting) {
-            return new Refusal(RefusalReason.CHANNEL_FULL, "spsc channel '" + name() + "' already has a consumer"
-                    + (consumer != null ? ": " + consumer : " (attaching)"));
+        if (consumer != null) {
+            throw new Refused(RefusalReason.CHANNEL_FULL, "spsc channel '" + name() + "' already has a consumer");
         }
-        admitting = true;
-        return null;
     }
 
     @Override
-    synchronized void cancelAdmission(Role role, int participantId) {
-        admitting = false;
+    OwnedFd dataFdFor(Role role) {
+        return data.readOnlyFd();
     }
 
     @Override
@@ -131,7 +130,9 @@ public final class HostedSpscChannel extends HostedChannel {
 
     @Override
     synchronized long joined(Attachment attachment) {
-        admitting = false;
+        if (consumer != null) { // another consumer completed its handshake first
+            throw new Refused(RefusalReason.CHANNEL_FULL, "spsc channel '" + name() + "' already has a consumer");
+        }
         consumer = attachment;
         producer.followConsumer(attachment.positionView());
         retired.closeAdopted(producer.adoptedGeneration());
@@ -152,8 +153,7 @@ public final class HostedSpscChannel extends HostedChannel {
     }
 
     @Override
-    public synchronized void close() {
-        super.close();
+    void closeRing() {
         retired.closeAll();
         standbyArena.close();
     }

@@ -1,61 +1,181 @@
 package io.sluice.channel;
 
+import io.sluice.api.ConnectionClosedException;
+import io.sluice.api.CorruptRingException;
+import io.sluice.api.MessageConsumer;
+import io.sluice.api.MessageHandler;
+import io.sluice.api.MessageProducer;
+import io.sluice.api.RefusalReason;
 import io.sluice.api.Role;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
 
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 
 /**
- * A producer, consumer or both, attached to an MPMC channel in another process, with the
- * participant id the host assigned. If this process dies, the host recovers the slots it had
- * claimed or taken (see {@code docs/guarantees.md}).
+ * A producer, consumer or both (a participant) of an MPMC channel, in another process or in the
+ * hosting one ({@link HostedMpmcChannel#attachLocal}), with the participant id the host assigned.
+ * If this process dies, the host recovers the slots it had claimed or taken (see
+ * {@code docs/guarantees.md}); closing does the same at once and frees the id.
+ *
+ * <p>As a {@link MessageProducer} and {@link MessageConsumer} it adds the host's fate to the ring's
+ * own operations, as {@link ConsumerAttachment} does: once the host is gone, {@link #poll} delivers
+ * what is left and then throws {@link ConnectionClosedException}, and a claim that finds the ring
+ * full throws it instead of returning {@link #INSUFFICIENT_CAPACITY} forever. If the host marked
+ * the ring corrupt, every call throws {@link CorruptRingException} at once. The bare ring objects
+ * ({@link #producer()}, {@link #consumer()}) skip those checks.
  */
-public final class MpmcAttachment implements AutoCloseable {
-    private final AttachSession session;
+public final class MpmcAttachment implements MessageProducer, MessageConsumer, AutoCloseable {
+    private final ChannelLink link;
     private final Role role;
+    private final int participantId;
     private final MpmcProducer producer;
     private final MpmcConsumer consumer;
 
-    MpmcAttachment(AttachSession session, Role role, MpmcProducer producer, MpmcConsumer consumer) {
-        this.session = session;
+    private MpmcAttachment(ChannelLink link, Role role, int participantId, MpmcProducer producer, MpmcConsumer consumer) {
+        this.link = link;
         this.role = role;
+        this.participantId = participantId;
         this.producer = producer;
         this.consumer = consumer;
     }
 
-    /** The participant id that tags this process's claims. */
-    public int participantId() {
-        return session.welcome().participantId();
+    /** An attachment over a writable mapping of the ring; closes {@code link} if the ring is refused. */
+    static MpmcAttachment of(ChannelLink link, Role role, int participantId, MemorySegment ring) {
+        try {
+            MpmcProducer p = role != Role.CONSUMER ? new MpmcProducer(ring, participantId, link.channel()) : null;
+            MpmcConsumer c = role != Role.PRODUCER ? new MpmcConsumer(ring, participantId, link.channel()) : null;
+            return new MpmcAttachment(link, role, participantId, p, c);
+        } catch (RuntimeException e) {
+            link.close();
+            throw e;
+        }
     }
 
-    /** The producer (roles PRODUCER and PARTICIPANT). */
+    /** The participant id that tags this attachment's claims. */
+    public int participantId() {
+        return participantId;
+    }
+
+    /** The bare ring producer (roles PRODUCER and PARTICIPANT), without the host checks. */
     public MpmcProducer producer() {
         if (producer == null) {
-            throw new IllegalStateException("attached to '" + session.channel() + "' as " + role + ": no producer");
+            throw new IllegalStateException("attached to '" + link.channel() + "' as " + role + ": no producer");
         }
         return producer;
     }
 
-    /** The consumer (roles CONSUMER and PARTICIPANT). */
+    /** The bare ring consumer (roles CONSUMER and PARTICIPANT), without the host checks. */
     public MpmcConsumer consumer() {
         if (consumer == null) {
-            throw new IllegalStateException("attached to '" + session.channel() + "' as " + role + ": no consumer");
+            throw new IllegalStateException("attached to '" + link.channel() + "' as " + role + ": no consumer");
         }
         return consumer;
     }
 
-    public boolean isHostAlive() {
-        return !session.hostGone();
-    }
-
-    public boolean awaitHostGone(Duration timeout) throws InterruptedException {
-        session.awaitHostGone(timeout);
-        return session.hostGone();
+    /**
+     * Claims a slot, as {@link MpmcProducer#tryClaim}.
+     *
+     * @throws ConnectionClosedException if the ring is full and the host is gone
+     * @throws CorruptRingException      if the host marked the ring corrupt
+     */
+    @Override
+    public long tryClaim(int type, int length) {
+        checkSound();
+        long at = producer().tryClaim(type, length);
+        if (at == INSUFFICIENT_CAPACITY && link.hostGone()) {
+            throw ended();
+        }
+        return at;
     }
 
     @Override
+    public void commit(long offset) {
+        producer().commit(offset);
+    }
+
+    @Override
+    public void abort(long offset) {
+        producer().abort(offset);
+    }
+
+    /** Copies a message in, as {@link MpmcProducer#offer}; throws as {@link #tryClaim}. */
+    @Override
+    public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
+        checkSound();
+        boolean offered = producer().offer(type, source, sourceOffset, length);
+        if (!offered && link.hostGone()) {
+            throw ended();
+        }
+        return offered;
+    }
+
+    @Override
+    public MemorySegment buffer() {
+        return producer().buffer();
+    }
+
+    @Override
+    public int maxMessageLength() {
+        return producer().maxMessageLength();
+    }
+
+    /**
+     * Takes up to {@code limit} messages, as {@link MpmcConsumer#poll}.
+     *
+     * @throws ConnectionClosedException when the host is gone and nothing is left to take
+     * @throws CorruptRingException      if the host marked the ring corrupt
+     */
+    @Override
+    public int poll(MessageHandler handler, int limit) {
+        checkSound();
+        MpmcConsumer c = consumer();
+        int n = c.poll(handler, limit);
+        if (n == 0 && link.hostGone()) {
+            n = c.poll(handler, limit); // what was committed before the end is delivered
+            if (n == 0) {
+                throw ended();
+            }
+        }
+        return n;
+    }
+
+    private void checkSound() {
+        if (link.hostGone()) {
+            ChannelLink.End end = link.end();
+            if (end != null && end.reason() == RefusalReason.CHANNEL_CORRUPT) {
+                throw new CorruptRingException(end.text());
+            }
+        }
+    }
+
+    private RuntimeException ended() {
+        ChannelLink.End end = link.end();
+        if (end != null && end.reason() == RefusalReason.CHANNEL_CORRUPT) {
+            return new CorruptRingException(end.text());
+        }
+        if (end != null && end.text() != null) {
+            return new ConnectionClosedException(end.text(), end.reason());
+        }
+        return new ConnectionClosedException("channel '" + link.channel() + "': the host is gone"
+                + (producer != null && consumer == null ? " and the ring is full" : " and every message was taken"));
+    }
+
+    /** Whether the host is still there (and has not ended this attachment). */
+    public boolean isHostAlive() {
+        return !link.hostGone();
+    }
+
+    /** Waits until the host is gone, at most {@code timeout}; returns whether it is. */
+    public boolean awaitHostGone(Duration timeout) throws InterruptedException {
+        link.awaitEnd(timeout);
+        return link.hostGone();
+    }
+
+    /** Detaches: the host recovers what this participant still holds and frees its id. Idempotent. */
+    @Override
     public void close() {
-        session.close();
+        link.close();
     }
 }

@@ -1,6 +1,6 @@
 package io.sluice.fdpassing;
 
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.OwnedFd;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,9 +15,9 @@ import java.util.Arrays;
  */
 public final class ReceivedMessage implements AutoCloseable {
     private final byte[] data;
-    private final int[] fds; // -1 once taken or closed
+    private final OwnedFd[] fds; // null once taken or closed
 
-    ReceivedMessage(byte[] data, int[] fds) {
+    ReceivedMessage(byte[] data, OwnedFd[] fds) {
         this.data = data;
         this.fds = fds;
     }
@@ -37,13 +37,13 @@ public final class ReceivedMessage implements AutoCloseable {
         return fds.length;
     }
 
-    /** Transfers ownership of fd {@code index} to the caller. */
-    public int takeFd(int index) {
-        int fd = fds[index];
-        if (fd < 0) {
+    /** Transfers ownership of fd {@code index} to the caller, who must close it. */
+    public OwnedFd takeFd(int index) {
+        OwnedFd fd = fds[index];
+        if (fd == null) {
             throw new IllegalStateException("fd " + index + " of this message was already taken or closed");
         }
-        fds[index] = -1;
+        fds[index] = null;
         return fd;
     }
 
@@ -51,15 +51,15 @@ public final class ReceivedMessage implements AutoCloseable {
     @Override
     public void close() {
         for (int i = 0; i < fds.length; i++) {
-            if (fds[i] >= 0) {
-                Libc.closeQuietly(fds[i]);
-                fds[i] = -1;
+            if (fds[i] != null) {
+                fds[i].close();
+                fds[i] = null;
             }
         }
     }
 
     @Override
     public String toString() {
-        return "ReceivedMessage[" + data.length + " bytes, fds " + Arrays.toString(fds) + "]";
+        return "ReceivedMessage[" + data.length + " bytes, " + fds.length + " fds " + Arrays.toString(fds) + "]";
     }
 }

@@ -2,6 +2,7 @@ package io.sluice.fdpassing;
 
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
+import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.libc.Libc;
 
 import java.io.IOException;
@@ -38,11 +39,14 @@ public final class SeqPacketServer implements AutoCloseable {
     private final FdHandle handle;
     private final Path path;
     private final Object fileKey; // identity of our socket inode, to unlink only our own file
+    private final Object spareLock = new Object();
+    private OwnedFd spare; // guarded by spareLock: a descriptor kept to give up when out of fds; null if none
 
     private SeqPacketServer(int fd, Path path, Object fileKey) {
         this.handle = new FdHandle(fd, "server socket " + path);
         this.path = path;
         this.fileKey = fileKey;
+        this.spare = openSpare();
     }
 
     /** Binds with mode 0600. */
@@ -176,7 +180,7 @@ public final class SeqPacketServer implements AutoCloseable {
                 }
                 int client = SocketCalls.accept4(fd, Libc.SOCK_CLOEXEC); // listener is non-blocking: never hangs here
                 if (client >= 0) {
-                    return new SeqPacketSocket(client, "connection on " + path);
+                    return new SeqPacketSocket(client, "connection on " + path, true);
                 }
                 int errno = Libc.lastErrno();
                 if (errno != Libc.EINTR && errno != Libc.EAGAIN && errno != Libc.ECONNABORTED) {
@@ -188,6 +192,75 @@ public final class SeqPacketServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Accepts a pending connection without waiting: for a caller that polls the listener with
+     * other fds ({@link PollSet}).
+     *
+     * <p>When the process is out of descriptors ({@code EMFILE}, {@code ENFILE}) the pending
+     * connection would stay in the backlog and the listener would stay readable: a caller that
+     * polls would spin. So this gives up a spare descriptor it keeps for the purpose, accepts the
+     * connection, closes it at once (the peer sees end of stream instead of hanging), takes the
+     * spare back, and throws the {@code EMFILE}: the caller backs off and says so.
+     *
+     * @return the connection, or null if none is pending
+     * @throws IllegalStateException if the server is closed
+     * @throws SystemCallException   if accepting failed ({@code errnoName()} says why)
+     */
+    public SeqPacketSocket tryAccept() {
+        int fd = handle.acquire();
+        try {
+            while (true) {
+                int client = SocketCalls.accept4(fd, Libc.SOCK_CLOEXEC);
+                if (client >= 0) {
+                    return new SeqPacketSocket(client, "connection on " + path, true);
+                }
+                int errno = Libc.lastErrno();
+                if (errno == Libc.EINTR || errno == Libc.ECONNABORTED) {
+                    continue;
+                }
+                if (errno == Libc.EAGAIN) {
+                    return null;
+                }
+                SystemCallException failure = Libc.failure("accept4", path.toString());
+                if (errno == Libc.EMFILE || errno == Libc.ENFILE) {
+                    shedOne(fd);
+                }
+                throw failure;
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** Out of fds: uses the spare to accept one pending connection and drop it. */
+    private void shedOne(int listener) {
+        synchronized (spareLock) {
+            if (spare == null) {
+                return;
+            }
+            spare.close();
+            spare = null;
+            int client = SocketCalls.accept4(listener, Libc.SOCK_CLOEXEC);
+            if (client >= 0) {
+                Libc.closeQuietly(client);
+            }
+            spare = openSpare();
+        }
+    }
+
+    private static OwnedFd openSpare() {
+        try {
+            return OwnedFd.adopt(Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "spare descriptor");
+        } catch (SystemCallException e) {
+            return null; // taken by someone else meanwhile: shed nothing next time
+        }
+    }
+
+    /** The handle, for {@link PollSet}. */
+    FdHandle handle() {
+        return handle;
+    }
+
     /** Stops listening, wakes blocked {@link #accept} calls, removes the socket file if still ours. */
     @Override
     public void close() {
@@ -195,6 +268,12 @@ public final class SeqPacketServer implements AutoCloseable {
             return;
         }
         handle.close();
+        synchronized (spareLock) {
+            if (spare != null) {
+                spare.close();
+                spare = null;
+            }
+        }
         try {
             if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
                 Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();

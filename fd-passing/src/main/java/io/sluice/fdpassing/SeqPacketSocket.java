@@ -2,6 +2,7 @@ package io.sluice.fdpassing;
 
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
+import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.libc.Libc;
 
 import java.lang.foreign.Arena;
@@ -39,10 +40,18 @@ public final class SeqPacketSocket implements AutoCloseable {
 
     private final FdHandle handle;
     private final String description;
+    // Accepted (host-side) sockets never block in send: a peer that does not read its socket
+    // must not stall the thread that serves every connection.
+    private final boolean nonBlockingSends;
 
     SeqPacketSocket(int fd, String description) {
+        this(fd, description, false);
+    }
+
+    SeqPacketSocket(int fd, String description, boolean nonBlockingSends) {
         this.handle = new FdHandle(fd, description);
         this.description = description;
+        this.nonBlockingSends = nonBlockingSends;
     }
 
     /** Connects to a listening socket at {@code path}. */
@@ -69,8 +78,13 @@ public final class SeqPacketSocket implements AutoCloseable {
         }
     }
 
-    /** Sends one message carrying {@code fds} (possibly none). The fds stay open here. */
-    public void send(byte[] data, int... fds) {
+    /**
+     * Sends one message carrying {@code fds} (possibly none). Each fd is held (acquired) for the
+     * duration of the call, so a concurrent close cannot make this send a recycled number; a fd
+     * that is already closed fails the send with {@link IllegalStateException} before anything is
+     * sent. The fds stay open here.
+     */
+    public void send(byte[] data, OwnedFd... fds) {
         if (data.length == 0) {
             throw new IllegalArgumentException("empty messages are not sent: a zero-byte read means end of stream");
         }
@@ -80,6 +94,21 @@ public final class SeqPacketSocket implements AutoCloseable {
         if (fds.length > MAX_FDS_PER_MESSAGE) {
             throw new IllegalArgumentException(fds.length + " fds exceed the kernel's " + MAX_FDS_PER_MESSAGE + " per message");
         }
+        int held = 0;
+        int[] numbers = new int[fds.length];
+        try {
+            for (; held < fds.length; held++) {
+                numbers[held] = fds[held].acquire();
+            }
+            sendHeld(data, numbers);
+        } finally {
+            for (int i = 0; i < held; i++) {
+                fds[i].release();
+            }
+        }
+    }
+
+    private void sendHeld(byte[] data, int[] fds) {
         int fd = handle.acquire();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(data.length);
@@ -103,7 +132,7 @@ public final class SeqPacketSocket implements AutoCloseable {
                 msg.set(JAVA_LONG, Libc.MSG_CONTROLLEN, space);
             }
             while (true) {
-                long n = SocketCalls.sendmsg(fd, msg, Libc.MSG_NOSIGNAL);
+                long n = SocketCalls.sendmsg(fd, msg, Libc.MSG_NOSIGNAL | (nonBlockingSends ? Libc.MSG_DONTWAIT : 0));
                 if (n >= 0) {
                     if (n != data.length) { // cannot happen on SOCK_SEQPACKET; say so loudly if it does
                         throw new ProtocolException(description + ": sendmsg sent " + n + " of " + data.length + " bytes");
@@ -113,6 +142,9 @@ public final class SeqPacketSocket implements AutoCloseable {
                 int errno = Libc.lastErrno();
                 if (errno == Libc.EINTR) {
                     continue;
+                }
+                if (errno == Libc.EAGAIN && nonBlockingSends) {
+                    throw new ProtocolException(description + ": the peer's receive queue is full: it does not read its socket");
                 }
                 if (errno == Libc.EPIPE || errno == Libc.ECONNRESET) {
                     throw new ConnectionClosedException(description + ": peer has closed the connection ("
@@ -136,14 +168,53 @@ public final class SeqPacketSocket implements AutoCloseable {
      *                           fds than {@code maxFds}
      */
     public ReceivedMessage receive(int maxBytes, int maxFds, Duration timeout) {
+        checkMaxBytes(maxBytes);
+        handle.acquire();
+        try {
+            while (true) {
+                if (!waitReadable(timeout)) {
+                    throw new ReceiveTimeoutException(description + ": no message within " + timeout);
+                }
+                ReceivedMessage m = receiveNow(maxBytes, maxFds);
+                if (m != null) {
+                    return m;
+                }
+                // woken but nothing there (spurious): wait again
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    /**
+     * Receives one message if one is waiting, without blocking: for a caller that polls many
+     * sockets at once ({@link PollSet}).
+     *
+     * @return the message (the caller owns it), or null if none is waiting
+     * @throws ConnectionClosedException if the peer closed the connection (or died), or sent a
+     *                                   zero-length packet, which is indistinguishable from it
+     * @throws ProtocolException as {@link #receive}
+     */
+    public ReceivedMessage tryReceive(int maxBytes, int maxFds) {
+        checkMaxBytes(maxBytes);
+        handle.acquire();
+        try {
+            return receiveNow(maxBytes, maxFds);
+        } finally {
+            handle.release();
+        }
+    }
+
+    private static void checkMaxBytes(int maxBytes) {
         if (maxBytes <= 0 || maxBytes > MAX_MESSAGE_BYTES) {
             throw new IllegalArgumentException("maxBytes must be in 1.." + MAX_MESSAGE_BYTES + ", was " + maxBytes);
         }
-        int fd = handle.acquire();
+    }
+
+    /** One non-blocking recvmsg; the caller holds an acquire. Null if nothing is waiting. */
+    private ReceivedMessage receiveNow(int maxBytes, int maxFds) {
+        int fd = handle.fdForDiagnostics(); // held by the caller
         try (Arena arena = Arena.ofConfined()) {
-            if (!waitReadable(timeout)) {
-                throw new ReceiveTimeoutException(description + ": no message within " + timeout);
-            }
             // One byte more than allowed: a longer message then shows as n > maxBytes (or
             // MSG_TRUNC), never as a silently cut one.
             MemorySegment buf = arena.allocate(maxBytes + 1L);
@@ -166,11 +237,11 @@ public final class SeqPacketSocket implements AutoCloseable {
                 if (errno == Libc.EINTR) {
                     continue;
                 }
-                if (errno == Libc.EAGAIN) { // woken but nothing there (spurious): wait again
-                    if (!waitReadable(timeout)) {
-                        throw new ReceiveTimeoutException(description + ": no message within " + timeout);
+                if (errno == Libc.EAGAIN) {
+                    if (handle.isClosed()) {
+                        throw new ConnectionClosedException(description + " was closed");
                     }
-                    continue;
+                    return null;
                 }
                 if (errno == Libc.ECONNRESET) {
                     throw new ConnectionClosedException(description + ": connection reset by peer");
@@ -178,7 +249,7 @@ public final class SeqPacketSocket implements AutoCloseable {
                 throw Libc.failure("recvmsg", description);
             }
             int flags = msg.get(JAVA_INT, Libc.MSG_FLAGS);
-            int[] fds = collectFds(control, msg.get(JAVA_LONG, Libc.MSG_CONTROLLEN));
+            OwnedFd[] fds = collectFds(control, msg.get(JAVA_LONG, Libc.MSG_CONTROLLEN));
             // Copied with the array overload, not toArray: toArray copies segment to segment, a
             // heap one as the destination, and that single heap receiver in the JDK's shared
             // segment-copy code was enough for C2 to compile every later segment copy in the
@@ -197,6 +268,7 @@ public final class SeqPacketSocket implements AutoCloseable {
                             + " bytes allowed; " + fds.length + " fds closed");
                 }
                 if (n == 0 && fds.length == 0) {
+                    // End of stream; a zero-length packet reads exactly the same, and is taken as it.
                     throw new ConnectionClosedException(description + ": peer closed the connection");
                 }
                 if (fds.length > maxFds) {
@@ -208,13 +280,11 @@ public final class SeqPacketSocket implements AutoCloseable {
                 received.close();
                 throw e;
             }
-        } finally {
-            handle.release();
         }
     }
 
     /** Walks the control messages; every SCM_RIGHTS fd is collected so that it can be closed. */
-    private int[] collectFds(MemorySegment control, long controlLength) {
+    private OwnedFd[] collectFds(MemorySegment control, long controlLength) {
         int[] fds = new int[0];
         long off = 0;
         boolean malformed = false;
@@ -242,7 +312,11 @@ public final class SeqPacketSocket implements AutoCloseable {
             }
             throw new ProtocolException(description + ": malformed control message; " + fds.length + " fds closed");
         }
-        return fds;
+        OwnedFd[] owned = new OwnedFd[fds.length];
+        for (int i = 0; i < fds.length; i++) {
+            owned[i] = OwnedFd.adopt(fds[i], "fd " + i + " received on " + description);
+        }
+        return owned;
     }
 
     /** Waits for a message (or the peer's hang-up) until {@code timeout} (null: no limit). */
@@ -270,16 +344,14 @@ public final class SeqPacketSocket implements AutoCloseable {
         }
     }
 
+    /** The handle, for {@link PollSet}. */
+    FdHandle handle() {
+        return handle;
+    }
+
     /** Whether {@link #close()} was called. */
     public boolean isClosed() {
         return handle.isClosed();
-    }
-
-    /**
-     * The socket fd, for waiting on it with other fds (poll/epoll). Owned by this object.
-     */
-    public int fd() {
-        return handle.fdForDiagnostics();
     }
 
     /** Shuts the connection down (the peer sees end of stream at once) and releases the fd. */

@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.Role;
 import io.sluice.fdpassing.ChildJvm;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
@@ -37,7 +38,7 @@ class MpmcChannelTest {
                 p2.awaitLine("PRODUCED", TIMEOUT_S);
                 c1.awaitLine("ATTACHED", TIMEOUT_S);
                 c2.awaitLine("ATTACHED", TIMEOUT_S);
-                MpmcProducer stopper = ch.localProducer();
+                MpmcProducer stopper = ch.attachLocal(Role.PRODUCER).producer();
                 for (int i = 0; i < 2; i++) { // one STOP per consumer, after every data message
                     long at;
                     while ((at = stopper.tryClaim(ChannelPeer.STOP, 0)) < 0) {
@@ -73,8 +74,8 @@ class MpmcChannelTest {
         Path socket = dir.resolve("mpmc-kill.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
             HostedMpmcChannel ch = host.mpmc("orders", 64, 64, 8);
-            MpmcConsumer consumer = ch.localConsumer();
-            MpmcProducer producer = ch.localProducer();
+            MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
+            MpmcProducer producer = ch.attachLocal(Role.PRODUCER).producer();
             CompletableFuture<Long> detached = new CompletableFuture<>();
             ch.onDetach(a -> detached.complete(System.nanoTime()));
             try (ChildJvm dying = ChildJvm.start(ChannelPeer.class, "mpmc-claim-die", socket.toString(), "orders")) {

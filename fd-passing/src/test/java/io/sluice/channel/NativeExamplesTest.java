@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.Role;
 import io.sluice.api.RingKind;
 import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.MpmcConsumer;
@@ -60,7 +61,7 @@ class NativeExamplesTest {
         int count = 100_000;
         try (ChannelHost host = ChannelHost.bind(socket)) {
             HostedMpmcChannel ch = host.mpmc("orders", 1024, 64, 8);
-            MpmcConsumer consumer = ch.localConsumer();
+            MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
             try (NativeChild producer = NativeChild.start(NativeChild.RELEASE, "order_producer", socket.toString(), "orders",
                     Integer.toString(count))) {
                 long[] next = new long[1];

@@ -1,5 +1,7 @@
 package io.sluice.channel;
 
+import io.sluice.api.Role;
+import io.sluice.memfd.OwnedFd;
 import io.sluice.api.RingKind;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketServer;
@@ -184,7 +186,7 @@ class NativeHandshakeTest {
      * ({@code null}: the client times out after 400 ms), or hangs up ({@link #HANG_UP}). Returns what
      * the C client printed.
      */
-    private static String serveOnce(SeqPacketServer server, Path socket, String role, byte[] reply, int... fds) throws Exception {
+    private static String serveOnce(SeqPacketServer server, Path socket, String role, byte[] reply, OwnedFd... fds) throws Exception {
         try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "refused", socket.toString(), "orders",
                 role, "400");
              SeqPacketSocket conn = server.accept()) {
@@ -212,7 +214,7 @@ class NativeHandshakeTest {
             byte[] spsc = welcome(RingKind.SPSC, 0, 4224, 384, 512);
             int[] pipe = Libc.pipe();
             try {
-                results.put("pipe", serveOnce(server, socket, "CONSUMER", spsc, pipe[0]));
+                results.put("pipe", serveOnce(server, socket, "CONSUMER", spsc, OwnedFd.adopt(pipe[0], "pipe")));
             } finally {
                 Libc.close(pipe[0]);
                 Libc.close(pipe[1]);
@@ -221,7 +223,7 @@ class NativeHandshakeTest {
             Files.write(file, new byte[4224]);
             int fileFd = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
             try {
-                results.put("file", serveOnce(server, socket, "CONSUMER", spsc, fileFd));
+                results.put("file", serveOnce(server, socket, "CONSUMER", spsc, OwnedFd.adopt(fileFd, "file")));
             } finally {
                 Libc.close(fileFd);
             }
@@ -333,7 +335,7 @@ class NativeHandshakeTest {
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-consume", socket.toString(),
                     "bad-mpmc", "1", "48")) {
                 c.awaitLine("ATTACHED", TIMEOUT_S);
-                LONG.setRelease(mpmc.localProducer().buffer(), 512L, 5L << 16); // slot 0: FREE for lap 5
+                LONG.setRelease(mpmc.attachLocal(Role.PRODUCER).buffer(), 512L, 5L << 16); // slot 0: FREE for lap 5
                 String error = c.awaitLine("RING-ERROR", TIMEOUT_S);
                 assertEquals("RING-ERROR SLUICE_ECORRUPT: mpmc ring 'bad-mpmc': head position 0, slot 0 holds 0x50000 (lap 5, "
                         + "FREE (0), participant 0): laps ahead of a head that never reached it", error);
@@ -343,7 +345,7 @@ class NativeHandshakeTest {
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-consume", socket.toString(),
                     "bad-type", "1", "48")) {
                 c.awaitLine("ATTACHED", TIMEOUT_S);
-                var p = typed.localProducer();
+                var p = typed.attachLocal(Role.PRODUCER);
                 long at = p.tryClaim(1, 8);
                 p.buffer().set(JAVA_INT_UNALIGNED, at - 8, 0); // the slot's type field
                 p.commit(at);
@@ -352,7 +354,7 @@ class NativeHandshakeTest {
                         + "type 0 and length 8 (max 48); dropped", error);
                 assertEquals(6, c.waitFor(TIMEOUT_S), c.output());
                 // it released the slot before reporting: the ring flows on for everyone else
-                var other = typed.localConsumer();
+                var other = typed.attachLocal(Role.CONSUMER);
                 at = p.tryClaim(1, 8);
                 p.commit(at);
                 assertEquals(1, other.poll((t, pl) -> { }, 1));

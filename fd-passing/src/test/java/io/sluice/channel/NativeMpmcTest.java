@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.Role;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
 import org.junit.jupiter.api.Test;
@@ -50,7 +51,7 @@ class NativeMpmcTest {
                 try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-consume", socket.toString(),
                         "orders", Long.toString(seed), Integer.toString(MAX_LENGTH))) {
                     c.awaitLine("ATTACHED", TIMEOUT_S);
-                    MpmcProducer p = ch.localProducer();
+                    MpmcProducer p = ch.attachLocal(Role.PRODUCER).producer();
                     long[] at = new long[1];
                     long checksum = BASIS;
                     long started = System.nanoTime();
@@ -119,7 +120,7 @@ class NativeMpmcTest {
         withSeed(seed, () -> {
             try (ChannelHost host = ChannelHost.bind(socket)) {
                 HostedMpmcChannel ch = host.mpmc("orders", SLOTS, SLOT_LENGTH, 8);
-                MpmcConsumer consumer = ch.localConsumer();
+                MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
                 Checker check = new Checker(seed, 2);
                 long started = System.nanoTime();
                 try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-produce", socket.toString(),
@@ -152,7 +153,7 @@ class NativeMpmcTest {
                 HostedMpmcChannel ch = host.mpmc("orders", 64, SLOT_LENGTH, 8);
                 CompletableFuture<Long> detachedAt = new CompletableFuture<>();
                 ch.onDetach(a -> detachedAt.complete(System.nanoTime()));
-                MpmcConsumer consumer = ch.localConsumer();
+                MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
                 Checker check = new Checker(seed, 2);
                 try (NativeChild c = NativeChild.start(NativeChild.RELEASE, "sluice_peer", "mpmc-produce", socket.toString(),
                         "orders", "2", "1000000000", Long.toString(seed), Integer.toString(MAX_LENGTH))) {
@@ -168,7 +169,7 @@ class NativeMpmcTest {
                     assertNotNull(ch.lastRecovery());
                     // Everything it committed is still delivered, in order; a claim it held is skipped.
                     // The ring may be full of its messages: consume while waiting for room for a STOP.
-                    MpmcProducer p = ch.localProducer();
+                    MpmcProducer p = ch.attachLocal(Role.PRODUCER).producer();
                     long at;
                     while ((at = p.tryClaim(STOP, 0)) < 0) {
                         if (consumer.poll(check::accept, 64) == 0 && System.nanoTime() > deadline) {
@@ -196,8 +197,8 @@ class NativeMpmcTest {
         try (ChannelHost host = ChannelHost.bind(socket)) {
             // A claim held by a killed C producer: consumers are stuck behind it until recovery.
             HostedMpmcChannel ch = host.mpmc("orders", 64, 64, 8);
-            MpmcConsumer consumer = ch.localConsumer();
-            MpmcProducer producer = ch.localProducer();
+            MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
+            MpmcProducer producer = ch.attachLocal(Role.PRODUCER).producer();
             CompletableFuture<Long> detached = new CompletableFuture<>();
             ch.onDetach(a -> detached.complete(System.nanoTime()));
             try (NativeChild dying = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-claim-die", socket.toString(),
@@ -226,7 +227,7 @@ class NativeMpmcTest {
 
             // A message taken by a killed C consumer: its slot comes back to producers.
             HostedMpmcChannel small = host.mpmc("small", 4, 64, 8);
-            MpmcProducer p = small.localProducer();
+            MpmcProducer p = small.attachLocal(Role.PRODUCER).producer();
             CompletableFuture<Long> gone = new CompletableFuture<>();
             small.onDetach(a -> gone.complete(System.nanoTime()));
             long at = p.tryClaim(1, 8);

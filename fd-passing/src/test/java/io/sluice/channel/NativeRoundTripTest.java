@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.Role;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.SpscProducer;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class NativeRoundTripTest {
         try (ChannelHost host = ChannelHost.bind(socket)) {
             HostedSpscChannel ping = host.spsc("ping", 64 * 1024);
             HostedMpmcChannel pong = host.mpmc("pong", 1024, 64, 4);
-            MpmcConsumer back = pong.localConsumer();
+            MpmcConsumer back = pong.attachLocal(Role.CONSUMER).consumer();
             SpscProducer out = ping.producer();
             long[] rtt = new long[count];
             try (NativeChild echo = NativeChild.start(NativeChild.RELEASE, "sluice_peer", "echo", socket.toString(), "ping",

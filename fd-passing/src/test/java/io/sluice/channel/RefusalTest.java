@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.memfd.OwnedFd;
 import io.sluice.api.AttachRefusedException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.Role;
@@ -64,10 +65,21 @@ class RefusalTest {
     }
 
     @Test
-    void unknownChannel() {
+    void unknownChannelDisclosesNoOtherNameBySocketPathOrPid() {
         AttachRefusedException e = refused(() -> Channels.spscConsumer(socket, "nope").close());
         assertEquals(RefusalReason.UNKNOWN_CHANNEL, e.reason());
-        assertTrue(e.getMessage().contains("no channel 'nope'") && e.getMessage().contains("orders, work"), e.getMessage());
+        assertEquals("no channel 'nope' on this host", e.getMessage());
+    }
+
+    @Test
+    void unknownChannelListsTheHostedNamesOnlyWhenTheHostOptsIn() {
+        Path other = socket.resolveSibling("listing.sock");
+        try (ChannelHost listing = ChannelHost.bind(other, HostOptions.defaults().listChannelsInRefusals(true))) {
+            listing.spsc("orders", 4096);
+            listing.spsc("work", 4096);
+            AttachRefusedException e = refused(() -> Channels.spscConsumer(other, "nope").close());
+            assertEquals("no channel 'nope' on this host (hosted: orders, work)", e.getMessage());
+        }
     }
 
     @Test
@@ -106,7 +118,7 @@ class RefusalTest {
     }
 
     /** Sends raw bytes as a client would, returns the host's REFUSE (or fails). */
-    private Handshake.Refuse rawRefusal(byte[] bytes, int... fds) {
+    private Handshake.Refuse rawRefusal(byte[] bytes, OwnedFd... fds) {
         try (SeqPacketSocket s = SeqPacketSocket.connect(socket)) {
             if (bytes != null) {
                 s.send(bytes, fds);
@@ -150,7 +162,7 @@ class RefusalTest {
     void helloWithFdsIsRefusedAndTheFdsClosed() {
         int[] pipe = Libc.pipe();
         try {
-            Handshake.Refuse r = rawRefusal(Handshake.hello(Role.CONSUMER, "orders"), pipe[0]);
+            Handshake.Refuse r = rawRefusal(Handshake.hello(Role.CONSUMER, "orders"), OwnedFd.adopt(pipe[0], "pipe"));
             assertEquals(RefusalReason.MALFORMED, r.reason());
             assertTrue(r.text().contains("carried 1 fds, at most 0"), r.text());
         } finally {
@@ -175,7 +187,7 @@ class RefusalTest {
                     if (variant.equals("small")) {
                         r.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
                     }
-                    s.send(Handshake.position(size), variant.equals("pipe") ? pipe[0] : r.fd());
+                    s.send(Handshake.position(size), variant.equals("pipe") ? OwnedFd.adopt(pipe[0], "pipe") : r.fd());
                     try (ReceivedMessage m = s.receive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 0, WAIT)) {
                         Handshake.Refuse refuse = Handshake.decodeRefuse(m.data(), "host");
                         assertEquals(RefusalReason.BAD_REGION, refuse.reason(), variant + ": " + refuse.text());

@@ -1,5 +1,6 @@
 package io.sluice.fdpassing;
 
+import io.sluice.memfd.OwnedFd;
 import io.sluice.api.ProtocolException;
 import io.sluice.api.RegionRefusedException;
 import io.sluice.memfd.MemfdRegion;
@@ -58,7 +59,7 @@ class RegionRefusalTest {
         }
     }
 
-    private void send(int... fds) {
+    private void send(OwnedFd... fds) {
         sender.send("region".getBytes(StandardCharsets.UTF_8), fds);
     }
 
@@ -67,7 +68,7 @@ class RegionRefusalTest {
         int[] pipe = Libc.pipe();
         try {
             long baseline = ProcessResources.openFds();
-            send(pipe[0]);
+            send(OwnedFd.adopt(pipe[0], "pipe"));
             RegionRefusedException e = assertThrows(RegionRefusedException.class, () -> receiveRegion(4096));
             assertTrue(e.getMessage().contains("is a pipe, not a memfd"), e.getMessage());
             assertEquals(baseline, ProcessResources.openFds(), "the received pipe fd was closed");
@@ -83,7 +84,7 @@ class RegionRefusalTest {
         int fd = Libc.open(file.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         try {
             long baseline = ProcessResources.openFds();
-            send(fd);
+            send(OwnedFd.adopt(fd, "file"));
             RegionRefusedException e = assertThrows(RegionRefusedException.class, () -> receiveRegion(4096));
             assertTrue(e.getMessage().contains("plain.bin (a regular file), not a memfd"), e.getMessage());
             assertEquals(baseline, ProcessResources.openFds(), "the received file fd was closed");
@@ -135,7 +136,7 @@ class RegionRefusalTest {
             int[] pipe = Libc.pipe();
             try {
                 long baseline = ProcessResources.openFds();
-                send(a.fd(), b.fd(), pipe[0]);
+                send(a.fd(), b.fd(), OwnedFd.adopt(pipe[0], "pipe"));
                 ProtocolException e = assertThrows(ProtocolException.class, () -> receiveRegion(4096));
                 assertTrue(e.getMessage().contains("carried 3 fds, at most 1 expected"), e.getMessage());
                 assertEquals(baseline, ProcessResources.openFds(), "all three received fds were closed");
@@ -182,11 +183,8 @@ class RegionRefusalTest {
         try (MemfdRegion r = MemfdRegion.create("test.cloexec", 4096)) {
             send(r.fd());
             try (ReceivedMessage m = receiver.receive(64, 1, WAIT)) {
-                int fd = m.takeFd(0);
-                try {
-                    assertEquals(1 /* FD_CLOEXEC */, Libc.fcntl(fd, Libc.F_GETFD, 0) & 1, "MSG_CMSG_CLOEXEC set FD_CLOEXEC");
-                } finally {
-                    Libc.close(fd);
+                try (OwnedFd fd = m.takeFd(0)) {
+                    assertEquals(1 /* FD_CLOEXEC */, fd.apply(n -> Libc.fcntl(n, Libc.F_GETFD, 0)) & 1, "MSG_CMSG_CLOEXEC set FD_CLOEXEC");
                 }
             }
         }

@@ -41,11 +41,11 @@ public final class SealedRegionChild {
                         + " mprotect_rw=" + attempt(() -> Libc.mprotect(ro.address(), size, Libc.PROT_READ | Libc.PROT_WRITE))
                         + " write=" + attempt(() -> {
                             try (Arena a = Arena.ofConfined()) {
-                                Libc.write(region.fd(), a.allocate(8));
+                                region.fd().use(fd -> Libc.write(fd, a.allocate(8)));
                             }
                         })
-                        + " ftruncate_grow=" + attempt(() -> Libc.ftruncate(region.fd(), size * 2))
-                        + " ftruncate_shrink=" + attempt(() -> Libc.ftruncate(region.fd(), size / 2))
+                        + " ftruncate_grow=" + attempt(() -> region.fd().use(fd -> Libc.ftruncate(fd, size * 2)))
+                        + " ftruncate_shrink=" + attempt(() -> region.fd().use(fd -> Libc.ftruncate(fd, size / 2)))
                         + " java_write=" + attempt(() -> ro.set(JAVA_LONG, 0, 1L)));
                 try (ReceivedMessage bye = s.receive(256, 0, WAIT)) {
                     // parent is done

@@ -1,8 +1,10 @@
 package io.sluice.memfd;
 
+import io.sluice.api.ChannelNames;
 import io.sluice.api.RegionRefusedException;
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
+import io.sluice.api.UntrustedText;
 import io.sluice.memfd.libc.Libc;
 
 import java.io.IOException;
@@ -24,7 +26,12 @@ import java.util.Set;
  * {@link MemorySegment#asReadOnly()}, so a Java write throws instead of crashing the JVM.
  *
  * <p>The kernel name is {@code sluice:<name>}, so {@code /proc/PID/maps} shows
- * {@code /memfd:sluice:<name> (deleted)} and operators can see what each process holds.
+ * {@code /memfd:sluice:<name> (deleted)} and operators can see what each process holds. A region
+ * this process creates gets mode {@code 0600}: a process of another uid that receives its fd
+ * cannot re-open it through {@code /proc/self/fd} with more access than it was given.
+ *
+ * <p>The fd is held by one {@link OwnedFd}: after {@link #close()} no call can reach the number,
+ * which the kernel may already have given to another file.
  *
  * <p>Mapping, sealing and closing are setup operations (system calls, synchronized); the
  * segments themselves are used lock-free.
@@ -34,6 +41,11 @@ public final class MemfdRegion implements AutoCloseable {
     public static final String NAME_PREFIX = "sluice:";
     /** Longest name accepted (the kernel allows 249 bytes including the prefix). */
     public static final int MAX_NAME_LENGTH = 200;
+    /**
+     * Largest region {@link #create} makes: 16 GiB. A guard against a size that is a typo or an
+     * overflow; a host's own memory budget is usually far lower.
+     */
+    public static final long MAX_SIZE = 1L << 34;
 
     private static final Set<Seal> ALWAYS_REQUIRED = EnumSet.of(Seal.SHRINK, Seal.GROW);
 
@@ -42,11 +54,12 @@ public final class MemfdRegion implements AutoCloseable {
 
     private final String name;
     private final long size;
-    private final int fd;
+    private final OwnedFd fd;
     private final Arena mappings = Arena.ofShared();
-    private boolean closed; // guarded by this
+    private OwnedFd readOnlyFd; // guarded by this; opened on first use, closed with the region
+    private boolean closed;     // guarded by this
 
-    private MemfdRegion(String name, long size, int fd) {
+    private MemfdRegion(String name, long size, OwnedFd fd) {
         this.name = name;
         this.size = size;
         this.fd = fd;
@@ -59,13 +72,22 @@ public final class MemfdRegion implements AutoCloseable {
      */
     public static MemfdRegion create(String name, long size) {
         validateName(name);
-        if (size <= 0) {
-            throw new IllegalArgumentException("region '" + name + "': size must be positive, was " + size);
+        if (size <= 0 || size > MAX_SIZE) {
+            throw new IllegalArgumentException("region '" + name + "': size " + size + " is outside 1.." + MAX_SIZE);
         }
-        int fd = createFd(NAME_PREFIX + name);
+        int fd;
         try {
+            fd = createFd(NAME_PREFIX + name);
+        } catch (SystemCallException e) {
+            throw e.about("region '" + name + "'");
+        }
+        try {
+            Libc.fchmod(fd, 0600);
             Libc.ftruncate(fd, size);
-            return new MemfdRegion(name, size, fd);
+            return new MemfdRegion(name, size, OwnedFd.adopt(fd, "memfd '" + NAME_PREFIX + name + "'"));
+        } catch (SystemCallException e) {
+            Libc.closeQuietly(fd);
+            throw e.about("region '" + name + "'");
         } catch (RuntimeException e) {
             Libc.closeQuietly(fd);
             throw e;
@@ -88,69 +110,73 @@ public final class MemfdRegion implements AutoCloseable {
     }
 
     private static void validateName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("region name must not be empty");
-        }
-        if (name.length() > MAX_NAME_LENGTH) {
-            throw new IllegalArgumentException("region name longer than " + MAX_NAME_LENGTH + " characters: " + name);
-        }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c < 0x21 || c > 0x7e || c == '/') {
-                throw new IllegalArgumentException("region name '" + name
-                        + "' must be printable ASCII without spaces or '/', found " + (int) c + " at " + i);
-            }
+        String problem = ChannelNames.problem(name, MAX_NAME_LENGTH);
+        if (problem != null) {
+            throw new IllegalArgumentException("region " + problem);
         }
     }
 
     /**
      * Takes ownership of an fd received from a peer, after checking that it is what was
-     * promised: a memfd (not a pipe, socket or file on disk), carrying at least
-     * {@code requiredSeals} plus {@code SHRINK|GROW} (which make the size final), and exactly
-     * {@code expectedSize} bytes. On refusal the fd is closed and {@link RegionRefusedException}
-     * says what was wrong.
+     * promised, in this order: a memfd (not a pipe, socket or file on disk), carrying at least
+     * {@code requiredSeals} plus {@code SHRINK|GROW}, and only then — the size being final once
+     * those two seals are on — exactly {@code expectedSize} bytes. Extra seals are accepted. On
+     * refusal the fd is closed and {@link RegionRefusedException} says what was wrong.
      */
-    public static MemfdRegion adopt(int fd, long expectedSize, Set<Seal> requiredSeals) {
+    public static MemfdRegion adopt(OwnedFd received, long expectedSize, Set<Seal> requiredSeals) {
+        int fd;
         try {
-            Libc.FileStat st = Libc.fstat(fd);
-            if (!st.isRegularFile()) {
-                throw new RegionRefusedException("fd " + fd + " is a " + st.typeName() + ", not a memfd");
-            }
-            String target = fdTarget(fd);
-            if (!target.startsWith("/memfd:")) {
-                throw new RegionRefusedException("fd " + fd + " is " + target + " (a regular file), not a memfd");
-            }
-            String kernelName = target.substring("/memfd:".length()).replace(" (deleted)", "");
-            int mask;
-            try {
-                mask = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
-            } catch (SystemCallException e) {
-                throw new RegionRefusedException("memfd '" + kernelName + "' does not support seals: " + e.getMessage());
-            }
-            EnumSet<Seal> have = Seal.fromMask(mask);
-            EnumSet<Seal> need = EnumSet.copyOf(ALWAYS_REQUIRED);
-            need.addAll(requiredSeals);
-            if (!have.containsAll(need)) {
-                EnumSet<Seal> missing = EnumSet.copyOf(need);
-                missing.removeAll(have);
-                throw new RegionRefusedException("memfd '" + kernelName + "' has seals " + Seal.describe(have)
-                        + ", missing " + Seal.describe(missing));
-            }
-            // Only now is the size final (SHRINK|GROW are on): check it.
-            long size = Libc.fstat(fd).size();
-            if (size != expectedSize) {
-                throw new RegionRefusedException("memfd '" + kernelName + "' is " + size
-                        + " bytes, promised " + expectedSize);
-            }
-            String name = kernelName.startsWith(NAME_PREFIX) ? kernelName.substring(NAME_PREFIX.length()) : kernelName;
-            return new MemfdRegion(name, size, fd);
+            fd = received.acquire();
+        } catch (IllegalStateException e) {
+            throw new RegionRefusedException(received.what() + " was closed before it could be adopted");
+        }
+        try {
+            String name = verify(fd, expectedSize, requiredSeals);
+            return new MemfdRegion(name, expectedSize, received);
         } catch (RuntimeException e) {
-            Libc.closeQuietly(fd);
+            received.close();
             if (e instanceof RegionRefusedException) {
                 throw e;
             }
             throw new RegionRefusedException("fd " + fd + " refused: " + e.getMessage());
+        } finally {
+            received.release();
         }
+    }
+
+    /** The checks of {@link #adopt}, seals before size; returns the region name. */
+    private static String verify(int fd, long expectedSize, Set<Seal> requiredSeals) {
+        Libc.FileStat st = Libc.fstat(fd);
+        if (!st.isRegularFile()) {
+            throw new RegionRefusedException("fd " + fd + " is a " + st.typeName() + ", not a memfd");
+        }
+        String target = fdTarget(fd);
+        if (!target.startsWith("/memfd:")) {
+            throw new RegionRefusedException("fd " + fd + " is " + UntrustedText.escape(target) + " (a regular file), not a memfd");
+        }
+        String kernelName = UntrustedText.escape(target.substring("/memfd:".length()).replace(" (deleted)", ""));
+        int mask;
+        try {
+            mask = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
+        } catch (SystemCallException e) {
+            throw new RegionRefusedException("memfd '" + kernelName + "' does not support seals: " + e.getMessage());
+        }
+        EnumSet<Seal> have = Seal.fromMask(mask);
+        EnumSet<Seal> need = EnumSet.copyOf(ALWAYS_REQUIRED);
+        need.addAll(requiredSeals);
+        if (!have.containsAll(need)) {
+            EnumSet<Seal> missing = EnumSet.copyOf(need);
+            missing.removeAll(have);
+            throw new RegionRefusedException("memfd '" + kernelName + "' has seals " + Seal.describe(have)
+                    + ", missing " + Seal.describe(missing));
+        }
+        // Only now is the size final (SHRINK|GROW are on): a size read before the seals could be
+        // changed by the sender between our check and our mmap.
+        long size = Libc.fstat(fd).size();
+        if (size != expectedSize) {
+            throw new RegionRefusedException("memfd '" + kernelName + "' is " + size + " bytes, promised " + expectedSize);
+        }
+        return kernelName.startsWith(NAME_PREFIX) ? kernelName.substring(NAME_PREFIX.length()) : kernelName;
     }
 
     private static String fdTarget(int fd) {
@@ -171,9 +197,34 @@ public final class MemfdRegion implements AutoCloseable {
         return size;
     }
 
-    /** The fd, for passing to a peer. Owned by this region: do not close it. */
-    public int fd() {
+    /**
+     * The region's fd, as opened (read-write if this process created the region), for passing to
+     * a peer: {@code SeqPacketSocket.send} holds it for the duration of the call. Owned by this
+     * region: do not close it.
+     */
+    public OwnedFd fd() {
         return fd;
+    }
+
+    /**
+     * An fd for the same memfd opened {@code O_RDONLY} (re-opened through {@code /proc/self/fd}),
+     * for peers that may only read: with it they cannot add seals, {@code write(2)},
+     * {@code fallocate} or map the region writable, whatever its seals. Opened on first use and
+     * owned by this region.
+     */
+    public synchronized OwnedFd readOnlyFd() {
+        ensureOpen();
+        if (readOnlyFd == null) {
+            int ro = fd.apply(n -> {
+                try {
+                    return Libc.open("/proc/self/fd/" + n, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                } catch (SystemCallException e) {
+                    throw e.about("region '" + name + "': re-opening read-only");
+                }
+            });
+            readOnlyFd = OwnedFd.adopt(ro, "memfd '" + NAME_PREFIX + name + "' (read-only)");
+        }
+        return readOnlyFd;
     }
 
     /**
@@ -195,7 +246,13 @@ public final class MemfdRegion implements AutoCloseable {
 
     private MemorySegment map(int prot) {
         ensureOpen();
-        long address = Libc.mmap(size, prot, Libc.MAP_SHARED | Libc.MAP_POPULATE, fd);
+        long address = fd.apply(n -> {
+            try {
+                return Libc.mmap(size, prot, Libc.MAP_SHARED | Libc.MAP_POPULATE, n);
+            } catch (SystemCallException e) {
+                throw e.about("region '" + name + "'");
+            }
+        });
         try {
             long length = size;
             return Libc.segmentAt(address, size, mappings, s -> Libc.munmap(address, length));
@@ -213,7 +270,13 @@ public final class MemfdRegion implements AutoCloseable {
      */
     public synchronized void fill(java.util.function.Consumer<MemorySegment> writer) {
         ensureOpen();
-        long address = Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd);
+        long address = fd.apply(n -> {
+            try {
+                return Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, n);
+            } catch (SystemCallException e) {
+                throw e.about("region '" + name + "'");
+            }
+        });
         try (Arena scratch = Arena.ofConfined()) {
             writer.accept(Libc.segmentAt(address, size, scratch, null));
         } finally {
@@ -224,7 +287,12 @@ public final class MemfdRegion implements AutoCloseable {
     /** Adds seals; seals are permanent. {@code WRITE} fails with EBUSY while a writable mapping exists. */
     public synchronized void addSeals(Set<Seal> seals) {
         ensureOpen();
-        Libc.fcntl(fd, Libc.F_ADD_SEALS, Seal.mask(seals));
+        int mask = Seal.mask(seals);
+        try {
+            fd.use(n -> Libc.fcntl(n, Libc.F_ADD_SEALS, mask));
+        } catch (SystemCallException e) {
+            throw e.about("region '" + name + "': adding seals " + Seal.describe(seals));
+        }
     }
 
     /** Adds seals; see {@link #addSeals(Set)}. */
@@ -235,7 +303,7 @@ public final class MemfdRegion implements AutoCloseable {
     /** The seals the kernel reports for this region now. */
     public synchronized Set<Seal> seals() {
         ensureOpen();
-        return Seal.fromMask(Libc.fcntl(fd, Libc.F_GET_SEALS, 0));
+        return Seal.fromMask(fd.apply(n -> Libc.fcntl(n, Libc.F_GET_SEALS, 0)));
     }
 
     /**
@@ -249,7 +317,7 @@ public final class MemfdRegion implements AutoCloseable {
     public synchronized void restrictFutureAccess(Protection protection) {
         ensureOpen();
         if (protection == Protection.READ_ONLY) {
-            Libc.fcntl(fd, Libc.F_ADD_SEALS, Seal.FUTURE_WRITE.bit());
+            addSeals(Seal.FUTURE_WRITE);
         } else if (seals().contains(Seal.FUTURE_WRITE) || seals().contains(Seal.WRITE)) {
             throw new SluiceException("region '" + name + "' is sealed read-only; write access cannot be restored");
         }
@@ -278,15 +346,22 @@ public final class MemfdRegion implements AutoCloseable {
             }
             closed = true;
         }
+        OwnedFd ro;
+        synchronized (this) {
+            ro = readOnlyFd;
+        }
         try {
             mappings.close(); // runs each mapping's munmap
         } finally {
-            Libc.close(fd);
+            fd.close();
+            if (ro != null) {
+                ro.close();
+            }
         }
     }
 
     @Override
     public String toString() {
-        return "MemfdRegion[" + name + ", " + size + " bytes, fd " + fd + "]";
+        return "MemfdRegion[" + name + ", " + size + " bytes, fd " + fd.numberForDiagnostics() + "]";
     }
 }

@@ -3,6 +3,7 @@ package io.sluice.memfd;
 import io.sluice.api.RegionRefusedException;
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
+import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.libc.Libc;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +34,7 @@ class MemfdRegionTest {
             r.mapReadWrite();
             assertTrue(ProcessResources.maps().stream().anyMatch(l -> l.contains("/memfd:sluice:test.maps-name")),
                     "/proc/self/maps should show memfd:sluice:test.maps-name");
-            String link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + r.fd())).toString();
+            String link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + r.fd().numberForDiagnostics())).toString();
             assertTrue(link.startsWith("/memfd:sluice:test.maps-name"), link);
         }
     }
@@ -71,7 +72,7 @@ class MemfdRegionTest {
         try (MemfdRegion r = MemfdRegion.create("test.seals", 4096)) {
             r.addSeals(Seal.SHRINK, Seal.GROW);
             assertTrue(r.seals().containsAll(EnumSet.of(Seal.SHRINK, Seal.GROW)));
-            SystemCallException e = assertThrows(SystemCallException.class, () -> Libc.ftruncate(r.fd(), 8192));
+            SystemCallException e = assertThrows(SystemCallException.class, () -> r.fd().use(fd -> Libc.ftruncate(fd, 8192)));
             assertEquals("EPERM", e.errnoName());
             assertTrue(e.getMessage().startsWith("ftruncate: EPERM"), e.getMessage());
         }
@@ -88,7 +89,7 @@ class MemfdRegionTest {
             SystemCallException e = assertThrows(SystemCallException.class, r::mapReadWrite);
             assertEquals("mmap", e.call());
             assertEquals("EPERM", e.errnoName());
-            assertTrue(e.getMessage().startsWith("mmap: EPERM"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("region 'test.setprot': mmap: EPERM"), e.getMessage());
             assertThrows(SluiceException.class, () -> r.restrictFutureAccess(Protection.READ_WRITE));
         }
     }
@@ -122,10 +123,11 @@ class MemfdRegionTest {
     void segmentsAreUnusableAfterCloseInsteadOfTouchingUnmappedMemory() {
         MemfdRegion r = MemfdRegion.create("test.after-close", 4096);
         MemorySegment rw = r.mapReadWrite();
-        int fd = r.fd();
+        int fd = r.fd().numberForDiagnostics();
         r.close();
         assertThrows(IllegalStateException.class, () -> rw.get(JAVA_LONG, 0));
         assertFalse(Libc.isOpen(fd), "fd should be closed");
+        assertThrows(IllegalStateException.class, () -> r.fd().acquire(), "a closed region hands out no fd number");
         assertThrows(IllegalStateException.class, r::mapReadOnly);
         r.close(); // idempotent
     }
@@ -164,9 +166,9 @@ class MemfdRegionTest {
     void adoptRefusesAMemfdWithoutTheRequiredSealsAndClosesIt() {
         try (MemfdRegion r = MemfdRegion.create("test.adopt-unsealed", 4096)) {
             r.addSeals(Seal.SHRINK, Seal.GROW);
-            int dup = Libc.open("/proc/self/fd/" + r.fd(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+            int dup = r.fd().apply(fd -> Libc.open("/proc/self/fd/" + fd, Libc.O_RDWR | Libc.O_CLOEXEC, 0));
             RegionRefusedException e = assertThrows(RegionRefusedException.class,
-                    () -> MemfdRegion.adopt(dup, 4096, EnumSet.of(Seal.FUTURE_WRITE)));
+                    () -> MemfdRegion.adopt(OwnedFd.adopt(dup, "dup"), 4096, EnumSet.of(Seal.FUTURE_WRITE)));
             assertTrue(e.getMessage().contains("missing FUTURE_WRITE"), e.getMessage());
             assertFalse(Libc.isOpen(dup));
         }
@@ -177,7 +179,13 @@ class MemfdRegionTest {
         assertThrows(IllegalArgumentException.class, () -> MemfdRegion.create("", 4096));
         assertThrows(IllegalArgumentException.class, () -> MemfdRegion.create("a/b", 4096));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MemfdRegion.create("x", 0));
-        assertTrue(e.getMessage().contains("size must be positive"), e.getMessage());
+        assertTrue(e.getMessage().contains("size 0 is outside 1.."), e.getMessage());
+        long fds = ProcessResources.openFds();
+        e = assertThrows(IllegalArgumentException.class, () -> MemfdRegion.create("typo", 1L << 40));
+        assertTrue(e.getMessage().contains("region 'typo': size 1099511627776 is outside 1.." + MemfdRegion.MAX_SIZE), e.getMessage());
+        assertEquals(fds, ProcessResources.openFds(), "refused before memfd_create");
+        assertThrows(IllegalArgumentException.class, () -> MemfdRegion.create("new\nline", 4096));
+        assertThrows(IllegalArgumentException.class, () -> MemfdRegion.create("esc\u001b[2J", 4096));
     }
 
     @Test

@@ -38,8 +38,8 @@ class SpscCrossProcessTest {
 
             try (SpscChildJvm child = SpscChildJvm.start(SpscCrossProcessConsumer.class,
                     Long.toString(ProcessHandle.current().pid()),
-                    Integer.toString(ringRegion.fd()), Long.toString(ringSize),
-                    Integer.toString(positionRegion.fd()), Long.toString(positionSize),
+                    Integer.toString(ringRegion.fd().numberForDiagnostics()), Long.toString(ringSize),
+                    Integer.toString(positionRegion.fd().numberForDiagnostics()), Long.toString(positionSize),
                     Long.toString(CAPACITY), Long.toString(MESSAGES), Long.toString(TIMEOUT_SECONDS))) {
                 child.awaitLine("ready", 30);
                 SpscProducer producer = SpscRing.attachProducer("cross-process", ring, positionRegion.mapReadOnly());

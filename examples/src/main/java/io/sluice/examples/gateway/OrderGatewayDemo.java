@@ -1,5 +1,6 @@
 package io.sluice.examples.gateway;
 
+import io.sluice.api.Role;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.HostedMpmcChannel;
 import io.sluice.examples.DemoJvm;
@@ -58,7 +59,7 @@ public final class OrderGatewayDemo {
                 }
             }
             // Every order is in the ring before these: one STOP per matcher, after all of them.
-            MpmcProducer stopper = ring.localProducer();
+            MpmcProducer stopper = ring.attachLocal(Role.PRODUCER).producer();
             for (int i = 0; i < consumers.size(); i++) {
                 long at;
                 while ((at = stopper.tryClaim(STOP, 0)) < 0) {

@@ -1,5 +1,6 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.MemfdRegion;
 
 /**
@@ -26,7 +27,7 @@ public final class SealedSnapshot implements AutoCloseable {
      * @throws io.sluice.api.RegionRefusedException if the fd is not a memfd, lacks a seal or has another size
      * @throws CorruptSnapshotException             if the table's header is wrong or names another version
      */
-    public static SealedSnapshot adopt(int fd, long size, long expectedVersion) {
+    public static SealedSnapshot adopt(OwnedFd fd, long size, long expectedVersion) {
         // Seals first, then size, then map: with WRITE on, nobody can change the bytes we are
         // about to validate, and with SHRINK|GROW on, nobody can truncate them into a SIGBUS.
         MemfdRegion region = MemfdRegion.adopt(fd, size, SnapshotWriter.SEALS);

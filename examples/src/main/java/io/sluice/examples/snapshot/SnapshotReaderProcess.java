@@ -1,5 +1,6 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.memfd.OwnedFd;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
 import io.sluice.api.SystemCallException;
@@ -230,17 +231,17 @@ public final class SnapshotReaderProcess {
 
     /** Every way of writing the table; the kernel (or the JVM) must refuse each one. */
     private static void tryToWrite(SealedSnapshot s, Map<String, String> results) {
-        int fd = s.region().fd();
+        OwnedFd fd = s.region().fd();
         long size = s.region().size();
         MemorySegment mapping = s.reader().segment();
         results.put("mmap_rw", attempt(() -> s.region().mapReadWrite()));
         results.put("mprotect_rw", attempt(() -> Libc.mprotect(mapping.address(), size, Libc.PROT_READ | Libc.PROT_WRITE)));
         results.put("write", attempt(() -> {
             try (Arena a = Arena.ofConfined()) {
-                Libc.write(fd, a.allocate(8));
+                fd.use(n -> Libc.write(n, a.allocate(8)));
             }
         }));
-        results.put("ftruncate", attempt(() -> Libc.ftruncate(fd, size * 2)));
+        results.put("ftruncate", attempt(() -> fd.use(n -> Libc.ftruncate(n, size * 2))));
         results.put("java_store", attempt(() -> mapping.set(ValueLayout.JAVA_BYTE, 0, (byte) 1)));
     }
 

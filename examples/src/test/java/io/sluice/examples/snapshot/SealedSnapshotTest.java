@@ -1,5 +1,6 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.memfd.OwnedFd;
 import io.sluice.api.RegionRefusedException;
 import io.sluice.api.SystemCallException;
 import io.sluice.memfd.MemfdRegion;
@@ -34,8 +35,9 @@ class SealedSnapshotTest {
     }
 
     /** A second fd on the same memfd, as a receiver would get it ({@code SCM_RIGHTS} does the same). */
-    private static int reopen(MemfdRegion region) {
-        return Libc.open("/proc/self/fd/" + region.fd(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+    private static OwnedFd reopen(MemfdRegion region) {
+        return OwnedFd.adopt(region.fd().apply(n -> Libc.open("/proc/self/fd/" + n, Libc.O_RDONLY | Libc.O_CLOEXEC, 0)),
+                "reopened " + region.name());
     }
 
     private static String errno(Runnable r) {
@@ -53,11 +55,11 @@ class SealedSnapshotTest {
             assertEquals("EPERM", errno(region::mapReadWrite), "the owner's own writable mmap");
             assertEquals("EPERM", errno(() -> {
                 try (Arena a = Arena.ofConfined()) {
-                    Libc.write(region.fd(), a.allocate(8));
+                    region.fd().use(n -> Libc.write(n, a.allocate(8)));
                 }
             }), "write(2)");
-            assertEquals("EPERM", errno(() -> Libc.ftruncate(region.fd(), region.size() * 2)), "ftruncate larger");
-            assertEquals("EPERM", errno(() -> Libc.ftruncate(region.fd(), 0)), "ftruncate to zero");
+            assertEquals("EPERM", errno(() -> region.fd().use(n -> Libc.ftruncate(n, region.size() * 2))), "ftruncate larger");
+            assertEquals("EPERM", errno(() -> region.fd().use(n -> Libc.ftruncate(n, 0))), "ftruncate to zero");
             MemorySegment ro = region.mapReadOnly();
             String mprotect = errno(() -> Libc.mprotect(ro.address(), region.size(), Libc.PROT_READ | Libc.PROT_WRITE));
             assertTrue(Set.of("EACCES", "EPERM").contains(mprotect), "mprotect(PROT_WRITE): " + mprotect);
@@ -88,7 +90,7 @@ class SealedSnapshotTest {
     }
 
     /** Adopting {@code fd} must fail with {@code type}, and leave no fd and no mapping behind. */
-    private static <T extends Throwable> T assertRefusedWithoutLeak(Class<T> type, int fd, long size, long version, String part) {
+    private static <T extends Throwable> T assertRefusedWithoutLeak(Class<T> type, OwnedFd fd, long size, long version, String part) {
         long fds = ProcessResources.openFds() - 1; // the fd under test is about to be consumed
         long maps = ProcessResources.sluiceMappings();
         T e = assertThrows(type, () -> SealedSnapshot.adopt(fd, size, version));

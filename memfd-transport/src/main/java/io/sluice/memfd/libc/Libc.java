@@ -39,6 +39,8 @@ public final class Libc {
     public static final int MFD_NOEXEC_SEAL = 0x0008;
 
     public static final int F_GETFD = 1;
+    public static final int F_GETFL = 3;
+    public static final int O_ACCMODE = 3;
     public static final int F_ADD_SEALS = 1033;
     public static final int F_GET_SEALS = 1034;
 
@@ -90,6 +92,10 @@ public final class Libc {
     public static final int ECONNREFUSED = 111;
     public static final int EAGAIN = 11;
     public static final int EINVAL = 22;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
+    public static final int ENOMEM = 12;
+    public static final int ENOBUFS = 105;
 
     // ---- struct layouts (LP64) ----
 
@@ -237,6 +243,9 @@ public final class Libc {
             downcall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle OPEN = downcall("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle READ =
+            downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle FCHMOD = downcall("fchmod", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle PIPE2 =
             downcall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
 
@@ -484,6 +493,20 @@ public final class Libc {
         return r;
     }
 
+    /** {@code read(fd, buffer, size)}; returns the bytes read (0 at end of file). */
+    public static long read(int fd, MemorySegment buffer) {
+        long r;
+        try {
+            r = (long) READ.invokeExact(errnoBuffer(), fd, buffer, buffer.byteSize());
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        if (r < 0) {
+            throw failure("read", "fd=" + fd);
+        }
+        return r;
+    }
+
     /** {@code open(path, flags, mode)}; returns the fd. */
     public static int open(String path, int flags, int mode) {
         try (Arena arena = Arena.ofConfined()) {
@@ -494,6 +517,19 @@ public final class Libc {
             return fd;
         } catch (Throwable t) {
             throw unexpected(t);
+        }
+    }
+
+    /** {@code fchmod(fd, mode)}. */
+    public static void fchmod(int fd, int mode) {
+        int r;
+        try {
+            r = (int) FCHMOD.invokeExact(errnoBuffer(), fd, mode);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        if (r != 0) {
+            throw failure("fchmod", "fd=" + fd + " mode=0" + Integer.toOctalString(mode));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.sluice.perf.latency.systems;
 
+import io.sluice.api.Role;
 import io.sluice.channel.ChannelHost;
 import io.sluice.perf.latency.RunSpec;
 import io.sluice.ringbuffer.MpmcConsumer;
@@ -20,7 +21,7 @@ final class SluiceHostEndpoint extends SluiceEndpoint {
         try {
             this.out = host.spsc(SluiceMixedSystem.DOWN, spec.ringCapacity()).producer();
             MpmcConsumer in = host.mpmc(SluiceMixedSystem.UP, SluiceMixedSystem.slotCount(spec), SluiceMixedSystem.slotLength(spec),
-                    SluiceMixedSystem.MAX_PARTICIPANTS).localConsumer();
+                    SluiceMixedSystem.MAX_PARTICIPANTS).attachLocal(Role.CONSUMER).consumer();
             connect(out, in, spec.messageSize());
         } catch (RuntimeException e) {
             host.close();

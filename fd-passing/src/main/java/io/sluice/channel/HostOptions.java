@@ -1,0 +1,111 @@
+package io.sluice.channel;
+
+import io.sluice.fdpassing.SeqPacketServer;
+
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * How a {@link ChannelHost} is set up, and the limits that keep one misbehaving or hostile peer
+ * from starving the others. Immutable; start from {@link #defaults()} and change what you need:
+ *
+ * <pre>{@code
+ * ChannelHost.bind(socket, HostOptions.defaults()
+ *         .accessPolicy(AccessPolicy.uids(1001, 1002))
+ *         .memoryBudget(4L << 30)
+ *         .maxConnectionsPerUid(512));
+ * }</pre>
+ *
+ * @param accessPolicy         who may attach (per channel, {@link HostedChannel#accessPolicy} overrides it)
+ * @param handshakeTimeout     how long a connecting peer has for each step of the handshake
+ * @param socketPermissions    mode of the socket file
+ * @param memoryBudget         bytes of shared memory the host's channels may take in all (data
+ *                             regions); a channel beyond it is refused when it is made
+ * @param maxConnections       connections the host keeps at once, handshakes and attachments
+ *                             together; beyond it a connection is refused with
+ *                             {@code CONNECTION_LIMIT} as soon as it is accepted
+ * @param maxConnectionsPerUid the same, per peer uid ({@code SO_PEERCRED})
+ * @param listChannelsInRefusals whether an {@code UNKNOWN_CHANNEL} refusal lists the hosted
+ *                             channel names (only to peers the host's access policy admits);
+ *                             off by default, since names can say more than their owner wants
+ */
+public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, Set<PosixFilePermission> socketPermissions,
+                          long memoryBudget, int maxConnections, int maxConnectionsPerUid, boolean listChannelsInRefusals) {
+    /** Default handshake step timeout: 5 s. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+    /** Default memory budget: 1 GiB of data regions. */
+    public static final long DEFAULT_MEMORY_BUDGET = 1L << 30;
+    /** Default cap on connections: 1024. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+    /** Default cap on connections from one uid: 256. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_UID = 256;
+    /** Longest handshake step timeout accepted: 10 minutes. */
+    public static final Duration MAX_HANDSHAKE_TIMEOUT = Duration.ofMinutes(10);
+    /** Largest memory budget accepted: 1 TiB (a guard against typos; the machine decides what really fits). */
+    public static final long MAX_MEMORY_BUDGET = 1L << 40;
+    /** Largest connection cap accepted: 65536. */
+    public static final int MAX_CONNECTIONS = 1 << 16;
+
+    public HostOptions {
+        Objects.requireNonNull(accessPolicy, "accessPolicy");
+        Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        socketPermissions = Set.copyOf(socketPermissions);
+        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero() || handshakeTimeout.compareTo(MAX_HANDSHAKE_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("handshake timeout " + handshakeTimeout + " is outside (0, " + MAX_HANDSHAKE_TIMEOUT + "]");
+        }
+        if (memoryBudget <= 0 || memoryBudget > MAX_MEMORY_BUDGET) {
+            throw new IllegalArgumentException("memory budget " + memoryBudget + " is outside 1.." + MAX_MEMORY_BUDGET);
+        }
+        if (maxConnections < 1 || maxConnections > MAX_CONNECTIONS) {
+            throw new IllegalArgumentException("max connections " + maxConnections + " is outside 1.." + MAX_CONNECTIONS);
+        }
+        if (maxConnectionsPerUid < 1 || maxConnectionsPerUid > maxConnections) {
+            throw new IllegalArgumentException("max connections per uid " + maxConnectionsPerUid + " is outside 1.."
+                    + maxConnections + " (max connections)");
+        }
+    }
+
+    /** Same uid only, 5 s handshake steps, socket mode 0600, 1 GiB budget, 1024 connections, 256 per uid. */
+    public static HostOptions defaults() {
+        return new HostOptions(AccessPolicy.sameUser(), DEFAULT_HANDSHAKE_TIMEOUT, SeqPacketServer.OWNER_ONLY,
+                DEFAULT_MEMORY_BUDGET, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_UID, false);
+    }
+
+    public HostOptions accessPolicy(AccessPolicy policy) {
+        return new HostOptions(policy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
+                maxConnectionsPerUid, listChannelsInRefusals);
+    }
+
+    public HostOptions handshakeTimeout(Duration timeout) {
+        return new HostOptions(accessPolicy, timeout, socketPermissions, memoryBudget, maxConnections,
+                maxConnectionsPerUid, listChannelsInRefusals);
+    }
+
+    public HostOptions socketPermissions(Set<PosixFilePermission> permissions) {
+        return new HostOptions(accessPolicy, handshakeTimeout, permissions, memoryBudget, maxConnections,
+                maxConnectionsPerUid, listChannelsInRefusals);
+    }
+
+    public HostOptions memoryBudget(long bytes) {
+        return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, bytes, maxConnections,
+                maxConnectionsPerUid, listChannelsInRefusals);
+    }
+
+    /** Sets the cap on connections; the per-uid cap is lowered to it if it was higher. */
+    public HostOptions maxConnections(int connections) {
+        return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, connections,
+                Math.min(maxConnectionsPerUid, Math.max(1, connections)), listChannelsInRefusals);
+    }
+
+    public HostOptions maxConnectionsPerUid(int connections) {
+        return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
+                connections, listChannelsInRefusals);
+    }
+
+    public HostOptions listChannelsInRefusals(boolean list) {
+        return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
+                maxConnectionsPerUid, list);
+    }
+}

@@ -1,0 +1,52 @@
+package io.sluice.channel;
+
+import java.lang.System.Logger.Level;
+import java.util.function.Supplier;
+
+/**
+ * A warning that may recur thousands of times a second (out of descriptors, a connection flood):
+ * logged at most once per interval, with how many were suppressed since. Never throws: at
+ * {@code EMFILE} even loading a logging class can fail, and the caller must go on.
+ */
+final class RateLimitedWarning {
+    private static final System.Logger LOG = System.getLogger(RateLimitedWarning.class.getName());
+
+    private final long intervalNanos;
+    private long lastNanos;
+    private long suppressed;
+    private boolean logged;
+
+    RateLimitedWarning(long intervalNanos) {
+        this.intervalNanos = intervalNanos;
+    }
+
+    /** Loads and initializes what logging a warning needs, while the process still has descriptors. */
+    static void preload() {
+        try {
+            LOG.isLoggable(Level.WARNING);
+            new RateLimitedWarning(1).warn(() -> null);
+        } catch (Throwable ignored) {
+            // nothing to preload then
+        }
+    }
+
+    /** Logs {@code message} at WARNING unless one was logged less than an interval ago. Not thread-safe. */
+    void warn(Supplier<String> message) {
+        long now = System.nanoTime();
+        if (logged && now - lastNanos < intervalNanos) {
+            suppressed++;
+            return;
+        }
+        try {
+            String text = message.get();
+            if (text != null) {
+                LOG.log(Level.WARNING, suppressed == 0 ? text : text + " (" + suppressed + " more like it since the last)");
+            }
+        } catch (Throwable ignored) {
+            // the warning is lost; the caller's recovery is not
+        }
+        logged = true;
+        lastNanos = now;
+        suppressed = 0;
+    }
+}
