@@ -12,7 +12,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Parking is a timed sleep, not a wake-up: a message that arrives while the thread is parked
  * waits up to the current period. The cap bounds that delay; a blocking strategy that is woken by
- * the producer comes with issue 4.
+ * the producer is {@code ConsumerAttachment.pollBlocking} on channels whose host wakes parked consumers.
  *
  * <p>One instance per thread: the phase and the current period are plain fields.
  */

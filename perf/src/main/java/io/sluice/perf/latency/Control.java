@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  *
  * Every word is a little-endian long on its own 128-byte line (adjacent-line prefetch). The
  * segment sits in a {@code static final} field, so the JIT sees it as a constant and drops its
- * bounds checks (PERF-NOTES.md): the file is named by the system property
+ * bounds checks (docs/performance-notes.md): the file is named by the system property
  * {@value #PATH_PROPERTY}, set before this class is first used. The bracket loops spin without
  * {@code Thread.onSpinWait()}, as the C probe does.
  */
@@ -115,7 +115,7 @@ public final class Control {
 
     /**
      * Raw ping-pong for {@code millis}, recorded nowhere, before the first bracket. The machine's
-     * level settles while both sides spin (PERF-NOTES.md); freshly started JVMs were seen to begin
+     * level settles while both sides spin (docs/performance-notes.md); freshly started JVMs were seen to begin
      * on a slow level and move to a fast one after a while of spinning. A decides when to stop,
      * after whole batches, and tells B through the settle word.
      */

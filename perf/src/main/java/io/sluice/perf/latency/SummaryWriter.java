@@ -40,7 +40,7 @@ final class SummaryWriter {
         md.append("- *raw*: the raw cache-line ping-pong that the same two processes (or threads) ran just before and just after "
                 + "the measured run (").append(run.plan().bracketCount()).append(" round trips each). Ratios divide a system's "
                 + "percentile by the same percentile of its own run's raw probe (median over rounds). `raw-c` is the C probe "
-                + "itself and has none. This machine's core-to-core latency moves between levels (PERF-NOTES.md): compare "
+                + "itself and has none. This machine's core-to-core latency moves between levels (docs/performance-notes.md): compare "
                 + "ratios, and rows of one run only.\n");
         md.append("- Latencies in ns unless marked. Receivers read the 8-byte value of each message in place; senders write "
                 + "the whole message every time.\n");

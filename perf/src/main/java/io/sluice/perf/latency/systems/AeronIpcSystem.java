@@ -35,7 +35,7 @@ import java.util.concurrent.locks.LockSupport;
  * back-pressured, and while a fixed-rate sender waits for its next send time (a helper thread runs it only until both paths are connected, then stops). Why:
  * this machine has two CPUs and both measured threads busy-spin, so any driver thread shares a
  * CPU with a measured thread. With {@code SHARED} and a busy-spin idle strategy (Aeron's usual
- * low-latency setting, the set-up of PERF-NOTES.md's reference figures) the scheduler splits
+ * low-latency setting, the set-up of the reference figures we first measured it with) the scheduler splits
  * CPU 0 between the driver and A in millisecond slices: p99.9 went to milliseconds and
  * throughput was capped by how often the driver got to raise the publication limit (a 64 KiB
  * term's window per slice). INVOKER is Aeron's own answer for a driver without threads and
