@@ -14,12 +14,21 @@
  *   mpmc-produce SOCK CHAN TAG COUNT SEED MAXLEN   "PRODUCED count checksum"
  *   mpmc-claim-die SOCK CHAN               claim a slot, "CLAIMED id", sleep (to be killed)
  *   mpmc-take-die SOCK CHAN                take a message, "TAKEN id", sleep in the handler (to be killed)
- *   refused SOCK CHAN ROLE [TIMEOUT_MS]    attach, expecting a refusal or an error: "REFUSED NAME code fds-before fds-after: text"
+ *   refused SOCK CHAN ROLE [TIMEOUT_MS [pause-at POINT FILE]]
+ *        attach, expecting a refusal or an error: "REFUSED NAME code fds-before fds-after: text". With
+ *        pause-at, the library's test hook (sluice.h, SLUICE_TEST_HOOKS) stops at POINT: "PAUSED POINT fd N",
+ *        then waits (up to 60 s) until FILE exists; the test acts on the fd meanwhile, as a hostile host
  *   malformed SOCK                         raw handshakes, one connection each: "CASE name REASON code: text", "END"
  *   chatty SOCK CHAN                       attach, then send a message after READY: "DROPPED" when the host hangs up
  *   echo SOCK PING PONG COUNT              consume the SPSC channel PING and re-send each message, same type and
  *                                          bytes, on the MPMC channel PONG (the responder of a Java -> C -> Java
  *                                          round trip): "ECHOED count"
+ *   until-gone SOCK CHAN [block]           attach as consumer: "ATTACHED kind data fd O_RDONLY|O_RDWR"; consume
+ *                                          until the host is gone (at most 60 s): "HOSTGONE code refusal R after N
+ *                                          messages: <sluice_last_error>" (block: sluice_poll_blocking)
+ *   attach-loop SOCK CHAN ROLE N [TIMEOUT_MS]   N attaches, whatever each answers: "TRY i CODE: message" (one that
+ *                                          succeeds waits for the host to go, then detaches); at the end
+ *                                          "LOOPED N attached A fds BEFORE AFTER" (open fds before the first, after the last)
  */
 #define _GNU_SOURCE
 #include "../sluice.h"
@@ -38,6 +47,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -452,12 +462,39 @@ static int count_fds(void) {
     return n - 3; /* ".", "..", and the directory's own fd */
 }
 
+static sluice_role role_arg(const char *s) {
+    return strcmp(s, "PRODUCER") == 0      ? SLUICE_ROLE_PRODUCER
+           : strcmp(s, "PARTICIPANT") == 0 ? SLUICE_ROLE_PARTICIPANT
+                                           : SLUICE_ROLE_CONSUMER;
+}
+
+/* pause-at: the library's test hook stops at this point until this file exists (the test, as the
+   host, acts on the fd meanwhile). */
+static const char *pause_point;
+static const char *pause_file;
+
+static void pause_hook(const char *point, int fd) {
+    if (pause_point == NULL || strcmp(point, pause_point) != 0) {
+        return;
+    }
+    say("PAUSED %s fd %d", point, fd);
+    for (int i = 0; i < 60000 && access(pause_file, F_OK) != 0; i++) {
+        sleep_ms(1);
+    }
+    if (access(pause_file, F_OK) != 0) {
+        say("PAUSE-TIMEOUT %s", point);
+    }
+}
+
 static int refused(int argc, char **argv) {
-    sluice_role role = strcmp(argv[4], "PRODUCER") == 0      ? SLUICE_ROLE_PRODUCER
-                       : strcmp(argv[4], "PARTICIPANT") == 0 ? SLUICE_ROLE_PARTICIPANT
-                                                             : SLUICE_ROLE_CONSUMER;
+    sluice_role role = role_arg(argv[4]);
     sluice_attach_options o = {.socket_path = argv[2], .channel = argv[3], .role = role,
                                .timeout_ms = argc > 5 ? atoi(argv[5]) : 0};
+    if (argc > 8 && strcmp(argv[6], "pause-at") == 0) {
+        pause_point = argv[7];
+        pause_file = argv[8];
+        sluice_test_hook = pause_hook;
+    }
     sluice_error err;
     sluice_channel *ch;
     int before = count_fds();
@@ -770,6 +807,83 @@ static int echo(char **argv) {
     return 0;
 }
 
+/* ---- hostile hosts, seen from the client: DETACH, fd hygiene ------------------------------------ */
+
+static const char *access_mode_name(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) {
+        return "F_GETFL-failed";
+    }
+    switch (fl & O_ACCMODE) {
+        case O_RDONLY: return "O_RDONLY";
+        case O_WRONLY: return "O_WRONLY";
+        default: return "O_RDWR";
+    }
+}
+
+static void count_message(void *ctx, int32_t type, const void *payload, uint32_t length) {
+    (void) type;
+    (void) payload;
+    (void) length;
+    (*(uint64_t *) ctx)++;
+}
+
+/* Attached until the host is gone (bounded: 60 s): what sluice_last_error says then. */
+static void await_host_gone(sluice_channel *ch, bool block, uint64_t *count) {
+    for (int i = 0; i < 60000; i++) {
+        int n = block ? sluice_poll_blocking(ch, count_message, count, 64, 1) : sluice_poll(ch, count_message, count, 64);
+        if (n == SLUICE_EHOSTGONE || (n == 0 && !block && !sluice_host_alive(ch) &&
+                                      sluice_poll(ch, count_message, count, 64) == 0)) {
+            const sluice_error *e = sluice_last_error(ch);
+            say("HOSTGONE %s refusal %d after %" PRIu64 " messages: %s", sluice_code_name(e->code), e->refusal, *count,
+                e->message);
+            return;
+        }
+        if (n < 0) {
+            ring_error(ch, n);
+        }
+        if (n == 0 && !block) {
+            sleep_ms(1);
+        }
+    }
+    say("STILL-ATTACHED");
+}
+
+static int until_gone(int argc, char **argv) {
+    bool block = argc > 4 && strcmp(argv[4], "block") == 0;
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    say("ATTACHED %d data fd %s", (int) sluice_channel_kind(ch), access_mode_name(sluice_data_fd(ch)));
+    uint64_t count = 0;
+    await_host_gone(ch, block, &count);
+    sluice_detach(ch);
+    return 0;
+}
+
+/* N attaches in a row, whatever each answers; the fds open before the first and after the last. */
+static int attach_loop(int argc, char **argv) {
+    sluice_attach_options o = {.socket_path = argv[2], .channel = argv[3], .role = role_arg(argv[4]),
+                               .timeout_ms = argc > 6 ? atoi(argv[6]) : 2000};
+    long n = atol(argv[5]);
+    int before = count_fds();
+    long attached = 0;
+    for (long i = 0; i < n; i++) {
+        sluice_error err;
+        sluice_channel *ch;
+        int rc = sluice_attach(&o, &ch, &err);
+        if (rc == SLUICE_OK) {
+            attached++;
+            uint64_t count = 0;
+            say("TRY %ld ATTACHED", i);
+            await_host_gone(ch, false, &count);
+            sluice_detach(ch);
+        } else {
+            say("TRY %ld %s: %s", i, sluice_code_name(rc), err.message);
+        }
+    }
+    say("LOOPED %ld attached %ld fds %d %d", n, attached, before, count_fds());
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: see the comment at the top of sluice_peer.c\n");
@@ -799,6 +913,10 @@ int main(int argc, char **argv) {
         rc = echo(argv);
     } else if (strcmp(mode, "chatty") == 0 && argc >= 4) {
         rc = chatty(argv);
+    } else if (strcmp(mode, "until-gone") == 0 && argc >= 4) {
+        rc = until_gone(argc, argv);
+    } else if (strcmp(mode, "attach-loop") == 0 && argc >= 6) {
+        rc = attach_loop(argc, argv);
     }
     if (rc == 2) {
         fprintf(stderr, "bad arguments for mode '%s'\n", mode);
