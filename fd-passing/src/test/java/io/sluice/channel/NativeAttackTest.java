@@ -127,7 +127,7 @@ class NativeAttackTest {
 
     @Test
     void againstTheHardenedHandOverOnlyTheOwnersChmodAndReopenAreLeft() throws Exception {
-        // The hand-over the shared plan fixes for the hardened host: an O_RDONLY fd of a region sealed
+        // The hardened host's hand-over: an O_RDONLY fd of a region sealed
         // SHRINK|GROW|FUTURE_WRITE|SEAL. The C client must take it (read-only mapping), and then no
         // seal can be added (O_RDONLY: EPERM; through a re-opened O_RDWR fd: F_SEAL_SEAL).
         Path socket = dir.resolve("hardened.sock");

@@ -95,7 +95,7 @@ class NativeHostileHostTest {
     }
 
     /**
-     * The hardened host's hand-over (docs/protocol.md as the shared plan fixes it): an O_RDONLY data fd
+     * The hardened host's hand-over: an O_RDONLY data fd
      * sealed SHRINK|GROW|FUTURE_WRITE|SEAL; three messages; then DETACH and the end of the connection.
      */
     private void detachCase(boolean block, int reason, String reasonName, byte[] text, String shown, String suffix)
