@@ -19,7 +19,13 @@
  *   plain loads of record headers      -> relaxed atomic loads: a field that a concurrent producer may
  *                                         rewrite is loaded exactly once, so the value validated is
  *                                         the value used (no compiler re-load between check and use).
- * Header fields written once before a region is shared are read with memcpy (plain).
+ * Header fields written once before a region is shared are read with one relaxed atomic load each
+ * (rd32, rd64) and used from our own copy: the writer is another process we do not trust.
+ *
+ * Trust: nothing that arrives on the socket or lies in a shared page is believed before it is
+ * checked, and nothing is checked in one load and used from another. A received fd is checked
+ * in the order docs/protocol.md gives (type, target, seals, and only then its size); text from
+ * the host is escaped before it reaches a message; every fd we hold is closed exactly once.
  */
 #define _GNU_SOURCE
 #include "sluice.h"
@@ -57,6 +63,21 @@ _Static_assert(sizeof(_Atomic int32_t) == 4 && _Alignof(_Atomic int32_t) == 4, "
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
 #endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+#ifdef SLUICE_TEST_HOOKS
+void (*sluice_test_hook)(const char *point, int fd) = NULL;
+#define TEST_HOOK(point, fd)                \
+    do {                                    \
+        if (sluice_test_hook != NULL) {     \
+            sluice_test_hook((point), (fd)); \
+        }                                   \
+    } while (0)
+#else
+#define TEST_HOOK(point, fd) ((void) 0)
+#endif
 
 /* ---- docs/protocol.md --------------------------------------------------------------------- */
 
@@ -66,6 +87,7 @@ _Static_assert(sizeof(_Atomic int32_t) == 4 && _Alignof(_Atomic int32_t) == 4, "
 #define P_REFUSE 3
 #define P_POSITION 4
 #define P_READY 5
+#define P_DETACH 6 /* after READY, host -> attached process: same body as REFUSE; the host then closes */
 #define P_HEADER_LENGTH 8
 #define P_HELLO_NAME_OFFSET 16
 #define P_WELCOME_LENGTH 48
@@ -78,6 +100,12 @@ _Static_assert(sizeof(_Atomic int32_t) == 4 && _Alignof(_Atomic int32_t) == 4, "
 #define P_MAX_FDS 253                                     /* the kernel's SCM_MAX_FD */
 #define P_WELCOME_FLAG_WAKE 0x1u
 #define P_DEFAULT_TIMEOUT_MS 5000
+#define P_MAX_DATA_AREA (1ull << 30)                          /* every ring's data area is at most 1 GiB */
+#define P_MAX_DATA_REGION (P_MAX_DATA_AREA + 64 * 1024)       /* plus the largest header, with room to spare */
+#define P_MAX_STRAY_MESSAGES 64 /* messages sluice_host_alive reads per call (a flooding host cannot hold it) */
+/* Room for an escaped host text: longer ones (escaping can quadruple a text) are cut with "...", so
+   that the text and what we say around it fit a sluice_error message. */
+#define P_ESCAPED_TEXT 1024
 
 /* ---- common region header (RegionHeaderDescriptor) ---------------------------------------- */
 
@@ -229,6 +257,8 @@ struct sluice_channel {
     uint32_t welcome_flags;
     int64_t registration;
     bool host_gone;
+    int detach_reason;                   /* the reason of the host's DETACH, 0 if none came */
+    char detach_text[P_ESCAPED_TEXT];    /* its text, escaped */
     char name[P_MAX_NAME + 1];
     char what[P_MAX_NAME + 32]; /* "spsc ring 'name'", for messages */
     sluice_error error;
@@ -309,17 +339,18 @@ static uint64_t get64(const uint8_t *b, size_t off) {
     return v;
 }
 
-/* Header fields of a mapped region, written once before it was shared: plain reads. */
+/*
+ * Header fields of a shared mapping, written once before it was shared, but by a process we do
+ * not trust to leave them alone: one relaxed atomic load each, so that the compiler cannot load a
+ * field again between its check and its use (every value checked is copied into our own state
+ * and used from there). Offsets are naturally aligned; mappings are page-aligned.
+ */
 static uint32_t rd32(const uint8_t *region, size_t off) {
-    uint32_t v;
-    memcpy(&v, region + off, sizeof v);
-    return v;
+    return (uint32_t) atomic_load_explicit((const _Atomic int32_t *) (const void *) (region + off), memory_order_relaxed);
 }
 
 static uint64_t rd64(const uint8_t *region, size_t off) {
-    uint64_t v;
-    memcpy(&v, region + off, sizeof v);
-    return v;
+    return (uint64_t) atomic_load_explicit((const _Atomic int64_t *) (const void *) (region + off), memory_order_relaxed);
 }
 
 static void wr32(uint8_t *region, size_t off, uint32_t v) {
@@ -434,6 +465,10 @@ const char *sluice_refusal_name(int reason) {
         case SLUICE_REFUSED_BAD_REGION: return "BAD_REGION";
         case SLUICE_REFUSED_TIMEOUT: return "TIMEOUT";
         case SLUICE_REFUSED_INTERNAL: return "INTERNAL";
+        case SLUICE_REFUSED_CONNECTION_LIMIT: return "CONNECTION_LIMIT";
+        case SLUICE_REFUSED_CHANNEL_CORRUPT: return "CHANNEL_CORRUPT";
+        case SLUICE_REFUSED_BAD_POSITION: return "BAD_POSITION";
+        case SLUICE_REFUSED_CHANNEL_CLOSED: return "CHANNEL_CLOSED";
         default: return "UNKNOWN_REASON";
     }
 }
@@ -467,43 +502,101 @@ static const char *kind_name(uint32_t kind) {
     }
 }
 
-/* Strict UTF-8 (no overlongs, no surrogates, at most U+10FFFF), as Java's REPORT decoder. */
-static bool valid_utf8(const uint8_t *s, size_t n) {
+/*
+ * Strict UTF-8 (no overlongs, no surrogates, at most U+10FFFF), as Java's REPORT decoder: the
+ * length of the sequence at s[0] and its code point, or 0 if s does not start with one.
+ */
+static size_t utf8_sequence(const uint8_t *s, size_t n, uint32_t *cp_out) {
+    uint8_t c = s[0];
+    size_t k;
+    uint32_t cp;
+    if (c < 0x80) {
+        *cp_out = c;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        k = 1;
+        cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        k = 2;
+        cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        k = 3;
+        cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    if (n <= k) { /* needs k continuation bytes */
+        return 0;
+    }
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[j] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[j] & 0x3Fu);
+    }
+    if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+        return 0;
+    }
+    *cp_out = cp;
+    return k + 1;
+}
+
+/* Code points that print as nothing, move the cursor or reorder text: C1 controls, invisible and
+   bidirectional formatting characters, line and paragraph separators, tags, non-characters. */
+static bool invisible_code_point(uint32_t cp) {
+    return cp < 0xA0 || cp == 0xAD || cp == 0x061C || cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF ||
+           (cp >= 0xFFF9 && cp <= 0xFFFB) || cp == 0xFFFE || cp == 0xFFFF || (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
+/*
+ * Copies untrusted bytes (a host's REFUSE or DETACH text, a memfd name, a path) into out as text
+ * that is safe to print on one line. Printable ASCII and printable UTF-8 stay as they are; a
+ * backslash is doubled; newline, carriage return and tab become backslash-n, -r, -t; any other
+ * control byte, DEL, and every byte that is not part of valid UTF-8 becomes backslash-x and two hex
+ * digits (ESC: \x1b); invisible or reordering code points become backslash-u and four hex digits
+ * (backslash-U and eight above U+FFFF). What does not fit in cap bytes is cut on an escape
+ * boundary and marked "...".
+ */
+static void escape_untrusted(const uint8_t *s, size_t n, char *out, size_t cap) {
+    size_t used = 0;
     size_t i = 0;
     while (i < n) {
-        uint8_t c = s[i];
-        size_t k;
+        char piece[16];
+        size_t len;
+        const char *from = piece;
         uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
+        size_t k = utf8_sequence(s + i, n - i, &cp);
+        uint8_t c = s[i];
+        if (k == 0) {
+            len = (size_t) snprintf(piece, sizeof piece, "\\x%02x", c);
             k = 1;
-            cp = c & 0x1Fu;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 2;
-            cp = c & 0x0Fu;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3;
-            cp = c & 0x07u;
+        } else if (c == '\\') {
+            len = (size_t) snprintf(piece, sizeof piece, "\\\\");
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            len = (size_t) snprintf(piece, sizeof piece, "\\%c", c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+        } else if (k == 1 && (c < 0x20 || c == 0x7F)) {
+            len = (size_t) snprintf(piece, sizeof piece, "\\x%02x", c);
+        } else if (k > 1 && invisible_code_point(cp)) {
+            len = (size_t) snprintf(piece, sizeof piece, cp > 0xFFFF ? "\\U%08x" : "\\u%04x", (unsigned) cp);
         } else {
-            return false;
+            from = (const char *) s + i; /* printable: the bytes themselves */
+            len = k;
         }
-        if (n - i <= k) { /* needs k continuation bytes */
-            return false;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80) {
-                return false;
+        if (used + len + (i + k == n ? 1 : 4) > cap) { /* room for the terminator, and "..." unless this is the end */
+            if (cap >= 4) {
+                memcpy(out + used, "...", 3);
+                used += 3;
             }
-            cp = (cp << 6) | (s[i + j] & 0x3Fu);
+            break;
         }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-            return false;
-        }
-        i += k + 1;
+        memcpy(out + used, from, len);
+        used += len;
+        i += k;
     }
-    return true;
+    if (cap > 0) {
+        out[used < cap ? used : cap - 1] = '\0';
+    }
 }
 
 /* ---- packets (docs/protocol.md, Transport) ------------------------------------------------ */
@@ -515,9 +608,18 @@ typedef struct {
     int nfds;
 } packet;
 
+/* Closes fd if it is one, and forgets its number: no fd is ever closed twice or used after its close. */
+static void close_fd(int *fd) {
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/* Closes every fd the packet brought (each exactly once). */
 static void close_fds(packet *p) {
     for (int i = 0; i < p->nfds; i++) {
-        close(p->fds[i]);
+        close_fd(&p->fds[i]);
     }
     p->nfds = 0;
 }
@@ -646,25 +748,39 @@ static void header(uint8_t *b, int type) {
     put16(b, 6, (uint16_t) type);
 }
 
-/* Decodes a REFUSE into e (reason and text) — or a protocol error if it is malformed. */
-static int decode_refuse(const packet *p, const char *channel, sluice_error *e) {
+/*
+ * The body REFUSE and DETACH share: reason code, text length, text. *reason and text (escaped,
+ * see escape_untrusted) on success; a protocol error if it is malformed (what names the message).
+ * The text is the host's and untrusted: it is never printed unescaped, and text that is not UTF-8
+ * is shown byte by byte rather than refused.
+ */
+static int decode_reason_body(const packet *p, const char *what, unsigned *reason, char *text, size_t cap,
+                              sluice_error *e) {
     if (p->nfds != 0) {
-        return fail(e, SLUICE_EPROTOCOL, "the host's REFUSE carried %d fds, expected none", p->nfds);
+        return fail(e, SLUICE_EPROTOCOL, "the host's %s carried %d fds, expected none", what, p->nfds);
     }
     if (p->len < P_REFUSE_TEXT_OFFSET) {
-        return fail(e, SLUICE_EPROTOCOL, "the host's REFUSE of %zu bytes is truncated", p->len);
+        return fail(e, SLUICE_EPROTOCOL, "the host's %s of %zu bytes is truncated", what, p->len);
     }
-    unsigned reason = get16(p->buf, 8);
     size_t n = get16(p->buf, 10);
     if (n > P_MAX_TEXT || p->len != P_REFUSE_TEXT_OFFSET + n) {
-        return fail(e, SLUICE_EPROTOCOL, "the host's REFUSE text length %zu does not match the message (%zu bytes)", n,
+        return fail(e, SLUICE_EPROTOCOL, "the host's %s text length %zu does not match the message (%zu bytes)", what, n,
                     p->len);
     }
-    if (!valid_utf8(p->buf + P_REFUSE_TEXT_OFFSET, n)) {
-        return fail(e, SLUICE_EPROTOCOL, "the host's refusal text is not valid UTF-8");
+    *reason = get16(p->buf, 8);
+    escape_untrusted(p->buf + P_REFUSE_TEXT_OFFSET, n, text, cap);
+    return SLUICE_OK;
+}
+
+/* Decodes a REFUSE into e (reason and escaped text) — or a protocol error if it is malformed. */
+static int decode_refuse(const packet *p, const char *channel, sluice_error *e) {
+    unsigned reason;
+    char text[P_ESCAPED_TEXT];
+    int rc = decode_reason_body(p, "REFUSE", &reason, text, sizeof text, e);
+    if (rc != SLUICE_OK) {
+        return rc;
     }
-    fail(e, SLUICE_EREFUSED, "attaching to '%s' refused (%s): %.*s", channel, sluice_refusal_name((int) reason), (int) n,
-         (const char *) p->buf + P_REFUSE_TEXT_OFFSET);
+    fail(e, SLUICE_EREFUSED, "attaching to '%s' refused (%s): %s", channel, sluice_refusal_name((int) reason), text);
     if (e != NULL) {
         e->refusal = (int) reason;
     }
@@ -715,8 +831,8 @@ static void seals_describe(int seals, char *out, size_t n) {
     static const struct {
         int bit;
         const char *name;
-    } names[] = {{F_SEAL_SEAL, "SEAL"}, {F_SEAL_SHRINK, "SHRINK"}, {F_SEAL_GROW, "GROW"},
-                 {F_SEAL_WRITE, "WRITE"}, {F_SEAL_FUTURE_WRITE, "FUTURE_WRITE"}};
+    } names[] = {{F_SEAL_SEAL, "SEAL"}, {F_SEAL_SHRINK, "SHRINK"}, {F_SEAL_GROW, "GROW"}, {F_SEAL_WRITE, "WRITE"},
+                 {F_SEAL_FUTURE_WRITE, "FUTURE_WRITE"}, {F_SEAL_EXEC, "EXEC"}};
     size_t used = 0;
     out[0] = '\0';
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -744,12 +860,18 @@ static const char *file_type(mode_t m) {
     return "file of unknown type";
 }
 
+/* How a region is to be mapped: read-only (SPSC and broadcast consumers) or read-write (MPMC). */
+enum { MAP_FOR_READING = 0, MAP_FOR_WRITING = 1 };
+
 /*
- * Checks a received fd before mapping it (docs/protocol.md, WELCOME): a memfd (fstat: regular
- * file; /proc/self/fd/N: /memfd:...), with at least `seals` (F_GET_SEALS), of exactly `size`
- * bytes (fstat; final once SHRINK|GROW are on).
+ * Checks a received fd before mapping it (docs/protocol.md, WELCOME), in an order that leaves a
+ * hostile sender no window: (1) fstat: a regular file; /proc/self/fd/N: /memfd:...; its access
+ * mode allows the mapping we need; (2) F_GET_SEALS: at least `seals`, which must include
+ * SHRINK|GROW; (3) only now, with the size final, fstat again: exactly `size` bytes. A size read
+ * before the seals were verified means nothing: the sender could shrink the memfd, then seal it,
+ * between the two, and a mapping of the promised size would then fault (SIGBUS) past the end.
  */
-static int verify_memfd(int fd, int seals, uint64_t size, const char *what, sluice_error *e) {
+static int verify_memfd(int fd, int seals, uint64_t size, int use, const char *what, sluice_error *e) {
     struct stat st;
     if (fstat(fd, &st) != 0) {
         return fail_sys(e, errno, "fstat of the %s (fd %d)", what, fd);
@@ -765,14 +887,30 @@ static int verify_memfd(int fd, int seals, uint64_t size, const char *what, slui
         return fail_sys(e, errno, "readlink %s (the %s)", path, what);
     }
     target[n] = '\0';
+    char shown[P_ESCAPED_TEXT / 4]; /* the target and the memfd name are the sender's words: escaped */
     if (strncmp(target, "/memfd:", 7) != 0) {
-        return fail(e, SLUICE_EREGION, "the %s (fd %d) is %s (a regular file), not a memfd", what, fd, target);
+        escape_untrusted((const uint8_t *) target, (size_t) n, shown, sizeof shown);
+        return fail(e, SLUICE_EREGION, "the %s (fd %d) is %s (a regular file), not a memfd", what, fd, shown);
     }
-    const char *name = target + 7;
     char *deleted = strstr(target, " (deleted)");
     if (deleted != NULL) {
         *deleted = '\0';
     }
+    escape_untrusted((const uint8_t *) target + 7, strlen(target + 7), shown, sizeof shown);
+    const char *name = shown;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) {
+        return fail_sys(e, errno, "F_GETFL on memfd '%s' (the %s)", name, what);
+    }
+    int accmode = flags & O_ACCMODE;
+    if (accmode == O_WRONLY) {
+        return fail(e, SLUICE_EREGION, "memfd '%s' (the %s) is open O_WRONLY: it cannot be mapped for reading", name, what);
+    }
+    if (use == MAP_FOR_WRITING && accmode != O_RDWR) {
+        return fail(e, SLUICE_EREGION, "memfd '%s' (the %s) is open O_RDONLY, but this role writes the ring: it needs "
+                    "O_RDWR", name, what);
+    }
+    TEST_HOOK("data-region-before-seals", fd);
     int have = fcntl(fd, F_GET_SEALS);
     if (have < 0) {
         return fail_sys(e, errno, "F_GET_SEALS on memfd '%s' (the %s)", name, what);
@@ -782,6 +920,10 @@ static int verify_memfd(int fd, int seals, uint64_t size, const char *what, slui
         seals_describe(have, h, sizeof h);
         seals_describe(seals & ~have, need, sizeof need);
         return fail(e, SLUICE_EREGION, "memfd '%s' (the %s) has seals %s, missing %s", name, what, h, need);
+    }
+    /* SHRINK|GROW are on (seals includes them): the size read now is the size for good. */
+    if (fstat(fd, &st) != 0) {
+        return fail_sys(e, errno, "fstat of memfd '%s' (the %s), after its seals", name, what);
     }
     if (st.st_size < 0 || (uint64_t) st.st_size != size) {
         return fail(e, SLUICE_EREGION, "memfd '%s' (the %s) is %lld bytes, the host promised %llu", name, what,
@@ -793,8 +935,9 @@ static int verify_memfd(int fd, int seals, uint64_t size, const char *what, slui
 /* Common region header (RegionHeaderDescriptor.validate). Returns the capacity via *capacity. */
 static int validate_common(const uint8_t *r, size_t size, uint32_t kind, uint32_t header_length, const char *what,
                            int64_t *capacity, sluice_error *e) {
-    if (size < R_LINE) {
-        return fail(e, SLUICE_ELAYOUT, "%s: segment of %zu bytes is smaller than the %d-byte header", what, size, R_LINE);
+    if (size < R_LINE || size < header_length) {
+        return fail(e, SLUICE_ELAYOUT, "%s: segment of %zu bytes is smaller than the %u-byte header", what, size,
+                    header_length > R_LINE ? header_length : R_LINE);
     }
     uint64_t magic = rd64(r, 0);
     if (magic != R_MAGIC) {
@@ -951,6 +1094,7 @@ static int validate_mpmc(sluice_channel *ch, sluice_error *e) {
 
 /* ---- the consumer's own position region ----------------------------------------------------- */
 
+/* Creates our position region (mode 0600, sized, mapped read-write); *fd_out is its memfd. */
 static int create_position_region(sluice_channel *ch, int *fd_out, sluice_error *e) {
     char name[P_MAX_NAME + 64];
     snprintf(name, sizeof name, "sluice:%s.consumer.%ld", ch->name, (long) getpid());
@@ -961,26 +1105,35 @@ static int create_position_region(sluice_channel *ch, int *fd_out, sluice_error 
     if (fd < 0) {
         return fail_sys(e, errno, "memfd_create(%s)", name);
     }
-    if (ftruncate(fd, (off_t) ch->pos_size) != 0) {
-        int err = errno;
-        close(fd);
-        return fail_sys(e, err, "ftruncate of the position region to %zu bytes", ch->pos_size);
+    int rc = SLUICE_OK;
+    if (fchmod(fd, 0600) != 0) { /* memfds are born 0777 (0666 with MFD_NOEXEC_SEAL) */
+        rc = fail_sys(e, errno, "fchmod 0600 of the position region (memfd %s)", name);
+    } else if (ftruncate(fd, (off_t) ch->pos_size) != 0) {
+        rc = fail_sys(e, errno, "ftruncate of the position region to %zu bytes", ch->pos_size);
+    } else {
+        void *p = mmap(NULL, ch->pos_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) {
+            rc = fail_sys(e, errno, "mmap of the position region");
+        } else {
+            ch->pos = p;
+        }
     }
-    void *p = mmap(NULL, ch->pos_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-        int err = errno;
-        close(fd);
-        return fail_sys(e, err, "mmap of the position region");
+    if (rc != SLUICE_OK) {
+        close_fd(&fd);
+        return rc;
     }
-    ch->pos = p;
     *fd_out = fd;
     return SLUICE_OK;
 }
 
-/* Seals our position region: from now on only our existing mapping can write it. */
+/* Seals our position region: from now on only our existing mapping can write it; then, with the
+   seals final, F_SEAL_SEAL, so that nobody holding the fd (the host) can add any more. */
 static int seal_position_region(int fd, sluice_error *e) {
     if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE) != 0) {
         return fail_sys(e, errno, "F_ADD_SEALS SHRINK|GROW|FUTURE_WRITE on the position region");
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) != 0) {
+        return fail_sys(e, errno, "F_ADD_SEALS SEAL on the position region");
     }
     return SLUICE_OK;
 }
@@ -1144,18 +1297,17 @@ static void bc_init_position(sluice_channel *ch) {
 
 /* ---- attach ------------------------------------------------------------------------------- */
 
+/* Closes and unmaps everything the attachment holds (each once), then frees it. */
 static void release_channel(sluice_channel *ch) {
-    if (ch->sock >= 0) {
-        close(ch->sock);
-    }
+    close_fd(&ch->sock);
     if (ch->data != NULL) {
         munmap(ch->data, ch->data_size);
+        ch->data = NULL;
     }
-    if (ch->data_fd >= 0) {
-        close(ch->data_fd);
-    }
+    close_fd(&ch->data_fd);
     if (ch->pos != NULL) {
         munmap(ch->pos, ch->pos_size);
+        ch->pos = NULL;
     }
     free(ch);
 }
@@ -1199,13 +1351,17 @@ static int take_welcome(sluice_channel *ch, packet *p, const sluice_attach_optio
         close_fds(p);
         return fail(e, SLUICE_EPROTOCOL, "WELCOME carried %d fds, expected 1", n);
     }
-    ch->data_fd = p->fds[0];
+    ch->data_fd = p->fds[0]; /* ours now: release_channel closes it on every path */
+    p->fds[0] = -1;
     p->nfds = 0;
     ch->kind = (sluice_kind) kind;
     snprintf(ch->what, sizeof ch->what, "%s '%s'", ring_word(ch->kind), ch->name);
     bool mpmc = kind == SLUICE_KIND_MPMC;
-    if (data_size == 0 || data_size > (uint64_t) INT64_MAX || data_size > (uint64_t) SIZE_MAX) {
-        return fail(e, SLUICE_EPROTOCOL, "WELCOME data region size %llu is out of range", (unsigned long long) data_size);
+    if (data_size == 0 || data_size > P_MAX_DATA_REGION || data_size > (uint64_t) SIZE_MAX) {
+        return fail(e, SLUICE_EPROTOCOL, "WELCOME data region size %llu is out of range: a ring's data area is at most "
+                    "%llu bytes (2^30), its region at most %llu (2^30 + 64 KiB); nothing was mapped",
+                    (unsigned long long) data_size, (unsigned long long) P_MAX_DATA_AREA,
+                    (unsigned long long) P_MAX_DATA_REGION);
     }
     uint64_t expected_pos = mpmc ? 0 : (kind == SLUICE_KIND_SPSC ? CP_REGION_SIZE : BP_REGION_LENGTH);
     if (pos_size != expected_pos) {
@@ -1234,11 +1390,12 @@ static int take_welcome(sluice_channel *ch, packet *p, const sluice_attach_optio
 
     /* The fd, before mapping: a memfd, sealed as promised, of the promised size. */
     int seals = F_SEAL_SHRINK | F_SEAL_GROW | (mpmc ? 0 : F_SEAL_FUTURE_WRITE);
-    int rc = verify_memfd(ch->data_fd, seals, data_size, "data region", e);
+    int rc = verify_memfd(ch->data_fd, seals, data_size, mpmc ? MAP_FOR_WRITING : MAP_FOR_READING, "data region", e);
     if (rc != SLUICE_OK) {
         return rc;
     }
-    /* Single-writer rings: read-only (the seal leaves us nothing else). MPMC: every participant writes. */
+    /* Single-writer rings: read-only (the seal leaves us nothing else; the fd may be O_RDONLY).
+       MPMC: every participant writes. */
     void *m = mmap(NULL, (size_t) data_size, mpmc ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, ch->data_fd, 0);
     if (m == MAP_FAILED) {
         return fail_sys(e, errno, "mmap of the data region (%llu bytes, %s)", (unsigned long long) data_size,
@@ -1287,6 +1444,15 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
     size_t name_length = strlen(o->channel);
     if (name_length == 0 || name_length > P_MAX_NAME) {
         return fail(e, SLUICE_EARGUMENT, "channel name must be 1..%d bytes, was %zu", P_MAX_NAME, name_length);
+    }
+    for (size_t i = 0; i < name_length; i++) {
+        uint8_t c = (uint8_t) o->channel[i];
+        if (c < 0x21 || c > 0x7E || c == '/') {
+            char shown[P_MAX_NAME * 4 + 4];
+            escape_untrusted((const uint8_t *) o->channel, name_length, shown, sizeof shown);
+            return fail(e, SLUICE_EARGUMENT, "channel name \"%s\" has byte 0x%02x at %zu: a name is printable ASCII "
+                        "(0x21..0x7E) without spaces or '/'", shown, c, i);
+        }
     }
     struct sockaddr_un addr;
     memset(&addr, 0, sizeof addr);
@@ -1380,8 +1546,7 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
         if (rc != SLUICE_OK) {
             goto failed;
         }
-        close(pos_fd); /* the host holds its own; our mapping stays */
-        pos_fd = -1;
+        close_fd(&pos_fd); /* the host holds its own; our mapping stays */
     }
 
     /* READY */
@@ -1390,8 +1555,9 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
         goto failed;
     }
     if (p->len != P_READY_LENGTH || p->nfds != 0) {
+        int nfds = p->nfds; /* counted before close_fds forgets them */
         close_fds(p);
-        rc = fail(e, SLUICE_EPROTOCOL, "READY is %zu bytes with %d fds, expected %d bytes and none", p->len, p->nfds,
+        rc = fail(e, SLUICE_EPROTOCOL, "READY is %zu bytes with %d fds, expected %d bytes and none", p->len, nfds,
                   P_READY_LENGTH);
         goto failed;
     }
@@ -1417,9 +1583,7 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
     return SLUICE_OK;
 
 failed:
-    if (pos_fd >= 0) {
-        close(pos_fd);
-    }
+    close_fd(&pos_fd);
     close_fds(p);
     free(p);
     release_channel(ch);
@@ -1437,11 +1601,53 @@ const sluice_error *sluice_last_error(const sluice_channel *ch) {
     return &ch->error;
 }
 
+static const char *role_word(sluice_role role) {
+    switch (role) {
+        case SLUICE_ROLE_PRODUCER: return "producer";
+        case SLUICE_ROLE_PARTICIPANT: return "participant";
+        default: return "consumer";
+    }
+}
+
+/* Why the host is gone, into ch->error: the reason and text of its DETACH, if it sent one. */
+static int host_gone_error(sluice_channel *ch, const char *after) {
+    int rc;
+    if (ch->detach_reason != 0) {
+        rc = fail(&ch->error, SLUICE_EHOSTGONE, "%s: host detached this %s: %s: %s%s", ch->what, role_word(ch->role),
+                  sluice_refusal_name(ch->detach_reason), ch->detach_text, after);
+        ch->error.refusal = ch->detach_reason;
+    } else {
+        rc = fail(&ch->error, SLUICE_EHOSTGONE, "%s: the host is gone (it closed the connection)%s", ch->what, after);
+    }
+    return rc;
+}
+
+/*
+ * A message after READY. A DETACH (docs/protocol.md; the host closes right after it) is recorded
+ * — the first one: its reason and escaped text explain the end of stream that follows. Anything
+ * else is ignored, as the protocol asks, and so is a DETACH that does not parse (wrong length,
+ * fds, reason 0). The caller closes the packet's fds.
+ */
+static void take_after_ready(sluice_channel *ch, const packet *p) {
+    if (ch->detach_reason != 0 || p->len < P_HEADER_LENGTH || get32(p->buf, 0) != P_MAGIC ||
+        get16(p->buf, 4) != SLUICE_PROTOCOL_VERSION || get16(p->buf, 6) != P_DETACH) {
+        return;
+    }
+    unsigned reason;
+    char text[P_ESCAPED_TEXT];
+    if (decode_reason_body(p, "DETACH", &reason, text, sizeof text, NULL) != SLUICE_OK || reason == 0) {
+        return;
+    }
+    ch->detach_reason = (int) reason;
+    memcpy(ch->detach_text, text, sizeof text);
+}
+
 int sluice_host_alive(sluice_channel *ch) {
     if (ch->host_gone) {
         return 0;
     }
-    for (;;) {
+    /* Bounded: a host that floods us with messages cannot keep us here. */
+    for (int i = 0; i < P_MAX_STRAY_MESSAGES; i++) {
         struct pollfd pfd = {.fd = ch->sock, .events = POLLIN};
         int r = poll(&pfd, 1, 0);
         if (r < 0 && errno == EINTR) {
@@ -1450,21 +1656,27 @@ int sluice_host_alive(sluice_channel *ch) {
         if (r <= 0) {
             return 1; /* nothing to read: still connected (a poll error says nothing about the host) */
         }
-        if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        if (!(pfd.revents & POLLIN)) { /* hung up or failed, with nothing left to read */
             ch->host_gone = true;
+            host_gone_error(ch, "");
             return 0;
         }
-        /* Readable: end of stream, or a message the host should not have sent (dropped, with its fds;
-           as the Java client does, a stray message does not end the attachment). */
+        /* Readable: a message (the host's DETACH is read before the hang-up that follows it) or the
+           end of stream. A stray message is dropped with its fds: as in the Java client, it does
+           not end the attachment. */
         packet p;
         int rc = recv_packet(ch->sock, &p, 0, "nothing (after READY)", NULL);
+        if (rc == SLUICE_OK) {
+            take_after_ready(ch, &p);
+        }
         close_fds(&p);
         if (rc == SLUICE_EHOSTGONE || rc == SLUICE_ESYSCALL) {
             ch->host_gone = true;
+            host_gone_error(ch, "");
             return 0;
         }
-        return 1;
     }
+    return 1;
 }
 
 /* ---- SPSC consumer (docs/layout.md (SPSC) 4.1) -------------------------------------------------- */
@@ -2018,8 +2230,7 @@ int sluice_poll_blocking(sluice_channel *ch, sluice_handler handler, void *ctx, 
     while (n == 0) {
         if (!sluice_host_alive(ch)) {
             n = sluice_poll(ch, handler, ctx, limit); /* its commits came before its close: drain */
-            return n != 0 ? n : fail(&ch->error, SLUICE_EHOSTGONE, "%s: the host is gone and every message it "
-                                     "committed was delivered", ch->what);
+            return n != 0 ? n : host_gone_error(ch, "; every message it committed was delivered");
         }
         int64_t left = deadline - monotonic_ms();
         if (left <= 0) {
@@ -2076,3 +2287,25 @@ const void *sluice_data(const sluice_channel *ch) {
 size_t sluice_data_size(const sluice_channel *ch) {
     return ch->data_size;
 }
+
+/* ---- test builds only ---------------------------------------------------------------------- */
+
+#ifdef SLUICE_TEST_HOOKS
+_Atomic int64_t *sluice_test_position_word(sluice_channel *ch) {
+    switch (ch->kind) {
+        case SLUICE_KIND_SPSC: return ch->u.spsc.position;
+        case SLUICE_KIND_BROADCAST_BACKPRESSURE:
+        case SLUICE_KIND_BROADCAST_OVERWRITE: return ch->u.bc.position;
+        default: return NULL;
+    }
+}
+
+int64_t sluice_test_true_position(const sluice_channel *ch) {
+    switch (ch->kind) {
+        case SLUICE_KIND_SPSC: return ch->u.spsc.head;
+        case SLUICE_KIND_BROADCAST_BACKPRESSURE:
+        case SLUICE_KIND_BROADCAST_OVERWRITE: return ch->u.bc.published;
+        default: return -1;
+    }
+}
+#endif

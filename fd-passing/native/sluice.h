@@ -7,7 +7,8 @@
  * (docs/layout-*.md). It then reads and writes the very pages the host maps: zero copies.
  *
  * Roles this client can take (the producers of SPSC and broadcast channels are their hosts):
- *   - SPSC consumer            (data region mapped read-only; own position region, sealed)
+ *   - SPSC consumer            (data region mapped read-only, from an O_RDWR or O_RDONLY fd; own position
+ *                                region, mode 0600, sealed)
  *   - broadcast consumer       (both overflow policies; lap detection; read-only mapping)
  *   - MPMC producer, consumer  (or both: "participant"; region mapped read-write)
  *
@@ -96,12 +97,17 @@ enum {
     SLUICE_REFUSED_MALFORMED = 6,
     SLUICE_REFUSED_BAD_REGION = 7,
     SLUICE_REFUSED_TIMEOUT = 8,
-    SLUICE_REFUSED_INTERNAL = 9
+    SLUICE_REFUSED_INTERNAL = 9,
+    SLUICE_REFUSED_CONNECTION_LIMIT = 10, /* too many connections to the host (in all, or from this uid) */
+    SLUICE_REFUSED_CHANNEL_CORRUPT = 11,  /* the channel's ring is corrupt (REFUSE and DETACH) */
+    SLUICE_REFUSED_BAD_POSITION = 12,     /* DETACH: this consumer published an impossible position */
+    SLUICE_REFUSED_CHANNEL_CLOSED = 13    /* the host closed the channel or is shutting down (REFUSE and DETACH) */
 };
 
 typedef struct {
     int code;          /* SLUICE_E* */
-    int refusal;       /* SLUICE_EREFUSED: the host's reason code; else 0 */
+    int refusal;       /* SLUICE_EREFUSED: the host's reason code; SLUICE_EHOSTGONE after the host sent DETACH:
+                          the reason it gave; else 0 */
     int sys_errno;     /* SLUICE_ESYSCALL: errno; else 0 */
     char message[1400];
 } sluice_error;
@@ -110,7 +116,7 @@ typedef struct sluice_channel sluice_channel;
 
 typedef struct {
     const char *socket_path; /* the host's socket */
-    const char *channel;     /* channel name, 1..128 bytes of UTF-8 */
+    const char *channel;     /* channel name: 1..128 bytes, each printable ASCII 0x21..0x7E except '/' */
     sluice_role role;
     unsigned kinds;          /* SLUICE_KIND_MASK(...) of acceptable kinds; 0: any the role can use */
     int timeout_ms;          /* per handshake step; 0: 5000 */
@@ -129,14 +135,21 @@ typedef void (*sluice_handler)(void *ctx, int32_t type, const void *payload, uin
 /*
  * Connects to the host, runs the handshake, verifies and maps the regions. On success *out is
  * the attachment (free it with sluice_detach). On failure every fd received is closed, nothing
- * stays mapped, and err says why (a refusal carries the host's reason and text).
+ * stays mapped, and err says why (a refusal carries the host's reason and text, with control
+ * characters and non-printable bytes escaped: "\n", "\x1b", ...). A channel name outside the
+ * name rule is SLUICE_EARGUMENT before anything is connected.
  */
 int sluice_attach(const sluice_attach_options *options, sluice_channel **out, sluice_error *err);
 
 /* Detaches: closes the connection (the host sees end of stream at once), unmaps, frees. */
 void sluice_detach(sluice_channel *ch);
 
-/* The last error on this attachment. */
+/*
+ * The last error on this attachment. Once the host is seen gone (sluice_host_alive returned 0,
+ * or a blocking poll returned SLUICE_EHOSTGONE) it says why: the reason and (escaped) text of the
+ * host's DETACH message if it sent one ("... host detached this consumer: BAD_POSITION: ..."),
+ * else that the host closed the connection.
+ */
 const sluice_error *sluice_last_error(const sluice_channel *ch);
 
 /*
@@ -156,10 +169,11 @@ int sluice_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
 int sluice_poll_blocking(sluice_channel *ch, sluice_handler handler, void *ctx, int limit, int timeout_ms);
 
 /*
- * Whether the host is still there: 1 yes, 0 gone (its connection ended). One non-blocking system
- * call. What the host committed before it went stays readable: a consumer that polls 0, then
- * finds the host gone, polls once more to drain it (the kernel's close orders its commits
- * before our observation).
+ * Whether the host is still there: 1 yes, 0 gone (its connection ended; sluice_last_error then
+ * says why). A non-blocking poll, and a read for each message waiting: a DETACH is recorded, any
+ * other message is dropped with its fds. What the host committed before it went stays readable:
+ * a consumer that polls 0, then finds the host gone, polls once more to drain it (the kernel's
+ * close orders its commits before our observation).
  */
 int sluice_host_alive(sluice_channel *ch);
 
@@ -197,8 +211,11 @@ sluice_kind sluice_channel_kind(const sluice_channel *ch);
 uint32_t sluice_max_message_length(const sluice_channel *ch);
 uint32_t sluice_participant_id(const sluice_channel *ch); /* MPMC; else 0 */
 bool sluice_can_block(const sluice_channel *ch);          /* SPSC with WELCOME's wake flag */
-int sluice_socket_fd(const sluice_channel *ch);           /* for epoll: readable/HUP = host gone */
-int sluice_data_fd(const sluice_channel *ch);             /* the data region's memfd (kept open) */
+/* The two fds stay open until sluice_detach, which closes them: do not close them, nor use them after. */
+int sluice_socket_fd(const sluice_channel *ch);           /* for epoll: readable/HUP = host gone (or a DETACH to read:
+                                                             call sluice_host_alive) */
+int sluice_data_fd(const sluice_channel *ch);             /* the data region's memfd (O_RDONLY for consumers of a
+                                                             hardened host) */
 const void *sluice_data(const sluice_channel *ch);        /* the data region's mapping */
 size_t sluice_data_size(const sluice_channel *ch);
 
@@ -206,6 +223,21 @@ size_t sluice_data_size(const sluice_channel *ch);
 const char *sluice_errno_name(int err);
 const char *sluice_refusal_name(int reason);
 const char *sluice_code_name(int code);
+
+#ifdef SLUICE_TEST_HOOKS
+/*
+ * Test builds only (compiled with -DSLUICE_TEST_HOOKS; the release and sanitized libraries have
+ * none of this). sluice_test_hook, when set, is called at fixed points of the attach so that a
+ * test can act there, deterministically, as a hostile host would:
+ *   "data-region-before-seals"  verify_memfd has checked the fd's type and /proc/self/fd target
+ *                               and is about to read its seals (and only then its size)
+ */
+extern void (*sluice_test_hook)(const char *point, int fd);
+/* The word this consumer publishes its position in (SPSC and broadcast consumers), else NULL. */
+_Atomic int64_t *sluice_test_position_word(sluice_channel *ch);
+/* The position this consumer has really reached (what sluice_poll publishes), or -1. */
+int64_t sluice_test_true_position(const sluice_channel *ch);
+#endif
 
 #ifdef __cplusplus
 }

@@ -83,7 +83,8 @@ int main(int argc, char **argv) {
         }
         if (n == 0 && (++idle & 0xFFF) == 0 && !sluice_host_alive(s.ch)
             && sluice_poll(s.ch, on_quote, &s, 256) == 0) {
-            printf("md_subscriber: the host is gone; everything it published was read\n");
+            printf("md_subscriber: the host is gone; everything it published was read (%s)\n",
+                   sluice_last_error(s.ch)->message); /* why it went: a DETACH's reason and text, if it sent one */
             break;
         }
         if (n > 0 || (idle & 0xFFF) == 0) {

@@ -74,7 +74,8 @@ int main(int argc, char **argv) {
         int r;
         while ((r = sluice_mpmc_try_claim(ch, ORDER_TYPE, ORDER_LENGTH, &slot)) == SLUICE_FULL) {
             if ((++full & 0xFFFF) == 0 && !sluice_host_alive(ch)) {
-                fprintf(stderr, "order_producer: the host is gone after %" PRIu64 " orders\n", id);
+                fprintf(stderr, "order_producer: the host is gone after %" PRIu64 " orders (%s)\n", id,
+                        sluice_last_error(ch)->message);
                 sluice_detach(ch);
                 return 1;
             }

@@ -14,12 +14,59 @@
  *   mpmc-produce SOCK CHAN TAG COUNT SEED MAXLEN   "PRODUCED count checksum"
  *   mpmc-claim-die SOCK CHAN               claim a slot, "CLAIMED id", sleep (to be killed)
  *   mpmc-take-die SOCK CHAN                take a message, "TAKEN id", sleep in the handler (to be killed)
- *   refused SOCK CHAN ROLE [TIMEOUT_MS]    attach, expecting a refusal or an error: "REFUSED NAME code fds-before fds-after: text"
+ *   refused SOCK CHAN ROLE [TIMEOUT_MS [pause-at POINT FILE]]
+ *        attach, expecting a refusal or an error: "REFUSED NAME code fds-before fds-after: text". With
+ *        pause-at, the library's test hook (sluice.h, SLUICE_TEST_HOOKS) stops at POINT: "PAUSED POINT fd N",
+ *        then waits (up to 60 s) until FILE exists; the test acts on the fd meanwhile, as a hostile host
  *   malformed SOCK                         raw handshakes, one connection each: "CASE name REASON code: text", "END"
  *   chatty SOCK CHAN                       attach, then send a message after READY: "DROPPED" when the host hangs up
  *   echo SOCK PING PONG COUNT              consume the SPSC channel PING and re-send each message, same type and
  *                                          bytes, on the MPMC channel PONG (the responder of a Java -> C -> Java
  *                                          round trip): "ECHOED count"
+ *   until-gone SOCK CHAN [block]           attach as consumer: "ATTACHED kind data fd O_RDONLY|O_RDWR"; consume
+ *                                          until the host is gone (at most 60 s): "HOSTGONE code refusal R after N
+ *                                          messages: <sluice_last_error>" (block: sluice_poll_blocking)
+ *   attach-loop SOCK CHAN ROLE N [TIMEOUT_MS]   N attaches, whatever each answers: "TRY i CODE: message" (one that
+ *                                          succeeds waits for the host to go, then detaches); at the end
+ *                                          "LOOPED N attached A fds BEFORE AFTER" (open fds before the first, after the last)
+ *
+ * Hostile-peer tools. Each attaches normally first, then attacks the host's regions.
+ *
+ *   attack-writes SOCK CHAN [newest|oldest]
+ *        As an SPSC or broadcast consumer, tries every way to write the data region it holds read-only
+ *        (sealed FUTURE_WRITE), one line each: "ATTACK <name> refused <errno name>" or "ATTACK <name> ALLOWED -".
+ *        A write that gets through writes the byte 0xA5 at region offset size/2 (rounded down to 8), so the host
+ *        can check its pages. Names, in order: mmap-shared-write, mprotect-write (of the library's PROT_READ
+ *        mapping), madvise-remove, proc-self-mem-write, write, pwrite, ftruncate-shrink, ftruncate-grow,
+ *        fallocate-punch-hole, fallocate-grow, add-seal-SHRINK, add-seal-GROW, add-seal-WRITE,
+ *        add-seal-FUTURE_WRITE, add-seal-EXEC, add-seal-SEAL (F_ADD_SEALS on the received fd), fchmod (toggles
+ *        "others may read", then restores the mode), reopen-rdwr (open /proc/self/fd/N O_RDWR), reopen-mmap-write,
+ *        reopen-pwrite, reopen-add-seal-SEAL (through that re-opened fd; refused with the open's errno if the open
+ *        was). Then "ATTACKS-DONE allowed K", detach, exit 0. First line: "ATTACHED kind size S data fd MODE".
+ *
+ *   lie-position SOCK CHAN [newest|oldest]
+ *        As an SPSC or broadcast consumer: "ATTACHED kind position P capacity C", then one command per line on
+ *        stdin; every command that publishes stores the value into this consumer's position word (release) and
+ *        answers "PUBLISHED V true T" (T: the position really reached). The lie stays until a poll moves on.
+ *          set V        publish V (decimal or 0x hex, may be negative)
+ *          ahead N      T + N                 behind N     T - N (rewound)
+ *          beyond       broadcast: the ring's tail + 8; SPSC (no tail in the ring): T + capacity + 8
+ *          unaligned    T + 4                 negative     -8
+ *          inside       T + 8 (inside the record at T, if one is there)
+ *          restore      T
+ *          poll N       consume up to N messages: "POLLED n position T" (or "RING-ERROR ...")
+ *          alive        "ALIVE", or "HOSTGONE code refusal R: <sluice_last_error>" (a DETACH's reason and text)
+ *          exit         (or end of stdin) detach: "BYE"
+ *
+ *   mpmc-garbage SOCK CHAN [PARTICIPANT|PRODUCER|CONSUMER]
+ *        Attaches to an MPMC channel (participant by default): "ATTACHED id slots N length L", then commands on
+ *        stdin, each an atomic exchange answered "WROTE <cmd> offset O: 0xOLD -> 0xNEW":
+ *          slot I V     slot I's state word (u64; e.g. 0x5000 = FREE, lap 0, state 5: impossible)
+ *          type I V     slot I's type (i32)   length I V   slot I's length (i32)
+ *          tail V       the Tail counter (i64, offset 128)   head V   the Head counter (i64, offset 256)
+ *          u64 OFF V    8 bytes at region offset OFF (aligned, inside)   u32 OFF V   4 bytes
+ *          alive        as above              exit         detach: "BYE"
+ *        Values are decimal or 0x hex, may be negative. A command that does not parse: "BAD-COMMAND cmd".
  */
 #define _GNU_SOURCE
 #include "../sluice.h"
@@ -36,8 +83,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -452,12 +501,39 @@ static int count_fds(void) {
     return n - 3; /* ".", "..", and the directory's own fd */
 }
 
+static sluice_role role_arg(const char *s) {
+    return strcmp(s, "PRODUCER") == 0      ? SLUICE_ROLE_PRODUCER
+           : strcmp(s, "PARTICIPANT") == 0 ? SLUICE_ROLE_PARTICIPANT
+                                           : SLUICE_ROLE_CONSUMER;
+}
+
+/* pause-at: the library's test hook stops at this point until this file exists (the test, as the
+   host, acts on the fd meanwhile). */
+static const char *pause_point;
+static const char *pause_file;
+
+static void pause_hook(const char *point, int fd) {
+    if (pause_point == NULL || strcmp(point, pause_point) != 0) {
+        return;
+    }
+    say("PAUSED %s fd %d", point, fd);
+    for (int i = 0; i < 60000 && access(pause_file, F_OK) != 0; i++) {
+        sleep_ms(1);
+    }
+    if (access(pause_file, F_OK) != 0) {
+        say("PAUSE-TIMEOUT %s", point);
+    }
+}
+
 static int refused(int argc, char **argv) {
-    sluice_role role = strcmp(argv[4], "PRODUCER") == 0      ? SLUICE_ROLE_PRODUCER
-                       : strcmp(argv[4], "PARTICIPANT") == 0 ? SLUICE_ROLE_PARTICIPANT
-                                                             : SLUICE_ROLE_CONSUMER;
+    sluice_role role = role_arg(argv[4]);
     sluice_attach_options o = {.socket_path = argv[2], .channel = argv[3], .role = role,
                                .timeout_ms = argc > 5 ? atoi(argv[5]) : 0};
+    if (argc > 8 && strcmp(argv[6], "pause-at") == 0) {
+        pause_point = argv[7];
+        pause_file = argv[8];
+        sluice_test_hook = pause_hook;
+    }
     sluice_error err;
     sluice_channel *ch;
     int before = count_fds();
@@ -770,6 +846,357 @@ static int echo(char **argv) {
     return 0;
 }
 
+/* ---- hostile hosts, seen from the client: DETACH, fd hygiene ------------------------------------ */
+
+static const char *access_mode_name(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) {
+        return "F_GETFL-failed";
+    }
+    switch (fl & O_ACCMODE) {
+        case O_RDONLY: return "O_RDONLY";
+        case O_WRONLY: return "O_WRONLY";
+        default: return "O_RDWR";
+    }
+}
+
+static void count_message(void *ctx, int32_t type, const void *payload, uint32_t length) {
+    (void) type;
+    (void) payload;
+    (void) length;
+    (*(uint64_t *) ctx)++;
+}
+
+/* Attached until the host is gone (bounded: 60 s): what sluice_last_error says then. */
+static void await_host_gone(sluice_channel *ch, bool block, uint64_t *count) {
+    for (int i = 0; i < 60000; i++) {
+        int n = block ? sluice_poll_blocking(ch, count_message, count, 64, 1) : sluice_poll(ch, count_message, count, 64);
+        if (n == SLUICE_EHOSTGONE || (n == 0 && !block && !sluice_host_alive(ch) &&
+                                      sluice_poll(ch, count_message, count, 64) == 0)) {
+            const sluice_error *e = sluice_last_error(ch);
+            say("HOSTGONE %s refusal %d after %" PRIu64 " messages: %s", sluice_code_name(e->code), e->refusal, *count,
+                e->message);
+            return;
+        }
+        if (n < 0) {
+            ring_error(ch, n);
+        }
+        if (n == 0 && !block) {
+            sleep_ms(1);
+        }
+    }
+    say("STILL-ATTACHED");
+}
+
+static int until_gone(int argc, char **argv) {
+    bool block = argc > 4 && strcmp(argv[4], "block") == 0;
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    say("ATTACHED %d data fd %s", (int) sluice_channel_kind(ch), access_mode_name(sluice_data_fd(ch)));
+    uint64_t count = 0;
+    await_host_gone(ch, block, &count);
+    sluice_detach(ch);
+    return 0;
+}
+
+/* N attaches in a row, whatever each answers; the fds open before the first and after the last. */
+static int attach_loop(int argc, char **argv) {
+    sluice_attach_options o = {.socket_path = argv[2], .channel = argv[3], .role = role_arg(argv[4]),
+                               .timeout_ms = argc > 6 ? atoi(argv[6]) : 2000};
+    long n = atol(argv[5]);
+    int before = count_fds();
+    long attached = 0;
+    for (long i = 0; i < n; i++) {
+        sluice_error err;
+        sluice_channel *ch;
+        int rc = sluice_attach(&o, &ch, &err);
+        if (rc == SLUICE_OK) {
+            attached++;
+            uint64_t count = 0;
+            say("TRY %ld ATTACHED", i);
+            await_host_gone(ch, false, &count);
+            sluice_detach(ch);
+        } else {
+            say("TRY %ld %s: %s", i, sluice_code_name(rc), err.message);
+        }
+    }
+    say("LOOPED %ld attached %ld fds %d %d", n, attached, before, count_fds());
+    return 0;
+}
+
+/* ---- attack: every way to write a sealed, read-only data region (SPSC, broadcast consumers) ------- */
+
+static int attacks_allowed;
+
+static void attack(const char *name, bool failed, int err) {
+    say("ATTACK %s %s %s", name, failed ? "refused" : "ALLOWED", failed ? sluice_errno_name(err) : "-");
+    if (!failed) {
+        attacks_allowed++;
+    }
+}
+
+#define ATTACK_BYTE 0xA5
+
+static int attack_writes(int argc, char **argv) {
+    sluice_start start = argc > 4 && strcmp(argv[4], "oldest") == 0 ? SLUICE_START_OLDEST : SLUICE_START_NEWEST;
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, start);
+    const int fd = sluice_data_fd(ch);
+    const size_t size = sluice_data_size(ch);
+    uint8_t *const mapping = (uint8_t *) (uintptr_t) sluice_data(ch); /* PROT_READ: the attacks try to change that */
+    const long page = sysconf(_SC_PAGESIZE);
+    const off_t off = (off_t) (size / 2) & ~(off_t) 7;             /* inside the data area */
+    const off_t page_off = (off_t) (size / 2) & ~(off_t) (page - 1);
+    const uint8_t byte = ATTACK_BYTE;
+    int ok;
+    say("ATTACHED %d size %zu data fd %s", (int) sluice_channel_kind(ch), size, access_mode_name(fd));
+
+    void *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    attack("mmap-shared-write", w == MAP_FAILED, errno);
+    if (w != MAP_FAILED) {
+        ((volatile uint8_t *) w)[off] = byte;
+        munmap(w, size);
+    }
+
+    ok = mprotect(mapping, size, PROT_READ | PROT_WRITE) == 0;
+    attack("mprotect-write", !ok, errno);
+    if (ok) {
+        ((volatile uint8_t *) mapping)[off] = byte;
+        mprotect(mapping, size, PROT_READ);
+    }
+
+    ok = madvise(mapping + page_off, (size_t) page, MADV_REMOVE) == 0; /* would punch a hole: zeroes */
+    attack("madvise-remove", !ok, errno);
+
+    int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC); /* FOLL_FORCE writes: not through a shared mapping */
+    if (mem < 0) {
+        attack("proc-self-mem-write", true, errno);
+    } else {
+        ok = pwrite(mem, &byte, 1, (off_t) (uintptr_t) (mapping + off)) == 1;
+        attack("proc-self-mem-write", !ok, errno);
+        close(mem);
+    }
+
+    ok = lseek(fd, off, SEEK_SET) == off && write(fd, &byte, 1) == 1;
+    attack("write", !ok, errno);
+    ok = pwrite(fd, &byte, 1, off) == 1;
+    attack("pwrite", !ok, errno);
+    ok = ftruncate(fd, (off_t) size > page ? (off_t) size - page : 0) == 0;
+    attack("ftruncate-shrink", !ok, errno);
+    ok = ftruncate(fd, (off_t) size * 2) == 0;
+    attack("ftruncate-grow", !ok, errno);
+    ok = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, page_off, page) == 0;
+    attack("fallocate-punch-hole", !ok, errno);
+    ok = fallocate(fd, 0, (off_t) size, page) == 0;
+    attack("fallocate-grow", !ok, errno);
+
+    static const struct {
+        int bit;
+        const char *name;
+    } seals[] = {{F_SEAL_SHRINK, "add-seal-SHRINK"}, {F_SEAL_GROW, "add-seal-GROW"}, {F_SEAL_WRITE, "add-seal-WRITE"},
+                 {F_SEAL_FUTURE_WRITE, "add-seal-FUTURE_WRITE"}, {0x0020 /* F_SEAL_EXEC */, "add-seal-EXEC"},
+                 {F_SEAL_SEAL, "add-seal-SEAL"}};
+    for (size_t i = 0; i < sizeof seals / sizeof seals[0]; i++) {
+        ok = fcntl(fd, F_ADD_SEALS, seals[i].bit) == 0;
+        attack(seals[i].name, !ok, errno);
+    }
+
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        attack("fchmod", true, errno);
+    } else {
+        ok = fchmod(fd, (st.st_mode & 07777) ^ 0004) == 0; /* toggles "others may read"; put back below */
+        attack("fchmod", !ok, errno);
+        if (ok) {
+            fchmod(fd, st.st_mode & 07777);
+        }
+    }
+
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int rw = open(path, O_RDWR | O_CLOEXEC);
+    int open_errno = errno;
+    attack("reopen-rdwr", rw < 0, open_errno);
+    if (rw < 0) { /* nothing to try through it: refused by the open */
+        attack("reopen-mmap-write", true, open_errno);
+        attack("reopen-pwrite", true, open_errno);
+        attack("reopen-add-seal-SEAL", true, open_errno);
+    } else {
+        w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0);
+        attack("reopen-mmap-write", w == MAP_FAILED, errno);
+        if (w != MAP_FAILED) {
+            ((volatile uint8_t *) w)[off] = byte;
+            munmap(w, size);
+        }
+        ok = pwrite(rw, &byte, 1, off) == 1;
+        attack("reopen-pwrite", !ok, errno);
+        ok = fcntl(rw, F_ADD_SEALS, F_SEAL_SEAL) == 0;
+        attack("reopen-add-seal-SEAL", !ok, errno);
+        close(rw);
+    }
+    say("ATTACKS-DONE allowed %d", attacks_allowed);
+    sluice_detach(ch);
+    return 0;
+}
+
+/* ---- commands on stdin (lie-position, mpmc-garbage) ---------------------------------------------- */
+
+static bool parse_i64(const char *s, int64_t *v) {
+    if (s == NULL) {
+        return false;
+    }
+    char *end;
+    errno = 0;
+    *v = s[0] == '-' ? (int64_t) strtoll(s, &end, 0) : (int64_t) strtoull(s, &end, 0);
+    return errno == 0 && end != s && (*end == '\0' || *end == '\n');
+}
+
+static void say_alive(sluice_channel *ch) {
+    if (sluice_host_alive(ch)) {
+        say("ALIVE");
+    } else {
+        const sluice_error *e = sluice_last_error(ch);
+        say("HOSTGONE %s refusal %d: %s", sluice_code_name(e->code), e->refusal, e->message);
+    }
+}
+
+/* A consumer that publishes positions it never reached (docs: the command list at the top). */
+static int lie_position(int argc, char **argv) {
+    sluice_start start = argc > 4 && strcmp(argv[4], "oldest") == 0 ? SLUICE_START_OLDEST : SLUICE_START_NEWEST;
+    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, start);
+    _Atomic int64_t *word = sluice_test_position_word(ch);
+    if (word == NULL) {
+        say("NOT-A-POSITION-CONSUMER kind %d", (int) sluice_channel_kind(ch));
+        sluice_detach(ch);
+        return 4;
+    }
+    const uint8_t *region = sluice_data(ch);
+    const sluice_kind kind = sluice_channel_kind(ch);
+    int64_t capacity;
+    memcpy(&capacity, region + 24, 8);
+    say("ATTACHED %d position %" PRId64 " capacity %" PRId64, (int) kind, sluice_test_true_position(ch), capacity);
+    char line[256];
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        char *cmd = strtok(line, " \n");
+        char *arg = strtok(NULL, " \n");
+        if (cmd == NULL) {
+            continue;
+        }
+        int64_t truth = sluice_test_true_position(ch);
+        int64_t v = 0, n = 0;
+        bool publish = true;
+        if (strcmp(cmd, "set") == 0 && parse_i64(arg, &n)) {
+            v = n;
+        } else if (strcmp(cmd, "ahead") == 0 && parse_i64(arg, &n)) {
+            v = truth + n;
+        } else if (strcmp(cmd, "behind") == 0 && parse_i64(arg, &n)) {
+            v = truth - n;
+        } else if (strcmp(cmd, "beyond") == 0) {
+            /* broadcast: past the ring's tail; SPSC (no tail in the ring): a whole capacity past us,
+               which no producer can have reached */
+            int64_t tail = kind == SLUICE_KIND_SPSC ? truth + capacity
+                                                    : atomic_load_explicit((const _Atomic int64_t *) (const void *) (region + 136),
+                                                                           memory_order_acquire);
+            v = tail + 8;
+        } else if (strcmp(cmd, "unaligned") == 0) {
+            v = truth + 4;
+        } else if (strcmp(cmd, "negative") == 0) {
+            v = -8;
+        } else if (strcmp(cmd, "inside") == 0) {
+            v = truth + 8; /* inside the record at our position, if there is one */
+        } else if (strcmp(cmd, "restore") == 0) {
+            v = truth;
+        } else if (strcmp(cmd, "poll") == 0 && parse_i64(arg, &n) && n > 0) {
+            publish = false;
+            uint64_t count = 0;
+            int got = sluice_poll(ch, count_message, &count, (int) n);
+            if (got < 0) {
+                say("RING-ERROR %s: %s", sluice_code_name(got), sluice_last_error(ch)->message);
+            } else {
+                say("POLLED %d position %" PRId64, got, sluice_test_true_position(ch));
+            }
+        } else if (strcmp(cmd, "alive") == 0) {
+            publish = false;
+            say_alive(ch);
+        } else if (strcmp(cmd, "exit") == 0) {
+            break;
+        } else {
+            publish = false;
+            say("BAD-COMMAND %s", cmd);
+        }
+        if (publish) {
+            atomic_store_explicit(word, v, memory_order_release);
+            say("PUBLISHED %" PRId64 " true %" PRId64, v, truth);
+        }
+    }
+    say("BYE");
+    sluice_detach(ch);
+    return 0;
+}
+
+/* An MPMC participant that writes garbage into the ring's control words (docs: the top of the file). */
+static int mpmc_garbage(int argc, char **argv) {
+    sluice_channel *ch = attach(argv[2], argv[3], argc > 4 ? role_arg(argv[4]) : SLUICE_ROLE_PARTICIPANT,
+                                SLUICE_START_NEWEST);
+    if (sluice_channel_kind(ch) != SLUICE_KIND_MPMC) {
+        say("NOT-MPMC kind %d", (int) sluice_channel_kind(ch));
+        sluice_detach(ch);
+        return 4;
+    }
+    uint8_t *region = (uint8_t *) (uintptr_t) sluice_data(ch); /* MPMC: mapped read-write */
+    const size_t size = sluice_data_size(ch);
+    uint32_t slot_length, slot_count;
+    memcpy(&slot_length, region + 20, 4);
+    memcpy(&slot_count, region + 32, 4);
+    say("ATTACHED %u slots %u length %u", sluice_participant_id(ch), slot_count, slot_length);
+    char line[256];
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        char *cmd = strtok(line, " \n");
+        char *a1 = strtok(NULL, " \n");
+        char *a2 = strtok(NULL, " \n");
+        if (cmd == NULL) {
+            continue;
+        }
+        int64_t x = 0, v = 0;
+        size_t at = 0;
+        int width = 8;
+        bool ok = true;
+        if ((strcmp(cmd, "slot") == 0 || strcmp(cmd, "type") == 0 || strcmp(cmd, "length") == 0) && parse_i64(a1, &x) &&
+            parse_i64(a2, &v) && x >= 0 && (uint64_t) x < slot_count) {
+            at = 512 + (size_t) x * slot_length + (cmd[0] == 's' ? 0 : cmd[0] == 't' ? 8 : 12);
+            width = cmd[0] == 's' ? 8 : 4;
+        } else if ((strcmp(cmd, "tail") == 0 || strcmp(cmd, "head") == 0) && parse_i64(a1, &v)) {
+            at = cmd[0] == 't' ? 128 : 256;
+        } else if ((strcmp(cmd, "u64") == 0 || strcmp(cmd, "u32") == 0) && parse_i64(a1, &x) && parse_i64(a2, &v) &&
+                   x >= 0 && (uint64_t) x + (cmd[1] == '6' ? 8 : 4) <= size && x % (cmd[1] == '6' ? 8 : 4) == 0) {
+            at = (size_t) x;
+            width = cmd[1] == '6' ? 8 : 4;
+        } else if (strcmp(cmd, "alive") == 0) {
+            say_alive(ch);
+            continue;
+        } else if (strcmp(cmd, "exit") == 0) {
+            break;
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            say("BAD-COMMAND %s", cmd);
+            continue;
+        }
+        uint64_t old;
+        if (width == 8) {
+            _Atomic int64_t *p = (_Atomic int64_t *) (void *) (region + at);
+            old = (uint64_t) atomic_exchange_explicit(p, v, memory_order_acq_rel);
+        } else {
+            _Atomic int32_t *p = (_Atomic int32_t *) (void *) (region + at);
+            old = (uint32_t) atomic_exchange_explicit(p, (int32_t) v, memory_order_acq_rel);
+        }
+        say("WROTE %s offset %zu: 0x%" PRIx64 " -> 0x%" PRIx64, cmd, at, old,
+            width == 8 ? (uint64_t) v : (uint64_t) (uint32_t) v);
+    }
+    say("BYE");
+    sluice_detach(ch);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: see the comment at the top of sluice_peer.c\n");
@@ -799,6 +1226,16 @@ int main(int argc, char **argv) {
         rc = echo(argv);
     } else if (strcmp(mode, "chatty") == 0 && argc >= 4) {
         rc = chatty(argv);
+    } else if (strcmp(mode, "until-gone") == 0 && argc >= 4) {
+        rc = until_gone(argc, argv);
+    } else if (strcmp(mode, "attach-loop") == 0 && argc >= 6) {
+        rc = attach_loop(argc, argv);
+    } else if (strcmp(mode, "attack-writes") == 0 && argc >= 4) {
+        rc = attack_writes(argc, argv);
+    } else if (strcmp(mode, "lie-position") == 0 && argc >= 4) {
+        rc = lie_position(argc, argv);
+    } else if (strcmp(mode, "mpmc-garbage") == 0 && argc >= 4) {
+        rc = mpmc_garbage(argc, argv);
     }
     if (rc == 2) {
         fprintf(stderr, "bad arguments for mode '%s'\n", mode);

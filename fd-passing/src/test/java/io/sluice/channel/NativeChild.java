@@ -53,6 +53,16 @@ final class NativeChild implements AutoCloseable {
         return child.awaitLine(prefix, seconds);
     }
 
+    /**
+     * Writes one line to the child's stdin (the command modes of sluice_peer: lie-position,
+     * mpmc-garbage; their commands are at the top of sluice_peer.c).
+     */
+    void send(String line) throws IOException {
+        var in = child.process().getOutputStream();
+        in.write((line + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        in.flush();
+    }
+
     /** Every line printed so far that starts with {@code prefix}. */
     List<String> lines(String prefix) {
         return child.lines(prefix);

@@ -10,6 +10,7 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.Seal;
 import io.sluice.memfd.libc.Libc;
+import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -258,6 +259,40 @@ class NativeHandshakeTest {
                 results.put("unknown-kind", serveOnce(server, socket, "CONSUMER", unknownKind, r.fd()));
                 results.put("welcome-short", serveOnce(server, socket, "CONSUMER", java.util.Arrays.copyOf(spsc, 40), r.fd()));
             }
+            // Sizes: a data region above 2^30 + 64 KiB is refused before anything is checked or mapped.
+            try (MemfdRegion r = spscRegion(4224, true, Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE)) {
+                results.put("data-size-above-bound", serveOnce(server, socket, "CONSUMER",
+                        welcome(RingKind.SPSC, 0, (1L << 30) + 65536 + 1, 384, 512), r.fd()));
+                results.put("data-size-at-bound", serveOnce(server, socket, "CONSUMER",
+                        welcome(RingKind.SPSC, 0, (1L << 30) + 65536, 384, 512), r.fd()));
+                OwnedFd writeOnly = NativeFakeHost.reopen(r.fd(), 1 /* O_WRONLY */);
+                try {
+                    results.put("write-only-fd", serveOnce(server, socket, "CONSUMER", spsc, writeOnly));
+                } finally {
+                    writeOnly.close();
+                }
+            }
+            // MPMC: a header longer than the region; a read-only fd for a role that writes.
+            long mpmcSize = MpmcRingDescriptor.regionLength(2, 64);
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+                 MemfdRegion small = MemfdRegion.create("test.mpmc-small", 256);
+                 MemfdRegion mpmc = MemfdRegion.create("test.mpmc", mpmcSize)) {
+                MemorySegment formatted = arena.allocate(mpmcSize, 8);
+                MpmcRingDescriptor.format(formatted, 2, 64, 4);
+                small.mapReadWrite().copyFrom(formatted.asSlice(0, 256));
+                small.addSeals(Seal.SHRINK, Seal.GROW);
+                results.put("mpmc-header-beyond-region", serveOnce(server, socket, "PRODUCER",
+                        welcome(RingKind.MPMC, 1, 256, 0, 48), small.fd()));
+                mpmc.mapReadWrite().copyFrom(formatted);
+                mpmc.addSeals(Seal.SHRINK, Seal.GROW);
+                OwnedFd readOnly = NativeFakeHost.reopen(mpmc.fd(), Libc.O_RDONLY);
+                try {
+                    results.put("mpmc-read-only-fd", serveOnce(server, socket, "PRODUCER",
+                            welcome(RingKind.MPMC, 1, mpmcSize, 0, 48), readOnly));
+                } finally {
+                    readOnly.close();
+                }
+            }
             byte[] refuse = Handshake.refuse(io.sluice.api.RefusalReason.MALFORMED, "0123456789");
             ByteBuffer.wrap(refuse).order(ByteOrder.LITTLE_ENDIAN).putShort(HandshakeDescriptor.REFUSE_TEXT_LENGTH_OFFSET, (short) 900);
             results.put("refuse-length-lies", serveOnce(server, socket, "CONSUMER", refuse));
@@ -269,8 +304,9 @@ class NativeHandshakeTest {
         Map<String, String> expected = new LinkedHashMap<>();
         expected.put("pipe", "SLUICE_EREGION|is a pipe, not a memfd");
         expected.put("file", "SLUICE_EREGION|(a regular file), not a memfd");
-        expected.put("unsealed", "SLUICE_EREGION|has seals none, missing SHRINK|GROW|FUTURE_WRITE");
-        expected.put("no-future-write", "SLUICE_EREGION|has seals SHRINK|GROW, missing FUTURE_WRITE");
+        // (the seals a memfd has may include EXEC: MFD_NOEXEC_SEAL, where the kernel has it)
+        expected.put("unsealed", "SLUICE_EREGION|, missing SHRINK|GROW|FUTURE_WRITE");
+        expected.put("no-future-write", "SLUICE_EREGION|, missing FUTURE_WRITE");
         expected.put("size", "SLUICE_EREGION|is 8192 bytes, the host promised 4224");
         expected.put("bad-magic", "SLUICE_ELAYOUT|spsc ring 'orders': bad magic 0x0");
         expected.put("capacity", "SLUICE_ELAYOUT|capacity 1048576 plus header 128 exceeds the segment's 4224 bytes");
@@ -281,6 +317,15 @@ class NativeHandshakeTest {
         expected.put("spsc-for-a-producer", "SLUICE_EPROTOCOL|channel 'orders' is SPSC, which this side did not ask for");
         expected.put("unknown-kind", "SLUICE_EPROTOCOL|WELCOME ring kind 9 is unknown");
         expected.put("welcome-short", "SLUICE_EPROTOCOL|WELCOME is 40 bytes, expected 48");
+        expected.put("data-size-above-bound", "SLUICE_EPROTOCOL|WELCOME data region size 1073807361 is out of range: a "
+                + "ring's data area is at most 1073741824 bytes (2^30), its region at most 1073807360 (2^30 + 64 KiB); nothing was mapped");
+        expected.put("data-size-at-bound", "SLUICE_EREGION|is 4224 bytes, the host promised 1073807360");
+        expected.put("write-only-fd", "SLUICE_EREGION|memfd 'sluice:test.data' (the data region) is open O_WRONLY: it cannot be "
+                + "mapped for reading");
+        expected.put("mpmc-header-beyond-region", "SLUICE_ELAYOUT|mpmc ring 'orders': segment of 256 bytes is smaller than the "
+                + "512-byte header");
+        expected.put("mpmc-read-only-fd", "SLUICE_EREGION|memfd 'sluice:test.mpmc' (the data region) is open O_RDONLY, but this "
+                + "role writes the ring: it needs O_RDWR");
         expected.put("refuse-length-lies", "SLUICE_EPROTOCOL|REFUSE text length 900 does not match");
         expected.put("too-long", "SLUICE_EPROTOCOL|truncated (MSG_TRUNC");
         expected.put("hangs-up", "SLUICE_EHOSTGONE|the host closed the connection while we waited for WELCOME");
