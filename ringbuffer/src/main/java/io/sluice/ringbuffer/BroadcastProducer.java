@@ -189,12 +189,18 @@ public final class BroadcastProducer implements MessageProducer {
         CONSUMER_SET.setRelease(this, adoptedSet);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException if a claim is still open
+     */
     @Override
     public long tryClaim(int type, int length) {
-        checkMessage(type, length);
+        if (type <= 0 || length < 0 || length > maxMessageLength) {
+            throw Misuse.claimArguments(what, type, length, maxMessageLength);
+        }
         if (claimStart != NO_CLAIM) {
-            throw new IllegalStateException(what + ": the claim at position " + claimStart
-                    + " was neither committed nor aborted");
+            throw Misuse.claimStillOpen(what, claimPayloadOffset);
         }
         final long recordLength = HEADER_LENGTH + (long) length;
         final long span = align(recordLength);
@@ -228,22 +234,18 @@ public final class BroadcastProducer implements MessageProducer {
         return claimPayloadOffset;
     }
 
-    private void checkMessage(int type, int length) {
-        if (type <= 0) {
-            throw new IllegalArgumentException(what + ": message type " + type + " is not positive");
-        }
-        if (length < 0 || length > maxMessageLength) {
-            throw new IllegalArgumentException(what + ": message length " + length + " outside [0, "
-                    + maxMessageLength + "]");
-        }
-    }
-
     private void writeHeader(long at, int length, int type, long sequence) {
         INT_U.set(region, at + LENGTH_OFFSET, length);
         INT_U.set(region, at + TYPE_OFFSET, type);
         LONG_U.set(region, at + SEQUENCE_OFFSET, sequence);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException    if nothing is claimed
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     */
     @Override
     public void commit(long offset) {
         checkClaim(offset, "commit");
@@ -260,6 +262,12 @@ public final class BroadcastProducer implements MessageProducer {
         claimStart = NO_CLAIM;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException    if nothing is claimed
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     */
     @Override
     public void abort(long offset) {
         checkClaim(offset, "abort");
@@ -275,23 +283,40 @@ public final class BroadcastProducer implements MessageProducer {
 
     private void checkClaim(long offset, String operation) {
         if (claimStart == NO_CLAIM) {
-            throw new IllegalStateException(what + ": " + operation + "(" + offset + ") without a claim");
+            throw Misuse.noClaim(what, operation, offset);
         }
         if (offset != claimPayloadOffset) {
-            throw new IllegalStateException(what + ": " + operation + "(" + offset
-                    + ") does not match the claimed offset " + claimPayloadOffset);
+            throw Misuse.notTheClaim(what, operation, offset, claimPayloadOffset);
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>If the copy fails (the source's arena was closed meanwhile, say), the claim is aborted and
+     * the exception propagates: consumers skip the aborted record and the next claim follows it.
+     *
+     * @return false if the ring has no room now (backpressure)
+     * @throws IllegalArgumentException  as {@link #tryClaim}
+     * @throws IndexOutOfBoundsException if the source range is outside {@code source} (checked
+     *                                   before anything is claimed)
+     * @throws IllegalStateException     if a claim is still open
+     */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        checkMessage(type, length);
-        Objects.checkFromIndexSize(sourceOffset, length, source.byteSize());
+        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
+            throw Misuse.offerArguments(what, type, sourceOffset, length, source.byteSize(), maxMessageLength);
+        }
         final long at = tryClaim(type, length);
-        if (at < 0) {
+        if (at == INSUFFICIENT_CAPACITY) {
             return false;
         }
-        MemorySegment.copy(source, sourceOffset, data, at, length);
+        try {
+            MemorySegment.copy(source, sourceOffset, data, at, length);
+        } catch (RuntimeException e) {
+            abort(at);
+            throw e;
+        }
         commit(at);
         return true;
     }

@@ -165,7 +165,7 @@ public final class SpscProducer implements MessageProducer {
      */
     @Override
     public void commit(long offset) {
-        final long position = checkClaim(offset);
+        final long position = checkClaim("commit", offset);
         final long next = position + claimRecordLength;
         final MemorySegment data = this.data;
         STAMP.set(data, next & mask, INVALID_STAMP);              // next slot: not committed (plain)
@@ -211,22 +211,26 @@ public final class SpscProducer implements MessageProducer {
      */
     @Override
     public void abort(long offset) {
-        checkClaim(offset);
+        checkClaim("abort", offset);
         claimPosition = NO_CLAIM;
     }
 
     /**
      * {@inheritDoc}
      *
+     * <p>If the copy fails (the source's arena was closed meanwhile, say), the claim is aborted and
+     * the exception propagates: nothing is published and the next claim reuses the space.
+     *
      * @return false if the ring has no room now
-     * @throws IllegalArgumentException as {@link #tryClaim}, or if the source range is outside
-     *                                  {@code source}
+     * @throws IllegalArgumentException  as {@link #tryClaim}
+     * @throws IndexOutOfBoundsException if the source range is outside {@code source} (checked
+     *                                   before anything is claimed)
+     * @throws IllegalStateException     if a claim is still open
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        if (sourceOffset < 0 || length < 0 || sourceOffset > source.byteSize() - length) {
-            throw new IllegalArgumentException(name + ": source range " + sourceOffset + "+" + length
-                    + " is outside the " + source.byteSize() + "-byte source");
+        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
+            throw Misuse.offerArguments(name, type, sourceOffset, length, source.byteSize(), maxMessageLength);
         }
         final long offset = tryClaim(type, length);
         if (offset == INSUFFICIENT_CAPACITY) {
@@ -319,31 +323,25 @@ public final class SpscProducer implements MessageProducer {
         STAMP.setRelease(data, index, position);
     }
 
-    private long checkClaim(long offset) {
+    private long checkClaim(String operation, long offset) {
         final long position = claimPosition;
         if (position == NO_CLAIM || offset != (position & mask) + HEADER_LENGTH) {
-            throw badCommit(offset);
+            throw badCommit(operation, offset);
         }
         return position;
     }
 
     private RuntimeException badClaim(int type, int length) {
-        if (type <= 0) {
-            return new IllegalArgumentException(name + ": message type must be positive, was " + type);
-        }
-        if (length < 0 || length > maxMessageLength) {
-            return new IllegalArgumentException(name + ": message length " + length + " is outside 0.." + maxMessageLength);
-        }
-        return new IllegalStateException(name + ": claim at position " + claimPosition + " is still open");
+        final IllegalArgumentException e = Misuse.claimArguments(name, type, length, maxMessageLength);
+        return e != null ? e : Misuse.claimStillOpen(name, (claimPosition & mask) + HEADER_LENGTH);
     }
 
-    private RuntimeException badCommit(long offset) {
+    private RuntimeException badCommit(String operation, long offset) {
         final long position = claimPosition;
         if (position == NO_CLAIM) {
-            return new IllegalStateException(name + ": nothing is claimed");
+            return Misuse.noClaim(name, operation, offset);
         }
-        return new IllegalArgumentException(name + ": offset " + offset + " is not the open claim's ("
-                + ((position & mask) + HEADER_LENGTH) + ")");
+        return Misuse.notTheClaim(name, operation, offset, (position & mask) + HEADER_LENGTH);
     }
 
     @Override
