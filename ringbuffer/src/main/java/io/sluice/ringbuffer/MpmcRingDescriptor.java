@@ -165,9 +165,14 @@ public final class MpmcRingDescriptor {
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static MpmcRingGeometry validate(MemorySegment region, String ringName) {
+        return validate(region, ringName, true);
+    }
+
+    /** As {@link #validate(MemorySegment, String)}; a reader that never writes (an inspector) passes {@code writable} false. */
+    static MpmcRingGeometry validate(MemorySegment region, String ringName, boolean writable) {
         String what = what(ringName);
         long capacity = RegionHeaderDescriptor.validate(region, RingKind.MPMC, HEADER_LENGTH, what);
-        if (region.isReadOnly()) {
+        if (writable && region.isReadOnly()) {
             throw new RingLayoutException(what + ": segment is read-only; MPMC participants map the region read-write");
         }
         if (region.maxByteAlignment() < Long.BYTES) {
