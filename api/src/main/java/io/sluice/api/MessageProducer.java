@@ -15,6 +15,18 @@ import java.lang.foreign.MemorySegment;
  *     producer.commit(at);
  * }
  * }</pre>
+ *
+ * <p>Every ring treats the same misuse the same way, checked in this order and before anything
+ * is claimed, each message starting with the ring (e.g. {@code "spsc ring 'orders': "}):
+ * <ul>
+ *   <li>{@code type <= 0}, or {@code length} outside {@code 0..}{@link #maxMessageLength()}:
+ *       {@link IllegalArgumentException};</li>
+ *   <li>({@link #offer}) a source range outside the source: {@link IndexOutOfBoundsException};</li>
+ *   <li>a claim while one is still open: {@link IllegalStateException};</li>
+ *   <li>{@link #commit} or {@link #abort} with no claim open: {@link IllegalStateException}; with an
+ *       offset that is not the open claim's: {@link IllegalArgumentException} (the claim stays
+ *       open).</li>
+ * </ul>
  */
 public interface MessageProducer {
     /** Returned by {@link #tryClaim} when the ring has no room now (back-pressure). */
@@ -28,16 +40,36 @@ public interface MessageProducer {
      *         {@link #abort} with that offset before the next claim
      * @throws IllegalArgumentException if {@code type <= 0} or {@code length} is negative or above
      *                                  {@link #maxMessageLength()}
+     * @throws IllegalStateException    if a claim is still open
      */
     long tryClaim(int type, int length);
 
-    /** Publishes the claimed message to consumers. */
+    /**
+     * Publishes the claimed message to consumers.
+     *
+     * @throws IllegalStateException    if no claim is open
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     */
     void commit(long offset);
 
-    /** Gives the claimed space back; consumers skip it. */
+    /**
+     * Gives the claimed space back; consumers skip it.
+     *
+     * @throws IllegalStateException    if no claim is open
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     */
     void abort(long offset);
 
-    /** Copies {@code length} bytes of {@code source} from {@code sourceOffset} into a new message. */
+    /**
+     * Copies {@code length} bytes of {@code source} from {@code sourceOffset} into a new message:
+     * claim, copy, commit. If the copy throws, the claim is aborted and the exception propagates.
+     *
+     * @return false if the ring has no room now
+     * @throws IllegalArgumentException  as {@link #tryClaim}
+     * @throws IndexOutOfBoundsException if {@code [sourceOffset, sourceOffset + length)} is not
+     *                                   inside {@code source}
+     * @throws IllegalStateException     if a claim is still open
+     */
     boolean offer(int type, MemorySegment source, long sourceOffset, int length);
 
     /** The writable segment that claim offsets index. */

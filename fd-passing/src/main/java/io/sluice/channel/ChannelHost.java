@@ -56,6 +56,10 @@ public final class ChannelHost implements AutoCloseable {
     /** First and longest pause of accepting after running out of descriptors. */
     private static final long MIN_BACKOFF_NANOS = 10_000_000L;
     private static final long MAX_BACKOFF_NANOS = 1_000_000_000L;
+    /** How often the host looks at its MPMC rings for a head stuck behind a claim. */
+    private static final long WATCH_INTERVAL_NANOS = 1_000_000_000L;
+    /** How long consumers may wait behind one claim before the host says so. */
+    static final long MPMC_STALL_NANOS = 5_000_000_000L;
     /** How often a repeated warning (out of fds, connection limits) is logged at most. */
     private static final long WARNING_INTERVAL_NANOS = 10_000_000_000L;
 
@@ -73,6 +77,7 @@ public final class ChannelHost implements AutoCloseable {
     private final List<HostSession> sessions = new ArrayList<>();
     private final Map<Integer, Integer> connectionsPerUid = new HashMap<>();
     private long acceptPausedUntil;
+    private long lastWatch = System.nanoTime();
     private long backoffNanos;
     private final RateLimitedWarning outOfFds = new RateLimitedWarning(WARNING_INTERVAL_NANOS);
     private final RateLimitedWarning overLimit = new RateLimitedWarning(WARNING_INTERVAL_NANOS);
@@ -177,9 +182,6 @@ public final class ChannelHost implements AutoCloseable {
      */
     public HostedSpscChannel spsc(String name, long capacity, boolean wakeParkedConsumers) {
         ChannelNames.validate(name);
-        if (capacity > 1L << 30) {
-            throw new IllegalArgumentException("spsc channel '" + name + "': capacity " + capacity + " is above 1073741824");
-        }
         long size = SpscRing.requiredRegionSize(capacity);
         return host(name, size, () -> HostedSpscChannel.create(name, capacity, wakeParkedConsumers));
     }
@@ -289,6 +291,14 @@ public final class ChannelHost implements AutoCloseable {
     private void step() {
         runTasks();
         long now = System.nanoTime();
+        if (now - lastWatch >= WATCH_INTERVAL_NANOS) {
+            lastWatch = now;
+            for (HostedChannel ch : channels.values()) {
+                if (ch instanceof HostedMpmcChannel mpmc) {
+                    mpmc.watch(now, MPMC_STALL_NANOS);
+                }
+            }
+        }
         long nextDeadline = Long.MAX_VALUE;
         for (int i = sessions.size() - 1; i >= 0; i--) {
             HostSession s = sessions.get(i);

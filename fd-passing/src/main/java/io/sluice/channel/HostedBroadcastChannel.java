@@ -7,6 +7,7 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
+import io.sluice.ringbuffer.ConsumerFault;
 import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.BroadcastRingDescriptor;
 
@@ -19,6 +20,10 @@ import java.util.Map;
  * consumers attach from other processes, each with a read-only mapping of the ring and a
  * position region of its own that the producer reads (back-pressure) or that only monitors
  * (overwrite).
+ *
+ * <p>A back-pressure producer validates every position it reads; a consumer that publishes one no
+ * honest consumer can have is dropped from its gate by the producer and detached by the host
+ * ({@code DETACH(BAD_POSITION)}).
  *
  * <p>When a consumer's connection ends (it closed, or died) the host removes it from the
  * producer's gate at once: a back-pressured producer is no longer held back by it from its next
@@ -38,6 +43,10 @@ public final class HostedBroadcastChannel extends HostedChannel {
         this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
         this.maxConsumers = maxConsumers;
         this.producer = BroadcastProducer.attach(ring, name);
+        if (backpressure) {
+            // On the producer thread, inside a claim: only hand the fault to the host's thread.
+            producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
+        }
     }
 
     /** Largest {@code maxConsumers} a broadcast channel takes. */
@@ -55,11 +64,6 @@ public final class HostedBroadcastChannel extends HostedChannel {
         if (maxConsumers < 1 || maxConsumers > MAX_CONSUMERS) {
             throw new IllegalArgumentException("broadcast channel '" + name + "': maxConsumers " + maxConsumers
                     + " is outside 1.." + MAX_CONSUMERS);
-        }
-        if (capacity < BroadcastRingDescriptor.MIN_CAPACITY || capacity > BroadcastRingDescriptor.MAX_CAPACITY
-                || Long.bitCount(capacity) != 1) {
-            throw new IllegalArgumentException("broadcast channel '" + name + "': capacity " + capacity
-                    + " is not a power of two in " + BroadcastRingDescriptor.MIN_CAPACITY + ".." + BroadcastRingDescriptor.MAX_CAPACITY);
         }
         long size = BroadcastRingDescriptor.regionSize(capacity);
         int limit = BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
@@ -142,6 +146,16 @@ public final class HostedBroadcastChannel extends HostedChannel {
         long registration = producer.addConsumer(attachment.positionView());
         registrations.put(attachment, registration);
         return registration;
+    }
+
+    /** The producer refused a position and stopped gating on it (host thread): detach the consumer. */
+    private synchronized void consumerFaulted(ConsumerFault fault) {
+        for (Map.Entry<Attachment, Long> e : registrations.entrySet()) {
+            if (e.getValue() == fault.registration()) {
+                expel(e.getKey(), RefusalReason.BAD_POSITION, fault.reason());
+                return;
+            }
+        }
     }
 
     @Override

@@ -79,6 +79,19 @@ public abstract class HostedChannel implements AutoCloseable {
         this.host = owner;
     }
 
+    /**
+     * Runs {@code task} on the host's thread (soon; any thread may call this, a producer thread
+     * included: it only queues the task and wakes the host).
+     */
+    final void onHostThread(Runnable task) {
+        ChannelHost owner = host;
+        if (owner != null) {
+            owner.execute(task);
+        } else {
+            task.run();
+        }
+    }
+
     // ---- the handshake's hooks (host thread) ----
 
     /**

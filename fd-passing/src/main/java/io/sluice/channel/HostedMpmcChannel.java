@@ -9,6 +9,7 @@ import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.MpmcRecovery;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
+import io.sluice.ringbuffer.MpmcRingInspector;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
 
 import java.lang.System.Logger.Level;
@@ -44,12 +45,19 @@ public final class HostedMpmcChannel extends HostedChannel {
     private final BitSet usedIds = new BitSet(); // guarded by this; bit i: participant id i in use
     private volatile MpmcRecovery.Result lastRecovery;
     private volatile String corruption;          // null while the ring is sound; else what broke it
+    private final MpmcRingInspector inspector;
+    // The host thread's watch on the head slot (watch()): host thread only.
+    private long watchedPosition = -1;
+    private long watchedWord;
+    private long watchedSince;
+    private boolean stallReported;
 
     private HostedMpmcChannel(String name, MemfdRegion data, MemorySegment ring, int maxParticipantId, int maxPayload) {
         super(name, RingKind.MPMC, data);
         this.ring = ring;
         this.maxParticipantId = maxParticipantId;
         this.maxPayload = maxPayload;
+        this.inspector = MpmcRingInspector.of(ring, name);
     }
 
     /**
@@ -61,10 +69,6 @@ public final class HostedMpmcChannel extends HostedChannel {
         if (maxParticipants < 1 || maxParticipants > MpmcSlotDescriptor.MAX_PARTICIPANT_ID) {
             throw new IllegalArgumentException("mpmc channel '" + name + "': maxParticipants " + maxParticipants
                     + " is outside 1.." + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
-        }
-        if ((long) slotCount * slotLength > 1L << 30) {
-            throw new IllegalArgumentException("mpmc channel '" + name + "': " + slotCount + " slots of " + slotLength
-                    + " bytes exceed 1073741824 bytes");
         }
         return MpmcRingDescriptor.regionLength(slotCount, slotLength);
     }
@@ -205,6 +209,51 @@ public final class HostedMpmcChannel extends HostedChannel {
         } catch (CorruptRingException | io.sluice.api.RingLayoutException e) {
             markCorrupt("recovering participant " + id + " " + when + " failed: " + e.getMessage());
             return null;
+        }
+    }
+
+    /**
+     * The host's periodic look at the head (host thread): a head that has not moved for
+     * {@code stallNanos} behind a claim is reported once, naming the claimant; a claim held by an
+     * id nobody has (a forgery, or a leftover) is recovered at once, so the ring flows again.
+     */
+    synchronized void watch(long now, long stallNanos) {
+        if (corruption != null || isClosed()) {
+            return;
+        }
+        MpmcRingInspector.Slot head;
+        try {
+            head = inspector.headSlot();
+        } catch (RuntimeException e) {
+            return; // the ring is being closed
+        }
+        if (head.state() != MpmcSlotDescriptor.CLAIMED || head.lapsAhead() != 0) {
+            watchedPosition = -1;
+            return;
+        }
+        if (head.position() != watchedPosition || head.word() != watchedWord) {
+            watchedPosition = head.position();
+            watchedWord = head.word();
+            watchedSince = now;
+            stallReported = false;
+            return;
+        }
+        if (stallReported || now - watchedSince < stallNanos) {
+            return;
+        }
+        stallReported = true;
+        int holder = head.holder();
+        String who = attachments().stream().filter(a -> a.participantId() == holder).map(Attachment::toString)
+                .findFirst().orElse(null);
+        if (who == null && !usedIds.get(holder)) {
+            LOG.log(Level.WARNING, () -> "mpmc channel '" + name() + "': consumers have waited " + (now - watchedSince) / 1_000_000
+                    + " ms behind a claim of participant " + holder + ", which no participant has: recovering it (" + head + ")");
+            recoverOrMarkCorrupt(holder, "after its claim stalled the ring");
+        } else {
+            String claimant = who != null ? who : "a participant of the hosting process";
+            LOG.log(Level.WARNING, () -> "mpmc channel '" + name() + "': consumers have waited " + (now - watchedSince) / 1_000_000
+                    + " ms behind a claim of participant " + holder + " (" + claimant + "), which has not committed it ("
+                    + head + ")");
         }
     }
 

@@ -1,16 +1,19 @@
 package io.sluice.channel;
 
+import io.sluice.api.CorruptRingException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
+import io.sluice.ringbuffer.ConsumerFault;
 import io.sluice.ringbuffer.ConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
 import io.sluice.ringbuffer.SpscRingDescriptor;
 
+import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -22,13 +25,24 @@ import java.lang.foreign.MemorySegment;
  * own, holding where the last consumer stopped: the producer can fill the ring up to that point
  * and then waits. An attaching consumer starts exactly there (WELCOME's start position), so
  * nothing committed is skipped: what a dead consumer had not finished is delivered to the next.
+ *
+ * <p>The consumer is not trusted about its position. When it leaves, the host first stops the
+ * producer reading its region ({@link SpscProducer#hold()}), then takes its last position as the
+ * next start only if a record starts there between the last position the producer accepted and
+ * the producer's tail ({@link SpscProducer#nextConsumerStart}); otherwise the next consumer starts
+ * at the last accepted position, and what the liar claimed beyond it is delivered again. While it
+ * is attached, the producer validates every position it reads; one that fails
+ * ({@link io.sluice.ringbuffer.ConsumerFault}) makes the host detach the consumer with
+ * {@code DETACH(BAD_POSITION)}.
  */
 public final class HostedSpscChannel extends HostedChannel {
+    private static final System.Logger LOG = System.getLogger(HostedSpscChannel.class.getName());
     private final long capacity;
     private final Arena standbyArena = Arena.ofShared();
     private final MemorySegment standby;
     private final SpscProducer producer;
     private Attachment consumer;                 // guarded by this
+    private long consumerGeneration;             // guarded by this: the hand-over that brought the consumer
     // Departed consumers' position regions, until the producer has switched away from them.
     private final RetiredRegions retired = new RetiredRegions(); // guarded by this
 
@@ -41,6 +55,8 @@ public final class HostedSpscChannel extends HostedChannel {
         this.standby = standbyArena.allocate(SpscRing.consumerPositionRegionSize(), 128);
         SpscRing.formatConsumerPosition(standby, capacity);
         this.producer = SpscRing.attachProducer(name, ring, standby);
+        // On the producer thread, inside a claim: only hand the fault to the host's thread.
+        producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
         this.wakes = wakes;
         if (wakes) {
             waker = new FutexWaker(ring.asSlice(SpscRingDescriptor.WAKE_SEQUENCE_OFFSET, 4));
@@ -134,9 +150,17 @@ public final class HostedSpscChannel extends HostedChannel {
             throw new Refused(RefusalReason.CHANNEL_FULL, "spsc channel '" + name() + "' already has a consumer");
         }
         consumer = attachment;
-        producer.followConsumer(attachment.positionView());
+        consumerGeneration = producer.followConsumer(attachment.positionView());
         retired.closeAdopted(producer.adoptedGeneration());
         return 0;
+    }
+
+    /** The producer refused a position (host thread): detach the consumer that published it. */
+    private synchronized void consumerFaulted(ConsumerFault fault) {
+        Attachment liar = consumer;
+        if (liar != null && fault.registration() == consumerGeneration) {
+            expel(liar, RefusalReason.BAD_POSITION, fault.reason());
+        }
     }
 
     @Override
@@ -144,8 +168,23 @@ public final class HostedSpscChannel extends HostedChannel {
         if (consumer != attachment) {
             return;
         }
-        // Remember where it stopped; the producer goes back to the standby region meanwhile.
-        ConsumerPositionDescriptor.publishPosition(standby, ConsumerPositionDescriptor.position(attachment.positionView()));
+        // First the producer stops reading the departed consumer's region; only then is deciding
+        // where the next one starts race-free.
+        producer.hold();
+        long departed = ConsumerPositionDescriptor.position(attachment.positionView());
+        long start;
+        try {
+            start = producer.nextConsumerStart(departed);
+        } catch (CorruptRingException e) { // only this process writes the data area: a defect here
+            LOG.log(Level.ERROR, "spsc channel '" + name() + "': " + e.getMessage());
+            start = producer.validatedPosition();
+        }
+        if (start != departed) {
+            long next = start;
+            LOG.log(Level.WARNING, () -> "spsc channel '" + name() + "': " + attachment + " left at position " + departed
+                    + ", where no record starts between " + next + " and the producer; the next consumer starts at " + next);
+        }
+        ConsumerPositionDescriptor.publishPosition(standby, start);
         long generation = producer.followConsumer(standby);
         consumer = null;
         retired.retire(attachment.takePositionRegion(), generation);

@@ -235,12 +235,16 @@ public final class BroadcastConsumer implements MessageConsumer {
      *
      * @return messages handed to the handler; 0 if none is available, or (backpressure) the
      *         consumer is not yet gated
-     * @throws CorruptRingException if an intact record header is impossible (length, type,
-     *                              sequence, or extent), or the counters are
+     * @throws IllegalArgumentException if {@code limit < 1}
+     * @throws CorruptRingException     if an intact record header is impossible (length, type,
+     *                                  sequence, or extent), or the counters are
      */
     @Override
     public int poll(MessageHandler handler, int limit) {
-        if (limit <= 0 || (!gated && !tryGate())) {
+        if (limit < 1) {
+            throw Misuse.pollLimit(what, limit);
+        }
+        if (!gated && !tryGate()) {
             return 0;
         }
         final long tail = (long) LONG.getAcquire(region, TAIL_OFFSET);

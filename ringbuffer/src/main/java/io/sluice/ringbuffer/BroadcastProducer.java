@@ -72,6 +72,16 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * its start plus the capacity, reports the overwritten records as a lap (exact counts, as in
  * overwrite mode), resumes at the Head — which cannot move while the producer is stuck — and
  * publishes that position, which releases the producer. No record is ever delivered torn.
+ *
+ * <h2>Consumers it does not trust (backpressure)</h2>
+ * A position region is written by its consumer's process. Every position the producer reads is
+ * validated: not negative, a multiple of 8, not beyond the producer's tail, and not behind the
+ * last value read from the same registration (the first read may be far behind: the lapped
+ * joiner above). A consumer whose position fails is faulty, not the ring: it no longer gates the
+ * producer — the producer must not be held, nor misled into overwriting the others' unread
+ * records, by it — and it is reported once ({@link #onConsumerFault}, {@link #latestFault()}).
+ * Like a removed consumer it is no longer protected; the host removes and detaches it. An honest
+ * consumer that is merely slow, or dead, still holds the producer until the host removes it.
  */
 public final class BroadcastProducer implements MessageProducer {
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
@@ -90,6 +100,10 @@ public final class BroadcastProducer implements MessageProducer {
     }
 
     private static final long NO_CLAIM = -1;
+    /** {@link #lastSeen}: no position read from that consumer yet (a real one is never negative). */
+    private static final long NOT_READ = -1;
+    /** {@link #lastSeen}: that consumer published an impossible position; it gates nothing any more. */
+    private static final long FAULTED = Long.MIN_VALUE;
 
     private final MemorySegment region;
     private final MemorySegment data;
@@ -108,7 +122,17 @@ public final class BroadcastProducer implements MessageProducer {
     private long claimEnd;
     private long claimPayloadOffset;
     private BroadcastConsumerSet adoptedSet;
+    // Per consumer of adoptedSet (same index): the last position read from its region, NOT_READ
+    // before the first read, or FAULTED once it published an impossible one (then it no longer
+    // gates the producer). Producer thread only; rebuilt on adoption, never per claim.
+    private long[] lastSeen = new long[0];
     private long gateLimit = Long.MAX_VALUE;
+
+    // Told of a consumer's impossible position; null: nobody. Set once before the producer thread
+    // starts producing (see onConsumerFault), read by the producer thread only.
+    private ConsumerFaultListener faultListener;
+    // The last fault found: written by the producer thread (volatile: a host may poll it).
+    private volatile ConsumerFault latestFault;
 
     // Written under registrationLock by registering threads with a release store; read by the
     // producer thread with an acquire load (only through CONSUMER_SET), so the arrays of a set it
@@ -189,12 +213,18 @@ public final class BroadcastProducer implements MessageProducer {
         CONSUMER_SET.setRelease(this, adoptedSet);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException if a claim is still open
+     */
     @Override
     public long tryClaim(int type, int length) {
-        checkMessage(type, length);
+        if (type <= 0 || length < 0 || length > maxMessageLength) {
+            throw Misuse.claimArguments(what, type, length, maxMessageLength);
+        }
         if (claimStart != NO_CLAIM) {
-            throw new IllegalStateException(what + ": the claim at position " + claimStart
-                    + " was neither committed nor aborted");
+            throw Misuse.claimStillOpen(what, claimPayloadOffset);
         }
         final long recordLength = HEADER_LENGTH + (long) length;
         final long span = align(recordLength);
@@ -228,22 +258,18 @@ public final class BroadcastProducer implements MessageProducer {
         return claimPayloadOffset;
     }
 
-    private void checkMessage(int type, int length) {
-        if (type <= 0) {
-            throw new IllegalArgumentException(what + ": message type " + type + " is not positive");
-        }
-        if (length < 0 || length > maxMessageLength) {
-            throw new IllegalArgumentException(what + ": message length " + length + " outside [0, "
-                    + maxMessageLength + "]");
-        }
-    }
-
     private void writeHeader(long at, int length, int type, long sequence) {
         INT_U.set(region, at + LENGTH_OFFSET, length);
         INT_U.set(region, at + TYPE_OFFSET, type);
         LONG_U.set(region, at + SEQUENCE_OFFSET, sequence);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException    if nothing is claimed
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     */
     @Override
     public void commit(long offset) {
         checkClaim(offset, "commit");
@@ -260,6 +286,12 @@ public final class BroadcastProducer implements MessageProducer {
         claimStart = NO_CLAIM;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException    if nothing is claimed
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     */
     @Override
     public void abort(long offset) {
         checkClaim(offset, "abort");
@@ -275,23 +307,40 @@ public final class BroadcastProducer implements MessageProducer {
 
     private void checkClaim(long offset, String operation) {
         if (claimStart == NO_CLAIM) {
-            throw new IllegalStateException(what + ": " + operation + "(" + offset + ") without a claim");
+            throw Misuse.noClaim(what, operation, offset);
         }
         if (offset != claimPayloadOffset) {
-            throw new IllegalStateException(what + ": " + operation + "(" + offset
-                    + ") does not match the claimed offset " + claimPayloadOffset);
+            throw Misuse.notTheClaim(what, operation, offset, claimPayloadOffset);
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>If the copy fails (the source's arena was closed meanwhile, say), the claim is aborted and
+     * the exception propagates: consumers skip the aborted record and the next claim follows it.
+     *
+     * @return false if the ring has no room now (backpressure)
+     * @throws IllegalArgumentException  as {@link #tryClaim}
+     * @throws IndexOutOfBoundsException if the source range is outside {@code source} (checked
+     *                                   before anything is claimed)
+     * @throws IllegalStateException     if a claim is still open
+     */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        checkMessage(type, length);
-        Objects.checkFromIndexSize(sourceOffset, length, source.byteSize());
+        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
+            throw Misuse.offerArguments(what, type, sourceOffset, length, source.byteSize(), maxMessageLength);
+        }
         final long at = tryClaim(type, length);
-        if (at < 0) {
+        if (at == INSUFFICIENT_CAPACITY) {
             return false;
         }
-        MemorySegment.copy(source, sourceOffset, data, at, length);
+        try {
+            MemorySegment.copy(source, sourceOffset, data, at, length);
+        } catch (RuntimeException e) {
+            abort(at);
+            throw e;
+        }
         commit(at);
         return true;
     }
@@ -344,38 +393,113 @@ public final class BroadcastProducer implements MessageProducer {
         if (newTail <= gateLimit) {
             return true;
         }
-        gateLimit = computeGateLimit(adoptedSet);
+        gateLimit = computeGateLimit();
         return newTail <= gateLimit;
     }
 
     private void adopt(BroadcastConsumerSet set) {
+        lastSeen = carryOver(adoptedSet, lastSeen, set);
         adoptedSet = set;
-        gateLimit = computeGateLimit(set);
+        gateLimit = computeGateLimit();
         // After the positions were read: a joiner that acquire-loads this version knows that every
         // claim from now on respects its position, and sees every earlier Tail Intent.
         LONG.setRelease(region, GATED_REGISTRATION_OFFSET, set.version());
     }
 
     /**
-     * The first position the producer may not write: the lowest consumer position plus the
-     * capacity. A position beyond the tail (impossible; a broken or hostile consumer) is taken as
-     * the tail — it cannot make the producer overwrite anyone else's unread data. A position far
-     * in the past (a lapped joiner, or garbage) blocks the producer until the consumer moves or the
-     * host removes it: that is the backpressure contract.
+     * The last-seen values for {@code to}: each consumer still registered keeps its own, a new one
+     * starts {@link #NOT_READ}. Registration numbers are increasing in every set (a registration
+     * is the version its add produced, appended at the end; a removal keeps the order), so one
+     * merge pass matches them.
      */
-    private long computeGateLimit(BroadcastConsumerSet set) {
-        final MemorySegment[] positions = set.positions();
-        if (positions.length == 0) {
-            return Long.MAX_VALUE;
+    private static long[] carryOver(BroadcastConsumerSet from, long[] fromSeen, BroadcastConsumerSet to) {
+        final long[] old = from.registrations();
+        final long[] now = to.registrations();
+        final long[] seen = new long[now.length];
+        int j = 0;
+        for (int i = 0; i < now.length; i++) {
+            while (j < old.length && old[j] < now[i]) {
+                j++;
+            }
+            seen[i] = j < old.length && old[j] == now[i] ? fromSeen[j] : NOT_READ;
         }
-        long min = tail;
-        for (MemorySegment p : positions) {
-            final long position = (long) LONG.getAcquire(p, BroadcastConsumerPositionDescriptor.POSITION_OFFSET);
+        return seen;
+    }
+
+    /**
+     * The first position the producer may not write: the lowest consumer position plus the
+     * capacity, or no limit if no consumer gates the producer. Each position read is validated
+     * first: not negative, a multiple of 8, not beyond the producer's tail, and not behind the
+     * last one read from the same registration. The first read after registration may be far
+     * behind — a joiner the producer lapped before adopting it — and then holds the producer
+     * until that consumer moves (see the class comment). A position that fails is that consumer's
+     * fault: it no longer gates the producer, and it is reported once ({@link #onConsumerFault}).
+     * A dead consumer that stopped moving (or one stuck far behind) still holds the producer
+     * until the host removes it: that is the backpressure contract.
+     */
+    private long computeGateLimit() {
+        final MemorySegment[] positions = adoptedSet.positions();
+        final long[] lastSeen = this.lastSeen;
+        final long tail = this.tail;
+        long min = Long.MAX_VALUE;
+        for (int i = 0; i < positions.length; i++) {
+            final long seen = lastSeen[i];
+            if (seen == FAULTED) {
+                continue;
+            }
+            final long position = (long) LONG.getAcquire(positions[i], BroadcastConsumerPositionDescriptor.POSITION_OFFSET);
+            if (position < 0 || (position & (ALIGNMENT - 1)) != 0 || position > tail || position < seen) {
+                fault(i, position, seen);
+                continue;
+            }
+            lastSeen[i] = position;
             if (position < min) {
                 min = position;
             }
         }
-        return min + capacity;
+        return min == Long.MAX_VALUE ? Long.MAX_VALUE : min + capacity;
+    }
+
+    private void fault(int index, long position, long seen) {
+        lastSeen[index] = FAULTED;
+        final long registration = adoptedSet.registrations()[index];
+        final ConsumerFault.Problem problem = position < 0 ? ConsumerFault.Problem.NEGATIVE
+                : (position & (ALIGNMENT - 1)) != 0 ? ConsumerFault.Problem.UNALIGNED
+                : position > tail ? ConsumerFault.Problem.BEYOND_PRODUCER
+                : ConsumerFault.Problem.REWOUND;
+        final String at = what + ": consumer " + registration + " position " + position;
+        final String reason = switch (problem) {
+            case NEGATIVE -> at + " is negative";
+            case UNALIGNED -> at + " is not a multiple of " + ALIGNMENT;
+            case BEYOND_PRODUCER -> at + " is beyond the producer's position " + tail;
+            default -> at + " is behind the position " + seen + " it published before";
+        };
+        final ConsumerFault fault = new ConsumerFault(registration, position, tail, seen, problem, reason);
+        latestFault = fault;
+        final ConsumerFaultListener listener = faultListener;
+        if (listener != null) {
+            try {
+                listener.onConsumerFault(fault);
+            } catch (Exception ignored) {
+                // The listener's trouble must not become the producer's: it goes on.
+            }
+        }
+    }
+
+    /**
+     * Makes the producer tell {@code listener} of each registered consumer whose position it
+     * refuses (once per registration); that consumer gates the producer no more. Call before
+     * producing, from the thread that starts the producer thread; the listener runs on the
+     * producer thread ({@link ConsumerFaultListener}). The host typically removes that consumer
+     * ({@link #removeConsumer}) and detaches it.
+     */
+    public void onConsumerFault(ConsumerFaultListener listener) {
+        this.faultListener = listener;
+    }
+
+    /** The last consumer fault the producer found (volatile), or null if none. */
+    public ConsumerFault latestFault() {
+        return latestFault;
     }
 
     /**

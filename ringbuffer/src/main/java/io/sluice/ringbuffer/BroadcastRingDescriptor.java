@@ -11,7 +11,10 @@ import java.lang.foreign.ValueLayout;
  * is the region's {@link RingKind}: {@link RingKind#BROADCAST_BACKPRESSURE} or
  * {@link RingKind#BROADCAST_OVERWRITE}. All fields little-endian; positions are byte counts since
  * the ring was formatted (64-bit, they never wrap), a position's offset in the data area is
- * {@code position & (capacity - 1)}.
+ * {@code position & (capacity - 1)}. The capacity is a power of two in [{@link #MIN_CAPACITY},
+ * {@link #MAX_CAPACITY}] (128 bytes to 2<sup>30</sup> bytes, 1 GiB), so a region needs at most
+ * {@code 384 + 2^30} bytes; {@link #regionSize} refuses any other capacity before anything is
+ * allocated, and attaching refuses a header that says otherwise.
  *
  * <pre>
  *   0                   1                   2                   3
@@ -103,14 +106,23 @@ public final class BroadcastRingDescriptor {
     /** Value of Latest before any message was committed. */
     public static final long NO_MESSAGE = -1;
 
+    /** Smallest data capacity. */
     public static final long MIN_CAPACITY = 128;
-    public static final long MAX_CAPACITY = 1L << 30;
+    /** Largest data capacity: 2<sup>30</sup> bytes (1 GiB), as for every ring ({@link RegionHeaderDescriptor#MAX_CAPACITY}). */
+    public static final long MAX_CAPACITY = RegionHeaderDescriptor.MAX_CAPACITY;
 
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
 
-    /** Region bytes needed for a ring of {@code capacity} data bytes. */
+    /**
+     * Region bytes needed for a ring of {@code capacity} data bytes: {@code 384 + capacity}. Call
+     * it before creating the region: an absurd capacity fails here, not in the kernel.
+     *
+     * @throws IllegalArgumentException if the capacity is not a power of two in
+     *                                  [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (128 to 2^30)
+     */
     public static long regionSize(long capacity) {
+        checkCapacity(capacity);
         return HEADER_LENGTH + capacity;
     }
 
@@ -170,7 +182,7 @@ public final class BroadcastRingDescriptor {
 
     private static void checkCapacity(long capacity) {
         if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || Long.bitCount(capacity) != 1) {
-            throw new IllegalArgumentException("capacity " + capacity + " is not a power of two in ["
+            throw new IllegalArgumentException("broadcast capacity " + capacity + " is not a power of two in ["
                     + MIN_CAPACITY + ", " + MAX_CAPACITY + "]");
         }
     }

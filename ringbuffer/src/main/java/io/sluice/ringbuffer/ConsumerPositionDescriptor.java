@@ -49,10 +49,12 @@ import java.nio.ByteOrder;
  *       its last read of those records. The producer <b>acquire</b>-loads it and only then
  *       writes into space below {@code position + capacity}: release/acquire orders the
  *       consumer's reads of the old bytes before the producer's overwrites. A multiple of 8,
- *       never decreasing, never beyond the producer's own position; the producer checks that
- *       and treats anything else as corruption. Alone on its 128-byte line (two cache lines,
- *       against adjacent-line prefetch), so the producer's polling does not disturb anything
- *       else.</li>
+ *       never decreasing, never beyond the producer's own position, always where a record
+ *       starts. The producer checks all of that every time it reads it; anything else is that
+ *       consumer's fault, not the ring's: the producer stops reading the region and reports it
+ *       ({@link SpscProducer}, {@link ConsumerFault}). Alone on its 128-byte line (two cache
+ *       lines, against adjacent-line prefetch), so the producer's polling does not disturb
+ *       anything else.</li>
  *   <li>Parked Flag: 1 while the consumer is parked (asleep on the ring's Wake Sequence futex
  *       word), else 0. Written only by the consumer: 1 then a full fence before its last check
  *       of the ring, 0 (release) when it wakes. A producer that wakes consumers reads it

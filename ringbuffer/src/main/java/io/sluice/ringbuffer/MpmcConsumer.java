@@ -107,12 +107,16 @@ public final class MpmcConsumer implements MessageConsumer {
      * Takes and handles up to {@code limit} messages, in ring order. Skipped (aborted) slots do
      * not count.
      *
-     * @throws CorruptRingException  if a slot word, type or length read from the ring is impossible
-     * @throws MpmcSlotLostException if the host recovered the slot while the handler held it
+     * @throws IllegalArgumentException if {@code limit < 1}
+     * @throws CorruptRingException     if a slot word, type or length read from the ring is impossible
+     * @throws MpmcSlotLostException    if the host recovered the slot while the handler held it
      */
     @Override
     public int poll(MessageHandler handler, int limit) {
         Objects.requireNonNull(handler, "handler");
+        if (limit < 1) {
+            throw Misuse.pollLimit(what, limit);
+        }
         final MemorySegment region = this.region;
         int count = 0;
         while (count < limit) {

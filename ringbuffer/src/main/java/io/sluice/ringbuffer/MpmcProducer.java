@@ -109,17 +109,19 @@ public final class MpmcProducer implements MessageProducer {
         this.maxPayloadLength = geometry.maxPayloadLength();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException if a claim is still open
+     * @throws CorruptRingException  if the tail or a slot word read from the ring is impossible
+     */
     @Override
     public long tryClaim(int type, int length) {
-        if (type <= 0) {
-            throw new IllegalArgumentException(what + ": message type must be positive, was " + type);
-        }
-        if (length < 0 || length > maxPayloadLength) {
-            throw new IllegalArgumentException(what + ": message length " + length + " outside 0.." + maxPayloadLength);
+        if (type <= 0 || length < 0 || length > maxPayloadLength) {
+            throw Misuse.claimArguments(what, type, length, maxPayloadLength);
         }
         if (claimedSlot != NO_CLAIM) {
-            throw new IllegalStateException(what + ": a claim at offset " + (claimedSlot + PAYLOAD_OFFSET)
-                    + " is pending; commit or abort it first");
+            throw Misuse.claimStillOpen(what, claimedSlot + PAYLOAD_OFFSET);
         }
         final MemorySegment region = this.region;
         while (true) {
@@ -187,11 +189,25 @@ public final class MpmcProducer implements MessageProducer {
                 : -laps + " laps behind the tail");
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException    if nothing is claimed
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     * @throws MpmcSlotLostException    if the host recovered the claim meanwhile
+     */
     @Override
     public void commit(long offset) {
         finish(offset, COMMITTED_BITS, "commit");
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException    if nothing is claimed
+     * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     * @throws MpmcSlotLostException    if the host recovered the claim meanwhile
+     */
     @Override
     public void abort(long offset) {
         finish(offset, ABORTED_BITS, "abort");
@@ -199,9 +215,11 @@ public final class MpmcProducer implements MessageProducer {
 
     private void finish(long offset, long stateBits, String action) {
         final long slot = claimedSlot;
-        if (slot == NO_CLAIM || offset != slot + PAYLOAD_OFFSET) {
-            throw new IllegalStateException(what + ": " + action + " at offset " + offset + " but "
-                    + (slot == NO_CLAIM ? "no claim is pending" : "the pending claim is at " + (slot + PAYLOAD_OFFSET)));
+        if (slot == NO_CLAIM) {
+            throw Misuse.noClaim(what, action, offset);
+        }
+        if (offset != slot + PAYLOAD_OFFSET) {
+            throw Misuse.notTheClaim(what, action, offset, slot + PAYLOAD_OFFSET);
         }
         final long claimed = claimedWord;
         claimedSlot = NO_CLAIM;
@@ -216,9 +234,23 @@ public final class MpmcProducer implements MessageProducer {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>If the copy fails (the source's arena was closed meanwhile, say), the claim is aborted and
+     * the exception propagates: consumers skip the aborted slot.
+     *
+     * @return false if the ring has no room now
+     * @throws IllegalArgumentException  as {@link #tryClaim}
+     * @throws IndexOutOfBoundsException if the source range is outside {@code source} (checked
+     *                                   before anything is claimed)
+     * @throws IllegalStateException     if a claim is still open
+     */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        Objects.checkFromIndexSize(sourceOffset, length, source.byteSize());
+        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
+            throw Misuse.offerArguments(what, type, sourceOffset, length, source.byteSize(), maxPayloadLength);
+        }
         final long at = tryClaim(type, length);
         if (at == INSUFFICIENT_CAPACITY) {
             return false;
@@ -226,7 +258,11 @@ public final class MpmcProducer implements MessageProducer {
         try {
             MemorySegment.copy(source, sourceOffset, region, at, length);
         } catch (RuntimeException e) { // e.g. the source's arena was closed
-            abort(at);
+            try {
+                abort(at);
+            } catch (MpmcSlotLostException lost) { // recovered meanwhile: nothing left to give back
+                e.addSuppressed(lost);
+            }
             throw e;
         }
         commit(at);

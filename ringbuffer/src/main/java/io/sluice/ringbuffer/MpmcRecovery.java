@@ -43,7 +43,15 @@ import static io.sluice.ringbuffer.MpmcSlotDescriptor.STATE_MASK;
  *       fails: it gets {@link MpmcSlotLostException}), but the payload it was writing or
  *       reading may then race with the slot's next user, corrupting that one message.</li>
  *   <li>Give the id to a new participant only after this call returned.</li>
+ *   <li>Recover every id before handing it out, also one no participant ever had. Participants
+ *       map the whole ring read-write and are trusted to share it, not to name themselves
+ *       truthfully: one may claim with a free id (an orphan claim), which would block every
+ *       consumer at its position with nobody to commit it and nobody's death to trigger a
+ *       recovery. A recovery of a free id gives such claims back; it is one pass over the slots
+ *       and changes nothing else. ({@link MpmcRingInspector} shows who holds the slot at the
+ *       head, for a host that watches for a ring that stopped moving.)</li>
  * </ul>
+ * Recovery works for any id in 1..the ring's max participant id, attached or not.
  */
 public final class MpmcRecovery {
     private static final VarHandle STATE = MpmcSlotDescriptor.STATE;

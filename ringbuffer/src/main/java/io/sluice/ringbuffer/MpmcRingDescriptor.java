@@ -54,6 +54,10 @@ import java.lang.invoke.VarHandle;
  *       creator (plain; the hand-over of the region publishes it), never changed.</li>
  *   <li>Slot Count (u32 at 32): a power of two in [2, 2<sup>30</sup>]. Written once, like Slot
  *       Length.</li>
+ *   <li>Data capacity (the common header's, u64 at 24): Slot Count &times; Slot Length, at most
+ *       {@link #MAX_DATA_LENGTH} (2<sup>30</sup> bytes, 1 GiB) as for every ring. So a region
+ *       needs at most {@code 512 + 2^30} bytes; {@link #regionLength} refuses anything larger
+ *       before anything is allocated, and attaching refuses a header that says more.</li>
  *   <li>Max Participant Id (u32 at 36): participants are numbered 1..this, at most
  *       {@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID}; 0 means "nobody". Written once.</li>
  *   <li>Tail Position (u64 at 128): the next ring position a producer will claim. Written only
@@ -90,25 +94,43 @@ public final class MpmcRingDescriptor {
     public static final int HEADER_LENGTH = 512;
     public static final int MIN_SLOT_COUNT = 2;
     public static final int MAX_SLOT_COUNT = 1 << 30;
+    /**
+     * Largest data area, slot count &times; slot length: 2<sup>30</sup> bytes (1 GiB), as for every
+     * ring ({@link RegionHeaderDescriptor#MAX_CAPACITY}).
+     */
+    public static final long MAX_DATA_LENGTH = RegionHeaderDescriptor.MAX_CAPACITY;
 
     /** Tail and head: aligned, for getAcquire and compareAndSet. Coordinates (segment, offset). */
     static final VarHandle POSITION = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
 
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
 
-    /** Bytes a region needs for {@code slotCount} slots of {@code slotLength} bytes. */
+    /**
+     * Bytes a region needs for {@code slotCount} slots of {@code slotLength} bytes:
+     * {@code 512 + slotCount * slotLength}. Call it before creating the region: an absurd size
+     * fails here, not in the kernel.
+     *
+     * @throws IllegalArgumentException if either is not a power of two in range, or their product
+     *                                  is above {@link #MAX_DATA_LENGTH} (2^30)
+     */
     public static long regionLength(int slotCount, int slotLength) {
         checkSlotCount(slotCount);
         checkSlotLength(slotLength);
-        return HEADER_LENGTH + (long) slotCount * slotLength;
+        final long dataLength = (long) slotCount * slotLength; // both at most 2^30: no overflow in a long
+        if (dataLength > MAX_DATA_LENGTH) {
+            throw new IllegalArgumentException("mpmc data length " + dataLength + " (" + slotCount + " slots of "
+                    + slotLength + " bytes) is above the maximum " + MAX_DATA_LENGTH);
+        }
+        return HEADER_LENGTH + dataLength;
     }
 
     /**
      * Lays out an empty ring at the start of {@code region}: writes the header, zeroes counters,
      * reserved words and every slot. Plain stores: call before the region is shared.
      *
-     * @throws IllegalArgumentException if a size is not a power of two in range, the participant
-     *                                  limit is outside 1..{@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID},
+     * @throws IllegalArgumentException if a size is not a power of two in range, slot count
+     *                                  &times; slot length is above {@link #MAX_DATA_LENGTH}, the
+     *                                  participant limit is outside 1..{@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID},
      *                                  or the region is too small, read-only or not 8-byte aligned
      */
     public static void format(MemorySegment region, int slotCount, int slotLength, int maxParticipantId) {
@@ -143,9 +165,14 @@ public final class MpmcRingDescriptor {
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static MpmcRingGeometry validate(MemorySegment region, String ringName) {
+        return validate(region, ringName, true);
+    }
+
+    /** As {@link #validate(MemorySegment, String)}; a reader that never writes (an inspector) passes {@code writable} false. */
+    static MpmcRingGeometry validate(MemorySegment region, String ringName, boolean writable) {
         String what = what(ringName);
         long capacity = RegionHeaderDescriptor.validate(region, RingKind.MPMC, HEADER_LENGTH, what);
-        if (region.isReadOnly()) {
+        if (writable && region.isReadOnly()) {
             throw new RingLayoutException(what + ": segment is read-only; MPMC participants map the region read-write");
         }
         if (region.maxByteAlignment() < Long.BYTES) {

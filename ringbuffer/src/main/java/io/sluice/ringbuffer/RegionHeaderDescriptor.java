@@ -35,7 +35,11 @@ import java.lang.foreign.ValueLayout;
  *   <li>Ring Kind: {@link RingKind#code()}.</li>
  *   <li>Header Length: bytes from the region start to the first byte after all header and
  *       counter lines, a multiple of 128; the ring's data starts there.</li>
- *   <li>Data Capacity: the ring's data area in bytes, a power of two.</li>
+ *   <li>Data Capacity: the ring's data area in bytes, a power of two, at most
+ *       {@link #MAX_CAPACITY} (2<sup>30</sup> bytes, 1 GiB) on every ring: SPSC and broadcast
+ *       capacity, MPMC slot count &times; slot length. Creating a larger ring is refused
+ *       ({@code IllegalArgumentException}) before anything is allocated, and a region whose header
+ *       says more is refused on attach ({@link RingLayoutException}).</li>
  * </ul>
  * Each ring's own descriptor defines the ring-specific fields and its counter lines, each hot
  * counter on a 128-byte line of its own (two cache lines, against adjacent-line prefetch).
@@ -58,6 +62,12 @@ public final class RegionHeaderDescriptor {
     public static final long CAPACITY_OFFSET = 24;
     /** First offset a ring descriptor may use for its own header fields. */
     public static final long RING_FIELDS_OFFSET = 32;
+    /**
+     * The largest data area of any ring, in bytes: 2<sup>30</sup> (1 GiB). With it a region size
+     * (header plus data) never comes near overflowing a long or an int-indexed copy, and a peer
+     * can refuse an absurd size before it maps anything.
+     */
+    public static final long MAX_CAPACITY = 1L << 30;
 
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
@@ -106,6 +116,9 @@ public final class RegionHeaderDescriptor {
         long capacity = region.get(U64, CAPACITY_OFFSET);
         if (capacity <= 0 || Long.bitCount(capacity) != 1) {
             throw new RingLayoutException(what + ": capacity " + capacity + " is not a positive power of two");
+        }
+        if (capacity > MAX_CAPACITY) {
+            throw new RingLayoutException(what + ": capacity " + capacity + " is above the maximum " + MAX_CAPACITY);
         }
         if (capacity > region.byteSize() - headerLength) {
             throw new RingLayoutException(what + ": capacity " + capacity + " plus header " + headerLength

@@ -66,7 +66,7 @@ public final class SpscConsumer implements MessageConsumer {
     @Override
     public int poll(MessageHandler handler, int limit) {
         if (limit < 1) {
-            throw new IllegalArgumentException(name + ": poll limit must be positive, was " + limit);
+            throw Misuse.pollLimit(name, limit);
         }
         // The empty check, kept small enough for the JIT to inline into every caller's spin loop;
         // the records are read by drain. The split is what keeps the hot path allocation-free: a

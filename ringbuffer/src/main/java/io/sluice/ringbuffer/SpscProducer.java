@@ -3,8 +3,10 @@ package io.sluice.ringbuffer;
 import io.sluice.api.ConsumerWaker;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageProducer;
+import io.sluice.api.RingKind;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION;
@@ -39,6 +41,31 @@ import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
  *
  * <p>Steady state allocates nothing and makes no system call.
  *
+ * <h2>A consumer it does not trust</h2>
+ * The consumer's position region is written by another process. Whenever the producer reads a
+ * position (only when its cached room runs out) it validates it: a multiple of 8, not behind the
+ * last position it accepted ({@link #validatedPosition()}), not beyond its own tail, and where a
+ * record starts (it walks its own record headers from the accepted position up to the new one,
+ * each record once over the ring's life). A position that fails is that consumer's fault, not the
+ * ring's: the producer does not throw. It stops reading that region until the host hands it
+ * another, keeps the room the last accepted position gave it (claims return
+ * {@link #INSUFFICIENT_CAPACITY} once that is used up, as if the consumer had stalled), and
+ * reports the fault once ({@link #onConsumerFault}, {@link #latestFault()}).
+ *
+ * <h2>Consumers coming and going</h2>
+ * A host (any thread) switches the producer to another position region with
+ * {@link #followConsumer}, adopted at the producer's next capacity check. When a consumer leaves,
+ * the race-free sequence is:
+ * <ol>
+ *   <li>{@link #hold()}: from its return on, the producer's room never extends past
+ *       {@link #validatedPosition()} plus the capacity, whatever the departing consumer writes;</li>
+ *   <li>{@link #nextConsumerStart(long) nextConsumerStart(its last position)}: where the next
+ *       consumer starts, that position if it is sound, else the validated one;</li>
+ *   <li>publish that start in the next region (the host's standby region, or the next consumer's)
+ *       and {@link #followConsumer} it.</li>
+ * </ol>
+ * The adopted region's position is validated like any other; nothing committed is skipped.
+ *
  * <p>On a thread that spins on a consumer between sends (a responder), C2 profiles the send
  * path as cold next to the spin and may leave tryClaim and commit out of line: measured 40-60 ns
  * more per round trip in some runs of the latency harness (docs/benchmarks.md). {@link #offer}
@@ -50,7 +77,8 @@ public final class SpscProducer implements MessageProducer {
 
     static {
         try {
-            HANDOVER = java.lang.invoke.MethodHandles.lookup().findVarHandle(SpscProducer.class, "handover", Handover.class);
+            HANDOVER = MethodHandles.lookup().findVarHandle(SpscProducer.class, "handover", Handover.class)
+                    .withInvokeExactBehavior();
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -64,20 +92,51 @@ public final class SpscProducer implements MessageProducer {
     private final MemorySegment data;
     // The consumer's position region, read-only: the producer only ever acquire-loads from it.
     // Producer thread only; replaced (at a capacity check) by a region handed over through
-    // followConsumer, so not final.
+    // followConsumer, so not final. Null while the producer reads no position: after hold(), or
+    // once the region published a position it refused (faulted), until the next hand-over.
     private MemorySegment consumerPosition;
-    // A region to follow instead, handed over by another thread (a channel host, when consumers
-    // come and go). Published with a release store (the record, with its view, is complete
-    // before it); the producer acquire-loads it at its next capacity check only, so the hot path
-    // pays nothing; it clears it with a CAS, so a newer hand-over is never lost.
+    // Producer thread only: the generation of the hand-over that brought consumerPosition (0: the
+    // region given at attach), and whether no position has been accepted from it yet (a position
+    // behind the validated one is then BEHIND_ON_ADOPTION rather than REWOUND).
+    private long followedGeneration;
+    private boolean adoptedRegionUnread;
+    // A region to follow instead (null view: hold), handed over by another thread (a channel
+    // host, when consumers come and go). A volatile store publishes the record and its view; the
+    // producer loads it (volatile) at its capacity checks only, so the hot path pays nothing; it
+    // clears it with a CAS, so a newer hand-over is never lost.
+    //
+    // With validatedPosition below it is also one half of a Dekker pair that makes hold()
+    // airtight. Every access to both fields is volatile, so all of them fall in one total order
+    // consistent with each thread's program order:
+    //   host, hold():        handover = H ............. then load validatedPosition
+    //   producer, refresh:   validatedPosition = V, full fence, then load handover
+    // If the producer's load misses H, that load precedes the store of H, so the producer's
+    // store of V precedes the host's load: the host reads V (or later). If the host reads a value
+    // older than V, its load precedes the store of V, so the producer's load follows the store of
+    // H: the producer sees the hand-over, puts the older value back and never uses V. Either way,
+    // once hold() has returned, whatever the host reads from validatedPosition() is at least
+    // every position the producer still uses, so the producer never writes at or past that
+    // value + capacity: the records from there on stay as they are (nextConsumerStart relies on it).
     private volatile Handover handover;
+    // The last consumer position the producer accepted (validated) from any region it followed;
+    // its room ends at this + capacity. Written by the producer thread only, always before the
+    // new room is used and followed by a full fence (the Dekker pair above; the fence also keeps
+    // the producer's later overwrites from being reordered before the store). Read by the host.
+    private volatile long validatedPosition;
     // Generation of the last hand-over the producer adopted: written by the producer after it
     // switched, read by the host to know when it may unmap the region left behind.
     private volatile long adoptedGeneration;
     private long requestedGeneration; // guarded by this (hand-overs from any thread)
+    private boolean holding;          // guarded by this: the last hand-over requested was hold()
 
     private record Handover(MemorySegment view, long generation) {
     }
+
+    // Told of a consumer's impossible position; null: nobody. Set once before the producer thread
+    // starts producing (see onConsumerFault), read by the producer thread only.
+    private ConsumerFaultListener faultListener;
+    // The last fault found: written by the producer thread (volatile: a host may poll it).
+    private volatile ConsumerFault latestFault;
 
     // Wakes a parked consumer after commits; null (the default) when consumers only spin. Set
     // once before the producer thread starts producing (see wakeParkedConsumersWith).
@@ -88,7 +147,7 @@ public final class SpscProducer implements MessageProducer {
 
     // Producer-local state; nothing below is shared.
     private long tail;               // position of the next record (its stamp slot holds INVALID_STAMP)
-    private long headLimit;          // consumer position last read + capacity: room ends here
+    private long headLimit;          // validatedPosition + capacity: room ends here
     private long claimPosition = NO_CLAIM;
     private int claimRecordLength;
 
@@ -101,6 +160,7 @@ public final class SpscProducer implements MessageProducer {
         this.maxMessageLength = SpscRingDescriptor.maxMessageLength(capacity);
         this.tail = tail;
         this.headLimit = head + capacity;
+        this.validatedPosition = head;
     }
 
     /**
@@ -109,8 +169,12 @@ public final class SpscProducer implements MessageProducer {
      * <p>The returned offset is a multiple of 8 plus 16 (so 8-byte aligned), and
      * {@code offset + length <= capacity}: the payload never wraps.
      *
+     * <p>An impossible consumer position does not make it throw: see the class comment.
+     *
      * @throws IllegalStateException if a claim is still open
-     * @throws CorruptRingException  if the consumer's position region holds an impossible position
+     * @throws CorruptRingException  if a record header this producer wrote was overwritten (found
+     *                               only while it validates a consumer position): something wrote
+     *                               the data area outside a claim
      */
     @Override
     public long tryClaim(int type, int length) {
@@ -165,7 +229,7 @@ public final class SpscProducer implements MessageProducer {
      */
     @Override
     public void commit(long offset) {
-        final long position = checkClaim(offset);
+        final long position = checkClaim("commit", offset);
         final long next = position + claimRecordLength;
         final MemorySegment data = this.data;
         STAMP.set(data, next & mask, INVALID_STAMP);              // next slot: not committed (plain)
@@ -188,7 +252,8 @@ public final class SpscProducer implements MessageProducer {
         // StoreLoad: the stamp (commit's release) before the parked flag below. The consumer
         // raises its flag, fences, then checks the ring: one of us sees the other (Dekker).
         VarHandle.fullFence();
-        if (ConsumerPositionDescriptor.parked(consumerPosition) != 0) {
+        final MemorySegment region = consumerPosition; // null: holding, or the region is faulted
+        if (region != null && ConsumerPositionDescriptor.parked(region) != 0) {
             w.wake();
         }
     }
@@ -211,22 +276,26 @@ public final class SpscProducer implements MessageProducer {
      */
     @Override
     public void abort(long offset) {
-        checkClaim(offset);
+        checkClaim("abort", offset);
         claimPosition = NO_CLAIM;
     }
 
     /**
      * {@inheritDoc}
      *
+     * <p>If the copy fails (the source's arena was closed meanwhile, say), the claim is aborted and
+     * the exception propagates: nothing is published and the next claim reuses the space.
+     *
      * @return false if the ring has no room now
-     * @throws IllegalArgumentException as {@link #tryClaim}, or if the source range is outside
-     *                                  {@code source}
+     * @throws IllegalArgumentException  as {@link #tryClaim}
+     * @throws IndexOutOfBoundsException if the source range is outside {@code source} (checked
+     *                                   before anything is claimed)
+     * @throws IllegalStateException     if a claim is still open
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        if (sourceOffset < 0 || length < 0 || sourceOffset > source.byteSize() - length) {
-            throw new IllegalArgumentException(name + ": source range " + sourceOffset + "+" + length
-                    + " is outside the " + source.byteSize() + "-byte source");
+        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
+            throw Misuse.offerArguments(name, type, sourceOffset, length, source.byteSize(), maxMessageLength);
         }
         final long offset = tryClaim(type, length);
         if (offset == INSUFFICIENT_CAPACITY) {
@@ -264,49 +333,246 @@ public final class SpscProducer implements MessageProducer {
     }
 
     /**
-     * Reads the consumer's position again (acquire) and validates it.
+     * The slow path of a claim: takes a pending hand-over, reads the followed consumer's position
+     * (acquire), validates it, and publishes it before using it (see the Dekker pair at the
+     * handover field).
      *
-     * @return the new room limit
+     * @return the room limit: the validated position + capacity
      */
     private long refreshHeadLimit() {
-        final Handover h = handover;
-        if (h != null) {
-            adopt(h);
+        while (true) {
+            final Handover h = handover;
+            if (h != null) {
+                adopt(h);
+            }
+            final MemorySegment region = consumerPosition;
+            if (region == null) {
+                return headLimit; // holding, or faulted: the room stays what it was
+            }
+            final long validated = headLimit - capacity;
+            final long position = (long) POSITION.getAcquire(region, POSITION_OFFSET);
+            if (position == validated) {
+                adoptedRegionUnread = false;
+                return headLimit;
+            }
+            final ConsumerFault.Problem problem = check(position, validated);
+            if (problem != null) {
+                fault(problem, position, validated);
+                return headLimit;
+            }
+            validatedPosition = position;
+            VarHandle.fullFence();
+            if (handover != null) {
+                // A hold (or another region) came in after we read this position: the host may
+                // have read the older value, so this one must not be used. Put it back and take
+                // the hand-over.
+                validatedPosition = validated;
+                continue;
+            }
+            adoptedRegionUnread = false;
+            return headLimit = position + capacity;
         }
-        final long head = (long) POSITION.getAcquire(consumerPosition, POSITION_OFFSET);
-        final long previous = headLimit - capacity;
-        if (head < previous || head > tail || (head & (ALIGNMENT - 1)) != 0) {
-            throw new CorruptRingException(name + ": consumer position " + head + " is impossible (previous "
-                    + previous + ", producer at " + tail + ", must be a multiple of " + ALIGNMENT + ")");
+    }
+
+    /** What is wrong with a consumer position read while {@code validated} is the accepted one, or null. */
+    private ConsumerFault.Problem check(long position, long validated) {
+        if (position < 0) {
+            return ConsumerFault.Problem.NEGATIVE;
         }
-        return headLimit = head + capacity;
+        if ((position & (ALIGNMENT - 1)) != 0) {
+            return ConsumerFault.Problem.UNALIGNED;
+        }
+        if (position > tail) {
+            return ConsumerFault.Problem.BEYOND_PRODUCER;
+        }
+        if (position < validated) {
+            return adoptedRegionUnread ? ConsumerFault.Problem.BEHIND_ON_ADOPTION : ConsumerFault.Problem.REWOUND;
+        }
+        return isRecordStart(validated, position) ? null : ConsumerFault.Problem.INSIDE_RECORD;
+    }
+
+    /**
+     * Whether a record starts at {@code to}, walking this producer's own records from
+     * {@code from} (a record start, {@code from <= to <= tail}); padding records count. Plain
+     * loads: this thread wrote every header walked, and none of them can have been overwritten,
+     * because the producer writes nothing at or past {@code from + capacity} while {@code from}
+     * is its validated position. Each record is walked once over the ring's life (the next walk
+     * starts where this one was accepted), so the cost is O(1) per record, in the slow path only.
+     */
+    private boolean isRecordStart(long from, long to) {
+        final MemorySegment data = this.data;
+        long position = from;
+        while (position < to) {
+            final long index = position & mask;
+            final int type = (int) TYPE.get(data, index);
+            final int length = (int) LENGTH.get(data, index);
+            final long span = type == PADDING_TYPE ? capacity - index : RecordDescriptor.recordLength(length);
+            if (span < HEADER_LENGTH || index + span > capacity || (type <= 0 && type != PADDING_TYPE)) {
+                throw new CorruptRingException(name + ": the producer's own record at position " + position
+                        + " (data offset " + index + ") has length " + length + " and type " + type
+                        + ": something wrote the data area outside a claim");
+            }
+            position += span;
+        }
+        return position == to;
+    }
+
+    private void fault(ConsumerFault.Problem problem, long position, long validated) {
+        consumerPosition = null; // never read again, until the next hand-over
+        final ConsumerFault fault = new ConsumerFault(followedGeneration, position, tail, validated, problem,
+                describe(problem, position, validated));
+        latestFault = fault;
+        final ConsumerFaultListener listener = faultListener;
+        if (listener != null) {
+            try {
+                listener.onConsumerFault(fault);
+            } catch (Exception ignored) {
+                // The listener's trouble must not become the producer's: it goes on.
+            }
+        }
+    }
+
+    private String describe(ConsumerFault.Problem problem, long position, long validated) {
+        final String at = name + ": consumer position " + position;
+        return switch (problem) {
+            case NEGATIVE -> at + " is negative";
+            case UNALIGNED -> at + " is not a multiple of " + ALIGNMENT;
+            case BEYOND_PRODUCER -> at + " is beyond the producer's position " + tail;
+            case REWOUND -> at + " is behind the position " + validated + " it published before";
+            case BEHIND_ON_ADOPTION -> at + " in the region handed over (generation " + followedGeneration
+                    + ") is behind the validated position " + validated;
+            case INSIDE_RECORD -> at + " is inside a record: no record starts there between the validated position "
+                    + validated + " and the producer's position " + tail;
+        };
     }
 
     private void adopt(Handover h) {
         consumerPosition = h.view();
+        followedGeneration = h.generation();
+        adoptedRegionUnread = true;
+        // After the switch: the host may unmap the region left behind as soon as it sees this.
         adoptedGeneration = h.generation();
-        HANDOVER.compareAndSet(this, h, null);
+        // Only if it is still this one: a newer hand-over stays for the next check.
+        final boolean cleared = (boolean) HANDOVER.compareAndSet(this, h, (Handover) null);
+        assert cleared || handover != h : "only the producer clears a hand-over";
     }
 
     /**
      * Any thread: makes the producer follow another consumer position region from its next
-     * capacity check on (a channel host calls this when a consumer attaches or leaves). The new
-     * region's position must not be behind the one followed now (a new consumer starts where the
-     * last one stopped); the producer treats a position going backwards as corruption.
+     * capacity check on (a channel host calls this when a consumer attaches or leaves). The
+     * producer validates the region's position when it first reads it, as any other: it must not
+     * be behind {@link #validatedPosition()}, nor beyond the producer, and a record must start
+     * there; otherwise the region is faulted ({@link ConsumerFault.Problem#BEHIND_ON_ADOPTION}
+     * and the rest) and the producer reads nothing until the next hand-over. After a consumer
+     * left, decide the next start with {@link #hold()} and {@link #nextConsumerStart(long)} first.
      *
      * @return the generation of this hand-over; the region followed before may be unmapped once
      *         {@link #adoptedGeneration()} reaches it
      * @throws io.sluice.api.RingLayoutException if the region is not a position region of this ring
      */
     public synchronized long followConsumer(MemorySegment consumerPositionRegion) {
-        ConsumerPositionDescriptor.validate(consumerPositionRegion, io.sluice.api.RingKind.SPSC, capacity, name);
-        long generation = ++requestedGeneration;
+        ConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, name);
+        final long generation = ++requestedGeneration;
         handover = new Handover(consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE).asReadOnly(),
                 generation);
+        holding = false;
         return generation;
     }
 
-    /** The generation of the last {@link #followConsumer} hand-over the producer has switched to (0: none). */
+    /**
+     * Any thread: stops the producer reading the followed consumer's position (a channel host
+     * calls this when that consumer leaves, before it decides where the next one starts). From the
+     * moment this returns, the producer never again accepts a position from that region: its room
+     * stays {@link #validatedPosition()} + capacity (claims return
+     * {@link #INSUFFICIENT_CAPACITY} once that is used up) until {@link #followConsumer} hands it
+     * another region. The producer need not be running, nor have taken the hold yet, for this to
+     * be so: it stores each position it accepts before using it, then checks for a hand-over,
+     * while this method stores the hand-over before the host reads {@link #validatedPosition()};
+     * either the host sees the newer position or the producer sees the hold and does not use it.
+     *
+     * @return the generation of this hand-over; the region followed before may be unmapped once
+     *         {@link #adoptedGeneration()} reaches it
+     */
+    public synchronized long hold() {
+        final long generation = ++requestedGeneration;
+        handover = new Handover(null, generation);
+        holding = true;
+        return generation;
+    }
+
+    /**
+     * Any thread, after {@link #hold()} and before the next {@link #followConsumer}: where the next
+     * consumer should start, given {@code departedPosition}, the last position the departing
+     * consumer published. That position if a record starts there between
+     * {@link #validatedPosition()} and the producer's tail (inclusive); else the validated
+     * position: the departed consumer lied, and what it claimed beyond the last validated
+     * position is delivered again. Either way nothing committed is skipped.
+     *
+     * <p>It finds the records by their stamps (acquire loads), as a consumer would: the producer
+     * thread's own tail is not shared. The walk is safe while the hold lasts: the producer then
+     * never writes at or past the validated position + capacity, so every record from the
+     * validated position on stays as it is while it is read, and a record committed meanwhile is
+     * seen whole or not at all (its stamp is released last). At most one capacity is walked.
+     *
+     * @throws IllegalStateException if the last hand-over requested was not {@link #hold()}
+     * @throws CorruptRingException  if a committed record header is impossible (something wrote
+     *                               the data area outside a claim)
+     */
+    public synchronized long nextConsumerStart(long departedPosition) {
+        if (!holding) {
+            throw new IllegalStateException(name + ": nextConsumerStart without hold(): the producer may still be"
+                    + " overwriting the records it would walk");
+        }
+        final long validated = validatedPosition;
+        if (departedPosition <= validated || (departedPosition & (ALIGNMENT - 1)) != 0) {
+            return validated;
+        }
+        final MemorySegment data = this.data;
+        long position = validated;
+        while (position < departedPosition && position - validated <= capacity) {
+            final long index = position & mask;
+            final long stamp = (long) STAMP.getAcquire(data, index);
+            if (stamp != position) {
+                return validated; // the tail (or a slot of an older lap) before the departed position: beyond the producer
+            }
+            final int type = (int) TYPE.get(data, index);
+            final int length = (int) LENGTH.get(data, index);
+            final long span = type == PADDING_TYPE ? capacity - index : RecordDescriptor.recordLength(length);
+            if (span < HEADER_LENGTH || index + span > capacity || (type <= 0 && type != PADDING_TYPE)) {
+                throw new CorruptRingException(name + ": committed record at position " + position + " (data offset "
+                        + index + ") has length " + length + " and type " + type
+                        + ": something wrote the data area outside a claim");
+            }
+            position += span;
+        }
+        return position == departedPosition ? departedPosition : validated;
+    }
+
+    /**
+     * The last consumer position the producer accepted (volatile): every record before it was
+     * consumed, and the producer's room ends at this + capacity. Starts at the position found at
+     * attach; never decreases, except that a value stored during a race with {@link #hold()} may
+     * be put back (see there).
+     */
+    public long validatedPosition() {
+        return validatedPosition;
+    }
+
+    /**
+     * Makes the producer tell {@code listener} of each consumer whose position it refuses (once
+     * per followed region). Call before producing, from the thread that starts the producer
+     * thread; the listener runs on the producer thread ({@link ConsumerFaultListener}).
+     */
+    public void onConsumerFault(ConsumerFaultListener listener) {
+        this.faultListener = listener;
+    }
+
+    /** The last consumer fault the producer found (volatile), or null if none. */
+    public ConsumerFault latestFault() {
+        return latestFault;
+    }
+
+    /** The generation of the last {@link #followConsumer} or {@link #hold} hand-over the producer has switched to (0: none). */
     public long adoptedGeneration() {
         return adoptedGeneration;
     }
@@ -319,31 +585,25 @@ public final class SpscProducer implements MessageProducer {
         STAMP.setRelease(data, index, position);
     }
 
-    private long checkClaim(long offset) {
+    private long checkClaim(String operation, long offset) {
         final long position = claimPosition;
         if (position == NO_CLAIM || offset != (position & mask) + HEADER_LENGTH) {
-            throw badCommit(offset);
+            throw badCommit(operation, offset);
         }
         return position;
     }
 
     private RuntimeException badClaim(int type, int length) {
-        if (type <= 0) {
-            return new IllegalArgumentException(name + ": message type must be positive, was " + type);
-        }
-        if (length < 0 || length > maxMessageLength) {
-            return new IllegalArgumentException(name + ": message length " + length + " is outside 0.." + maxMessageLength);
-        }
-        return new IllegalStateException(name + ": claim at position " + claimPosition + " is still open");
+        final IllegalArgumentException e = Misuse.claimArguments(name, type, length, maxMessageLength);
+        return e != null ? e : Misuse.claimStillOpen(name, (claimPosition & mask) + HEADER_LENGTH);
     }
 
-    private RuntimeException badCommit(long offset) {
+    private RuntimeException badCommit(String operation, long offset) {
         final long position = claimPosition;
         if (position == NO_CLAIM) {
-            return new IllegalStateException(name + ": nothing is claimed");
+            return Misuse.noClaim(name, operation, offset);
         }
-        return new IllegalArgumentException(name + ": offset " + offset + " is not the open claim's ("
-                + ((position & mask) + HEADER_LENGTH) + ")");
+        return Misuse.notTheClaim(name, operation, offset, (position & mask) + HEADER_LENGTH);
     }
 
     @Override

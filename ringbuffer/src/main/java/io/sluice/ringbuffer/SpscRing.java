@@ -30,7 +30,14 @@ public final class SpscRing {
     private SpscRing() {
     }
 
-    /** Region bytes a ring of {@code capacity} data bytes needs: the 128-byte header plus the data area. */
+    /**
+     * Region bytes a ring of {@code capacity} data bytes needs: the 128-byte header plus the data
+     * area. Call it before creating the region: an absurd capacity fails here, not in the kernel.
+     *
+     * @throws IllegalArgumentException if the capacity is not a power of two in
+     *                                  [{@link SpscRingDescriptor#MIN_CAPACITY},
+     *                                  {@link SpscRingDescriptor#MAX_CAPACITY}] (64 to 2^30)
+     */
     public static long requiredRegionSize(long capacity) {
         return SpscRingDescriptor.requiredRegionSize(capacity);
     }
@@ -40,7 +47,7 @@ public final class SpscRing {
         return ConsumerPositionDescriptor.REGION_SIZE;
     }
 
-    /** The longest message a ring of {@code capacity} bytes carries: {@code min(capacity / 8, 2^30)}. */
+    /** The longest message a ring of {@code capacity} bytes carries: {@code capacity / 8}. */
     public static int maxMessageLength(long capacity) {
         SpscRingDescriptor.checkCapacity(capacity);
         return SpscRingDescriptor.maxMessageLength(capacity);
@@ -52,8 +59,9 @@ public final class SpscRing {
      * need not be: see {@link RecordDescriptor}). Do this before the region is shared, and while
      * no producer or consumer is attached.
      *
-     * @throws IllegalArgumentException if the capacity is not a power of two of at least
-     *                                  {@link SpscRingDescriptor#MIN_CAPACITY}, or the region is
+     * @throws IllegalArgumentException if the capacity is not a power of two in
+     *                                  [{@link SpscRingDescriptor#MIN_CAPACITY},
+     *                                  {@link SpscRingDescriptor#MAX_CAPACITY}], or the region is
      *                                  too small, read-only or not 8-byte aligned
      */
     public static void format(MemorySegment region, long capacity) {

@@ -51,10 +51,13 @@ import java.nio.ByteOrder;
  *       a consumer reads it (acquire) before it raises its parked flag and
  *       {@code futex(FUTEX_WAIT)}s on the value read, so a wake between the two makes the wait
  *       return at once. Rarely written, so it shares the header's line.</li>
- *   <li>Data Capacity: a power of two, at least {@link #MIN_CAPACITY}. A record at position
- *       {@code p} starts at data offset {@code p & (capacity - 1)}.</li>
- *   <li>Max Message Length: {@code min(capacity / 8, 2^30)} ({@link #maxMessageLength}); a
- *       longer message is refused by the producer and a longer record is corrupt.</li>
+ *   <li>Data Capacity: a power of two in [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (64 bytes
+ *       to 2<sup>30</sup> bytes, 1 GiB). A record at position {@code p} starts at data offset
+ *       {@code p & (capacity - 1)}. The region therefore needs at most {@code 128 + 2^30} bytes;
+ *       {@link #requiredRegionSize} refuses any other capacity before anything is allocated.</li>
+ *   <li>Max Message Length: {@code capacity / 8} ({@link #maxMessageLength}; at most
+ *       2<sup>27</sup>); a longer message is refused by the producer and a longer record is
+ *       corrupt.</li>
  *   <li>Record Header Length and Alignment: {@link RecordDescriptor#HEADER_LENGTH} and
  *       {@link RecordDescriptor#ALIGNMENT}, there for a peer to check.</li>
  * </ul>
@@ -75,7 +78,13 @@ public final class SpscRingDescriptor {
 
     /** Smallest data capacity: room for a few maximum-length records. */
     public static final long MIN_CAPACITY = 64;
-    /** Upper bound of the maximum message length, whatever the capacity. */
+    /** Largest data capacity: 2<sup>30</sup> bytes (1 GiB), as for every ring ({@link RegionHeaderDescriptor#MAX_CAPACITY}). */
+    public static final long MAX_CAPACITY = RegionHeaderDescriptor.MAX_CAPACITY;
+    /**
+     * Upper bound of the maximum message length, whatever the capacity. Kept for the formula
+     * {@code min(capacity / 8, 2^30)}; with capacities bounded by {@link #MAX_CAPACITY} it never
+     * binds (the longest message is at most 2<sup>27</sup> bytes).
+     */
     public static final int MAX_MESSAGE_LENGTH_LIMIT = 1 << 30;
 
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -85,15 +94,21 @@ public final class SpscRingDescriptor {
         return (int) Math.min(capacity >> 3, MAX_MESSAGE_LENGTH_LIMIT);
     }
 
-    /** Region bytes a ring of {@code capacity} bytes needs. */
+    /**
+     * Region bytes a ring of {@code capacity} bytes needs: {@code 128 + capacity}.
+     *
+     * @throws IllegalArgumentException if the capacity is not a power of two in
+     *                                  [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}]
+     */
     public static long requiredRegionSize(long capacity) {
         checkCapacity(capacity);
         return HEADER_LENGTH + capacity;
     }
 
     static void checkCapacity(long capacity) {
-        if (capacity < MIN_CAPACITY || Long.bitCount(capacity) != 1) {
-            throw new IllegalArgumentException("spsc capacity must be a power of two >= " + MIN_CAPACITY + ", was " + capacity);
+        if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || Long.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("spsc capacity " + capacity + " is not a power of two in ["
+                    + MIN_CAPACITY + ", " + MAX_CAPACITY + "]");
         }
     }
 

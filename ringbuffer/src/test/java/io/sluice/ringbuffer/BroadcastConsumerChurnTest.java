@@ -48,6 +48,8 @@ class BroadcastConsumerChurnTest {
         final Queue<Throwable> failures = BroadcastStressSupport.failures();
         try (Regions regions = new Regions(memory, kind, 4096, 200)) {
             BroadcastProducer producer = BroadcastProducer.attach(regions.producerRing, "churn");
+            // Every consumer here is honest: the producer must never refuse one of their positions.
+            producer.onConsumerFault(f -> failures.add(new AssertionError("honest consumer reported: " + f)));
             MemorySegment[] permanentPosition = regions.positionRegion();
             BroadcastConsumer permanent = BroadcastConsumer.attach(regions.consumerRing,
                     overwrite ? null : permanentPosition[0], BroadcastStart.OLDEST, "churn");

@@ -156,7 +156,7 @@ class BroadcastRecordFramingTest {
         assertThrows(IllegalStateException.class, () -> producer.abort(16));
         long at = producer.tryClaim(1, 100);
         assertThrows(IllegalStateException.class, () -> producer.tryClaim(1, 1));
-        assertThrows(IllegalStateException.class, () -> producer.commit(at + 8));
+        assertThrows(IllegalArgumentException.class, () -> producer.commit(at + 8), "not the open claim's offset");
         producer.commit(at);
         assertThrows(IllegalStateException.class, () -> producer.commit(at));
         MemorySegment source = MemorySegment.ofArray(new byte[10]);

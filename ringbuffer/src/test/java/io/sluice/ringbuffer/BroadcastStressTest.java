@@ -47,6 +47,8 @@ class BroadcastStressTest {
         final Queue<Throwable> failures = BroadcastStressSupport.failures();
         try (Regions regions = new Regions(memory, kind, CAPACITY, MAX)) {
             BroadcastProducer producer = BroadcastProducer.attach(regions.producerRing, "stress");
+            // Every consumer here is honest: the producer must never refuse one of their positions.
+            producer.onConsumerFault(f -> failures.add(new AssertionError("honest consumer reported: " + f)));
             List<BroadcastConsumer> consumers = new ArrayList<>();
             List<StreamChecker> checkers = new ArrayList<>();
             for (int i = 0; i < 3; i++) {

@@ -202,7 +202,7 @@ class MpmcRingTest {
         assertThrows(IllegalStateException.class, () -> producer.abort(MpmcRingDescriptor.HEADER_LENGTH + 16));
         long at = producer.tryClaim(1, 8);
         assertThrows(IllegalStateException.class, () -> producer.tryClaim(1, 8), "one claim at a time");
-        assertThrows(IllegalStateException.class, () -> producer.commit(at + SLOT_LENGTH));
+        assertThrows(IllegalArgumentException.class, () -> producer.commit(at + SLOT_LENGTH), "not the open claim's offset");
         producer.commit(at);
         assertThrows(IllegalStateException.class, () -> producer.commit(at), "committed twice");
     }
@@ -229,7 +229,7 @@ class MpmcRingTest {
         for (int i = 0; i < 5; i++) {
             send(producer, 1, i);
         }
-        assertEquals(0, consumer.poll((t, p) -> { }, 0));
+        assertThrows(IllegalArgumentException.class, () -> consumer.poll((t, p) -> { }, 0), "a limit below 1 is misuse");
         assertEquals(2, consumer.poll((t, p) -> { }, 2));
         assertEquals(3, consumer.poll((t, p) -> { }, 10));
     }
