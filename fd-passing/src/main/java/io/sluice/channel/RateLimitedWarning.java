@@ -24,6 +24,11 @@ final class RateLimitedWarning {
     static void preload() {
         try {
             LOG.isLoggable(Level.WARNING);
+            // The JDK's default log format stamps each record with the local time: the first use
+            // of the zone rules opens lib/tzdb.dat. Done first at EMFILE, that fails, the warning
+            // is lost, and the failed class initialization makes every later record (and every
+            // use of the default time zone in this process) throw NoClassDefFoundError.
+            java.time.ZoneId.systemDefault().getRules();
             new RateLimitedWarning(1).warn(() -> null);
         } catch (Throwable ignored) {
             // nothing to preload then
