@@ -294,6 +294,7 @@ public final class ChannelHost implements AutoCloseable {
         if (now - lastWatch >= WATCH_INTERVAL_NANOS) {
             lastWatch = now;
             for (HostedChannel ch : channels.values()) {
+                ch.tidy();
                 if (ch instanceof HostedMpmcChannel mpmc) {
                     mpmc.watch(now, MPMC_STALL_NANOS);
                 }

@@ -139,7 +139,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
     synchronized long joined(Attachment attachment) {
         checkRoom(); // others may have completed their handshakes since this one was admitted
         consumers++;
-        retired.closeAdopted(producer.adoptedRegistration());
+        retired.closeDone(producer::isDoneWith);
         if (!backpressure) {
             return 0; // the producer never reads positions; nothing to gate
         }
@@ -169,7 +169,14 @@ public final class HostedBroadcastChannel extends HostedChannel {
         } else if (region != null) {
             region.close();
         }
-        retired.closeAdopted(producer.adoptedRegistration());
+        retired.closeDone(producer::isDoneWith);
+    }
+
+    @Override
+    synchronized void tidy() {
+        if (!isClosed()) {
+            retired.closeDone(producer::isDoneWith);
+        }
     }
 
     @Override

@@ -196,6 +196,13 @@ public abstract class HostedChannel implements AutoCloseable {
     /** Ring-specific: recover what the attachment held (under this object's lock). */
     abstract void left(Attachment attachment);
 
+    /**
+     * Host thread, now and then: let go of what the ring no longer uses (departed consumers'
+     * position regions that the producer was still reading when they left).
+     */
+    void tidy() {
+    }
+
     /** Ring-specific: release what the ring holds besides the data region (under this object's lock, once). */
     void closeRing() {
     }

@@ -151,7 +151,7 @@ public final class HostedSpscChannel extends HostedChannel {
         }
         consumer = attachment;
         consumerGeneration = producer.followConsumer(attachment.positionView());
-        retired.closeAdopted(producer.adoptedGeneration());
+        retired.closeDone(producer::isDoneWith);
         return 0;
     }
 
@@ -188,7 +188,14 @@ public final class HostedSpscChannel extends HostedChannel {
         long generation = producer.followConsumer(standby);
         consumer = null;
         retired.retire(attachment.takePositionRegion(), generation);
-        retired.closeAdopted(producer.adoptedGeneration());
+        retired.closeDone(producer::isDoneWith);
+    }
+
+    @Override
+    synchronized void tidy() {
+        if (!isClosed()) {
+            retired.closeDone(producer::isDoneWith);
+        }
     }
 
     @Override

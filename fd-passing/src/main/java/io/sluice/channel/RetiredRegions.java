@@ -7,10 +7,11 @@ import java.util.List;
 
 /**
  * Position regions of departed consumers that a producer may still be reading. A producer
- * switches to a new set of consumer regions lazily (at its next claim or capacity check) and
- * says so by publishing a generation number; a region retired at generation {@code g} is unmapped
- * only once the producer's adopted generation has reached {@code g} — before that, unmapping it
- * would fail the producer's next read of it. Not thread-safe: used under the channel's lock.
+ * switches to a new set of consumer regions lazily (at its next claim or capacity check); a region
+ * retired at hand-over generation {@code g} is unmapped only once the producer says it is done
+ * with everything before {@code g} — before that, unmapping it would fail the producer's next
+ * read of it. Producers answer that without running ({@code isDoneWith}), so an idle producer does
+ * not make regions pile up. Not thread-safe: used under the channel's lock.
  */
 final class RetiredRegions {
     private record Retired(MemfdRegion region, long generation) {
@@ -25,10 +26,10 @@ final class RetiredRegions {
         }
     }
 
-    /** Closes every region retired at or before the {@code adopted} generation. */
-    void closeAdopted(long adopted) {
+    /** Closes every region whose generation the producer is done with. */
+    void closeDone(java.util.function.LongPredicate doneWith) {
         regions.removeIf(r -> {
-            if (r.generation() <= adopted) {
+            if (doneWith.test(r.generation())) {
                 r.region().close();
                 return true;
             }
@@ -36,8 +37,13 @@ final class RetiredRegions {
         });
     }
 
+    /** How many regions wait. */
+    int size() {
+        return regions.size();
+    }
+
     /** Closes everything (the producer is gone with its channel). */
     void closeAll() {
-        closeAdopted(Long.MAX_VALUE);
+        closeDone(g -> true);
     }
 }

@@ -12,7 +12,6 @@ import io.sluice.channel.HostedSpscChannel;
 import io.sluice.channel.MpmcAttachment;
 import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.SpscConsumer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -134,10 +133,6 @@ class AttachSoakTest {
      * an admitted peer could take the hosting process to EMFILE with cycles alone.
      */
     @Test
-    @Disabled("defect: HostedSpscChannel.left() retires each departed consumer's position region (fd + mapping) until the"
-            + " producer adopts a newer hand-over, which SpscProducer does only at a capacity check; an idle producer never"
-            + " checks, so the host keeps one fd and one mapping per attach/detach cycle (200 cycles: +200 fds, +200"
-            + " mappings), unbounded by any HostOptions limit")
     void anSpscConsumerCyclingAgainstAnIdleProducerLeavesNoFdOrMappingBehind() throws Exception {
         Path path = dir.resolve("idle.sock");
         try (ChannelHost h = ChannelHost.bind(path)) {

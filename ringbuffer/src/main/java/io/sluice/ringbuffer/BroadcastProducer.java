@@ -141,6 +141,15 @@ public final class BroadcastProducer implements MessageProducer {
     private long registrationVersion;
     @SuppressWarnings({"unused", "FieldMayBeFinal"})
     private BroadcastConsumerSet consumerSet;
+    // True while the producer thread reads consumers' position regions (adopting a set, or
+    // recomputing the gate): the only places it touches them. With consumerSet it is a Dekker
+    // pair that tells a host when a removed consumer's region may be unmapped (isDoneWith):
+    //   producer (slow path):  readingPositions = true, then load consumerSet (volatile), read positions
+    //   host, after removal:   store consumerSet (under registrationLock), then load readingPositions
+    // If the host reads false, any slow path that starts later loads the set after its store of
+    // true, so after the host's store: it sees the set without the removed consumer and never
+    // reads its region again; a slow path that ended before stored false after its last read.
+    private volatile boolean readingPositions;
 
     private BroadcastProducer(MemorySegment region, String what, BroadcastRingDescriptor.Header header) {
         this.region = region;
@@ -387,14 +396,26 @@ public final class BroadcastProducer implements MessageProducer {
 
     private boolean gateAdmits(long newTail) {
         final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
-        if (set != adoptedSet) {
-            adopt(set);
-        }
-        if (newTail <= gateLimit) {
+        if (set == adoptedSet && newTail <= gateLimit) {
             return true;
         }
-        gateLimit = computeGateLimit();
-        return newTail <= gateLimit;
+        return gateSlowly(newTail);
+    }
+
+    /** The set changed or the cached limit is used up: read the positions (see readingPositions). */
+    private boolean gateSlowly(long newTail) {
+        readingPositions = true;
+        try {
+            final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getVolatile(this);
+            if (set != adoptedSet) {
+                adopt(set);
+            } else {
+                gateLimit = computeGateLimit();
+            }
+            return newTail <= gateLimit;
+        } finally {
+            readingPositions = false;
+        }
     }
 
     private void adopt(BroadcastConsumerSet set) {
@@ -511,12 +532,30 @@ public final class BroadcastProducer implements MessageProducer {
      * @return whether a new set was adopted
      */
     public boolean refreshConsumers() {
-        final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
-        if (set == adoptedSet) {
+        if ((BroadcastConsumerSet) CONSUMER_SET.getAcquire(this) == adoptedSet) {
             return false;
         }
-        adopt(set);
-        return true;
+        readingPositions = true;
+        try {
+            final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getVolatile(this);
+            if (set == adoptedSet) {
+                return false;
+            }
+            adopt(set);
+            return true;
+        } finally {
+            readingPositions = false;
+        }
+    }
+
+    /**
+     * Any thread: whether the producer will never again read the position region of a consumer
+     * removed before the set of {@code version} was published ({@link #requestedRegistration()}
+     * right after the removal), so that the region may be unmapped now — also while the producer
+     * is idle. False only while the producer is reading positions at this moment: ask again later.
+     */
+    public boolean isDoneWith(long version) {
+        return adoptedRegistration() >= version || !readingPositions;
     }
 
     /**

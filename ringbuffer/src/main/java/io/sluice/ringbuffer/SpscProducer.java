@@ -126,6 +126,15 @@ public final class SpscProducer implements MessageProducer {
     // Generation of the last hand-over the producer adopted: written by the producer after it
     // switched, read by the host to know when it may unmap the region left behind.
     private volatile long adoptedGeneration;
+    // True while the producer thread is in its capacity check, the one place it reads a consumer's
+    // region. With handover it is a second Dekker pair, telling a host when a region it handed
+    // over away from may be unmapped (isDoneWith), even while the producer is idle:
+    //   producer, refresh:   readingPositions = true, then load handover, then read the region
+    //   host, hand-over:     handover = H ............. then load readingPositions
+    // If the host reads false, a check that starts later loads handover after its store of true,
+    // so after H: it adopts H (or later) before reading any region; a check that ended before
+    // stored false after its last read.
+    private volatile boolean readingPositions;
     private long requestedGeneration; // guarded by this (hand-overs from any thread)
     private boolean holding;          // guarded by this: the last hand-over requested was hold()
 
@@ -340,6 +349,15 @@ public final class SpscProducer implements MessageProducer {
      * @return the room limit: the validated position + capacity
      */
     private long refreshHeadLimit() {
+        readingPositions = true;
+        try {
+            return refreshHeadLimitReading();
+        } finally {
+            readingPositions = false;
+        }
+    }
+
+    private long refreshHeadLimitReading() {
         while (true) {
             final Handover h = handover;
             if (h != null) {
@@ -546,6 +564,16 @@ public final class SpscProducer implements MessageProducer {
             position += span;
         }
         return position == departedPosition ? departedPosition : validated;
+    }
+
+    /**
+     * Any thread: whether the producer will never again read a position region it followed
+     * before the hand-over of {@code generation} ({@link #followConsumer} or {@link #hold} returned
+     * it), so that the region may be unmapped now, also while the producer is idle. False only
+     * while the producer is in a capacity check at this moment: ask again later.
+     */
+    public boolean isDoneWith(long generation) {
+        return adoptedGeneration >= generation || !readingPositions;
     }
 
     /**
