@@ -49,12 +49,15 @@ public record AccessPolicy(Set<Integer> uids, Set<Integer> gids, Set<Integer> pi
         return who && (pids.isEmpty() || pids.contains(peer.pid()));
     }
 
-    /** Why a peer was not admitted, for the refusal text. */
+    /**
+     * Why a peer was not admitted, for the refusal text: in terms of the peer's own credentials
+     * only, never the policy's (who else is admitted is not the peer's business).
+     */
     public String explain(PeerCredentials peer) {
         if (!uids.contains(peer.uid()) && !gids.contains(peer.gid())) {
-            return "peer uid " + peer.uid() + " gid " + peer.gid() + " is not admitted (uids " + uids + ", gids " + gids + ")";
+            return "uid " + peer.uid() + " gid " + peer.gid() + " is not admitted";
         }
-        return "peer pid " + peer.pid() + " is not admitted (pids " + pids + ")";
+        return "pid " + peer.pid() + " is not admitted";
     }
 
     static int currentUid() {

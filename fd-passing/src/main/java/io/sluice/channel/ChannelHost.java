@@ -79,9 +79,11 @@ public final class ChannelHost implements AutoCloseable {
     private long acceptPausedUntil;
     private long lastWatch = System.nanoTime();
     private long backoffNanos;
-    private final RateLimitedWarning outOfFds = new RateLimitedWarning(WARNING_INTERVAL_NANOS);
-    private final RateLimitedWarning overLimit = new RateLimitedWarning(WARNING_INTERVAL_NANOS);
-    private final RateLimitedWarning loopFailure = new RateLimitedWarning(WARNING_INTERVAL_NANOS);
+    private final RateLimitedLog outOfFds = new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS);
+    private final RateLimitedLog overLimit = new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS);
+    private final RateLimitedLog loopFailure = new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS);
+    // One line per reason per second at most: a peer that loops on garbage must not flood the log.
+    private final Map<RefusalReason, RateLimitedLog> refusalLogs = new EnumMap<>(RefusalReason.class);
 
     // Counters, any thread reads.
     private final Map<RefusalReason, AtomicLong> refusals = new EnumMap<>(RefusalReason.class);
@@ -92,6 +94,7 @@ public final class ChannelHost implements AutoCloseable {
         this.options = options;
         for (RefusalReason r : RefusalReason.values()) {
             refusals.put(r, new AtomicLong());
+            refusalLogs.put(r, new RateLimitedLog(Level.INFO, 1_000_000_000L));
         }
         this.thread = Thread.ofPlatform().daemon().name("sluice-host " + server.path()).unstarted(this::run);
     }
@@ -120,7 +123,7 @@ public final class ChannelHost implements AutoCloseable {
     public static ChannelHost bind(Path socket, HostOptions options) {
         // Everything the host thread may need on a failure path is loaded now, while descriptors
         // are plentiful: at EMFILE, loading a class from a jar fails, and must not end the host.
-        RateLimitedWarning.preload();
+        RateLimitedLog.preload();
         SeqPacketServer server = SeqPacketServer.bind(socket, options.socketPermissions());
         ChannelHost host;
         try {
@@ -260,9 +263,10 @@ public final class ChannelHost implements AutoCloseable {
         return " (hosted: " + String.join(", ", channels.keySet().stream().sorted().toList()) + ")";
     }
 
+    /** Counts and logs a refusal (host thread). */
     void noteRefusal(RefusalReason reason, PeerCredentials peer, String text) {
         refusals.get(reason).incrementAndGet();
-        log(Level.INFO, () -> "refused " + peer + " (" + reason + "): " + UntrustedText.escape(text));
+        refusalLogs.get(reason).log(() -> "refused " + peer + " (" + reason + "): " + UntrustedText.escape(text));
     }
 
     /** Runs {@code task} on the host's thread (soon); any thread. */
@@ -278,7 +282,7 @@ public final class ChannelHost implements AutoCloseable {
             try {
                 step();
             } catch (Throwable t) { // the host's thread never dies of a failure: it is every peer's liveness
-                loopFailure.warn(() -> "host on " + server.path() + ": its thread failed, and goes on: " + t);
+                loopFailure.log(() -> "host on " + server.path() + ": its thread failed, and goes on: " + t);
                 pause(MIN_BACKOFF_NANOS);
             }
         }
@@ -368,7 +372,7 @@ public final class ChannelHost implements AutoCloseable {
     private void backOff(SystemCallException e) {
         backoffNanos = backoffNanos == 0 ? MIN_BACKOFF_NANOS : Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
         acceptPausedUntil = System.nanoTime() + backoffNanos;
-        outOfFds.warn(() -> "host on " + server.path() + ": cannot accept (" + e.getMessage() + "); connections are shed"
+        outOfFds.log(() -> "host on " + server.path() + ": cannot accept (" + e.getMessage() + "); connections are shed"
                 + " and accepting pauses up to " + backoffNanos / 1_000_000 + " ms at a time (" + sessions.size()
                 + " connections open)");
     }
@@ -391,7 +395,7 @@ public final class ChannelHost implements AutoCloseable {
         if (limit != null) {
             refusals.get(RefusalReason.CONNECTION_LIMIT).incrementAndGet();
             String text = limit;
-            overLimit.warn(() -> "refused " + peer + " (CONNECTION_LIMIT): " + text);
+            overLimit.log(() -> "refused " + peer + " (CONNECTION_LIMIT): " + text);
             try {
                 conn.send(Handshake.refuse(RefusalReason.CONNECTION_LIMIT, limit));
             } catch (RuntimeException ignored) {

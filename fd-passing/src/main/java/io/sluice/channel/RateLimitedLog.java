@@ -4,19 +4,22 @@ import java.lang.System.Logger.Level;
 import java.util.function.Supplier;
 
 /**
- * A warning that may recur thousands of times a second (out of descriptors, a connection flood):
- * logged at most once per interval, with how many were suppressed since. Never throws: at
- * {@code EMFILE} even loading a logging class can fail, and the caller must go on.
+ * A log line that may recur thousands of times a second (out of descriptors, a connection flood,
+ * a peer sending garbage in a loop): logged at most once per interval, with how many were
+ * suppressed since. Never throws: at {@code EMFILE} even loading a logging class can fail, and
+ * the caller must go on.
  */
-final class RateLimitedWarning {
-    private static final System.Logger LOG = System.getLogger(RateLimitedWarning.class.getName());
+final class RateLimitedLog {
+    private static final System.Logger LOG = System.getLogger(RateLimitedLog.class.getName());
 
+    private final Level level;
     private final long intervalNanos;
     private long lastNanos;
     private long suppressed;
     private boolean logged;
 
-    RateLimitedWarning(long intervalNanos) {
+    RateLimitedLog(Level level, long intervalNanos) {
+        this.level = level;
         this.intervalNanos = intervalNanos;
     }
 
@@ -29,14 +32,14 @@ final class RateLimitedWarning {
             // is lost, and the failed class initialization makes every later record (and every
             // use of the default time zone in this process) throw NoClassDefFoundError.
             java.time.ZoneId.systemDefault().getRules();
-            new RateLimitedWarning(1).warn(() -> null);
+            new RateLimitedLog(Level.WARNING, 1).log(() -> null);
         } catch (Throwable ignored) {
             // nothing to preload then
         }
     }
 
-    /** Logs {@code message} at WARNING unless one was logged less than an interval ago. Not thread-safe. */
-    void warn(Supplier<String> message) {
+    /** Logs {@code message} unless one was logged less than an interval ago. Not thread-safe. */
+    void log(Supplier<String> message) {
         long now = System.nanoTime();
         if (logged && now - lastNanos < intervalNanos) {
             suppressed++;
@@ -44,8 +47,8 @@ final class RateLimitedWarning {
         }
         try {
             String text = message.get();
-            if (text != null) {
-                LOG.log(Level.WARNING, suppressed == 0 ? text : text + " (" + suppressed + " more like it since the last)");
+            if (text != null && LOG.isLoggable(level)) {
+                LOG.log(level, suppressed == 0 ? text : text + " (" + suppressed + " more like it since the last)");
             }
         } catch (Throwable ignored) {
             // the warning is lost; the caller's recovery is not
