@@ -154,7 +154,7 @@ class NativeHandshakeTest {
                     program.toString(), "refused", socket.toString(), "orders", "CONSUMER").redirectErrorStream(true).start();
             assertTrue(p.waitFor(TIMEOUT_S, TimeUnit.SECONDS));
             String out = new String(p.getInputStream().readAllBytes());
-            assertTrue(out.startsWith("REFUSED ACCESS_DENIED 4 ") && out.contains("peer uid 65534"), out);
+            assertTrue(out.startsWith("REFUSED ACCESS_DENIED 4 ") && out.contains("uid 65534 gid 65534 is not admitted"), out);
         } finally {
             Files.deleteIfExists(program);
             Files.deleteIfExists(open);

@@ -244,7 +244,7 @@ class RefusalTest {
                 dir, ChannelPeer.class, "refuse", socket.toString(), "orders", "CONSUMER")) {
             String line = child.awaitLine("REFUSED", 60);
             assertTrue(line.startsWith("REFUSED ACCESS_DENIED"), line);
-            assertTrue(line.contains("peer uid 65534"), line);
+            assertTrue(line.contains("uid 65534 gid 65534 is not admitted"), line);
         }
     }
 }
