@@ -28,7 +28,7 @@ build() { # variant extra-flags
     mkdir -p "$dir"
     # shellcheck disable=SC2086 # the flag lists are meant to split
     $cc $common $2 -c "$here/sluice.c" -o "$dir/sluice.o"
-    for prog in examples/md_subscriber examples/order_producer test/sluice_peer; do
+    for prog in examples/md_subscriber examples/order_producer test/sluice_peer test/chaos_peer; do
         $cc $common $2 -o "$dir/$(basename "$prog")" "$here/$prog.c" "$dir/sluice.o"
     done
 }
