@@ -4,10 +4,11 @@
  * what it commits goes to a journal, a file it maps MAP_SHARED: the journal outlives the process,
  * so the test reads exactly what a killed peer had done. The layout is ChaosJournal.java's:
  *
- *   header, 8 u64:  0 delivered entries   1 published (entries whose position was published: SPSC, broadcast)
+ *   header, 16 u64: 0 delivered entries   1 published (entries whose position was published: SPSC, broadcast)
  *                   2 committed messages  3 error   4 holding   5 command (the test writes it)
  *                   6 stopped (MPMC: took a STOP)   7 finished producing
- *   entries, 2 u64 each, from byte 64:
+ *                   8 attach: 1 in sluice_attach, 2 attached   9..15 reserved
+ *   entries, 2 u64 each, from byte 128:
  *        SPSC      (seq, 0)
  *        broadcast (seq | TORN if the seqlock said the copy was overwritten, laps << 40 | lost so far)
  *        MPMC      (tag << 40 | seq, 0)
@@ -17,7 +18,8 @@
  * (SPSC, broadcast), or the next MPMC claim is never committed; 2 the next MPMC take never returns
  * and is not journaled (the documented loss); 3 stop producing (MPMC).
  *
- *   spsc  JOURNAL SOCK CHAN SEED MAXLEN LIMIT
+ *   spsc  JOURNAL SOCK CHAN SEED MAXLEN LIMIT BLOCK              BLOCK 1: sleep in the kernel (futex) while the
+ *                                                               ring is empty, 0: spin, yield, sleep 50 us
  *   bcast JOURNAL SOCK CHAN SEED MAXLEN LIMIT newest|oldest STALL_EVERY
  *   mpmc  JOURNAL SOCK CHAN SEED MAXLEN ROLE TAG LIMIT PACE     ROLE 1 consumer, 2 producer, 3 both;
  *                                                               PACE messages per second, 0 unpaced
@@ -43,7 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { J_DELIVERED, J_PUBLISHED, J_COMMITTED, J_ERROR, J_HOLDING, J_COMMAND, J_STOPPED, J_FINISHED };
+enum { J_DELIVERED, J_PUBLISHED, J_COMMITTED, J_ERROR, J_HOLDING, J_COMMAND, J_STOPPED, J_FINISHED, J_ATTACH };
+#define J_HEADER_WORDS 16
 enum { CMD_HOLD = 1, CMD_HOLD_TAKE = 2, CMD_FINISH = 3 };
 
 #define TORN (1ull << 62)
@@ -105,7 +108,7 @@ static uint64_t j_get(int field) {
 static void j_open(const char *path) {
     int fd = open(path, O_RDWR | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 64 + 16) {
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < J_HEADER_WORDS * 8 + 16) {
         say("JOURNAL-FAILED %s: %s", path, sluice_errno_name(errno));
         exit(7);
     }
@@ -116,8 +119,8 @@ static void j_open(const char *path) {
     }
     close(fd);
     jn.header = m;
-    jn.entries = (uint64_t *) m + 8;
-    jn.capacity = ((uint64_t) st.st_size - 64) / 16;
+    jn.entries = (uint64_t *) m + J_HEADER_WORDS;
+    jn.capacity = ((uint64_t) st.st_size - J_HEADER_WORDS * 8) / 16;
     jn.count = j_get(J_DELIVERED);
 }
 
@@ -159,10 +162,12 @@ static sluice_channel *attach(const char *sock, const char *chan, sluice_role ro
     sluice_attach_options o = {.socket_path = sock, .channel = chan, .role = role, .start = start};
     sluice_error err;
     sluice_channel *ch;
+    j_set(J_ATTACH, 1);
     if (sluice_attach(&o, &ch, &err) != SLUICE_OK) {
         say("ATTACH-FAILED %s: %s", sluice_code_name(err.code), err.message);
         exit(3);
     }
+    j_set(J_ATTACH, 2);
     return ch;
 }
 
@@ -228,11 +233,17 @@ static void on_spsc(void *ctx, int32_t type, const void *payload, uint32_t lengt
 static int spsc(char **argv) {
     spsc_consumer c = {.seed = arg_u64(argv[5]), .max_length = (uint32_t) arg_u64(argv[6])};
     int limit = (int) arg_u64(argv[7]);
+    bool block = arg_u64(argv[8]) != 0;
     sluice_channel *ch = attach(argv[3], argv[4], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
     say("ATTACHED");
     unsigned idle_rounds = 0;
     for (;;) {
-        int n = sluice_poll(ch, on_spsc, &c, limit);
+        int n = block ? sluice_poll_blocking(ch, on_spsc, &c, limit, 50) : sluice_poll(ch, on_spsc, &c, limit);
+        if (n == SLUICE_EHOSTGONE) { /* blocking: the host is gone and everything it committed was delivered */
+            say("HOSTGONE %" PRIu64, jn.count);
+            sluice_detach(ch);
+            return 0;
+        }
         if (n < 0) {
             ring_error(ch, n);
         }
@@ -468,7 +479,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *mode = argv[1];
-    if (strcmp(mode, "spsc") == 0 && argc == 8) {
+    if (strcmp(mode, "spsc") == 0 && argc == 9) {
         j_open(argv[2]);
         return spsc(argv);
     }

@@ -18,10 +18,11 @@ import java.nio.file.StandardOpenOption;
  * ({@code native/test/chaos_peer.c}) writes the same layout:
  *
  * <pre>
- * header, 8 longs:  0 delivered entries   1 published (entries whose position was published: SPSC, broadcast)
+ * header, 16 longs: 0 delivered entries   1 published (entries whose position was published: SPSC, broadcast)
  *                   2 committed messages  3 error   4 holding   5 command (the test writes it)
  *                   6 stopped (MPMC: took a STOP)   7 finished producing
- * entries, 2 longs each, from byte 64:
+ *                   8 attach: 1 attaching, 2 attached   9..15 reserved
+ * entries, 2 longs each, from byte 128:
  *      SPSC      (seq, 0)
  *      broadcast (seq | TORN if the seqlock said the copy was overwritten, laps &lt;&lt; 40 | lost so far)
  *      MPMC      (tag &lt;&lt; 40 | seq, 0)
@@ -39,6 +40,7 @@ final class ChaosJournal implements AutoCloseable {
     static final int COMMAND = 5;
     static final int STOPPED = 6;
     static final int FINISHED = 7;
+    static final int ATTACH = 8;
 
     /** The next handler call journals its message and never returns; the next MPMC claim is never committed. */
     static final long HOLD = 1;
@@ -49,7 +51,7 @@ final class ChaosJournal implements AutoCloseable {
 
     static final long TORN = 1L << 62;
     static final long SEQ_MASK = (1L << 40) - 1;
-    private static final long HEADER_BYTES = 64;
+    private static final long HEADER_BYTES = 128;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final Path file;

@@ -35,7 +35,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * the rounds that kill them, and reuses the ones it never kills.
  *
  * <pre>
- * spsc      JOURNAL SOCK CHAN SEED MAXLEN LIMIT
+ * spsc      JOURNAL SOCK CHAN SEED MAXLEN LIMIT BLOCK           BLOCK 1: pollBlocking (futex) while empty
  * bcast     JOURNAL SOCK CHAN SEED MAXLEN LIMIT newest|oldest STALL_EVERY
  * mpmc      JOURNAL SOCK CHAN SEED MAXLEN ROLE TAG LIMIT PACE     (ROLE 1 consumer, 2 producer, 3 both)
  * spsc-host JOURNAL SOCK CHAN SEED MAXLEN CAPACITY                host an SPSC channel and produce into
@@ -90,7 +90,8 @@ public final class ChaosPeer {
             long seed = Long.parseLong(args[4]);
             int maxLength = Integer.parseInt(args[5]);
             switch (args[0]) {
-                case "spsc" -> spsc(socket, channel, new Verifier(seed, maxLength), Integer.parseInt(args[6]));
+                case "spsc" -> spsc(socket, channel, new Verifier(seed, maxLength), Integer.parseInt(args[6]),
+                        args[7].equals("1"));
                 case "bcast" -> bcast(socket, channel, new Verifier(seed, maxLength), Integer.parseInt(args[6]),
                         args[7].equals("oldest") ? BroadcastStart.OLDEST : BroadcastStart.NEWEST, Long.parseLong(args[8]));
                 case "mpmc" -> mpmc(socket, channel, new Verifier(seed, maxLength), Role.fromCode(Integer.parseInt(args[6])),
@@ -158,8 +159,10 @@ public final class ChaosPeer {
         }
     }
 
-    private void spsc(Path socket, String channel, Verifier v, int limit) {
+    private void spsc(Path socket, String channel, Verifier v, int limit, boolean block) {
+        journal.set(ATTACH, 1);
         try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+            journal.set(ATTACH, 2);
             say("ATTACHED");
             long[] next = {-1};
             io.sluice.api.MessageHandler handler = (type, payload) -> {
@@ -178,7 +181,7 @@ public final class ChaosPeer {
             while (true) {
                 int n;
                 try {
-                    n = a.poll(handler, limit);
+                    n = block ? a.pollBlocking(handler, limit, java.time.Duration.ofMillis(50)) : a.poll(handler, limit);
                 } catch (ConnectionClosedException e) { // drained: everything the host committed was delivered
                     say("HOSTGONE " + journal.delivered());
                     return;
@@ -194,7 +197,9 @@ public final class ChaosPeer {
     }
 
     private void bcast(Path socket, String channel, Verifier v, int limit, BroadcastStart start, long stallEvery) {
+        journal.set(ATTACH, 1);
         try (ConsumerAttachment<BroadcastConsumer> a = Channels.broadcastConsumer(socket, channel, start)) {
+            journal.set(ATTACH, 2);
             say("ATTACHED");
             BroadcastConsumer c = a.consumer();
             MemorySegment copy = Arena.ofAuto().allocate(c.maxMessageLength() + 8L, 8);
@@ -247,7 +252,9 @@ public final class ChaosPeer {
     private void mpmc(Path socket, String channel, Verifier v, Role role, long tag, int limit, long pace) {
         boolean producing = role != Role.CONSUMER;
         boolean consuming = role != Role.PRODUCER;
+        journal.set(ATTACH, 1);
         try (MpmcAttachment a = Channels.mpmc(socket, channel, role)) {
+            journal.set(ATTACH, 2);
             say("ATTACHED " + a.participantId());
             long[] last = new long[4096];
             Arrays.fill(last, -1);

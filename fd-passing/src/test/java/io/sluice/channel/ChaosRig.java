@@ -274,6 +274,11 @@ final class ChaosRig {
                     channel instanceof HostedMpmcChannel m ? m.lastRecovery() : null)));
         }
 
+        /** The event of {@code p}'s detach, or null if it never joined (or has not left). */
+        Event get(Peer p) {
+            return byPid.get((int) p.pid());
+        }
+
         Event await(Peer p) {
             int pid = (int) p.pid();
             ChaosRig.await("the host's detach event for " + p, () -> byPid.containsKey(pid));
@@ -445,6 +450,13 @@ final class ChaosRig {
             rounds.merge(kind, 1, Integer::sum);
         }
 
+        private final Map<String, Integer> details = new TreeMap<>();
+
+        /** A breakdown that is not a kind of round (where the kills while attaching landed). */
+        synchronized void detail(String what) {
+            details.merge(what, 1, Integer::sum);
+        }
+
         synchronized void kill(String role) {
             kills.merge(role, 1, Integer::sum);
         }
@@ -473,6 +485,7 @@ final class ChaosRig {
             StringBuilder sb = new StringBuilder();
             sb.append(String.format("rounds per kind (%d in all):%n", totalRounds()));
             rounds.forEach((k, v) -> sb.append(String.format("  %-66s %5d%n", k, v)));
+            details.forEach((k, v) -> sb.append(String.format("  (%s)%s %5d%n", k, " ".repeat(Math.max(0, 64 - k.length())), v)));
             sb.append(String.format("kills per role (%d in all):%n", kills.values().stream().mapToInt(Integer::intValue).sum()));
             kills.forEach((k, v) -> sb.append(String.format("  %-66s %5d%n", k, v)));
             sb.append(String.format("messages%-40s %12s %12s %8s %8s %8s %8s%n", "", "committed", "delivered", "lost",

@@ -1,7 +1,9 @@
 package io.sluice.channel;
 
+import io.sluice.api.AttachRefusedException;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.MessageHandler;
+import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.channel.ChaosRig.DetachLog;
@@ -89,6 +91,7 @@ class ChaosTest {
 
     private static final long SPSC_CAPACITY = 32 * 1024;
     private static final int SPSC_MAX_LENGTH = 256;
+    private static final long SPSC_PACE = 300_000; // messages per second: consumers empty the ring and park now and then
     private static final long BCAST_CAPACITY = 16 * 1024;
     private static final int BCAST_MAX_LENGTH = 256;
     private static final long BCAST_PACE = 100_000; // messages per second
@@ -215,9 +218,9 @@ class ChaosTest {
 
     // ---- SPSC ---------------------------------------------------------------------------------------
 
-    private static Peer spscConsumer(boolean java, String variant, int limit, String label, ChaosJournal j, Path socket)
-            throws IOException, InterruptedException {
-        String[] args = {"spsc", s(socket), "chaos.spsc", s(SEED), s(SPSC_MAX_LENGTH), s(limit)};
+    private static Peer spscConsumer(boolean java, String variant, int limit, boolean block, String label, ChaosJournal j,
+                                     Path socket) throws IOException, InterruptedException {
+        String[] args = {"spsc", s(socket), "chaos.spsc", s(SEED), s(SPSC_MAX_LENGTH), s(limit), block ? "1" : "0"};
         return java ? javaPeer(pool.take(), true, label, j, args) : cPeer(variant, label, j, args);
     }
 
@@ -288,47 +291,72 @@ class ChaosTest {
             SpscLedger ledger = new SpscLedger();
             long committed = 0;
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedSpscChannel ch = host.spsc("chaos.spsc", SPSC_CAPACITY);
+                // Consumers may sleep in the kernel while the ring is empty (futex): some are killed asleep.
+                HostedSpscChannel ch = host.spsc("chaos.spsc", SPSC_CAPACITY, true);
                 DetachLog detaches = new DetachLog(ch);
-                try (HostProducer producer = new HostProducer("spsc producer", ch.producer(), null, SEED, SPSC_MAX_LENGTH, 0)) {
+                try (HostProducer producer = new HostProducer("spsc producer", ch.producer(), null, SEED, SPSC_MAX_LENGTH,
+                        SPSC_PACE)) {
                     producer.go();
                     for (int r = 0; r < rounds; r++) {
+                        boolean j = java.get(r);
                         int limit = LIMITS[rng.nextInt(LIMITS.length)];
-                        boolean hold = rng.nextInt(3) == 0;
+                        boolean block = rng.nextBoolean();
+                        int how = rng.nextInt(6); // 0..1 holding mid-batch, 2 attaching (C), else at a random point
+                        boolean hold = how < 2, attaching = how == 2 && !j;
                         long k = 1 + rng.nextLong(5_000);
-                        long jitter = rng.nextLong(300);
-                        Peer v = spscConsumer(java.get(r), variant(rng), limit, "spsc consumer #" + r + " (limit " + limit + ")",
-                                journal("spsc-" + r, VICTIM_ENTRIES), socket);
-                        await(v + " to deliver " + k + " messages", () -> v.journal.delivered() >= k, v);
-                        if (hold) { // inside a handler: part of a batch read, its position not published
-                            v.journal.set(COMMAND, HOLD);
-                            await(v + " to hold mid-batch", () -> v.journal.get(HOLDING) == 1, v);
+                        long jitter = attaching ? rng.nextLong(3_000) : rng.nextLong(300);
+                        Peer v = spscConsumer(j, variant(rng), limit, block, "spsc consumer #" + r + " (limit " + limit
+                                + (block ? ", blocking" : "") + ")", journal("spsc-" + r, VICTIM_ENTRIES), socket);
+                        String what;
+                        long killed;
+                        double recoveredMs;
+                        if (attaching) { // in its handshake, or just after
+                            killed = killAttaching(v, jitter);
+                            what = "while attaching (" + jitter + " us into sluice_attach, " + attachState(v) + ")";
+                            long taken = awaitNewSpscConsumer(ch, socket, v);
+                            recoveredMs = (taken - killed) / 1e6;
+                            FIGURES.time("spsc: consumer killed while attaching -> the channel takes a new consumer", taken - killed);
                         } else {
-                            spinMicros(jitter);
+                            await(v + " to deliver " + k + " messages", () -> v.journal.delivered() >= k, v);
+                            if (hold) { // inside a handler: part of a batch read, its position not published
+                                v.journal.set(COMMAND, HOLD);
+                                await(v + " to hold mid-batch", () -> v.journal.get(HOLDING) == 1, v);
+                                what = "holding mid-batch";
+                            } else {
+                                spinMicros(jitter);
+                                what = "at a random point";
+                            }
+                            killed = v.kill();
+                            DetachLog.Event e = detaches.await(v);
+                            v.awaitGone();
+                            recoveredMs = (e.nanos() - killed) / 1e6;
+                            FIGURES.time("spsc: consumer kill -> host detached it (" + v.lang() + ")", e.nanos() - killed);
+                            assertNull(ch.consumer(), "the host let go of the dead consumer");
                         }
-                        long killed = v.kill();
-                        DetachLog.Event e = detaches.await(v);
-                        v.awaitGone();
-                        FIGURES.time("spsc: consumer kill -> host detached it (" + v.lang() + ")", e.nanos() - killed);
                         FIGURES.kill("spsc consumer (" + v.lang() + ")");
-                        FIGURES.round("spsc: consumer killed " + (hold ? "holding mid-batch" : "at a random point"));
-                        assertNull(ch.consumer(), "the host let go of the dead consumer");
+                        FIGURES.round("spsc: consumer killed " + (attaching ? "while attaching" : what));
+                        if (attaching) {
+                            FIGURES.detail("killed while attaching: " + attachState(v));
+                        }
                         v.assertNoError();
                         long count = v.journal.delivered();
                         long again = ledger.add(v, limit);
-                        System.out.printf("spsc #%d: %s killed %s: host detached it after %.2f ms; it had delivered %,d messages"
-                                        + "%s, %d of them again (at most %d: the batch of the consumer that delivered them first)%n", r, v,
-                                hold ? "holding mid-batch" : "at a random point", (e.nanos() - killed) / 1e6, count,
-                                count == 0 ? "" : " from message " + v.journal.a(0), again, ledger.lastBound);
+                        System.out.printf("spsc #%d: %s killed %s: %s after %.2f ms; %s%n", r, v, what,
+                                attaching ? "the channel took a new consumer" : "host detached it", recoveredMs, count == 0
+                                        ? "it had delivered nothing"
+                                        : String.format("it had delivered %,d messages from message %d, %d of them again (at most %d:"
+                                        + " the batch of the consumer that delivered them first)", count, v.journal.a(0), again,
+                                        ledger.lastBound));
                         done(v);
                     }
                     // A last consumer, never killed, sees the rest; then the host goes away.
-                    Peer last = spscConsumer(false, NativeChild.SANITIZED, 64, "spsc consumer (last)",
+                    Peer last = spscConsumer(false, NativeChild.SANITIZED, 64, rng.nextBoolean(), "spsc consumer (last)",
                             journal("spsc-last", SURVIVOR_ENTRIES), socket);
                     await(last + " to deliver", () -> last.journal.delivered() > 0, last);
                     committed = producer.finish();
                     long n = committed;
                     await(last + " to deliver message " + (n - 1), () -> lastSeq(last.journal) == n - 1, last);
+                    awaitOnlyAttached(ch, last);
                     host.close();
                     last.awaitLine("HOSTGONE");
                     last.assertExitsCleanly();
@@ -344,6 +372,72 @@ class ChaosTest {
             System.out.printf("spsc, %d consumers killed: %,d committed, %,d delivered, %,d delivered again (each run within "
                     + "the dead consumer's batch)%n", rounds, committed, ledger.delivered, ledger.duplicates);
         });
+    }
+
+    /**
+     * Attaches a consumer here as soon as the host takes one (it refuses with
+     * {@code CHANNEL_FULL} while it still holds {@code dead}), and detaches it at once: it reads
+     * nothing, so the next consumer starts where {@code dead} stopped.
+     *
+     * @return when the attach succeeded
+     */
+    private static long awaitNewSpscConsumer(HostedSpscChannel ch, Path socket, Peer dead) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ChaosRig.WAIT_S);
+        int spins = 0;
+        while (true) {
+            long attached;
+            try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, "chaos.spsc")) {
+                attached = System.nanoTime();
+            } catch (AttachRefusedException e) {
+                if (e.reason() != RefusalReason.CHANNEL_FULL || System.nanoTime() > deadline) {
+                    throw new AssertionError("the spsc channel took no new consumer after " + dead + " was killed: " + e, e);
+                }
+                pause(++spins);
+                continue;
+            }
+            await("the host to let go of the consumer attached after " + dead, () -> ch.consumer() == null);
+            return attached;
+        }
+    }
+
+    /**
+     * Kills {@code p} {@code micros} µs after it entered its attach call (its journal says when): in
+     * the handshake, or just after it.
+     *
+     * @return when it was killed
+     */
+    private static long killAttaching(Peer p, long micros) throws InterruptedException {
+        await(p + " to begin attaching", () -> p.journal.get(ATTACH) != 0, p);
+        spinMicros(micros);
+        long killed = p.kill();
+        p.awaitGone();
+        return killed;
+    }
+
+    /** Where a peer killed while attaching was: in its attach call, or past it. */
+    private static String attachState(Peer p) {
+        return p.journal.get(ATTACH) == 2 ? "it had attached" : "in its handshake";
+    }
+
+    /**
+     * Waits (bounded) until the channel's attachments are exactly {@code live}: a peer killed at
+     * any point, its handshake included, leaves nothing behind.
+     */
+    private static void awaitOnlyAttached(HostedChannel ch, Peer... live) {
+        java.util.Set<Integer> want = new java.util.TreeSet<>();
+        for (Peer p : live) {
+            want.add((int) p.pid());
+        }
+        await("channel '" + ch.name() + "' to hold the attachments of " + java.util.Arrays.toString(live) + " only",
+                () -> want.equals(attachedPids(ch)), live);
+    }
+
+    private static java.util.Set<Integer> attachedPids(HostedChannel ch) {
+        java.util.Set<Integer> pids = new java.util.TreeSet<>();
+        for (Attachment a : ch.attachments()) {
+            pids.add(a.peer().pid());
+        }
+        return pids;
     }
 
     /** The test's own SPSC consumer: checks each message against the generator, in sequence from 0. */
@@ -417,7 +511,7 @@ class ChaosTest {
                                 delivered, (closed - killed) / 1e6);
                     }
                 } else {
-                    Peer c = spscConsumer(false, variant(rng), limit, "spsc consumer of host #" + r,
+                    Peer c = spscConsumer(false, variant(rng), limit, false, "spsc consumer of host #" + r,
                             journal("host-consumer-" + r, VICTIM_ENTRIES), socket);
                     consumer = c.label;
                     await(c + " to deliver " + k + " messages", () -> c.journal.delivered() >= k, c, host);
@@ -575,12 +669,32 @@ class ChaosTest {
                 for (int r = 0; r < rounds; r++) {
                     int limit = LIMITS[rng.nextInt(LIMITS.length)];
                     String start = rng.nextBoolean() ? "newest" : "oldest";
-                    boolean hold = rng.nextInt(bp ? 2 : 4) == 0;
-                    long k = 1 + rng.nextLong(3_000);
-                    long jitter = rng.nextLong(300);
                     boolean j = java.get(r);
+                    int how = rng.nextInt(bp ? 6 : 8); // 0..2 holding inside its handler (0 on overwrite), 3 attaching (C)
+                    boolean hold = bp ? how < 3 : how == 0, attaching = how == 3 && !j;
+                    long k = 1 + rng.nextLong(3_000);
+                    long jitter = attaching ? rng.nextLong(3_000) : rng.nextLong(300);
                     Peer v = bcastConsumer(j ? pool.take() : null, true, variant(rng), name + " consumer #" + r + " (" + start
                             + ", limit " + limit + ")", journal("bcast-" + r, VICTIM_ENTRIES), socket, limit, start, 0);
+                    if (attaching) { // in its handshake, or just after
+                        long killed = killAttaching(v, jitter);
+                        // Whatever it had registered, it holds nobody back: the producer goes ten rings further.
+                        long from = producer.committed();
+                        await("the producer to go on after " + v + " was killed while attaching",
+                                () -> producer.committed() >= from + 1_000, javaSurvivor, cSurvivor);
+                        FIGURES.kill(name + " consumer (" + v.lang() + ")");
+                        FIGURES.round(name + ": consumer killed while attaching");
+                        FIGURES.detail("killed while attaching: " + attachState(v));
+                        v.assertNoError();
+                        BcastTally t = checkBroadcast(v, bp, -1);
+                        delivered += t.delivered();
+                        lostToLaps += t.lost();
+                        System.out.printf("%s #%d: %s killed while attaching (%d us into its attach, %s): the producer went 1,000"
+                                        + " messages further in %.2f ms; it had delivered %,d messages%n", name, r, v, jitter,
+                                attachState(v), (System.nanoTime() - killed) / 1e6, t.delivered());
+                        done(v);
+                        continue;
+                    }
                     await(v + " to deliver " + k + " messages", () -> v.journal.delivered() >= k, v, javaSurvivor, cSurvivor);
                     long killed;
                     String released = "";
@@ -625,6 +739,7 @@ class ChaosTest {
                 if (!bp) {
                     assertEquals(0, producer.refusals(), "the overwriting producer never waited");
                 }
+                awaitOnlyAttached(ch, javaSurvivor, cSurvivor);
                 host.close();
                 for (Peer p : List.of(javaSurvivor, cSurvivor)) {
                     p.awaitLine("HOSTGONE");
@@ -660,6 +775,7 @@ class ChaosTest {
         final Map<Long, Peer> producers = new TreeMap<>();    // tag -> peer (its journal's committed count)
         final Map<Long, Boolean> killed = new HashMap<>();     // tag -> killed holding a claim open
         final List<Peer> consumers = new ArrayList<>();        // every journal that delivers
+        final List<Peer> victims = new ArrayList<>();
         final Map<Peer, Long> scanned = new HashMap<>();
         long probes;                                           // tag 0: the test's own messages, claimed after each kill
         long takesReleased;                                    // by the recoveries of killed consumers and participants
@@ -812,8 +928,9 @@ class ChaosTest {
                         case CONSUMER -> rng.nextBoolean() ? HOLD_TAKE : 0;
                         case PARTICIPANT -> new long[] {0, HOLD, HOLD_TAKE}[rng.nextInt(3)];
                     };
+                    boolean attaching = hold == 0 && !victim.java() && rng.nextInt(3) == 0;
                     long k = 1 + rng.nextLong(3_000);
-                    long jitter = rng.nextLong(300);
+                    long jitter = attaching ? rng.nextLong(3_000) : rng.nextLong(300);
                     String label = "mpmc " + role.name().toLowerCase() + " #" + r++ + (tag > 0 ? " (producer " + tag + ")" : "");
                     Peer v = mpmcPeer(victim.java() ? pool.take() : null, true, variant(rng), label,
                             journal("mpmc-" + r, VICTIM_ENTRIES), socket, role, tag, limit, pace);
@@ -823,16 +940,26 @@ class ChaosTest {
                     if (role != Role.PRODUCER) {
                         ledger.consumers.add(v);
                     }
-                    await(v + " to make " + k + " messages' progress",
-                            () -> v.journal.get(COMMITTED) + v.journal.delivered() >= k, v);
-                    if (hold != 0) {
-                        v.journal.set(COMMAND, hold);
-                        await(v + (hold == HOLD ? " to hold a claim open" : " to hold a taken slot"),
-                                () -> v.journal.get(HOLDING) != 0, v);
+                    ledger.victims.add(v);
+                    String how;
+                    long killed;
+                    if (attaching) { // in its handshake, or just after
+                        killed = killAttaching(v, jitter);
+                        how = "while attaching (" + jitter + " us into its attach, " + attachState(v) + ")";
                     } else {
-                        spinMicros(jitter);
+                        await(v + " to make " + k + " messages' progress",
+                                () -> v.journal.get(COMMITTED) + v.journal.delivered() >= k, v);
+                        if (hold != 0) {
+                            v.journal.set(COMMAND, hold);
+                            await(v + (hold == HOLD ? " to hold a claim open" : " to hold a taken slot"),
+                                    () -> v.journal.get(HOLDING) != 0, v);
+                            how = hold == HOLD ? "holding a claim open" : "holding a taken slot";
+                        } else {
+                            spinMicros(jitter);
+                            how = "at a random point";
+                        }
+                        killed = v.kill();
                     }
-                    long killed = v.kill();
                     // A message claimed after the kill: when a consumer delivers it, the ring flows past
                     // whatever the dead peer held.
                     long probe = ledger.probes;
@@ -849,45 +976,61 @@ class ChaosTest {
                     fill(local.buffer(), at, mix, 0, probe, length(mix, MPMC_MAX_LENGTH));
                     local.commit(at);
                     ledger.probes++;
-                    DetachLog.Event e = detaches.await(v);
+                    // Killed while attaching, it may never have joined: then there is no detach to wait for.
+                    DetachLog.Event e = attaching ? null : detaches.await(v);
                     await("a consumer to deliver the message claimed after " + v + " was killed",
                             () -> ledger.delivered(0, probe), watched);
                     long flowing = System.nanoTime();
                     v.awaitGone();
-                    String how = hold == HOLD ? "holding a claim open" : hold == HOLD_TAKE ? "holding a taken slot" : "at a random point";
-                    FIGURES.round("mpmc: " + role.name().toLowerCase() + " killed " + how);
+                    String kind = attaching ? "while attaching" : how;
+                    FIGURES.round("mpmc: " + role.name().toLowerCase() + " killed " + kind);
+                    if (attaching) {
+                        FIGURES.detail("killed while attaching: " + attachState(v));
+                    }
                     FIGURES.kill("mpmc " + role.name().toLowerCase() + " (" + v.lang() + ")");
-                    FIGURES.time("mpmc: " + role.name().toLowerCase() + " kill -> host detached it, its slots recovered",
-                            e.nanos() - killed);
                     FIGURES.time("mpmc: kill -> a message claimed after it delivered" + (hold == 0 ? "" : " (dead peer held a slot)"),
                             flowing - killed);
-                    MpmcRecovery.Result rec = e.recovery();
-                    assertNotNull(rec, "the host recovered " + v);
-                    ledger.claimsAborted += rec.claimsAborted();
-                    if (role != Role.PRODUCER) {
-                        ledger.takesReleased += rec.takesReleased();
-                    }
-                    assertTrue(rec.claimsAborted() <= 1 && rec.takesReleased() <= 1, v + ": one thread holds one slot at most: " + rec);
-                    if (hold == HOLD) {
-                        assertEquals(1, rec.claimsAborted(), v + " was killed holding a claim open: " + rec);
-                    } else if (hold == HOLD_TAKE) {
-                        assertEquals(1, rec.takesReleased(), v + " was killed holding a taken slot: " + rec);
+                    String recovered = "";
+                    if (e != null) {
+                        FIGURES.time("mpmc: " + role.name().toLowerCase() + " kill -> host detached it, its slots recovered",
+                                e.nanos() - killed);
+                        MpmcRecovery.Result rec = e.recovery();
+                        assertNotNull(rec, "the host recovered " + v);
+                        assertTrue(rec.claimsAborted() <= 1 && rec.takesReleased() <= 1, v + ": one thread holds one slot at most: " + rec);
+                        if (hold == HOLD) {
+                            assertEquals(1, rec.claimsAborted(), v + " was killed holding a claim open: " + rec);
+                        } else if (hold == HOLD_TAKE) {
+                            assertEquals(1, rec.takesReleased(), v + " was killed holding a taken slot: " + rec);
+                        }
+                        recovered = String.format(": host detached it after %.2f ms (%d claims aborted, %d takes released)",
+                                (e.nanos() - killed) / 1e6, rec.claimsAborted(), rec.takesReleased());
                     }
                     if (tag > 0) {
                         ledger.killed.put(tag, hold == HOLD);
                     }
                     v.assertNoError();
-                    System.out.printf("mpmc #%d: %s killed %s after %,d commits and %,d deliveries: host detached it after %.2f ms"
-                                    + " (%d claims aborted, %d takes released); a message claimed after the kill was delivered"
-                                    + " %.2f ms after it%n", r - 1, v, how, v.journal.get(COMMITTED), v.journal.delivered(),
-                            (e.nanos() - killed) / 1e6, rec.claimsAborted(), rec.takesReleased(), (flowing - killed) / 1e6);
+                    System.out.printf("mpmc #%d: %s killed %s after %,d commits and %,d deliveries%s; a message claimed after the"
+                                    + " kill was delivered %.2f ms after it%n", r - 1, v, how, v.journal.get(COMMITTED),
+                            v.journal.delivered(), recovered, (flowing - killed) / 1e6);
+                }
+                // Nothing of a dead peer stays attached, not even of one killed in its handshake.
+                awaitOnlyAttached(ch, survivors.toArray(Peer[]::new));
+                // What recovery gave back, all told (of peers killed while attaching too, if they had joined).
+                for (Peer v : ledger.victims) {
+                    DetachLog.Event e = detaches.get(v);
+                    if (e != null && e.recovery() != null) {
+                        ledger.claimsAborted += e.recovery().claimsAborted();
+                        if (ledger.consumers.contains(v)) {
+                            ledger.takesReleased += e.recovery().takesReleased();
+                        }
+                    }
                 }
                 // The end: producers stop, then one STOP per consumer still running, after every message.
                 for (Peer p : List.of(background.get(0), background.get(1), jParticipant)) {
                     p.journal.set(COMMAND, FINISH);
                 }
                 for (Peer p : List.of(background.get(0), background.get(1), jParticipant)) {
-                    await(p + " to stop producing", () -> p.journal.get(FINISHED) == 1, watched);
+                    await(p + " to stop producing", () -> p.journal.get(FINISHED) == 1, p); // then C producers exit
                 }
                 for (Peer p : background) {
                     p.assertExitsCleanly();
