@@ -1,9 +1,12 @@
 package io.sluice.channel;
 
 import io.sluice.api.ConnectionClosedException;
+import io.sluice.api.MessageHandler;
 import io.sluice.api.MessageProducer;
+import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.ringbuffer.BroadcastConsumer;
+import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscProducer;
@@ -14,6 +17,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
@@ -40,6 +44,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * mpmc      JOURNAL SOCK CHAN SEED MAXLEN ROLE TAG LIMIT PACE     (ROLE 1 consumer, 2 producer, 3 both)
  * spsc-host JOURNAL SOCK CHAN SEED MAXLEN CAPACITY                host an SPSC channel and produce into
  *                                                                  it until killed: "HOSTING"
+ * bcast-host JOURNAL SOCK CHAN SEED MAXLEN CAPACITY KIND PACE     the same with a broadcast channel of KIND
+ *                                                                  (BROADCAST_BACKPRESSURE|_OVERWRITE)
  * </pre>
  */
 public final class ChaosPeer {
@@ -97,6 +103,8 @@ public final class ChaosPeer {
                 case "mpmc" -> mpmc(socket, channel, new Verifier(seed, maxLength), Role.fromCode(Integer.parseInt(args[6])),
                         Long.parseLong(args[7]), Integer.parseInt(args[8]), Long.parseLong(args[9]));
                 case "spsc-host" -> spscHost(socket, channel, seed, maxLength, Long.parseLong(args[6]));
+                case "bcast-host" -> bcastHost(socket, channel, seed, maxLength, Long.parseLong(args[6]),
+                        RingKind.valueOf(args[7]), Long.parseLong(args[8]));
                 default -> throw new IllegalArgumentException("unknown mode " + args[0]);
             }
         } catch (Throwable t) {
@@ -165,7 +173,7 @@ public final class ChaosPeer {
             journal.set(ATTACH, 2);
             say("ATTACHED");
             long[] next = {-1};
-            io.sluice.api.MessageHandler handler = (type, payload) -> {
+            MessageHandler handler = (type, payload) -> {
                 long seq = payload.get(JAVA_LONG_UNALIGNED, 0);
                 if (next[0] >= 0 && seq != next[0]) {
                     bad("sequence: message " + seq + " where " + next[0] + " was due");
@@ -181,7 +189,7 @@ public final class ChaosPeer {
             while (true) {
                 int n;
                 try {
-                    n = block ? a.pollBlocking(handler, limit, java.time.Duration.ofMillis(50)) : a.poll(handler, limit);
+                    n = block ? a.pollBlocking(handler, limit, Duration.ofMillis(50)) : a.poll(handler, limit);
                 } catch (ConnectionClosedException e) { // drained: everything the host committed was delivered
                     say("HOSTGONE " + journal.delivered());
                     return;
@@ -204,7 +212,7 @@ public final class ChaosPeer {
             BroadcastConsumer c = a.consumer();
             MemorySegment copy = Arena.ofAuto().allocate(c.maxMessageLength() + 8L, 8);
             long[] handled = {0};
-            io.sluice.api.MessageHandler handler = (type, payload) -> {
+            MessageHandler handler = (type, payload) -> {
                 handled[0]++;
                 long length = payload.byteSize();
                 MemorySegment.copy(payload, 0, copy, 0, length);
@@ -259,7 +267,7 @@ public final class ChaosPeer {
             long[] last = new long[4096];
             Arrays.fill(last, -1);
             boolean[] stop = {false};
-            io.sluice.api.MessageHandler handler = (type, payload) -> {
+            MessageHandler handler = (type, payload) -> {
                 if (type == STOP_TYPE) {
                     stop[0] = true;
                     return;
@@ -351,6 +359,34 @@ public final class ChaosPeer {
             started = now - (seq + 256) * 1_000_000_000L / pace;
         }
         return seq < due;
+    }
+
+    private void bcastHost(Path socket, String channel, long seed, int maxLength, long capacity, RingKind kind,
+                           long pace) {
+        try (ChannelHost host = ChannelHost.bind(socket)) {
+            HostedBroadcastChannel ch = host.broadcast(channel, kind, capacity, maxLength, 4);
+            BroadcastProducer p = ch.producer();
+            say("HOSTING");
+            started = System.nanoTime();
+            int spins = 0;
+            for (long seq = 0; ; ) {
+                if (pace > 0 && !due(seq, pace)) {
+                    p.refreshConsumers(); // an idle producer adopts joiners here
+                    pause(++spins);
+                    continue;
+                }
+                long mix = mix(seed, 0, seq);
+                long at = p.tryClaim(type(mix), length(mix, maxLength));
+                if (at < 0) {
+                    pause(++spins);
+                    continue;
+                }
+                spins = 0;
+                fill(p.buffer(), at, mix, 0, seq, length(mix, maxLength));
+                p.commit(at);
+                journal.set(COMMITTED, ++seq); // after the commit: a consumer may see one more than this
+            }
+        }
     }
 
     private void spscHost(Path socket, String channel, long seed, int maxLength, long capacity) {

@@ -6,18 +6,24 @@ import io.sluice.api.MessageHandler;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
+import io.sluice.api.SluiceException;
 import io.sluice.channel.ChaosRig.DetachLog;
 import io.sluice.channel.ChaosRig.Figures;
 import io.sluice.channel.ChaosRig.HostProducer;
 import io.sluice.channel.ChaosRig.JavaPool;
 import io.sluice.channel.ChaosRig.Peer;
 import io.sluice.fdpassing.ChildJvm;
+import io.sluice.ringbuffer.BroadcastConsumer;
+import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.MpmcRecovery;
 import io.sluice.ringbuffer.SpscConsumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -26,12 +32,16 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import static io.sluice.channel.ChaosJournal.*;
@@ -57,12 +67,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * commits in a file it maps shared ({@link ChaosJournal}); the journal outlives the killed process,
  * so the test knows, message by message, what a dead peer had done.
  *
+ * <p>Peers are killed at a random point of their stream, or while holding something (a batch
+ * read but not published, a claim open, a taken slot), or in their handshake (0-3 ms into their
+ * attach call); SPSC consumers spin or sleep on the futex, so some die asleep. Each phase ends by
+ * waiting until the host's attachments are exactly the live peers: nothing of a dead one stays.
+ *
  * <ul>
- *   <li>SPSC, consumers killed (at a random point, or holding inside a handler mid-batch): the
- *       consumers' deliveries, put end to end, cover every committed message; each new consumer
- *       starts no later than the first message nobody had delivered and no earlier than the
- *       position its predecessor published, so what it delivers again is one contiguous run from
- *       its start, at most one poll batch of the consumer that delivered it first.</li>
+ *   <li>SPSC, consumers killed: the consumers' deliveries, put end to end, cover every committed
+ *       message; each new consumer starts no later than the first message nobody had delivered
+ *       and no earlier than the position its predecessor published, so what it delivers again is
+ *       one contiguous run from its start, at most one poll batch of the consumer that delivered
+ *       it first. A consumer killed in its handshake does not keep the channel: the next one is
+ *       taken.</li>
  *   <li>SPSC, host killed (a child JVM): the consumer (Java in this JVM, or C) drains every
  *       message the host committed (its journal says how many; one more may have been committed
  *       between the commit and the journal) and then gets {@code ConnectionClosedException}
@@ -70,8 +86,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   <li>Broadcast: the surviving consumers, attached before the first message, get every message
  *       once, in order (back-pressure), or account for every one they missed, exactly, in their
  *       lost count (overwrite); a killed back-pressure consumer that held the producer back stops
- *       doing so (the time from the kill to the producer's next claim is measured). A killed
- *       consumer's own deliveries were in order and its lap counts exact up to its death.</li>
+ *       doing so (the time from the kill to the producer's next claim is measured), and one
+ *       killed in its handshake never does. A killed consumer's own deliveries were in order and
+ *       its lap counts exact up to its death.</li>
  *   <li>MPMC: producers tag messages (producer, seq); across all consumers every committed
  *       message is taken exactly once, except the documented loss of a message taken by a
  *       consumer killed before it was done with it (counted, and bounded by the takes the host's
@@ -79,11 +96,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       recovered and the ring flows again (a message claimed after the kill gets through).</li>
  * </ul>
  *
- * <p>Quick by default (80 rounds); {@code -Dsluice.adversarial=long} for about 300.
+ * <p>Every peer checks every message it delivers, byte for byte, against the seeded generator of
+ * {@link NativeTestMessages} (the C side's {@code testmsg.h}) and stops with an error on the first
+ * wrong one.
+ *
+ * <p>Quick by default (66 rounds, well under a minute on two cores); {@code -Dsluice.adversarial=long}
+ * for 310.
  * Random choices come from a seeded {@link SplittableRandom}: the seed is printed at the start and
  * in every failure, and {@code -Dsluice.test.seed=N} replays the same choices (which peer, where it
  * is killed, batch sizes); the kernel's scheduling still varies from run to run.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the rounds that need a fresh JVM each are spread out
 class ChaosTest {
     static final String MODE = System.getProperty("sluice.adversarial", "quick");
     static final boolean LONG = MODE.equals("long");
@@ -98,6 +121,7 @@ class ChaosTest {
     private static final int MPMC_SLOTS = 64;
     private static final int MPMC_SLOT_LENGTH = 256;
     private static final int MPMC_MAX_LENGTH = MPMC_SLOT_LENGTH - 16;
+    private static final int MPMC_PARTICIPANTS = 64;
     private static final int[] LIMITS = {1, 3, 16, 64, 256};
     private static final long VICTIM_ENTRIES = 1 << 22;   // sparse files: only written pages take memory
     private static final long SURVIVOR_ENTRIES = 1 << 25;
@@ -282,10 +306,11 @@ class ChaosTest {
     }
 
     @Test
+    @Order(1)
     void spscConsumersKilledAtRandomPointsLoseNothingAndRepeatAtMostTheBatchInHand(@TempDir Path dir) throws Exception {
         withSeed(() -> {
             SplittableRandom rng = new SplittableRandom(SEED ^ 0x5350_5343_0001L);
-            int rounds = rounds(24, 90);
+            int rounds = rounds(20, 90);
             List<Boolean> java = picks(rng, rounds, rounds / 4);
             Path socket = dir.resolve("spsc.sock");
             SpscLedger ledger = new SpscLedger();
@@ -424,16 +449,16 @@ class ChaosTest {
      * any point, its handshake included, leaves nothing behind.
      */
     private static void awaitOnlyAttached(HostedChannel ch, Peer... live) {
-        java.util.Set<Integer> want = new java.util.TreeSet<>();
+        Set<Integer> want = new TreeSet<>();
         for (Peer p : live) {
             want.add((int) p.pid());
         }
-        await("channel '" + ch.name() + "' to hold the attachments of " + java.util.Arrays.toString(live) + " only",
+        await("channel '" + ch.name() + "' to hold the attachments of " + Arrays.toString(live) + " only",
                 () -> want.equals(attachedPids(ch)), live);
     }
 
-    private static java.util.Set<Integer> attachedPids(HostedChannel ch) {
-        java.util.Set<Integer> pids = new java.util.TreeSet<>();
+    private static Set<Integer> attachedPids(HostedChannel ch) {
+        Set<Integer> pids = new TreeSet<>();
         for (Attachment a : ch.attachments()) {
             pids.add(a.peer().pid());
         }
@@ -463,10 +488,11 @@ class ChaosTest {
     }
 
     @Test
+    @Order(2)
     void spscHostKilledAtRandomPointsLeavesEveryCommittedMessageToItsConsumer(@TempDir Path dir) throws Exception {
         withSeed(() -> {
             SplittableRandom rng = new SplittableRandom(SEED ^ 0x5350_5343_0002L);
-            int rounds = rounds(4, 12);
+            int rounds = rounds(2, 12);
             List<Boolean> javaConsumer = picks(rng, rounds, rounds / 2);
             for (int r = 0; r < rounds; r++) {
                 Path socket = dir.resolve("host-" + r + ".sock");
@@ -607,11 +633,13 @@ class ChaosTest {
     }
 
     @Test
+    @Order(3)
     void broadcastBackPressureConsumersKilledAtRandomPoints(@TempDir Path dir) throws Exception {
         withSeed(() -> broadcast(RingKind.BROADCAST_BACKPRESSURE, dir, new SplittableRandom(SEED ^ 0x4243_4153_0001L)));
     }
 
     @Test
+    @Order(4)
     void broadcastOverwriteConsumersKilledAtRandomPoints(@TempDir Path dir) throws Exception {
         withSeed(() -> broadcast(RingKind.BROADCAST_OVERWRITE, dir, new SplittableRandom(SEED ^ 0x4243_4153_0002L)));
     }
@@ -648,7 +676,7 @@ class ChaosTest {
     private void broadcast(RingKind kind, Path dir, SplittableRandom rng) throws Exception {
         boolean bp = kind == RingKind.BROADCAST_BACKPRESSURE;
         String name = bp ? "broadcast back-pressure" : "broadcast overwrite";
-        int rounds = bp ? rounds(12, 40) : rounds(10, 36);
+        int rounds = bp ? rounds(10, 40) : rounds(8, 36);
         List<Boolean> java = picks(rng, rounds, rounds / 4);
         Path socket = dir.resolve("bcast.sock");
         long committed = 0, delivered = 0, lostToLaps = 0, survivorsLostBeyond = 0;
@@ -666,6 +694,8 @@ class ChaosTest {
                 javaSurvivor.awaitLine("GATED");
                 cSurvivor.awaitLine("GATED");
                 producer.go();
+                await("the survivors to warm up", () -> javaSurvivor.journal.delivered() >= 5_000
+                        && cSurvivor.journal.delivered() >= 5_000, javaSurvivor, cSurvivor);
                 for (int r = 0; r < rounds; r++) {
                     int limit = LIMITS[rng.nextInt(LIMITS.length)];
                     String start = rng.nextBoolean() ? "newest" : "oldest";
@@ -766,6 +796,114 @@ class ChaosTest {
         } finally {
             FIGURES.messages(name, committed, delivered, lostToLaps, survivorsLostBeyond, 0, 0);
         }
+    }
+
+    /**
+     * The test's own broadcast consumer, journaling as the peers do: copy, ask the seqlock, check
+     * the copy against the generator if it was intact.
+     */
+    private static MessageHandler journaling(ConsumerAttachment<BroadcastConsumer> a, ChaosJournal journal) {
+        BroadcastConsumer c = a.consumer();
+        MemorySegment copy = Arena.ofAuto().allocate(c.maxMessageLength() + 8L, 8);
+        MemorySegment expected = Arena.ofAuto().allocate(c.maxMessageLength() + 8L, 8);
+        return (type, payload) -> {
+            long length = payload.byteSize();
+            MemorySegment.copy(payload, 0, copy, 0, length);
+            boolean valid = c.isStillValid();
+            long seq = c.sequence();
+            if (valid) {
+                long mix = mix(SEED, 0, seq);
+                int want = length(mix, BCAST_MAX_LENGTH);
+                fill(expected, 0, mix, 0, seq, want);
+                if (type != type(mix) || length != want || copy.asSlice(0, length).mismatch(expected.asSlice(0, want)) >= 0) {
+                    throw new AssertionError("message " + seq + " (type " + type + ", length " + length
+                            + ") differs from what the host wrote");
+                }
+            }
+            journal.append(seq | (valid ? 0 : TORN), c.lapCount() << 40 | c.lostMessages());
+        };
+    }
+
+    @Test
+    @Order(5)
+    void broadcastHostKilledAtRandomPointsLeavesEveryCommittedMessageToItsConsumers(@TempDir Path dir) throws Exception {
+        withSeed(() -> {
+            SplittableRandom rng = new SplittableRandom(SEED ^ 0x4243_4153_0003L);
+            int rounds = rounds(2, 12);
+            for (int r = 0; r < rounds; r++) {
+                RingKind kind = r % 2 == 0 ? RingKind.BROADCAST_BACKPRESSURE : RingKind.BROADCAST_OVERWRITE;
+                boolean bp = kind == RingKind.BROADCAST_BACKPRESSURE;
+                String name = bp ? "broadcast back-pressure" : "broadcast overwrite";
+                Path socket = dir.resolve("bcast-host-" + r + ".sock");
+                long k = 1 + rng.nextLong(20_000);
+                long jitter = rng.nextLong(300);
+                int limit = LIMITS[rng.nextInt(LIMITS.length)];
+                String start = rng.nextBoolean() ? "newest" : "oldest";
+                Peer host = javaPeer(pool.take(), true, name + " host #" + r, journal("bcast-host-" + r, 1), "bcast-host",
+                        s(socket), "chaos.bcast", s(SEED), s(BCAST_MAX_LENGTH), s(BCAST_CAPACITY), kind.name(), s(BCAST_PACE));
+                host.awaitLine("HOSTING");
+                Peer c = bcastConsumer(null, true, variant(rng), name + " consumer of host #" + r + " (" + start + ", limit " + limit
+                        + ")", journal("bcast-host-c-" + r, VICTIM_ENTRIES), socket, limit, start, 0);
+                ChaosJournal mine = journal("bcast-host-java-" + r, VICTIM_ENTRIES);
+                long closed = 0, killed;
+                try (ConsumerAttachment<BroadcastConsumer> a = Channels.broadcastConsumer(socket, "chaos.bcast",
+                        start.equals("oldest") ? BroadcastStart.OLDEST : BroadcastStart.NEWEST)) {
+                    MessageHandler handler = journaling(a, mine);
+                    int spins = 0;
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ChaosRig.WAIT_S);
+                    while (mine.delivered() < k || c.journal.delivered() < k) {
+                        if (a.poll(handler, limit) == 0) {
+                            if (System.nanoTime() > deadline || !host.alive() || !c.alive()) {
+                                throw new AssertionError("this JVM's consumer delivered " + mine.delivered() + ", " + c + " "
+                                        + c.journal.delivered() + " of " + k + "; the host's output:\n" + host.output()
+                                        + "\n" + c + ":\n" + c.output());
+                            }
+                            pause(++spins);
+                        }
+                    }
+                    spinMicros(jitter);
+                    killed = host.kill();
+                    while (closed == 0) {
+                        try {
+                            a.poll(handler, limit);
+                        } catch (ConnectionClosedException e) {
+                            closed = System.nanoTime();
+                        }
+                        if (System.nanoTime() > deadline + TimeUnit.SECONDS.toNanos(ChaosRig.WAIT_S)) {
+                            throw new AssertionError("no ConnectionClosedException after the host was killed");
+                        }
+                    }
+                }
+                c.awaitLine("HOSTGONE");
+                long gone = System.nanoTime();
+                c.assertExitsCleanly();
+                c.assertNoError();
+                host.awaitGone();
+                long committed = host.journal.get(COMMITTED); // journaled after each commit: one more may be committed
+                FIGURES.kill(name + " host (Java)");
+                FIGURES.round(name + ": host killed at a random point, a C and a Java consumer");
+                FIGURES.time(name + ": host kill -> Java consumer drained the ring, ConnectionClosedException", closed - killed);
+                FIGURES.time(name + ": host kill -> C consumer drained the ring, saw the host gone (its line read)", gone - killed);
+                Peer javaConsumer = new Peer("Java " + name + " consumer of host #" + r + " (this JVM)", true, host.process, "",
+                        mine, false);
+                FIGURES.messages(name + ", host killed", committed, 0, 0, 0, 0, 0);
+                for (Peer p : List.of(c, javaConsumer)) {
+                    BcastTally t = checkBroadcast(p, bp, -1);
+                    long last = t.last();
+                    boolean lastIntact = (p.journal.a(p.journal.delivered() - 1) & TORN) == 0;
+                    FIGURES.messages(name + ", host killed", 0, t.delivered(), t.lost(), last < committed - 1 ? committed - 1 - last : 0,
+                            0, 0);
+                    System.out.printf("%s host #%d killed after %,d commits: %s delivered %,d messages up to message %d (%d torn),"
+                            + " lost %,d in %d laps%n", name, r, committed, p, t.delivered(), last, t.torn(), t.lost(), t.laps());
+                    assertTrue((last == committed - 1 || last == committed) && lastIntact, p + " delivered up to message " + last
+                            + (lastIntact ? "" : " (torn)") + "; the killed host had journaled " + committed
+                            + " commits (and may have made one more)");
+                }
+                done(c);
+                done(javaConsumer);
+                done(host);
+            }
+        });
     }
 
     // ---- MPMC ---------------------------------------------------------------------------------------
@@ -870,10 +1008,11 @@ class ChaosTest {
     }
 
     @Test
+    @Order(6)
     void mpmcProducersConsumersAndParticipantsKilledAtRandomPoints(@TempDir Path dir) throws Exception {
         withSeed(() -> {
             SplittableRandom rng = new SplittableRandom(SEED ^ 0x4D50_4D43_0001L);
-            int producerRounds = rounds(12, 48), consumerRounds = rounds(12, 48), participantRounds = rounds(6, 24);
+            int producerRounds = rounds(10, 48), consumerRounds = rounds(10, 48), participantRounds = rounds(4, 24);
             List<MpmcVictim> plan = new ArrayList<>();
             for (Role role : Role.values()) {
                 int n = switch (role) {
@@ -890,7 +1029,7 @@ class ChaosTest {
             Path socket = dir.resolve("mpmc.sock");
             MpmcLedger ledger = new MpmcLedger();
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedMpmcChannel ch = host.mpmc("chaos.mpmc", MPMC_SLOTS, MPMC_SLOT_LENGTH, 64);
+                HostedMpmcChannel ch = host.mpmc("chaos.mpmc", MPMC_SLOTS, MPMC_SLOT_LENGTH, MPMC_PARTICIPANTS);
                 DetachLog detaches = new DetachLog(ch);
                 MpmcAttachment local = ch.attachLocal(Role.PRODUCER); // the test's probes (tag 0) and STOPs
                 // Never killed: a C consumer, a Java participant (producer 1 and consumer), two C producers (2, 3).
@@ -916,6 +1055,8 @@ class ChaosTest {
                 for (Peer p : survivors) {
                     p.awaitLine("ATTACHED");
                 }
+                await("the survivors to warm up", () -> jParticipant.journal.get(COMMITTED) >= 5_000
+                        && cConsumer.journal.delivered() >= 5_000, watched);
                 long nextTag = 4;
                 int r = 0;
                 for (MpmcVictim victim : plan) {
@@ -992,8 +1133,8 @@ class ChaosTest {
                             flowing - killed);
                     String recovered = "";
                     if (e != null) {
-                        FIGURES.time("mpmc: " + role.name().toLowerCase() + " kill -> host detached it, its slots recovered",
-                                e.nanos() - killed);
+                        FIGURES.time("mpmc: " + role.name().toLowerCase() + " kill -> host detached it, its slots recovered ("
+                                + v.lang() + ")", e.nanos() - killed);
                         MpmcRecovery.Result rec = e.recovery();
                         assertNotNull(rec, "the host recovered " + v);
                         assertTrue(rec.claimsAborted() <= 1 && rec.takesReleased() <= 1, v + ": one thread holds one slot at most: " + rec);
@@ -1064,7 +1205,20 @@ class ChaosTest {
                 System.out.printf("mpmc, %d peers killed: %,d committed, %,d delivered, %,d lost with the slots of killed consumers"
                                 + " (%d takes released by recovery), %d claims of killed producers aborted%n", plan.size(),
                         ledger.committed, ledger.delivered, ledger.lost, ledger.takesReleased, ledger.claimsAborted);
-                java.util.Set<Peer> journaled = new java.util.HashSet<>(ledger.consumers);
+                // Every participant id came back, those of peers killed in their handshake included.
+                awaitOnlyAttached(ch);
+                List<MpmcAttachment> all = new ArrayList<>();
+                try {
+                    for (int i = 0; i < MPMC_PARTICIPANTS; i++) {
+                        all.add(ch.attachLocal(Role.CONSUMER));
+                    }
+                } catch (SluiceException e) {
+                    throw new AssertionError("after " + plan.size() + " kills only " + all.size() + " of " + MPMC_PARTICIPANTS
+                            + " participant ids could be handed out again: " + e.getMessage(), e);
+                } finally {
+                    all.forEach(MpmcAttachment::close);
+                }
+                Set<Peer> journaled = new HashSet<>(ledger.consumers);
                 journaled.addAll(ledger.producers.values());
                 for (Peer p : journaled) {
                     done(p);
