@@ -42,8 +42,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * spsc      JOURNAL SOCK CHAN SEED MAXLEN LIMIT BLOCK           BLOCK 1: pollBlocking (futex) while empty
  * bcast     JOURNAL SOCK CHAN SEED MAXLEN LIMIT newest|oldest STALL_EVERY
  * mpmc      JOURNAL SOCK CHAN SEED MAXLEN ROLE TAG LIMIT PACE     (ROLE 1 consumer, 2 producer, 3 both)
- * spsc-host JOURNAL SOCK CHAN SEED MAXLEN CAPACITY                host an SPSC channel and produce into
- *                                                                  it until killed: "HOSTING"
+ * spsc-host JOURNAL SOCK CHAN SEED MAXLEN CAPACITY PACE           host an SPSC channel (it wakes parked
+ *                                                                  consumers) and produce into it until
+ *                                                                  killed: "HOSTING"
  * bcast-host JOURNAL SOCK CHAN SEED MAXLEN CAPACITY KIND PACE     the same with a broadcast channel of KIND
  *                                                                  (BROADCAST_BACKPRESSURE|_OVERWRITE)
  * </pre>
@@ -102,7 +103,7 @@ public final class ChaosPeer {
                         args[7].equals("oldest") ? BroadcastStart.OLDEST : BroadcastStart.NEWEST, Long.parseLong(args[8]));
                 case "mpmc" -> mpmc(socket, channel, new Verifier(seed, maxLength), Role.fromCode(Integer.parseInt(args[6])),
                         Long.parseLong(args[7]), Integer.parseInt(args[8]), Long.parseLong(args[9]));
-                case "spsc-host" -> spscHost(socket, channel, seed, maxLength, Long.parseLong(args[6]));
+                case "spsc-host" -> spscHost(socket, channel, seed, maxLength, Long.parseLong(args[6]), Long.parseLong(args[7]));
                 case "bcast-host" -> bcastHost(socket, channel, seed, maxLength, Long.parseLong(args[6]),
                         RingKind.valueOf(args[7]), Long.parseLong(args[8]));
                 default -> throw new IllegalArgumentException("unknown mode " + args[0]);
@@ -389,13 +390,17 @@ public final class ChaosPeer {
         }
     }
 
-    private void spscHost(Path socket, String channel, long seed, int maxLength, long capacity) {
+    private void spscHost(Path socket, String channel, long seed, int maxLength, long capacity, long pace) {
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel ch = host.spsc(channel, capacity);
+            HostedSpscChannel ch = host.spsc(channel, capacity, true);
             SpscProducer p = ch.producer();
             say("HOSTING");
+            started = System.nanoTime();
             int spins = 0;
             for (long seq = 0; ; seq++) {
+                while (pace > 0 && !due(seq, pace)) {
+                    pause(++spins);
+                }
                 long mix = mix(seed, 0, seq);
                 int type = type(mix);
                 int length = length(mix, maxLength);

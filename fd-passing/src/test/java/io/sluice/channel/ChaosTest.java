@@ -31,6 +31,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -499,19 +500,21 @@ class ChaosTest {
                 long k = 1 + rng.nextLong(20_000);
                 long jitter = rng.nextLong(300);
                 int limit = LIMITS[rng.nextInt(LIMITS.length)];
+                boolean block = rng.nextBoolean(); // asleep on the futex when the host dies, or spinning
                 Peer host = javaPeer(pool.take(), true, "spsc host #" + r, journal("host-" + r, 1),
-                        "spsc-host", s(socket), "chaos.spsc", s(SEED), s(SPSC_MAX_LENGTH), s(SPSC_CAPACITY));
+                        "spsc-host", s(socket), "chaos.spsc", s(SEED), s(SPSC_MAX_LENGTH), s(SPSC_CAPACITY), s(SPSC_PACE));
                 host.awaitLine("HOSTING");
                 long delivered;
                 String consumer;
                 if (javaConsumer.get(r)) {
-                    consumer = "Java consumer (this JVM)";
+                    consumer = "Java consumer (this JVM" + (block ? ", blocking)" : ")");
                     SequenceCheck check = new SequenceCheck();
+                    Duration slice = Duration.ofMillis(50);
                     try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, "chaos.spsc")) {
                         int spins = 0;
                         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ChaosRig.WAIT_S);
                         while (check.next < k) {
-                            if (a.poll(check, limit) == 0) {
+                            if ((block ? a.pollBlocking(check, limit, slice) : a.poll(check, limit)) == 0) {
                                 if (System.nanoTime() > deadline || !host.alive()) {
                                     throw new AssertionError("delivered " + check.next + " of " + k + "; host output:\n" + host.output());
                                 }
@@ -523,7 +526,11 @@ class ChaosTest {
                         long closed = 0;
                         while (closed == 0) {
                             try {
-                                a.poll(check, limit);
+                                if (block) {
+                                    a.pollBlocking(check, limit, slice);
+                                } else {
+                                    a.poll(check, limit);
+                                }
                             } catch (ConnectionClosedException e) {
                                 closed = System.nanoTime();
                             }
@@ -531,13 +538,14 @@ class ChaosTest {
                                 throw new AssertionError("no ConnectionClosedException after the host was killed");
                             }
                         }
-                        FIGURES.time("spsc: host kill -> Java consumer drained the ring, ConnectionClosedException", closed - killed);
+                        FIGURES.time("spsc: host kill -> Java consumer drained the ring, ConnectionClosedException"
+                                + (block ? " (blocking)" : ""), closed - killed);
                         delivered = check.next;
-                        System.out.printf("spsc host #%d killed: the Java consumer drained %,d messages, closed after %.2f ms%n", r,
+                        System.out.printf("spsc host #%d killed: the %s drained %,d messages, closed after %.2f ms%n", r, consumer,
                                 delivered, (closed - killed) / 1e6);
                     }
                 } else {
-                    Peer c = spscConsumer(false, variant(rng), limit, false, "spsc consumer of host #" + r,
+                    Peer c = spscConsumer(false, variant(rng), limit, block, "spsc consumer of host #" + r + (block ? " (blocking)" : ""),
                             journal("host-consumer-" + r, VICTIM_ENTRIES), socket);
                     consumer = c.label;
                     await(c + " to deliver " + k + " messages", () -> c.journal.delivered() >= k, c, host);
@@ -545,7 +553,8 @@ class ChaosTest {
                     long killed = host.kill();
                     c.awaitLine("HOSTGONE");
                     long gone = System.nanoTime();
-                    FIGURES.time("spsc: host kill -> C consumer drained the ring, saw the host gone (its line read)", gone - killed);
+                    FIGURES.time("spsc: host kill -> C consumer drained the ring, saw the host gone (its line read)"
+                            + (block ? " (blocking)" : ""), gone - killed);
                     System.out.printf("spsc host #%d killed: %s drained %,d messages, said so after %.2f ms%n", r, c,
                             c.journal.delivered(), (gone - killed) / 1e6);
                     c.assertExitsCleanly();
