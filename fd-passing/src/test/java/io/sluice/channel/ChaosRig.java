@@ -491,7 +491,10 @@ final class ChaosRig {
             kills.forEach((k, v) -> sb.append(String.format("  %-66s %5d%n", k, v)));
             sb.append(String.format("messages%-40s %12s %12s %8s %8s %8s %8s%n", "", "committed", "delivered", "lost",
                     "lost+", "dup", "dup+"));
-            sb.append(String.format("  (lost, dup: the documented cases; lost+, dup+: beyond them, which the tests assert are 0)%n"));
+            sb.append(String.format("  (delivered: summed over every consumer, torn broadcast messages included; lost, dup: the"
+                    + " documented cases -%n   broadcast: counted lost to laps by the consumers themselves (back-pressure: joiners lapped"
+                    + " before the producer adopted them),%n   mpmc: taken by a consumer killed before it was done, spsc: delivered"
+                    + " again after a consumer's death;%n   lost+, dup+: beyond the documented cases, which the tests assert are 0)%n"));
             messages.forEach((k, m) -> sb.append(String.format("  %-46s %12d %12d %8d %8d %8d %8d%n", k, m[0], m[1], m[2], m[3],
                     m[4], m[5])));
             sb.append(String.format("recovery, ms%-58s %4s %8s %8s %8s%n", "", "n", "p50", "p99", "max"));
