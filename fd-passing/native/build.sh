@@ -37,7 +37,7 @@ build() { # variant extra-flags
         echo "build.sh: $dir/sluice.o contains a test hook (sluice_test_*): only sluice-test.o may" >&2
         exit 1
     fi
-    for prog in examples/md_subscriber examples/order_producer; do
+    for prog in examples/md_subscriber examples/order_producer test/chaos_peer; do
         # shellcheck disable=SC2086
         $cc $common $2 -o "$dir/$(basename "$prog")" "$here/$prog.c" "$dir/sluice.o"
     done
