@@ -55,7 +55,10 @@ public final class ChannelHost implements AutoCloseable {
     private static final int ACCEPT_BATCH = 64;
     /** First and longest pause of accepting after running out of descriptors. */
     private static final long MIN_BACKOFF_NANOS = 10_000_000L;
-    private static final long MAX_BACKOFF_NANOS = 1_000_000_000L;
+    // Short enough that an honest peer is served well within a second once descriptors are free
+    // again; each pause ends in one accept attempt (which sheds one connection), so this costs
+    // nothing measurable while the process stays out of descriptors.
+    private static final long MAX_BACKOFF_NANOS = 200_000_000L;
     /** How often the host looks at its MPMC rings for a head stuck behind a claim. */
     private static final long WATCH_INTERVAL_NANOS = 1_000_000_000L;
     /** How long consumers may wait behind one claim before the host says so. */
