@@ -406,7 +406,9 @@ public final class SpscProducer implements MessageProducer {
         if (position < validated) {
             return adoptedRegionUnread ? ConsumerFault.Problem.BEHIND_ON_ADOPTION : ConsumerFault.Problem.REWOUND;
         }
-        return isRecordStart(validated, position) ? null : ConsumerFault.Problem.INSIDE_RECORD;
+        // The producer's own tail is always a record start: a consumer that has caught up (the
+        // common case when it keeps up) costs no walk at all.
+        return position == tail || isRecordStart(validated, position) ? null : ConsumerFault.Problem.INSIDE_RECORD;
     }
 
     /**
