@@ -49,6 +49,7 @@ public final class SealDemo {
             say("host", "created memfd 'sluice:demo.prices' (" + SIZE + " bytes, fd " + region.fd().numberForDiagnostics()
                     + "), mapped read-write, wrote price 10250");
             region.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
+            region.addSeals(Seal.SEAL); // the seals are final: no peer can add one of its own
             say("host", "sealed it " + Seal.describe(region.seals()) + "; my own mapping stays writable");
             say("host", "listening on " + socket + " (mode 0600); starting a second JVM");
 

@@ -120,7 +120,7 @@ public final class SnapshotWriter {
     /**
      * Creates a memfd named {@code sluice:<name>} of exactly {@link #regionSize()} bytes, lays the
      * table out through a mapping that exists only during {@link MemfdRegion#fill}, and seals the
-     * region {@code SHRINK|GROW|WRITE}. {@code F_SEAL_WRITE} is refused (EBUSY) while any writable
+     * region {@code SHRINK|GROW|WRITE}, then {@code SEAL}. {@code F_SEAL_WRITE} is refused (EBUSY) while any writable
      * mapping exists, which is why the table is written through {@code fill} and not through a
      * mapping kept open. The caller owns the returned region; its fd is what readers receive.
      */
@@ -129,6 +129,7 @@ public final class SnapshotWriter {
         try {
             region.fill(segment -> writeTo(segment, snapshotVersion));
             region.addSeals(SEALS);
+            region.addSeals(Seal.SEAL); // final: no reader can add a seal of its own
             return region;
         } catch (RuntimeException e) {
             region.close();
