@@ -42,7 +42,7 @@ import java.lang.foreign.ValueLayout;
  *       acquire load. Release/acquire is what lets the producer reuse the space: every read the
  *       consumer made of those records happens-before the producer's next write there.
  *       Non-decreasing, except when a lapped consumer jumps forward.</li>
- *   <li><b>Parked Flag</b>: reserved for a later issue (a futex word: "this consumer is parked,
+ *   <li><b>Parked Flag</b>: reserved (a futex word: "this consumer is parked,
  *       wake me"); 4-byte aligned on a line of its own so that futex traffic does not disturb
  *       the position line. Zero until then; nobody reads it yet.</li>
  * </ul>
@@ -59,7 +59,7 @@ public final class BroadcastConsumerPositionDescriptor {
     public static final long VERSION_OFFSET = 8;
     public static final long REGION_LENGTH_OFFSET = 12;
     public static final long POSITION_OFFSET = 128;
-    /** Reserved for the "consumer is parked" futex word (issue 4). */
+    /** Reserved for a "consumer is parked" futex word. */
     public static final long PARKED_FLAG_OFFSET = 256;
     /** Bytes of a position region. */
     public static final int REGION_LENGTH = 384;

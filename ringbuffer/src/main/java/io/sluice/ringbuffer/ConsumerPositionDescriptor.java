@@ -9,7 +9,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * A consumer's own small region: where it publishes how far it has read, and (issue 4) whether
+ * A consumer's own small region: where it publishes how far it has read, and whether
  * it is parked. The consumer creates it, maps it read-write and is its only writer; the producer
  * maps it read-only and reads the position to know which space it may reuse. It follows one ring:
  * kind and capacity say which. All fields little-endian.

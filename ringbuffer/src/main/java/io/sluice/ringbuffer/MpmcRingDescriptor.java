@@ -10,7 +10,7 @@ import java.lang.invoke.VarHandle;
 /**
  * The MPMC ring region: the common header, the ring's own fields, two counter lines, a reserved
  * wait line, then {@code slotCount} slots of {@code slotLength} bytes ({@link MpmcSlotDescriptor}).
- * Every participant maps the whole region read-write (a trusted group, DESIGN.md principle 1).
+ * Every participant maps the whole region read-write (a trusted group: docs/security.md).
  * All fields little-endian.
  *
  * <pre>
@@ -36,11 +36,11 @@ import java.lang.invoke.VarHandle;
  *  +---------------------------------------------------------------+
  *  |                     Padding, zero (120 bytes)                ... 264
  *  +---------------------------------------------------------------+
- *  |     Consumer Wait Word (u32, reserved for issue 4, zero)      | 384
+ *  |     Consumer Wait Word (u32, reserved, zero)                  | 384
  *  +---------------------------------------------------------------+
  *  |                     Reserved, zero (60 bytes)                ... 388
  *  +---------------------------------------------------------------+
- *  |     Producer Wait Word (u32, reserved for issue 4, zero)      | 448
+ *  |     Producer Wait Word (u32, reserved, zero)                  | 448
  *  +---------------------------------------------------------------+
  *  |                     Reserved, zero (60 bytes)                ... 452
  *  +---------------------------------------------------------------+
@@ -68,7 +68,7 @@ import java.lang.invoke.VarHandle;
  *       below it has been claimed.</li>
  *   <li>Head Position (u64 at 256): the next position a consumer will take. Same rules, by
  *       consumers; every position below it has been taken (CONSUMING) or skipped (ABORTED).</li>
- *   <li>Wait words (384, 448): reserved for the futex "parked" flags of issue 4 (blocking wait);
+ *   <li>Wait words (384, 448): reserved for futex "parked" flags (a blocking wait);
  *       zero, and nobody writes them in this layout version. Each sits on its own 64-byte cache
  *       line, both away from the counters.</li>
  * </ul>
@@ -86,9 +86,9 @@ public final class MpmcRingDescriptor {
     public static final long RESERVED_FIELDS_OFFSET = 40;
     public static final long TAIL_POSITION_OFFSET = 128;
     public static final long HEAD_POSITION_OFFSET = 256;
-    /** Reserved for issue 4. */
+    /** Reserved for a futex "parked" flag. */
     public static final long CONSUMER_WAIT_WORD_OFFSET = 384;
-    /** Reserved for issue 4. */
+    /** Reserved for a futex "parked" flag. */
     public static final long PRODUCER_WAIT_WORD_OFFSET = 448;
     /** Header and counter lines; slot 0 starts here. */
     public static final int HEADER_LENGTH = 512;

@@ -121,7 +121,7 @@ public final class MpmcSlotDescriptor {
     /** A consumer (the participant) took the message and is reading it in place. */
     public static final int CONSUMING = 4;
 
-    // ---- var handles (static final, exact: see PERF-NOTES rules 1-3) ------------------------
+    // ---- var handles (static final, exact: docs/performance-notes.md, rules 1-3) ------------------------
 
     /** The state word: aligned, for getAcquire and compareAndSet. Coordinates (segment, slot offset). */
     static final VarHandle STATE = SLOT_HEADER.varHandle(PathElement.groupElement("state")).withInvokeExactBehavior();

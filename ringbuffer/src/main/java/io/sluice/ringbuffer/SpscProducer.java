@@ -88,7 +88,7 @@ public final class SpscProducer implements MessageProducer {
 
     private final String name;
     // The data area (the region after its header), writable. Final, one per instance: the JIT
-    // can hoist its base and size (see PERF-NOTES.md).
+    // can hoist its base and size (docs/performance-notes.md).
     private final MemorySegment data;
     // The consumer's position region, read-only: the producer only ever acquire-loads from it.
     // Producer thread only; replaced (at a capacity check) by a region handed over through
