@@ -497,14 +497,7 @@ public final class BroadcastProducer implements MessageProducer {
         };
         final ConsumerFault fault = new ConsumerFault(registration, position, tail, seen, problem, reason);
         latestFault = fault;
-        final ConsumerFaultListener listener = faultListener;
-        if (listener != null) {
-            try {
-                listener.onConsumerFault(fault);
-            } catch (Exception ignored) {
-                // The listener's trouble must not become the producer's: it goes on.
-            }
-        }
+        ConsumerFaultListener.tell(faultListener, fault);
     }
 
     /**

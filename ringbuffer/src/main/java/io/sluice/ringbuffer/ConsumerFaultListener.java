@@ -10,4 +10,15 @@ package io.sluice.ringbuffer;
 @FunctionalInterface
 public interface ConsumerFaultListener {
     void onConsumerFault(ConsumerFault fault);
+
+    /** Tells {@code listener} (if any) of {@code fault}; whatever it throws stays here: the producer goes on. */
+    static void tell(ConsumerFaultListener listener, ConsumerFault fault) {
+        if (listener != null) {
+            try {
+                listener.onConsumerFault(fault);
+            } catch (Exception ignored) {
+                // The listener's trouble must not become the producer's.
+            }
+        }
+    }
 }

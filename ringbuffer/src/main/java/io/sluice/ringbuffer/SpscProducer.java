@@ -442,14 +442,7 @@ public final class SpscProducer implements MessageProducer {
         final ConsumerFault fault = new ConsumerFault(followedGeneration, position, tail, validated, problem,
                 describe(problem, position, validated));
         latestFault = fault;
-        final ConsumerFaultListener listener = faultListener;
-        if (listener != null) {
-            try {
-                listener.onConsumerFault(fault);
-            } catch (Exception ignored) {
-                // The listener's trouble must not become the producer's: it goes on.
-            }
-        }
+        ConsumerFaultListener.tell(faultListener, fault);
     }
 
     private String describe(ConsumerFault.Problem problem, long position, long validated) {
