@@ -117,11 +117,13 @@ class NativeAttackTest {
             HostedBroadcastChannel ch = host.broadcast("md", RingKind.BROADCAST_OVERWRITE, 64 * 1024, 256, 2);
             fill(ch.producer().buffer());
             byte[] before = snapshot(ch.data.fd(), ch.dataRegionSize());
+            Set<Seal> seals = ch.data.seals();
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "attack-writes", socket.toString(),
                     "md", "oldest")) {
                 assertRefused(attack(c), REFUSED_WITH_ANY_FD);
             }
             assertArrayEquals(before, snapshot(ch.data.fd(), ch.dataRegionSize()), "the host's pages after the attacks");
+            assertEquals(seals, ch.data.seals(), "no seal was added (the host sealed SEAL; the consumer's fd is O_RDONLY)");
         }
     }
 
