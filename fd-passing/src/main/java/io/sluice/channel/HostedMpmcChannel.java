@@ -51,6 +51,8 @@ public final class HostedMpmcChannel extends HostedChannel {
     private long watchedWord;
     private long watchedSince;
     private boolean stallReported;
+    private String suspectedGap;      // a counter that skipped a position, seen at the last look; null if none
+    private long suspectedSince;
 
     private HostedMpmcChannel(String name, MemfdRegion data, MemorySegment ring, int maxParticipantId, int maxPayload) {
         super(name, RingKind.MPMC, data);
@@ -222,10 +224,16 @@ public final class HostedMpmcChannel extends HostedChannel {
             return;
         }
         MpmcRingInspector.Slot head;
+        MpmcRingInspector.Slot tail;
         try {
             head = inspector.headSlot();
+            tail = inspector.tailSlot();
         } catch (RuntimeException e) {
             return; // the ring is being closed
+        }
+        watchForGaps(head, tail, now, stallNanos);
+        if (corruption != null) {
+            return;
         }
         if (head.state() != MpmcSlotDescriptor.CLAIMED || head.lapsAhead() != 0) {
             watchedPosition = -1;
@@ -254,6 +262,36 @@ public final class HostedMpmcChannel extends HostedChannel {
             LOG.log(Level.WARNING, () -> "mpmc channel '" + name() + "': consumers have waited " + (now - watchedSince) / 1_000_000
                     + " ms behind a claim of participant " + holder + " (" + claimant + "), which has not committed it ("
                     + head + ")");
+        }
+    }
+
+    /**
+     * Counters only ever move past a position through its slot (a claim, a take), so two states
+     * are impossible in a sound ring, and mean a participant wrote a counter: the head's slot still
+     * FREE for the head's lap while the tail is already past it (a position nobody will ever claim:
+     * consumers would wait at it forever), and the tail's slot still holding a COMMITTED message of
+     * the previous lap that the head has already passed (a message nobody will ever take: producers
+     * would find the ring full forever). The two loads of each look are not one snapshot, so the
+     * same finding must stand for {@code stallNanos} before the ring is declared corrupt.
+     */
+    private void watchForGaps(MpmcRingInspector.Slot head, MpmcRingInspector.Slot tail, long now, long stallNanos) {
+        String gap = null;
+        if (head.state() == MpmcSlotDescriptor.FREE && head.lapsAhead() == 0 && tail.position() > head.position()) {
+            gap = "position " + head.position() + " was skipped: the tail is at " + tail.position()
+                    + " but nobody claimed the head's slot (" + head + "); consumers would wait there forever";
+        } else if (tail.state() == MpmcSlotDescriptor.COMMITTED && tail.lapsAhead() == -1
+                && head.position() > tail.position() - inspector.geometry().slotCount()) {
+            gap = "the message at position " + (tail.position() - inspector.geometry().slotCount())
+                    + " was skipped: the head is at " + head.position() + " but nobody took it (" + tail
+                    + "); producers would find the ring full forever";
+        }
+        if (gap == null || !gap.equals(suspectedGap)) {
+            suspectedGap = gap;
+            suspectedSince = now;
+            return;
+        }
+        if (now - suspectedSince >= stallNanos) {
+            markCorrupt("a participant wrote a counter: " + gap);
         }
     }
 
