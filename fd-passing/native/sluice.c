@@ -773,10 +773,10 @@ static int decode_reason_body(const packet *p, const char *what, unsigned *reaso
 }
 
 /* Decodes a REFUSE into e (reason and escaped text) — or a protocol error if it is malformed. */
-static int decode_refuse(const packet *p, const char *channel, sluice_error *e) {
+static int decode_refuse(const packet *p, const char *what, const char *channel, sluice_error *e) {
     unsigned reason;
     char text[P_ESCAPED_TEXT];
-    int rc = decode_reason_body(p, "REFUSE", &reason, text, sizeof text, e);
+    int rc = decode_reason_body(p, what, &reason, text, sizeof text, e);
     if (rc != SLUICE_OK) {
         return rc;
     }
@@ -788,8 +788,8 @@ static int decode_refuse(const packet *p, const char *channel, sluice_error *e) 
 }
 
 /*
- * Receives the host's next message, which must be `expected` (or a REFUSE): checks length, magic,
- * version, type. A REFUSE is turned into SLUICE_EREFUSED with the host's reason and text.
+ * Receives the host's next message, which must be `expected` (or a REFUSE, or a DETACH in READY's place): checks length, magic,
+ * version, type. Either of those is turned into SLUICE_EREFUSED with the host's reason and text.
  */
 static int expect_message(sluice_channel *ch, packet *p, int expected, const char *name, int timeout_ms, sluice_error *e) {
     int rc = recv_packet(ch->sock, p, timeout_ms, name, e);
@@ -808,7 +808,7 @@ static int expect_message(sluice_channel *ch, packet *p, int expected, const cha
     }
     unsigned type = get16(p->buf, 6);
     if (type == P_REFUSE) { /* read whatever its version: a VERSION_MISMATCH refusal must get through */
-        rc = decode_refuse(p, ch->name, e);
+        rc = decode_refuse(p, "REFUSE", ch->name, e);
         close_fds(p);
         return rc;
     }
@@ -817,6 +817,13 @@ static int expect_message(sluice_channel *ch, packet *p, int expected, const cha
         close_fds(p);
         return fail(e, SLUICE_EPROTOCOL, "the host speaks protocol version %u, this client %d", version,
                     SLUICE_PROTOCOL_VERSION);
+    }
+    if (type == P_DETACH && expected == P_READY) {
+        /* The host had joined us and ended it before READY went out (the channel closed
+           meanwhile): to this side a refusal, with the host's reason. */
+        rc = decode_refuse(p, "DETACH", ch->name, e);
+        close_fds(p);
+        return rc;
     }
     if (type != (unsigned) expected) {
         close_fds(p);
@@ -2200,9 +2207,21 @@ static int mpmc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int 
 
 /* ---- dispatch ---------------------------------------------------------------------------------- */
 
+/*
+ * Detached for cause (the host refused our position, or found the ring corrupt): the producer no
+ * longer waits for us, or the ring cannot be trusted, so what is still in it is not read.
+ */
+static bool detached_for_cause(const sluice_channel *ch) {
+    return ch->host_gone && (ch->detach_reason == SLUICE_REFUSED_BAD_POSITION ||
+                             ch->detach_reason == SLUICE_REFUSED_CHANNEL_CORRUPT);
+}
+
 int sluice_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit) {
     if (handler == NULL || limit < 1) {
         return fail(&ch->error, SLUICE_EARGUMENT, "%s: poll needs a handler and a positive limit (was %d)", ch->what, limit);
+    }
+    if (detached_for_cause(ch)) {
+        return host_gone_error(ch, "");
     }
     switch (ch->kind) {
         case SLUICE_KIND_SPSC: return spsc_poll(ch, handler, ctx, limit);
@@ -2229,7 +2248,11 @@ int sluice_poll_blocking(sluice_channel *ch, sluice_handler handler, void *ctx, 
     int64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (n == 0) {
         if (!sluice_host_alive(ch)) {
-            n = sluice_poll(ch, handler, ctx, limit); /* its commits came before its close: drain */
+            /* its commits came before its close: drain (sluice_poll refuses if detached for cause) */
+            n = sluice_poll(ch, handler, ctx, limit);
+            if (n < 0) {
+                return n;
+            }
             return n != 0 ? n : host_gone_error(ch, "; every message it committed was delivered");
         }
         int64_t left = deadline - monotonic_ms();

@@ -156,7 +156,8 @@ const sluice_error *sluice_last_error(const sluice_channel *ch);
  * Consumers (SPSC, broadcast, MPMC): hands up to `limit` messages to `handler`, in ring order.
  * Returns how many; 0 if none is available (or, broadcast back-pressure, the producer does not
  * gate on this consumer yet); a negative code if the ring is corrupt (messages handed over before
- * the bad record stay consumed). No system call.
+ * the bad record stay consumed), or SLUICE_EHOSTGONE once the host was seen gone after a DETACH
+ * for cause (see sluice_host_alive). No system call.
  */
 int sluice_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit);
 
@@ -173,7 +174,9 @@ int sluice_poll_blocking(sluice_channel *ch, sluice_handler handler, void *ctx, 
  * says why). A non-blocking poll, and a read for each message waiting: a DETACH is recorded, any
  * other message is dropped with its fds. What the host committed before it went stays readable:
  * a consumer that polls 0, then finds the host gone, polls once more to drain it (the kernel's
- * close orders its commits before our observation).
+ * close orders its commits before our observation). Except after a DETACH for cause
+ * (BAD_POSITION: the producer no longer waits for this consumer; CHANNEL_CORRUPT): then the ring
+ * may be overwritten or cannot be trusted, and sluice_poll returns SLUICE_EHOSTGONE instead.
  */
 int sluice_host_alive(sluice_channel *ch);
 

@@ -114,7 +114,9 @@ final class AttachSession implements ChannelLink {
             }
             try (ReceivedMessage m = conn.receive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 0, timeout)) {
                 ByteBuffer b = Handshake.checkHeader(m.data(), from);
-                if (Handshake.type(b) == HandshakeDescriptor.REFUSE) {
+                // A DETACH in READY's place: the host had joined us, then ended it before READY
+                // went out (the channel closed meanwhile). To this side it is a refusal.
+                if (Handshake.type(b) == HandshakeDescriptor.REFUSE || Handshake.type(b) == HandshakeDescriptor.DETACH) {
                     throw refused(b, from);
                 }
                 registration = Handshake.decodeReady(b, from);
@@ -144,12 +146,12 @@ final class AttachSession implements ChannelLink {
         }
     }
 
-    /** A REFUSE already received but not read yet, as an exception; null if there is none. */
+    /** A REFUSE (or DETACH) already received but not read yet, as an exception; null if there is none. */
     private static AttachRefusedException pendingRefusal(SeqPacketSocket conn, String from) {
         try (ReceivedMessage m = conn.tryReceive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 0)) {
             if (m != null) {
                 ByteBuffer b = Handshake.checkHeader(m.data(), from);
-                if (Handshake.type(b) == HandshakeDescriptor.REFUSE) {
+                if (Handshake.type(b) == HandshakeDescriptor.REFUSE || Handshake.type(b) == HandshakeDescriptor.DETACH) {
                     return refused(b, from);
                 }
             }
@@ -167,8 +169,10 @@ final class AttachSession implements ChannelLink {
         };
     }
 
+    /** A REFUSE (or a DETACH where READY was due) as the exception the caller gets. */
     private static AttachRefusedException refused(ByteBuffer b, String from) {
-        Handshake.Refuse r = Handshake.decodeRefuse(b, from);
+        Handshake.Refuse r = Handshake.type(b) == HandshakeDescriptor.DETACH
+                ? Handshake.decodeDetach(b, from) : Handshake.decodeRefuse(b, from);
         RefusalReason reason = r.reason() != null ? r.reason() : RefusalReason.INTERNAL;
         // The text is the host's: printable only, so it cannot forge lines in our logs.
         return new AttachRefusedException(reason, UntrustedText.escape(r.text())

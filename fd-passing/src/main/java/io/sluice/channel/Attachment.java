@@ -7,6 +7,7 @@ import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One process attached to one hosted channel: its connection (whose end of stream is its death
@@ -21,6 +22,7 @@ public final class Attachment {
     private volatile MemfdRegion positionRegion; // consumers of SPSC/broadcast: theirs, sealed, mapped read-only here
     private volatile MemorySegment positionView;
     private final long attachedNanos = System.nanoTime();
+    private final AtomicBoolean detachSent = new AtomicBoolean(); // any thread may end an attachment
 
     Attachment(long id, SeqPacketSocket connection, PeerCredentials peer, Role role, int participantId) {
         this.id = id;
@@ -76,6 +78,9 @@ public final class Attachment {
 
     /** Tells the peer why the host ends this attachment (DETACH); best effort, the peer may be gone. */
     void sendDetach(RefusalReason reason, String text) {
+        if (!detachSent.compareAndSet(false, true)) {
+            return; // one DETACH per attachment: the first reason found is the one the peer gets
+        }
         try {
             connection.send(Handshake.detach(reason, text));
         } catch (RuntimeException e) {

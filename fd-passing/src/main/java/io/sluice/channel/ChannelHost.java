@@ -53,7 +53,7 @@ public final class ChannelHost implements AutoCloseable {
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = HostOptions.DEFAULT_HANDSHAKE_TIMEOUT;
     /** Connections accepted per wake-up at most, so that established peers are never starved by a flood. */
     private static final int ACCEPT_BATCH = 64;
-    /** First and longest pause of accepting after running out of descriptors. */
+    /** First (shortest) pause of accepting after running out of descriptors; each further one doubles, up to the max. */
     private static final long MIN_BACKOFF_NANOS = 10_000_000L;
     // Short enough that an honest peer is served well within a second once descriptors are free
     // again; each pause ends in one accept attempt (which sheds one connection), so this costs
@@ -83,9 +83,10 @@ public final class ChannelHost implements AutoCloseable {
     private long lastWatch = System.nanoTime();
     private long backoffNanos;
     private final RateLimitedLog outOfFds = new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS);
-    private final RateLimitedLog overLimit = new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS);
     private final RateLimitedLog loopFailure = new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS);
+    private final RateLimitedLog sessionFailure = new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS);
     // One line per reason per second at most: a peer that loops on garbage must not flood the log.
+    // CONNECTION_LIMIT is a warning (a flood, or limits set too low), once per warning interval.
     private final Map<RefusalReason, RateLimitedLog> refusalLogs = new EnumMap<>(RefusalReason.class);
 
     // Counters, any thread reads.
@@ -97,7 +98,9 @@ public final class ChannelHost implements AutoCloseable {
         this.options = options;
         for (RefusalReason r : RefusalReason.values()) {
             refusals.put(r, new AtomicLong());
-            refusalLogs.put(r, new RateLimitedLog(Level.INFO, 1_000_000_000L));
+            refusalLogs.put(r, r == RefusalReason.CONNECTION_LIMIT
+                    ? new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS)
+                    : new RateLimitedLog(Level.INFO, 1_000_000_000L));
         }
         this.thread = Thread.ofPlatform().daemon().name("sluice-host " + server.path()).unstarted(this::run);
     }
@@ -272,6 +275,15 @@ public final class ChannelHost implements AutoCloseable {
         refusalLogs.get(reason).log(() -> "refused " + peer + " (" + reason + "): " + UntrustedText.escape(text));
     }
 
+    /**
+     * A session failed in a way the host did not foresee (a defect, not a peer's fault): logged
+     * with its stack trace, at most once per interval, so a peer that can trigger it cannot flood
+     * the log (host thread).
+     */
+    void noteFailure(String serving, RuntimeException e) {
+        sessionFailure.log(() -> "serving " + serving + " failed: " + e, e);
+    }
+
     /** Runs {@code task} on the host's thread (soon); any thread. */
     void execute(Runnable task) {
         tasks.add(task);
@@ -293,6 +305,7 @@ public final class ChannelHost implements AutoCloseable {
             s.end();
         }
         sessions.clear();
+        pollSet.close(); // only this thread polls; a late wake() finds it closed and does nothing
     }
 
     private void step() {
@@ -396,9 +409,7 @@ public final class ChannelHost implements AutoCloseable {
             limit = "uid " + peer.uid() + " has its " + options.maxConnectionsPerUid() + " connections to this host";
         }
         if (limit != null) {
-            refusals.get(RefusalReason.CONNECTION_LIMIT).incrementAndGet();
-            String text = limit;
-            overLimit.log(() -> "refused " + peer + " (CONNECTION_LIMIT): " + text);
+            noteRefusal(RefusalReason.CONNECTION_LIMIT, peer, limit);
             try {
                 conn.send(Handshake.refuse(RefusalReason.CONNECTION_LIMIT, limit));
             } catch (RuntimeException ignored) {
@@ -451,9 +462,6 @@ public final class ChannelHost implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }
-        if (!thread.isAlive()) {
-            pollSet.close();
         }
     }
 

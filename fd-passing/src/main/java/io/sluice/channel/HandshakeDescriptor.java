@@ -105,14 +105,10 @@ public final class HandshakeDescriptor {
     /** WELCOME flag: the producer wakes parked consumers (futex); a consumer may block. */
     public static final int WELCOME_FLAG_BLOCKING_WAKE = 0x1;
 
+    // REFUSE's body, which DETACH shares: reason code, text length, text.
     public static final int REFUSE_REASON_OFFSET = 8;
     public static final int REFUSE_TEXT_LENGTH_OFFSET = 10;
     public static final int REFUSE_TEXT_OFFSET = 12;
-
-    /** DETACH has REFUSE's body: reason code, text length, text. */
-    public static final int DETACH_REASON_OFFSET = REFUSE_REASON_OFFSET;
-    public static final int DETACH_TEXT_LENGTH_OFFSET = REFUSE_TEXT_LENGTH_OFFSET;
-    public static final int DETACH_TEXT_OFFSET = REFUSE_TEXT_OFFSET;
 
     public static final int POSITION_SIZE_OFFSET = 8;
     public static final int POSITION_LENGTH = 16;

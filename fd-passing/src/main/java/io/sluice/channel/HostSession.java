@@ -4,6 +4,7 @@ import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RegionRefusedException;
+import io.sluice.api.RingLayoutException;
 import io.sluice.api.Role;
 import io.sluice.fdpassing.PeerCredentials;
 import io.sluice.fdpassing.ReceivedMessage;
@@ -93,6 +94,8 @@ final class HostSession {
             end(); // the peer closed or died: during the handshake, or as its way to detach
         } catch (HostedChannel.Refused r) {
             refuse(r.reason(), r.getMessage());
+        } catch (RingLayoutException e) { // a region the peer sent does not fit the ring
+            refuse(RefusalReason.BAD_REGION, (channel == null ? "" : "channel '" + channel.name() + "': ") + e.getMessage());
         } catch (ProtocolException e) {
             if (step == Step.ATTACHED) {
                 expel(RefusalReason.MALFORMED, e.getMessage());
@@ -106,7 +109,7 @@ final class HostSession {
                 // the channel closed under the handshake (its region unmapped, its fd closed)
                 refuse(RefusalReason.CHANNEL_CLOSED, "channel '" + channel.name() + "' was closed");
             } else {
-                LOG.log(Level.WARNING, "serving " + from + " failed", e);
+                host.noteFailure(from, e);
                 refuse(RefusalReason.INTERNAL, "the host failed: " + e.getClass().getSimpleName());
             }
         }

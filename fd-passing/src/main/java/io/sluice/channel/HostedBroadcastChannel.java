@@ -138,14 +138,13 @@ public final class HostedBroadcastChannel extends HostedChannel {
     @Override
     synchronized long joined(Attachment attachment) {
         checkRoom(); // others may have completed their handshakes since this one was admitted
+        long registration = backpressure ? producer.addConsumer(attachment.positionView()) : 0; // may throw: nothing changed yet
+        if (backpressure) {
+            registrations.put(attachment, registration);
+        }
         consumers++;
         retired.closeDone(producer::isDoneWith);
-        if (!backpressure) {
-            return 0; // the producer never reads positions; nothing to gate
-        }
-        long registration = producer.addConsumer(attachment.positionView());
-        registrations.put(attachment, registration);
-        return registration;
+        return registration; // 0 without back-pressure: the producer never reads positions
     }
 
     /** The producer refused a position and stopped gating on it (host thread): detach the consumer. */

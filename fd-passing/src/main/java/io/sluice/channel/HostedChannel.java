@@ -35,7 +35,9 @@ public abstract class HostedChannel implements AutoCloseable {
     private final List<Consumer<Attachment>> detachListeners = new CopyOnWriteArrayList<>();
     private volatile AccessPolicy accessPolicy; // null: the host's
     private volatile ChannelHost host;          // set when registered; told when this channel closes
-    private boolean closed;                     // guarded by this
+    // Written under this object's lock (close); read under it where a decision must hold (join),
+    // and without it by isClosed (volatile), which local participants call on their hot path.
+    private volatile boolean closed;
 
     HostedChannel(String name, RingKind kind, MemfdRegion data) {
         this.name = name;
@@ -71,7 +73,7 @@ public abstract class HostedChannel implements AutoCloseable {
     }
 
     /** Whether {@link #close()} has run. */
-    public synchronized boolean isClosed() {
+    public boolean isClosed() {
         return closed;
     }
 

@@ -3,6 +3,7 @@ package io.sluice.channel;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
+import io.sluice.api.RingLayoutException;
 import io.sluice.api.Role;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
@@ -208,7 +209,8 @@ public final class HostedMpmcChannel extends HostedChannel {
         }
         try {
             return MpmcRecovery.recover(ring, id, name());
-        } catch (CorruptRingException | io.sluice.api.RingLayoutException e) {
+        } catch (CorruptRingException | RingLayoutException | IllegalArgumentException e) {
+            // IllegalArgumentException: an id read from a slot word (watch) outside the ring's range
             markCorrupt("recovering participant " + id + " " + when + " failed: " + e.getMessage());
             return null;
         }
@@ -228,8 +230,8 @@ public final class HostedMpmcChannel extends HostedChannel {
         try {
             head = inspector.headSlot();
             tail = inspector.tailSlot();
-        } catch (RuntimeException e) {
-            return; // the ring is being closed
+        } catch (IllegalStateException e) {
+            return; // the ring is being closed (its mapping is gone)
         }
         watchForGaps(head, tail, now, stallNanos);
         if (corruption != null) {

@@ -149,8 +149,8 @@ public final class HostedSpscChannel extends HostedChannel {
         if (consumer != null) { // another consumer completed its handshake first
             throw new Refused(RefusalReason.CHANNEL_FULL, "spsc channel '" + name() + "' already has a consumer");
         }
+        consumerGeneration = producer.followConsumer(attachment.positionView()); // may throw: nothing changed yet
         consumer = attachment;
-        consumerGeneration = producer.followConsumer(attachment.positionView());
         retired.closeDone(producer::isDoneWith);
         return 0;
     }

@@ -40,6 +40,11 @@ final class RateLimitedLog {
 
     /** Logs {@code message} unless one was logged less than an interval ago. Not thread-safe. */
     void log(Supplier<String> message) {
+        log(message, null);
+    }
+
+    /** {@link #log(Supplier)}, with the stack trace of {@code thrown} (null: none). */
+    void log(Supplier<String> message, Throwable thrown) {
         long now = System.nanoTime();
         if (logged && now - lastNanos < intervalNanos) {
             suppressed++;
@@ -48,7 +53,12 @@ final class RateLimitedLog {
         try {
             String text = message.get();
             if (text != null && LOG.isLoggable(level)) {
-                LOG.log(level, suppressed == 0 ? text : text + " (" + suppressed + " more like it since the last)");
+                String line = suppressed == 0 ? text : text + " (" + suppressed + " more like it since the last)";
+                if (thrown == null) {
+                    LOG.log(level, line);
+                } else {
+                    LOG.log(level, line, thrown);
+                }
             }
         } catch (Throwable ignored) {
             // the warning is lost; the caller's recovery is not

@@ -43,14 +43,14 @@ final class FdHandle {
      * Waits until the fd is readable (for a listener: a connection is pending), hung up or in
      * error (the next call on it says which), polling in slices of at most
      * {@value #POLL_SLICE_MILLIS} ms so that a {@link #close()} from another thread is noticed
-     * within one slice. The caller holds an {@link #acquire()}.
+     * within one slice. The caller holds an {@link #acquire()}, which returned {@code n}.
      *
+     * @param n        the number the caller's acquire returned
      * @param deadline {@code System.nanoTime()} to give up at ({@code Long.MAX_VALUE}: never)
      * @return true if the fd is ready; false if the deadline passed or the handle was closed
      *         (the caller tells them apart with {@link #isClosed()})
      */
-    boolean awaitReadable(long deadline) {
-        int n = fd.numberForDiagnostics(); // valid: the caller holds an acquire
+    boolean awaitReadable(int n, long deadline) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pollfd = arena.allocate(Libc.POLLFD_SIZE, 8);
             while (!isClosed()) {
@@ -72,11 +72,6 @@ final class FdHandle {
             }
             return false;
         }
-    }
-
-    /** The fd number, for diagnostics only. */
-    int fdForDiagnostics() {
-        return fd.numberForDiagnostics();
     }
 
     /** Closes (idempotent): shuts the socket down, and the fd is closed by the last call to leave. */

@@ -25,7 +25,10 @@ public final class PollSet implements AutoCloseable {
     private final OwnedFd wakeRead;
     private final OwnedFd wakeWrite;
     // At most one byte sits in the pipe: a waker writes only when it flips this from false, and
-    // the poller clears it before draining. A full pipe can therefore never block a waker.
+    // the poller clears it only after draining, so a waker can never add a byte the drain missed
+    // and leave the flag set over an empty pipe (which would silence every later wake). A wake
+    // that finds the flag still set writes nothing; it is not lost, because the caller looks at
+    // its task queue after await returns, which is after the flag was cleared.
     private final AtomicBoolean woken = new AtomicBoolean();
     private final Arena arena = Arena.ofShared();
     private final MemorySegment drain = arena.allocate(64);
@@ -62,16 +65,12 @@ public final class PollSet implements AutoCloseable {
         }
         BitSet ready = new BitSet(count);
         FdHandle[] held = new FdHandle[count];
+        int wakeFd = wakeRead.acquire(); // throws if closed: nothing is held yet
         try {
-            set(0, wakeRead.acquire());
-            if (server != null) {
-                held[1] = acquire(server.handle(), 0, ready);
-            }
-            set(1, held[1] == null ? -1 : server.handle().fdForDiagnostics());
+            set(0, wakeFd);
+            set(1, server == null ? -1 : acquire(server.handle(), 1, 0, held, ready));
             for (int i = 0; i < sockets.size(); i++) {
-                FdHandle h = acquire(sockets.get(i).handle(), i + 1, ready);
-                held[i + 2] = h;
-                set(i + 2, h == null ? -1 : h.fdForDiagnostics());
+                set(i + 2, acquire(sockets.get(i).handle(), i + 2, i + 1, held, ready));
             }
             if (!ready.isEmpty()) {
                 return ready; // a closed socket: report it without waiting
@@ -86,8 +85,8 @@ public final class PollSet implements AutoCloseable {
                 }
             }
             if (pollfds.get(JAVA_SHORT, 6) != 0) {
+                Libc.read(wakeFd, drain);
                 woken.set(false);
-                Libc.read(wakeRead.numberForDiagnostics(), drain);
             }
             return ready;
         } finally {
@@ -100,13 +99,15 @@ public final class PollSet implements AutoCloseable {
         }
     }
 
-    private static FdHandle acquire(FdHandle h, int bit, BitSet ready) {
+    /** Holds {@code h} in {@code held[slot]} and returns its number; a closed one is reported ready (bit) and polled as -1. */
+    private static int acquire(FdHandle h, int slot, int bit, FdHandle[] held, BitSet ready) {
         try {
-            h.acquire();
-            return h;
+            int n = h.acquire();
+            held[slot] = h;
+            return n;
         } catch (IllegalStateException closed) {
             ready.set(bit);
-            return null;
+            return -1;
         }
     }
 

@@ -169,7 +169,7 @@ public final class SeqPacketServer implements AutoCloseable {
         int fd = handle.acquire();
         try {
             while (true) {
-                if (!handle.awaitReadable(deadline)) {
+                if (!handle.awaitReadable(fd, deadline)) {
                     if (handle.isClosed()) {
                         throw new IllegalStateException("server socket " + path + " is closed");
                     }
@@ -232,10 +232,17 @@ public final class SeqPacketServer implements AutoCloseable {
         }
     }
 
-    /** Out of fds: uses the spare to accept one pending connection and drop it. */
+    /**
+     * Out of fds: uses the spare to accept one pending connection and drop it. Without a spare
+     * (an earlier attempt to take it back lost the race for the freed number), it tries to take
+     * one now, so that shedding works again once any descriptor is free.
+     */
     private void shedOne(int listener) {
         synchronized (spareLock) {
             if (spare == null) {
+                if (!handle.isClosed()) {
+                    spare = openSpare();
+                }
                 return;
             }
             spare.close();
@@ -252,7 +259,7 @@ public final class SeqPacketServer implements AutoCloseable {
         try {
             return OwnedFd.adopt(Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "spare descriptor");
         } catch (SystemCallException e) {
-            return null; // taken by someone else meanwhile: shed nothing next time
+            return null; // taken by someone else meanwhile: the next shed tries again
         }
     }
 

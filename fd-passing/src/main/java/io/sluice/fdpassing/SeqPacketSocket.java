@@ -169,13 +169,13 @@ public final class SeqPacketSocket implements AutoCloseable {
      */
     public ReceivedMessage receive(int maxBytes, int maxFds, Duration timeout) {
         checkMaxBytes(maxBytes);
-        handle.acquire();
+        int fd = handle.acquire();
         try {
             while (true) {
-                if (!waitReadable(timeout)) {
+                if (!waitReadable(fd, timeout)) {
                     throw new ReceiveTimeoutException(description + ": no message within " + timeout);
                 }
-                ReceivedMessage m = receiveNow(maxBytes, maxFds);
+                ReceivedMessage m = receiveNow(fd, maxBytes, maxFds);
                 if (m != null) {
                     return m;
                 }
@@ -197,9 +197,9 @@ public final class SeqPacketSocket implements AutoCloseable {
      */
     public ReceivedMessage tryReceive(int maxBytes, int maxFds) {
         checkMaxBytes(maxBytes);
-        handle.acquire();
+        int fd = handle.acquire();
         try {
-            return receiveNow(maxBytes, maxFds);
+            return receiveNow(fd, maxBytes, maxFds);
         } finally {
             handle.release();
         }
@@ -211,9 +211,8 @@ public final class SeqPacketSocket implements AutoCloseable {
         }
     }
 
-    /** One non-blocking recvmsg; the caller holds an acquire. Null if nothing is waiting. */
-    private ReceivedMessage receiveNow(int maxBytes, int maxFds) {
-        int fd = handle.fdForDiagnostics(); // held by the caller
+    /** One non-blocking recvmsg on {@code fd}, which the caller holds acquired. Null if nothing is waiting. */
+    private ReceivedMessage receiveNow(int fd, int maxBytes, int maxFds) {
         try (Arena arena = Arena.ofConfined()) {
             // One byte more than allowed: a longer message then shows as n > maxBytes (or
             // MSG_TRUNC), never as a silently cut one.
@@ -320,8 +319,8 @@ public final class SeqPacketSocket implements AutoCloseable {
     }
 
     /** Waits for a message (or the peer's hang-up) until {@code timeout} (null: no limit). */
-    private boolean waitReadable(Duration timeout) {
-        boolean ready = handle.awaitReadable(timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos());
+    private boolean waitReadable(int fd, Duration timeout) {
+        boolean ready = handle.awaitReadable(fd, timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos());
         if (!ready && handle.isClosed()) {
             throw new ConnectionClosedException(description + " was closed");
         }

@@ -131,6 +131,26 @@ class NativeHostileHostTest {
         }
     }
 
+    /** A DETACH where READY was due (the host closed the channel in between) is a refusal with its reason. */
+    @Test
+    void aDetachWhereReadyWasDueIsARefusalWithItsReason() throws Exception {
+        Path socket = dir.resolve("detach-at-ready.sock");
+        try (NativeFakeHost host = NativeFakeHost.bind(socket);
+             SpscRegion ring = spscRegion("test.detach-at-ready", CAPACITY, Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
+             NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "refused", socket.toString(),
+                     "orders", "CONSUMER", "5000");
+             SeqPacketSocket conn = host.acceptHello()) {
+            conn.send(NativeFakeHost.welcomeSpsc(CAPACITY, 0), ring.fd());
+            NativeFakeHost.receivePosition(conn).close();
+            conn.send(reasonMessage(DETACH, 13, "channel 'orders' was closed by its host".getBytes(StandardCharsets.UTF_8)));
+            String line = c.awaitLine("REFUSED", TIMEOUT_S);
+            c.assertExitsCleanly(TIMEOUT_S);
+            assertTrue(line.startsWith("REFUSED CHANNEL_CLOSED 13 ")
+                    && line.endsWith(": attaching to 'orders' refused (CHANNEL_CLOSED): channel 'orders' was closed by its host"), line);
+            assertNoFdLeak(line);
+        }
+    }
+
     @Test
     void refusalTextsAreEscapedAndTheNewReasonCodesHaveNames() throws Exception {
         ByteArrayOutputStream hostile = new ByteArrayOutputStream();

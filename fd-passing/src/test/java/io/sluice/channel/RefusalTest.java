@@ -27,6 +27,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -114,6 +115,30 @@ class RefusalTest {
             assertEquals(RefusalReason.CHANNEL_FULL, e.reason());
         } finally {
             held.forEach(MpmcAttachment::close);
+        }
+    }
+
+    /**
+     * A host that joined the consumer and closed the channel before READY went out sends DETACH
+     * where READY was due: the attach fails with that reason, not with a protocol error.
+     */
+    @Test
+    void aDetachWhereReadyWasDueIsARefusalWithItsReason() throws Exception {
+        Path fake = dir.resolve("fake.sock");
+        try (NativeFakeHost fakeHost = NativeFakeHost.bind(fake);
+             NativeFakeHost.SpscRegion ring = NativeFakeHost.spscRegion("test.detach-at-ready", 4096,
+                     Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE)) {
+            var attempt = java.util.concurrent.CompletableFuture.supplyAsync(() -> Channels.spscConsumer(fake, "orders", WAIT));
+            try (SeqPacketSocket conn = fakeHost.acceptHello()) {
+                conn.send(NativeFakeHost.welcomeSpsc(4096, 0), ring.fd());
+                NativeFakeHost.receivePosition(conn).close();
+                conn.send(NativeFakeHost.reasonMessage(NativeFakeHost.DETACH, RefusalReason.CHANNEL_CLOSED.code(),
+                        "channel 'orders' was closed by its host".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
+            var thrown = assertThrows(java.util.concurrent.ExecutionException.class, () -> attempt.get(10, TimeUnit.SECONDS));
+            AttachRefusedException e = assertInstanceOf(AttachRefusedException.class, thrown.getCause());
+            assertEquals(RefusalReason.CHANNEL_CLOSED, e.reason());
+            assertEquals("channel 'orders' was closed by its host", e.getMessage());
         }
     }
 

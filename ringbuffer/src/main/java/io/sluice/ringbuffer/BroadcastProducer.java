@@ -134,9 +134,10 @@ public final class BroadcastProducer implements MessageProducer {
     // The last fault found: written by the producer thread (volatile: a host may poll it).
     private volatile ConsumerFault latestFault;
 
-    // Written under registrationLock by registering threads with a release store; read by the
-    // producer thread with an acquire load (only through CONSUMER_SET), so the arrays of a set it
-    // sees are fully built.
+    // Written under registrationLock by registering threads with a volatile store (a release would
+    // do for publishing the set; the store-load order of the Dekker pair below needs volatile);
+    // read by the producer thread with an acquire or volatile load (only through CONSUMER_SET), so
+    // the arrays of a set it sees are fully built.
     private final Object registrationLock = new Object();
     private long registrationVersion;
     @SuppressWarnings({"unused", "FieldMayBeFinal"})
@@ -145,7 +146,7 @@ public final class BroadcastProducer implements MessageProducer {
     // recomputing the gate): the only places it touches them. With consumerSet it is a Dekker
     // pair that tells a host when a removed consumer's region may be unmapped (isDoneWith):
     //   producer (slow path):  readingPositions = true, then load consumerSet (volatile), read positions
-    //   host, after removal:   store consumerSet (under registrationLock), then load readingPositions
+    //   host, after removal:   store consumerSet (volatile, under registrationLock), then load readingPositions
     // If the host reads false, any slow path that starts later loads the set after its store of
     // true, so after the host's store: it sees the set without the removed consumer and never
     // reads its region again; a slow path that ended before stored false after its last read.
@@ -569,7 +570,7 @@ public final class BroadcastProducer implements MessageProducer {
         synchronized (registrationLock) {
             final BroadcastConsumerSet current = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
             final long version = ++registrationVersion;
-            CONSUMER_SET.setRelease(this, current.with(version, view));
+            CONSUMER_SET.setVolatile(this, current.with(version, view)); // volatile: see readingPositions
             return version;
         }
     }
@@ -589,7 +590,7 @@ public final class BroadcastProducer implements MessageProducer {
                 return false;
             }
             registrationVersion++;
-            CONSUMER_SET.setRelease(this, next);
+            CONSUMER_SET.setVolatile(this, next); // volatile: see readingPositions
             return true;
         }
     }

@@ -126,10 +126,11 @@ public final class SpscProducer implements MessageProducer {
     // Generation of the last hand-over the producer adopted: written by the producer after it
     // switched, read by the host to know when it may unmap the region left behind.
     private volatile long adoptedGeneration;
-    // True while the producer thread is in its capacity check, the one place it reads a consumer's
-    // region. With handover it is a second Dekker pair, telling a host when a region it handed
-    // over away from may be unmapped (isDoneWith), even while the producer is idle:
-    //   producer, refresh:   readingPositions = true, then load handover, then read the region
+    // True while the producer thread reads a consumer's region: in its capacity check, and after a
+    // commit when it looks for a parked consumer to wake. With handover it is a second Dekker
+    // pair, telling a host when a region it handed over away from may be unmapped (isDoneWith),
+    // even while the producer is idle:
+    //   producer, reading:   readingPositions = true, then load handover, then read the region
     //   host, hand-over:     handover = H ............. then load readingPositions
     // If the host reads false, a check that starts later loads handover after its store of true,
     // so after H: it adopts H (or later) before reading any region; a check that ended before
@@ -252,18 +253,25 @@ public final class SpscProducer implements MessageProducer {
     }
 
     private void wakeIfParked(ConsumerWaker w) {
-        // The parked flag to check is the attached consumer's: take a pending hand-over now
-        // rather than at the next capacity check.
-        final Handover h = handover;
-        if (h != null) {
-            adopt(h);
-        }
-        // StoreLoad: the stamp (commit's release) before the parked flag below. The consumer
-        // raises its flag, fences, then checks the ring: one of us sees the other (Dekker).
-        VarHandle.fullFence();
-        final MemorySegment region = consumerPosition; // null: holding, or the region is faulted
-        if (region != null && ConsumerPositionDescriptor.parked(region) != 0) {
-            w.wake();
+        // Reads the followed consumer's region, so it is bracketed like the capacity check (see
+        // readingPositions): a host that hands the consumer over meanwhile does not unmap it under us.
+        readingPositions = true;
+        try {
+            // The parked flag to check is the attached consumer's: take a pending hand-over now
+            // rather than at the next capacity check.
+            final Handover h = handover;
+            if (h != null) {
+                adopt(h);
+            }
+            // StoreLoad: the stamp (commit's release) before the parked flag below. The consumer
+            // raises its flag, fences, then checks the ring: one of us sees the other (Dekker).
+            VarHandle.fullFence();
+            final MemorySegment region = consumerPosition; // null: holding, or the region is faulted
+            if (region != null && ConsumerPositionDescriptor.parked(region) != 0) {
+                w.wake();
+            }
+        } finally {
+            readingPositions = false;
         }
     }
 
