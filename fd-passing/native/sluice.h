@@ -232,7 +232,7 @@ const char *sluice_code_name(int code);
  * Test builds only (compiled with -DSLUICE_TEST_HOOKS; the release and sanitized libraries have
  * none of this). sluice_test_hook, when set, is called at fixed points of the attach so that a
  * test can act there, deterministically, as a hostile host would:
- *   "data-region-before-seals"  verify_memfd has checked the fd's type and /proc/self/fd target
+ *   "data-region-before-seals"  the data region check has seen the fd's type and /proc/self/fd target
  *                               and is about to read its seals (and only then its size)
  */
 extern void (*sluice_test_hook)(const char *point, int fd);
