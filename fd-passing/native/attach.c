@@ -1,6 +1,10 @@
+/*
+ * attach.c: sluice_attach runs the handshake of docs/protocol.md from the attaching side:
+ * HELLO; WELCOME with the data region (every field checked, then the fd, then the mapping, then
+ * the ring header against WELCOME); for SPSC and broadcast consumers POSITION with our own sealed
+ * position region; READY. On any failure everything acquired so far is released, each fd once.
+ */
 #include "sluice_internal.h"
-
-/* ---- attach ------------------------------------------------------------------------------- */
 
 /* Closes and unmaps everything the attachment holds (each once), then frees it. */
 static void release_channel(sluice_channel *ch) {
@@ -27,17 +31,18 @@ static const char *ring_word(sluice_kind kind) {
 
 /* WELCOME (docs/protocol.md): every field checked, then the fd, then the mapping. */
 static int take_welcome(sluice_channel *ch, sli_packet *p, const sluice_attach_options *o, int64_t *start, sluice_error *e) {
-    if (p->len != P_WELCOME_LENGTH) {
-        sli_close_fds(p);
-        return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME is %zu bytes, expected %d", p->len, P_WELCOME_LENGTH);
+    sli_welcome w;
+    int rc = sli_decode_welcome(p, &w, e);
+    if (rc != SLUICE_OK) {
+        return rc;
     }
-    uint32_t kind = sli_get32(p->buf, 8);
-    uint32_t participant = sli_get32(p->buf, 12);
-    uint64_t data_size = sli_get64(p->buf, 16);
-    uint64_t pos_size = sli_get64(p->buf, 24);
-    uint32_t max_message = sli_get32(p->buf, 32);
-    uint32_t flags = sli_get32(p->buf, 36);
-    uint64_t start_position = sli_get64(p->buf, 40);
+    uint32_t kind = w.kind;
+    uint32_t participant = w.participant;
+    uint64_t data_size = w.data_size;
+    uint64_t pos_size = w.position_size;
+    uint32_t max_message = w.max_message;
+    uint32_t flags = w.flags;
+    uint64_t start_position = w.start_position;
     if (kind < SLUICE_KIND_SPSC || kind > SLUICE_KIND_MPMC) {
         sli_close_fds(p);
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME ring kind %u is unknown", kind);
@@ -62,24 +67,24 @@ static int take_welcome(sluice_channel *ch, sli_packet *p, const sluice_attach_o
     ch->kind = (sluice_kind) kind;
     snprintf(ch->what, sizeof ch->what, "%s '%s'", ring_word(ch->kind), ch->name);
     bool mpmc = kind == SLUICE_KIND_MPMC;
-    if (data_size == 0 || data_size > P_MAX_DATA_REGION || data_size > (uint64_t) SIZE_MAX) {
+    if (data_size == 0 || data_size > SLI_MAX_DATA_REGION_BYTES || data_size > (uint64_t) SIZE_MAX) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME data region size %llu is out of range: a ring's data area is at most "
                     "%llu bytes (2^30), its region at most %llu (2^30 + 64 KiB); nothing was mapped",
-                    (unsigned long long) data_size, (unsigned long long) P_MAX_DATA_AREA,
-                    (unsigned long long) P_MAX_DATA_REGION);
+                    (unsigned long long) data_size, (unsigned long long) SLI_REGION_MAX_CAPACITY,
+                    (unsigned long long) SLI_MAX_DATA_REGION_BYTES);
     }
-    uint64_t expected_pos = mpmc ? 0 : (kind == SLUICE_KIND_SPSC ? CP_REGION_SIZE : BP_REGION_LENGTH);
+    uint64_t expected_pos = mpmc ? 0 : (kind == SLUICE_KIND_SPSC ? SLI_SPSC_POS_REGION_SIZE : SLI_BC_POS_REGION_LENGTH);
     if (pos_size != expected_pos) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME position region size %llu, the %s layout's is %llu",
                     (unsigned long long) pos_size, sli_kind_name(kind), (unsigned long long) expected_pos);
     }
-    if (mpmc ? (participant < 1 || participant > M_MAX_PARTICIPANT) : participant != 0) {
+    if (mpmc ? (participant < 1 || participant > SLI_MPMC_MAX_PARTICIPANT_ID) : participant != 0) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME participant id %u is impossible for %s", participant, sli_kind_name(kind));
     }
     if (max_message > INT32_MAX) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME max message length %u is out of range", max_message);
     }
-    if ((flags & ~P_WELCOME_FLAG_WAKE) != 0 || ((flags & P_WELCOME_FLAG_WAKE) && kind != SLUICE_KIND_SPSC)) {
+    if ((flags & ~SLI_WELCOME_FLAG_WAKE) != 0 || ((flags & SLI_WELCOME_FLAG_WAKE) && kind != SLUICE_KIND_SPSC)) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME flags 0x%x: unknown bits, or a wake flag on a %s channel", flags,
                     sli_kind_name(kind));
     }
@@ -95,7 +100,7 @@ static int take_welcome(sluice_channel *ch, sli_packet *p, const sluice_attach_o
 
     /* The fd, before mapping: a memfd, sealed as promised, of the promised size. */
     int seals = F_SEAL_SHRINK | F_SEAL_GROW | (mpmc ? 0 : F_SEAL_FUTURE_WRITE);
-    int rc = sli_verify_memfd(ch->data_fd, seals, data_size, mpmc ? MAP_FOR_WRITING : MAP_FOR_READING, "data region", e);
+    rc = sli_verify_memfd(ch->data_fd, seals, data_size, mpmc ? MAP_FOR_WRITING : MAP_FOR_READING, "data region", e);
     if (rc != SLUICE_OK) {
         return rc;
     }
@@ -147,13 +152,13 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
     }
     *out = NULL;
     size_t name_length = strlen(o->channel);
-    if (name_length == 0 || name_length > P_MAX_NAME) {
-        return sli_fail(e, SLUICE_EARGUMENT, "channel name must be 1..%d bytes, was %zu", P_MAX_NAME, name_length);
+    if (name_length == 0 || name_length > SLI_MAX_NAME_BYTES) {
+        return sli_fail(e, SLUICE_EARGUMENT, "channel name must be 1..%d bytes, was %zu", SLI_MAX_NAME_BYTES, name_length);
     }
     for (size_t i = 0; i < name_length; i++) {
         uint8_t c = (uint8_t) o->channel[i];
         if (c < 0x21 || c > 0x7E || c == '/') {
-            char shown[P_MAX_NAME * 4 + 4];
+            char shown[SLI_MAX_NAME_BYTES * 4 + 4];
             sli_escape_untrusted((const uint8_t *) o->channel, name_length, shown, sizeof shown);
             return sli_fail(e, SLUICE_EARGUMENT, "channel name \"%s\" has byte 0x%02x at %zu: a name is printable ASCII "
                         "(0x21..0x7E) without spaces or '/'", shown, c, i);
@@ -170,7 +175,7 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
         return sli_fail(e, SLUICE_EARGUMENT, "role %d is not a role (1 consumer, 2 producer, 3 participant)", (int) o->role);
     }
     strcpy(addr.sun_path, o->socket_path);
-    int timeout = o->timeout_ms > 0 ? o->timeout_ms : P_DEFAULT_TIMEOUT_MS;
+    int timeout = o->timeout_ms > 0 ? o->timeout_ms : SLI_DEFAULT_TIMEOUT_MS;
 
     sluice_channel *ch = calloc(1, sizeof *ch);
     if (ch == NULL) {
@@ -201,20 +206,16 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
     }
 
     /* HELLO */
-    uint8_t hello[P_HELLO_NAME_OFFSET + P_MAX_NAME];
-    sli_put_header(hello, P_HELLO);
-    sli_put16(hello, 8, (uint16_t) o->role);
-    sli_put16(hello, 10, (uint16_t) name_length);
-    sli_put32(hello, 12, 0);
-    memcpy(hello + P_HELLO_NAME_OFFSET, o->channel, name_length);
-    rc = sli_send_packet(ch->sock, hello, P_HELLO_NAME_OFFSET + name_length, -1, "HELLO", e);
+    uint8_t hello[SLI_HELLO_NAME_OFFSET + SLI_MAX_NAME_BYTES];
+    size_t hello_length = sli_encode_hello(hello, o->role, o->channel, name_length);
+    rc = sli_send_packet(ch->sock, hello, hello_length, -1, "HELLO", e);
     if (rc != SLUICE_OK) {
         goto failed;
     }
 
     /* WELCOME + data fd */
     int64_t start = 0;
-    rc = sli_expect_message(ch, p, P_WELCOME, "WELCOME", timeout, e);
+    rc = sli_expect_message(ch, p, SLI_MSG_WELCOME, "WELCOME", timeout, e);
     if (rc == SLUICE_OK) {
         rc = take_welcome(ch, p, o, &start, e);
     }
@@ -244,9 +245,8 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
         if (rc != SLUICE_OK) {
             goto failed;
         }
-        uint8_t position[P_POSITION_LENGTH];
-        sli_put_header(position, P_POSITION);
-        sli_put64(position, 8, ch->pos_size);
+        uint8_t position[SLI_POSITION_LENGTH];
+        sli_encode_position(position, ch->pos_size);
         rc = sli_send_packet(ch->sock, position, sizeof position, pos_fd, "POSITION", e);
         if (rc != SLUICE_OK) {
             goto failed;
@@ -255,18 +255,15 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
     }
 
     /* READY */
-    rc = sli_expect_message(ch, p, P_READY, "READY", timeout, e);
+    rc = sli_expect_message(ch, p, SLI_MSG_READY, "READY", timeout, e);
     if (rc != SLUICE_OK) {
         goto failed;
     }
-    if (p->len != P_READY_LENGTH || p->nfds != 0) {
-        int nfds = p->nfds; /* counted before close_fds forgets them */
-        sli_close_fds(p);
-        rc = sli_fail(e, SLUICE_EPROTOCOL, "READY is %zu bytes with %d fds, expected %d bytes and none", p->len, nfds,
-                  P_READY_LENGTH);
+    int64_t registration;
+    rc = sli_decode_ready(p, &registration, e);
+    if (rc != SLUICE_OK) {
         goto failed;
     }
-    int64_t registration = (int64_t) sli_get64(p->buf, 8);
     if (ch->kind == SLUICE_KIND_BROADCAST_BACKPRESSURE ? registration <= 0 : registration != 0) {
         rc = sli_fail(e, SLUICE_EPROTOCOL, "%s: READY registration %lld is impossible for %s", ch->what, (long long) registration,
                   sli_kind_name(ch->kind));

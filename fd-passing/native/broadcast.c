@@ -1,32 +1,40 @@
+/*
+ * broadcast.c: a consumer of a broadcast ring (docs/layout.md, broadcast), back-pressure or
+ * overwrite. Records carry sequence numbers, so laps (records overwritten before we read them)
+ * are counted exactly. On an overwrite ring a record may be rewritten while we read it: the
+ * producer announces every overwrite in Tail Intent before it writes (a seqlock), and a record
+ * read before Tail Intent passed it is intact.
+ */
 #include "sluice_internal.h"
 
-/* Broadcast ring region (BroadcastRingDescriptor.validate). */
+/* The broadcast ring header: the common header, then record header length and alignment, and a
+   max message length that leaves room for two records in the ring. */
 int sli_bc_validate(sluice_channel *ch, sluice_error *e) {
     struct bcast_state *b = &ch->u.bc;
     const uint8_t *r = ch->data;
-    if (ch->data_size < B_HEADER_LENGTH) {
+    if (ch->data_size < SLI_BC_HEADER_LENGTH) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: segment of %zu bytes is smaller than the %d-byte broadcast header", ch->what,
-                    ch->data_size, B_HEADER_LENGTH);
+                    ch->data_size, SLI_BC_HEADER_LENGTH);
     }
     int64_t cap;
-    int rc = sli_validate_region_header(r, ch->data_size, ch->kind, B_HEADER_LENGTH, ch->what, &cap, e);
+    int rc = sli_validate_region_header(r, ch->data_size, ch->kind, SLI_BC_HEADER_LENGTH, ch->what, &cap, e);
     if (rc != SLUICE_OK) {
         return rc;
     }
-    if (cap < B_MIN_CAPACITY || cap > B_MAX_CAPACITY) {
+    if (cap < SLI_BC_MIN_CAPACITY || cap > SLI_BC_MAX_CAPACITY) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: capacity %lld outside [%lld, %lld]", ch->what, (long long) cap,
-                    (long long) B_MIN_CAPACITY, (long long) B_MAX_CAPACITY);
+                    (long long) SLI_BC_MIN_CAPACITY, (long long) SLI_BC_MAX_CAPACITY);
     }
-    uint32_t rh = sli_rd32(r, B_RECORD_HEADER_LENGTH_OFFSET);
-    if (rh != B_REC_HEADER) {
-        return sli_fail(e, SLUICE_ELAYOUT, "%s: record header length %u, expected %d", ch->what, rh, B_REC_HEADER);
+    uint32_t rh = sli_rd32(r, SLI_BC_RECORD_HEADER_LENGTH_OFFSET);
+    if (rh != SLI_BC_REC_HEADER_LENGTH) {
+        return sli_fail(e, SLUICE_ELAYOUT, "%s: record header length %u, expected %d", ch->what, rh, SLI_BC_REC_HEADER_LENGTH);
     }
-    uint32_t al = sli_rd32(r, B_RECORD_ALIGNMENT_OFFSET);
-    if (al != 8) {
-        return sli_fail(e, SLUICE_ELAYOUT, "%s: record alignment %u, expected 8", ch->what, al);
+    uint32_t al = sli_rd32(r, SLI_BC_RECORD_ALIGNMENT_OFFSET);
+    if (al != SLI_BC_REC_ALIGNMENT) {
+        return sli_fail(e, SLUICE_ELAYOUT, "%s: record alignment %u, expected %d", ch->what, al, SLI_BC_REC_ALIGNMENT);
     }
-    int32_t max = (int32_t) sli_rd32(r, R_SPECIFIC_U32_OFFSET);
-    int32_t limit = (int32_t) (cap / 2 - B_REC_HEADER);
+    int32_t max = (int32_t) sli_rd32(r, SLI_BC_MAX_MESSAGE_LENGTH_OFFSET);
+    int32_t limit = (int32_t) (cap / 2 - SLI_BC_REC_HEADER_LENGTH);
     if (max < 0 || max > limit) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: max message length %d outside [0, %d] for capacity %lld", ch->what, max, limit,
                     (long long) cap);
@@ -57,18 +65,18 @@ static int64_t bc_check_record(sluice_channel *ch, int64_t position, int32_t len
     struct bcast_state *b = &ch->u.bc;
     int64_t to_end = b->capacity - (position & b->mask);
     int64_t span;
-    if (type == B_PADDING_TYPE) {
-        if (length < B_REC_HEADER || !sli_aligned8(length) || length > to_end) {
+    if (type == SLI_BC_PADDING_TYPE) {
+        if (length < SLI_BC_REC_HEADER_LENGTH || !sli_aligned8(length) || length > to_end) {
             return bc_corrupt(ch, position, "padding length %d (must be a multiple of 8 in [%d, %lld])", length,
-                              B_REC_HEADER, (long long) to_end);
+                              SLI_BC_REC_HEADER_LENGTH, (long long) to_end);
         }
         span = length;
     } else if (type > 0) {
-        if (length < B_REC_HEADER || length - B_REC_HEADER > b->max_length) {
-            return bc_corrupt(ch, position, "message length %d (header %d plus at most %d)", length, B_REC_HEADER,
+        if (length < SLI_BC_REC_HEADER_LENGTH || length - SLI_BC_REC_HEADER_LENGTH > b->max_length) {
+            return bc_corrupt(ch, position, "message length %d (header %d plus at most %d)", length, SLI_BC_REC_HEADER_LENGTH,
                               b->max_length);
         }
-        span = ((int64_t) length + 7) & ~7LL;
+        span = sli_align8(length);
         if (span > to_end) {
             return bc_corrupt(ch, position, "message of length %d crosses the end of the data area (%lld bytes left)",
                               length, (long long) to_end);
@@ -82,41 +90,46 @@ static int64_t bc_check_record(sluice_channel *ch, int64_t position, int32_t len
     return span;
 }
 
-/* BroadcastConsumer.start: chooses the start position and anchors the expected sequence there. */
+/*
+ * Chooses where this consumer starts (newest: the latest committed record, or the tail if none;
+ * oldest: the head) and anchors the expected sequence on the record there, retrying while the
+ * producer overwrites it under us. After SLI_BC_START_ATTEMPTS tries it starts unanchored and
+ * anchors on the first record it reads.
+ */
 int sli_bc_start(sluice_channel *ch, sluice_start policy) {
     struct bcast_state *b = &ch->u.bc;
     const uint8_t *r = b->region;
     int64_t candidate = 0;
-    for (int attempt = 0; attempt < B_START_ATTEMPTS; attempt++) {
+    for (int attempt = 0; attempt < SLI_BC_START_ATTEMPTS; attempt++) {
         /* Acquire loads in this order give head <= tail and latest < tail. */
-        int64_t head = sli_load_acquire64(r + B_HEAD);
-        int64_t latest = sli_load_acquire64(r + B_LATEST);
-        int64_t tail = sli_load_acquire64(r + B_TAIL);
+        int64_t head = sli_load_acquire64(r + SLI_BC_HEAD_OFFSET);
+        int64_t latest = sli_load_acquire64(r + SLI_BC_LATEST_OFFSET);
+        int64_t tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
         if (head < 0 || head > tail || !sli_aligned8(head) || !sli_aligned8(tail)) {
             return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: counters head %lld and tail %lld are impossible (negative, "
                         "unaligned or head past tail)", ch->what, (long long) head, (long long) tail);
         }
-        if (latest != B_NO_MESSAGE && (latest < 0 || latest >= tail || !sli_aligned8(latest))) {
+        if (latest != SLI_BC_NO_MESSAGE && (latest < 0 || latest >= tail || !sli_aligned8(latest))) {
             return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: latest %lld is not an aligned position before tail %lld",
                         ch->what, (long long) latest, (long long) tail);
         }
         if (policy == SLUICE_START_NEWEST) {
-            candidate = latest == B_NO_MESSAGE ? tail : (latest > head ? latest : head);
+            candidate = latest == SLI_BC_NO_MESSAGE ? tail : (latest > head ? latest : head);
         } else {
             candidate = head;
         }
         if (candidate < tail) {
             int64_t at = candidate;
             int64_t to_end = b->capacity - (at & b->mask);
-            if (to_end < B_REC_HEADER) {
+            if (to_end < SLI_BC_REC_HEADER_LENGTH) {
                 at += to_end; /* the Head may sit in the implicit gap; the record follows it */
             }
-            const uint8_t *rec = r + B_HEADER_LENGTH + (at & b->mask);
-            int32_t length = sli_load_relaxed32(rec + B_REC_LENGTH);
-            int32_t type = sli_load_relaxed32(rec + B_REC_TYPE);
-            int64_t seq = sli_load_relaxed64(rec + B_REC_SEQUENCE);
+            const uint8_t *rec = r + SLI_BC_DATA_OFFSET + (at & b->mask);
+            int32_t length = sli_load_relaxed32(rec + SLI_BC_REC_LENGTH_OFFSET);
+            int32_t type = sli_load_relaxed32(rec + SLI_BC_REC_TYPE_OFFSET);
+            int64_t seq = sli_load_relaxed64(rec + SLI_BC_REC_SEQUENCE_OFFSET);
             atomic_thread_fence(memory_order_acquire); /* the header loads before the intent load */
-            if (sli_load_acquire64(r + B_TAIL_INTENT) - b->capacity > candidate) {
+            if (sli_load_acquire64(r + SLI_BC_TAIL_INTENT_OFFSET) - b->capacity > candidate) {
                 sli_spin_pause(); /* overwritten while we read it: choose again */
                 continue;
             }
@@ -132,8 +145,8 @@ int sli_bc_start(sluice_channel *ch, sluice_start policy) {
             b->anchored = true;
             return SLUICE_OK;
         }
-        int64_t seq = sli_load_acquire64(r + B_NEXT_SEQUENCE);
-        int64_t intent = sli_load_acquire64(r + B_TAIL_INTENT);
+        int64_t seq = sli_load_acquire64(r + SLI_BC_NEXT_SEQUENCE_OFFSET);
+        int64_t intent = sli_load_acquire64(r + SLI_BC_TAIL_INTENT_OFFSET);
         if (intent == tail) {
             if (seq < 0) {
                 return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: negative next sequence %lld", ch->what, (long long) seq);
@@ -154,23 +167,23 @@ int sli_bc_start(sluice_channel *ch, sluice_start policy) {
     return SLUICE_OK;
 }
 
-/* BroadcastConsumerPositionDescriptor.format with the chosen start. */
+/* Formats our position region ("SLUICEBP") and publishes the chosen start in it. */
 void sli_bc_init_position(sluice_channel *ch) {
     struct bcast_state *b = &ch->u.bc;
     uint8_t *p = ch->pos;
-    memset(p, 0, BP_REGION_LENGTH);
-    sli_wr64(p, 0, BP_MAGIC);
-    sli_wr32(p, BP_VERSION_OFFSET, SLUICE_LAYOUT_VERSION);
-    sli_wr32(p, BP_REGION_LENGTH_OFFSET, BP_REGION_LENGTH);
-    b->position = (_Atomic int64_t *) (void *) (p + BP_POSITION_OFFSET);
+    memset(p, 0, SLI_BC_POS_REGION_LENGTH);
+    sli_wr64(p, SLI_BC_POS_MAGIC_OFFSET, SLI_BC_POS_MAGIC);
+    sli_wr32(p, SLI_BC_POS_VERSION_OFFSET, SLUICE_LAYOUT_VERSION);
+    sli_wr32(p, SLI_BC_POS_REGION_LENGTH_OFFSET, SLI_BC_POS_REGION_LENGTH);
+    b->position = (_Atomic int64_t *) (void *) (p + SLI_BC_POS_POSITION_OFFSET);
     atomic_store_explicit(b->position, b->cursor, memory_order_release);
     b->published = b->cursor;
 }
 
-/* ---- broadcast consumer (BroadcastConsumer) --------------------------------------------------- */
+/* ---- polling ------------------------------------------------------------------------------------ */
 
 static bool bc_try_gate(struct bcast_state *b) {
-    if (b->registration <= 0 || sli_load_acquire64(b->region + B_GATED_REGISTRATION) < b->registration) {
+    if (b->registration <= 0 || sli_load_acquire64(b->region + SLI_BC_GATED_REGISTRATION_OFFSET) < b->registration) {
         return false;
     }
     b->gated = true;
@@ -183,7 +196,7 @@ static bool bc_try_gate(struct bcast_state *b) {
  */
 static int64_t bc_resync(sluice_channel *ch, int64_t cursor) {
     struct bcast_state *b = &ch->u.bc;
-    int64_t head = sli_load_acquire64(b->region + B_HEAD);
+    int64_t head = sli_load_acquire64(b->region + SLI_BC_HEAD_OFFSET);
     if (head <= cursor || !sli_aligned8(head)) {
         return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: lapped at position %lld but the head %lld is not an aligned "
                     "position past it", ch->what, (long long) cursor, (long long) head);
@@ -230,7 +243,7 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
     if (!b->gated && !bc_try_gate(b)) {
         return 0;
     }
-    int64_t tail = sli_load_acquire64(r + B_TAIL);
+    int64_t tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
     int64_t cursor = b->cursor;
     if (cursor >= tail) {
         return 0;
@@ -240,7 +253,7 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
     int rc = 0;
     if (!b->overwrite) {
         /* Gated, nothing overwrites us; once per poll, catch a lap from before we were gated. */
-        int64_t intent = sli_load_acquire64(r + B_TAIL_INTENT);
+        int64_t intent = sli_load_acquire64(r + SLI_BC_TAIL_INTENT_OFFSET);
         if (intent < tail) {
             rc = sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: tail intent %lld is behind tail %lld", ch->what,
                       (long long) intent, (long long) tail);
@@ -253,25 +266,25 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
                 goto out;
             }
             cursor = next;
-            tail = sli_load_acquire64(r + B_TAIL);
+            tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
             resyncs++;
         }
     }
     while (delivered < limit && cursor < tail) {
         const int64_t offset = cursor & b->mask;
         const int64_t to_end = b->capacity - offset;
-        if (to_end < B_REC_HEADER) {
+        if (to_end < SLI_BC_REC_HEADER_LENGTH) {
             cursor += to_end; /* implicit gap: nothing is written there */
             continue;
         }
-        const uint8_t *rec = r + B_HEADER_LENGTH + offset;
-        const int32_t length = sli_load_relaxed32(rec + B_REC_LENGTH);
-        const int32_t type = sli_load_relaxed32(rec + B_REC_TYPE);
-        const int64_t seq = sli_load_relaxed64(rec + B_REC_SEQUENCE);
+        const uint8_t *rec = r + SLI_BC_DATA_OFFSET + offset;
+        const int32_t length = sli_load_relaxed32(rec + SLI_BC_REC_LENGTH_OFFSET);
+        const int32_t type = sli_load_relaxed32(rec + SLI_BC_REC_TYPE_OFFSET);
+        const int64_t seq = sli_load_relaxed64(rec + SLI_BC_REC_SEQUENCE_OFFSET);
         if (b->overwrite) {
             /* Seqlock check: the header loads above before the intent load below. */
             atomic_thread_fence(memory_order_acquire);
-            if (sli_load_acquire64(r + B_TAIL_INTENT) - b->capacity > cursor) {
+            if (sli_load_acquire64(r + SLI_BC_TAIL_INTENT_OFFSET) - b->capacity > cursor) {
                 if (++resyncs > limit) {
                     break; /* bounded work per poll even against a producer that laps us forever */
                 }
@@ -281,7 +294,7 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
                     goto out;
                 }
                 cursor = next;
-                tail = sli_load_acquire64(r + B_TAIL);
+                tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
                 continue;
             }
         }
@@ -294,7 +307,7 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
         if (rc < 0) {
             goto out;
         }
-        if (type == B_PADDING_TYPE) {
+        if (type == SLI_BC_PADDING_TYPE) {
             cursor += span;
             continue;
         }
@@ -304,7 +317,7 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
         cursor += span;
         b->cursor = cursor;
         delivered++;
-        handler(ctx, type, rec + B_REC_HEADER, (uint32_t) (length - B_REC_HEADER));
+        handler(ctx, type, rec + SLI_BC_REC_HEADER_LENGTH, (uint32_t) (length - SLI_BC_REC_HEADER_LENGTH));
     }
 out:
     b->cursor = cursor;
@@ -326,7 +339,7 @@ int sluice_bcast_still_valid(sluice_channel *ch) {
         return sli_fail(&ch->error, SLUICE_ESTATE, "%s: no message delivered yet", ch->what);
     }
     atomic_thread_fence(memory_order_acquire); /* the handler's loads of the payload before the intent load */
-    return sli_load_acquire64(b->region + B_TAIL_INTENT) - b->capacity <= b->record_position ? 1 : 0;
+    return sli_load_acquire64(b->region + SLI_BC_TAIL_INTENT_OFFSET) - b->capacity <= b->record_position ? 1 : 0;
 }
 
 int sluice_bcast_stats_get(sluice_channel *ch, sluice_bcast_stats *stats) {

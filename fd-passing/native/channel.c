@@ -1,3 +1,8 @@
+/*
+ * channel.c: an attachment after READY. Whether the host is still there (and why it left: its
+ * DETACH), polling dispatched to the ring's consumer, and the accessors of sluice.h. The test
+ * hooks of SLUICE_TEST_HOOKS builds live here too.
+ */
 #include "sluice_internal.h"
 
 const sluice_error *sluice_last_error(const sluice_channel *ch) {
@@ -32,13 +37,12 @@ int sli_host_gone_error(sluice_channel *ch, const char *after) {
  * fds, reason 0). The caller closes the packet's fds.
  */
 static void take_after_ready(sluice_channel *ch, const sli_packet *p) {
-    if (ch->detach_reason != 0 || p->len < P_HEADER_LENGTH || sli_get32(p->buf, 0) != P_MAGIC ||
-        sli_get16(p->buf, 4) != SLUICE_PROTOCOL_VERSION || sli_get16(p->buf, 6) != P_DETACH) {
+    if (ch->detach_reason != 0) {
         return;
     }
     unsigned reason;
-    char text[P_ESCAPED_TEXT];
-    if (sli_decode_reason_body(p, "DETACH", &reason, text, sizeof text, NULL) != SLUICE_OK || reason == 0) {
+    char text[SLI_ESCAPED_TEXT];
+    if (sli_decode_detach(p, &reason, text, sizeof text) != SLUICE_OK || reason == 0) {
         return;
     }
     ch->detach_reason = (int) reason;
@@ -50,7 +54,7 @@ int sluice_host_alive(sluice_channel *ch) {
         return 0;
     }
     /* Bounded: a host that floods us with messages cannot keep us here. */
-    for (int i = 0; i < P_MAX_STRAY_MESSAGES; i++) {
+    for (int i = 0; i < SLI_MAX_STRAY_MESSAGES; i++) {
         struct pollfd pfd = {.fd = ch->sock, .events = POLLIN};
         int r = poll(&pfd, 1, 0);
         if (r < 0 && errno == EINTR) {
@@ -65,8 +69,8 @@ int sluice_host_alive(sluice_channel *ch) {
             return 0;
         }
         /* Readable: a message (the host's DETACH is read before the hang-up that follows it) or the
-           end of stream. A stray message is dropped with its fds: as in the Java client, it does
-           not end the attachment. */
+           end of stream. A stray message is dropped with its fds: the protocol says to
+           ignore it, so it does not end the attachment. */
         sli_packet p;
         int rc = sli_recv_packet(ch->sock, &p, 0, "nothing (after READY)", NULL);
         if (rc == SLUICE_OK) {
@@ -122,7 +126,7 @@ uint32_t sluice_participant_id(const sluice_channel *ch) {
 }
 
 bool sluice_can_block(const sluice_channel *ch) {
-    return ch->kind == SLUICE_KIND_SPSC && (ch->welcome_flags & P_WELCOME_FLAG_WAKE) != 0;
+    return ch->kind == SLUICE_KIND_SPSC && (ch->welcome_flags & SLI_WELCOME_FLAG_WAKE) != 0;
 }
 
 int sluice_socket_fd(const sluice_channel *ch) {

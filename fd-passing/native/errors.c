@@ -1,6 +1,9 @@
+/*
+ * errors.c: how the client reports failure. Every public function returns a code and leaves a
+ * message in a sluice_error that names what failed, where and why; a failed system call carries
+ * its errno and the errno's name. Also the names of codes, refusal reasons and ring kinds.
+ */
 #include "sluice_internal.h"
-
-/* ---- small helpers ------------------------------------------------------------------------- */
 
 __attribute__((format(printf, 3, 4)))
 int sli_fail(sluice_error *e, int code, const char *fmt, ...) {

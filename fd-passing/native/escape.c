@@ -1,8 +1,13 @@
+/*
+ * escape.c: bytes we did not choose (a host's REFUSE or DETACH text, a memfd name, an fd's
+ * /proc target, a channel name we refuse) turned into text that is safe to print on one line:
+ * a hostile host must not be able to move a terminal's cursor, hide text or forge log lines
+ * through our error messages.
+ */
 #include "sluice_internal.h"
 
-
 /*
- * Strict UTF-8 (no overlongs, no surrogates, at most U+10FFFF), as Java's REPORT decoder: the
+ * Strict UTF-8 (no overlongs, no surrogates, at most U+10FFFF), what the host's decoder accepts: the
  * length of the sequence at s[0] and its code point, or 0 if s does not start with one.
  */
 static size_t utf8_sequence(const uint8_t *s, size_t n, uint32_t *cp_out) {

@@ -1,13 +1,10 @@
+/*
+ * packet.c: one handshake message is one SOCK_SEQPACKET packet, with its fds as SCM_RIGHTS
+ * (docs/protocol.md, Transport). Receiving takes fds close-on-exec, reserves room for the
+ * kernel's maximum, refuses a truncated packet (closing whatever fds came with it), and owns
+ * every fd it hands over until the caller takes it.
+ */
 #include "sluice_internal.h"
-
-/* ---- packets (docs/protocol.md, Transport) ------------------------------------------------ */
-
-typedef struct {
-    uint8_t buf[P_MAX_MESSAGE];
-    size_t len;
-    int fds[P_MAX_FDS];
-    int nfds;
-} packet;
 
 /* Closes fd if it is one, and forgets its number: no fd is ever closed twice or used after its close. */
 void sli_close_fd(int *fd) {
@@ -52,7 +49,7 @@ int sli_recv_packet(int sock, sli_packet *p, int timeout_ms, const char *waiting
         break;
     }
     union {
-        char buf[CMSG_SPACE(P_MAX_FDS * sizeof(int))];
+        char buf[CMSG_SPACE(SLI_MAX_FDS * sizeof(int))];
         struct cmsghdr align;
     } control;
     struct iovec iov = {.iov_base = p->buf, .iov_len = sizeof p->buf};
@@ -82,7 +79,7 @@ int sli_recv_packet(int sock, sli_packet *p, int timeout_ms, const char *waiting
             for (size_t i = 0; i < count; i++) {
                 int fd;
                 memcpy(&fd, d + i * sizeof(int), sizeof fd);
-                if (p->nfds < P_MAX_FDS) {
+                if (p->nfds < SLI_MAX_FDS) {
                     p->fds[p->nfds++] = fd;
                 } else {
                     close(fd);
@@ -97,7 +94,7 @@ int sli_recv_packet(int sock, sli_packet *p, int timeout_ms, const char *waiting
                             : (m.msg_flags & MSG_TRUNC)                             ? "MSG_TRUNC"
                                                                                     : "MSG_CTRUNC";
         return sli_fail(e, SLUICE_EPROTOCOL, "the host's %s was truncated (%s; %d fds closed): longer than the "
-                    "protocol's %d bytes or %d fds", waiting_for, flags, fds, P_MAX_MESSAGE, P_MAX_FDS);
+                    "protocol's %d bytes or %d fds", waiting_for, flags, fds, SLI_MAX_MESSAGE_BYTES, SLI_MAX_FDS);
     }
     if (n == 0) {
         sli_close_fds(p);

@@ -1,6 +1,10 @@
+/*
+ * region.c: shared memory at the edges of the handshake. A received fd is checked before it is
+ * mapped (a memfd, an access mode that allows the mapping, the seals, and only then the size);
+ * a mapped region's common header is checked before anything else in it is read; and the
+ * consumer's own position region is created, sized and sealed before it is sent.
+ */
 #include "sluice_internal.h"
-
-/* ---- regions ------------------------------------------------------------------------------ */
 
 static void seals_describe(int seals, char *out, size_t n) {
     static const struct {
@@ -61,8 +65,10 @@ int sli_verify_memfd(int fd, int seals, uint64_t size, int use, const char *what
         return sli_fail_sys(e, errno, "readlink %s (the %s)", path, what);
     }
     target[n] = '\0';
-    char shown[P_ESCAPED_TEXT / 4]; /* the target and the memfd name are the sender's words: escaped */
-    if (strncmp(target, "/memfd:", 7) != 0) {
+    char shown[SLI_ESCAPED_TEXT / 4]; /* the target and the memfd name are the sender's words: escaped */
+    static const char memfd_prefix[] = "/memfd:"; /* how the kernel names a memfd's target */
+    const size_t prefix_length = sizeof memfd_prefix - 1;
+    if (strncmp(target, memfd_prefix, prefix_length) != 0) {
         sli_escape_untrusted((const uint8_t *) target, (size_t) n, shown, sizeof shown);
         return sli_fail(e, SLUICE_EREGION, "the %s (fd %d) is %s (a regular file), not a memfd", what, fd, shown);
     }
@@ -70,7 +76,7 @@ int sli_verify_memfd(int fd, int seals, uint64_t size, int use, const char *what
     if (deleted != NULL) {
         *deleted = '\0';
     }
-    sli_escape_untrusted((const uint8_t *) target + 7, strlen(target + 7), shown, sizeof shown);
+    sli_escape_untrusted((const uint8_t *) target + prefix_length, strlen(target + prefix_length), shown, sizeof shown);
     const char *name = shown;
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0) {
@@ -106,31 +112,35 @@ int sli_verify_memfd(int fd, int seals, uint64_t size, int use, const char *what
     return SLUICE_OK;
 }
 
-/* Common region header (RegionHeaderDescriptor.validate). Returns the capacity via *capacity. */
+/*
+ * The common header every ring region starts with: magic, layout version, the kind expected, the
+ * kind's header length, and a power-of-two capacity that fits the region after the header.
+ * *capacity is the capacity, read once.
+ */
 int sli_validate_region_header(const uint8_t *r, size_t size, uint32_t kind, uint32_t header_length, const char *what,
                            int64_t *capacity, sluice_error *e) {
-    if (size < R_LINE || size < header_length) {
+    if (size < SLI_LINE || size < header_length) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: segment of %zu bytes is smaller than the %u-byte header", what, size,
-                    header_length > R_LINE ? header_length : R_LINE);
+                    header_length > SLI_LINE ? header_length : SLI_LINE);
     }
-    uint64_t magic = sli_rd64(r, 0);
-    if (magic != R_MAGIC) {
+    uint64_t magic = sli_rd64(r, SLI_REGION_MAGIC_OFFSET);
+    if (magic != SLI_REGION_MAGIC) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: bad magic 0x%llx, expected 0x%llx (\"SLUICERB\")", what,
-                    (unsigned long long) magic, (unsigned long long) R_MAGIC);
+                    (unsigned long long) magic, (unsigned long long) SLI_REGION_MAGIC);
     }
-    uint32_t version = sli_rd32(r, R_VERSION_OFFSET);
+    uint32_t version = sli_rd32(r, SLI_REGION_VERSION_OFFSET);
     if (version != SLUICE_LAYOUT_VERSION) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: layout version %u, this library reads %d", what, version, SLUICE_LAYOUT_VERSION);
     }
-    uint32_t k = sli_rd32(r, R_KIND_OFFSET);
+    uint32_t k = sli_rd32(r, SLI_REGION_KIND_OFFSET);
     if (k != kind) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: ring kind %s (code %u), expected %s", what, sli_kind_name(k), k, sli_kind_name(kind));
     }
-    uint32_t hl = sli_rd32(r, R_HEADER_LENGTH_OFFSET);
+    uint32_t hl = sli_rd32(r, SLI_REGION_HEADER_LENGTH_OFFSET);
     if (hl != header_length) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: header length %u, expected %u", what, hl, header_length);
     }
-    int64_t cap = (int64_t) sli_rd64(r, R_CAPACITY_OFFSET);
+    int64_t cap = (int64_t) sli_rd64(r, SLI_REGION_CAPACITY_OFFSET);
     if (!sli_is_pow2_64(cap)) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: capacity %lld is not a positive power of two", what, (long long) cap);
     }
@@ -146,7 +156,7 @@ int sli_validate_region_header(const uint8_t *r, size_t size, uint32_t kind, uin
 
 /* Creates our position region (mode 0600, sized, mapped read-write); *fd_out is its memfd. */
 int sli_create_position_region(sluice_channel *ch, int *fd_out, sluice_error *e) {
-    char name[P_MAX_NAME + 64];
+    char name[SLI_MAX_NAME_BYTES + 64];
     snprintf(name, sizeof name, "sluice:%s.consumer.%ld", ch->name, (long) getpid());
     int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
     if (fd < 0 && errno == EINVAL) {

@@ -1,6 +1,23 @@
 /*
- * sluice_internal.h: what the units of the native client share, and nothing a user includes.
- * The public API is sluice.h; every .c file of the library includes this header first.
+ * sluice_internal.h: what the units of the native client share, and nothing a user includes (the
+ * API is sluice.h). Every .c file of the library includes this header first. The bytes shared
+ * with the host are named in sluice_layout.h; functions shared between units are prefixed sli_.
+ *
+ * Memory orderings. The host and the client access the same words of the same pages, so each
+ * access here has the ordering its counterpart in the layout needs (docs/layout.md says which):
+ *   a value published by a release store is read with an acquire load (sli_load_acquire64);
+ *   a CAS is acq_rel on success and acquire on failure (sli_cas64), so that a successful claim
+ *   publishes what was written before it and sees what was published before the word it replaced;
+ *   a fence orders loads that a later check depends on (atomic_thread_fence(acquire) before a
+ *   seqlock re-check; seq_cst for the park flag before the ring re-check, a Dekker pair).
+ * Record and slot header fields that a peer may be rewriting, and header fields written once
+ * before the region was shared, are read with one relaxed atomic load each (sli_rd32, sli_rd64,
+ * sli_load_relaxed32): the compiler then cannot load a field twice, so the value checked is the
+ * value used. Every shared word is naturally aligned and mappings are page-aligned.
+ *
+ * Trust. Nothing that arrives on the socket or lies in a shared page is believed before it is
+ * checked, and nothing is checked in one load and used from another. Text from the host is
+ * escaped before it reaches a message; every fd we hold is closed exactly once.
  */
 #ifndef SLUICE_INTERNAL_H
 #define SLUICE_INTERNAL_H
@@ -59,119 +76,22 @@ _Static_assert(sizeof(_Atomic int32_t) == 4 && _Alignof(_Atomic int32_t) == 4, "
 #define SLI_TEST_HOOK(point, fd) ((void) 0)
 #endif
 
-/* ---- docs/protocol.md --------------------------------------------------------------------- */
+#include "sluice_layout.h"
 
-#define P_MAGIC 0x50434C53u /* "SLCP" */
-#define P_HELLO 1
-#define P_WELCOME 2
-#define P_REFUSE 3
-#define P_POSITION 4
-#define P_READY 5
-#define P_DETACH 6 /* after READY, host -> attached process: same body as REFUSE; the host then closes */
-#define P_HEADER_LENGTH 8
-#define P_HELLO_NAME_OFFSET 16
-#define P_WELCOME_LENGTH 48
-#define P_POSITION_LENGTH 16
-#define P_READY_LENGTH 16
-#define P_REFUSE_TEXT_OFFSET 12
-#define P_MAX_NAME 128
-#define P_MAX_TEXT 1024
-#define P_MAX_MESSAGE (P_REFUSE_TEXT_OFFSET + P_MAX_TEXT) /* 1036 */
-#define P_MAX_FDS 253                                     /* the kernel's SCM_MAX_FD */
-#define P_WELCOME_FLAG_WAKE 0x1u
-#define P_DEFAULT_TIMEOUT_MS 5000
-#define P_MAX_DATA_AREA (1ull << 30)                          /* every ring's data area is at most 1 GiB */
-#define P_MAX_DATA_REGION (P_MAX_DATA_AREA + 64 * 1024)       /* plus the largest header, with room to spare */
-#define P_MAX_STRAY_MESSAGES 64 /* messages sluice_host_alive reads per call (a flooding host cannot hold it) */
+/* ---- the client's own limits (policy, not format) ------------------------------------------- */
+
+#define SLI_MAX_FDS 253             /* control space for the kernel's maximum per message (SCM_MAX_FD) */
+#define SLI_DEFAULT_TIMEOUT_MS 5000 /* per handshake step, when the options give none */
+#define SLI_MAX_STRAY_MESSAGES 64   /* messages sluice_host_alive reads per call (a flooding host cannot hold it) */
 /* Room for an escaped host text: longer ones (escaping can quadruple a text) are cut with "...", so
    that the text and what we say around it fit a sluice_error message. */
-#define P_ESCAPED_TEXT 1024
-
-/* ---- common region header (RegionHeaderDescriptor) ---------------------------------------- */
-
-#define R_MAGIC 0x4252454349554C53ull /* "SLUICERB" */
-#define R_VERSION_OFFSET 8
-#define R_KIND_OFFSET 12
-#define R_HEADER_LENGTH_OFFSET 16
-#define R_SPECIFIC_U32_OFFSET 20
-#define R_CAPACITY_OFFSET 24
-#define R_LINE 128
-
-/* ---- SPSC (docs/layout.md (SPSC)) ------------------------------------------------------------ */
-
-#define S_HEADER_LENGTH 128
-#define S_RECORD_HEADER_LENGTH_OFFSET 32
-#define S_RECORD_ALIGNMENT_OFFSET 36
-#define S_WAKE_SEQUENCE_OFFSET 64
-#define S_MIN_CAPACITY 64
-#define S_MAX_MESSAGE_LIMIT (1 << 30)
-#define S_REC_STAMP 0
-#define S_REC_LENGTH 8
-#define S_REC_TYPE 12
-#define S_REC_HEADER 16
-#define S_PADDING_TYPE (-1)
-#define S_INVALID_STAMP (-1LL)
-
-/* consumer position region (ConsumerPositionDescriptor) */
-#define CP_MAGIC 0x5043454349554C53ull /* "SLUICECP" */
-#define CP_POSITION_OFFSET 128
-#define CP_PARKED_OFFSET 256
-#define CP_REGION_SIZE 384
-
-/* ---- broadcast (BroadcastRingDescriptor, BroadcastRecordDescriptor) ------------------------- */
-
-#define B_RECORD_HEADER_LENGTH_OFFSET 32
-#define B_RECORD_ALIGNMENT_OFFSET 36
-#define B_TAIL_INTENT 128
-#define B_TAIL 136
-#define B_HEAD 144
-#define B_LATEST 152
-#define B_NEXT_SEQUENCE 160
-#define B_GATED_REGISTRATION 256
-#define B_HEADER_LENGTH 384
-#define B_NO_MESSAGE (-1LL)
-#define B_MIN_CAPACITY 128LL
-#define B_MAX_CAPACITY (1LL << 30)
-#define B_REC_LENGTH 0
-#define B_REC_TYPE 4
-#define B_REC_SEQUENCE 8
-#define B_REC_HEADER 16
-#define B_PADDING_TYPE (-1)
-#define B_START_ATTEMPTS 10000
-
-/* broadcast consumer position region (BroadcastConsumerPositionDescriptor) */
-#define BP_MAGIC 0x5042454349554C53ull /* "SLUICEBP" */
-#define BP_VERSION_OFFSET 8
-#define BP_REGION_LENGTH_OFFSET 12
-#define BP_POSITION_OFFSET 128
-#define BP_REGION_LENGTH 384
-
-/* ---- MPMC (docs/layout.md (MPMC)) ------------------------------------------------------------- */
-
-#define M_SLOT_LENGTH_OFFSET 20
-#define M_SLOT_COUNT_OFFSET 32
-#define M_MAX_PARTICIPANT_OFFSET 36
-#define M_RESERVED_OFFSET 40
-#define M_TAIL 128
-#define M_HEAD 256
-#define M_HEADER_LENGTH 512
-#define M_MIN_SLOT_LENGTH 32u
-#define M_MAX_SLOT_LENGTH (1u << 30)
-#define M_MIN_SLOT_COUNT 2u
-#define M_MAX_SLOT_COUNT (1u << 30)
-#define M_MAX_PARTICIPANT 4095u
-#define M_SLOT_TYPE 8
-#define M_SLOT_LENGTH 12
-#define M_SLOT_PAYLOAD 16
-#define M_PARTICIPANT_MASK 0xFFFull
-#define M_STATE_SHIFT 12
-#define M_STATE_MASK (0xFull << M_STATE_SHIFT)
-#define M_LAP_SHIFT 16
-#define M_FREE 0
-#define M_CLAIMED 1
-#define M_COMMITTED 2
-#define M_ABORTED 3
-#define M_CONSUMING 4
+#define SLI_ESCAPED_TEXT 1024
+/* Tries of a broadcast consumer to read a stable start before it anchors on the first record it reads. */
+#define SLI_BC_START_ATTEMPTS 10000
+/* sluice_poll_blocking: polls spun before parking, and the longest single sleep (bounded so that a
+   host that died without waking us is noticed). */
+#define SLI_PARK_SPINS 200
+#define SLI_PARK_SLICE_MS 50
 
 /* ---- the attachment --------------------------------------------------------------------- */
 
@@ -186,43 +106,46 @@ struct spsc_state {
     const _Atomic int32_t *wake;  /* the ring's wake sequence, read-only */
 };
 
+/* A broadcast consumer. Everything but the mapped words is this consumer's own (one thread). */
 struct bcast_state {
-    const uint8_t *region; /* whole ring region, read-only */
-    _Atomic int64_t *position;
-    bool overwrite;
-    int64_t capacity;
+    const uint8_t *region;     /* whole ring region, read-only */
+    _Atomic int64_t *position; /* our published position, in our position region */
+    bool overwrite;            /* overwrite policy: the producer never waits for us */
+    int64_t capacity;          /* data area bytes, a power of two; mask = capacity - 1 */
     int64_t mask;
-    int32_t max_length;
-    int64_t cursor;
-    int64_t published;
-    bool anchored;
-    int64_t expected_sequence;
-    int64_t record_position;
-    int64_t sequence;
-    int64_t registration;
-    bool gated;
-    bool lap_pending;
+    int32_t max_length;        /* longest payload, from the ring header */
+    int64_t cursor;            /* the next record to read */
+    int64_t published;         /* the last position stored in *position */
+    bool anchored;             /* expected_sequence is known (the start found a record) */
+    int64_t expected_sequence; /* the sequence the record at cursor must carry */
+    int64_t record_position;   /* the record last delivered, or -1: what sluice_bcast_still_valid checks */
+    int64_t sequence;          /* its sequence, or -1 */
+    int64_t registration;      /* READY's number; back-pressure: gated once the ring's Gated Registration reaches it */
+    bool gated;                /* the producer waits for us (overwrite: always) */
+    bool lap_pending;          /* we were lapped at lap_from; the next record read says how much was lost */
     int64_t lap_from;
-    uint64_t laps;
+    uint64_t laps;             /* what sluice_bcast_stats_get reports */
     uint64_t lost_messages;
     uint64_t lost_bytes;
 };
 
+/* An MPMC participant: the ring geometry, read once at attach, and the claim in progress. */
 struct mpmc_state {
     uint8_t *region; /* whole ring region, read-write */
-    uint64_t slot_mask;
+    uint64_t slot_mask;    /* slot_count - 1 */
     uint32_t slot_count;
-    int slot_count_shift;
-    int slot_length_shift;
+    int slot_count_shift;  /* log2(slot_count): position >> shift is the lap */
+    int slot_length_shift; /* log2(slot length): slot index << shift is its offset */
     uint32_t max_participant;
-    uint32_t max_payload;
-    bool produces;
-    bool consumes;
-    int64_t claimed_slot; /* region offset of the slot we hold a claim on, or -1 */
-    uint64_t claimed_word;
+    uint32_t max_payload;  /* slot length - slot header */
+    bool produces;         /* role PRODUCER or PARTICIPANT */
+    bool consumes;         /* role CONSUMER or PARTICIPANT */
+    int64_t claimed_slot;  /* region offset of the slot we hold a claim on, or -1 */
+    uint64_t claimed_word; /* the state word our claim CAS wrote: commit and abort CAS from it */
     int64_t claimed_position;
 };
 
+/* An attachment: what the handshake established, and the state of the ring it consumes or feeds. */
 struct sluice_channel {
     int sock;
     int data_fd;
@@ -236,11 +159,11 @@ struct sluice_channel {
     uint32_t max_message_length;
     uint32_t welcome_flags;
     int64_t registration;
-    bool host_gone;
+    bool host_gone; /* the connection ended: the host closed it or died */
     int detach_reason;                   /* the reason of the host's DETACH, 0 if none came */
-    char detach_text[P_ESCAPED_TEXT];    /* its text, escaped */
-    char name[P_MAX_NAME + 1];
-    char what[P_MAX_NAME + 32]; /* "spsc ring 'name'", for messages */
+    char detach_text[SLI_ESCAPED_TEXT];    /* its text, escaped */
+    char name[SLI_MAX_NAME_BYTES + 1];
+    char what[SLI_MAX_NAME_BYTES + 32]; /* "spsc ring 'name'", for messages */
     sluice_error error;
     union {
         struct spsc_state spsc;
@@ -249,10 +172,11 @@ struct sluice_channel {
     } u;
 };
 
+/* One received message and the fds that came with it (owned until taken or closed). */
 typedef struct {
-    uint8_t buf[P_MAX_MESSAGE];
+    uint8_t buf[SLI_MAX_MESSAGE_BYTES];
     size_t len;
-    int fds[P_MAX_FDS];
+    int fds[SLI_MAX_FDS];
     int nfds;
 } sli_packet;
 /* ---- byte order, shared words -------------------------------------------------------------- */
@@ -357,9 +281,14 @@ static inline int64_t sli_monotonic_ms(void) {
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Positions in the rings are multiples of 8 (every record is 8-aligned). */
+/* Records in every ring start at multiples of 8: positions are multiples of 8, and a record's
+   span is its length rounded up to the next one. */
 static inline bool sli_aligned8(int64_t v) {
     return (v & 7) == 0;
+}
+
+static inline int64_t sli_align8(int64_t v) {
+    return (v + 7) & ~(int64_t) 7;
 }
 
 /* ---- errors.c: error reporting and names ----------------------------------------------------- */
@@ -383,7 +312,23 @@ int sli_send_packet(int sock, const uint8_t *buf, size_t len, int fd, const char
 
 /* ---- protocol.c: the handshake messages ----------------------------------------------------------- */
 
+/* WELCOME's fields, as the host sent them (unchecked). */
+typedef struct {
+    uint32_t kind;
+    uint32_t participant;
+    uint64_t data_size;
+    uint64_t position_size;
+    uint32_t max_message;
+    uint32_t flags;
+    uint64_t start_position;
+} sli_welcome;
+
 void sli_put_header(uint8_t *b, int type);
+size_t sli_encode_hello(uint8_t *b, sluice_role role, const char *name, size_t name_length);
+void sli_encode_position(uint8_t *b, uint64_t region_size);
+int sli_decode_welcome(sli_packet *p, sli_welcome *w, sluice_error *e);
+int sli_decode_ready(sli_packet *p, int64_t *registration, sluice_error *e);
+int sli_decode_detach(const sli_packet *p, unsigned *reason, char *text, size_t cap);
 int sli_decode_reason_body(const sli_packet *p, const char *what, unsigned *reason, char *text, size_t cap,
                            sluice_error *e);
 int sli_expect_message(sluice_channel *ch, sli_packet *p, int expected, const char *name, int timeout_ms,
