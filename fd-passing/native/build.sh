@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds the native client, its examples and its test programs, twice:
+# Builds the native client, its examples and its test programs (the peers of the fd-passing tests
+# and layout_constants, which prints the layout constants for the conformance test), twice:
 #   OUT/release/  gcc -std=c11 -O2, every warning an error
 #   OUT/asan/     the same plus -fsanitize=address,undefined (the tests run the C side under it)
 # In each, libsluice.a is the library as users get it (the examples link it); the test peer links
@@ -59,7 +60,18 @@ build() { # variant extra-flags
     done
     # shellcheck disable=SC2086
     $cc $common $2 -DSLUICE_TEST_HOOKS -o "$dir/sluice_peer" "$here/test/sluice_peer.c" "$dir/libsluice-test.a"
+    # shellcheck disable=SC2086
+    $cc $common $2 -o "$dir/layout_constants" "$here/test/layout_constants.c"
 }
+
+# The conformance test compares what layout_constants prints with the host's constants: every
+# constant of sluice_layout.h must be printed, or a new one would escape the comparison.
+for name in $(sed -n 's/^#define \(SLI_[A-Z0-9_]*\).*/\1/p' "$here/sluice_layout.h"); do
+    if ! grep -q "P($name);" "$here/test/layout_constants.c"; then
+        echo "build.sh: $name (sluice_layout.h) is not printed by test/layout_constants.c" >&2
+        exit 1
+    fi
+done
 
 build release ""
 build asan "$sanitize"
