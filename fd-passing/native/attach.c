@@ -69,14 +69,14 @@ static int take_welcome(sluice_channel *ch, sli_packet *p, const sluice_attach_o
     bool mpmc = kind == SLUICE_KIND_MPMC;
     if (data_size == 0 || data_size > SLI_MAX_DATA_REGION_BYTES || data_size > (uint64_t) SIZE_MAX) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME data region size %llu is out of range: a ring's data area is at most "
-                    "%llu bytes (2^30), its region at most %llu (2^30 + 64 KiB); nothing was mapped",
-                    (unsigned long long) data_size, (unsigned long long) SLI_REGION_MAX_CAPACITY,
-                    (unsigned long long) SLI_MAX_DATA_REGION_BYTES);
+                        "%llu bytes (2^30), its region at most %llu (2^30 + 64 KiB); nothing was mapped",
+                        (unsigned long long) data_size, (unsigned long long) SLI_REGION_MAX_CAPACITY,
+                        (unsigned long long) SLI_MAX_DATA_REGION_BYTES);
     }
     uint64_t expected_pos = mpmc ? 0 : (kind == SLUICE_KIND_SPSC ? SLI_SPSC_POS_REGION_SIZE : SLI_BC_POS_REGION_LENGTH);
     if (pos_size != expected_pos) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME position region size %llu, the %s layout's is %llu",
-                    (unsigned long long) pos_size, sli_kind_name(kind), (unsigned long long) expected_pos);
+                        (unsigned long long) pos_size, sli_kind_name(kind), (unsigned long long) expected_pos);
     }
     if (mpmc ? (participant < 1 || participant > SLI_MPMC_MAX_PARTICIPANT_ID) : participant != 0) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME participant id %u is impossible for %s", participant, sli_kind_name(kind));
@@ -86,11 +86,11 @@ static int take_welcome(sluice_channel *ch, sli_packet *p, const sluice_attach_o
     }
     if ((flags & ~SLI_WELCOME_FLAG_WAKE) != 0 || ((flags & SLI_WELCOME_FLAG_WAKE) && kind != SLUICE_KIND_SPSC)) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME flags 0x%x: unknown bits, or a wake flag on a %s channel", flags,
-                    sli_kind_name(kind));
+                        sli_kind_name(kind));
     }
     if (start_position > (uint64_t) INT64_MAX || (kind != SLUICE_KIND_SPSC && start_position != 0)) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME start position %llu is impossible for %s",
-                    (unsigned long long) start_position, sli_kind_name(kind));
+                        (unsigned long long) start_position, sli_kind_name(kind));
     }
     ch->participant_id = participant;
     ch->max_message_length = max_message;
@@ -109,7 +109,7 @@ static int take_welcome(sluice_channel *ch, sli_packet *p, const sluice_attach_o
     void *m = mmap(NULL, (size_t) data_size, mpmc ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, ch->data_fd, 0);
     if (m == MAP_FAILED) {
         return sli_fail_sys(e, errno, "mmap of the data region (%llu bytes, %s)", (unsigned long long) data_size,
-                        mpmc ? "PROT_READ|PROT_WRITE" : "PROT_READ");
+                            mpmc ? "PROT_READ|PROT_WRITE" : "PROT_READ");
     }
     ch->data = m;
     ch->data_size = (size_t) data_size;
@@ -126,7 +126,7 @@ static int take_welcome(sluice_channel *ch, sli_packet *p, const sluice_attach_o
             ring_max = ch->u.mp.max_payload;
             if (rc == SLUICE_OK && participant > ch->u.mp.max_participant) {
                 return sli_fail(e, SLUICE_EPROTOCOL, "%s: WELCOME participant id %u exceeds the ring's max participant id %u",
-                            ch->what, participant, ch->u.mp.max_participant);
+                                ch->what, participant, ch->u.mp.max_participant);
             }
             break;
         default:
@@ -161,7 +161,7 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
             char shown[SLI_MAX_NAME_BYTES * 4 + 4];
             sli_escape_untrusted((const uint8_t *) o->channel, name_length, shown, sizeof shown);
             return sli_fail(e, SLUICE_EARGUMENT, "channel name \"%s\" has byte 0x%02x at %zu: a name is printable ASCII "
-                        "(0x21..0x7E) without spaces or '/'", shown, c, i);
+                            "(0x21..0x7E) without spaces or '/'", shown, c, i);
         }
     }
     struct sockaddr_un addr;
@@ -169,7 +169,7 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
     addr.sun_family = AF_UNIX;
     if (strlen(o->socket_path) >= sizeof addr.sun_path) {
         return sli_fail(e, SLUICE_EARGUMENT, "socket path '%s' is longer than the %zu bytes of sun_path", o->socket_path,
-                    sizeof addr.sun_path - 1);
+                        sizeof addr.sun_path - 1);
     }
     if (o->role < SLUICE_ROLE_CONSUMER || o->role > SLUICE_ROLE_PARTICIPANT) {
         return sli_fail(e, SLUICE_EARGUMENT, "role %d is not a role (1 consumer, 2 producer, 3 participant)", (int) o->role);
@@ -266,7 +266,7 @@ int sluice_attach(const sluice_attach_options *o, sluice_channel **out, sluice_e
     }
     if (ch->kind == SLUICE_KIND_BROADCAST_BACKPRESSURE ? registration <= 0 : registration != 0) {
         rc = sli_fail(e, SLUICE_EPROTOCOL, "%s: READY registration %lld is impossible for %s", ch->what, (long long) registration,
-                  sli_kind_name(ch->kind));
+                      sli_kind_name(ch->kind));
         goto failed;
     }
     ch->registration = registration;

@@ -14,7 +14,7 @@ int sli_bc_validate(sluice_channel *ch, sluice_error *e) {
     const uint8_t *r = ch->data;
     if (ch->data_size < SLI_BC_HEADER_LENGTH) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: segment of %zu bytes is smaller than the %d-byte broadcast header", ch->what,
-                    ch->data_size, SLI_BC_HEADER_LENGTH);
+                        ch->data_size, SLI_BC_HEADER_LENGTH);
     }
     int64_t cap;
     int rc = sli_validate_region_header(r, ch->data_size, ch->kind, SLI_BC_HEADER_LENGTH, ch->what, &cap, e);
@@ -23,7 +23,7 @@ int sli_bc_validate(sluice_channel *ch, sluice_error *e) {
     }
     if (cap < SLI_BC_MIN_CAPACITY || cap > SLI_BC_MAX_CAPACITY) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: capacity %lld outside [%lld, %lld]", ch->what, (long long) cap,
-                    (long long) SLI_BC_MIN_CAPACITY, (long long) SLI_BC_MAX_CAPACITY);
+                        (long long) SLI_BC_MIN_CAPACITY, (long long) SLI_BC_MAX_CAPACITY);
     }
     uint32_t rh = sli_rd32(r, SLI_BC_RECORD_HEADER_LENGTH_OFFSET);
     if (rh != SLI_BC_REC_HEADER_LENGTH) {
@@ -37,7 +37,7 @@ int sli_bc_validate(sluice_channel *ch, sluice_error *e) {
     int32_t limit = (int32_t) (cap / 2 - SLI_BC_REC_HEADER_LENGTH);
     if (max < 0 || max > limit) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: max message length %d outside [0, %d] for capacity %lld", ch->what, max, limit,
-                    (long long) cap);
+                        (long long) cap);
     }
     b->region = r;
     b->overwrite = ch->kind == SLUICE_KIND_BROADCAST_OVERWRITE;
@@ -57,7 +57,7 @@ static int bc_corrupt(sluice_channel *ch, int64_t position, const char *fmt, ...
     vsnprintf(problem, sizeof problem, fmt, ap);
     va_end(ap);
     return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: corrupt record at position %lld (offset %lld): %s", ch->what,
-                (long long) position, (long long) (position & ch->u.bc.mask), problem);
+                    (long long) position, (long long) (position & ch->u.bc.mask), problem);
 }
 
 /* Returns the record's span (> 0), or a negative code if the (intact) header is impossible. */
@@ -107,11 +107,11 @@ int sli_bc_start(sluice_channel *ch, sluice_start policy) {
         int64_t tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
         if (head < 0 || head > tail || !sli_aligned8(head) || !sli_aligned8(tail)) {
             return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: counters head %lld and tail %lld are impossible (negative, "
-                        "unaligned or head past tail)", ch->what, (long long) head, (long long) tail);
+                            "unaligned or head past tail)", ch->what, (long long) head, (long long) tail);
         }
         if (latest != SLI_BC_NO_MESSAGE && (latest < 0 || latest >= tail || !sli_aligned8(latest))) {
             return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: latest %lld is not an aligned position before tail %lld",
-                        ch->what, (long long) latest, (long long) tail);
+                            ch->what, (long long) latest, (long long) tail);
         }
         if (policy == SLUICE_START_NEWEST) {
             candidate = latest == SLI_BC_NO_MESSAGE ? tail : (latest > head ? latest : head);
@@ -158,7 +158,7 @@ int sli_bc_start(sluice_channel *ch, sluice_start policy) {
         }
         if (intent < tail) {
             return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: tail intent %lld is behind tail %lld", ch->what,
-                        (long long) intent, (long long) tail);
+                            (long long) intent, (long long) tail);
         }
         sli_spin_pause(); /* a claim is in flight at the tail; its sequence is not published yet */
     }
@@ -199,7 +199,7 @@ static int64_t bc_resync(sluice_channel *ch, int64_t cursor) {
     int64_t head = sli_load_acquire64(b->region + SLI_BC_HEAD_OFFSET);
     if (head <= cursor || !sli_aligned8(head)) {
         return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: lapped at position %lld but the head %lld is not an aligned "
-                    "position past it", ch->what, (long long) cursor, (long long) head);
+                        "position past it", ch->what, (long long) cursor, (long long) head);
     }
     if (b->anchored && !b->lap_pending) {
         b->lap_pending = true;
@@ -256,7 +256,7 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
         int64_t intent = sli_load_acquire64(r + SLI_BC_TAIL_INTENT_OFFSET);
         if (intent < tail) {
             rc = sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: tail intent %lld is behind tail %lld", ch->what,
-                      (long long) intent, (long long) tail);
+                          (long long) intent, (long long) tail);
             goto out;
         }
         if (intent - b->capacity > cursor) {

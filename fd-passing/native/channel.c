@@ -22,7 +22,7 @@ int sli_host_gone_error(sluice_channel *ch, const char *after) {
     int rc;
     if (ch->detach_reason != 0) {
         rc = sli_fail(&ch->error, SLUICE_EHOSTGONE, "%s: host detached this %s: %s: %s%s", ch->what, role_word(ch->role),
-                  sluice_refusal_name(ch->detach_reason), ch->detach_text, after);
+                      sluice_refusal_name(ch->detach_reason), ch->detach_text, after);
         ch->error.refusal = ch->detach_reason;
     } else {
         rc = sli_fail(&ch->error, SLUICE_EHOSTGONE, "%s: the host is gone (it closed the connection)%s", ch->what, after);

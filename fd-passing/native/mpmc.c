@@ -24,16 +24,16 @@ int sli_mpmc_validate(sluice_channel *ch, sluice_error *e) {
     uint32_t slot_length = sli_rd32(r, SLI_MPMC_SLOT_LENGTH_OFFSET);
     if (slot_length < SLI_MPMC_MIN_SLOT_LENGTH || slot_length > SLI_MPMC_MAX_SLOT_LENGTH || !sli_is_pow2_32(slot_length)) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: slot length %u is not a power of two in [%u, %u]", ch->what, slot_length,
-                    SLI_MPMC_MIN_SLOT_LENGTH, SLI_MPMC_MAX_SLOT_LENGTH);
+                        SLI_MPMC_MIN_SLOT_LENGTH, SLI_MPMC_MAX_SLOT_LENGTH);
     }
     uint32_t slot_count = sli_rd32(r, SLI_MPMC_SLOT_COUNT_OFFSET);
     if (slot_count < SLI_MPMC_MIN_SLOT_COUNT || slot_count > SLI_MPMC_MAX_SLOT_COUNT || !sli_is_pow2_32(slot_count)) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: slot count %u is not a power of two in [%u, %u]", ch->what, slot_count,
-                    SLI_MPMC_MIN_SLOT_COUNT, SLI_MPMC_MAX_SLOT_COUNT);
+                        SLI_MPMC_MIN_SLOT_COUNT, SLI_MPMC_MAX_SLOT_COUNT);
     }
     if ((int64_t) slot_count * slot_length != cap) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: capacity %lld is not slot count %u x slot length %u", ch->what,
-                    (long long) cap, slot_count, slot_length);
+                        (long long) cap, slot_count, slot_length);
     }
     uint32_t max_pid = sli_rd32(r, SLI_MPMC_MAX_PARTICIPANT_ID_OFFSET);
     if (max_pid < 1 || max_pid > SLI_MPMC_MAX_PARTICIPANT_ID) {
@@ -43,7 +43,7 @@ int sli_mpmc_validate(sluice_channel *ch, sluice_error *e) {
         uint64_t v = sli_rd64(r, off);
         if (v != 0) {
             return sli_fail(e, SLUICE_ELAYOUT, "%s: reserved header bytes at %zu are 0x%llx, expected zero", ch->what, off,
-                        (unsigned long long) v);
+                            (unsigned long long) v);
         }
     }
     /* Head first: head <= tail + 1 at every instant and tail only grows. */
@@ -51,7 +51,7 @@ int sli_mpmc_validate(sluice_channel *ch, sluice_error *e) {
     int64_t tail = sli_load_acquire64(r + SLI_MPMC_TAIL_OFFSET);
     if (head < 0 || tail < 0 || head > tail + 1) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: impossible counters head %lld, tail %lld", ch->what, (long long) head,
-                    (long long) tail);
+                        (long long) tail);
     }
     m->region = r;
     m->slot_count = slot_count;
@@ -107,9 +107,9 @@ static const char *m_state_name(int state) {
 static int m_corrupt(sluice_channel *ch, const char *counter, int64_t position, uint64_t word, const char *why) {
     const struct mpmc_state *m = &ch->u.mp;
     return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: %s position %lld, slot %llu holds 0x%llx (lap %llu, %s (%d), participant "
-                "%u): %s", ch->what, counter, (long long) position, (unsigned long long) ((uint64_t) position & m->slot_mask),
-                (unsigned long long) word, (unsigned long long) (word >> SLI_MPMC_LAP_SHIFT), m_state_name(m_state(word)),
-                m_state(word), m_participant(word), why);
+                    "%u): %s", ch->what, counter, (long long) position, (unsigned long long) ((uint64_t) position & m->slot_mask),
+                    (unsigned long long) word, (unsigned long long) (word >> SLI_MPMC_LAP_SHIFT), m_state_name(m_state(word)),
+                    m_state(word), m_participant(word), why);
 }
 
 static inline size_t m_slot(const struct mpmc_state *m, int64_t position) {
@@ -119,7 +119,7 @@ static inline size_t m_slot(const struct mpmc_state *m, int64_t position) {
 int sluice_mpmc_try_claim(sluice_channel *ch, int32_t type, uint32_t length, void **payload) {
     if (ch->kind != SLUICE_KIND_MPMC || !ch->u.mp.produces) {
         return sli_fail(&ch->error, SLUICE_ESTATE, "%s: attached as %s, not as an MPMC producer", ch->what,
-                    ch->role == SLUICE_ROLE_CONSUMER ? "consumer" : "producer of another kind");
+                        ch->role == SLUICE_ROLE_CONSUMER ? "consumer" : "producer of another kind");
     }
     struct mpmc_state *m = &ch->u.mp;
     if (type <= 0) {
@@ -130,7 +130,7 @@ int sluice_mpmc_try_claim(sluice_channel *ch, int32_t type, uint32_t length, voi
     }
     if (m->claimed_slot >= 0) {
         return sli_fail(&ch->error, SLUICE_ESTATE, "%s: a claim of position %lld is pending; commit or abort it first", ch->what,
-                    (long long) m->claimed_position);
+                        (long long) m->claimed_position);
     }
     uint8_t *r = m->region;
     const uint64_t id = ch->participant_id;
@@ -198,9 +198,9 @@ static int m_finish(sluice_channel *ch, int state, const char *action) {
     if (!sli_cas64(m->region + slot, claimed, next)) {
         uint64_t now = (uint64_t) sli_load_acquire64(m->region + slot);
         return sli_fail(&ch->error, SLUICE_ESLOTLOST, "%s: participant %u cannot %s its claim of slot %llu at position %lld: "
-                    "the host recovered it (the slot now holds 0x%llx, %s)", ch->what, ch->participant_id, action,
-                    (unsigned long long) ((uint64_t) m->claimed_position & m->slot_mask), (long long) m->claimed_position,
-                    (unsigned long long) now, m_state_name(m_state(now)));
+                        "the host recovered it (the slot now holds 0x%llx, %s)", ch->what, ch->participant_id, action,
+                        (unsigned long long) ((uint64_t) m->claimed_position & m->slot_mask), (long long) m->claimed_position,
+                        (unsigned long long) now, m_state_name(m_state(now)));
     }
     return SLUICE_OK;
 }
@@ -232,9 +232,9 @@ static int m_release(sluice_channel *ch, int64_t head, size_t slot, uint64_t tak
     if (!sli_cas64(m->region + slot, taken, free_word)) {
         uint64_t now = (uint64_t) sli_load_acquire64(m->region + slot);
         return sli_fail(&ch->error, SLUICE_ESLOTLOST, "%s: participant %u cannot release slot %llu at position %lld: the host "
-                    "recovered it while the handler ran (the slot now holds 0x%llx, %s)", ch->what, ch->participant_id,
-                    (unsigned long long) ((uint64_t) head & m->slot_mask), (long long) head, (unsigned long long) now,
-                    m_state_name(m_state(now)));
+                        "recovered it while the handler ran (the slot now holds 0x%llx, %s)", ch->what, ch->participant_id,
+                        (unsigned long long) ((uint64_t) head & m->slot_mask), (long long) head, (unsigned long long) now,
+                        m_state_name(m_state(now)));
     }
     return SLUICE_OK;
 }
@@ -316,8 +316,8 @@ int sli_mpmc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int lim
                         return rc;
                     }
                     return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: committed message at position %lld (slot %llu) has type "
-                                "%d and length %d (max %u); dropped", ch->what, (long long) head,
-                                (unsigned long long) ((uint64_t) head & m->slot_mask), type, length, m->max_payload);
+                                    "%d and length %d (max %u); dropped", ch->what, (long long) head,
+                                    (unsigned long long) ((uint64_t) head & m->slot_mask), type, length, m->max_payload);
                 }
                 handler(ctx, type, r + slot + SLI_MPMC_SLOT_PAYLOAD_OFFSET, (uint32_t) length);
                 int rc = m_release(ch, head, slot, taken);

@@ -94,7 +94,7 @@ int sli_recv_packet(int sock, sli_packet *p, int timeout_ms, const char *waiting
                             : (m.msg_flags & MSG_TRUNC)                             ? "MSG_TRUNC"
                                                                                     : "MSG_CTRUNC";
         return sli_fail(e, SLUICE_EPROTOCOL, "the host's %s was truncated (%s; %d fds closed): longer than the "
-                    "protocol's %d bytes or %d fds", waiting_for, flags, fds, SLI_MAX_MESSAGE_BYTES, SLI_MAX_FDS);
+                        "protocol's %d bytes or %d fds", waiting_for, flags, fds, SLI_MAX_MESSAGE_BYTES, SLI_MAX_FDS);
     }
     if (n == 0) {
         sli_close_fds(p);

@@ -69,7 +69,7 @@ int sli_decode_ready(sli_packet *p, int64_t *registration, sluice_error *e) {
  * is shown byte by byte rather than refused.
  */
 int sli_decode_reason_body(const sli_packet *p, const char *what, unsigned *reason, char *text, size_t cap,
-                              sluice_error *e) {
+                           sluice_error *e) {
     if (p->nfds != 0) {
         return sli_fail(e, SLUICE_EPROTOCOL, "the host's %s carried %d fds, expected none", what, p->nfds);
     }
@@ -79,7 +79,7 @@ int sli_decode_reason_body(const sli_packet *p, const char *what, unsigned *reas
     size_t n = sli_get16(p->buf, SLI_REFUSE_TEXT_LENGTH_OFFSET);
     if (n > SLI_MAX_TEXT_BYTES || p->len != SLI_REFUSE_TEXT_OFFSET + n) {
         return sli_fail(e, SLUICE_EPROTOCOL, "the host's %s text length %zu does not match the message (%zu bytes)", what, n,
-                    p->len);
+                        p->len);
     }
     *reason = sli_get16(p->buf, SLI_REFUSE_REASON_OFFSET);
     sli_escape_untrusted(p->buf + SLI_REFUSE_TEXT_OFFSET, n, text, cap);
@@ -105,7 +105,8 @@ static int decode_refuse(const sli_packet *p, const char *what, const char *chan
  * Receives the host's next message, which must be `expected` (or a REFUSE, or a DETACH in READY's place): checks length, magic,
  * version, type. Either of those is turned into SLUICE_EREFUSED with the host's reason and text.
  */
-int sli_expect_message(sluice_channel *ch, sli_packet *p, int expected, const char *name, int timeout_ms, sluice_error *e) {
+int sli_expect_message(sluice_channel *ch, sli_packet *p, int expected, const char *name, int timeout_ms,
+                       sluice_error *e) {
     int rc = sli_recv_packet(ch->sock, p, timeout_ms, name, e);
     if (rc != SLUICE_OK) {
         return rc;
@@ -113,7 +114,7 @@ int sli_expect_message(sluice_channel *ch, sli_packet *p, int expected, const ch
     if (p->len < SLI_PROTO_HEADER_LENGTH) {
         sli_close_fds(p);
         return sli_fail(e, SLUICE_EPROTOCOL, "the host's message of %zu bytes is shorter than the %d-byte header", p->len,
-                    SLI_PROTO_HEADER_LENGTH);
+                        SLI_PROTO_HEADER_LENGTH);
     }
     uint32_t magic = sli_get32(p->buf, SLI_PROTO_MAGIC_OFFSET);
     if (magic != SLI_PROTO_MAGIC) {
@@ -130,7 +131,7 @@ int sli_expect_message(sluice_channel *ch, sli_packet *p, int expected, const ch
     if (version != SLUICE_PROTOCOL_VERSION) {
         sli_close_fds(p);
         return sli_fail(e, SLUICE_EPROTOCOL, "the host speaks protocol version %u, this client %d", version,
-                    SLUICE_PROTOCOL_VERSION);
+                        SLUICE_PROTOCOL_VERSION);
     }
     if (type == SLI_MSG_DETACH && expected == SLI_MSG_READY) {
         /* The host had joined us and ended it before READY went out (the channel closed

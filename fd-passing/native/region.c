@@ -88,7 +88,7 @@ int sli_verify_memfd(int fd, int seals, uint64_t size, int use, const char *what
     }
     if (use == MAP_FOR_WRITING && accmode != O_RDWR) {
         return sli_fail(e, SLUICE_EREGION, "memfd '%s' (the %s) is open O_RDONLY, but this role writes the ring: it needs "
-                    "O_RDWR", name, what);
+                        "O_RDWR", name, what);
     }
     SLI_TEST_HOOK("data-region-before-seals", fd);
     int have = fcntl(fd, F_GET_SEALS);
@@ -107,7 +107,7 @@ int sli_verify_memfd(int fd, int seals, uint64_t size, int use, const char *what
     }
     if (st.st_size < 0 || (uint64_t) st.st_size != size) {
         return sli_fail(e, SLUICE_EREGION, "memfd '%s' (the %s) is %lld bytes, the host promised %llu", name, what,
-                    (long long) st.st_size, (unsigned long long) size);
+                        (long long) st.st_size, (unsigned long long) size);
     }
     return SLUICE_OK;
 }
@@ -118,15 +118,15 @@ int sli_verify_memfd(int fd, int seals, uint64_t size, int use, const char *what
  * *capacity is the capacity, read once.
  */
 int sli_validate_region_header(const uint8_t *r, size_t size, uint32_t kind, uint32_t header_length, const char *what,
-                           int64_t *capacity, sluice_error *e) {
+                               int64_t *capacity, sluice_error *e) {
     if (size < SLI_LINE || size < header_length) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: segment of %zu bytes is smaller than the %u-byte header", what, size,
-                    header_length > SLI_LINE ? header_length : SLI_LINE);
+                        header_length > SLI_LINE ? header_length : SLI_LINE);
     }
     uint64_t magic = sli_rd64(r, SLI_REGION_MAGIC_OFFSET);
     if (magic != SLI_REGION_MAGIC) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: bad magic 0x%llx, expected 0x%llx (\"SLUICERB\")", what,
-                    (unsigned long long) magic, (unsigned long long) SLI_REGION_MAGIC);
+                        (unsigned long long) magic, (unsigned long long) SLI_REGION_MAGIC);
     }
     uint32_t version = sli_rd32(r, SLI_REGION_VERSION_OFFSET);
     if (version != SLUICE_LAYOUT_VERSION) {
@@ -146,7 +146,7 @@ int sli_validate_region_header(const uint8_t *r, size_t size, uint32_t kind, uin
     }
     if ((uint64_t) cap > size - header_length) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: capacity %lld plus header %u exceeds the segment's %zu bytes", what,
-                    (long long) cap, header_length, size);
+                        (long long) cap, header_length, size);
     }
     *capacity = cap;
     return SLUICE_OK;

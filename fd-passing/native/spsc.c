@@ -24,7 +24,7 @@ int sli_spsc_validate(sluice_channel *ch, sluice_error *e) {
     int32_t max = (int32_t) sli_rd32(ch->data, SLI_SPSC_MAX_MESSAGE_LENGTH_OFFSET);
     if (max != expected_max) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: max message length %d, expected %d for capacity %lld", ch->what, max,
-                    expected_max, (long long) cap);
+                        expected_max, (long long) cap);
     }
     uint32_t rh = sli_rd32(ch->data, SLI_SPSC_RECORD_HEADER_LENGTH_OFFSET);
     if (rh != SLI_SPSC_REC_HEADER_LENGTH) {
@@ -61,13 +61,13 @@ int sli_spsc_init_position(sluice_channel *ch, int64_t start, sluice_error *e) {
     s->parked = (_Atomic int32_t *) (void *) (p + SLI_SPSC_POS_PARKED_OFFSET);
     if (start < 0 || !sli_aligned8(start)) {
         return sli_fail(e, SLUICE_EPROTOCOL, "%s: WELCOME start position %lld is not a non-negative multiple of 8", ch->what,
-                    (long long) start);
+                        (long long) start);
     }
     atomic_store_explicit(s->position, start, memory_order_release);
     int64_t stamp = sli_load_acquire64(s->data + (start & s->mask));
     if (stamp != start && stamp != SLI_SPSC_INVALID_STAMP) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: consumer position %lld does not match the ring: the stamp there is %lld",
-                    ch->what, (long long) start, (long long) stamp);
+                        ch->what, (long long) start, (long long) stamp);
     }
     s->head = start;
     return SLUICE_OK;
@@ -84,7 +84,7 @@ static int spsc_corrupt(sluice_channel *ch, int64_t at, const char *fmt, ...) {
     vsnprintf(problem, sizeof problem, fmt, ap);
     va_end(ap);
     return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: record at position %lld (data offset %lld): %s", ch->what,
-                (long long) at, (long long) (at & ch->u.spsc.mask), problem);
+                    (long long) at, (long long) (at & ch->u.spsc.mask), problem);
 }
 
 int sli_spsc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit) {
@@ -147,7 +147,7 @@ int sli_spsc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int lim
 int sluice_poll_blocking(sluice_channel *ch, sluice_handler handler, void *ctx, int limit, int timeout_ms) {
     if (ch->kind != SLUICE_KIND_SPSC || !(ch->welcome_flags & SLI_WELCOME_FLAG_WAKE)) {
         return sli_fail(&ch->error, SLUICE_ESTATE, "%s does not wake parked consumers: its host must enable it (spin or back "
-                    "off instead)", ch->what);
+                        "off instead)", ch->what);
     }
     struct spsc_state *s = &ch->u.spsc;
     int n = sluice_poll(ch, handler, ctx, limit);
