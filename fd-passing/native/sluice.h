@@ -27,7 +27,7 @@
  * read from the socket or from shared memory is trusted: a corrupt header or record is an error
  * code with a message, never a read outside the mapped region.
  *
- * Threads: a sluice_channel is used by one thread at a time (as the Java ring objects are).
+ * Threads: a sluice_channel is used by one thread at a time (it holds unsynchronised state: a cursor, a pending claim).
  * Several threads of a process attach several times (MPMC: each gets its own participant id).
  *
  * Hot path: sluice_poll, the claim/commit calls and sluice_bcast_still_valid make no system call
@@ -64,7 +64,7 @@ typedef enum {
 
 #define SLUICE_KIND_MASK(kind) (1u << (kind))
 
-/* Where a broadcast consumer starts (io.sluice.ringbuffer.BroadcastStart). */
+/* Where a broadcast consumer starts (it chooses: the host does not; docs/protocol.md, WELCOME). */
 typedef enum {
     SLUICE_START_NEWEST = 0, /* at the newest committed message, or the tail if there is none */
     SLUICE_START_OLDEST = 1  /* at the oldest record still intact (the ring's Head) */
@@ -87,7 +87,7 @@ enum {
     SLUICE_ESLOTLOST = -11    /* MPMC: the host recovered our slot, believing us dead */
 };
 
-/* REFUSE reason codes (docs/protocol.md; io.sluice.api.RefusalReason). */
+/* REFUSE and DETACH reason codes (docs/protocol.md). */
 enum {
     SLUICE_REFUSED_UNKNOWN_CHANNEL = 1,
     SLUICE_REFUSED_ROLE_NOT_ALLOWED = 2,

@@ -39,7 +39,7 @@
  * after 30 s; the measured and bracket loops spin unbounded, as PeerMain's do, and a peer that
  * died there is killed by the launcher's run timeout.
  *
- * Built by perf/run-latency.sh: gcc -O2 -Wall -Wextra -I fd-passing/native with fd-passing/native/*.c.
+ * Built by perf/run-latency.sh: gcc -O2 -Wall -Wextra -I fd-passing/native with every .c file of fd-passing/native.
  */
 #define _GNU_SOURCE
 #include "sluice.h"
