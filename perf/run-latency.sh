@@ -45,7 +45,7 @@ if command -v gcc >/dev/null 2>&1; then
   mkdir -p perf/target/native
   gcc -O2 -Wall -Wextra -o perf/target/native/rawpingpong perf/native/rawpingpong.c
   gcc -O2 -Wall -Wextra -I fd-passing/native -o perf/target/native/sluice_latency_peer \
-    perf/native/sluice_latency_peer.c fd-passing/native/sluice.c
+    perf/native/sluice_latency_peer.c fd-passing/native/*.c
   native=(--probe perf/target/native/rawpingpong --native-peer perf/target/native/sluice_latency_peer)
 else
   echo "run-latency.sh: no gcc, so no raw-c, sluice-java-c or sluice-c-java rows" >&2

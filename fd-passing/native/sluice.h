@@ -27,7 +27,7 @@
  * read from the socket or from shared memory is trusted: a corrupt header or record is an error
  * code with a message, never a read outside the mapped region.
  *
- * Threads: a sluice_channel is used by one thread at a time (as the Java ring objects are).
+ * Threads: a sluice_channel is used by one thread at a time (it holds unsynchronised state: a cursor, a pending claim).
  * Several threads of a process attach several times (MPMC: each gets its own participant id).
  *
  * Hot path: sluice_poll, the claim/commit calls and sluice_bcast_still_valid make no system call
@@ -64,7 +64,7 @@ typedef enum {
 
 #define SLUICE_KIND_MASK(kind) (1u << (kind))
 
-/* Where a broadcast consumer starts (io.sluice.ringbuffer.BroadcastStart). */
+/* Where a broadcast consumer starts (it chooses: the host does not; docs/protocol.md, WELCOME). */
 typedef enum {
     SLUICE_START_NEWEST = 0, /* at the newest committed message, or the tail if there is none */
     SLUICE_START_OLDEST = 1  /* at the oldest record still intact (the ring's Head) */
@@ -87,7 +87,7 @@ enum {
     SLUICE_ESLOTLOST = -11    /* MPMC: the host recovered our slot, believing us dead */
 };
 
-/* REFUSE reason codes (docs/protocol.md; io.sluice.api.RefusalReason). */
+/* REFUSE and DETACH reason codes (docs/protocol.md). */
 enum {
     SLUICE_REFUSED_UNKNOWN_CHANNEL = 1,
     SLUICE_REFUSED_ROLE_NOT_ALLOWED = 2,
@@ -232,7 +232,7 @@ const char *sluice_code_name(int code);
  * Test builds only (compiled with -DSLUICE_TEST_HOOKS; the release and sanitized libraries have
  * none of this). sluice_test_hook, when set, is called at fixed points of the attach so that a
  * test can act there, deterministically, as a hostile host would:
- *   "data-region-before-seals"  verify_memfd has checked the fd's type and /proc/self/fd target
+ *   "data-region-before-seals"  the data region check has seen the fd's type and /proc/self/fd target
  *                               and is about to read its seals (and only then its size)
  */
 extern void (*sluice_test_hook)(const char *point, int fd);

@@ -1,5 +1,5 @@
 /*
- * Sluice perf: the C client (fd-passing/native/sluice.c) as one side of a run of the latency
+ * Sluice perf: the C client (fd-passing/native) as one side of a run of the latency
  * harness, for the sluice-java-c row (this is B, echoing) and the sluice-c-java row (this is A,
  * timing). The other side is a JVM running io.sluice.perf.latency.PeerMain that hosts the two
  * channels (SluiceMixedSystem): this process attaches to SPSC_CHANNEL as its consumer (the host
@@ -39,7 +39,7 @@
  * after 30 s; the measured and bracket loops spin unbounded, as PeerMain's do, and a peer that
  * died there is killed by the launcher's run timeout.
  *
- * Built by perf/run-latency.sh: gcc -O2 -Wall -Wextra -I fd-passing/native with sluice.c.
+ * Built by perf/run-latency.sh: gcc -O2 -Wall -Wextra -I fd-passing/native with every .c file of fd-passing/native.
  */
 #define _GNU_SOURCE
 #include "sluice.h"

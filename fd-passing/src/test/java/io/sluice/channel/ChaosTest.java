@@ -24,6 +24,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -108,6 +109,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is killed, batch sizes); the kernel's scheduling still varies from run to run.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the rounds that need a fresh JVM each are spread out
+@DisabledIfSystemProperty(named = NativeChild.SKIP_PROPERTY, matches = "true", disabledReason = NativeChild.SKIP_REASON) // C peers in every phase
 class ChaosTest {
     static final String MODE = System.getProperty("sluice.adversarial", "quick");
     static final boolean LONG = MODE.equals("long");

@@ -1,6 +1,7 @@
 package io.sluice.channel;
 
 import io.sluice.fdpassing.ChildJvm;
+import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,14 +21,33 @@ final class NativeChild implements AutoCloseable {
     /** The same code under AddressSanitizer and UndefinedBehaviorSanitizer; any report fails the run. */
     static final String SANITIZED = "asan";
 
+    /**
+     * Whether the build left the native client out ({@code -Dnative.skip}, for building without a
+     * C compiler): every test that runs a C program is then skipped, with {@link #SKIP_REASON}.
+     */
+    static final String SKIP_PROPERTY = "sluice.native.skip";
+    static final boolean SKIPPED = Boolean.getBoolean(SKIP_PROPERTY);
+    static final String SKIP_REASON = "the native client was not built (-Dnative.skip): this test runs C programs";
+
     private final ChildJvm child; // the output pump and bounded waits are ChildJvm's
 
     private NativeChild(ChildJvm child) {
         this.child = child;
     }
 
-    /** The built program, or an assertion error saying how to build it. */
+    /**
+     * Ends the calling test as skipped, saying why, when the native client was not built. Every
+     * test that runs a C program goes through here ({@link #program}). A test class whose tests
+     * cannot report a skip from inside (a wrapper turns every throwable into a failure) is instead
+     * disabled as a whole on {@link #SKIP_PROPERTY}, with the same reason.
+     */
+    static void assumeBuilt() {
+        Assumptions.assumeFalse(SKIPPED, SKIP_REASON);
+    }
+
+    /** The built program, or an assertion error saying how to build it (a skip with -Dnative.skip). */
     static Path program(String variant, String name) {
+        assumeBuilt();
         Path dir = Path.of(System.getProperty("sluice.native.dir", "target/native"));
         Path p = dir.resolve(variant).resolve(name);
         if (!Files.isExecutable(p)) {
