@@ -49,33 +49,12 @@ public final class HostedBroadcastChannel extends HostedChannel {
         }
     }
 
-    /** Largest {@code maxConsumers} a broadcast channel takes. */
-    static final int MAX_CONSUMERS = 4096;
-
-    /**
-     * Checks the arguments of a broadcast channel before anything is allocated.
-     *
-     * @return the data region size it needs
-     */
-    static long regionSize(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
-        if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
-            throw new IllegalArgumentException("broadcast channel '" + name + "': kind " + kind + " is not a broadcast kind");
-        }
-        if (maxConsumers < 1 || maxConsumers > MAX_CONSUMERS) {
-            throw new IllegalArgumentException("broadcast channel '" + name + "': maxConsumers " + maxConsumers
-                    + " is outside 1.." + MAX_CONSUMERS);
-        }
-        long size = BroadcastRingDescriptor.regionSize(capacity);
-        int limit = BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
-        if (maxMessageLength < 0 || maxMessageLength > limit) {
-            throw new IllegalArgumentException("broadcast channel '" + name + "': max message length " + maxMessageLength
-                    + " is outside 0.." + limit + " for capacity " + capacity);
-        }
-        return size;
-    }
-
-    static HostedBroadcastChannel create(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
-        MemfdRegion data = MemfdRegion.create(name, regionSize(name, kind, capacity, maxMessageLength, maxConsumers));
+    static HostedBroadcastChannel create(String name, BroadcastOptions options) {
+        RingKind kind = options.policy().ringKind();
+        long capacity = options.capacity();
+        int maxMessageLength = options.maxMessageLength();
+        int maxConsumers = options.maxConsumers();
+        MemfdRegion data = MemfdRegion.create(name, BroadcastRingDescriptor.regionSize(capacity));
         try {
             MemorySegment ring = data.mapReadWrite();
             BroadcastRingDescriptor.format(ring, kind, capacity, maxMessageLength);

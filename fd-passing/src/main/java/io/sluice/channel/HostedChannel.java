@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.AttachRefusedException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
@@ -25,7 +26,8 @@ import java.util.function.Consumer;
  * <p>Threads: the join and leave hooks run on the host's thread, under this object's lock;
  * {@link #close()} takes the same lock, so a peer never joins a closed channel.
  */
-public abstract class HostedChannel implements AutoCloseable {
+public abstract sealed class HostedChannel implements AutoCloseable
+        permits HostedSpscChannel, HostedBroadcastChannel, HostedMpmcChannel {
     private static final System.Logger LOG = System.getLogger(HostedChannel.class.getName());
 
     private final String name;
@@ -256,6 +258,11 @@ public abstract class HostedChannel implements AutoCloseable {
 
         RefusalReason reason() {
             return reason;
+        }
+
+        /** The refusal as a caller in this process gets it: as a peer would, in its REFUSE. */
+        AttachRefusedException toException() {
+            return new AttachRefusedException(reason, getMessage());
         }
     }
 }

@@ -74,7 +74,9 @@ public final class HostedSpscChannel extends HostedChannel {
         return wakes ? HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE : 0;
     }
 
-    static HostedSpscChannel create(String name, long capacity, boolean wakes) {
+    static HostedSpscChannel create(String name, SpscOptions options) {
+        long capacity = options.capacity();
+        boolean wakes = options.wakeParkedConsumers();
         MemfdRegion data = MemfdRegion.create(name, SpscRing.requiredRegionSize(capacity));
         try {
             MemorySegment ring = data.mapReadWrite();

@@ -1,9 +1,11 @@
 package io.sluice.adversarial;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.channel.AccessPolicy;
+import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.Channels;
 import io.sluice.channel.Handshake;
@@ -12,6 +14,8 @@ import io.sluice.channel.HostOptions;
 import io.sluice.channel.HostedBroadcastChannel;
 import io.sluice.channel.HostedSpscChannel;
 import io.sluice.channel.MpmcAttachment;
+import io.sluice.channel.MpmcOptions;
+import io.sluice.channel.SpscOptions;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
@@ -143,11 +147,12 @@ class HandshakeFuzzTest {
              Fixtures fixtures = new Fixtures(dir)) {
             host = h;
             fx = fixtures;
-            host.spsc("orders", SPSC_CAPACITY);
-            host.broadcast("quotes.bp", RingKind.BROADCAST_BACKPRESSURE, 4096, 256, 8);
-            host.broadcast("quotes.ow", RingKind.BROADCAST_OVERWRITE, 4096, 256, 8);
-            host.mpmc("work", 16, 64, MPMC_PARTICIPANTS);
-            host.spsc("locked", SPSC_CAPACITY).accessPolicy(AccessPolicy.uids(otherUid));
+            host.spsc("orders", SpscOptions.of(SPSC_CAPACITY));
+            host.broadcast("quotes.bp", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 4096)
+                    .maxMessageLength(256).maxConsumers(8));
+            host.broadcast("quotes.ow", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 4096).maxMessageLength(256).maxConsumers(8));
+            host.mpmc("work", MpmcOptions.of(16, 64).maxParticipants(MPMC_PARTICIPANTS));
+            host.spsc("locked", SpscOptions.of(SPSC_CAPACITY)).accessPolicy(AccessPolicy.uids(otherUid));
             targets.put("orders", new Target("orders", RingKind.SPSC, false));
             targets.put("quotes.bp", new Target("quotes.bp", RingKind.BROADCAST_BACKPRESSURE, false));
             targets.put("quotes.ow", new Target("quotes.ow", RingKind.BROADCAST_OVERWRITE, false));
@@ -964,7 +969,7 @@ class HandshakeFuzzTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment msg = arena.allocate(200);
             HostedSpscChannel spsc = (HostedSpscChannel) host.channel("orders");
-            try (var c = Channels.spscConsumer(socket, "orders", REPLY)) {
+            try (var c = Channels.spsc(socket, "orders", REPLY)) {
                 mine.addAll(spsc.attachments());
                 for (int i = 0; i < 2 * SPSC_CAPACITY / 200 + 2; i++) {
                     long seq = ++honestSeq;
@@ -975,7 +980,7 @@ class HandshakeFuzzTest {
             }
             for (String name : List.of("quotes.bp", "quotes.ow")) {
                 HostedBroadcastChannel ch = (HostedBroadcastChannel) host.channel(name);
-                try (var c = Channels.broadcastConsumer(socket, name, BroadcastStart.NEWEST, REPLY)) {
+                try (var c = Channels.broadcast(socket, name, BroadcastStart.NEWEST, REPLY)) {
                     mine.addAll(ch.attachments());
                     long seq = ++honestSeq;
                     msg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, seq);

@@ -8,6 +8,7 @@ import io.sluice.channel.ConsumerAttachment;
 import io.sluice.channel.Handshake;
 import io.sluice.channel.HandshakeDescriptor;
 import io.sluice.channel.HostedSpscChannel;
+import io.sluice.channel.SpscOptions;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.ConsumerPositionDescriptor;
@@ -58,9 +59,9 @@ class HostileConsumerTest {
     private void assertTheChannelSurvives(long impossible) throws Exception {
         Path socket = dir.resolve("hostile.sock");
         try (ChannelHost host = ChannelHost.bind(socket); Arena arena = Arena.ofConfined()) {
-            HostedSpscChannel ch = host.spsc("orders", 4096);
+            HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(4096));
             long start = attachWriteAndLeave(socket, ch, impossible);
-            try (ConsumerAttachment<SpscConsumer> c = Channels.spscConsumer(socket, "orders", WAIT)) {
+            try (ConsumerAttachment<SpscConsumer> c = Channels.spsc(socket, "orders", WAIT)) {
                 assertEquals(start, c.descriptor().startPosition(), "the next consumer's start");
                 MemorySegment m = arena.allocate(64);
                 for (long i = 1; i <= 200; i++) { // several capacities: the producer reads the consumer's position
