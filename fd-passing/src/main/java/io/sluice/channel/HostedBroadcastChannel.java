@@ -38,8 +38,9 @@ public final class HostedBroadcastChannel extends HostedChannel {
     private final Map<Attachment, Long> registrations = new HashMap<>(); // guarded by this
     private final RetiredRegions retired = new RetiredRegions(); // guarded by this: versions are generations
 
-    private HostedBroadcastChannel(String name, RingKind kind, MemfdRegion data, MemorySegment ring, int maxConsumers) {
-        super(name, kind, data);
+    private HostedBroadcastChannel(String name, RingKind kind, long capacity, MemfdRegion data, MemorySegment ring,
+                                   int maxConsumers) {
+        super(name, kind, capacity, data);
         this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
         this.maxConsumers = maxConsumers;
         this.producer = BroadcastProducer.attach(ring, name);
@@ -61,7 +62,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
             data.addSeals(Seal.SEAL); // final: no peer can add a seal of its own
             data.readOnlyFd(); // what consumers receive: opened now, so that a failure shows here
-            return new HostedBroadcastChannel(name, kind, data, ring, maxConsumers);
+            return new HostedBroadcastChannel(name, kind, capacity, data, ring, maxConsumers);
         } catch (RuntimeException e) {
             data.close();
             throw e;

@@ -32,6 +32,7 @@ public abstract sealed class HostedChannel implements AutoCloseable
 
     private final String name;
     private final RingKind kind;
+    private final long capacity;
     protected final MemfdRegion data;
     private final List<Attachment> attachments = new CopyOnWriteArrayList<>();
     private final List<Consumer<Attachment>> detachListeners = new CopyOnWriteArrayList<>();
@@ -41,9 +42,10 @@ public abstract sealed class HostedChannel implements AutoCloseable
     // and without it by isClosed (volatile), which local participants call on their hot path.
     private volatile boolean closed;
 
-    HostedChannel(String name, RingKind kind, MemfdRegion data) {
+    HostedChannel(String name, RingKind kind, long capacity, MemfdRegion data) {
         this.name = name;
         this.kind = kind;
+        this.capacity = capacity;
         this.data = data;
     }
 
@@ -53,6 +55,12 @@ public abstract sealed class HostedChannel implements AutoCloseable
 
     public RingKind kind() {
         return kind;
+    }
+
+    /** What the channel is: what its attachments see in their {@code info()}. */
+    public ChannelInfo info() {
+        return new ChannelInfo(name, kind, capacity, maxMessageLength(),
+                (welcomeFlags() & HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE) != 0);
     }
 
     /** Attachments alive now. */

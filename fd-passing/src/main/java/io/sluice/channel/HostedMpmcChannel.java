@@ -57,8 +57,9 @@ public final class HostedMpmcChannel extends HostedChannel {
     private String suspectedGap;      // a counter that skipped a position, seen at the last look; null if none
     private long suspectedSince;
 
-    private HostedMpmcChannel(String name, MemfdRegion data, MemorySegment ring, int maxParticipantId, int maxPayload) {
-        super(name, RingKind.MPMC, data);
+    private HostedMpmcChannel(String name, long capacity, MemfdRegion data, MemorySegment ring, int maxParticipantId,
+                              int maxPayload) {
+        super(name, RingKind.MPMC, capacity, data);
         this.ring = ring;
         this.maxParticipantId = maxParticipantId;
         this.maxPayload = maxPayload;
@@ -77,7 +78,7 @@ public final class HostedMpmcChannel extends HostedChannel {
             // (a FUTURE_WRITE added by one participant would lock every later one out).
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.SEAL);
             int maxPayload = MpmcRingDescriptor.validate(ring, name).maxPayloadLength();
-            return new HostedMpmcChannel(name, data, ring, maxParticipantId, maxPayload);
+            return new HostedMpmcChannel(name, (long) slotCount * slotLength, data, ring, maxParticipantId, maxPayload);
         } catch (RuntimeException e) {
             data.close();
             throw e;
@@ -317,6 +318,11 @@ public final class HostedMpmcChannel extends HostedChannel {
         @Override
         public String channel() {
             return channel.name();
+        }
+
+        @Override
+        public ChannelInfo info() {
+            return channel.info();
         }
 
         @Override

@@ -50,7 +50,7 @@ public final class HostedSpscChannel extends HostedChannel {
     private FutexWaker waker; // null unless wakes
 
     private HostedSpscChannel(String name, MemfdRegion data, MemorySegment ring, long capacity, boolean wakes) {
-        super(name, RingKind.SPSC, data);
+        super(name, RingKind.SPSC, capacity, data);
         this.capacity = capacity;
         this.standby = standbyArena.allocate(SpscRing.consumerPositionRegionSize(), 128);
         SpscRing.formatConsumerPosition(standby, capacity);

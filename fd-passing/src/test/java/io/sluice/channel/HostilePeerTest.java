@@ -232,7 +232,7 @@ class HostilePeerTest {
             }
             assertNull(ch.consumer(), "the liar's place is free");
             try (ConsumerAttachment<SpscConsumer> honest = Channels.spsc(socket, "orders", WAIT)) {
-                long start = honest.descriptor().startPosition();
+                long start = honest.consumer().position(); // before any poll: where it starts
                 assertEquals(expectedStart, start, "the next consumer starts at the last position the producer validated");
                 assertTrue(start <= truth, "no later than the liar's true position " + truth + ": " + start);
                 Checker check = new Checker(out.firstAfter(start));
