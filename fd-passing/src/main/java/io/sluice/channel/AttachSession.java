@@ -14,8 +14,10 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
 import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.RegionHeaderDescriptor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +38,7 @@ final class AttachSession implements ChannelLink {
     private final String channel;
     private final long registration;
     private final MemorySegment dataView; // read-only mapping of the data region
+    private final ChannelInfo info;
     private volatile boolean hostGone;
     private volatile End end; // written before hostGone (the watcher), read after it
     private final Thread watcher;
@@ -51,6 +54,10 @@ final class AttachSession implements ChannelLink {
         this.position = position;
         this.positionView = positionView;
         this.channel = channel;
+        // The capacity is read once, here; the ring's attach validates it before anyone uses it.
+        this.info = new ChannelInfo(channel, welcome.kind(),
+                dataView.get(ValueLayout.JAVA_LONG_UNALIGNED, RegionHeaderDescriptor.CAPACITY_OFFSET),
+                welcome.maxMessageLength(), (welcome.flags() & HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE) != 0);
         this.watcher = Thread.ofPlatform().daemon().name("sluice-attach-watch " + channel).unstarted(this::watch);
     }
 
@@ -209,6 +216,11 @@ final class AttachSession implements ChannelLink {
     @Override
     public String channel() {
         return channel;
+    }
+
+    @Override
+    public ChannelInfo info() {
+        return info;
     }
 
     @Override

@@ -3,7 +3,6 @@ package io.sluice.channel;
 import io.sluice.api.ChannelNames;
 import io.sluice.api.LimitExceededException;
 import io.sluice.api.RefusalReason;
-import io.sluice.api.RingKind;
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
 import io.sluice.api.UntrustedText;
@@ -11,11 +10,9 @@ import io.sluice.fdpassing.PeerCredentials;
 import io.sluice.fdpassing.PollSet;
 import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
-import io.sluice.ringbuffer.SpscRing;
 
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -23,7 +20,6 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -110,22 +106,10 @@ public final class ChannelHost implements AutoCloseable {
         return bind(socket, HostOptions.defaults());
     }
 
-    /** Hosts on {@code socket} with an access policy and a handshake timeout of your choice. */
-    public static ChannelHost bind(Path socket, AccessPolicy policy, Duration handshakeTimeout) {
-        return bind(socket, HostOptions.defaults().accessPolicy(policy).handshakeTimeout(handshakeTimeout));
-    }
-
     /**
-     * Hosts on {@code socket} whose file gets {@code socketPermissions}: loosen them (e.g.
-     * {@code rw-rw----}) when other users are to attach; the access policy then decides who may.
+     * Hosts on {@code socket} with {@code options}: who may attach, the socket file's mode, the
+     * handshake timeout and the limits (see {@link HostOptions}).
      */
-    public static ChannelHost bind(Path socket, AccessPolicy policy, Duration handshakeTimeout,
-                                   Set<PosixFilePermission> socketPermissions) {
-        return bind(socket, HostOptions.defaults().accessPolicy(policy).handshakeTimeout(handshakeTimeout)
-                .socketPermissions(socketPermissions));
-    }
-
-    /** Hosts on {@code socket} with {@code options}. */
     public static ChannelHost bind(Path socket, HostOptions options) {
         // Everything the host thread may need on a failure path is loaded now, while descriptors
         // are plentiful: at EMFILE, loading a class from a jar fails, and must not end the host.
@@ -173,56 +157,41 @@ public final class ChannelHost implements AutoCloseable {
     }
 
     /**
-     * Hosts an SPSC channel of {@code capacity} data bytes (a power of two, at most
-     * {@code SpscRingDescriptor.MAX_CAPACITY}): its producer is {@link HostedSpscChannel#producer()},
-     * in this process; one consumer at a time attaches.
+     * Hosts an SPSC channel: its producer is {@link HostedSpscChannel#producer()}, in this
+     * process; one consumer at a time attaches ({@link Channels#spsc}).
      *
-     * @throws IllegalArgumentException if the name or the capacity is not acceptable
+     * @throws IllegalArgumentException if the name is not acceptable
      * @throws LimitExceededException   if the channel does not fit in the host's memory budget
      */
-    public HostedSpscChannel spsc(String name, long capacity) {
-        return spsc(name, capacity, false);
+    public HostedSpscChannel spsc(String name, SpscOptions options) {
+        ChannelNames.validate(name);
+        return host(name, options.regionSize(), () -> HostedSpscChannel.create(name, options));
     }
 
     /**
-     * As {@link #spsc(String, long)}; with {@code wakeParkedConsumers} the producer wakes a
-     * consumer that sleeps in {@link ConsumerAttachment#pollBlocking} (a full fence per commit, and
-     * a system call only when the consumer is asleep).
+     * Hosts a broadcast channel: its producer is {@link HostedBroadcastChannel#producer()}, in
+     * this process; up to {@link BroadcastOptions#maxConsumers()} consumers attach
+     * ({@link Channels#broadcast}).
+     *
+     * @throws IllegalArgumentException if the name is not acceptable
+     * @throws LimitExceededException   if the channel does not fit in the host's memory budget
      */
-    public HostedSpscChannel spsc(String name, long capacity, boolean wakeParkedConsumers) {
+    public HostedBroadcastChannel broadcast(String name, BroadcastOptions options) {
         ChannelNames.validate(name);
-        long size = SpscRing.requiredRegionSize(capacity);
-        return host(name, size, () -> HostedSpscChannel.create(name, capacity, wakeParkedConsumers));
+        return host(name, options.regionSize(), () -> HostedBroadcastChannel.create(name, options));
     }
 
     /**
-     * Hosts a broadcast channel of {@code capacity} data bytes (a power of two) for up to
-     * {@code maxConsumers} consumers. {@code kind} chooses the overflow policy:
-     * {@link RingKind#BROADCAST_BACKPRESSURE} (the producer never overtakes the slowest attached
-     * consumer) or {@link RingKind#BROADCAST_OVERWRITE} (it never waits; lapped consumers are told).
-     * The producer is {@link HostedBroadcastChannel#producer()}, in this process.
+     * Hosts an MPMC channel for up to {@link MpmcOptions#maxParticipants()} producers and
+     * consumers across processes ({@link Channels#mpmc}), this one included
+     * ({@link HostedMpmcChannel#attachLocal}).
      *
-     * @throws IllegalArgumentException if the name or a size is not acceptable
+     * @throws IllegalArgumentException if the name is not acceptable
      * @throws LimitExceededException   if the channel does not fit in the host's memory budget
      */
-    public HostedBroadcastChannel broadcast(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
+    public HostedMpmcChannel mpmc(String name, MpmcOptions options) {
         ChannelNames.validate(name);
-        long size = HostedBroadcastChannel.regionSize(name, kind, capacity, maxMessageLength, maxConsumers);
-        return host(name, size, () -> HostedBroadcastChannel.create(name, kind, capacity, maxMessageLength, maxConsumers));
-    }
-
-    /**
-     * Hosts an MPMC channel of {@code slotCount} slots of {@code slotLength} bytes (powers of two;
-     * the payload is 16 bytes less), for up to {@code maxParticipants} producers and consumers
-     * across processes, this one included ({@link HostedMpmcChannel#attachLocal}).
-     *
-     * @throws IllegalArgumentException if the name or a size is not acceptable
-     * @throws LimitExceededException   if the channel does not fit in the host's memory budget
-     */
-    public HostedMpmcChannel mpmc(String name, int slotCount, int slotLength, int maxParticipants) {
-        ChannelNames.validate(name);
-        long size = HostedMpmcChannel.regionSize(name, slotCount, slotLength, maxParticipants);
-        return host(name, size, () -> HostedMpmcChannel.create(name, slotCount, slotLength, maxParticipants));
+        return host(name, options.regionSize(), () -> HostedMpmcChannel.create(name, options));
     }
 
     /** Checks the name and the budget, then creates the channel, all before any peer can see it. */

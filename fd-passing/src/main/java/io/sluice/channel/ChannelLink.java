@@ -16,6 +16,9 @@ interface ChannelLink extends AutoCloseable {
 
     String channel();
 
+    /** What the channel is (name, kind, sizes). */
+    ChannelInfo info();
+
     /** Whether the host is gone, or has ended this attachment. One volatile read. */
     boolean hostGone();
 

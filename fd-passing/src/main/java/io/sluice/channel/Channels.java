@@ -24,7 +24,7 @@ import java.util.Set;
  *
  * <pre>{@code
  * try (ConsumerAttachment<BroadcastConsumer> md =
- *          Channels.broadcastConsumer(Path.of("/run/md.sock"), "md.quotes", BroadcastStart.NEWEST)) {
+ *          Channels.broadcast(Path.of("/run/md.sock"), "md.quotes", BroadcastStart.NEWEST)) {
  *     while (running) {
  *         md.poll((type, payload) -> onQuote(payload), 64);
  *     }
@@ -38,12 +38,18 @@ public final class Channels {
     /** How long each handshake step may take by default. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
-    /** Attaches as the consumer of an SPSC channel. */
-    public static ConsumerAttachment<SpscConsumer> spscConsumer(Path socket, String channel) {
-        return spscConsumer(socket, channel, DEFAULT_TIMEOUT);
+    /**
+     * Attaches as the consumer of an SPSC channel ({@link ChannelHost#spsc}); it starts where the
+     * previous consumer stopped.
+     *
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     */
+    public static ConsumerAttachment<SpscConsumer> spsc(Path socket, String channel) {
+        return spsc(socket, channel, DEFAULT_TIMEOUT);
     }
 
-    public static ConsumerAttachment<SpscConsumer> spscConsumer(Path socket, String channel, Duration timeout) {
+    /** As {@link #spsc(Path, String)}, each handshake step waiting at most {@code timeout}. */
+    public static ConsumerAttachment<SpscConsumer> spsc(Path socket, String channel, Duration timeout) {
         SpscConsumer[] made = new SpscConsumer[1];
         AttachSession s = AttachSession.attach(socket, channel, Role.CONSUMER, EnumSet.of(RingKind.SPSC), timeout,
                 (data, position, welcome) -> {
@@ -64,17 +70,19 @@ public final class Channels {
         }
     }
 
-
     /**
-     * Attaches as a consumer of a broadcast channel (either overflow policy), starting at the
-     * newest record or the oldest still available.
+     * Attaches as a consumer of a broadcast channel ({@link ChannelHost#broadcast}, either
+     * policy), starting at the newest record or the oldest still available.
+     *
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
      */
-    public static ConsumerAttachment<BroadcastConsumer> broadcastConsumer(Path socket, String channel, BroadcastStart start) {
-        return broadcastConsumer(socket, channel, start, DEFAULT_TIMEOUT);
+    public static ConsumerAttachment<BroadcastConsumer> broadcast(Path socket, String channel, BroadcastStart start) {
+        return broadcast(socket, channel, start, DEFAULT_TIMEOUT);
     }
 
-    public static ConsumerAttachment<BroadcastConsumer> broadcastConsumer(Path socket, String channel, BroadcastStart start,
-                                                                          Duration timeout) {
+    /** As {@link #broadcast(Path, String, BroadcastStart)}, each handshake step waiting at most {@code timeout}. */
+    public static ConsumerAttachment<BroadcastConsumer> broadcast(Path socket, String channel, BroadcastStart start,
+                                                                  Duration timeout) {
         BroadcastConsumer[] made = new BroadcastConsumer[1];
         AttachSession s = AttachSession.attach(socket, channel, Role.CONSUMER,
                 EnumSet.of(RingKind.BROADCAST_BACKPRESSURE, RingKind.BROADCAST_OVERWRITE), timeout,
@@ -91,11 +99,17 @@ public final class Channels {
         }
     }
 
-    /** Attaches to an MPMC channel as producer, consumer or participant (both). */
+    /**
+     * Attaches to an MPMC channel ({@link ChannelHost#mpmc}) as producer, consumer or participant
+     * (both), as the hosting process does with {@link HostedMpmcChannel#attachLocal}.
+     *
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     */
     public static MpmcAttachment mpmc(Path socket, String channel, Role role) {
         return mpmc(socket, channel, role, DEFAULT_TIMEOUT);
     }
 
+    /** As {@link #mpmc(Path, String, Role)}, each handshake step waiting at most {@code timeout}. */
     public static MpmcAttachment mpmc(Path socket, String channel, Role role, Duration timeout) {
         AttachSession s = AttachSession.attach(socket, channel, role, Set.of(RingKind.MPMC), timeout, null);
         MemorySegment ring;

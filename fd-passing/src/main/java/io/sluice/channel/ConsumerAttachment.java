@@ -23,8 +23,7 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
     ConsumerAttachment(AttachSession session, C consumer, Parking parking) {
         this.session = session;
         this.consumer = consumer;
-        boolean wakes = (session.welcome().flags() & HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE) != 0;
-        this.parking = wakes ? parking : null;
+        this.parking = session.info().wakesParkedConsumers() ? parking : null;
     }
 
     /**
@@ -103,9 +102,9 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
         return session.data();
     }
 
-    /** The WELCOME the host sent (kind, sizes, flags). */
-    public Handshake.Welcome descriptor() {
-        return session.welcome();
+    /** What the channel is, as its host announced it (name, kind, sizes). */
+    public ChannelInfo info() {
+        return session.info();
     }
 
     @Override

@@ -16,29 +16,30 @@ import java.nio.charset.StandardCharsets;
 import static io.sluice.channel.HandshakeDescriptor.*;
 
 /**
- * Encodes and decodes the handshake messages of {@link HandshakeDescriptor}. Decoding trusts
+ * Encodes and decodes the handshake messages of {@link HandshakeDescriptor}. Package-private: the
+ * protocol is this package's business; users see {@link ChannelInfo}. Decoding trusts
  * nothing: every length, code and reserved field is checked, and a violation is a
  * {@link ProtocolException} naming the field — the host answers it with a MALFORMED refusal.
  */
-public final class Handshake {
+final class Handshake {
     private Handshake() {
     }
 
     /** HELLO: who wants what. */
-    public record Hello(int version, Role role, String channel) {
+    record Hello(int version, Role role, String channel) {
     }
 
     /** WELCOME: the channel descriptor that comes with the data region's fd. */
-    public record Welcome(RingKind kind, int participantId, long dataRegionSize, long positionRegionSize,
+    record Welcome(RingKind kind, int participantId, long dataRegionSize, long positionRegionSize,
                           int maxMessageLength, int flags, long startPosition) {
     }
 
     /** REFUSE (before READY) or DETACH (after it): why not, or why no more. {@code text} is the peer's, unescaped. */
-    public record Refuse(RefusalReason reason, int rawCode, String text) {
+    record Refuse(RefusalReason reason, int rawCode, String text) {
     }
 
     /** The message type of an already length-checked message. */
-    public static int type(ByteBuffer m) {
+    static int type(ByteBuffer m) {
         return Short.toUnsignedInt(m.getShort(TYPE_OFFSET));
     }
 
@@ -51,12 +52,12 @@ public final class Handshake {
     }
 
     /** @throws IllegalArgumentException if {@code channel} breaks the {@link ChannelNames} rule */
-    public static byte[] hello(Role role, String channel) {
+    static byte[] hello(Role role, String channel) {
         return hello(PROTOCOL_VERSION, role.code(), ChannelNames.validate(channel));
     }
 
     /** A HELLO with any version and role code: for tests of the host's refusals. */
-    public static byte[] hello(int version, int roleCode, String channel) {
+    static byte[] hello(int version, int roleCode, String channel) {
         byte[] name = channel.getBytes(StandardCharsets.UTF_8);
         if (name.length == 0 || name.length > MAX_NAME_BYTES) {
             throw new IllegalArgumentException("channel name must be 1.." + MAX_NAME_BYTES + " bytes: '"
@@ -71,7 +72,7 @@ public final class Handshake {
         return b.array();
     }
 
-    public static byte[] welcome(Welcome w) {
+    static byte[] welcome(Welcome w) {
         ByteBuffer b = allocate(WELCOME_LENGTH, WELCOME);
         b.putInt(WELCOME_KIND_OFFSET, w.kind().code());
         b.putInt(WELCOME_PARTICIPANT_OFFSET, w.participantId());
@@ -83,12 +84,12 @@ public final class Handshake {
         return b.array();
     }
 
-    public static byte[] refuse(RefusalReason reason, String text) {
+    static byte[] refuse(RefusalReason reason, String text) {
         return reasonMessage(REFUSE, reason, text);
     }
 
     /** DETACH: the host ends an attachment, saying why. */
-    public static byte[] detach(RefusalReason reason, String text) {
+    static byte[] detach(RefusalReason reason, String text) {
         return reasonMessage(DETACH, reason, text);
     }
 
@@ -105,13 +106,13 @@ public final class Handshake {
         return b.array();
     }
 
-    public static byte[] position(long positionRegionSize) {
+    static byte[] position(long positionRegionSize) {
         ByteBuffer b = allocate(POSITION_LENGTH, POSITION);
         b.putLong(POSITION_SIZE_OFFSET, positionRegionSize);
         return b.array();
     }
 
-    public static byte[] ready(long registration) {
+    static byte[] ready(long registration) {
         ByteBuffer b = allocate(READY_LENGTH, READY);
         b.putLong(READY_REGISTRATION_OFFSET, registration);
         return b.array();
@@ -121,7 +122,7 @@ public final class Handshake {
      * Checks the common header: long enough, magic. The version is returned, not checked, so that
      * the host can answer a version mismatch with the right refusal.
      */
-    public static ByteBuffer checkHeader(ByteBuffer m, String from) {
+    static ByteBuffer checkHeader(ByteBuffer m, String from) {
         if (m.remaining() < HEADER_LENGTH) {
             throw new ProtocolException(from + ": message of " + m.remaining() + " bytes is shorter than the "
                     + HEADER_LENGTH + "-byte header");
@@ -153,7 +154,7 @@ public final class Handshake {
     }
 
     /** Decodes a HELLO. The version is reported, not enforced (see {@link #checkHeader}). */
-    public static Hello decodeHello(ByteBuffer m, String from) {
+    static Hello decodeHello(ByteBuffer m, String from) {
         checkHeader(m, from);
         expect(m, HELLO, "HELLO", from);
         if (m.remaining() < HELLO_NAME_OFFSET) {
@@ -194,7 +195,7 @@ public final class Handshake {
     }
 
     /** Decodes the host's answer to HELLO: a WELCOME, or throws for a REFUSE (see {@link #decodeRefuse}). */
-    public static Welcome decodeWelcome(ByteBuffer m, String from) {
+    static Welcome decodeWelcome(ByteBuffer m, String from) {
         checkHeader(m, from);
         checkVersion(m, from);
         expect(m, WELCOME, "WELCOME", from);
@@ -221,12 +222,12 @@ public final class Handshake {
                 m.getInt(WELCOME_FLAGS_OFFSET), start);
     }
 
-    public static Refuse decodeRefuse(ByteBuffer m, String from) {
+    static Refuse decodeRefuse(ByteBuffer m, String from) {
         return decodeReason(m, REFUSE, "REFUSE", from);
     }
 
     /** Decodes a DETACH (same body as REFUSE). */
-    public static Refuse decodeDetach(ByteBuffer m, String from) {
+    static Refuse decodeDetach(ByteBuffer m, String from) {
         return decodeReason(m, DETACH, "DETACH", from);
     }
 
@@ -245,7 +246,7 @@ public final class Handshake {
         return new Refuse(reason, code, utf8(m, REFUSE_TEXT_OFFSET, n, "refusal text", from));
     }
 
-    public static long decodePosition(ByteBuffer m, String from) {
+    static long decodePosition(ByteBuffer m, String from) {
         checkHeader(m, from);
         checkVersion(m, from);
         expect(m, POSITION, "POSITION", from);
@@ -256,7 +257,7 @@ public final class Handshake {
     }
 
     /** Decodes READY; returns the registration number (broadcast back-pressure consumers; else 0). */
-    public static long decodeReady(ByteBuffer m, String from) {
+    static long decodeReady(ByteBuffer m, String from) {
         checkHeader(m, from);
         checkVersion(m, from);
         expect(m, READY, "READY", from);

@@ -68,63 +68,63 @@ package io.sluice.channel;
  *  |                       Text (UTF-8) ...                       ... 12
  * </pre>
  */
-public final class HandshakeDescriptor {
+final class HandshakeDescriptor {
     private HandshakeDescriptor() {
     }
 
     /** "SLCP" read as a little-endian u32. */
-    public static final int MAGIC = 0x5043_4C53;
-    public static final int PROTOCOL_VERSION = 1;
+    static final int MAGIC = 0x5043_4C53;
+    static final int PROTOCOL_VERSION = 1;
 
-    public static final int HELLO = 1;
-    public static final int WELCOME = 2;
-    public static final int REFUSE = 3;
-    public static final int POSITION = 4;
-    public static final int READY = 5;
-    public static final int DETACH = 6;
+    static final int HELLO = 1;
+    static final int WELCOME = 2;
+    static final int REFUSE = 3;
+    static final int POSITION = 4;
+    static final int READY = 5;
+    static final int DETACH = 6;
 
-    public static final int MAGIC_OFFSET = 0;
-    public static final int VERSION_OFFSET = 4;
-    public static final int TYPE_OFFSET = 6;
-    public static final int HEADER_LENGTH = 8;
+    static final int MAGIC_OFFSET = 0;
+    static final int VERSION_OFFSET = 4;
+    static final int TYPE_OFFSET = 6;
+    static final int HEADER_LENGTH = 8;
 
-    public static final int HELLO_ROLE_OFFSET = 8;
-    public static final int HELLO_NAME_LENGTH_OFFSET = 10;
-    public static final int HELLO_FLAGS_OFFSET = 12;
-    public static final int HELLO_NAME_OFFSET = 16;
+    static final int HELLO_ROLE_OFFSET = 8;
+    static final int HELLO_NAME_LENGTH_OFFSET = 10;
+    static final int HELLO_FLAGS_OFFSET = 12;
+    static final int HELLO_NAME_OFFSET = 16;
 
-    public static final int WELCOME_KIND_OFFSET = 8;
-    public static final int WELCOME_PARTICIPANT_OFFSET = 12;
-    public static final int WELCOME_DATA_SIZE_OFFSET = 16;
-    public static final int WELCOME_POSITION_SIZE_OFFSET = 24;
-    public static final int WELCOME_MAX_MESSAGE_OFFSET = 32;
-    public static final int WELCOME_FLAGS_OFFSET = 36;
-    public static final int WELCOME_START_POSITION_OFFSET = 40;
-    public static final int WELCOME_LENGTH = 48;
+    static final int WELCOME_KIND_OFFSET = 8;
+    static final int WELCOME_PARTICIPANT_OFFSET = 12;
+    static final int WELCOME_DATA_SIZE_OFFSET = 16;
+    static final int WELCOME_POSITION_SIZE_OFFSET = 24;
+    static final int WELCOME_MAX_MESSAGE_OFFSET = 32;
+    static final int WELCOME_FLAGS_OFFSET = 36;
+    static final int WELCOME_START_POSITION_OFFSET = 40;
+    static final int WELCOME_LENGTH = 48;
 
     /** WELCOME flag: the producer wakes parked consumers (futex); a consumer may block. */
-    public static final int WELCOME_FLAG_BLOCKING_WAKE = 0x1;
+    static final int WELCOME_FLAG_BLOCKING_WAKE = 0x1;
 
     // REFUSE's body, which DETACH shares: reason code, text length, text.
-    public static final int REFUSE_REASON_OFFSET = 8;
-    public static final int REFUSE_TEXT_LENGTH_OFFSET = 10;
-    public static final int REFUSE_TEXT_OFFSET = 12;
+    static final int REFUSE_REASON_OFFSET = 8;
+    static final int REFUSE_TEXT_LENGTH_OFFSET = 10;
+    static final int REFUSE_TEXT_OFFSET = 12;
 
-    public static final int POSITION_SIZE_OFFSET = 8;
-    public static final int POSITION_LENGTH = 16;
+    static final int POSITION_SIZE_OFFSET = 8;
+    static final int POSITION_LENGTH = 16;
 
-    public static final int READY_REGISTRATION_OFFSET = 8;
-    public static final int READY_LENGTH = 16;
+    static final int READY_REGISTRATION_OFFSET = 8;
+    static final int READY_LENGTH = 16;
 
     /** Longest channel name, in bytes ({@link io.sluice.api.ChannelNames#MAX_LENGTH}). */
-    public static final int MAX_NAME_BYTES = io.sluice.api.ChannelNames.MAX_LENGTH;
+    static final int MAX_NAME_BYTES = io.sluice.api.ChannelNames.MAX_LENGTH;
     /**
      * Largest data region a client maps: the largest ring data area (1 GiB) plus room for any
      * ring's header. A WELCOME announcing more is refused before anything is mapped.
      */
-    public static final long MAX_DATA_REGION_BYTES = (1L << 30) + (64 << 10);
+    static final long MAX_DATA_REGION_BYTES = (1L << 30) + (64 << 10);
     /** Longest refusal text, in bytes; longer texts are cut. */
-    public static final int MAX_TEXT_BYTES = 1024;
+    static final int MAX_TEXT_BYTES = 1024;
     /** Longest message of the handshake; anything longer is malformed. */
-    public static final int MAX_MESSAGE_BYTES = REFUSE_TEXT_OFFSET + MAX_TEXT_BYTES;
+    static final int MAX_MESSAGE_BYTES = REFUSE_TEXT_OFFSET + MAX_TEXT_BYTES;
 }

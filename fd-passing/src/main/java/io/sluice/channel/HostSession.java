@@ -71,7 +71,10 @@ final class HostSession {
         return step == Step.HELLO || step == Step.POSITION ? deadline : Long.MAX_VALUE;
     }
 
-    /** The connection is readable (a message, end of stream, or a close from another thread). */
+    /**
+     * The connection is readable (a message, end of stream, or a close from another thread): the
+     * current step takes the message. A step that fails ends the session as {@link #failed} says.
+     */
     void onReadable() {
         if (connection.isClosed()) {
             end(); // closed on this side (its channel closed, or the host detached it): nothing to read
@@ -90,29 +93,59 @@ final class HostSession {
                     case ENDED -> { }
                 }
             }
-        } catch (ConnectionClosedException e) {
-            end(); // the peer closed or died: during the handshake, or as its way to detach
-        } catch (HostedChannel.Refused r) {
-            refuse(r.reason(), r.getMessage());
-        } catch (RingLayoutException e) { // a region the peer sent does not fit the ring
-            refuse(RefusalReason.BAD_REGION, (channel == null ? "" : "channel '" + channel.name() + "': ") + e.getMessage());
-        } catch (ProtocolException e) {
-            if (step == Step.ATTACHED) {
-                expel(RefusalReason.MALFORMED, e.getMessage());
-            } else {
-                refuse(RefusalReason.MALFORMED, e.getMessage());
-            }
         } catch (RuntimeException e) {
-            if (connection.isClosed()) {
-                end();
-            } else if (channel != null && channel.isClosed()) {
-                // the channel closed under the handshake (its region unmapped, its fd closed)
-                refuse(RefusalReason.CHANNEL_CLOSED, "channel '" + channel.name() + "' was closed");
-            } else {
-                host.noteFailure(from, e);
-                refuse(RefusalReason.INTERNAL, "the host failed: " + e.getClass().getSimpleName());
-            }
+            failed(e);
         }
+    }
+
+    /** A refusal to send: REFUSE during the handshake, DETACH after READY. */
+    private record Refusal(RefusalReason reason, String text) {
+    }
+
+    /** A step failed: the peer is told why (if it is still there to hear it), and the session ends. */
+    private void failed(RuntimeException e) {
+        Refusal refusal = refusalFor(e);
+        if (refusal == null) {
+            end();
+        } else {
+            refuse(refusal.reason(), refusal.text());
+        }
+    }
+
+    /**
+     * What a failed step tells the peer, decided by the exception's type alone: the types below
+     * are disjoint, so no case depends on the order of the others. Null: nobody to tell.
+     */
+    private Refusal refusalFor(RuntimeException e) {
+        return switch (e) {
+            // the peer closed or died: during the handshake, or as its way to detach
+            case ConnectionClosedException closed -> null;
+            // a hook of the channel, or a step here, said no, and why
+            case HostedChannel.Refused refused -> new Refusal(refused.reason(), refused.getMessage());
+            // a region the peer sent: not a sealed memfd of the size promised, or not fit for the ring
+            case RegionRefusedException bad -> new Refusal(RefusalReason.BAD_REGION, inChannel("position region refused: "
+                    + bad.getMessage()));
+            case RingLayoutException bad -> new Refusal(RefusalReason.BAD_REGION, inChannel(bad.getMessage()));
+            // a message that breaks the protocol (before READY or after it)
+            case ProtocolException bad -> new Refusal(RefusalReason.MALFORMED, bad.getMessage());
+            default -> unforeseen(e);
+        };
+    }
+
+    /** A failure that is no peer's doing: the connection or the channel went away under the step, or a defect. */
+    private Refusal unforeseen(RuntimeException e) {
+        if (connection.isClosed()) {
+            return null;
+        }
+        if (channel != null && channel.isClosed()) { // its region unmapped, its fd closed, under the handshake
+            return new Refusal(RefusalReason.CHANNEL_CLOSED, "channel '" + channel.name() + "' was closed");
+        }
+        host.noteFailure(from, e);
+        return new Refusal(RefusalReason.INTERNAL, "the host failed: " + e.getClass().getSimpleName());
+    }
+
+    private String inChannel(String text) {
+        return channel == null ? text : "channel '" + channel.name() + "': " + text;
     }
 
     /** The current step's deadline passed. */
@@ -120,8 +153,23 @@ final class HostSession {
         refuse(RefusalReason.TIMEOUT, "handshake step not completed within " + host.options().handshakeTimeout());
     }
 
+    /** HELLO: the peer is admitted to the channel and role it asks for, and welcomed with the data region. */
     private void hello(ReceivedMessage m) {
         Handshake.Hello hello = Handshake.decodeHello(m.data(), from);
+        channel = admit(hello);
+        role = hello.role();
+        attachment = new Attachment(host.nextAttachmentId(), connection, peer, role, channel.assignParticipantId(role));
+        welcome();
+        if (channel.positionRegionSize(role) > 0) {
+            step = Step.POSITION;
+            deadline = System.nanoTime() + host.options().handshakeTimeout().toNanos();
+        } else {
+            join();
+        }
+    }
+
+    /** The channel a HELLO asks for, if this peer may have that role on it; else a refusal saying why. */
+    private HostedChannel admit(Handshake.Hello hello) {
         if (hello.version() != HandshakeDescriptor.PROTOCOL_VERSION) {
             throw new HostedChannel.Refused(RefusalReason.VERSION_MISMATCH, "host speaks protocol version "
                     + HandshakeDescriptor.PROTOCOL_VERSION + ", " + from + " sent version " + hello.version());
@@ -136,26 +184,23 @@ final class HostSession {
             throw new HostedChannel.Refused(RefusalReason.ACCESS_DENIED, "channel '" + ch.name() + "': " + effective.explain(peer));
         }
         ch.admit(hello.role());
-        channel = ch;
-        role = hello.role();
-        int participantId = ch.assignParticipantId(role);
-        attachment = new Attachment(host.nextAttachmentId(), connection, peer, role, participantId);
-        long positionSize = ch.positionRegionSize(role);
+        return ch;
+    }
+
+    /** WELCOME: the channel's descriptor and the data region's fd (read-only for read-only roles). */
+    private void welcome() {
+        HostedChannel ch = channel;
         try {
-            connection.send(Handshake.welcome(new Handshake.Welcome(ch.kind(), participantId, ch.dataRegionSize(),
-                    positionSize, ch.maxMessageLength(), ch.welcomeFlags(), ch.startPosition(role))), ch.dataFdFor(role));
+            connection.send(Handshake.welcome(new Handshake.Welcome(ch.kind(), attachment.participantId(),
+                    ch.dataRegionSize(), ch.positionRegionSize(role), ch.maxMessageLength(), ch.welcomeFlags(),
+                    ch.startPosition(role))), ch.dataFdFor(role));
         } catch (IllegalStateException closed) {
             // the channel closed (its fd with it) between the lookup and the send
             throw new HostedChannel.Refused(RefusalReason.CHANNEL_CLOSED, "channel '" + ch.name() + "' was closed");
         }
-        if (positionSize > 0) {
-            step = Step.POSITION;
-            deadline = System.nanoTime() + host.options().handshakeTimeout().toNanos();
-        } else {
-            join();
-        }
     }
 
+    /** POSITION: the consumer's sealed position region, checked, then the consumer joins. */
     private void position(ReceivedMessage m) {
         long positionSize = channel.positionRegionSize(role);
         long size = Handshake.decodePosition(m.data(), from);
@@ -163,13 +208,7 @@ final class HostSession {
             throw new ProtocolException(from + ": POSITION names " + size + " bytes and " + m.fdCount()
                     + " fds, expected " + positionSize + " bytes and 1 fd");
         }
-        MemfdRegion region;
-        try {
-            region = MemfdRegion.adopt(m.takeFd(0), positionSize, POSITION_SEALS);
-        } catch (RegionRefusedException e) {
-            throw new HostedChannel.Refused(RefusalReason.BAD_REGION, "channel '" + channel.name()
-                    + "': position region refused: " + e.getMessage());
-        }
+        MemfdRegion region = MemfdRegion.adopt(m.takeFd(0), positionSize, POSITION_SEALS); // RegionRefusedException: BAD_REGION
         attachment.adoptPositionRegion(region); // the attachment owns it from here; release() closes it
         String bad = channel.checkPositionRegion(attachment);
         if (bad != null) {
@@ -178,6 +217,7 @@ final class HostSession {
         join();
     }
 
+    /** The attachment takes its place in the channel, and READY tells the peer so. */
     private void join() {
         long registration = channel.join(attachment); // a refusal here is ended by end(), which frees the id
         step = Step.ATTACHED;

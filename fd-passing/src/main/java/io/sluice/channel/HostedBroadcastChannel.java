@@ -38,8 +38,9 @@ public final class HostedBroadcastChannel extends HostedChannel {
     private final Map<Attachment, Long> registrations = new HashMap<>(); // guarded by this
     private final RetiredRegions retired = new RetiredRegions(); // guarded by this: versions are generations
 
-    private HostedBroadcastChannel(String name, RingKind kind, MemfdRegion data, MemorySegment ring, int maxConsumers) {
-        super(name, kind, data);
+    private HostedBroadcastChannel(String name, RingKind kind, long capacity, MemfdRegion data, MemorySegment ring,
+                                   int maxConsumers) {
+        super(name, kind, capacity, data);
         this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
         this.maxConsumers = maxConsumers;
         this.producer = BroadcastProducer.attach(ring, name);
@@ -49,40 +50,19 @@ public final class HostedBroadcastChannel extends HostedChannel {
         }
     }
 
-    /** Largest {@code maxConsumers} a broadcast channel takes. */
-    static final int MAX_CONSUMERS = 4096;
-
-    /**
-     * Checks the arguments of a broadcast channel before anything is allocated.
-     *
-     * @return the data region size it needs
-     */
-    static long regionSize(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
-        if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
-            throw new IllegalArgumentException("broadcast channel '" + name + "': kind " + kind + " is not a broadcast kind");
-        }
-        if (maxConsumers < 1 || maxConsumers > MAX_CONSUMERS) {
-            throw new IllegalArgumentException("broadcast channel '" + name + "': maxConsumers " + maxConsumers
-                    + " is outside 1.." + MAX_CONSUMERS);
-        }
-        long size = BroadcastRingDescriptor.regionSize(capacity);
-        int limit = BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
-        if (maxMessageLength < 0 || maxMessageLength > limit) {
-            throw new IllegalArgumentException("broadcast channel '" + name + "': max message length " + maxMessageLength
-                    + " is outside 0.." + limit + " for capacity " + capacity);
-        }
-        return size;
-    }
-
-    static HostedBroadcastChannel create(String name, RingKind kind, long capacity, int maxMessageLength, int maxConsumers) {
-        MemfdRegion data = MemfdRegion.create(name, regionSize(name, kind, capacity, maxMessageLength, maxConsumers));
+    static HostedBroadcastChannel create(String name, BroadcastOptions options) {
+        RingKind kind = options.policy().ringKind();
+        long capacity = options.capacity();
+        int maxMessageLength = options.maxMessageLength();
+        int maxConsumers = options.maxConsumers();
+        MemfdRegion data = MemfdRegion.create(name, BroadcastRingDescriptor.regionSize(capacity));
         try {
             MemorySegment ring = data.mapReadWrite();
             BroadcastRingDescriptor.format(ring, kind, capacity, maxMessageLength);
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
             data.addSeals(Seal.SEAL); // final: no peer can add a seal of its own
             data.readOnlyFd(); // what consumers receive: opened now, so that a failure shows here
-            return new HostedBroadcastChannel(name, kind, data, ring, maxConsumers);
+            return new HostedBroadcastChannel(name, kind, capacity, data, ring, maxConsumers);
         } catch (RuntimeException e) {
             data.close();
             throw e;

@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.AttachRefusedException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
@@ -25,11 +26,13 @@ import java.util.function.Consumer;
  * <p>Threads: the join and leave hooks run on the host's thread, under this object's lock;
  * {@link #close()} takes the same lock, so a peer never joins a closed channel.
  */
-public abstract class HostedChannel implements AutoCloseable {
+public abstract sealed class HostedChannel implements AutoCloseable
+        permits HostedSpscChannel, HostedBroadcastChannel, HostedMpmcChannel {
     private static final System.Logger LOG = System.getLogger(HostedChannel.class.getName());
 
     private final String name;
     private final RingKind kind;
+    private final long capacity;
     protected final MemfdRegion data;
     private final List<Attachment> attachments = new CopyOnWriteArrayList<>();
     private final List<Consumer<Attachment>> detachListeners = new CopyOnWriteArrayList<>();
@@ -39,9 +42,10 @@ public abstract class HostedChannel implements AutoCloseable {
     // and without it by isClosed (volatile), which local participants call on their hot path.
     private volatile boolean closed;
 
-    HostedChannel(String name, RingKind kind, MemfdRegion data) {
+    HostedChannel(String name, RingKind kind, long capacity, MemfdRegion data) {
         this.name = name;
         this.kind = kind;
+        this.capacity = capacity;
         this.data = data;
     }
 
@@ -51,6 +55,12 @@ public abstract class HostedChannel implements AutoCloseable {
 
     public RingKind kind() {
         return kind;
+    }
+
+    /** What the channel is: what its attachments see in their {@code info()}. */
+    public ChannelInfo info() {
+        return new ChannelInfo(name, kind, capacity, maxMessageLength(),
+                (welcomeFlags() & HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE) != 0);
     }
 
     /** Attachments alive now. */
@@ -256,6 +266,11 @@ public abstract class HostedChannel implements AutoCloseable {
 
         RefusalReason reason() {
             return reason;
+        }
+
+        /** The refusal as a caller in this process gets it: as a peer would, in its REFUSE. */
+        AttachRefusedException toException() {
+            return new AttachRefusedException(reason, getMessage());
         }
     }
 }

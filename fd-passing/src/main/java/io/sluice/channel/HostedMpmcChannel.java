@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.AttachRefusedException;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
@@ -12,6 +13,7 @@ import io.sluice.ringbuffer.MpmcRecovery;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.MpmcRingInspector;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
+import java.util.Objects;
 
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
@@ -55,29 +57,20 @@ public final class HostedMpmcChannel extends HostedChannel {
     private String suspectedGap;      // a counter that skipped a position, seen at the last look; null if none
     private long suspectedSince;
 
-    private HostedMpmcChannel(String name, MemfdRegion data, MemorySegment ring, int maxParticipantId, int maxPayload) {
-        super(name, RingKind.MPMC, data);
+    private HostedMpmcChannel(String name, long capacity, MemfdRegion data, MemorySegment ring, int maxParticipantId,
+                              int maxPayload) {
+        super(name, RingKind.MPMC, capacity, data);
         this.ring = ring;
         this.maxParticipantId = maxParticipantId;
         this.maxPayload = maxPayload;
         this.inspector = MpmcRingInspector.of(ring, name);
     }
 
-    /**
-     * Checks the arguments of an MPMC channel before anything is allocated.
-     *
-     * @return the data region size it needs
-     */
-    static long regionSize(String name, int slotCount, int slotLength, int maxParticipants) {
-        if (maxParticipants < 1 || maxParticipants > MpmcSlotDescriptor.MAX_PARTICIPANT_ID) {
-            throw new IllegalArgumentException("mpmc channel '" + name + "': maxParticipants " + maxParticipants
-                    + " is outside 1.." + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
-        }
-        return MpmcRingDescriptor.regionLength(slotCount, slotLength);
-    }
-
-    static HostedMpmcChannel create(String name, int slotCount, int slotLength, int maxParticipantId) {
-        MemfdRegion data = MemfdRegion.create(name, regionSize(name, slotCount, slotLength, maxParticipantId));
+    static HostedMpmcChannel create(String name, MpmcOptions options) {
+        int slotCount = options.slotCount();
+        int slotLength = options.slotLength();
+        int maxParticipantId = options.maxParticipants(); // ids 1..maxParticipants
+        MemfdRegion data = MemfdRegion.create(name, MpmcRingDescriptor.regionLength(slotCount, slotLength));
         try {
             MemorySegment ring = data.mapReadWrite();
             MpmcRingDescriptor.format(ring, slotCount, slotLength, maxParticipantId);
@@ -85,7 +78,7 @@ public final class HostedMpmcChannel extends HostedChannel {
             // (a FUTURE_WRITE added by one participant would lock every later one out).
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.SEAL);
             int maxPayload = MpmcRingDescriptor.validate(ring, name).maxPayloadLength();
-            return new HostedMpmcChannel(name, data, ring, maxParticipantId, maxPayload);
+            return new HostedMpmcChannel(name, (long) slotCount * slotLength, data, ring, maxParticipantId, maxPayload);
         } catch (RuntimeException e) {
             data.close();
             throw e;
@@ -94,22 +87,24 @@ public final class HostedMpmcChannel extends HostedChannel {
 
     /**
      * Joins the ring from the hosting process as {@code role}, with a participant id of its own:
-     * the same {@link MpmcAttachment} another process gets. Closing it recovers whatever its id
-     * still holds and frees the id.
+     * the same {@link MpmcAttachment} another process gets, refused for the same reasons. Closing
+     * it recovers whatever its id still holds and frees the id.
      *
-     * @throws io.sluice.api.SluiceException if every participant id is taken, the channel is
-     *                                       closed, or the ring is corrupt
+     * @throws AttachRefusedException {@code CHANNEL_FULL} if every participant id is taken,
+     *                                {@code CHANNEL_CLOSED} if the channel is closed,
+     *                                {@code CHANNEL_CORRUPT} if the ring is corrupt
      */
     public MpmcAttachment attachLocal(Role role) {
+        Objects.requireNonNull(role, "role");
         int id;
         synchronized (this) {
-            if (isClosed()) {
-                throw new IllegalStateException("mpmc channel '" + name() + "' is closed");
-            }
             try {
+                if (isClosed()) {
+                    throw new Refused(RefusalReason.CHANNEL_CLOSED, "mpmc channel '" + name() + "' was closed");
+                }
                 id = assignParticipantId(role);
             } catch (Refused r) {
-                throw new io.sluice.api.SluiceException(r.getMessage());
+                throw r.toException();
             }
         }
         LocalLink link = new LocalLink(this, id);
@@ -323,6 +318,11 @@ public final class HostedMpmcChannel extends HostedChannel {
         @Override
         public String channel() {
             return channel.name();
+        }
+
+        @Override
+        public ChannelInfo info() {
+            return channel.info();
         }
 
         @Override

@@ -50,7 +50,7 @@ public final class HostedSpscChannel extends HostedChannel {
     private FutexWaker waker; // null unless wakes
 
     private HostedSpscChannel(String name, MemfdRegion data, MemorySegment ring, long capacity, boolean wakes) {
-        super(name, RingKind.SPSC, data);
+        super(name, RingKind.SPSC, capacity, data);
         this.capacity = capacity;
         this.standby = standbyArena.allocate(SpscRing.consumerPositionRegionSize(), 128);
         SpscRing.formatConsumerPosition(standby, capacity);
@@ -74,7 +74,9 @@ public final class HostedSpscChannel extends HostedChannel {
         return wakes ? HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE : 0;
     }
 
-    static HostedSpscChannel create(String name, long capacity, boolean wakes) {
+    static HostedSpscChannel create(String name, SpscOptions options) {
+        long capacity = options.capacity();
+        boolean wakes = options.wakeParkedConsumers();
         MemfdRegion data = MemfdRegion.create(name, SpscRing.requiredRegionSize(capacity));
         try {
             MemorySegment ring = data.mapReadWrite();

@@ -53,6 +53,11 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
         }
     }
 
+    /** What the channel is (name, kind, sizes). */
+    public ChannelInfo info() {
+        return link.info();
+    }
+
     /** The participant id that tags this attachment's claims. */
     public int participantId() {
         return participantId;

@@ -1,8 +1,9 @@
 package io.sluice.adversarial;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.MessageHandler;
-import io.sluice.api.RingKind;
 import io.sluice.api.Role;
+import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.Channels;
 import io.sluice.channel.ConsumerAttachment;
@@ -10,6 +11,8 @@ import io.sluice.channel.HostedBroadcastChannel;
 import io.sluice.channel.HostedMpmcChannel;
 import io.sluice.channel.HostedSpscChannel;
 import io.sluice.channel.MpmcAttachment;
+import io.sluice.channel.MpmcOptions;
+import io.sluice.channel.SpscOptions;
 import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.SpscConsumer;
 import org.junit.jupiter.api.Test;
@@ -69,10 +72,11 @@ class AttachSoakTest {
              Arena arena = Arena.ofConfined()) {
             host = h;
             msg = arena.allocate(64);
-            spsc = host.spsc("s", CAPACITY);
-            bp = host.broadcast("bp", RingKind.BROADCAST_BACKPRESSURE, CAPACITY, 256, 4);
-            ow = host.broadcast("ow", RingKind.BROADCAST_OVERWRITE, CAPACITY, 256, 4);
-            mpmc = host.mpmc("m", 16, 64, 4);
+            spsc = host.spsc("s", SpscOptions.of(CAPACITY));
+            bp = host.broadcast("bp", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, CAPACITY)
+                    .maxMessageLength(256).maxConsumers(4));
+            ow = host.broadcast("ow", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, CAPACITY).maxMessageLength(256).maxConsumers(4));
+            mpmc = host.mpmc("m", MpmcOptions.of(16, 64).maxParticipants(4));
             for (var ch : java.util.List.of(spsc, bp, ow, mpmc)) {
                 ch.onDetach(a -> released.incrementAndGet()); // after the host closed its connection and regions
             }
@@ -136,15 +140,15 @@ class AttachSoakTest {
     void anSpscConsumerCyclingAgainstAnIdleProducerLeavesNoFdOrMappingBehind() throws Exception {
         Path path = dir.resolve("idle.sock");
         try (ChannelHost h = ChannelHost.bind(path)) {
-            HostedSpscChannel ch = h.spsc("quiet", CAPACITY);
+            HostedSpscChannel ch = h.spsc("quiet", SpscOptions.of(CAPACITY));
             java.util.concurrent.atomic.AtomicLong left = new java.util.concurrent.atomic.AtomicLong();
             ch.onDetach(a -> left.incrementAndGet());
-            Channels.spscConsumer(path, "quiet", WAIT).close(); // warm-up: the first departed region is held, by design
+            Channels.spsc(path, "quiet", WAIT).close(); // warm-up: the first departed region is held, by design
             awaitReleased(left, 1);
             Adversarial.Resources base = Adversarial.Resources.now();
             int cycles = 200;
             for (int i = 0; i < cycles; i++) {
-                Channels.spscConsumer(path, "quiet", WAIT).close();
+                Channels.spsc(path, "quiet", WAIT).close();
             }
             awaitReleased(left, cycles + 1);
             Adversarial.Resources after = Adversarial.awaitBaseline(base, WAIT);
@@ -170,7 +174,7 @@ class AttachSoakTest {
         attaches++;
         switch (k) {
             case SPSC_CONSUMER -> {
-                try (ConsumerAttachment<SpscConsumer> c = Channels.spscConsumer(socket, "s", WAIT)) {
+                try (ConsumerAttachment<SpscConsumer> c = Channels.spsc(socket, "s", WAIT)) {
                     assertTrue(spsc.producer().offer(1, msg, 0, 24), "cycle " + s + ": SPSC room");
                     assertEquals(s, receive(c::poll, s), "cycle " + s);
                 }
@@ -178,7 +182,7 @@ class AttachSoakTest {
             case BROADCAST_BACKPRESSURE_CONSUMER, BROADCAST_OVERWRITE_CONSUMER -> {
                 boolean back = k == Kind.BROADCAST_BACKPRESSURE_CONSUMER;
                 HostedBroadcastChannel ch = back ? bp : ow;
-                try (var c = Channels.broadcastConsumer(socket, back ? "bp" : "ow", BroadcastStart.NEWEST, WAIT)) {
+                try (var c = Channels.broadcast(socket, back ? "bp" : "ow", BroadcastStart.NEWEST, WAIT)) {
                     assertTrue(ch.producer().offer(1, msg, 0, 24), "cycle " + s + ": broadcast room");
                     assertEquals(s, receive(c::poll, s), "cycle " + s);
                 }
@@ -213,7 +217,7 @@ class AttachSoakTest {
      */
     private void settle() {
         attaches++;
-        try (ConsumerAttachment<SpscConsumer> c = Channels.spscConsumer(socket, "s", WAIT)) {
+        try (ConsumerAttachment<SpscConsumer> c = Channels.spsc(socket, "s", WAIT)) {
             for (int i = 0; i < 2 * CAPACITY / 64 + 2; i++) {
                 long s = ++seq;
                 msg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, s);

@@ -1,17 +1,19 @@
 package io.sluice.adversarial;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.channel.AccessPolicy;
+import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.Channels;
-import io.sluice.channel.Handshake;
-import io.sluice.channel.HandshakeDescriptor;
 import io.sluice.channel.HostOptions;
 import io.sluice.channel.HostedBroadcastChannel;
 import io.sluice.channel.HostedSpscChannel;
 import io.sluice.channel.MpmcAttachment;
+import io.sluice.channel.MpmcOptions;
+import io.sluice.channel.SpscOptions;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
@@ -96,7 +98,7 @@ class HandshakeFuzzTest {
     private enum State { HELLO, POSITION, ATTACHED }
 
     /** What the WELCOME said, for the steps after it. */
-    private record Welcomed(Target target, Role role, Handshake.Welcome welcome, int dataFd) {
+    private record Welcomed(Target target, Role role, Wire.Welcome welcome, int dataFd) {
     }
 
     /** A packet to send: bytes, fds, and what it is (for the transcript). */
@@ -143,11 +145,12 @@ class HandshakeFuzzTest {
              Fixtures fixtures = new Fixtures(dir)) {
             host = h;
             fx = fixtures;
-            host.spsc("orders", SPSC_CAPACITY);
-            host.broadcast("quotes.bp", RingKind.BROADCAST_BACKPRESSURE, 4096, 256, 8);
-            host.broadcast("quotes.ow", RingKind.BROADCAST_OVERWRITE, 4096, 256, 8);
-            host.mpmc("work", 16, 64, MPMC_PARTICIPANTS);
-            host.spsc("locked", SPSC_CAPACITY).accessPolicy(AccessPolicy.uids(otherUid));
+            host.spsc("orders", SpscOptions.of(SPSC_CAPACITY));
+            host.broadcast("quotes.bp", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 4096)
+                    .maxMessageLength(256).maxConsumers(8));
+            host.broadcast("quotes.ow", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 4096).maxMessageLength(256).maxConsumers(8));
+            host.mpmc("work", MpmcOptions.of(16, 64).maxParticipants(MPMC_PARTICIPANTS));
+            host.spsc("locked", SpscOptions.of(SPSC_CAPACITY)).accessPolicy(AccessPolicy.uids(otherUid));
             targets.put("orders", new Target("orders", RingKind.SPSC, false));
             targets.put("quotes.bp", new Target("quotes.bp", RingKind.BROADCAST_BACKPRESSURE, false));
             targets.put("quotes.ow", new Target("quotes.ow", RingKind.BROADCAST_OVERWRITE, false));
@@ -326,7 +329,7 @@ class HandshakeFuzzTest {
                     return null;
                 }
                 case Refuse r -> {
-                    Handshake.Refuse refuse = decodeReason(m, HandshakeDescriptor.REFUSE, "REFUSE " + r.reasons());
+                    Wire.Refuse refuse = decodeReason(m, Wire.REFUSE, "REFUSE " + r.reasons());
                     assertTrue(r.reasons().contains(refuse.reason()), "expected REFUSE " + r.reasons() + ", got REFUSE "
                             + refuse.reason() + " (" + refuse.rawCode() + "): " + refuse.text());
                     outcome.append(" REFUSE(").append(refuse.reason()).append(')');
@@ -334,16 +337,16 @@ class HandshakeFuzzTest {
                     return null;
                 }
                 case Detach d -> {
-                    Handshake.Refuse detach = decodeReason(m, HandshakeDescriptor.DETACH, "DETACH " + d.reason());
+                    Wire.Refuse detach = decodeReason(m, Wire.DETACH, "DETACH " + d.reason());
                     assertEquals(d.reason(), detach.reason(), "DETACH reason; text: " + detach.text());
                     outcome.append(" DETACH(").append(detach.reason()).append(')');
                     expectEof(c, outcome);
                     return null;
                 }
                 case Welcome x -> {
-                    assertTrue(m.isMessage() && m.data().length >= 8 && Handshake.type(buffer(m.data())) == HandshakeDescriptor.WELCOME,
+                    assertTrue(m.isMessage() && m.data().length >= 8 && Wire.type(buffer(m.data())) == Wire.WELCOME,
                             "expected WELCOME, got " + describe(m));
-                    Handshake.Welcome welcome = Handshake.decodeWelcome(buffer(m.data()), "host");
+                    Wire.Welcome welcome = Wire.decodeWelcome(buffer(m.data()));
                     assertEquals(1, m.fds().length, "WELCOME carries the data region");
                     assertEquals(x.target().kind(), welcome.kind(), "ring kind of '" + x.target().name() + "'");
                     int dataFd = m.fds()[0];
@@ -364,14 +367,14 @@ class HandshakeFuzzTest {
                 }
                 case Ready rd -> {
                     assertTrue(m.isMessage() && m.data().length >= 8, "expected READY, got " + describe(m));
-                    int type = Handshake.type(buffer(m.data()));
-                    if (type == HandshakeDescriptor.REFUSE && rd.orBadRegion()) {
+                    int type = Wire.type(buffer(m.data()));
+                    if (type == Wire.REFUSE && rd.orBadRegion()) {
                         expect(c, new Refuse(RefusalReason.BAD_REGION), w, outcome, m);
                         return null;
                     }
-                    assertEquals(HandshakeDescriptor.READY, type, "expected READY, got " + describe(m));
+                    assertEquals(Wire.READY, type, "expected READY, got " + describe(m));
                     assertEquals(0, m.fds().length, "READY carries no fd");
-                    long registration = Handshake.decodeReady(buffer(m.data()), "host");
+                    long registration = Wire.decodeReady(buffer(m.data()));
                     if (w.target().kind() == RingKind.BROADCAST_BACKPRESSURE) {
                         assertTrue(registration > 0, "a back-pressure consumer gets a registration: " + registration);
                     } else {
@@ -390,19 +393,19 @@ class HandshakeFuzzTest {
 
     /** {@link #expect} for a message already read. */
     private void expect(RawClient c, Refuse r, Welcomed w, StringBuilder outcome, RawClient.Received m) {
-        Handshake.Refuse refuse = decodeReason(m, HandshakeDescriptor.REFUSE, "REFUSE " + r.reasons());
+        Wire.Refuse refuse = decodeReason(m, Wire.REFUSE, "REFUSE " + r.reasons());
         assertTrue(r.reasons().contains(refuse.reason()), "expected REFUSE " + r.reasons() + ", got " + refuse.reason()
                 + ": " + refuse.text());
         outcome.append(" REFUSE(").append(refuse.reason()).append(')');
         expectEof(c, outcome);
     }
 
-    private static Handshake.Refuse decodeReason(RawClient.Received m, int type, String expected) {
-        assertTrue(m.isMessage() && m.data().length >= 8 && Handshake.type(buffer(m.data())) == type,
+    private static Wire.Refuse decodeReason(RawClient.Received m, int type, String expected) {
+        assertTrue(m.isMessage() && m.data().length >= 8 && Wire.type(buffer(m.data())) == type,
                 "expected " + expected + ", got " + describe(m));
         assertEquals(0, m.fds().length, "REFUSE and DETACH carry no fd");
-        Handshake.Refuse r = type == HandshakeDescriptor.REFUSE ? Handshake.decodeRefuse(buffer(m.data()), "host")
-                : Handshake.decodeDetach(buffer(m.data()), "host"); // checks the length and that the text is UTF-8
+        Wire.Refuse r = type == Wire.REFUSE ? Wire.decodeRefuse(buffer(m.data()))
+                : Wire.decodeDetach(buffer(m.data())); // checks the length and that the text is UTF-8
         assertTrue(r.reason() != null, "reason code " + r.rawCode() + " is not a documented one");
         assertTrue(!Adversarial.hasControlCharacters(r.text()), "the text has control characters: "
                 + io.sluice.api.UntrustedText.escape(r.text()));
@@ -420,15 +423,15 @@ class HandshakeFuzzTest {
         if (!m.isMessage()) {
             return m.toString();
         }
-        String type = m.data().length >= 8 ? "type " + Handshake.type(buffer(m.data())) : "short";
+        String type = m.data().length >= 8 ? "type " + Wire.type(buffer(m.data())) : "short";
         String text = "";
         if (m.data().length >= 12) {
             try {
-                Handshake.Refuse r = Handshake.decodeRefuse(buffer(m.data()), "host");
+                Wire.Refuse r = Wire.decodeRefuse(buffer(m.data()));
                 text = " " + r.reason() + ": " + r.text();
             } catch (RuntimeException ignored) {
                 try {
-                    Handshake.Refuse r = Handshake.decodeDetach(buffer(m.data()), "host");
+                    Wire.Refuse r = Wire.decodeDetach(buffer(m.data()));
                     text = " DETACH " + r.reason() + ": " + r.text();
                 } catch (RuntimeException alsoIgnored) {
                     // not a reason message
@@ -466,8 +469,8 @@ class HandshakeFuzzTest {
             return new Detach(RefusalReason.MALFORMED); // nothing may follow READY
         }
         int maxFds = state == State.POSITION ? 1 : 0;
-        if (d.length > HandshakeDescriptor.MAX_MESSAGE_BYTES || nfds > maxFds || d.length < 8
-                || i32(d, 0) != HandshakeDescriptor.MAGIC) {
+        if (d.length > Wire.MAX_MESSAGE_BYTES || nfds > maxFds || d.length < 8
+                || i32(d, 0) != Wire.MAGIC) {
             return new Refuse(RefusalReason.MALFORMED);
         }
         int version = u16(d, 4);
@@ -476,7 +479,7 @@ class HandshakeFuzzTest {
             if (version != 1) {
                 return new Refuse(RefusalReason.MALFORMED, RefusalReason.VERSION_MISMATCH);
             }
-            if (type != HandshakeDescriptor.POSITION || d.length != HandshakeDescriptor.POSITION_LENGTH
+            if (type != Wire.POSITION || d.length != Wire.POSITION_LENGTH
                     || i64(d, 8) != POSITION_SIZE || nfds != 1) {
                 return new Refuse(RefusalReason.MALFORMED);
             }
@@ -486,7 +489,7 @@ class HandshakeFuzzTest {
                 default -> new Refuse(RefusalReason.BAD_REGION); // one fd, not the region promised
             };
         }
-        if (type != HandshakeDescriptor.HELLO) {
+        if (type != Wire.HELLO) {
             return version != 1 ? new Refuse(RefusalReason.MALFORMED, RefusalReason.VERSION_MISMATCH)
                     : new Refuse(RefusalReason.MALFORMED);
         }
@@ -541,12 +544,12 @@ class HandshakeFuzzTest {
 
     private static byte[] header(int version, int type, int length) {
         ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0, HandshakeDescriptor.MAGIC).putShort(4, (short) version).putShort(6, (short) type);
+        b.putInt(0, Wire.MAGIC).putShort(4, (short) version).putShort(6, (short) type);
         return b.array();
     }
 
     private static byte[] hello(int version, int role, byte[] name, int flags) {
-        byte[] m = header(version, HandshakeDescriptor.HELLO, 16 + name.length);
+        byte[] m = header(version, Wire.HELLO, 16 + name.length);
         ByteBuffer b = ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN);
         b.putShort(8, (short) role).putShort(10, (short) name.length).putInt(12, flags);
         System.arraycopy(name, 0, m, 16, name.length);
@@ -660,7 +663,7 @@ class HandshakeFuzzTest {
                 }
                 case 8 -> { // magic
                     if (d.length >= 4) {
-                        int[] magics = {0, Integer.reverseBytes(HandshakeDescriptor.MAGIC), HandshakeDescriptor.MAGIC + 1, rnd.nextInt()};
+                        int[] magics = {0, Integer.reverseBytes(Wire.MAGIC), Wire.MAGIC + 1, rnd.nextInt()};
                         b.putInt(0, magics[rnd.nextInt(magics.length)]);
                     }
                 }
@@ -680,17 +683,17 @@ class HandshakeFuzzTest {
     /** A message of another type, well-formed (WELCOME, REFUSE, POSITION, READY, DETACH) or of an unknown type. */
     private Packet otherMessage() {
         return switch (rnd.nextInt(7)) {
-            case 0 -> new Packet(Handshake.welcome(new Handshake.Welcome(RingKind.SPSC, 0, 4224, POSITION_SIZE, 100, 0, 0)),
+            case 0 -> new Packet(Wire.welcome(new Wire.Welcome(RingKind.SPSC, 0, 4224, POSITION_SIZE, 100, 0, 0)),
                     FdKind.NONE, "WELCOME from the client");
-            case 1 -> new Packet(Handshake.refuse(RefusalReason.values()[rnd.nextInt(RefusalReason.values().length)], "no thanks"),
+            case 1 -> new Packet(Wire.refuse(RefusalReason.values()[rnd.nextInt(RefusalReason.values().length)], "no thanks"),
                     FdKind.NONE, "REFUSE from the client");
-            case 2 -> new Packet(Handshake.position(POSITION_SIZE), FdKind.NONE, "POSITION");
-            case 3 -> new Packet(Handshake.ready(rnd.nextLong()), FdKind.NONE, "READY from the client");
-            case 4 -> new Packet(Handshake.detach(RefusalReason.values()[rnd.nextInt(RefusalReason.values().length)], "bye"),
+            case 2 -> new Packet(Wire.position(POSITION_SIZE), FdKind.NONE, "POSITION");
+            case 3 -> new Packet(Wire.ready(rnd.nextLong()), FdKind.NONE, "READY from the client");
+            case 4 -> new Packet(Wire.detach(RefusalReason.values()[rnd.nextInt(RefusalReason.values().length)], "bye"),
                     FdKind.NONE, "DETACH from the client");
             case 5 -> new Packet(header(1, new int[] {0, 7, 8, 255, 65535}[rnd.nextInt(5)], 8 + rnd.nextInt(40)), FdKind.NONE,
                     "message of an unknown type");
-            default -> new Packet(Handshake.position(POSITION_SIZE), FdKind.PIPE, "POSITION + a pipe");
+            default -> new Packet(Wire.position(POSITION_SIZE), FdKind.PIPE, "POSITION + a pipe");
         };
     }
 
@@ -730,7 +733,7 @@ class HandshakeFuzzTest {
         if (k < 61) {
             byte[] junk = randomBytes(rnd.nextInt(80));
             if (junk.length >= 8 && rnd.nextBoolean()) {
-                ByteBuffer.wrap(junk).order(ByteOrder.LITTLE_ENDIAN).putInt(0, HandshakeDescriptor.MAGIC)
+                ByteBuffer.wrap(junk).order(ByteOrder.LITTLE_ENDIAN).putInt(0, Wire.MAGIC)
                         .putShort(4, (short) (rnd.nextInt(4) == 0 ? rnd.nextInt(65536) : 1)).putShort(6, (short) rnd.nextInt(8));
             }
             return new Packet(junk, FdKind.NONE, junk.length == 0 ? "zero-length packet" : "random bytes");
@@ -742,12 +745,12 @@ class HandshakeFuzzTest {
             return new Packet(new byte[0], FdKind.NONE, "zero-length packet");
         }
         if (k < 78) { // longer than any message: a valid header, then anything
-            byte[] big = randomBytes(HandshakeDescriptor.MAX_MESSAGE_BYTES + 1 + rnd.nextInt(rnd.nextInt(16) == 0 ? 60_000 : 3_000));
+            byte[] big = randomBytes(Wire.MAX_MESSAGE_BYTES + 1 + rnd.nextInt(rnd.nextInt(16) == 0 ? 60_000 : 3_000));
             System.arraycopy(hello(1, 1, "orders".getBytes(StandardCharsets.US_ASCII), 0), 0, big, 0, 22);
             return new Packet(big, FdKind.NONE, "packet longer than any message");
         }
         if (k < 82) { // exactly at the limit
-            byte[] edge = randomBytes(HandshakeDescriptor.MAX_MESSAGE_BYTES);
+            byte[] edge = randomBytes(Wire.MAX_MESSAGE_BYTES);
             System.arraycopy(hello(1, 1, "orders".getBytes(StandardCharsets.US_ASCII), 0), 0, edge, 0, 22);
             return new Packet(edge, FdKind.NONE, "packet of exactly 1036 bytes");
         }
@@ -763,7 +766,7 @@ class HandshakeFuzzTest {
     }
 
     private Packet positionPacket(Welcomed w, MemfdRegion[] owned, boolean blind) {
-        byte[] position = Handshake.position(POSITION_SIZE);
+        byte[] position = Wire.position(POSITION_SIZE);
         int k = rnd.nextInt(100);
         if (!blind) {
             if (k < 30) {
@@ -802,7 +805,7 @@ class HandshakeFuzzTest {
         if (k < 97) {
             return new Packet(new byte[0], rnd.nextBoolean() ? FdKind.NONE : FdKind.ZEROED, "zero-length packet");
         }
-        return new Packet(randomBytes(HandshakeDescriptor.MAX_MESSAGE_BYTES + 1 + rnd.nextInt(2_000)), FdKind.ZEROED,
+        return new Packet(randomBytes(Wire.MAX_MESSAGE_BYTES + 1 + rnd.nextInt(2_000)), FdKind.ZEROED,
                 "packet longer than any message");
     }
 
@@ -964,7 +967,7 @@ class HandshakeFuzzTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment msg = arena.allocate(200);
             HostedSpscChannel spsc = (HostedSpscChannel) host.channel("orders");
-            try (var c = Channels.spscConsumer(socket, "orders", REPLY)) {
+            try (var c = Channels.spsc(socket, "orders", REPLY)) {
                 mine.addAll(spsc.attachments());
                 for (int i = 0; i < 2 * SPSC_CAPACITY / 200 + 2; i++) {
                     long seq = ++honestSeq;
@@ -975,7 +978,7 @@ class HandshakeFuzzTest {
             }
             for (String name : List.of("quotes.bp", "quotes.ow")) {
                 HostedBroadcastChannel ch = (HostedBroadcastChannel) host.channel(name);
-                try (var c = Channels.broadcastConsumer(socket, name, BroadcastStart.NEWEST, REPLY)) {
+                try (var c = Channels.broadcast(socket, name, BroadcastStart.NEWEST, REPLY)) {
                     mine.addAll(ch.attachments());
                     long seq = ++honestSeq;
                     msg.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, seq);

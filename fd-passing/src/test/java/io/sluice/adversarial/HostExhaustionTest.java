@@ -7,6 +7,7 @@ import io.sluice.channel.Channels;
 import io.sluice.channel.ConsumerAttachment;
 import io.sluice.channel.HostOptions;
 import io.sluice.channel.HostedSpscChannel;
+import io.sluice.channel.SpscOptions;
 import io.sluice.fdpassing.ChildJvm;
 import io.sluice.ringbuffer.SpscConsumer;
 import org.junit.jupiter.api.Assumptions;
@@ -77,7 +78,7 @@ class HostExhaustionTest {
                 .socketPermissions(PosixFilePermissions.fromString("rw-rw-rw-"))
                 .handshakeTimeout(Duration.ofSeconds(60)); // the silent ones stay for the whole test
         try (ChannelHost host = ChannelHost.bind(socket, options)) {
-            HostedSpscChannel orders = host.spsc("orders", 4096);
+            HostedSpscChannel orders = host.spsc("orders", SpscOptions.of(4096));
             orders.onDetach(released::add);
             honestAttach(socket, orders); // warm-up
             Adversarial.Resources base = Adversarial.Resources.now();
@@ -131,7 +132,7 @@ class HostExhaustionTest {
         Path socket = tmp.resolve("cycles.sock");
         try (Adversarial.LogCapture logs = new Adversarial.LogCapture();
              ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel orders = host.spsc("orders", 4096);
+            HostedSpscChannel orders = host.spsc("orders", SpscOptions.of(4096));
             orders.onDetach(released::add);
             honestAttach(socket, orders);
             Adversarial.Resources base = Adversarial.Resources.now();
@@ -251,7 +252,7 @@ class HostExhaustionTest {
     private void honestAttach(Path socket, HostedSpscChannel channel) {
         io.sluice.channel.Attachment mine;
         try (Arena arena = Arena.ofConfined();
-             ConsumerAttachment<SpscConsumer> c = Channels.spscConsumer(socket, "orders", WAIT)) {
+             ConsumerAttachment<SpscConsumer> c = Channels.spsc(socket, "orders", WAIT)) {
             mine = channel.consumer();
             MemorySegment m = arena.allocate(64);
             long deadline = System.nanoTime() + WAIT.toNanos();
@@ -275,7 +276,7 @@ class HostExhaustionTest {
 
     /** An honest consumer attaches (the producer is in another process). */
     private static void honestAttach(Path socket) {
-        try (ConsumerAttachment<SpscConsumer> c = Channels.spscConsumer(socket, "orders", WAIT)) {
+        try (ConsumerAttachment<SpscConsumer> c = Channels.spsc(socket, "orders", WAIT)) {
             assertTrue(c.isHostAlive());
         }
     }

@@ -5,9 +5,8 @@ import io.sluice.channel.Attachment;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.Channels;
 import io.sluice.channel.ConsumerAttachment;
-import io.sluice.channel.Handshake;
-import io.sluice.channel.HandshakeDescriptor;
 import io.sluice.channel.HostedSpscChannel;
+import io.sluice.channel.SpscOptions;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.ConsumerPositionDescriptor;
@@ -58,10 +57,10 @@ class HostileConsumerTest {
     private void assertTheChannelSurvives(long impossible) throws Exception {
         Path socket = dir.resolve("hostile.sock");
         try (ChannelHost host = ChannelHost.bind(socket); Arena arena = Arena.ofConfined()) {
-            HostedSpscChannel ch = host.spsc("orders", 4096);
+            HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(4096));
             long start = attachWriteAndLeave(socket, ch, impossible);
-            try (ConsumerAttachment<SpscConsumer> c = Channels.spscConsumer(socket, "orders", WAIT)) {
-                assertEquals(start, c.descriptor().startPosition(), "the next consumer's start");
+            try (ConsumerAttachment<SpscConsumer> c = Channels.spsc(socket, "orders", WAIT)) {
+                assertEquals(start, c.consumer().position(), "the next consumer's start");
                 MemorySegment m = arena.allocate(64);
                 for (long i = 1; i <= 200; i++) { // several capacities: the producer reads the consumer's position
                     m.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, i);
@@ -87,17 +86,17 @@ class HostileConsumerTest {
         ch.onDetach(left::complete);
         try (RawClient c = RawClient.connect(socket);
              MemfdRegion region = MemfdRegion.create("hostile.consumer", ConsumerPositionDescriptor.REGION_SIZE)) {
-            assertEquals(0, c.send(Handshake.hello(Role.CONSUMER, "orders")));
+            assertEquals(0, c.send(Wire.hello(Role.CONSUMER, "orders")));
             RawClient.Received w = c.receive(WAIT);
             w.closeFds();
-            Handshake.Welcome welcome = Handshake.decodeWelcome(ByteBuffer.wrap(w.data()).order(ByteOrder.LITTLE_ENDIAN), "host");
+            Wire.Welcome welcome = Wire.decodeWelcome(ByteBuffer.wrap(w.data()).order(ByteOrder.LITTLE_ENDIAN));
             MemorySegment view = region.mapReadWrite();
             SpscRing.formatConsumerPosition(view, 4096);
             ConsumerPositionDescriptor.publishPosition(view, welcome.startPosition());
             region.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE); // our own mapping stays writable
-            assertEquals(0, c.send(Handshake.position(ConsumerPositionDescriptor.REGION_SIZE), region.fd().numberForDiagnostics()));
+            assertEquals(0, c.send(Wire.position(ConsumerPositionDescriptor.REGION_SIZE), region.fd().numberForDiagnostics()));
             RawClient.Received ready = c.receive(WAIT);
-            assertEquals(HandshakeDescriptor.READY, Handshake.type(ByteBuffer.wrap(ready.data()).order(ByteOrder.LITTLE_ENDIAN)));
+            assertEquals(Wire.READY, Wire.type(ByteBuffer.wrap(ready.data()).order(ByteOrder.LITTLE_ENDIAN)));
             view.set(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET, position);
             c.close();
             left.get(WAIT.toSeconds(), TimeUnit.SECONDS);

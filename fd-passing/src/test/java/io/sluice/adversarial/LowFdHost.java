@@ -2,6 +2,7 @@ package io.sluice.adversarial;
 
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.HostOptions;
+import io.sluice.channel.SpscOptions;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -27,7 +28,7 @@ public final class LowFdHost {
         Path socket = Path.of(args[0]);
         Duration timeout = Duration.ofMillis(Long.parseLong(args[1]));
         try (ChannelHost host = ChannelHost.bind(socket, HostOptions.defaults().handshakeTimeout(timeout))) {
-            host.spsc("orders", 4096);
+            host.spsc("orders", SpscOptions.of(4096));
             System.out.println("READY " + ProcessHandle.current().pid());
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             while (in.readLine() != null) {

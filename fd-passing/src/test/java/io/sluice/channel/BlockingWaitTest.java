@@ -55,7 +55,7 @@ class BlockingWaitTest {
     void parkedConsumerSleepsAndEachCommitWakesIt() throws Exception {
         Path socket = dir.resolve("block.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel ch = host.spsc("alerts", 4096, true);
+            HostedSpscChannel ch = host.spsc("alerts", SpscOptions.of(4096).wakeParkedConsumers(true));
             // With no consumer parked, commits make no system call: no wake-up.
             for (long s = 0; s < 3; s++) {
                 SpscChannelTest.send(ch.producer(), s, null);

@@ -1,7 +1,7 @@
 package io.sluice.channel;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.MessageProducer;
-import io.sluice.api.RingKind;
 import io.sluice.fdpassing.ChildJvm;
 import io.sluice.ringbuffer.BroadcastProducer;
 import org.junit.jupiter.api.Test;
@@ -35,7 +35,8 @@ class BroadcastChannelTest {
         Path socket = dir.resolve("bcast.sock");
         long total = 50_000;
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedBroadcastChannel ch = host.broadcast("md", RingKind.BROADCAST_BACKPRESSURE, 16 * 1024, 256, 4);
+            HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 16 * 1024)
+                    .maxMessageLength(256).maxConsumers(4));
             BroadcastProducer producer = ch.producer();
             try (ChildJvm reader = ChildJvm.start(ChannelPeer.class, "bcast-consume", socket.toString(), "md", Long.toString(total));
                  ChildJvm holder = ChildJvm.start(ChannelPeer.class, "bcast-hold", socket.toString(), "md")) {

@@ -1,10 +1,10 @@
 package io.sluice.channel;
 
 import io.sluice.api.AttachRefusedException;
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RegionRefusedException;
-import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.libc.Libc;
@@ -46,7 +46,7 @@ class ChannelLifecycleTest {
         Path socket = dir.resolve("host.sock");
         Path file = Files.writeString(dir.resolve("secret.txt"), "the host's private file");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel ch = host.spsc("orders", 4096);
+            HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(4096));
             ch.close();
             assertNull(host.channel("orders"), "the closed channel is out of the table");
             // The host opens files of its own; one of them likely takes the closed region's number.
@@ -56,12 +56,12 @@ class ChannelLifecycleTest {
                     opened.add(Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0));
                 }
                 AttachRefusedException e = assertThrows(AttachRefusedException.class,
-                        () -> Channels.spscConsumer(socket, "orders").close());
+                        () -> Channels.spsc(socket, "orders").close());
                 assertEquals(RefusalReason.UNKNOWN_CHANNEL, e.reason(), e.getMessage());
             } finally {
                 opened.forEach(Libc::closeQuietly);
             }
-            HostedSpscChannel again = host.spsc("orders", 4096); // the name is free again
+            HostedSpscChannel again = host.spsc("orders", SpscOptions.of(4096)); // the name is free again
             assertSame(again, host.channel("orders"));
         }
     }
@@ -73,9 +73,9 @@ class ChannelLifecycleTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try (ChannelHost host = ChannelHost.bind(socket)) {
             for (int round = 0; round < 100; round++) {
-                HostedSpscChannel ch = host.spsc("racy", 4096);
+                HostedSpscChannel ch = host.spsc("racy", SpscOptions.of(4096));
                 Future<String> attach = pool.submit(() -> {
-                    try (ConsumerAttachment<SpscConsumer> c = Channels.spscConsumer(socket, "racy", WAIT)) {
+                    try (ConsumerAttachment<SpscConsumer> c = Channels.spsc(socket, "racy", WAIT)) {
                         return "attached";
                     } catch (AttachRefusedException e) {
                         return e.reason().name();
@@ -106,9 +106,10 @@ class ChannelLifecycleTest {
         for (int order = 0; order < 3; order++) {
             Path socket = dir.resolve("order" + order + ".sock");
             ChannelHost host = ChannelHost.bind(socket);
-            HostedSpscChannel spsc = host.spsc("s", 4096, true);
-            HostedBroadcastChannel bcast = host.broadcast("b", RingKind.BROADCAST_BACKPRESSURE, 4096, 256, 4);
-            HostedMpmcChannel mpmc = host.mpmc("m", 16, 64, 4);
+            HostedSpscChannel spsc = host.spsc("s", SpscOptions.of(4096).wakeParkedConsumers(true));
+            HostedBroadcastChannel bcast = host.broadcast("b", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 4096)
+                    .maxMessageLength(256).maxConsumers(4));
+            HostedMpmcChannel mpmc = host.mpmc("m", MpmcOptions.of(16, 64).maxParticipants(4));
             MpmcAttachment local = mpmc.attachLocal(Role.PARTICIPANT);
             List<AutoCloseable> all = List.of(spsc, bcast, mpmc, local, host);
             if (order == 0) {
@@ -148,8 +149,9 @@ class ChannelLifecycleTest {
     void anAttachedConsumerIsToldWhyWhenItsChannelCloses() throws Exception {
         Path socket = dir.resolve("detach.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedBroadcastChannel ch = host.broadcast("quotes", RingKind.BROADCAST_OVERWRITE, 4096, 256, 4);
-            try (var c = Channels.broadcastConsumer(socket, "quotes", BroadcastStart.OLDEST)) {
+            HostedBroadcastChannel ch = host.broadcast("quotes", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 4096)
+                    .maxMessageLength(256).maxConsumers(4));
+            try (var c = Channels.broadcast(socket, "quotes", BroadcastStart.OLDEST)) {
                 ch.close();
                 assertTrue(c.awaitHostGone(WAIT), "the consumer saw the end");
                 ConnectionClosedException e = assertThrows(ConnectionClosedException.class, () -> c.poll((t, p) -> { }, 16));
@@ -164,14 +166,15 @@ class ChannelLifecycleTest {
     void aThousandHostedAndClosedChannelsLeaveNoFdOrMappingBehind() throws Exception {
         Path socket = dir.resolve("churn.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            host.spsc("warm", 4096).close();
+            host.spsc("warm", SpscOptions.of(4096)).close();
             long fds = ProcessResources.openFds();
             long maps = ProcessResources.sluiceMappings();
             for (int i = 0; i < 1000; i++) {
                 HostedChannel ch = switch (i % 3) {
-                    case 0 -> host.spsc("c" + i, 4096);
-                    case 1 -> host.broadcast("c" + i, RingKind.BROADCAST_BACKPRESSURE, 4096, 256, 2);
-                    default -> host.mpmc("c" + i, 16, 64, 2);
+                    case 0 -> host.spsc("c" + i, SpscOptions.of(4096));
+                    case 1 -> host.broadcast("c" + i, BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 4096)
+                            .maxMessageLength(256).maxConsumers(2));
+                    default -> host.mpmc("c" + i, MpmcOptions.of(16, 64).maxParticipants(2));
                 };
                 ch.close();
             }

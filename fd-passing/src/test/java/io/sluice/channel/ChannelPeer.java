@@ -75,7 +75,7 @@ public final class ChannelPeer {
     }
 
     private static void spscConsume(Path socket, String channel, long count) {
-        try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+        try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, channel)) {
             System.out.println("ATTACHED");
             System.out.flush();
             SequenceCheck check = new SequenceCheck(0);
@@ -87,7 +87,7 @@ public final class ChannelPeer {
     }
 
     private static void spscHold(Path socket, String channel, long k) {
-        try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+        try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, channel)) {
             System.out.println("ATTACHED");
             System.out.flush();
             SequenceCheck check = new SequenceCheck(0);
@@ -103,7 +103,7 @@ public final class ChannelPeer {
     }
 
     private static void spscBlock(Path socket, String channel, long count) {
-        try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+        try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, channel)) {
             SequenceCheck check = new SequenceCheck(0);
             for (long i = 0; i < count; i++) {
                 System.out.println("PARKING " + i);
@@ -118,7 +118,7 @@ public final class ChannelPeer {
     }
 
     private static void spscDrain(Path socket, String channel, long first) {
-        try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+        try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, channel)) {
             System.out.println("ATTACHED");
             System.out.flush();
             SequenceCheck check = new SequenceCheck(first);
@@ -134,7 +134,7 @@ public final class ChannelPeer {
 
     private static void refuse(Path socket, String channel, Role role) {
         if (role == Role.CONSUMER) {
-            try (var a = Channels.spscConsumer(socket, channel)) {
+            try (var a = Channels.spsc(socket, channel)) {
                 System.out.println("ATTACHED (not refused)");
             }
         } else {
@@ -145,7 +145,7 @@ public final class ChannelPeer {
     }
 
     private static void bcastConsume(Path socket, String channel, long count) {
-        try (var a = Channels.broadcastConsumer(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST)) {
+        try (var a = Channels.broadcast(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST)) {
             System.out.println("ATTACHED");
             System.out.flush();
             SequenceCheck check = new SequenceCheck(0);
@@ -157,7 +157,7 @@ public final class ChannelPeer {
     }
 
     private static void bcastHold(Path socket, String channel) {
-        try (var a = Channels.broadcastConsumer(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST)) {
+        try (var a = Channels.broadcast(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST)) {
             System.out.println("ATTACHED");
             System.out.flush();
             while (true) {

@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.MessageProducer;
@@ -170,7 +171,7 @@ public final class ChaosPeer {
 
     private void spsc(Path socket, String channel, Verifier v, int limit, boolean block) {
         journal.set(ATTACH, 1);
-        try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, channel)) {
+        try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, channel)) {
             journal.set(ATTACH, 2);
             say("ATTACHED");
             long[] next = {-1};
@@ -207,7 +208,7 @@ public final class ChaosPeer {
 
     private void bcast(Path socket, String channel, Verifier v, int limit, BroadcastStart start, long stallEvery) {
         journal.set(ATTACH, 1);
-        try (ConsumerAttachment<BroadcastConsumer> a = Channels.broadcastConsumer(socket, channel, start)) {
+        try (ConsumerAttachment<BroadcastConsumer> a = Channels.broadcast(socket, channel, start)) {
             journal.set(ATTACH, 2);
             say("ATTACHED");
             BroadcastConsumer c = a.consumer();
@@ -365,7 +366,8 @@ public final class ChaosPeer {
     private void bcastHost(Path socket, String channel, long seed, int maxLength, long capacity, RingKind kind,
                            long pace) {
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedBroadcastChannel ch = host.broadcast(channel, kind, capacity, maxLength, 4);
+            HostedBroadcastChannel ch = host.broadcast(channel, BroadcastOptions.of(BroadcastPolicy.of(kind), capacity)
+                    .maxMessageLength(maxLength).maxConsumers(4));
             BroadcastProducer p = ch.producer();
             say("HOSTING");
             started = System.nanoTime();
@@ -392,7 +394,7 @@ public final class ChaosPeer {
 
     private void spscHost(Path socket, String channel, long seed, int maxLength, long capacity, long pace) {
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel ch = host.spsc(channel, capacity, true);
+            HostedSpscChannel ch = host.spsc(channel, SpscOptions.of(capacity).wakeParkedConsumers(true));
             SpscProducer p = ch.producer();
             say("HOSTING");
             started = System.nanoTime();

@@ -1,6 +1,7 @@
 package io.sluice.channel;
 
 import io.sluice.api.AttachRefusedException;
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.RefusalReason;
@@ -320,7 +321,7 @@ class ChaosTest {
             long committed = 0;
             try (ChannelHost host = ChannelHost.bind(socket)) {
                 // Consumers may sleep in the kernel while the ring is empty (futex): some are killed asleep.
-                HostedSpscChannel ch = host.spsc("chaos.spsc", SPSC_CAPACITY, true);
+                HostedSpscChannel ch = host.spsc("chaos.spsc", SpscOptions.of(SPSC_CAPACITY).wakeParkedConsumers(true));
                 DetachLog detaches = new DetachLog(ch);
                 try (HostProducer producer = new HostProducer("spsc producer", ch.producer(), null, SEED, SPSC_MAX_LENGTH,
                         SPSC_PACE)) {
@@ -414,7 +415,7 @@ class ChaosTest {
         int spins = 0;
         while (true) {
             long attached;
-            try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, "chaos.spsc")) {
+            try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, "chaos.spsc")) {
                 attached = System.nanoTime();
             } catch (AttachRefusedException e) {
                 if (e.reason() != RefusalReason.CHANNEL_FULL || System.nanoTime() > deadline) {
@@ -512,7 +513,7 @@ class ChaosTest {
                     consumer = "Java consumer (this JVM" + (block ? ", blocking)" : ")");
                     SequenceCheck check = new SequenceCheck();
                     Duration slice = Duration.ofMillis(50);
-                    try (ConsumerAttachment<SpscConsumer> a = Channels.spscConsumer(socket, "chaos.spsc")) {
+                    try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, "chaos.spsc")) {
                         int spins = 0;
                         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ChaosRig.WAIT_S);
                         while (check.next < k) {
@@ -692,7 +693,8 @@ class ChaosTest {
         Path socket = dir.resolve("bcast.sock");
         long committed = 0, delivered = 0, lostToLaps = 0, survivorsLostBeyond = 0;
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedBroadcastChannel ch = host.broadcast("chaos.bcast", kind, BCAST_CAPACITY, BCAST_MAX_LENGTH, 8);
+            HostedBroadcastChannel ch = host.broadcast("chaos.bcast", BroadcastOptions.of(BroadcastPolicy.of(kind), BCAST_CAPACITY)
+                    .maxMessageLength(BCAST_MAX_LENGTH).maxConsumers(8));
             DetachLog detaches = new DetachLog(ch);
             try (HostProducer producer = new HostProducer(name + " producer", ch.producer(), ch.producer(), SEED,
                     BCAST_MAX_LENGTH, BCAST_PACE)) {
@@ -857,7 +859,7 @@ class ChaosTest {
                         + ")", journal("bcast-host-c-" + r, VICTIM_ENTRIES), socket, limit, start, 0);
                 ChaosJournal mine = journal("bcast-host-java-" + r, VICTIM_ENTRIES);
                 long closed = 0, killed;
-                try (ConsumerAttachment<BroadcastConsumer> a = Channels.broadcastConsumer(socket, "chaos.bcast",
+                try (ConsumerAttachment<BroadcastConsumer> a = Channels.broadcast(socket, "chaos.bcast",
                         start.equals("oldest") ? BroadcastStart.OLDEST : BroadcastStart.NEWEST)) {
                     MessageHandler handler = journaling(a, mine);
                     int spins = 0;
@@ -1040,7 +1042,8 @@ class ChaosTest {
             Path socket = dir.resolve("mpmc.sock");
             MpmcLedger ledger = new MpmcLedger();
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedMpmcChannel ch = host.mpmc("chaos.mpmc", MPMC_SLOTS, MPMC_SLOT_LENGTH, MPMC_PARTICIPANTS);
+                HostedMpmcChannel ch = host.mpmc("chaos.mpmc", MpmcOptions.of(MPMC_SLOTS, MPMC_SLOT_LENGTH)
+                        .maxParticipants(MPMC_PARTICIPANTS));
                 DetachLog detaches = new DetachLog(ch);
                 MpmcAttachment local = ch.attachLocal(Role.PRODUCER); // the test's probes (tag 0) and STOPs
                 // Never killed: a C consumer, a Java participant (producer 1 and consumer), two C producers (2, 3).

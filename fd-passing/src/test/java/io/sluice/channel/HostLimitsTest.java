@@ -1,9 +1,9 @@
 package io.sluice.channel;
 
 import io.sluice.api.AttachRefusedException;
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.LimitExceededException;
 import io.sluice.api.RefusalReason;
-import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
@@ -33,21 +33,31 @@ class HostLimitsTest {
     Path dir;
 
     @Test
-    void absurdSizesAreRefusedBeforeAnyAllocationNamingTheChannel() {
+    void absurdSizesAreRefusedBeforeAnyAllocationNamingTheOptionAndItsBound() {
         try (ChannelHost host = ChannelHost.bind(dir.resolve("sizes.sock"))) {
             long fds = ProcessResources.openFds();
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> host.spsc("huge", 1L << 40));
-            assertTrue(e.getMessage().contains("1099511627776"), e.getMessage());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> host.spsc("huge", SpscOptions.of(1L << 40)));
+            assertTrue(e.getMessage().startsWith("SpscOptions.capacity: ") && e.getMessage().contains("1099511627776"),
+                    e.getMessage());
             e = assertThrows(IllegalArgumentException.class,
-                    () -> host.broadcast("huge.b", RingKind.BROADCAST_OVERWRITE, 1L << 31, 1024, 4));
-            assertTrue(e.getMessage().contains("2147483648"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> host.mpmc("huge.m", 1 << 30, 1 << 30, 4));
+                    () -> host.broadcast("huge.b", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 1L << 31)
+                            .maxMessageLength(1024).maxConsumers(4)));
+            assertTrue(e.getMessage().startsWith("BroadcastOptions.capacity: ") && e.getMessage().contains("2147483648"),
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> host.mpmc("huge.m", MpmcOptions.of(1 << 30, 1 << 30)
+                    .maxParticipants(4)));
             assertTrue(e.getMessage().contains("1073741824"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class,
-                    () -> host.broadcast("many", RingKind.BROADCAST_OVERWRITE, 4096, 256, Integer.MAX_VALUE));
-            assertTrue(e.getMessage().contains("maxConsumers 2147483647 is outside 1..4096"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> host.mpmc("ids", 16, 64, 0));
-            assertTrue(e.getMessage().contains("maxParticipants 0"), e.getMessage());
+                    () -> host.broadcast("many", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 4096)
+                            .maxMessageLength(256).maxConsumers(Integer.MAX_VALUE)));
+            assertTrue(e.getMessage().contains("BroadcastOptions.maxConsumers 2147483647 is outside 1..4096"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> host.mpmc("ids", MpmcOptions.of(16, 64).maxParticipants(0)));
+            assertTrue(e.getMessage().contains("MpmcOptions.maxParticipants 0 is outside 1.."), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 4096).maxMessageLength(4096));
+            assertTrue(e.getMessage().contains("BroadcastOptions.maxMessageLength 4096 is outside 0..2032 for capacity 4096"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> MpmcOptions.of(3, 64));
+            assertTrue(e.getMessage().startsWith("MpmcOptions: slot count 3 is not a power of two"), e.getMessage());
             assertEquals(fds, ProcessResources.openFds(), "nothing was created");
             assertEquals(0, host.memoryUsed());
         }
@@ -56,12 +66,12 @@ class HostLimitsTest {
     @Test
     void aChannelBeyondTheMemoryBudgetIsRefusedAndClosingGivesItBack() {
         try (ChannelHost host = ChannelHost.bind(dir.resolve("budget.sock"), HostOptions.defaults().memoryBudget(1 << 20))) {
-            HostedSpscChannel first = host.spsc("first", 1 << 19);
-            LimitExceededException e = assertThrows(LimitExceededException.class, () -> host.spsc("second", 1 << 19));
+            HostedSpscChannel first = host.spsc("first", SpscOptions.of(1 << 19));
+            LimitExceededException e = assertThrows(LimitExceededException.class, () -> host.spsc("second", SpscOptions.of(1 << 19)));
             assertTrue(e.getMessage().startsWith("channel 'second': needs 524416 bytes of shared memory; the host's memory"
                     + " budget of 1048576 bytes has 524160 left"), e.getMessage());
             first.close();
-            host.spsc("second", 1 << 19).close(); // fits now
+            host.spsc("second", SpscOptions.of(1 << 19)).close(); // fits now
             assertEquals(0, host.memoryUsed());
         }
     }
@@ -79,7 +89,7 @@ class HostLimitsTest {
     void aHandshakeStalledAfterWelcomeHoldsNoPlaceInTheChannel() throws Exception {
         Path socket = dir.resolve("stall.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            host.spsc("orders", 4096);
+            host.spsc("orders", SpscOptions.of(4096));
             List<SeqPacketSocket> stalled = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) { // HELLO, take the WELCOME, then say nothing
@@ -91,7 +101,7 @@ class HostLimitsTest {
                     }
                 }
                 // The one consumer place of the SPSC channel is still free for an honest consumer.
-                try (ConsumerAttachment<SpscConsumer> c = Channels.spscConsumer(socket, "orders", WAIT)) {
+                try (ConsumerAttachment<SpscConsumer> c = Channels.spsc(socket, "orders", WAIT)) {
                     assertTrue(c.isHostAlive());
                 }
             } finally {
@@ -105,7 +115,7 @@ class HostLimitsTest {
         Path socket = dir.resolve("cap.sock");
         HostOptions options = HostOptions.defaults().maxConnections(16).maxConnectionsPerUid(8);
         try (ChannelHost host = ChannelHost.bind(socket, options)) {
-            host.spsc("orders", 4096);
+            host.spsc("orders", SpscOptions.of(4096));
             List<SeqPacketSocket> silent = new ArrayList<>();
             try {
                 for (int i = 0; i < 8; i++) {
@@ -120,7 +130,7 @@ class HostLimitsTest {
                     }
                 }
                 AttachRefusedException e = assertThrows(AttachRefusedException.class,
-                        () -> Channels.spscConsumer(socket, "orders", WAIT).close());
+                        () -> Channels.spsc(socket, "orders", WAIT).close());
                 assertEquals(RefusalReason.CONNECTION_LIMIT, e.reason());
                 assertEquals(21, host.refusals(RefusalReason.CONNECTION_LIMIT));
                 long hostThreads = Thread.getAllStackTraces().keySet().stream()
@@ -132,7 +142,7 @@ class HostLimitsTest {
             // Once the silent ones are gone, an honest consumer is served again.
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (true) {
-                try (ConsumerAttachment<SpscConsumer> c = Channels.spscConsumer(socket, "orders", WAIT)) {
+                try (ConsumerAttachment<SpscConsumer> c = Channels.spsc(socket, "orders", WAIT)) {
                     break;
                 } catch (AttachRefusedException e) {
                     // the host sees the silent ones' end of stream asynchronously: bounded retry

@@ -1,13 +1,12 @@
 package io.sluice.channel;
 
 import io.sluice.api.AttachRefusedException;
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.MessageProducer;
 import io.sluice.api.RefusalReason;
-import io.sluice.api.RingKind;
 import io.sluice.api.Role;
-import io.sluice.api.SluiceException;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.BroadcastStart;
@@ -184,7 +183,7 @@ class HostilePeerTest {
     private void spscRound(SpscLie lie, SplittableRandom rnd, int round) throws Exception {
         Path socket = dir.resolve("spsc-" + round + ".sock");
         try (HostLog log = new HostLog(); ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel ch = host.spsc("orders", CAPACITY);
+            HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(CAPACITY));
             SpscProducer p = ch.producer();
             Stream out = new Stream(p::offer, p::position);
             BlockingQueue<Attachment> detached = new LinkedBlockingQueue<>();
@@ -232,8 +231,8 @@ class HostilePeerTest {
                 }
             }
             assertNull(ch.consumer(), "the liar's place is free");
-            try (ConsumerAttachment<SpscConsumer> honest = Channels.spscConsumer(socket, "orders", WAIT)) {
-                long start = honest.descriptor().startPosition();
+            try (ConsumerAttachment<SpscConsumer> honest = Channels.spsc(socket, "orders", WAIT)) {
+                long start = honest.consumer().position(); // before any poll: where it starts
                 assertEquals(expectedStart, start, "the next consumer starts at the last position the producer validated");
                 assertTrue(start <= truth, "no later than the liar's true position " + truth + ": " + start);
                 Checker check = new Checker(out.firstAfter(start));
@@ -280,12 +279,13 @@ class HostilePeerTest {
     private void broadcastRound(BroadcastLie lie, SplittableRandom rnd, int round) throws Exception {
         Path socket = dir.resolve("bcast-" + round + ".sock");
         try (HostLog log = new HostLog(); ChannelHost host = ChannelHost.bind(socket)) {
-            HostedBroadcastChannel ch = host.broadcast("md", RingKind.BROADCAST_BACKPRESSURE, CAPACITY, 256, 4);
+            HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, CAPACITY)
+                    .maxMessageLength(256).maxConsumers(4));
             BroadcastProducer p = ch.producer();
             Stream out = new Stream(p::offer, p::position);
             BlockingQueue<Attachment> detached = new LinkedBlockingQueue<>();
             ch.onDetach(detached::add);
-            try (ConsumerAttachment<BroadcastConsumer> honest = Channels.broadcastConsumer(socket, "md", BroadcastStart.OLDEST, WAIT);
+            try (ConsumerAttachment<BroadcastConsumer> honest = Channels.broadcast(socket, "md", BroadcastStart.OLDEST, WAIT);
                  NativeChild liar = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "lie-position", socket.toString(),
                          "md", "oldest")) {
                 assertEquals("ATTACHED 2 position 0 capacity " + CAPACITY, liar.awaitLine("ATTACHED", TIMEOUT_S));
@@ -332,12 +332,13 @@ class HostilePeerTest {
     void aLyingConsumerOfAnOverwriteRingChangesNothingForAnyone() throws Exception {
         Path socket = dir.resolve("overwrite.sock");
         try (HostLog log = new HostLog(); ChannelHost host = ChannelHost.bind(socket)) {
-            HostedBroadcastChannel ch = host.broadcast("md", RingKind.BROADCAST_OVERWRITE, CAPACITY, 256, 4);
+            HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, CAPACITY)
+                    .maxMessageLength(256).maxConsumers(4));
             BroadcastProducer p = ch.producer();
             Stream out = new Stream(p::offer, p::position);
             BlockingQueue<Attachment> detached = new LinkedBlockingQueue<>();
             ch.onDetach(detached::add);
-            try (ConsumerAttachment<BroadcastConsumer> honest = Channels.broadcastConsumer(socket, "md", BroadcastStart.OLDEST, WAIT);
+            try (ConsumerAttachment<BroadcastConsumer> honest = Channels.broadcast(socket, "md", BroadcastStart.OLDEST, WAIT);
                  NativeChild liar = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "lie-position", socket.toString(),
                          "md", "oldest")) {
                 assertEquals("ATTACHED 3 position 0 capacity " + CAPACITY, liar.awaitLine("ATTACHED", TIMEOUT_S));
@@ -402,7 +403,7 @@ class HostilePeerTest {
             throws Exception {
         Path socket = dir.resolve("corrupt.sock");
         try (HostLog log = new HostLog(); ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ch = host.mpmc("work", SLOTS, SLOT_LENGTH, 8);
+            HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(SLOTS, SLOT_LENGTH).maxParticipants(8));
             BlockingQueue<Attachment> detached = new LinkedBlockingQueue<>();
             ch.onDetach(detached::add);
             MpmcAttachment local = ch.attachLocal(Role.PARTICIPANT);
@@ -433,7 +434,8 @@ class HostilePeerTest {
                     assertTrue(line.startsWith("REFUSED CHANNEL_CORRUPT 11 ") && line.contains(garbage.named), line);
                     late.assertExitsCleanly(TIMEOUT_S);
                 }
-                assertThrows(SluiceException.class, () -> ch.attachLocal(Role.CONSUMER), "no id is handed out again");
+                assertEquals(RefusalReason.CHANNEL_CORRUPT, assertThrows(AttachRefusedException.class,
+                        () -> ch.attachLocal(Role.CONSUMER), "no id is handed out again").reason());
                 assertTrue(log.text().contains("is corrupt and takes no new participants"), log.text());
             } finally {
                 local.close();
@@ -468,7 +470,7 @@ class HostilePeerTest {
         Path socket = dir.resolve("counters.sock");
         SplittableRandom rnd = new SplittableRandom(SEED ^ 300);
         try (HostLog log = new HostLog(); ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ch = host.mpmc("work", SLOTS, SLOT_LENGTH, 8);
+            HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(SLOTS, SLOT_LENGTH).maxParticipants(8));
             MpmcAttachment local = ch.attachLocal(Role.CONSUMER);
             try (MpmcAttachment producer = Channels.mpmc(socket, "work", Role.PRODUCER, WAIT);
                  MpmcAttachment reader = Channels.mpmc(socket, "work", Role.PRODUCER, WAIT); // to read the counters
@@ -563,7 +565,7 @@ class HostilePeerTest {
     void aCommittedSlotWithAnImpossibleTypeOrLengthIsDroppedLoudlyAndTheRingKeepsFlowing() throws Exception {
         Path socket = dir.resolve("message.sock");
         try (HostLog log = new HostLog(); ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ch = host.mpmc("work", SLOTS, SLOT_LENGTH, 8);
+            HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(SLOTS, SLOT_LENGTH).maxParticipants(8));
             MpmcAttachment consumer = ch.attachLocal(Role.CONSUMER);
             try (MpmcAttachment producer = Channels.mpmc(socket, "work", Role.PRODUCER, WAIT);
                  NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-garbage", socket.toString(), "work")) {
@@ -618,7 +620,7 @@ class HostilePeerTest {
     void aClaimForgedUnderALiveParticipantsIdStallsTheRingUntilThatParticipantLeavesAndIsReported() throws Exception {
         Path socket = dir.resolve("forged.sock");
         try (HostLog log = new HostLog(); ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ch = host.mpmc("work", SLOTS, SLOT_LENGTH, 8);
+            HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(SLOTS, SLOT_LENGTH).maxParticipants(8));
             BlockingQueue<Attachment> detached = new LinkedBlockingQueue<>();
             ch.onDetach(detached::add);
             MpmcAttachment consumer = ch.attachLocal(Role.CONSUMER);
@@ -685,7 +687,7 @@ class HostilePeerTest {
     void aTailMovedAheadWithinALapIsReportedToConsumersInsteadOfStallingThemSilently() throws Exception {
         Path socket = dir.resolve("nudge.sock");
         try (HostLog log = new HostLog(); ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ch = host.mpmc("work", SLOTS, SLOT_LENGTH, 8);
+            HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(SLOTS, SLOT_LENGTH).maxParticipants(8));
             MpmcAttachment consumer = ch.attachLocal(Role.CONSUMER);
             try (MpmcAttachment producer = Channels.mpmc(socket, "work", Role.PRODUCER, WAIT);
                  NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-garbage", socket.toString(), "work")) {

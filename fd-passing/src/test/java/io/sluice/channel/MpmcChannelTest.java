@@ -29,7 +29,7 @@ class MpmcChannelTest {
         Path socket = dir.resolve("mpmc.sock");
         long perProducer = 50_000;
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ch = host.mpmc("orders", 256, 64, 16);
+            HostedMpmcChannel ch = host.mpmc("orders", MpmcOptions.of(256, 64).maxParticipants(16));
             try (ChildJvm c1 = ChildJvm.start(ChannelPeer.class, "mpmc-consume", socket.toString(), "orders");
                  ChildJvm c2 = ChildJvm.start(ChannelPeer.class, "mpmc-consume", socket.toString(), "orders");
                  ChildJvm p1 = ChildJvm.start(ChannelPeer.class, "mpmc-produce", socket.toString(), "orders", "1", Long.toString(perProducer));
@@ -73,7 +73,7 @@ class MpmcChannelTest {
     void slotClaimedByAKilledProducerIsRecoveredAndTheRingFlowsAgain() throws Exception {
         Path socket = dir.resolve("mpmc-kill.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ch = host.mpmc("orders", 64, 64, 8);
+            HostedMpmcChannel ch = host.mpmc("orders", MpmcOptions.of(64, 64).maxParticipants(8));
             MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
             MpmcProducer producer = ch.attachLocal(Role.PRODUCER).producer();
             CompletableFuture<Long> detached = new CompletableFuture<>();

@@ -6,7 +6,6 @@ import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageProducer;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.Role;
-import io.sluice.api.SluiceException;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
 import org.junit.jupiter.api.Test;
@@ -46,13 +45,30 @@ class MpmcTrustTest {
     }
 
     @Test
+    void aLocalParticipantOfAClosedChannelIsRefusedWithTheReasonARemoteOneGets() {
+        try (ChannelHost host = ChannelHost.bind(dir.resolve("closed.sock"))) {
+            HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(16, 64));
+            ch.close();
+            AttachRefusedException e = assertThrows(AttachRefusedException.class, () -> ch.attachLocal(Role.PRODUCER));
+            assertEquals(RefusalReason.CHANNEL_CLOSED, e.reason());
+            assertEquals("mpmc channel 'work' was closed", e.getMessage());
+        }
+    }
+
+    @Test
     void localParticipantsAreHandlesThatGiveTheirIdBack() {
         try (ChannelHost host = ChannelHost.bind(dir.resolve("local.sock"))) {
-            HostedMpmcChannel ch = host.mpmc("work", 16, 64, 2);
+            HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(16, 64).maxParticipants(2));
             MpmcAttachment a = ch.attachLocal(Role.PRODUCER);
             MpmcAttachment b = ch.attachLocal(Role.CONSUMER);
-            SluiceException full = assertThrows(SluiceException.class, () -> ch.attachLocal(Role.PRODUCER));
+            // The same refusal a remote participant gets, with the same reason and words.
+            AttachRefusedException full = assertThrows(AttachRefusedException.class, () -> ch.attachLocal(Role.PRODUCER));
+            assertEquals(RefusalReason.CHANNEL_FULL, full.reason());
             assertTrue(full.getMessage().contains("all 2 participant ids in use"), full.getMessage());
+            AttachRefusedException remote = assertThrows(AttachRefusedException.class,
+                    () -> Channels.mpmc(dir.resolve("local.sock"), "work", Role.PRODUCER, WAIT).close());
+            assertEquals(full.reason(), remote.reason());
+            assertEquals(full.getMessage(), remote.getMessage());
             long at = a.tryClaim(1, 8); // a claim left open by a participant that then closes...
             a.close();
             a.close(); // idempotent
@@ -69,7 +85,7 @@ class MpmcTrustTest {
     @Test
     void claimsForgedUnderAFreeIdAreRecoveredBeforeTheIdIsHandedOut() {
         try (ChannelHost host = ChannelHost.bind(dir.resolve("forge.sock"))) {
-            HostedMpmcChannel ch = host.mpmc("work", 16, 64, 4);
+            HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(16, 64).maxParticipants(4));
             try (MpmcAttachment forger = ch.attachLocal(Role.PARTICIPANT)) {
                 MemorySegment ring = forger.buffer();
                 int victimId = forger.participantId() + 1; // free: nobody has it yet
@@ -90,7 +106,7 @@ class MpmcTrustTest {
     void aRecoveryThatCannotCompleteMarksTheChannelCorruptForEveryone() throws Exception {
         Path socket = dir.resolve("corrupt.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ch = host.mpmc("work", 16, 64, 8);
+            HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(16, 64).maxParticipants(8));
             MpmcAttachment local = ch.attachLocal(Role.PARTICIPANT);
             try (MpmcAttachment remote = Channels.mpmc(socket, "work", Role.PARTICIPANT, WAIT);
                  MpmcAttachment leaving = Channels.mpmc(socket, "work", Role.PRODUCER, WAIT)) {
@@ -108,7 +124,8 @@ class MpmcTrustTest {
                 AttachRefusedException refused = assertThrows(AttachRefusedException.class,
                         () -> Channels.mpmc(socket, "work", Role.CONSUMER, WAIT).close());
                 assertEquals(RefusalReason.CHANNEL_CORRUPT, refused.reason());
-                assertThrows(SluiceException.class, () -> ch.attachLocal(Role.CONSUMER), "no id is handed out again");
+                assertEquals(RefusalReason.CHANNEL_CORRUPT, assertThrows(AttachRefusedException.class,
+                        () -> ch.attachLocal(Role.CONSUMER), "no id is handed out again").reason());
             }
         }
     }
@@ -117,7 +134,7 @@ class MpmcTrustTest {
     void whenTheHostIsGoneAProducerIsToldOnceTheRingIsFullAndAConsumerOnceItIsEmpty() throws Exception {
         Path socket = dir.resolve("gone.sock");
         ChannelHost host = ChannelHost.bind(socket);
-        host.mpmc("work", 4, 64, 4);
+        host.mpmc("work", MpmcOptions.of(4, 64).maxParticipants(4));
         try (MpmcAttachment producer = Channels.mpmc(socket, "work", Role.PRODUCER, WAIT);
              MpmcAttachment consumer = Channels.mpmc(socket, "work", Role.CONSUMER, WAIT)) {
             producer.commit(producer.tryClaim(7, 8));

@@ -1,7 +1,7 @@
 package io.sluice.channel;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.memfd.OwnedFd;
-import io.sluice.api.RingKind;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
@@ -96,7 +96,7 @@ class NativeAttackTest {
     void aHostileSpscConsumerWritesNothingIntoTheRegionAndAddsNoSeal() throws Exception {
         Path socket = dir.resolve("spsc.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel ch = host.spsc("orders", 64 * 1024);
+            HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(64 * 1024));
             fill(ch.producer().buffer());
             byte[] before = snapshot(ch.data.fd(), ch.dataRegionSize());
             Set<Seal> seals = ch.data.seals();
@@ -114,7 +114,8 @@ class NativeAttackTest {
     void aHostileBroadcastConsumerWritesNothingIntoTheRegionEither() throws Exception {
         Path socket = dir.resolve("bcast.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedBroadcastChannel ch = host.broadcast("md", RingKind.BROADCAST_OVERWRITE, 64 * 1024, 256, 2);
+            HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 64 * 1024)
+                    .maxMessageLength(256).maxConsumers(2));
             fill(ch.producer().buffer());
             byte[] before = snapshot(ch.data.fd(), ch.dataRegionSize());
             Set<Seal> seals = ch.data.seals();

@@ -1,6 +1,6 @@
 package io.sluice.channel;
 
-import io.sluice.api.RingKind;
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.ringbuffer.BroadcastProducer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,7 +47,8 @@ class NativeBroadcastTest {
         Path socket = dir.resolve("md.sock");
         withSeed(seed, () -> {
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedBroadcastChannel ch = host.broadcast("md", RingKind.BROADCAST_BACKPRESSURE, 64 * 1024, 1024, 4);
+                HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 64 * 1024)
+                        .maxMessageLength(1024).maxConsumers(4));
                 try (NativeChild c = NativeChild.start(NativeChild.RELEASE, "sluice_peer", "bcast", socket.toString(), "md",
                         Long.toString(count), Long.toString(seed), Integer.toString(maxLength), "oldest")) {
                     assertEquals("ATTACHED BACKPRESSURE max 1024", c.awaitLine("ATTACHED", TIMEOUT_S));
@@ -84,7 +85,8 @@ class NativeBroadcastTest {
             // A small ring and a consumer that stalls 3 ms inside its handler every 200 messages:
             // the producer, which never waits, laps it and overwrites the very message it is reading.
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedBroadcastChannel ch = host.broadcast("md-fast", RingKind.BROADCAST_OVERWRITE, 16 * 1024, 256, 4);
+                HostedBroadcastChannel ch = host.broadcast("md-fast", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 16 * 1024)
+                        .maxMessageLength(256).maxConsumers(4));
                 try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "bcast", socket.toString(), "md-fast",
                         Long.toString(count), Long.toString(seed), Integer.toString(maxLength), "oldest",
                         "stall-every", "200")) {

@@ -1,7 +1,7 @@
 package io.sluice.channel;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.Role;
-import io.sluice.api.RingKind;
 import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.MpmcConsumer;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,8 @@ class NativeExamplesTest {
     void marketDataSubscriberInCReadsQuotesAndReportsItsRateAndLaps() throws Exception {
         Path socket = dir.resolve("md.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedBroadcastChannel ch = host.broadcast("md.quotes", RingKind.BROADCAST_OVERWRITE, 64 * 1024, 256, 4);
+            HostedBroadcastChannel ch = host.broadcast("md.quotes", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 64 * 1024)
+                    .maxMessageLength(256).maxConsumers(4));
             try (NativeChild sub = NativeChild.start(NativeChild.RELEASE, "md_subscriber", socket.toString(), "md.quotes")) {
                 sub.awaitLine("md_subscriber: attached to 'md.quotes' (overwrite", TIMEOUT_S);
                 BroadcastProducer p = ch.producer();
@@ -60,7 +61,7 @@ class NativeExamplesTest {
         Path socket = dir.resolve("orders.sock");
         int count = 100_000;
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ch = host.mpmc("orders", 1024, 64, 8);
+            HostedMpmcChannel ch = host.mpmc("orders", MpmcOptions.of(1024, 64).maxParticipants(8));
             MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
             try (NativeChild producer = NativeChild.start(NativeChild.RELEASE, "order_producer", socket.toString(), "orders",
                     Integer.toString(count))) {

@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.Role;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.api.RingKind;
@@ -77,10 +78,11 @@ class NativeHandshakeTest {
     @Test
     void malformedHandshakesOfACPeerAreRefusedCleanlyAndTheHostKeepsServing() throws Exception {
         Path socket = dir.resolve("host.sock");
-        try (ChannelHost host = ChannelHost.bind(socket, AccessPolicy.sameUser(), Duration.ofMillis(500))) {
-            HostedSpscChannel orders = host.spsc("orders", 4096);
+        try (ChannelHost host = ChannelHost.bind(socket, HostOptions.defaults().accessPolicy(AccessPolicy.sameUser())
+                .handshakeTimeout(Duration.ofMillis(500)))) {
+            HostedSpscChannel orders = host.spsc("orders", SpscOptions.of(4096));
             for (String c : POSITION_CASES) {
-                host.spsc("pos-" + c, 4096); // a channel each: a refused consumer's slot frees asynchronously
+                host.spsc("pos-" + c, SpscOptions.of(4096)); // a channel each: a refused consumer's slot frees asynchronously
             }
             try (NativeChild warmUp = NativeChild.start(NativeChild.RELEASE, "sluice_peer", "refused", socket.toString(),
                     "nope", "CONSUMER")) {
@@ -125,7 +127,7 @@ class NativeHandshakeTest {
     void cPeerThatTalksAfterReadyIsDroppedAndDetached() throws Exception {
         Path socket = dir.resolve("chatty.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel ch = host.spsc("orders", 4096);
+            HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(4096));
             CompletableFuture<Attachment> detached = new CompletableFuture<>();
             ch.onDetach(detached::complete);
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "chatty", socket.toString(), "orders")) {
@@ -147,9 +149,10 @@ class NativeHandshakeTest {
         Files.copy(NativeChild.program(NativeChild.RELEASE, "sluice_peer"), program);
         Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path socket = open.resolve("host.sock");
-        try (ChannelHost host = ChannelHost.bind(socket, AccessPolicy.sameUser(), Duration.ofSeconds(5),
-                PosixFilePermissions.fromString("rw-rw-rw-"))) {
-            host.spsc("orders", 4096);
+        try (ChannelHost host = ChannelHost.bind(socket, HostOptions.defaults().accessPolicy(AccessPolicy.sameUser())
+                .handshakeTimeout(Duration.ofSeconds(5))
+                .socketPermissions(PosixFilePermissions.fromString("rw-rw-rw-")))) {
+            host.spsc("orders", SpscOptions.of(4096));
             Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                     program.toString(), "refused", socket.toString(), "orders", "CONSUMER").redirectErrorStream(true).start();
             assertTrue(p.waitFor(TIMEOUT_S, TimeUnit.SECONDS));
@@ -347,7 +350,7 @@ class NativeHandshakeTest {
         Path socket = dir.resolve("corrupt.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
             // SPSC: a committed record whose length is impossible.
-            HostedSpscChannel spsc = host.spsc("bad-spsc", 4096);
+            HostedSpscChannel spsc = host.spsc("bad-spsc", SpscOptions.of(4096));
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "spsc", socket.toString(), "bad-spsc",
                     "10", "1", "64")) {
                 c.awaitLine("ATTACHED", TIMEOUT_S);
@@ -361,7 +364,8 @@ class NativeHandshakeTest {
                 assertEquals(6, c.waitFor(TIMEOUT_S), c.output());
             }
             // Broadcast: an intact record header of an unknown type.
-            HostedBroadcastChannel bc = host.broadcast("bad-bcast", RingKind.BROADCAST_OVERWRITE, 4096, 256, 2);
+            HostedBroadcastChannel bc = host.broadcast("bad-bcast", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 4096)
+                    .maxMessageLength(256).maxConsumers(2));
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "bcast", socket.toString(), "bad-bcast",
                     "10", "1", "64", "oldest")) {
                 c.awaitLine("GATED", TIMEOUT_S);
@@ -376,7 +380,7 @@ class NativeHandshakeTest {
             // MPMC: a slot word a lap ahead of the head, and a committed message of an impossible type.
             // (Words the host's recovery would find malformed too are left out: the host's answer to
             // those is not this test's subject.)
-            HostedMpmcChannel mpmc = host.mpmc("bad-mpmc", 16, 64, 4);
+            HostedMpmcChannel mpmc = host.mpmc("bad-mpmc", MpmcOptions.of(16, 64).maxParticipants(4));
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-consume", socket.toString(),
                     "bad-mpmc", "1", "48")) {
                 c.awaitLine("ATTACHED", TIMEOUT_S);
@@ -386,7 +390,7 @@ class NativeHandshakeTest {
                         + "FREE (0), participant 0): laps ahead of a head that never reached it", error);
                 assertEquals(6, c.waitFor(TIMEOUT_S), c.output());
             }
-            HostedMpmcChannel typed = host.mpmc("bad-type", 16, 64, 4);
+            HostedMpmcChannel typed = host.mpmc("bad-type", MpmcOptions.of(16, 64).maxParticipants(4));
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-consume", socket.toString(),
                     "bad-type", "1", "48")) {
                 c.awaitLine("ATTACHED", TIMEOUT_S);

@@ -47,7 +47,7 @@ class NativeMpmcTest {
         Path socket = dir.resolve("mpmc.sock");
         withSeed(seed, () -> {
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedMpmcChannel ch = host.mpmc("orders", SLOTS, SLOT_LENGTH, 8);
+                HostedMpmcChannel ch = host.mpmc("orders", MpmcOptions.of(SLOTS, SLOT_LENGTH).maxParticipants(8));
                 try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "mpmc-consume", socket.toString(),
                         "orders", Long.toString(seed), Integer.toString(MAX_LENGTH))) {
                     c.awaitLine("ATTACHED", TIMEOUT_S);
@@ -119,7 +119,7 @@ class NativeMpmcTest {
         Path socket = dir.resolve("mpmc-c.sock");
         withSeed(seed, () -> {
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedMpmcChannel ch = host.mpmc("orders", SLOTS, SLOT_LENGTH, 8);
+                HostedMpmcChannel ch = host.mpmc("orders", MpmcOptions.of(SLOTS, SLOT_LENGTH).maxParticipants(8));
                 MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
                 Checker check = new Checker(seed, 2);
                 long started = System.nanoTime();
@@ -150,7 +150,7 @@ class NativeMpmcTest {
         Path socket = dir.resolve("mpmc-kill.sock");
         withSeed(seed, () -> {
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedMpmcChannel ch = host.mpmc("orders", 64, SLOT_LENGTH, 8);
+                HostedMpmcChannel ch = host.mpmc("orders", MpmcOptions.of(64, SLOT_LENGTH).maxParticipants(8));
                 CompletableFuture<Long> detachedAt = new CompletableFuture<>();
                 ch.onDetach(a -> detachedAt.complete(System.nanoTime()));
                 MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
@@ -196,7 +196,7 @@ class NativeMpmcTest {
         Path socket = dir.resolve("mpmc-held.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
             // A claim held by a killed C producer: consumers are stuck behind it until recovery.
-            HostedMpmcChannel ch = host.mpmc("orders", 64, 64, 8);
+            HostedMpmcChannel ch = host.mpmc("orders", MpmcOptions.of(64, 64).maxParticipants(8));
             MpmcConsumer consumer = ch.attachLocal(Role.CONSUMER).consumer();
             MpmcProducer producer = ch.attachLocal(Role.PRODUCER).producer();
             CompletableFuture<Long> detached = new CompletableFuture<>();
@@ -226,7 +226,7 @@ class NativeMpmcTest {
             }
 
             // A message taken by a killed C consumer: its slot comes back to producers.
-            HostedMpmcChannel small = host.mpmc("small", 4, 64, 8);
+            HostedMpmcChannel small = host.mpmc("small", MpmcOptions.of(4, 64).maxParticipants(8));
             MpmcProducer p = small.attachLocal(Role.PRODUCER).producer();
             CompletableFuture<Long> gone = new CompletableFuture<>();
             small.onDetach(a -> gone.complete(System.nanoTime()));

@@ -31,8 +31,8 @@ class NativeRoundTripTest {
         Path socket = dir.resolve("rtt.sock");
         int count = 20_000;
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel ping = host.spsc("ping", 64 * 1024);
-            HostedMpmcChannel pong = host.mpmc("pong", 1024, 64, 4);
+            HostedSpscChannel ping = host.spsc("ping", SpscOptions.of(64 * 1024));
+            HostedMpmcChannel pong = host.mpmc("pong", MpmcOptions.of(1024, 64).maxParticipants(4));
             MpmcConsumer back = pong.attachLocal(Role.CONSUMER).consumer();
             SpscProducer out = ping.producer();
             long[] rtt = new long[count];

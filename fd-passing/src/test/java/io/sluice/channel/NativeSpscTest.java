@@ -51,7 +51,7 @@ class NativeSpscTest {
         Path socket = dir.resolve("spsc.sock");
         withSeed(seed, () -> {
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedSpscChannel ch = host.spsc("orders", CAPACITY);
+                HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(CAPACITY));
                 try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "spsc", socket.toString(), "orders",
                         Long.toString(count), Long.toString(seed), Integer.toString(MAX_LENGTH), "prove-sealed")) {
                     assertEquals("ATTACHED SPSC max 8192", c.awaitLine("ATTACHED", TIMEOUT_S));
@@ -83,7 +83,7 @@ class NativeSpscTest {
         Path socket = dir.resolve("spsc-kill.sock");
         withSeed(seed, () -> {
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedSpscChannel ch = host.spsc("orders", CAPACITY);
+                HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(CAPACITY));
                 CompletableFuture<Long> detachedAt = new CompletableFuture<>();
                 ch.onDetach(a -> detachedAt.complete(System.nanoTime()));
                 long sent = 0;
@@ -133,7 +133,7 @@ class NativeSpscTest {
         int count = 200;
         withSeed(seed, () -> {
             try (ChannelHost host = ChannelHost.bind(socket)) {
-                HostedSpscChannel ch = host.spsc("wake", CAPACITY, true);
+                HostedSpscChannel ch = host.spsc("wake", SpscOptions.of(CAPACITY).wakeParkedConsumers(true));
                 try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "spsc", socket.toString(), "wake",
                         Integer.toString(count), Long.toString(seed), "64", "block")) {
                     assertEquals("ATTACHED SPSC max 8192 can-block", c.awaitLine("ATTACHED", TIMEOUT_S));

@@ -37,12 +37,12 @@ class PeerTextTest {
         ChannelNames.validate("md.eurusd-1_A:B");
         ChannelNames.validate("x".repeat(128));
         try (ChannelHost host = ChannelHost.bind(dir.resolve("names.sock"))) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> host.spsc("x".repeat(129), 4096));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> host.spsc("x".repeat(129), SpscOptions.of(4096)));
             assertTrue(e.getMessage().contains("129 characters, longer than 128"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> host.spsc("bad\nname", 4096));
+            e = assertThrows(IllegalArgumentException.class, () -> host.spsc("bad\nname", SpscOptions.of(4096)));
             assertTrue(e.getMessage().contains("bad\\nname"), e.getMessage());
             assertThrows(IllegalArgumentException.class,
-                    () -> Channels.spscConsumer(dir.resolve("names.sock"), "a b").close(), "refused before connecting");
+                    () -> Channels.spsc(dir.resolve("names.sock"), "a b").close(), "refused before connecting");
         }
     }
 
@@ -50,7 +50,7 @@ class PeerTextTest {
     void aHelloWithAForgedLogLineIsRefusedWithTheNameEscaped() throws Exception {
         Path socket = dir.resolve("forge.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            host.spsc("orders", 4096);
+            host.spsc("orders", SpscOptions.of(4096));
             String forged = "orders\n2026-12-04 INFO attached \u001b[2Jroot";
             Handshake.Refuse r = refusalFor(socket, rawHello(forged.getBytes(StandardCharsets.UTF_8)));
             assertEquals(RefusalReason.MALFORMED, r.reason());

@@ -47,10 +47,11 @@ class RefusalTest {
         // World-traversable, so that a child under another uid can reach the socket (access test).
         dir = Files.createTempDirectory("sluice-refusals-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         socket = dir.resolve("host.sock");
-        host = ChannelHost.bind(socket, AccessPolicy.sameUser(), Duration.ofMillis(300),
-                PosixFilePermissions.fromString("rw-rw-rw-"));
-        host.spsc("orders", 4096);
-        host.mpmc("work", 16, 64, 4);
+        host = ChannelHost.bind(socket, HostOptions.defaults().accessPolicy(AccessPolicy.sameUser())
+                .handshakeTimeout(Duration.ofMillis(300))
+                .socketPermissions(PosixFilePermissions.fromString("rw-rw-rw-")));
+        host.spsc("orders", SpscOptions.of(4096));
+        host.mpmc("work", MpmcOptions.of(16, 64).maxParticipants(4));
     }
 
     @AfterEach
@@ -67,7 +68,7 @@ class RefusalTest {
 
     @Test
     void unknownChannelDisclosesNoOtherNameBySocketPathOrPid() {
-        AttachRefusedException e = refused(() -> Channels.spscConsumer(socket, "nope").close());
+        AttachRefusedException e = refused(() -> Channels.spsc(socket, "nope").close());
         assertEquals(RefusalReason.UNKNOWN_CHANNEL, e.reason());
         assertEquals("no channel 'nope' on this host", e.getMessage());
     }
@@ -76,9 +77,9 @@ class RefusalTest {
     void unknownChannelListsTheHostedNamesOnlyWhenTheHostOptsIn() {
         Path other = socket.resolveSibling("listing.sock");
         try (ChannelHost listing = ChannelHost.bind(other, HostOptions.defaults().listChannelsInRefusals(true))) {
-            listing.spsc("orders", 4096);
-            listing.spsc("work", 4096);
-            AttachRefusedException e = refused(() -> Channels.spscConsumer(other, "nope").close());
+            listing.spsc("orders", SpscOptions.of(4096));
+            listing.spsc("work", SpscOptions.of(4096));
+            AttachRefusedException e = refused(() -> Channels.spsc(other, "nope").close());
             assertEquals("no channel 'nope' on this host (hosted: orders, work)", e.getMessage());
         }
     }
@@ -95,13 +96,13 @@ class RefusalTest {
     void secondConsumerOfAnSpscChannel() throws Exception {
         java.util.concurrent.CompletableFuture<Attachment> left = new java.util.concurrent.CompletableFuture<>();
         host.channel("orders").onDetach(left::complete);
-        try (var first = Channels.spscConsumer(socket, "orders")) {
-            AttachRefusedException e = refused(() -> Channels.spscConsumer(socket, "orders").close());
+        try (var first = Channels.spsc(socket, "orders")) {
+            AttachRefusedException e = refused(() -> Channels.spsc(socket, "orders").close());
             assertEquals(RefusalReason.CHANNEL_FULL, e.reason());
         }
         // Closing ends the connection; the host detaches on its own thread when it sees the EOF.
         assertEquals(Role.CONSUMER, left.get(10, TimeUnit.SECONDS).role());
-        Channels.spscConsumer(socket, "orders").close(); // and the slot is free again
+        Channels.spsc(socket, "orders").close(); // and the slot is free again
     }
 
     @Test
@@ -128,7 +129,7 @@ class RefusalTest {
         try (NativeFakeHost fakeHost = NativeFakeHost.bind(fake);
              NativeFakeHost.SpscRegion ring = NativeFakeHost.spscRegion("test.detach-at-ready", 4096,
                      Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE)) {
-            var attempt = java.util.concurrent.CompletableFuture.supplyAsync(() -> Channels.spscConsumer(fake, "orders", WAIT));
+            var attempt = java.util.concurrent.CompletableFuture.supplyAsync(() -> Channels.spsc(fake, "orders", WAIT));
             try (SeqPacketSocket conn = fakeHost.acceptHello()) {
                 conn.send(NativeFakeHost.welcomeSpsc(4096, 0), ring.fd());
                 NativeFakeHost.receivePosition(conn).close();
@@ -199,7 +200,7 @@ class RefusalTest {
     @Test
     void positionRegionOfTheWrongKindOrWithoutSealsIsRefused() {
         for (String variant : List.of("pipe", "unsealed", "small")) {
-            host.spsc("p-" + variant, 4096); // a channel each: a refused consumer's slot frees asynchronously
+            host.spsc("p-" + variant, SpscOptions.of(4096)); // a channel each: a refused consumer's slot frees asynchronously
             try (SeqPacketSocket s = SeqPacketSocket.connect(socket)) {
                 s.send(Handshake.hello(Role.CONSUMER, "p-" + variant));
                 Handshake.Welcome w;
@@ -251,7 +252,7 @@ class RefusalTest {
             ProcessResources.awaitOpenFds(baseline, Duration.ofSeconds(10));
             assertEquals(baseline, ProcessResources.openFds(), "seed " + seed + ": fds leaked");
             // ...and the host still serves a well-behaved peer.
-            try (var a = Channels.spscConsumer(socket, "orders")) {
+            try (var a = Channels.spsc(socket, "orders")) {
                 assertTrue(a.isHostAlive());
             }
         } catch (AssertionError e) {

@@ -54,7 +54,7 @@ class SpscChannelTest {
         long count = 200_000;
         try (ChannelHost host = ChannelHost.bind(socket);
              ChildJvm child = ChildJvm.start(ChannelPeer.class, "spsc-consume", socket.toString(), "orders", Long.toString(count))) {
-            HostedSpscChannel ch = host.spsc("orders", CAPACITY);
+            HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(CAPACITY));
             // The producer may run ahead of the consumer's arrival: up to the ring's capacity.
             for (long s = 0; s < count; s++) {
                 send(ch.producer(), s, child);
@@ -68,7 +68,7 @@ class SpscChannelTest {
     void killedConsumerIsDetachedAndTheNextOneContinuesWhereItStopped() throws Exception {
         Path socket = dir.resolve("spsc-kill.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedSpscChannel ch = host.spsc("orders", CAPACITY);
+            HostedSpscChannel ch = host.spsc("orders", SpscOptions.of(CAPACITY));
             CompletableFuture<Long> detachedAt = new CompletableFuture<>();
             ch.onDetach(a -> detachedAt.complete(System.nanoTime()));
             long sent = 0;
@@ -80,7 +80,7 @@ class SpscChannelTest {
                 first.awaitLine("HELD 5000", TIMEOUT_S); // it read 5,000 and holds the rest unread
                 // A second consumer is refused while the first is attached.
                 AttachRefusedException e = assertThrows(AttachRefusedException.class,
-                        () -> Channels.spscConsumer(socket, "orders").close());
+                        () -> Channels.spsc(socket, "orders").close());
                 assertEquals(RefusalReason.CHANNEL_FULL, e.reason());
 
                 long killedAt = System.nanoTime();

@@ -3,6 +3,7 @@ package io.sluice.examples.gateway;
 import io.sluice.api.Role;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.HostedMpmcChannel;
+import io.sluice.channel.MpmcOptions;
 import io.sluice.examples.DemoJvm;
 import io.sluice.ringbuffer.MpmcProducer;
 
@@ -37,7 +38,7 @@ public final class OrderGatewayDemo {
         List<String> reports = new ArrayList<>();
         long start = System.nanoTime();
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedMpmcChannel ring = host.mpmc(CHANNEL, 1024, 64, 16);
+            HostedMpmcChannel ring = host.mpmc(CHANNEL, MpmcOptions.of(1024, 64).maxParticipants(16));
             say("hosting '" + CHANNEL + "': MPMC, 1024 slots of 64 bytes in memfd 'sluice:" + CHANNEL
                     + "' (sealed SHRINK|GROW; a trusted group maps it read-write); socket " + socket);
             List<Process> consumers = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.sluice.examples.marketdata;
 
-import io.sluice.api.RingKind;
+import io.sluice.api.BroadcastPolicy;
+import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.HostedBroadcastChannel;
 import io.sluice.examples.DemoJvm;
@@ -41,7 +42,8 @@ public final class MarketDataDemo {
         List<Thread> pumps = new ArrayList<>();
         Map<String, String> reports = new LinkedHashMap<>();
         try (ChannelHost host = ChannelHost.bind(socket)) {
-            HostedBroadcastChannel channel = host.broadcast(CHANNEL, RingKind.BROADCAST_OVERWRITE, CAPACITY, Quote.LENGTH, 8);
+            HostedBroadcastChannel channel = host.broadcast(CHANNEL,
+                    BroadcastOptions.of(BroadcastPolicy.OVERWRITE, CAPACITY).maxMessageLength(Quote.LENGTH).maxConsumers(8));
             say("publishing '" + CHANNEL + "': broadcast, overwrite-oldest, " + CAPACITY / 1024 + " KiB ring in memfd 'sluice:"
                     + CHANNEL + "', sealed read-only for everyone else; socket " + socket);
             String[][] subs = {

@@ -31,9 +31,9 @@ public final class MarketDataSubscriber {
         long[] count = new long[1];
         long[] lastSeq = {-1};
         String writeAttempt = "not tried";
-        try (ConsumerAttachment<BroadcastConsumer> md = Channels.broadcastConsumer(socket, MarketDataDemo.CHANNEL, start)) {
+        try (ConsumerAttachment<BroadcastConsumer> md = Channels.broadcast(socket, MarketDataDemo.CHANNEL, start)) {
             BroadcastConsumer consumer = md.consumer();
-            System.out.println(tag + "attached to '" + MarketDataDemo.CHANNEL + "' (" + md.descriptor().kind()
+            System.out.println(tag + "attached to '" + MarketDataDemo.CHANNEL + "' (" + md.info().kind()
                     + "), starting at the " + start.name().toLowerCase() + " quote; ring mapped read-only");
             if (tryWrite) {
                 try {

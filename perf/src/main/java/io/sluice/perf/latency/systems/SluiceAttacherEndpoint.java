@@ -28,7 +28,7 @@ final class SluiceAttacherEndpoint extends SluiceEndpoint {
 
     @Override
     public void awaitReady() {
-        down = attachWithRetry(() -> Channels.spscConsumer(socket, SluiceMixedSystem.DOWN));
+        down = attachWithRetry(() -> Channels.spsc(socket, SluiceMixedSystem.DOWN));
         up = attachWithRetry(() -> Channels.mpmc(socket, SluiceMixedSystem.UP, Role.PRODUCER));
         MpmcProducer out = up.producer();
         connect(out, down.consumer(), size);

@@ -1,7 +1,9 @@
 package io.sluice.perf.latency.systems;
 
-import io.sluice.api.RingKind;
+import io.sluice.api.BroadcastPolicy;
+import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.Channels;
+import io.sluice.channel.SpscOptions;
 import io.sluice.perf.latency.Endpoint;
 import io.sluice.perf.latency.LatencySystem;
 import io.sluice.perf.latency.Role;
@@ -36,8 +38,8 @@ public final class SluiceChannelSystem implements LatencySystem {
         return new SluiceChannelSystem("sluice-spsc",
                 "Sluice SPSC channel over sealed memfds, attached by socket (offer, poll 1, read in place)",
                 (role, spec) -> new SluiceChannelEndpoint<>(role, spec, "sluice",
-                        (host, name) -> host.spsc(name, spec.ringCapacity()).producer(),
-                        Channels::spscConsumer, producer -> { }));
+                        (host, name) -> host.spsc(name, SpscOptions.of(spec.ringCapacity())).producer(),
+                        Channels::spsc, producer -> { }));
     }
 
     /**
@@ -50,9 +52,9 @@ public final class SluiceChannelSystem implements LatencySystem {
         return new SluiceChannelSystem("sluice-broadcast",
                 "Sluice broadcast channel (back-pressure, one consumer) over sealed memfds, attached by socket",
                 (role, spec) -> new SluiceChannelEndpoint<>(role, spec, "bcast",
-                        (host, name) -> host.broadcast(name, RingKind.BROADCAST_BACKPRESSURE, spec.ringCapacity(),
-                                spec.messageSize(), 1).producer(),
-                        (socket, name) -> Channels.broadcastConsumer(socket, name, BroadcastStart.NEWEST),
+                        (host, name) -> host.broadcast(name, BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, spec.ringCapacity())
+                                .maxMessageLength(spec.messageSize()).maxConsumers(1)).producer(),
+                        (socket, name) -> Channels.broadcast(socket, name, BroadcastStart.NEWEST),
                         SluiceChannelSystem::awaitGated));
     }
 

@@ -2,6 +2,8 @@ package io.sluice.perf.latency.systems;
 
 import io.sluice.api.Role;
 import io.sluice.channel.ChannelHost;
+import io.sluice.channel.MpmcOptions;
+import io.sluice.channel.SpscOptions;
 import io.sluice.perf.latency.RunSpec;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.SpscProducer;
@@ -19,9 +21,9 @@ final class SluiceHostEndpoint extends SluiceEndpoint {
     SluiceHostEndpoint(RunSpec spec) {
         this.host = ChannelHost.bind(SluiceMixedSystem.socket(spec));
         try {
-            this.out = host.spsc(SluiceMixedSystem.DOWN, spec.ringCapacity()).producer();
-            MpmcConsumer in = host.mpmc(SluiceMixedSystem.UP, SluiceMixedSystem.slotCount(spec), SluiceMixedSystem.slotLength(spec),
-                    SluiceMixedSystem.MAX_PARTICIPANTS).attachLocal(Role.CONSUMER).consumer();
+            this.out = host.spsc(SluiceMixedSystem.DOWN, SpscOptions.of(spec.ringCapacity())).producer();
+            MpmcConsumer in = host.mpmc(SluiceMixedSystem.UP, MpmcOptions.of(SluiceMixedSystem.slotCount(spec), SluiceMixedSystem.slotLength(spec))
+                    .maxParticipants(SluiceMixedSystem.MAX_PARTICIPANTS)).attachLocal(Role.CONSUMER).consumer();
             connect(out, in, spec.messageSize());
         } catch (RuntimeException e) {
             host.close();

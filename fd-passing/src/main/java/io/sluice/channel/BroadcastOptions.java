@@ -1,0 +1,77 @@
+package io.sluice.channel;
+
+import io.sluice.api.BroadcastPolicy;
+import io.sluice.ringbuffer.BroadcastRingDescriptor;
+
+import java.util.Objects;
+
+/**
+ * How a {@link ChannelHost} makes a broadcast channel. Immutable; every value is checked when the
+ * options are made (and again by each wither), before the host allocates anything:
+ *
+ * <pre>{@code
+ * host.broadcast("md.quotes", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 1 << 20)
+ *         .maxMessageLength(64)
+ *         .maxConsumers(16));
+ * }</pre>
+ *
+ * @param policy           what the producer does when its slowest consumer is a whole ring behind
+ * @param capacity         data bytes of the ring: a power of two from 128 to 2<sup>30</sup>
+ * @param maxMessageLength longest message in bytes: 0 to half the capacity less a record header;
+ *                         by default an eighth of the capacity
+ * @param maxConsumers     consumers attached at once: 1 to {@link #MAX_CONSUMERS}; by default
+ *                         {@link #DEFAULT_MAX_CONSUMERS}
+ */
+public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMessageLength, int maxConsumers) {
+    /** Largest {@code maxConsumers} a broadcast channel takes. */
+    public static final int MAX_CONSUMERS = 4096;
+    /** {@code maxConsumers} unless set: 16. */
+    public static final int DEFAULT_MAX_CONSUMERS = 16;
+
+    /** @throws IllegalArgumentException naming the field and its bounds if a value is outside them */
+    public BroadcastOptions {
+        Objects.requireNonNull(policy, "BroadcastOptions.policy");
+        regionSize(capacity);
+        int limit = BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
+        if (maxMessageLength < 0 || maxMessageLength > limit) {
+            throw new IllegalArgumentException("BroadcastOptions.maxMessageLength " + maxMessageLength
+                    + " is outside 0.." + limit + " for capacity " + capacity);
+        }
+        if (maxConsumers < 1 || maxConsumers > MAX_CONSUMERS) {
+            throw new IllegalArgumentException("BroadcastOptions.maxConsumers " + maxConsumers + " is outside 1.." + MAX_CONSUMERS);
+        }
+    }
+
+    /**
+     * A channel of {@code capacity} data bytes with {@code policy}, messages up to an eighth of
+     * the capacity and up to {@link #DEFAULT_MAX_CONSUMERS} consumers.
+     */
+    public static BroadcastOptions of(BroadcastPolicy policy, long capacity) {
+        regionSize(capacity); // before the default length is derived from it
+        return new BroadcastOptions(policy, capacity, BroadcastRingDescriptor.defaultMaxMessageLength(capacity),
+                DEFAULT_MAX_CONSUMERS);
+    }
+
+    /** The same options with messages up to {@code bytes} long. */
+    public BroadcastOptions maxMessageLength(int bytes) {
+        return new BroadcastOptions(policy, capacity, bytes, maxConsumers);
+    }
+
+    /** The same options with up to {@code consumers} consumers attached at once. */
+    public BroadcastOptions maxConsumers(int consumers) {
+        return new BroadcastOptions(policy, capacity, maxMessageLength, consumers);
+    }
+
+    /** Bytes of shared memory the channel's data region takes. */
+    long regionSize() {
+        return regionSize(capacity);
+    }
+
+    private static long regionSize(long capacity) {
+        try {
+            return BroadcastRingDescriptor.regionSize(capacity);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("BroadcastOptions.capacity: " + e.getMessage(), e);
+        }
+    }
+}
