@@ -7,7 +7,9 @@ import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.MemfdCalls;
+import io.sluice.memfd.libc.MmapCalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -102,14 +104,14 @@ public final class SealDemo {
                 say("peer", "now trying to write the region:");
                 attempt("mmap(PROT_READ|PROT_WRITE, MAP_SHARED)", region::mapReadWrite);
                 attempt("mprotect(PROT_READ|PROT_WRITE) on my mapping",
-                        () -> Libc.mprotect(ro.address(), SIZE, Libc.PROT_READ | Libc.PROT_WRITE));
+                        () -> MmapCalls.mprotect(ro.address(), SIZE, MmapCalls.PROT_READ | MmapCalls.PROT_WRITE));
                 attempt("write(2) of 8 bytes", () -> {
                     try (Arena a = Arena.ofConfined()) {
-                        region.fd().use(fd -> Libc.write(fd, a.allocate(8)));
+                        region.fd().use(fd -> FdCalls.write(fd, a.allocate(8)));
                     }
                 });
-                attempt("ftruncate to twice the size", () -> region.fd().use(fd -> Libc.ftruncate(fd, SIZE * 2)));
-                attempt("ftruncate to zero", () -> region.fd().use(fd -> Libc.ftruncate(fd, 0)));
+                attempt("ftruncate to twice the size", () -> region.fd().use(fd -> MemfdCalls.ftruncate(fd, SIZE * 2)));
+                attempt("ftruncate to zero", () -> region.fd().use(fd -> MemfdCalls.ftruncate(fd, 0)));
                 attempt("a Java store through the read-only segment", () -> ro.set(JAVA_LONG, 0, 1L));
                 conn.send("done".getBytes(StandardCharsets.UTF_8));
                 awaitLine(conn);

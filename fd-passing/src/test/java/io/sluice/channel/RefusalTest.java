@@ -10,7 +10,7 @@ import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -185,14 +185,14 @@ class RefusalTest {
 
     @Test
     void helloWithFdsIsRefusedAndTheFdsClosed() {
-        int[] pipe = Libc.pipe();
+        int[] pipe = FdCalls.pipe();
         try {
             Handshake.Refuse r = rawRefusal(Handshake.hello(Role.CONSUMER, "orders"), OwnedFd.adopt(pipe[0], "pipe"));
             assertEquals(RefusalReason.MALFORMED, r.reason());
             assertTrue(r.text().contains("carried 1 fds, at most 0"), r.text());
         } finally {
-            Libc.close(pipe[0]);
-            Libc.close(pipe[1]);
+            FdCalls.close(pipe[0]);
+            FdCalls.close(pipe[1]);
         }
     }
 
@@ -207,7 +207,7 @@ class RefusalTest {
                     w = Handshake.decodeWelcome(m.data(), "host");
                 }
                 long size = w.positionRegionSize();
-                int[] pipe = Libc.pipe();
+                int[] pipe = FdCalls.pipe();
                 try (MemfdRegion r = MemfdRegion.create("test.position", variant.equals("small") ? 128 : size)) {
                     if (variant.equals("small")) {
                         r.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
@@ -218,8 +218,8 @@ class RefusalTest {
                         assertEquals(RefusalReason.BAD_REGION, refuse.reason(), variant + ": " + refuse.text());
                     }
                 } finally {
-                    Libc.close(pipe[0]);
-                    Libc.close(pipe[1]);
+                    FdCalls.close(pipe[0]);
+                    FdCalls.close(pipe[1]);
                 }
             }
         }

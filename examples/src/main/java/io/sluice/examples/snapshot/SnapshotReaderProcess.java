@@ -7,7 +7,9 @@ import io.sluice.api.SystemCallException;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.ProcessResources;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.MemfdCalls;
+import io.sluice.memfd.libc.MmapCalls;
 
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
@@ -235,13 +237,13 @@ public final class SnapshotReaderProcess {
         long size = s.region().size();
         MemorySegment mapping = s.reader().segment();
         results.put("mmap_rw", attempt(() -> s.region().mapReadWrite()));
-        results.put("mprotect_rw", attempt(() -> Libc.mprotect(mapping.address(), size, Libc.PROT_READ | Libc.PROT_WRITE)));
+        results.put("mprotect_rw", attempt(() -> MmapCalls.mprotect(mapping.address(), size, MmapCalls.PROT_READ | MmapCalls.PROT_WRITE)));
         results.put("write", attempt(() -> {
             try (Arena a = Arena.ofConfined()) {
-                fd.use(n -> Libc.write(n, a.allocate(8)));
+                fd.use(n -> FdCalls.write(n, a.allocate(8)));
             }
         }));
-        results.put("ftruncate", attempt(() -> fd.use(n -> Libc.ftruncate(n, size * 2))));
+        results.put("ftruncate", attempt(() -> fd.use(n -> MemfdCalls.ftruncate(n, size * 2))));
         results.put("java_store", attempt(() -> mapping.set(ValueLayout.JAVA_BYTE, 0, (byte) 1)));
     }
 

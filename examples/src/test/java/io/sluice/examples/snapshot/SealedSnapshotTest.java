@@ -6,7 +6,9 @@ import io.sluice.api.SystemCallException;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.MemfdCalls;
+import io.sluice.memfd.libc.MmapCalls;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -36,7 +38,7 @@ class SealedSnapshotTest {
 
     /** A second fd on the same memfd, as a receiver would get it ({@code SCM_RIGHTS} does the same). */
     private static OwnedFd reopen(MemfdRegion region) {
-        return OwnedFd.adopt(region.fd().apply(n -> Libc.open("/proc/self/fd/" + n, Libc.O_RDONLY | Libc.O_CLOEXEC, 0)),
+        return OwnedFd.adopt(region.fd().apply(n -> FdCalls.open("/proc/self/fd/" + n, FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0)),
                 "reopened " + region.name());
     }
 
@@ -55,13 +57,13 @@ class SealedSnapshotTest {
             assertEquals("EPERM", errno(region::mapReadWrite), "the owner's own writable mmap");
             assertEquals("EPERM", errno(() -> {
                 try (Arena a = Arena.ofConfined()) {
-                    region.fd().use(n -> Libc.write(n, a.allocate(8)));
+                    region.fd().use(n -> FdCalls.write(n, a.allocate(8)));
                 }
             }), "write(2)");
-            assertEquals("EPERM", errno(() -> region.fd().use(n -> Libc.ftruncate(n, region.size() * 2))), "ftruncate larger");
-            assertEquals("EPERM", errno(() -> region.fd().use(n -> Libc.ftruncate(n, 0))), "ftruncate to zero");
+            assertEquals("EPERM", errno(() -> region.fd().use(n -> MemfdCalls.ftruncate(n, region.size() * 2))), "ftruncate larger");
+            assertEquals("EPERM", errno(() -> region.fd().use(n -> MemfdCalls.ftruncate(n, 0))), "ftruncate to zero");
             MemorySegment ro = region.mapReadOnly();
-            String mprotect = errno(() -> Libc.mprotect(ro.address(), region.size(), Libc.PROT_READ | Libc.PROT_WRITE));
+            String mprotect = errno(() -> MmapCalls.mprotect(ro.address(), region.size(), MmapCalls.PROT_READ | MmapCalls.PROT_WRITE));
             assertTrue(Set.of("EACCES", "EPERM").contains(mprotect), "mprotect(PROT_WRITE): " + mprotect);
             assertThrows(IllegalArgumentException.class, () -> ro.set(ValueLayout.JAVA_BYTE, 0, (byte) 1), "a Java store");
 
