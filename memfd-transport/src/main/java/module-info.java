@@ -10,5 +10,5 @@ module io.sluice.memfd {
     // futex parking on them, so that native access stays confined to this one module. Exported to
     // fd-passing only: the package binds native code under this module's native-access grant, so
     // every module it reaches could make those calls without a grant of its own.
-    exports io.sluice.memfd.libc to io.sluice.fdpassing, io.sluice.examples;
+    exports io.sluice.memfd.libc to io.sluice.fdpassing;
 }

@@ -5,7 +5,7 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
 import io.sluice.memfd.libc.FdCalls;
 import io.sluice.memfd.libc.MemfdCalls;
-import io.sluice.memfd.libc.MmapCalls;
+import io.sluice.testing.TestCalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,7 +40,7 @@ public final class SealedRegionChild {
                 }
                 send(s, "read2=" + Long.toHexString(ro.get(JAVA_LONG, 0)));
                 send(s, "mmap_rw=" + attempt(region::mapReadWrite)
-                        + " mprotect_rw=" + attempt(() -> MmapCalls.mprotect(ro.address(), size, MmapCalls.PROT_READ | MmapCalls.PROT_WRITE))
+                        + " mprotect_rw=" + attempt(() -> TestCalls.mprotect(ro.address(), size, TestCalls.PROT_READ | TestCalls.PROT_WRITE))
                         + " write=" + attempt(() -> {
                             try (Arena a = Arena.ofConfined()) {
                                 region.fd().use(fd -> FdCalls.write(fd, a.allocate(8)));

@@ -6,7 +6,6 @@ import io.sluice.api.SystemCallException;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.libc.FdCalls;
 import io.sluice.memfd.libc.MemfdCalls;
-import io.sluice.memfd.libc.TestCalls;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -128,7 +127,7 @@ class MemfdRegionTest {
         int fd = r.fd().numberForDiagnostics();
         r.close();
         assertThrows(IllegalStateException.class, () -> rw.get(JAVA_LONG, 0));
-        assertFalse(TestCalls.isOpen(fd), "fd should be closed");
+        assertFalse(OpenFds.isOpen(fd), "fd should be closed");
         assertThrows(IllegalStateException.class, () -> r.fd().acquire(), "a closed region hands out no fd number");
         assertThrows(IllegalStateException.class, r::mapReadOnly);
         r.close(); // idempotent
@@ -172,7 +171,7 @@ class MemfdRegionTest {
             RegionRefusedException e = assertThrows(RegionRefusedException.class,
                     () -> MemfdRegion.adopt(OwnedFd.adopt(dup, "dup"), 4096, EnumSet.of(Seal.FUTURE_WRITE)));
             assertTrue(e.getMessage().contains("missing FUTURE_WRITE"), e.getMessage());
-            assertFalse(TestCalls.isOpen(dup));
+            assertFalse(OpenFds.isOpen(dup));
         }
     }
 

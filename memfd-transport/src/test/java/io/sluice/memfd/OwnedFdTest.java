@@ -4,7 +4,6 @@ import io.sluice.api.SystemCallException;
 import io.sluice.memfd.libc.FdCalls;
 import io.sluice.memfd.libc.MemfdCalls;
 import io.sluice.memfd.libc.MmapCalls;
-import io.sluice.memfd.libc.TestCalls;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -41,7 +40,7 @@ class OwnedFdTest {
             for (int i = 0; i < 64 && !opened.contains(number); i++) {
                 opened.add(FdCalls.open(file.toString(), FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0));
             }
-            assertTrue(TestCalls.isOpen(number), "the number names another file now");
+            assertTrue(OpenFds.isOpen(number), "the number names another file now");
             IllegalStateException e = assertThrows(IllegalStateException.class, fd::acquire);
             assertTrue(e.getMessage().contains("memfd 'sluice:test.recycled' is closed"), e.getMessage());
             assertThrows(IllegalStateException.class, () -> fd.use(n -> { }));

@@ -30,8 +30,6 @@ public final class MmapCalls {
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP =
             Downcalls.capturingErrno("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle MPROTECT =
-            Downcalls.capturingErrno("mprotect", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
 
     /** {@code mmap(NULL, length, prot, flags, fd, 0)}; returns the raw address. */
     public static long mmap(long length, int prot, int flags, int fd) {
@@ -57,19 +55,6 @@ public final class MmapCalls {
         }
         if (r != 0) {
             throw Errno.failure("munmap", "length=" + length);
-        }
-    }
-
-    /** {@code mprotect(address, length, prot)}. */
-    public static void mprotect(long address, long length, int prot) {
-        int r;
-        try {
-            r = (int) MPROTECT.invokeExact(Errno.buffer(), MemorySegment.ofAddress(address), length, prot);
-        } catch (Throwable t) {
-            throw Downcalls.unexpected(t);
-        }
-        if (r != 0) {
-            throw Errno.failure("mprotect", "length=" + length + " prot=" + protName(prot));
         }
     }
 
