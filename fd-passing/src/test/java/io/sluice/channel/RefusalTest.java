@@ -4,7 +4,7 @@ import io.sluice.memfd.OwnedFd;
 import io.sluice.api.AttachRefusedException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.Role;
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
@@ -265,8 +265,8 @@ class RefusalTest {
         // As root, start the child as 'nobody' (65534). Skipped where setpriv or root is missing.
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv missing");
         org.junit.jupiter.api.Assumptions.assumeTrue(AccessPolicy.currentUid() == 0, "not root");
-        try (ChildJvm child = ChildJvm.startAsOtherUser(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
-                dir, ChannelPeer.class, "refuse", socket.toString(), "orders", "CONSUMER")) {
+        try (ChildJvm child = ChildJvm.launcher(ChannelPeer.class).prefix(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"))
+                    .classPathCopiedReadableTo(dir).start("refuse", socket.toString(), "orders", "CONSUMER")) {
             String line = child.awaitLine("REFUSED", 60);
             assertTrue(line.startsWith("REFUSED ACCESS_DENIED"), line);
             assertTrue(line.contains("uid 65534 gid 65534 is not admitted"), line);
