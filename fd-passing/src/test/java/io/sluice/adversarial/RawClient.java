@@ -142,20 +142,14 @@ final class RawClient implements AutoCloseable {
                     return errno;
                 }
             }
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /** The peer stops reading from us: it sees end of stream; we can still read what it sends. */
     void shutdownWrite() {
-        try {
-            int r = SocketCalls.shutdown(fd, SHUT_WR);
-            if (r != 0 && Errno.last() != 107 /* ENOTCONN: the host closed already */) {
-                throw Errno.failure("shutdown", "raw client");
-            }
-        } catch (Throwable t) {
-            throw rethrow(t);
+        int r = SocketCalls.shutdown(fd, SHUT_WR);
+        if (r != 0 && Errno.last() != 107 /* ENOTCONN: the host closed already */) {
+            throw Errno.failure("shutdown", "raw client");
         }
     }
 
@@ -239,8 +233,6 @@ final class RawClient implements AutoCloseable {
                 MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, data, 0, data.length);
                 return new Received(data, fds, false, false);
             }
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
@@ -264,16 +256,6 @@ final class RawClient implements AutoCloseable {
             off += (len + 7) & ~7L;
         }
         return fds;
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException e) {
-            return e;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
     }
 
     @Override
