@@ -6,9 +6,9 @@
 module io.sluice.memfd {
     requires transitive io.sluice.api;
     exports io.sluice.memfd;
-    // The raw libc bindings: fd-passing builds its socket calls on them, so that native access
-    // stays confined to this one module; the examples use them to show what the kernel refuses.
-    // Never exported to everyone: Libc.downcall would let any module call native code without
-    // having been granted native access itself.
-    exports io.sluice.memfd.libc to io.sluice.fdpassing, io.sluice.examples;
+    // The typed system calls (io.sluice.memfd.libc): fd-passing builds its sockets, polling and
+    // futex parking on them, so that native access stays confined to this one module. Exported to
+    // fd-passing only: the package binds native code under this module's native-access grant, so
+    // every module it reaches could make those calls without a grant of its own.
+    exports io.sluice.memfd.libc to io.sluice.fdpassing;
 }

@@ -1,15 +1,12 @@
 package io.sluice.examples;
 
-import io.sluice.api.SystemCallException;
 import io.sluice.fdpassing.PeerCredentials;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -100,32 +97,19 @@ public final class SealDemo {
                 awaitLine(conn);
                 say("peer", "price = " + ro.get(JAVA_LONG, 0) + " (the host's later write, same pages)");
                 say("peer", "now trying to write the region:");
-                attempt("mmap(PROT_READ|PROT_WRITE, MAP_SHARED)", region::mapReadWrite);
-                attempt("mprotect(PROT_READ|PROT_WRITE) on my mapping",
-                        () -> Libc.mprotect(ro.address(), SIZE, Libc.PROT_READ | Libc.PROT_WRITE));
-                attempt("write(2) of 8 bytes", () -> {
-                    try (Arena a = Arena.ofConfined()) {
-                        region.fd().use(fd -> Libc.write(fd, a.allocate(8)));
-                    }
-                });
-                attempt("ftruncate to twice the size", () -> region.fd().use(fd -> Libc.ftruncate(fd, SIZE * 2)));
-                attempt("ftruncate to zero", () -> region.fd().use(fd -> Libc.ftruncate(fd, 0)));
-                attempt("a Java store through the read-only segment", () -> ro.set(JAVA_LONG, 0, 1L));
+                WriteAttempts.tryAll(region, ro).forEach((key, outcome) ->
+                        say("peer", "  " + WriteAttempts.describe(key) + ": " + verdict(outcome)));
                 conn.send("done".getBytes(StandardCharsets.UTF_8));
                 awaitLine(conn);
             }
         }
     }
 
-    private static void attempt(String what, Runnable r) {
-        try {
-            r.run();
-            say("peer", "  " + what + ": ALLOWED (this should not happen)");
-        } catch (SystemCallException e) {
-            say("peer", "  " + what + ": refused by the kernel, " + e.getMessage());
-        } catch (RuntimeException e) {
-            say("peer", "  " + what + ": refused by the JVM, " + e.getClass().getSimpleName() + ": " + e.getMessage());
+    private static String verdict(String outcome) {
+        if (outcome.equals("ALLOWED")) {
+            return "ALLOWED (this should not happen)";
         }
+        return outcome.startsWith("E") ? "refused by the kernel, " + outcome : "refused by the JVM, " + outcome;
     }
 
     private static void awaitLine(SeqPacketSocket conn) {

@@ -1,7 +1,7 @@
 package io.sluice.channel;
 
 import io.sluice.api.ConsumerWaker;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FutexCalls;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,7 +28,7 @@ final class FutexWaker implements ConsumerWaker {
         // The add changes the word, so a consumer that read the old value and has not slept yet
         // returns from FUTEX_WAIT at once (EAGAIN) instead of missing this wake.
         int ignored = (int) WORD.getAndAdd(word, 0L, 1);
-        Libc.futexWake(word, Integer.MAX_VALUE);
+        FutexCalls.futexWake(word, Integer.MAX_VALUE);
         wakes.increment();
     }
 

@@ -1,6 +1,6 @@
 package io.sluice.channel;
 
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FutexCalls;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -51,7 +51,7 @@ final class Parking {
             VarHandle.fullFence(); // StoreLoad: the flag before the ring check (Dekker with the producer)
             n = poll.getAsInt();
             if (n == 0) {
-                Libc.futexWait(wakeWord, seen, Math.min(left, SLICE_NANOS));
+                FutexCalls.futexWait(wakeWord, seen, Math.min(left, SLICE_NANOS));
             }
             WORD.setRelease(parkedFlag, 0L, 0);
             if (n == 0) {

@@ -1,7 +1,8 @@
 package io.sluice.fdpassing;
 
 import io.sluice.memfd.OwnedFd;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.Errno;
+import io.sluice.memfd.libc.SocketCalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -23,7 +24,7 @@ final class FdHandle {
 
     FdHandle(int fd, String what) {
         // ENOTCONN on an unconnected socket is fine: the shutdown is only a wake-up.
-        this.fd = OwnedFd.adopt(fd, what, n -> SocketCalls.shutdown(n, Libc.SHUT_RDWR));
+        this.fd = OwnedFd.adopt(fd, what, n -> SocketCalls.shutdown(n, SocketCalls.SHUT_RDWR));
     }
 
     /** Registers an operation; returns the fd. Throws if closed. */
@@ -52,7 +53,7 @@ final class FdHandle {
      */
     boolean awaitReadable(int n, long deadline) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pollfd = arena.allocate(Libc.POLLFD_SIZE, 8);
+            MemorySegment pollfd = arena.allocate(SocketCalls.POLLFD_SIZE, 8);
             while (!isClosed()) {
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
@@ -60,14 +61,14 @@ final class FdHandle {
                 }
                 int slice = (int) Math.min(POLL_SLICE_MILLIS, Math.max(1, remaining / 1_000_000));
                 pollfd.set(JAVA_INT, 0, n);
-                pollfd.set(JAVA_SHORT, 4, Libc.POLLIN);
+                pollfd.set(JAVA_SHORT, 4, SocketCalls.POLLIN);
                 pollfd.set(JAVA_SHORT, 6, (short) 0);
                 int r = SocketCalls.poll(pollfd, 1, slice);
                 if (r > 0) {
                     return true;
                 }
-                if (r < 0 && Libc.lastErrno() != Libc.EINTR) {
-                    throw Libc.failure("poll", fd.what());
+                if (r < 0 && Errno.last() != Errno.EINTR) {
+                    throw Errno.failure("poll", fd.what());
                 }
             }
             return false;

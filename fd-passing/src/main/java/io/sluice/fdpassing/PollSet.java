@@ -1,7 +1,9 @@
 package io.sluice.fdpassing;
 
 import io.sluice.memfd.OwnedFd;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.Errno;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.SocketCalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,10 +34,10 @@ public final class PollSet implements AutoCloseable {
     private final AtomicBoolean woken = new AtomicBoolean();
     private final Arena arena = Arena.ofShared();
     private final MemorySegment drain = arena.allocate(64);
-    private MemorySegment pollfds = arena.allocate(Libc.POLLFD_SIZE * 64, 8); // poller thread only
+    private MemorySegment pollfds = arena.allocate(SocketCalls.POLLFD_SIZE * 64, 8); // poller thread only
 
     public PollSet() {
-        int[] pipe = Libc.pipe();
+        int[] pipe = FdCalls.pipe();
         this.wakeRead = OwnedFd.adopt(pipe[0], "wake-up pipe (read end)");
         this.wakeWrite = OwnedFd.adopt(pipe[1], "wake-up pipe (write end)");
     }
@@ -44,7 +46,7 @@ public final class PollSet implements AutoCloseable {
     public void wake() {
         if (woken.compareAndSet(false, true)) {
             try {
-                wakeWrite.use(n -> Libc.write(n, drain.asSlice(0, 1)));
+                wakeWrite.use(n -> FdCalls.write(n, drain.asSlice(0, 1)));
             } catch (RuntimeException e) {
                 // closed: nobody waits any more
             }
@@ -60,8 +62,8 @@ public final class PollSet implements AutoCloseable {
      */
     public BitSet await(SeqPacketServer server, List<SeqPacketSocket> sockets, int timeoutMillis) {
         int count = 2 + sockets.size();
-        if (pollfds.byteSize() < count * Libc.POLLFD_SIZE) {
-            pollfds = arena.allocate(Libc.POLLFD_SIZE * Math.max(count, 2L * pollfds.byteSize() / Libc.POLLFD_SIZE), 8);
+        if (pollfds.byteSize() < count * SocketCalls.POLLFD_SIZE) {
+            pollfds = arena.allocate(SocketCalls.POLLFD_SIZE * Math.max(count, 2L * pollfds.byteSize() / SocketCalls.POLLFD_SIZE), 8);
         }
         BitSet ready = new BitSet(count);
         FdHandle[] held = new FdHandle[count];
@@ -76,16 +78,16 @@ public final class PollSet implements AutoCloseable {
                 return ready; // a closed socket: report it without waiting
             }
             int r = SocketCalls.poll(pollfds, count, timeoutMillis);
-            if (r < 0 && Libc.lastErrno() != Libc.EINTR) {
-                throw Libc.failure("poll", count + " fds");
+            if (r < 0 && Errno.last() != Errno.EINTR) {
+                throw Errno.failure("poll", count + " fds");
             }
             for (int i = 0; r > 0 && i < count; i++) {
-                if (pollfds.get(JAVA_SHORT, i * Libc.POLLFD_SIZE + 6) != 0 && i > 0) {
+                if (pollfds.get(JAVA_SHORT, i * SocketCalls.POLLFD_SIZE + 6) != 0 && i > 0) {
                     ready.set(i - 1);
                 }
             }
             if (pollfds.get(JAVA_SHORT, 6) != 0) {
-                Libc.read(wakeFd, drain);
+                FdCalls.read(wakeFd, drain);
                 woken.set(false);
             }
             return ready;
@@ -112,9 +114,9 @@ public final class PollSet implements AutoCloseable {
     }
 
     private void set(int index, int fd) {
-        long at = index * Libc.POLLFD_SIZE;
+        long at = index * SocketCalls.POLLFD_SIZE;
         pollfds.set(JAVA_INT, at, fd); // a negative fd is ignored by poll(2)
-        pollfds.set(JAVA_SHORT, at + 4, Libc.POLLIN);
+        pollfds.set(JAVA_SHORT, at + 4, SocketCalls.POLLIN);
         pollfds.set(JAVA_SHORT, at + 6, (short) 0);
     }
 

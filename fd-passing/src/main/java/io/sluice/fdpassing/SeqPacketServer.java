@@ -3,7 +3,9 @@ package io.sluice.fdpassing;
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
 import io.sluice.memfd.OwnedFd;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.Errno;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.SocketCalls;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -64,22 +66,22 @@ public final class SeqPacketServer implements AutoCloseable {
         clearStale(target);
         // Non-blocking listener: a connection aborted between poll and accept4 yields EAGAIN
         // instead of a hang. Accepted sockets do not inherit it (accept4 flags decide).
-        int fd = SocketCalls.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
+        int fd = SocketCalls.socket(SocketCalls.AF_UNIX, SocketCalls.SOCK_SEQPACKET | SocketCalls.SOCK_CLOEXEC | SocketCalls.SOCK_NONBLOCK, 0);
         if (fd < 0) {
-            throw Libc.failure("socket", "AF_UNIX SOCK_SEQPACKET");
+            throw Errno.failure("socket", "AF_UNIX SOCK_SEQPACKET");
         }
         try {
             bindPrivately(fd, target, permissions);
             if (SocketCalls.listen(fd, BACKLOG) != 0) {
-                throw Libc.failure("listen", target.toString());
+                throw Errno.failure("listen", target.toString());
             }
             Object key = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             return new SeqPacketServer(fd, target, key);
         } catch (IOException e) {
-            Libc.closeQuietly(fd);
+            FdCalls.closeQuietly(fd);
             throw new UncheckedIOException("binding " + target + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            Libc.closeQuietly(fd);
+            FdCalls.closeQuietly(fd);
             throw e;
         }
     }
@@ -95,7 +97,7 @@ public final class SeqPacketServer implements AutoCloseable {
         try (SeqPacketSocket probe = SeqPacketSocket.connect(path)) {
             throw new SluiceException("cannot bind " + path + ": a live process is listening there");
         } catch (SystemCallException e) {
-            if (e.errno() != Libc.ECONNREFUSED && e.errno() != Libc.ENOENT) {
+            if (e.errno() != Errno.ECONNREFUSED && e.errno() != Errno.ENOENT) {
                 throw new SluiceException("cannot bind " + path + ": probing the existing socket failed: " + e.getMessage(), e);
             }
         }
@@ -109,7 +111,7 @@ public final class SeqPacketServer implements AutoCloseable {
     private static boolean isSocket(Path path) {
         try {
             Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            return ((Integer) mode & Libc.S_IFMT) == Libc.S_IFSOCK;
+            return ((Integer) mode & FdCalls.S_IFMT) == FdCalls.S_IFSOCK;
         } catch (IOException | UnsupportedOperationException e) {
             return false;
         }
@@ -130,8 +132,8 @@ public final class SeqPacketServer implements AutoCloseable {
             boolean viaTemp = SocketAddress.fits(temp);
             Path bindPath = viaTemp ? temp : target;
             try (Arena arena = Arena.ofConfined()) {
-                if (SocketCalls.bind(fd, SocketAddress.of(bindPath, arena), (int) Libc.SOCKADDR_UN_SIZE) != 0) {
-                    throw Libc.failure("bind", bindPath.toString());
+                if (SocketCalls.bind(fd, SocketAddress.of(bindPath, arena), (int) SocketCalls.SOCKADDR_UN_SIZE) != 0) {
+                    throw Errno.failure("bind", bindPath.toString());
                 }
             }
             Files.setPosixFilePermissions(bindPath, permissions);
@@ -178,13 +180,13 @@ public final class SeqPacketServer implements AutoCloseable {
                 if (handle.isClosed()) { // closed while the connection was pending
                     throw new IllegalStateException("server socket " + path + " is closed");
                 }
-                int client = SocketCalls.accept4(fd, Libc.SOCK_CLOEXEC); // listener is non-blocking: never hangs here
+                int client = SocketCalls.accept4(fd, SocketCalls.SOCK_CLOEXEC); // listener is non-blocking: never hangs here
                 if (client >= 0) {
                     return new SeqPacketSocket(client, "connection on " + path, true);
                 }
-                int errno = Libc.lastErrno();
-                if (errno != Libc.EINTR && errno != Libc.EAGAIN && errno != Libc.ECONNABORTED) {
-                    throw Libc.failure("accept4", path.toString());
+                int errno = Errno.last();
+                if (errno != Errno.EINTR && errno != Errno.EAGAIN && errno != Errno.ECONNABORTED) {
+                    throw Errno.failure("accept4", path.toString());
                 }
             }
         } finally {
@@ -210,19 +212,19 @@ public final class SeqPacketServer implements AutoCloseable {
         int fd = handle.acquire();
         try {
             while (true) {
-                int client = SocketCalls.accept4(fd, Libc.SOCK_CLOEXEC);
+                int client = SocketCalls.accept4(fd, SocketCalls.SOCK_CLOEXEC);
                 if (client >= 0) {
                     return new SeqPacketSocket(client, "connection on " + path, true);
                 }
-                int errno = Libc.lastErrno();
-                if (errno == Libc.EINTR || errno == Libc.ECONNABORTED) {
+                int errno = Errno.last();
+                if (errno == Errno.EINTR || errno == Errno.ECONNABORTED) {
                     continue;
                 }
-                if (errno == Libc.EAGAIN) {
+                if (errno == Errno.EAGAIN) {
                     return null;
                 }
-                SystemCallException failure = Libc.failure("accept4", path.toString());
-                if (errno == Libc.EMFILE || errno == Libc.ENFILE) {
+                SystemCallException failure = Errno.failure("accept4", path.toString());
+                if (errno == Errno.EMFILE || errno == Errno.ENFILE) {
                     shedOne(fd);
                 }
                 throw failure;
@@ -247,9 +249,9 @@ public final class SeqPacketServer implements AutoCloseable {
             }
             spare.close();
             spare = null;
-            int client = SocketCalls.accept4(listener, Libc.SOCK_CLOEXEC);
+            int client = SocketCalls.accept4(listener, SocketCalls.SOCK_CLOEXEC);
             if (client >= 0) {
-                Libc.closeQuietly(client);
+                FdCalls.closeQuietly(client);
             }
             spare = openSpare();
         }
@@ -257,7 +259,7 @@ public final class SeqPacketServer implements AutoCloseable {
 
     private static OwnedFd openSpare() {
         try {
-            return OwnedFd.adopt(Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "spare descriptor");
+            return OwnedFd.adopt(FdCalls.open("/dev/null", FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0), "spare descriptor");
         } catch (SystemCallException e) {
             return null; // taken by someone else meanwhile: the next shed tries again
         }

@@ -3,7 +3,9 @@ package io.sluice.fdpassing;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
 import io.sluice.memfd.OwnedFd;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.Errno;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.SocketCalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -36,7 +38,7 @@ public final class SeqPacketSocket implements AutoCloseable {
 
     // Room for SCM_MAX_FD fds: a peer that sends more fds than allowed is seen, and its fds
     // closed by us, instead of the kernel silently dropping them behind MSG_CTRUNC.
-    private static final long CONTROL_BYTES = Libc.cmsgSpace(4L * MAX_FDS_PER_MESSAGE);
+    private static final long CONTROL_BYTES = SocketCalls.cmsgSpace(4L * MAX_FDS_PER_MESSAGE);
 
     private final FdHandle handle;
     private final String description;
@@ -56,24 +58,24 @@ public final class SeqPacketSocket implements AutoCloseable {
 
     /** Connects to a listening socket at {@code path}. */
     public static SeqPacketSocket connect(Path path) {
-        int fd = SocketCalls.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0);
+        int fd = SocketCalls.socket(SocketCalls.AF_UNIX, SocketCalls.SOCK_SEQPACKET | SocketCalls.SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            throw Libc.failure("socket", "AF_UNIX SOCK_SEQPACKET");
+            throw Errno.failure("socket", "AF_UNIX SOCK_SEQPACKET");
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment addr = SocketAddress.of(path, arena);
             while (true) {
-                int r = SocketCalls.connect(fd, addr, (int) Libc.SOCKADDR_UN_SIZE);
+                int r = SocketCalls.connect(fd, addr, (int) SocketCalls.SOCKADDR_UN_SIZE);
                 if (r == 0) {
                     break;
                 }
-                if (Libc.lastErrno() != Libc.EINTR) {
-                    throw Libc.failure("connect", path.toString());
+                if (Errno.last() != Errno.EINTR) {
+                    throw Errno.failure("connect", path.toString());
                 }
             }
             return new SeqPacketSocket(fd, "socket to " + path);
         } catch (RuntimeException e) {
-            Libc.closeQuietly(fd);
+            FdCalls.closeQuietly(fd);
             throw e;
         }
     }
@@ -113,44 +115,44 @@ public final class SeqPacketSocket implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(data.length);
             MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, 0, data.length);
-            MemorySegment iov = arena.allocate(Libc.IOVEC_SIZE, 8);
+            MemorySegment iov = arena.allocate(SocketCalls.IOVEC_SIZE, 8);
             iov.set(ADDRESS, 0, buf);
             iov.set(JAVA_LONG, 8, data.length);
-            MemorySegment msg = arena.allocate(Libc.MSGHDR_SIZE, 8);
-            msg.set(ADDRESS, Libc.MSG_IOV, iov);
-            msg.set(JAVA_LONG, Libc.MSG_IOVLEN, 1);
+            MemorySegment msg = arena.allocate(SocketCalls.MSGHDR_SIZE, 8);
+            msg.set(ADDRESS, SocketCalls.MSG_IOV, iov);
+            msg.set(JAVA_LONG, SocketCalls.MSG_IOVLEN, 1);
             if (fds.length > 0) {
-                long space = Libc.cmsgSpace(4L * fds.length);
+                long space = SocketCalls.cmsgSpace(4L * fds.length);
                 MemorySegment control = arena.allocate(space, 8);
-                control.set(JAVA_LONG, Libc.CMSG_LEN_OFF, Libc.cmsgLen(4L * fds.length));
-                control.set(JAVA_INT, Libc.CMSG_LEVEL_OFF, Libc.SOL_SOCKET);
-                control.set(JAVA_INT, Libc.CMSG_TYPE_OFF, Libc.SCM_RIGHTS);
+                control.set(JAVA_LONG, SocketCalls.CMSG_LEN_OFF, SocketCalls.cmsgLen(4L * fds.length));
+                control.set(JAVA_INT, SocketCalls.CMSG_LEVEL_OFF, SocketCalls.SOL_SOCKET);
+                control.set(JAVA_INT, SocketCalls.CMSG_TYPE_OFF, SocketCalls.SCM_RIGHTS);
                 for (int i = 0; i < fds.length; i++) {
-                    control.set(JAVA_INT, Libc.CMSG_HDR + 4L * i, fds[i]);
+                    control.set(JAVA_INT, SocketCalls.CMSG_HDR + 4L * i, fds[i]);
                 }
-                msg.set(ADDRESS, Libc.MSG_CONTROL, control);
-                msg.set(JAVA_LONG, Libc.MSG_CONTROLLEN, space);
+                msg.set(ADDRESS, SocketCalls.MSG_CONTROL, control);
+                msg.set(JAVA_LONG, SocketCalls.MSG_CONTROLLEN, space);
             }
             while (true) {
-                long n = SocketCalls.sendmsg(fd, msg, Libc.MSG_NOSIGNAL | (nonBlockingSends ? Libc.MSG_DONTWAIT : 0));
+                long n = SocketCalls.sendmsg(fd, msg, SocketCalls.MSG_NOSIGNAL | (nonBlockingSends ? SocketCalls.MSG_DONTWAIT : 0));
                 if (n >= 0) {
                     if (n != data.length) { // cannot happen on SOCK_SEQPACKET; say so loudly if it does
                         throw new ProtocolException(description + ": sendmsg sent " + n + " of " + data.length + " bytes");
                     }
                     return;
                 }
-                int errno = Libc.lastErrno();
-                if (errno == Libc.EINTR) {
+                int errno = Errno.last();
+                if (errno == Errno.EINTR) {
                     continue;
                 }
-                if (errno == Libc.EAGAIN && nonBlockingSends) {
+                if (errno == Errno.EAGAIN && nonBlockingSends) {
                     throw new ProtocolException(description + ": the peer's receive queue is full: it does not read its socket");
                 }
-                if (errno == Libc.EPIPE || errno == Libc.ECONNRESET) {
+                if (errno == Errno.EPIPE || errno == Errno.ECONNRESET) {
                     throw new ConnectionClosedException(description + ": peer has closed the connection ("
-                            + Libc.errnoName(errno) + " on sendmsg)");
+                            + Errno.name(errno) + " on sendmsg)");
                 }
-                throw Libc.failure("sendmsg", description);
+                throw Errno.failure("sendmsg", description);
             }
         } finally {
             handle.release();
@@ -217,38 +219,38 @@ public final class SeqPacketSocket implements AutoCloseable {
             // One byte more than allowed: a longer message then shows as n > maxBytes (or
             // MSG_TRUNC), never as a silently cut one.
             MemorySegment buf = arena.allocate(maxBytes + 1L);
-            MemorySegment iov = arena.allocate(Libc.IOVEC_SIZE, 8);
+            MemorySegment iov = arena.allocate(SocketCalls.IOVEC_SIZE, 8);
             iov.set(ADDRESS, 0, buf);
             iov.set(JAVA_LONG, 8, maxBytes + 1L);
             MemorySegment control = arena.allocate(CONTROL_BYTES, 8);
-            MemorySegment msg = arena.allocate(Libc.MSGHDR_SIZE, 8);
-            msg.set(ADDRESS, Libc.MSG_IOV, iov);
-            msg.set(JAVA_LONG, Libc.MSG_IOVLEN, 1);
-            msg.set(ADDRESS, Libc.MSG_CONTROL, control);
-            msg.set(JAVA_LONG, Libc.MSG_CONTROLLEN, CONTROL_BYTES);
+            MemorySegment msg = arena.allocate(SocketCalls.MSGHDR_SIZE, 8);
+            msg.set(ADDRESS, SocketCalls.MSG_IOV, iov);
+            msg.set(JAVA_LONG, SocketCalls.MSG_IOVLEN, 1);
+            msg.set(ADDRESS, SocketCalls.MSG_CONTROL, control);
+            msg.set(JAVA_LONG, SocketCalls.MSG_CONTROLLEN, CONTROL_BYTES);
             long n;
             while (true) {
-                n = SocketCalls.recvmsg(fd, msg, Libc.MSG_CMSG_CLOEXEC | Libc.MSG_DONTWAIT);
+                n = SocketCalls.recvmsg(fd, msg, SocketCalls.MSG_CMSG_CLOEXEC | SocketCalls.MSG_DONTWAIT);
                 if (n >= 0) {
                     break;
                 }
-                int errno = Libc.lastErrno();
-                if (errno == Libc.EINTR) {
+                int errno = Errno.last();
+                if (errno == Errno.EINTR) {
                     continue;
                 }
-                if (errno == Libc.EAGAIN) {
+                if (errno == Errno.EAGAIN) {
                     if (handle.isClosed()) {
                         throw new ConnectionClosedException(description + " was closed");
                     }
                     return null;
                 }
-                if (errno == Libc.ECONNRESET) {
+                if (errno == Errno.ECONNRESET) {
                     throw new ConnectionClosedException(description + ": connection reset by peer");
                 }
-                throw Libc.failure("recvmsg", description);
+                throw Errno.failure("recvmsg", description);
             }
-            int flags = msg.get(JAVA_INT, Libc.MSG_FLAGS);
-            OwnedFd[] fds = collectFds(control, msg.get(JAVA_LONG, Libc.MSG_CONTROLLEN));
+            int flags = msg.get(JAVA_INT, SocketCalls.MSG_FLAGS);
+            OwnedFd[] fds = collectFds(control, msg.get(JAVA_LONG, SocketCalls.MSG_CONTROLLEN));
             // Copied with the array overload, not toArray: toArray copies segment to segment, a
             // heap one as the destination, and that single heap receiver in the JDK's shared
             // segment-copy code was enough for C2 to compile every later segment copy in the
@@ -258,11 +260,11 @@ public final class SeqPacketSocket implements AutoCloseable {
             MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, bytes, 0, bytes.length);
             ReceivedMessage received = new ReceivedMessage(bytes, fds);
             try {
-                if ((flags & Libc.MSG_CTRUNC) != 0) {
+                if ((flags & SocketCalls.MSG_CTRUNC) != 0) {
                     throw new ProtocolException(description + ": control data truncated (MSG_CTRUNC): the peer sent more than "
                             + MAX_FDS_PER_MESSAGE + " fds or unexpected control messages; " + fds.length + " fds closed");
                 }
-                if ((flags & Libc.MSG_TRUNC) != 0 || n > maxBytes) {
+                if ((flags & SocketCalls.MSG_TRUNC) != 0 || n > maxBytes) {
                     throw new ProtocolException(description + ": message longer than the " + maxBytes
                             + " bytes allowed; " + fds.length + " fds closed");
                 }
@@ -287,27 +289,27 @@ public final class SeqPacketSocket implements AutoCloseable {
         int[] fds = new int[0];
         long off = 0;
         boolean malformed = false;
-        while (off + Libc.CMSG_HDR <= controlLength) {
-            long len = control.get(JAVA_LONG, off + Libc.CMSG_LEN_OFF);
-            if (len < Libc.CMSG_HDR || off + len > controlLength) {
+        while (off + SocketCalls.CMSG_HDR <= controlLength) {
+            long len = control.get(JAVA_LONG, off + SocketCalls.CMSG_LEN_OFF);
+            if (len < SocketCalls.CMSG_HDR || off + len > controlLength) {
                 malformed = true; // the kernel wrote it, so this should not happen; still, stay in bounds
                 break;
             }
-            int level = control.get(JAVA_INT, off + Libc.CMSG_LEVEL_OFF);
-            int type = control.get(JAVA_INT, off + Libc.CMSG_TYPE_OFF);
-            if (level == Libc.SOL_SOCKET && type == Libc.SCM_RIGHTS) {
-                int count = (int) ((len - Libc.CMSG_HDR) / 4);
+            int level = control.get(JAVA_INT, off + SocketCalls.CMSG_LEVEL_OFF);
+            int type = control.get(JAVA_INT, off + SocketCalls.CMSG_TYPE_OFF);
+            if (level == SocketCalls.SOL_SOCKET && type == SocketCalls.SCM_RIGHTS) {
+                int count = (int) ((len - SocketCalls.CMSG_HDR) / 4);
                 int base = fds.length;
                 fds = Arrays.copyOf(fds, base + count);
                 for (int i = 0; i < count; i++) {
-                    fds[base + i] = control.get(JAVA_INT, off + Libc.CMSG_HDR + 4L * i);
+                    fds[base + i] = control.get(JAVA_INT, off + SocketCalls.CMSG_HDR + 4L * i);
                 }
             }
             off += (len + 7) & ~7L;
         }
         if (malformed) {
             for (int f : fds) {
-                Libc.closeQuietly(f);
+                FdCalls.closeQuietly(f);
             }
             throw new ProtocolException(description + ": malformed control message; " + fds.length + " fds closed");
         }
@@ -331,11 +333,11 @@ public final class SeqPacketSocket implements AutoCloseable {
     public PeerCredentials peerCredentials() {
         int fd = handle.acquire();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cred = arena.allocate(Libc.UCRED_SIZE, 4);
+            MemorySegment cred = arena.allocate(SocketCalls.UCRED_SIZE, 4);
             MemorySegment len = arena.allocate(JAVA_INT);
-            len.set(JAVA_INT, 0, (int) Libc.UCRED_SIZE);
-            if (SocketCalls.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PEERCRED, cred, len) != 0) {
-                throw Libc.failure("getsockopt(SO_PEERCRED)", description);
+            len.set(JAVA_INT, 0, (int) SocketCalls.UCRED_SIZE);
+            if (SocketCalls.getsockopt(fd, SocketCalls.SOL_SOCKET, SocketCalls.SO_PEERCRED, cred, len) != 0) {
+                throw Errno.failure("getsockopt(SO_PEERCRED)", description);
             }
             return new PeerCredentials(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
         } finally {

@@ -1,6 +1,6 @@
 package io.sluice.fdpassing;
 
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.SocketCalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,7 +14,7 @@ final class SocketAddress {
     }
 
     /** Longest path that fits {@code sun_path} with its terminating NUL. */
-    static final int MAX_PATH_BYTES = (int) Libc.SUN_PATH_MAX - 1;
+    static final int MAX_PATH_BYTES = (int) SocketCalls.SUN_PATH_MAX - 1;
 
     static boolean fits(Path path) {
         return path.toString().getBytes(StandardCharsets.UTF_8).length <= MAX_PATH_BYTES;
@@ -26,9 +26,9 @@ final class SocketAddress {
             throw new IllegalArgumentException("socket path is " + bytes.length + " bytes, longer than the "
                     + MAX_PATH_BYTES + " that sockaddr_un holds: " + path);
         }
-        MemorySegment addr = arena.allocate(Libc.SOCKADDR_UN_SIZE, 8); // zero-filled
-        addr.set(ValueLayout.JAVA_SHORT, 0, (short) Libc.AF_UNIX);
-        MemorySegment.copy(bytes, 0, addr, ValueLayout.JAVA_BYTE, Libc.SUN_PATH_OFFSET, bytes.length);
+        MemorySegment addr = arena.allocate(SocketCalls.SOCKADDR_UN_SIZE, 8); // zero-filled
+        addr.set(ValueLayout.JAVA_SHORT, 0, (short) SocketCalls.AF_UNIX);
+        MemorySegment.copy(bytes, 0, addr, ValueLayout.JAVA_BYTE, SocketCalls.SUN_PATH_OFFSET, bytes.length);
         return addr;
     }
 }

@@ -18,7 +18,8 @@ import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.Errno;
+import io.sluice.memfd.libc.FdCalls;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.ConsumerPositionDescriptor;
@@ -298,7 +299,7 @@ class HandshakeFuzzTest {
                 c.close();
             }
             if (w != null) {
-                Libc.closeQuietly(w.dataFd());
+                FdCalls.closeQuietly(w.dataFd());
             }
             for (MemfdRegion r : owned) {
                 if (r != null) {
@@ -311,7 +312,7 @@ class HandshakeFuzzTest {
     private void send(RawClient c, Packet p, Welcomed w, MemfdRegion[] owned) {
         note(p.what() + (p.fds() == FdKind.NONE ? "" : " + fds:" + p.fds()));
         int errno = c.send(p.data(), fx.fds(p.fds(), w, owned));
-        assertEquals(0, errno, "sending " + p.what() + " failed: " + Libc.errnoName(errno));
+        assertEquals(0, errno, "sending " + p.what() + " failed: " + Errno.name(errno));
     }
 
     /**
@@ -350,13 +351,13 @@ class HandshakeFuzzTest {
                     assertEquals(1, m.fds().length, "WELCOME carries the data region");
                     assertEquals(x.target().kind(), welcome.kind(), "ring kind of '" + x.target().name() + "'");
                     int dataFd = m.fds()[0];
-                    assertEquals(welcome.dataRegionSize(), Libc.fstat(dataFd).size(), "the data region's size is WELCOME's");
+                    assertEquals(welcome.dataRegionSize(), FdCalls.fstat(dataFd).size(), "the data region's size is WELCOME's");
                     boolean mpmc = welcome.kind() == RingKind.MPMC;
                     assertEquals(mpmc ? 0 : POSITION_SIZE, welcome.positionRegionSize(), "position region size");
                     if (mpmc) {
                         assertTrue(welcome.participantId() >= 1 && welcome.participantId() <= MPMC_PARTICIPANTS, welcome.toString());
                     } else { // a consumer's fd is opened read-only: it can add no seal and write nothing
-                        assertEquals(Libc.O_RDONLY, Libc.fcntl(dataFd, Libc.F_GETFL, 0) & Libc.O_ACCMODE, "consumer's data fd access mode");
+                        assertEquals(FdCalls.O_RDONLY, FdCalls.fcntl(dataFd, FdCalls.F_GETFL, 0) & FdCalls.O_ACCMODE, "consumer's data fd access mode");
                     }
                     outcome.append(" WELCOME");
                     Welcomed next = new Welcomed(x.target(), x.role(), welcome, dataFd);
@@ -838,7 +839,7 @@ class HandshakeFuzzTest {
      * per copy, which the host must close); the honest regions are made per case.
      */
     private final class Fixtures implements AutoCloseable {
-        private final int[] pipe = Libc.pipe();
+        private final int[] pipe = FdCalls.pipe();
         private final int file;
         private final int socket = RawClient.unconnectedSocket();
         private final List<MemfdRegion> regions = new ArrayList<>();
@@ -851,7 +852,7 @@ class HandshakeFuzzTest {
         Fixtures(Path dir) throws Exception {
             Path f = dir.resolve("position-sized-file");
             Files.write(f, new byte[POSITION_SIZE]);
-            file = Libc.open(f.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+            file = FdCalls.open(f.toString(), FdCalls.O_RDWR | FdCalls.O_CLOEXEC, 0);
             unsealed = region("fuzz.unsealed", POSITION_SIZE);
             small = region("fuzz.small", 128, Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
             noFutureWrite = region("fuzz.no-future-write", POSITION_SIZE, Seal.SHRINK, Seal.GROW);
@@ -906,7 +907,7 @@ class HandshakeFuzzTest {
                 SpscRing.formatConsumerPosition(view, SPSC_CAPACITY);
                 ConsumerPositionDescriptor.publishPosition(view, w.welcome().startPosition());
             } else { // broadcast: the real consumer's attach writes it, from the ring it maps
-                int dup = Libc.fcntl(w.dataFd(), 1030 /* F_DUPFD_CLOEXEC */, 0);
+                int dup = FdCalls.fcntl(w.dataFd(), 1030 /* F_DUPFD_CLOEXEC */, 0);
                 MemfdRegion data = MemfdRegion.adopt(OwnedFd.adopt(dup, "data region (dup)"), w.welcome().dataRegionSize(),
                         EnumSet.of(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE));
                 owned[1] = data;
@@ -923,10 +924,10 @@ class HandshakeFuzzTest {
 
         @Override
         public void close() {
-            Libc.closeQuietly(pipe[0]);
-            Libc.closeQuietly(pipe[1]);
-            Libc.closeQuietly(file);
-            Libc.closeQuietly(socket);
+            FdCalls.closeQuietly(pipe[0]);
+            FdCalls.closeQuietly(pipe[1]);
+            FdCalls.closeQuietly(file);
+            FdCalls.closeQuietly(socket);
             for (MemfdRegion r : regions) {
                 r.fd().release();
                 r.close();

@@ -8,7 +8,7 @@ import io.sluice.channel.ConsumerAttachment;
 import io.sluice.channel.HostOptions;
 import io.sluice.channel.HostedSpscChannel;
 import io.sluice.channel.SpscOptions;
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import io.sluice.ringbuffer.SpscConsumer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -82,12 +82,13 @@ class HostExhaustionTest {
             orders.onDetach(released::add);
             honestAttach(socket, orders); // warm-up
             Adversarial.Resources base = Adversarial.Resources.now();
-            try (ChildJvm flooder = ChildJvm.startAsOtherUser(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                    "--clear-groups"), dir, ConnectionFlood.class, socket.toString(), Integer.toString(flood))) {
+            try (ChildJvm flooder = ChildJvm.launcher(ConnectionFlood.class).prefix(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                    "--clear-groups"))
+                    .classPathCopiedReadableTo(dir).start(socket.toString(), Integer.toString(flood))) {
                 String started = flooder.awaitLine("STARTED", CHILD_TIMEOUT_S);
                 assertEquals("STARTED uid 65534", started);
                 Adversarial.Resources withChild = Adversarial.Resources.now(); // + the child's pipes
-                OutputStream toChild = flooder.process().getOutputStream();
+                OutputStream toChild = flooder.stdin();
                 say(toChild, "go");
                 String held = flooder.awaitLine("HELD", CHILD_TIMEOUT_S);
                 // Each connection beyond the cap was accepted and refused at once (bounded wait:
@@ -233,7 +234,7 @@ class HostExhaustionTest {
                 LockSupport.parkNanos(5_000_000L); // polling another process's fd count, bounded
             }
             assertEquals(fdsBefore, openFds(pid), "the host's fds after the flood");
-            host.process().getOutputStream().close(); // ends the host
+            host.stdin().close(); // ends the host
             host.awaitLine("CLOSED", CHILD_TIMEOUT_S);
         }
     }

@@ -1,12 +1,12 @@
 package io.sluice.adversarial;
 
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.Errno;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.SocketCalls;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,26 +21,13 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * A client that speaks raw bytes on an {@code AF_UNIX, SOCK_SEQPACKET} socket, with none of the
  * checks {@code SeqPacketSocket} makes on what it sends: zero-length packets, any length, any fds
  * (the same number many times over, up to the kernel's 253), half-closes. For the fuzzer and the
- * floods; its own calls are straight system calls through {@link Libc#downcall}.
+ * floods; its own calls are the raw system calls of {@link SocketCalls}.
  */
 final class RawClient implements AutoCloseable {
-    private static final MethodHandle SOCKET =
-            Libc.downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle CONNECT =
-            Libc.downcall("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SENDMSG =
-            Libc.downcall("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RECVMSG =
-            Libc.downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SHUTDOWN =
-            Libc.downcall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle POLL =
-            Libc.downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-
     static final int SHUT_WR = 1;
     private static final int EINPROGRESS = 115;
     private static final int MAX_RECEIVE = 64 * 1024;
-    private static final long CONTROL_BYTES = Libc.cmsgSpace(4L * 253);
+    private static final long CONTROL_BYTES = SocketCalls.cmsgSpace(4L * 253);
 
     private final int fd;
     private boolean closed;
@@ -53,32 +40,28 @@ final class RawClient implements AutoCloseable {
     static int unconnectedSocket() {
         int s = socket(0);
         if (s < 0) {
-            throw Libc.failure("socket", "AF_UNIX SOCK_SEQPACKET");
+            throw Errno.failure("socket", "AF_UNIX SOCK_SEQPACKET");
         }
         return s;
     }
 
     private static int socket(int extraFlags) {
-        try {
-            return (int) SOCKET.invokeExact(Libc.errnoBuffer(), Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | extraFlags, 0);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        return SocketCalls.socket(SocketCalls.AF_UNIX, SocketCalls.SOCK_SEQPACKET | SocketCalls.SOCK_CLOEXEC | extraFlags, 0);
     }
 
     /** Connects (blocking: waits while the listener's backlog is full). */
     static RawClient connect(Path path) {
         int fd = socket(0);
         if (fd < 0) {
-            throw Libc.failure("socket", path.toString());
+            throw Errno.failure("socket", path.toString());
         }
         int r;
-        while ((r = connectOnce(fd, path)) != 0 && Libc.lastErrno() == Libc.EINTR) {
+        while ((r = connectOnce(fd, path)) != 0 && Errno.last() == Errno.EINTR) {
             // again
         }
         if (r != 0) {
-            RuntimeException e = Libc.failure("connect", path.toString());
-            Libc.closeQuietly(fd);
+            RuntimeException e = Errno.failure("connect", path.toString());
+            FdCalls.closeQuietly(fd);
             throw e;
         }
         return new RawClient(fd);
@@ -89,18 +72,18 @@ final class RawClient implements AutoCloseable {
      * flood can go on trying without blocking on a host that stopped accepting.
      */
     static RawClient tryConnect(Path path) {
-        int fd = socket(Libc.SOCK_NONBLOCK);
+        int fd = socket(SocketCalls.SOCK_NONBLOCK);
         if (fd < 0) {
-            throw Libc.failure("socket", path.toString());
+            throw Errno.failure("socket", path.toString());
         }
         int r = connectOnce(fd, path);
-        int errno = Libc.lastErrno();
+        int errno = Errno.last();
         if (r != 0 && errno != EINPROGRESS) {
-            Libc.closeQuietly(fd);
-            if (errno == Libc.EAGAIN || errno == Libc.EINTR) {
+            FdCalls.closeQuietly(fd);
+            if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
                 return null;
             }
-            throw Libc.failure("connect", path.toString());
+            throw Errno.failure("connect", path.toString());
         }
         return new RawClient(fd);
     }
@@ -108,12 +91,10 @@ final class RawClient implements AutoCloseable {
     private static int connectOnce(int fd, Path path) {
         byte[] bytes = path.toString().getBytes(StandardCharsets.UTF_8);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment addr = arena.allocate(Libc.SOCKADDR_UN_SIZE, 8);
-            addr.set(JAVA_SHORT, 0, (short) Libc.AF_UNIX);
-            MemorySegment.copy(bytes, 0, addr, ValueLayout.JAVA_BYTE, Libc.SUN_PATH_OFFSET, bytes.length);
-            return (int) CONNECT.invokeExact(Libc.errnoBuffer(), fd, addr, (int) Libc.SOCKADDR_UN_SIZE);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
+            MemorySegment addr = arena.allocate(SocketCalls.SOCKADDR_UN_SIZE, 8);
+            addr.set(JAVA_SHORT, 0, (short) SocketCalls.AF_UNIX);
+            MemorySegment.copy(bytes, 0, addr, ValueLayout.JAVA_BYTE, SocketCalls.SUN_PATH_OFFSET, bytes.length);
+            return SocketCalls.connect(fd, addr, (int) SocketCalls.SOCKADDR_UN_SIZE);
         }
     }
 
@@ -130,51 +111,45 @@ final class RawClient implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(Math.max(1, data.length));
             MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, 0, data.length);
-            MemorySegment iov = arena.allocate(Libc.IOVEC_SIZE, 8);
+            MemorySegment iov = arena.allocate(SocketCalls.IOVEC_SIZE, 8);
             iov.set(ADDRESS, 0, buf);
             iov.set(JAVA_LONG, 8, data.length);
-            MemorySegment msg = arena.allocate(Libc.MSGHDR_SIZE, 8);
-            msg.set(ADDRESS, Libc.MSG_IOV, iov);
-            msg.set(JAVA_LONG, Libc.MSG_IOVLEN, 1);
+            MemorySegment msg = arena.allocate(SocketCalls.MSGHDR_SIZE, 8);
+            msg.set(ADDRESS, SocketCalls.MSG_IOV, iov);
+            msg.set(JAVA_LONG, SocketCalls.MSG_IOVLEN, 1);
             if (fds.length > 0) {
-                long space = Libc.cmsgSpace(4L * fds.length);
+                long space = SocketCalls.cmsgSpace(4L * fds.length);
                 MemorySegment control = arena.allocate(space, 8);
-                control.set(JAVA_LONG, Libc.CMSG_LEN_OFF, Libc.cmsgLen(4L * fds.length));
-                control.set(JAVA_INT, Libc.CMSG_LEVEL_OFF, Libc.SOL_SOCKET);
-                control.set(JAVA_INT, Libc.CMSG_TYPE_OFF, Libc.SCM_RIGHTS);
+                control.set(JAVA_LONG, SocketCalls.CMSG_LEN_OFF, SocketCalls.cmsgLen(4L * fds.length));
+                control.set(JAVA_INT, SocketCalls.CMSG_LEVEL_OFF, SocketCalls.SOL_SOCKET);
+                control.set(JAVA_INT, SocketCalls.CMSG_TYPE_OFF, SocketCalls.SCM_RIGHTS);
                 for (int i = 0; i < fds.length; i++) {
-                    control.set(JAVA_INT, Libc.CMSG_HDR + 4L * i, fds[i]);
+                    control.set(JAVA_INT, SocketCalls.CMSG_HDR + 4L * i, fds[i]);
                 }
-                msg.set(ADDRESS, Libc.MSG_CONTROL, control);
-                msg.set(JAVA_LONG, Libc.MSG_CONTROLLEN, space);
+                msg.set(ADDRESS, SocketCalls.MSG_CONTROL, control);
+                msg.set(JAVA_LONG, SocketCalls.MSG_CONTROLLEN, space);
             }
             while (true) {
-                long n = (long) SENDMSG.invokeExact(Libc.errnoBuffer(), fd, msg, Libc.MSG_NOSIGNAL);
+                long n = SocketCalls.sendmsg(fd, msg, SocketCalls.MSG_NOSIGNAL);
                 if (n >= 0) {
                     if (n != data.length) {
                         throw new AssertionError("sendmsg sent " + n + " of " + data.length + " bytes");
                     }
                     return 0;
                 }
-                int errno = Libc.lastErrno();
-                if (errno != Libc.EINTR) {
+                int errno = Errno.last();
+                if (errno != Errno.EINTR) {
                     return errno;
                 }
             }
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /** The peer stops reading from us: it sees end of stream; we can still read what it sends. */
     void shutdownWrite() {
-        try {
-            int r = (int) SHUTDOWN.invokeExact(Libc.errnoBuffer(), fd, SHUT_WR);
-            if (r != 0 && Libc.lastErrno() != 107 /* ENOTCONN: the host closed already */) {
-                throw Libc.failure("shutdown", "raw client");
-            }
-        } catch (Throwable t) {
-            throw rethrow(t);
+        int r = SocketCalls.shutdown(fd, SHUT_WR);
+        if (r != 0 && Errno.last() != 107 /* ENOTCONN: the host closed already */) {
+            throw Errno.failure("shutdown", "raw client");
         }
     }
 
@@ -190,7 +165,7 @@ final class RawClient implements AutoCloseable {
         /** Closes the fds that came with the packet. */
         void closeFds() {
             for (int f : fds) {
-                Libc.closeQuietly(f);
+                FdCalls.closeQuietly(f);
             }
         }
 
@@ -209,22 +184,22 @@ final class RawClient implements AutoCloseable {
     Received receive(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pfd = arena.allocate(Libc.POLLFD_SIZE, 4);
+            MemorySegment pfd = arena.allocate(SocketCalls.POLLFD_SIZE, 4);
             MemorySegment buf = arena.allocate(MAX_RECEIVE);
-            MemorySegment iov = arena.allocate(Libc.IOVEC_SIZE, 8);
+            MemorySegment iov = arena.allocate(SocketCalls.IOVEC_SIZE, 8);
             MemorySegment control = arena.allocate(CONTROL_BYTES, 8);
-            MemorySegment msg = arena.allocate(Libc.MSGHDR_SIZE, 8);
+            MemorySegment msg = arena.allocate(SocketCalls.MSGHDR_SIZE, 8);
             while (true) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return Received.TIMED_OUT;
                 }
                 pfd.set(JAVA_INT, 0, fd);
-                pfd.set(JAVA_SHORT, 4, Libc.POLLIN);
+                pfd.set(JAVA_SHORT, 4, SocketCalls.POLLIN);
                 pfd.set(JAVA_SHORT, 6, (short) 0);
-                int ready = (int) POLL.invokeExact(Libc.errnoBuffer(), pfd, 1L, (int) Math.max(1, Math.min(1000, left / 1_000_000)));
-                if (ready < 0 && Libc.lastErrno() != Libc.EINTR) {
-                    throw Libc.failure("poll", "raw client");
+                int ready = SocketCalls.poll(pfd, 1L, (int) Math.max(1, Math.min(1000, left / 1_000_000)));
+                if (ready < 0 && Errno.last() != Errno.EINTR) {
+                    throw Errno.failure("poll", "raw client");
                 }
                 if (ready <= 0) {
                     continue;
@@ -232,22 +207,22 @@ final class RawClient implements AutoCloseable {
                 iov.set(ADDRESS, 0, buf);
                 iov.set(JAVA_LONG, 8, (long) MAX_RECEIVE);
                 msg.fill((byte) 0);
-                msg.set(ADDRESS, Libc.MSG_IOV, iov);
-                msg.set(JAVA_LONG, Libc.MSG_IOVLEN, 1);
-                msg.set(ADDRESS, Libc.MSG_CONTROL, control);
-                msg.set(JAVA_LONG, Libc.MSG_CONTROLLEN, CONTROL_BYTES);
-                long n = (long) RECVMSG.invokeExact(Libc.errnoBuffer(), fd, msg, Libc.MSG_DONTWAIT | Libc.MSG_CMSG_CLOEXEC);
+                msg.set(ADDRESS, SocketCalls.MSG_IOV, iov);
+                msg.set(JAVA_LONG, SocketCalls.MSG_IOVLEN, 1);
+                msg.set(ADDRESS, SocketCalls.MSG_CONTROL, control);
+                msg.set(JAVA_LONG, SocketCalls.MSG_CONTROLLEN, CONTROL_BYTES);
+                long n = SocketCalls.recvmsg(fd, msg, SocketCalls.MSG_DONTWAIT | SocketCalls.MSG_CMSG_CLOEXEC);
                 if (n < 0) {
-                    int errno = Libc.lastErrno();
-                    if (errno == Libc.EINTR || errno == Libc.EAGAIN || errno == Libc.ECONNRESET) {
+                    int errno = Errno.last();
+                    if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.ECONNRESET) {
                         continue; // a reset is reported once; the queue behind it is read next
                     }
-                    throw Libc.failure("recvmsg", "raw client");
+                    throw Errno.failure("recvmsg", "raw client");
                 }
-                int[] fds = fds(control, msg.get(JAVA_LONG, Libc.MSG_CONTROLLEN));
-                if ((msg.get(JAVA_INT, Libc.MSG_FLAGS) & (Libc.MSG_TRUNC | Libc.MSG_CTRUNC)) != 0) {
+                int[] fds = fds(control, msg.get(JAVA_LONG, SocketCalls.MSG_CONTROLLEN));
+                if ((msg.get(JAVA_INT, SocketCalls.MSG_FLAGS) & (SocketCalls.MSG_TRUNC | SocketCalls.MSG_CTRUNC)) != 0) {
                     for (int f : fds) {
-                        Libc.closeQuietly(f);
+                        FdCalls.closeQuietly(f);
                     }
                     throw new AssertionError("the host sent a packet longer than " + MAX_RECEIVE + " bytes or with too many fds");
                 }
@@ -258,26 +233,24 @@ final class RawClient implements AutoCloseable {
                 MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, data, 0, data.length);
                 return new Received(data, fds, false, false);
             }
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     private static int[] fds(MemorySegment control, long length) {
         int[] fds = new int[0];
         long off = 0;
-        while (off + Libc.CMSG_HDR <= length) {
-            long len = control.get(JAVA_LONG, off + Libc.CMSG_LEN_OFF);
-            if (len < Libc.CMSG_HDR || off + len > length) {
+        while (off + SocketCalls.CMSG_HDR <= length) {
+            long len = control.get(JAVA_LONG, off + SocketCalls.CMSG_LEN_OFF);
+            if (len < SocketCalls.CMSG_HDR || off + len > length) {
                 break;
             }
-            if (control.get(JAVA_INT, off + Libc.CMSG_LEVEL_OFF) == Libc.SOL_SOCKET
-                    && control.get(JAVA_INT, off + Libc.CMSG_TYPE_OFF) == Libc.SCM_RIGHTS) {
-                int count = (int) ((len - Libc.CMSG_HDR) / 4);
+            if (control.get(JAVA_INT, off + SocketCalls.CMSG_LEVEL_OFF) == SocketCalls.SOL_SOCKET
+                    && control.get(JAVA_INT, off + SocketCalls.CMSG_TYPE_OFF) == SocketCalls.SCM_RIGHTS) {
+                int count = (int) ((len - SocketCalls.CMSG_HDR) / 4);
                 int base = fds.length;
                 fds = Arrays.copyOf(fds, base + count);
                 for (int i = 0; i < count; i++) {
-                    fds[base + i] = control.get(JAVA_INT, off + Libc.CMSG_HDR + 4L * i);
+                    fds[base + i] = control.get(JAVA_INT, off + SocketCalls.CMSG_HDR + 4L * i);
                 }
             }
             off += (len + 7) & ~7L;
@@ -285,21 +258,11 @@ final class RawClient implements AutoCloseable {
         return fds;
     }
 
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException e) {
-            return e;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
-    }
-
     @Override
     public void close() {
         if (!closed) {
             closed = true;
-            Libc.closeQuietly(fd);
+            FdCalls.closeQuietly(fd);
         }
     }
 }

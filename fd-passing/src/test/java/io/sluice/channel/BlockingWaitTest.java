@@ -1,6 +1,6 @@
 package io.sluice.channel;
 
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

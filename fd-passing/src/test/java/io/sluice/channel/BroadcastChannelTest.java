@@ -2,7 +2,7 @@ package io.sluice.channel;
 
 import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.MessageProducer;
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import io.sluice.ringbuffer.BroadcastProducer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,7 +60,7 @@ class BroadcastChannelTest {
                 }
                 long heldAt = seq;
                 long killedAt = System.nanoTime();
-                holder.process().destroyForcibly();
+                holder.kill();
                 while (!tryOffer(producer, seq)) {
                     if (System.nanoTime() > deadline) {
                         throw new AssertionError("the producer stayed held back by the killed consumer");
@@ -74,7 +74,7 @@ class BroadcastChannelTest {
                 while (seq < total) {
                     if (tryOffer(producer, seq)) {
                         seq++;
-                    } else if (System.nanoTime() > deadline || !reader.process().isAlive()) {
+                    } else if (System.nanoTime() > deadline || !reader.isAlive()) {
                         throw new AssertionError("the live consumer stopped reading; its output:\n" + reader.output());
                     }
                 }

@@ -7,7 +7,7 @@ import io.sluice.api.RefusalReason;
 import io.sluice.api.RegionRefusedException;
 import io.sluice.api.Role;
 import io.sluice.memfd.ProcessResources;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
 import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.SpscConsumer;
 import org.junit.jupiter.api.Test;
@@ -53,13 +53,13 @@ class ChannelLifecycleTest {
             List<Integer> opened = new ArrayList<>();
             try {
                 for (int i = 0; i < 8; i++) {
-                    opened.add(Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0));
+                    opened.add(FdCalls.open(file.toString(), FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0));
                 }
                 AttachRefusedException e = assertThrows(AttachRefusedException.class,
                         () -> Channels.spsc(socket, "orders").close());
                 assertEquals(RefusalReason.UNKNOWN_CHANNEL, e.reason(), e.getMessage());
             } finally {
-                opened.forEach(Libc::closeQuietly);
+                opened.forEach(FdCalls::closeQuietly);
             }
             HostedSpscChannel again = host.spsc("orders", SpscOptions.of(4096)); // the name is free again
             assertSame(again, host.channel("orders"));
@@ -87,13 +87,13 @@ class ChannelLifecycleTest {
                 });
                 Thread.onSpinWait();
                 ch.close();
-                int other = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                int other = FdCalls.open(file.toString(), FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0);
                 try {
                     String outcome = attach.get(20, TimeUnit.SECONDS);
                     assertTrue(List.of("attached", "UNKNOWN_CHANNEL", "CHANNEL_CLOSED", "closed").contains(outcome),
                             "round " + round + ": " + outcome);
                 } finally {
-                    Libc.closeQuietly(other);
+                    FdCalls.closeQuietly(other);
                 }
             }
         } finally {

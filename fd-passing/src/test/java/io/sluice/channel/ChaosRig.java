@@ -1,7 +1,7 @@
 package io.sluice.channel;
 
 import io.sluice.api.MessageProducer;
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.MpmcRecovery;
 
@@ -69,7 +69,7 @@ final class ChaosRig {
         }
 
         boolean alive() {
-            return process.process().isAlive();
+            return process.isAlive();
         }
 
         String awaitLine(String what) throws InterruptedException {
@@ -82,15 +82,13 @@ final class ChaosRig {
                 throw new AssertionError(label + " died before the test killed it; its output:\n" + process.output());
             }
             long at = System.nanoTime();
-            process.process().destroyForcibly();
+            process.kill();
             return at;
         }
 
         /** Waits (bounded) until a killed peer's process is gone. */
         void awaitGone() throws InterruptedException {
-            if (!process.process().waitFor(WAIT_S, TimeUnit.SECONDS)) {
-                throw new AssertionError(label + " still runs " + WAIT_S + " s after SIGKILL");
-            }
+            process.waitFor(WAIT_S); // throws if it still runs WAIT_S s after SIGKILL
         }
 
         /** Waits for a C peer's exit and fails unless it is 0 (a clean run, sanitizers included). */
@@ -153,7 +151,7 @@ final class ChaosRig {
         for (int i = 1; i < args.length; i++) {
             line.append(' ').append(args[i]);
         }
-        OutputStream in = jvm.process().getOutputStream();
+        OutputStream in = jvm.stdin();
         in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
         in.flush();
         Peer p = new Peer("Java " + label, true, jvm, id + " ", journal, owns);
@@ -227,7 +225,7 @@ final class ChaosRig {
             for (Peer p : watched) {
                 if (!p.alive() && !condition.getAsBoolean()) {
                     throw new AssertionError("waiting for " + what + ": " + p + " exited ("
-                            + p.process.process().exitValue() + "); its output:\n" + p.output());
+                            + p.process.exitValue() + "); its output:\n" + p.output());
                 }
             }
             if (System.nanoTime() - deadline > 0) {

@@ -13,7 +13,7 @@ import io.sluice.channel.ChaosRig.Figures;
 import io.sluice.channel.ChaosRig.HostProducer;
 import io.sluice.channel.ChaosRig.JavaPool;
 import io.sluice.channel.ChaosRig.Peer;
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.MpmcRecovery;
@@ -199,7 +199,7 @@ class ChaosTest {
     }
 
     private static ChildJvm survivor() throws IOException, InterruptedException {
-        if (survivorJvm == null || !survivorJvm.process().isAlive()) {
+        if (survivorJvm == null || !survivorJvm.isAlive()) {
             survivorJvm = pool.take();
         }
         return survivorJvm;

@@ -1,7 +1,7 @@
 package io.sluice.channel;
 
 import io.sluice.api.Role;
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
 import org.junit.jupiter.api.Test;
@@ -89,7 +89,7 @@ class MpmcChannelTest {
                         "the open claim holds consumers back");
 
                 long killedAt = System.nanoTime();
-                dying.process().destroyForcibly();
+                dying.kill();
                 long deadline = killedAt + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
                 int n = 0;
                 while (n == 0 && System.nanoTime() < deadline) {

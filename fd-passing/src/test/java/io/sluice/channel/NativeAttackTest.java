@@ -5,7 +5,8 @@ import io.sluice.memfd.OwnedFd;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.MmapCalls;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,12 +84,12 @@ class NativeAttackTest {
 
     /** The host's view of the whole region, through a fresh read-only mapping of its own fd. */
     private static byte[] snapshot(OwnedFd fd, long size) {
-        assertEquals(size, fd.apply(Libc::fstat).size(), "region size");
-        long address = fd.apply(n -> Libc.mmap(size, Libc.PROT_READ, Libc.MAP_SHARED, n));
+        assertEquals(size, fd.apply(FdCalls::fstat).size(), "region size");
+        long address = fd.apply(n -> MmapCalls.mmap(size, MmapCalls.PROT_READ, MmapCalls.MAP_SHARED, n));
         try (Arena arena = Arena.ofConfined()) {
-            return Libc.segmentAt(address, size, arena, null).toArray(ValueLayout.JAVA_BYTE);
+            return MmapCalls.segmentAt(address, size, arena, null).toArray(ValueLayout.JAVA_BYTE);
         } finally {
-            Libc.munmap(address, size);
+            MmapCalls.munmap(address, size);
         }
     }
 
@@ -140,7 +141,7 @@ class NativeAttackTest {
                      Seal.FUTURE_WRITE, Seal.SEAL)) {
             fill(ring.writable().asSlice(128));
             byte[] before = ring.writable().toArray(ValueLayout.JAVA_BYTE);
-            OwnedFd readOnly = NativeFakeHost.reopen(ring.fd(), Libc.O_RDONLY);
+            OwnedFd readOnly = NativeFakeHost.reopen(ring.fd(), FdCalls.O_RDONLY);
             try (NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "attack-writes", socket.toString(),
                     "orders");
                  SeqPacketSocket conn = host.acceptHello();
@@ -158,7 +159,7 @@ class NativeAttackTest {
                 readOnly.close();
             }
             assertArrayEquals(before, ring.writable().toArray(ValueLayout.JAVA_BYTE), "the host's pages after the attacks");
-            assertEquals(ring.region().size(), ring.fd().apply(Libc::fstat).size());
+            assertEquals(ring.region().size(), ring.fd().apply(FdCalls::fstat).size());
         }
     }
 }

@@ -1,6 +1,6 @@
 package io.sluice.channel;
 
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
@@ -78,7 +78,7 @@ final class NativeChild implements AutoCloseable {
      * mpmc-garbage; their commands are at the top of sluice_peer.c).
      */
     void send(String line) throws IOException {
-        var in = child.process().getOutputStream();
+        var in = child.stdin();
         in.write((line + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         in.flush();
     }
@@ -106,12 +106,12 @@ final class NativeChild implements AutoCloseable {
     }
 
     boolean isAlive() {
-        return child.process().isAlive();
+        return child.isAlive();
     }
 
     /** SIGKILL. */
     void kill() {
-        child.process().destroyForcibly();
+        child.kill();
     }
 
     String output() {

@@ -7,7 +7,7 @@ import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
 import io.sluice.ringbuffer.SpscRing;
 
 import java.lang.foreign.MemorySegment;
@@ -86,12 +86,12 @@ final class NativeFakeHost implements AutoCloseable {
 
     /** A second fd of the same memfd, opened anew through /proc/self/fd with {@code flags} (O_RDONLY: what the hardened host hands consumers). */
     static OwnedFd reopen(OwnedFd fd, int flags) {
-        return OwnedFd.adopt(fd.apply(n -> Libc.open("/proc/self/fd/" + n, flags | Libc.O_CLOEXEC, 0)), "reopened " + fd.what());
+        return OwnedFd.adopt(fd.apply(n -> FdCalls.open("/proc/self/fd/" + n, flags | FdCalls.O_CLOEXEC, 0)), "reopened " + fd.what());
     }
 
     /** A pipe, both ends owned. */
     static OwnedFd[] pipe() {
-        int[] p = Libc.pipe();
+        int[] p = FdCalls.pipe();
         return new OwnedFd[] {OwnedFd.adopt(p[0], "pipe (read end)"), OwnedFd.adopt(p[1], "pipe (write end)")};
     }
 

@@ -10,7 +10,7 @@ import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.Test;
@@ -216,20 +216,20 @@ class NativeHandshakeTest {
         Map<String, String> results = new LinkedHashMap<>();
         try (SeqPacketServer server = SeqPacketServer.bind(socket)) {
             byte[] spsc = welcome(RingKind.SPSC, 0, 4224, 384, 512);
-            int[] pipe = Libc.pipe();
+            int[] pipe = FdCalls.pipe();
             try {
                 results.put("pipe", serveOnce(server, socket, "CONSUMER", spsc, OwnedFd.adopt(pipe[0], "pipe")));
             } finally {
-                Libc.close(pipe[0]);
-                Libc.close(pipe[1]);
+                FdCalls.close(pipe[0]);
+                FdCalls.close(pipe[1]);
             }
             Path file = dir.resolve("data.bin");
             Files.write(file, new byte[4224]);
-            int fileFd = Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+            int fileFd = FdCalls.open(file.toString(), FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0);
             try {
                 results.put("file", serveOnce(server, socket, "CONSUMER", spsc, OwnedFd.adopt(fileFd, "file")));
             } finally {
-                Libc.close(fileFd);
+                FdCalls.close(fileFd);
             }
             try (MemfdRegion r = spscRegion(4224, true)) {
                 results.put("unsealed", serveOnce(server, socket, "CONSUMER", spsc, r.fd()));
@@ -288,7 +288,7 @@ class NativeHandshakeTest {
                         welcome(RingKind.MPMC, 1, 256, 0, 48), small.fd()));
                 mpmc.mapReadWrite().copyFrom(formatted);
                 mpmc.addSeals(Seal.SHRINK, Seal.GROW);
-                OwnedFd readOnly = NativeFakeHost.reopen(mpmc.fd(), Libc.O_RDONLY);
+                OwnedFd readOnly = NativeFakeHost.reopen(mpmc.fd(), FdCalls.O_RDONLY);
                 try {
                     results.put("mpmc-read-only-fd", serveOnce(server, socket, "PRODUCER",
                             welcome(RingKind.MPMC, 1, mpmcSize, 0, 48), readOnly));

@@ -6,7 +6,8 @@ import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.MemfdCalls;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.Test;
@@ -73,7 +74,7 @@ class NativeHostileHostTest {
             // hostile host's moment. It shrinks the memfd to nothing, then seals it as promised.
             String paused = c.awaitLine("PAUSED", TIMEOUT_S);
             assertTrue(paused.startsWith("PAUSED data-region-before-seals fd "), paused);
-            ring.fd().use(n -> Libc.ftruncate(n, 0));
+            ring.fd().use(n -> MemfdCalls.ftruncate(n, 0));
             ring.region().addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
             Files.createFile(go);
             // A client that used a size read before the seals would map 4224 bytes of an empty file and
@@ -104,7 +105,7 @@ class NativeHostileHostTest {
         Path socket = dir.resolve("detach-" + block + ".sock");
         try (NativeFakeHost host = NativeFakeHost.bind(socket);
              SpscRegion ring = spscRegion("test.detach", CAPACITY, Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE, Seal.SEAL)) {
-            OwnedFd readOnly = reopen(ring.fd(), Libc.O_RDONLY);
+            OwnedFd readOnly = reopen(ring.fd(), FdCalls.O_RDONLY);
             try (NativeChild c = block
                     ? NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "until-gone", socket.toString(), "orders", "block")
                     : NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "until-gone", socket.toString(), "orders");
@@ -114,7 +115,7 @@ class NativeHostileHostTest {
                 // The client's own region: sealed for good (F_SEAL_SEAL after the others) and 0600.
                 assertTrue(position.seals().containsAll(Set.of(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE, Seal.SEAL)),
                         "position region seals " + position.seals());
-                assertEquals(0600, position.fd().apply(Libc::fstat).mode() & 07777, "position region mode");
+                assertEquals(0600, position.fd().apply(FdCalls::fstat).mode() & 07777, "position region mode");
                 SpscProducer producer = SpscRing.attachProducer("orders", ring.writable(), position.mapReadOnly());
                 for (long seq = 0; seq < 3; seq++) {
                     NativeSpscTest.send(producer, 5, seq, 64, c);

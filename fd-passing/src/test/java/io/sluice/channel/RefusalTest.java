@@ -4,13 +4,13 @@ import io.sluice.memfd.OwnedFd;
 import io.sluice.api.AttachRefusedException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.Role;
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -186,14 +186,14 @@ class RefusalTest {
 
     @Test
     void helloWithFdsIsRefusedAndTheFdsClosed() {
-        int[] pipe = Libc.pipe();
+        int[] pipe = FdCalls.pipe();
         try {
             Handshake.Refuse r = rawRefusal(Handshake.hello(Role.CONSUMER, "orders"), OwnedFd.adopt(pipe[0], "pipe"));
             assertEquals(RefusalReason.MALFORMED, r.reason());
             assertTrue(r.text().contains("carried 1 fds, at most 0"), r.text());
         } finally {
-            Libc.close(pipe[0]);
-            Libc.close(pipe[1]);
+            FdCalls.close(pipe[0]);
+            FdCalls.close(pipe[1]);
         }
     }
 
@@ -208,7 +208,7 @@ class RefusalTest {
                     w = Handshake.decodeWelcome(m.data(), "host");
                 }
                 long size = w.positionRegionSize();
-                int[] pipe = Libc.pipe();
+                int[] pipe = FdCalls.pipe();
                 try (MemfdRegion r = MemfdRegion.create("test.position", variant.equals("small") ? 128 : size)) {
                     if (variant.equals("small")) {
                         r.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
@@ -219,8 +219,8 @@ class RefusalTest {
                         assertEquals(RefusalReason.BAD_REGION, refuse.reason(), variant + ": " + refuse.text());
                     }
                 } finally {
-                    Libc.close(pipe[0]);
-                    Libc.close(pipe[1]);
+                    FdCalls.close(pipe[0]);
+                    FdCalls.close(pipe[1]);
                 }
             }
         }
@@ -266,8 +266,8 @@ class RefusalTest {
         // As root, start the child as 'nobody' (65534). Skipped where setpriv or root is missing.
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv missing");
         org.junit.jupiter.api.Assumptions.assumeTrue(AccessPolicy.currentUid() == 0, "not root");
-        try (ChildJvm child = ChildJvm.startAsOtherUser(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
-                dir, ChannelPeer.class, "refuse", socket.toString(), "orders", "CONSUMER")) {
+        try (ChildJvm child = ChildJvm.launcher(ChannelPeer.class).prefix(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"))
+                    .classPathCopiedReadableTo(dir).start("refuse", socket.toString(), "orders", "CONSUMER")) {
             String line = child.awaitLine("REFUSED", 60);
             assertTrue(line.startsWith("REFUSED ACCESS_DENIED"), line);
             assertTrue(line.contains("uid 65534 gid 65534 is not admitted"), line);

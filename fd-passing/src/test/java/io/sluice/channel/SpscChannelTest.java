@@ -2,7 +2,7 @@ package io.sluice.channel;
 
 import io.sluice.api.AttachRefusedException;
 import io.sluice.api.RefusalReason;
-import io.sluice.fdpassing.ChildJvm;
+import io.sluice.testing.ChildJvm;
 import io.sluice.ringbuffer.SpscProducer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +30,7 @@ class SpscChannelTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
         long at;
         while ((at = p.tryClaim(1, length)) < 0) {
-            if (System.nanoTime() > deadline || (child != null && !child.process().isAlive())) {
+            if (System.nanoTime() > deadline || (child != null && !child.isAlive())) {
                 throw new AssertionError("ring stayed full at message " + seq + "; child output:\n"
                         + (child == null ? "" : child.output()));
             }
@@ -84,7 +84,7 @@ class SpscChannelTest {
                 assertEquals(RefusalReason.CHANNEL_FULL, e.reason());
 
                 long killedAt = System.nanoTime();
-                first.process().destroyForcibly(); // SIGKILL
+                first.kill(); // SIGKILL
                 long detached = detachedAt.get(TIMEOUT_S, TimeUnit.SECONDS);
                 System.out.printf("spsc consumer kill -9 -> host detached it in %.2f ms%n", (detached - killedAt) / 1e6);
                 assertTrue(ch.consumer() == null);

@@ -1,5 +1,6 @@
 package io.sluice.fdpassing;
 
+import io.sluice.testing.ChildJvm;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
 import org.junit.jupiter.api.Test;

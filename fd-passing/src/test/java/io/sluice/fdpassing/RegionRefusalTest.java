@@ -6,7 +6,7 @@ import io.sluice.api.RegionRefusedException;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,7 +65,7 @@ class RegionRefusalTest {
 
     @Test
     void pipeIsRefused() {
-        int[] pipe = Libc.pipe();
+        int[] pipe = FdCalls.pipe();
         try {
             long baseline = ProcessResources.openFds();
             send(OwnedFd.adopt(pipe[0], "pipe"));
@@ -73,15 +73,15 @@ class RegionRefusalTest {
             assertTrue(e.getMessage().contains("is a pipe, not a memfd"), e.getMessage());
             assertEquals(baseline, ProcessResources.openFds(), "the received pipe fd was closed");
         } finally {
-            Libc.close(pipe[0]);
-            Libc.close(pipe[1]);
+            FdCalls.close(pipe[0]);
+            FdCalls.close(pipe[1]);
         }
     }
 
     @Test
     void regularFileIsRefused() throws Exception {
         Path file = Files.write(dir.resolve("plain.bin"), new byte[4096]);
-        int fd = Libc.open(file.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        int fd = FdCalls.open(file.toString(), FdCalls.O_RDWR | FdCalls.O_CLOEXEC, 0);
         try {
             long baseline = ProcessResources.openFds();
             send(OwnedFd.adopt(fd, "file"));
@@ -89,7 +89,7 @@ class RegionRefusalTest {
             assertTrue(e.getMessage().contains("plain.bin (a regular file), not a memfd"), e.getMessage());
             assertEquals(baseline, ProcessResources.openFds(), "the received file fd was closed");
         } finally {
-            Libc.close(fd);
+            FdCalls.close(fd);
         }
     }
 
@@ -133,7 +133,7 @@ class RegionRefusalTest {
     void messageWithMoreFdsThanExpectedIsRefusedAndAllItsFdsClosed() {
         try (MemfdRegion a = MemfdRegion.create("test.extra-a", 4096);
              MemfdRegion b = MemfdRegion.create("test.extra-b", 4096)) {
-            int[] pipe = Libc.pipe();
+            int[] pipe = FdCalls.pipe();
             try {
                 long baseline = ProcessResources.openFds();
                 send(a.fd(), b.fd(), OwnedFd.adopt(pipe[0], "pipe"));
@@ -141,8 +141,8 @@ class RegionRefusalTest {
                 assertTrue(e.getMessage().contains("carried 3 fds, at most 1 expected"), e.getMessage());
                 assertEquals(baseline, ProcessResources.openFds(), "all three received fds were closed");
             } finally {
-                Libc.close(pipe[0]);
-                Libc.close(pipe[1]);
+                FdCalls.close(pipe[0]);
+                FdCalls.close(pipe[1]);
             }
         }
     }
@@ -184,7 +184,7 @@ class RegionRefusalTest {
             send(r.fd());
             try (ReceivedMessage m = receiver.receive(64, 1, WAIT)) {
                 try (OwnedFd fd = m.takeFd(0)) {
-                    assertEquals(1 /* FD_CLOEXEC */, fd.apply(n -> Libc.fcntl(n, Libc.F_GETFD, 0)) & 1, "MSG_CMSG_CLOEXEC set FD_CLOEXEC");
+                    assertEquals(1 /* FD_CLOEXEC */, fd.apply(n -> FdCalls.fcntl(n, FdCalls.F_GETFD, 0)) & 1, "MSG_CMSG_CLOEXEC set FD_CLOEXEC");
                 }
             }
         }

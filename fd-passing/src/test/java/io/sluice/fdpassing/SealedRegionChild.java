@@ -3,7 +3,9 @@ package io.sluice.fdpassing;
 import io.sluice.api.SystemCallException;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.MemfdCalls;
+import io.sluice.testing.TestCalls;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -38,14 +40,14 @@ public final class SealedRegionChild {
                 }
                 send(s, "read2=" + Long.toHexString(ro.get(JAVA_LONG, 0)));
                 send(s, "mmap_rw=" + attempt(region::mapReadWrite)
-                        + " mprotect_rw=" + attempt(() -> Libc.mprotect(ro.address(), size, Libc.PROT_READ | Libc.PROT_WRITE))
+                        + " mprotect_rw=" + attempt(() -> TestCalls.mprotect(ro.address(), size, TestCalls.PROT_READ | TestCalls.PROT_WRITE))
                         + " write=" + attempt(() -> {
                             try (Arena a = Arena.ofConfined()) {
-                                region.fd().use(fd -> Libc.write(fd, a.allocate(8)));
+                                region.fd().use(fd -> FdCalls.write(fd, a.allocate(8)));
                             }
                         })
-                        + " ftruncate_grow=" + attempt(() -> region.fd().use(fd -> Libc.ftruncate(fd, size * 2)))
-                        + " ftruncate_shrink=" + attempt(() -> region.fd().use(fd -> Libc.ftruncate(fd, size / 2)))
+                        + " ftruncate_grow=" + attempt(() -> region.fd().use(fd -> MemfdCalls.ftruncate(fd, size * 2)))
+                        + " ftruncate_shrink=" + attempt(() -> region.fd().use(fd -> MemfdCalls.ftruncate(fd, size / 2)))
                         + " java_write=" + attempt(() -> ro.set(JAVA_LONG, 0, 1L)));
                 try (ReceivedMessage bye = s.receive(256, 0, WAIT)) {
                     // parent is done

@@ -5,7 +5,10 @@ import io.sluice.api.RegionRefusedException;
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
 import io.sluice.api.UntrustedText;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.Errno;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.MemfdCalls;
+import io.sluice.memfd.libc.MmapCalls;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -82,31 +85,31 @@ public final class MemfdRegion implements AutoCloseable {
             throw e.about("region '" + name + "'");
         }
         try {
-            Libc.fchmod(fd, 0600);
-            Libc.ftruncate(fd, size);
+            MemfdCalls.fchmod(fd, 0600);
+            MemfdCalls.ftruncate(fd, size);
             return new MemfdRegion(name, size, OwnedFd.adopt(fd, "memfd '" + NAME_PREFIX + name + "'"));
         } catch (SystemCallException e) {
-            Libc.closeQuietly(fd);
+            FdCalls.closeQuietly(fd);
             throw e.about("region '" + name + "'");
         } catch (RuntimeException e) {
-            Libc.closeQuietly(fd);
+            FdCalls.closeQuietly(fd);
             throw e;
         }
     }
 
     private static int createFd(String kernelName) {
-        int flags = Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING;
+        int flags = MemfdCalls.MFD_CLOEXEC | MemfdCalls.MFD_ALLOW_SEALING;
         if (!noexecSealUnsupported) {
             try {
-                return Libc.memfdCreate(kernelName, flags | Libc.MFD_NOEXEC_SEAL);
+                return MemfdCalls.memfdCreate(kernelName, flags | MemfdCalls.MFD_NOEXEC_SEAL);
             } catch (SystemCallException e) {
-                if (e.errno() != Libc.EINVAL) {
+                if (e.errno() != Errno.EINVAL) {
                     throw e;
                 }
                 noexecSealUnsupported = true; // kernel < 6.3: fall back, never ask again
             }
         }
-        return Libc.memfdCreate(kernelName, flags);
+        return MemfdCalls.memfdCreate(kernelName, flags);
     }
 
     private static void validateName(String name) {
@@ -146,7 +149,7 @@ public final class MemfdRegion implements AutoCloseable {
 
     /** The checks of {@link #adopt}, seals before size; returns the region name. */
     private static String verify(int fd, long expectedSize, Set<Seal> requiredSeals) {
-        Libc.FileStat st = Libc.fstat(fd);
+        FdCalls.FileStat st = FdCalls.fstat(fd);
         if (!st.isRegularFile()) {
             throw new RegionRefusedException("fd " + fd + " is a " + st.typeName() + ", not a memfd");
         }
@@ -157,7 +160,7 @@ public final class MemfdRegion implements AutoCloseable {
         String kernelName = UntrustedText.escape(target.substring("/memfd:".length()).replace(" (deleted)", ""));
         int mask;
         try {
-            mask = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
+            mask = MemfdCalls.seals(fd);
         } catch (SystemCallException e) {
             throw new RegionRefusedException("memfd '" + kernelName + "' does not support seals: " + e.getMessage());
         }
@@ -172,7 +175,7 @@ public final class MemfdRegion implements AutoCloseable {
         }
         // Only now is the size final (SHRINK|GROW are on): a size read before the seals could be
         // changed by the sender between our check and our mmap.
-        long size = Libc.fstat(fd).size();
+        long size = FdCalls.fstat(fd).size();
         if (size != expectedSize) {
             throw new RegionRefusedException("memfd '" + kernelName + "' is " + size + " bytes, promised " + expectedSize);
         }
@@ -217,7 +220,7 @@ public final class MemfdRegion implements AutoCloseable {
         if (readOnlyFd == null) {
             int ro = fd.apply(n -> {
                 try {
-                    return Libc.open("/proc/self/fd/" + n, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                    return FdCalls.open("/proc/self/fd/" + n, FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0);
                 } catch (SystemCallException e) {
                     throw e.about("region '" + name + "': re-opening read-only");
                 }
@@ -233,7 +236,7 @@ public final class MemfdRegion implements AutoCloseable {
      * the region is sealed {@code FUTURE_WRITE} or {@code WRITE}.
      */
     public synchronized MemorySegment mapReadWrite() {
-        return map(Libc.PROT_READ | Libc.PROT_WRITE);
+        return map(MmapCalls.PROT_READ | MmapCalls.PROT_WRITE);
     }
 
     /**
@@ -241,23 +244,23 @@ public final class MemfdRegion implements AutoCloseable {
      * through it throws {@link IllegalArgumentException} ("Attempt to write a read-only segment") rather than killing the JVM.
      */
     public synchronized MemorySegment mapReadOnly() {
-        return map(Libc.PROT_READ).asReadOnly();
+        return map(MmapCalls.PROT_READ).asReadOnly();
     }
 
     private MemorySegment map(int prot) {
         ensureOpen();
         long address = fd.apply(n -> {
             try {
-                return Libc.mmap(size, prot, Libc.MAP_SHARED | Libc.MAP_POPULATE, n);
+                return MmapCalls.mmap(size, prot, MmapCalls.MAP_SHARED | MmapCalls.MAP_POPULATE, n);
             } catch (SystemCallException e) {
                 throw e.about("region '" + name + "'");
             }
         });
         try {
             long length = size;
-            return Libc.segmentAt(address, size, mappings, s -> Libc.munmap(address, length));
+            return MmapCalls.segmentAt(address, size, mappings, s -> MmapCalls.munmap(address, length));
         } catch (RuntimeException e) {
-            Libc.munmap(address, size);
+            MmapCalls.munmap(address, size);
             throw e;
         }
     }
@@ -272,15 +275,15 @@ public final class MemfdRegion implements AutoCloseable {
         ensureOpen();
         long address = fd.apply(n -> {
             try {
-                return Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, n);
+                return MmapCalls.mmap(size, MmapCalls.PROT_READ | MmapCalls.PROT_WRITE, MmapCalls.MAP_SHARED, n);
             } catch (SystemCallException e) {
                 throw e.about("region '" + name + "'");
             }
         });
         try (Arena scratch = Arena.ofConfined()) {
-            writer.accept(Libc.segmentAt(address, size, scratch, null));
+            writer.accept(MmapCalls.segmentAt(address, size, scratch, null));
         } finally {
-            Libc.munmap(address, size);
+            MmapCalls.munmap(address, size);
         }
     }
 
@@ -289,7 +292,7 @@ public final class MemfdRegion implements AutoCloseable {
         ensureOpen();
         int mask = Seal.mask(seals);
         try {
-            fd.use(n -> Libc.fcntl(n, Libc.F_ADD_SEALS, mask));
+            fd.use(n -> MemfdCalls.addSeals(n, mask));
         } catch (SystemCallException e) {
             throw e.about("region '" + name + "': adding seals " + Seal.describe(seals));
         }
@@ -303,7 +306,7 @@ public final class MemfdRegion implements AutoCloseable {
     /** The seals the kernel reports for this region now. */
     public synchronized Set<Seal> seals() {
         ensureOpen();
-        return Seal.fromMask(fd.apply(n -> Libc.fcntl(n, Libc.F_GET_SEALS, 0)));
+        return Seal.fromMask(fd.apply(n -> MemfdCalls.seals(n)));
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.sluice.memfd;
 
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
@@ -75,7 +75,7 @@ public final class OwnedFd implements AutoCloseable {
     public void release() {
         long s = state.decrementAndGet();
         if (s == CLOSED) {
-            Libc.closeQuietly(fd);
+            FdCalls.closeQuietly(fd);
         }
     }
 

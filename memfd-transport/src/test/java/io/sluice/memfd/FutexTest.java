@@ -1,6 +1,6 @@
 package io.sluice.memfd;
 
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FutexCalls;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -17,7 +17,7 @@ class FutexTest {
     void waitTimesOutWhenNobodyWakes() {
         try (MemfdRegion r = MemfdRegion.create("test.futex-timeout", 4096)) {
             MemorySegment word = r.mapReadWrite();
-            assertFalse(Libc.futexWait(word, 0, 1_000_000L));
+            assertFalse(FutexCalls.futexWait(word, 0, 1_000_000L));
         }
     }
 
@@ -26,7 +26,7 @@ class FutexTest {
         try (MemfdRegion r = MemfdRegion.create("test.futex-changed", 4096)) {
             MemorySegment word = r.mapReadWrite();
             word.set(JAVA_INT, 0, 7);
-            assertTrue(Libc.futexWait(word, 6, 5_000_000_000L));
+            assertTrue(FutexCalls.futexWait(word, 6, 5_000_000_000L));
         }
     }
 
@@ -35,12 +35,12 @@ class FutexTest {
         try (MemfdRegion r = MemfdRegion.create("test.futex-wake", 4096)) {
             MemorySegment waiterView = r.mapReadWrite();
             MemorySegment wakerView = r.mapReadOnly(); // as a producer holding a consumer's sealed region
-            CompletableFuture<Boolean> woken = CompletableFuture.supplyAsync(() -> Libc.futexWait(waiterView, 0, 20_000_000_000L));
+            CompletableFuture<Boolean> woken = CompletableFuture.supplyAsync(() -> FutexCalls.futexWait(waiterView, 0, 20_000_000_000L));
             // Wake until the waiter has been seen asleep and woken (bounded: the future's own timeout).
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             int total = 0;
             while (!woken.isDone() && System.nanoTime() < deadline) {
-                total += Libc.futexWake(wakerView, 1);
+                total += FutexCalls.futexWake(wakerView, 1);
                 Thread.onSpinWait();
             }
             assertTrue(woken.get(1, TimeUnit.SECONDS), "waiter returned because it was woken");

@@ -4,7 +4,8 @@ import io.sluice.api.RegionRefusedException;
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
 import io.sluice.memfd.OwnedFd;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.MemfdCalls;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -72,7 +73,7 @@ class MemfdRegionTest {
         try (MemfdRegion r = MemfdRegion.create("test.seals", 4096)) {
             r.addSeals(Seal.SHRINK, Seal.GROW);
             assertTrue(r.seals().containsAll(EnumSet.of(Seal.SHRINK, Seal.GROW)));
-            SystemCallException e = assertThrows(SystemCallException.class, () -> r.fd().use(fd -> Libc.ftruncate(fd, 8192)));
+            SystemCallException e = assertThrows(SystemCallException.class, () -> r.fd().use(fd -> MemfdCalls.ftruncate(fd, 8192)));
             assertEquals("EPERM", e.errnoName());
             assertTrue(e.getMessage().startsWith("ftruncate: EPERM"), e.getMessage());
         }
@@ -126,7 +127,7 @@ class MemfdRegionTest {
         int fd = r.fd().numberForDiagnostics();
         r.close();
         assertThrows(IllegalStateException.class, () -> rw.get(JAVA_LONG, 0));
-        assertFalse(Libc.isOpen(fd), "fd should be closed");
+        assertFalse(OpenFds.isOpen(fd), "fd should be closed");
         assertThrows(IllegalStateException.class, () -> r.fd().acquire(), "a closed region hands out no fd number");
         assertThrows(IllegalStateException.class, r::mapReadOnly);
         r.close(); // idempotent
@@ -166,11 +167,11 @@ class MemfdRegionTest {
     void adoptRefusesAMemfdWithoutTheRequiredSealsAndClosesIt() {
         try (MemfdRegion r = MemfdRegion.create("test.adopt-unsealed", 4096)) {
             r.addSeals(Seal.SHRINK, Seal.GROW);
-            int dup = r.fd().apply(fd -> Libc.open("/proc/self/fd/" + fd, Libc.O_RDWR | Libc.O_CLOEXEC, 0));
+            int dup = r.fd().apply(fd -> FdCalls.open("/proc/self/fd/" + fd, FdCalls.O_RDWR | FdCalls.O_CLOEXEC, 0));
             RegionRefusedException e = assertThrows(RegionRefusedException.class,
                     () -> MemfdRegion.adopt(OwnedFd.adopt(dup, "dup"), 4096, EnumSet.of(Seal.FUTURE_WRITE)));
             assertTrue(e.getMessage().contains("missing FUTURE_WRITE"), e.getMessage());
-            assertFalse(Libc.isOpen(dup));
+            assertFalse(OpenFds.isOpen(dup));
         }
     }
 

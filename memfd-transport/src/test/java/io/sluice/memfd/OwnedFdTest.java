@@ -1,7 +1,9 @@
 package io.sluice.memfd;
 
 import io.sluice.api.SystemCallException;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.memfd.libc.FdCalls;
+import io.sluice.memfd.libc.MemfdCalls;
+import io.sluice.memfd.libc.MmapCalls;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -36,14 +38,14 @@ class OwnedFdTest {
         List<Integer> opened = new ArrayList<>();
         try {
             for (int i = 0; i < 64 && !opened.contains(number); i++) {
-                opened.add(Libc.open(file.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC, 0));
+                opened.add(FdCalls.open(file.toString(), FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0));
             }
-            assertTrue(Libc.isOpen(number), "the number names another file now");
+            assertTrue(OpenFds.isOpen(number), "the number names another file now");
             IllegalStateException e = assertThrows(IllegalStateException.class, fd::acquire);
             assertTrue(e.getMessage().contains("memfd 'sluice:test.recycled' is closed"), e.getMessage());
             assertThrows(IllegalStateException.class, () -> fd.use(n -> { }));
         } finally {
-            opened.forEach(Libc::closeQuietly);
+            opened.forEach(FdCalls::closeQuietly);
             Files.deleteIfExists(file);
         }
     }
@@ -56,7 +58,7 @@ class OwnedFdTest {
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             for (int round = 0; round < 300; round++) {
-                int raw = Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                int raw = FdCalls.open("/dev/null", FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0);
                 AtomicInteger wrongFile = new AtomicInteger();
                 OwnedFd fd = OwnedFd.adopt(raw, "/dev/null #" + round);
                 CountDownLatch go = new CountDownLatch(1);
@@ -69,7 +71,7 @@ class OwnedFdTest {
                             try {
                                 fd.use(n -> {
                                     // while held, the number still names our /dev/null
-                                    if (!Libc.fstat(n).typeName().equals("character device")) {
+                                    if (!FdCalls.fstat(n).typeName().equals("character device")) {
                                         wrongFile.incrementAndGet();
                                     }
                                 });
@@ -123,16 +125,16 @@ class OwnedFdTest {
             r.mapReadWrite();
             r.addSeals(Seal.SHRINK, Seal.GROW);
             OwnedFd ro = r.readOnlyFd();
-            assertEquals(Libc.O_RDONLY, ro.apply(n -> Libc.fcntl(n, Libc.F_GETFL, 0)) & Libc.O_ACCMODE);
+            assertEquals(FdCalls.O_RDONLY, ro.apply(n -> FdCalls.fcntl(n, FdCalls.F_GETFL, 0)) & FdCalls.O_ACCMODE);
             SystemCallException seal = assertThrows(SystemCallException.class,
-                    () -> ro.use(n -> Libc.fcntl(n, Libc.F_ADD_SEALS, Seal.FUTURE_WRITE.bit())));
+                    () -> ro.use(n -> FdCalls.fcntl(n, MemfdCalls.F_ADD_SEALS, Seal.FUTURE_WRITE.bit())));
             assertEquals("EPERM", seal.errnoName());
             try (Arena a = Arena.ofConfined()) {
-                SystemCallException write = assertThrows(SystemCallException.class, () -> ro.use(n -> Libc.write(n, a.allocate(8))));
+                SystemCallException write = assertThrows(SystemCallException.class, () -> ro.use(n -> FdCalls.write(n, a.allocate(8))));
                 assertEquals("EBADF", write.errnoName());
             }
             SystemCallException map = assertThrows(SystemCallException.class,
-                    () -> ro.use(n -> Libc.mmap(4096, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, n)));
+                    () -> ro.use(n -> MmapCalls.mmap(4096, MmapCalls.PROT_READ | MmapCalls.PROT_WRITE, MmapCalls.MAP_SHARED, n)));
             assertEquals("EACCES", map.errnoName());
             assertFalse(r.seals().contains(Seal.FUTURE_WRITE), "nothing was added through it");
             assertTrue(ro == r.readOnlyFd(), "one read-only fd per region");

@@ -1,5 +1,6 @@
 package io.sluice.ringbuffer;
 
+import io.sluice.testing.ChildJvm;
 import io.sluice.api.BackOffIdleStrategy;
 import io.sluice.api.IdleStrategy;
 import io.sluice.api.MessageProducer;
@@ -36,7 +37,7 @@ class SpscCrossProcessTest {
             ringRegion.addSeals(Seal.SHRINK, Seal.GROW);
             positionRegion.addSeals(Seal.SHRINK, Seal.GROW);
 
-            try (SpscChildJvm child = SpscChildJvm.start(SpscCrossProcessConsumer.class,
+            try (ChildJvm child = ChildJvm.start(SpscCrossProcessConsumer.class,
                     Long.toString(ProcessHandle.current().pid()),
                     Integer.toString(ringRegion.fd().numberForDiagnostics()), Long.toString(ringSize),
                     Integer.toString(positionRegion.fd().numberForDiagnostics()), Long.toString(positionSize),
@@ -58,7 +59,7 @@ class SpscCrossProcessTest {
         }
     }
 
-    private static long produce(SpscProducer producer, long seed, SpscChildJvm child) {
+    private static long produce(SpscProducer producer, long seed, ChildJvm child) {
         SplittableRandom random = new SplittableRandom(seed);
         IdleStrategy idle = new BackOffIdleStrategy(1_000, 10, 1_000, 100_000);
         MemorySegment buf = producer.buffer();

@@ -23,16 +23,22 @@ import java.util.concurrent.TimeUnit;
  * exactly the orders sent (count, sum of ids and sum of squares), each consumer saw each entry
  * process's orders in order.
  *
- * <p>Run: {@code ./mvnw -q compile exec:exec -Ddemo=gateway}
+ * <p>Run: {@code ./mvnw -q compile exec:exec -Ddemo=gateway}. Argument (optional): orders per
+ * order-entry JVM (default {@value #DEFAULT_ORDERS_PER_ENTRY}). Exits with status 1 if the summary
+ * is not OK.
  */
 public final class OrderGatewayDemo {
     static final String CHANNEL = "orders";
     static final int ORDER = 1;
     static final int STOP = 2;
     static final int ORDER_LENGTH = 32; // entry id, order id, price, quantity
-    private static final long ORDERS_PER_ENTRY = 500_000;
+    static final long DEFAULT_ORDERS_PER_ENTRY = 500_000;
 
     public static void main(String[] args) throws Exception {
+        long ordersPerEntry = args.length > 0 ? Long.parseLong(args[0]) : DEFAULT_ORDERS_PER_ENTRY;
+        if (ordersPerEntry < 1 || ordersPerEntry > 100_000_000) {
+            throw new IllegalArgumentException("orders per entry " + ordersPerEntry + " is outside 1..100000000");
+        }
         Path dir = Files.createTempDirectory("sluice-gw-");
         Path socket = dir.resolve("gw.sock");
         List<String> reports = new ArrayList<>();
@@ -50,7 +56,7 @@ public final class OrderGatewayDemo {
                 pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
             }
             for (int i = 1; i <= 2; i++) {
-                Process p = start(OrderEntry.class, socket.toString(), Integer.toString(i), Long.toString(ORDERS_PER_ENTRY));
+                Process p = start(OrderEntry.class, socket.toString(), Integer.toString(i), Long.toString(ordersPerEntry));
                 producers.add(p);
                 pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
             }
@@ -79,7 +85,7 @@ public final class OrderGatewayDemo {
         }
         Files.deleteIfExists(socket);
         Files.deleteIfExists(dir);
-        summary(reports, (System.nanoTime() - start) / 1e9);
+        summary(reports, ordersPerEntry, (System.nanoTime() - start) / 1e9);
     }
 
     private static Process start(Class<?> main, String... args) throws Exception {
@@ -105,7 +111,7 @@ public final class OrderGatewayDemo {
     }
 
     /** Reports: "matcher=M1 pid=.. entry1=count:sum:sumsq entry2=..." and "entry=1 pid=.. sent=N". */
-    private static void summary(List<String> reports, double seconds) {
+    private static void summary(List<String> reports, long n, double seconds) {
         long[][] seen = new long[3][3]; // [entry][count, sum, sum of squares]
         System.out.println();
         System.out.printf("summary: 2 order-entry JVMs -> 1 MPMC ring -> 2 matcher JVMs, %.1f s%n", seconds);
@@ -123,7 +129,6 @@ public final class OrderGatewayDemo {
                 }
             }
         }
-        long n = ORDERS_PER_ENTRY;
         long sum = n * (n - 1) / 2;
         long sumSq = 0;
         for (long i = 0; i < n; i++) {

@@ -24,18 +24,23 @@ import java.util.concurrent.TimeUnit;
  * (overwrite-oldest: the publisher never waits for anyone); three subscriber JVMs attach through
  * the socket and read the same pages in place. One subscriber is slow and gets lapped (and says
  * by how much); one tries to map the ring writable and is refused by the kernel. The run ends by
- * itself after a few seconds with a summary.
+ * itself after a few seconds with a summary, and exits with status 1 if the summary is not OK.
  *
- * <p>Run: {@code ./mvnw -q compile exec:exec}
+ * <p>Run: {@code ./mvnw -q compile exec:exec}. Argument (optional): how many seconds to publish
+ * (default {@value #DEFAULT_SECONDS}).
  */
 public final class MarketDataDemo {
     static final String CHANNEL = "md.quotes";
     private static final long CAPACITY = 256 * 1024;
     private static final int RATE = 100_000;          // quotes per second
-    private static final long SECONDS = 4;
+    static final long DEFAULT_SECONDS = 4;
     private static final String[] SYMBOLS = {"EURUSD", "GBPUSD", "USDJPY", "AUDUSD", "USDCHF", "USDCAD", "NZDUSD", "EURGBP"};
 
     public static void main(String[] args) throws Exception {
+        long seconds = args.length > 0 ? Long.parseLong(args[0]) : DEFAULT_SECONDS;
+        if (seconds < 1 || seconds > 3600) {
+            throw new IllegalArgumentException("seconds " + seconds + " is outside 1..3600");
+        }
         Path dir = Files.createTempDirectory("sluice-md-");
         Path socket = dir.resolve("md.sock");
         List<Process> subscribers = new ArrayList<>();
@@ -49,7 +54,7 @@ public final class MarketDataDemo {
             String[][] subs = {
                     {"A", "NEWEST", "true", "0"},     // tries to write the ring
                     {"B", "OLDEST", "false", "0"},    // joins at the oldest quote still in the ring
-                    {"C", "NEWEST", "false", "200"},  // slow: pauses 1 ms every 200 quotes, gets lapped
+                    {"C", "NEWEST", "false", "50"},   // slow: pauses 1 ms every 50 quotes (< RATE/s), gets lapped
             };
             for (String[] s : subs) {
                 Process p = new ProcessBuilder(DemoJvm.command(List.of("-XX:+UseSerialGC", "-Xmx64m"),
@@ -59,8 +64,8 @@ public final class MarketDataDemo {
                 pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
             }
             awaitAttached(channel, subs.length);
-            say(subs.length + " subscribers attached; publishing " + RATE + " quotes/s for " + SECONDS + " s");
-            long published = publish(channel.producer());
+            say(subs.length + " subscribers attached; publishing " + RATE + " quotes/s for " + seconds + " s");
+            long published = publish(channel.producer(), seconds);
             say("published " + published + " quotes; closing the channel (subscribers drain, then see the host gone)");
         }
         for (Process p : subscribers) {
@@ -86,7 +91,7 @@ public final class MarketDataDemo {
         }
     }
 
-    private static long publish(BroadcastProducer producer) {
+    private static long publish(BroadcastProducer producer, long seconds) {
         SplittableRandom random = new SplittableRandom(42);
         long[] symbols = new long[SYMBOLS.length];
         long[] mids = new long[SYMBOLS.length];
@@ -96,7 +101,7 @@ public final class MarketDataDemo {
         }
         long interval = 1_000_000_000L / RATE;
         long start = System.nanoTime();
-        long end = start + TimeUnit.SECONDS.toNanos(SECONDS);
+        long end = start + TimeUnit.SECONDS.toNanos(seconds);
         long next = start;
         long seq = 0;
         while (next < end) {

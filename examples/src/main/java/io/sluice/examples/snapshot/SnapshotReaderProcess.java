@@ -1,19 +1,15 @@
 package io.sluice.examples.snapshot;
 
-import io.sluice.memfd.OwnedFd;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
-import io.sluice.api.SystemCallException;
+import io.sluice.examples.WriteAttempts;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.ProcessResources;
-import io.sluice.memfd.libc.Libc;
 
-import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -231,29 +227,7 @@ public final class SnapshotReaderProcess {
 
     /** Every way of writing the table; the kernel (or the JVM) must refuse each one. */
     private static void tryToWrite(SealedSnapshot s, Map<String, String> results) {
-        OwnedFd fd = s.region().fd();
-        long size = s.region().size();
-        MemorySegment mapping = s.reader().segment();
-        results.put("mmap_rw", attempt(() -> s.region().mapReadWrite()));
-        results.put("mprotect_rw", attempt(() -> Libc.mprotect(mapping.address(), size, Libc.PROT_READ | Libc.PROT_WRITE)));
-        results.put("write", attempt(() -> {
-            try (Arena a = Arena.ofConfined()) {
-                fd.use(n -> Libc.write(n, a.allocate(8)));
-            }
-        }));
-        results.put("ftruncate", attempt(() -> fd.use(n -> Libc.ftruncate(n, size * 2))));
-        results.put("java_store", attempt(() -> mapping.set(ValueLayout.JAVA_BYTE, 0, (byte) 1)));
-    }
-
-    private static String attempt(Runnable r) {
-        try {
-            r.run();
-            return "ALLOWED";
-        } catch (SystemCallException e) {
-            return e.errnoName();
-        } catch (RuntimeException e) {
-            return e.getClass().getSimpleName();
-        }
+        results.putAll(WriteAttempts.tryAll(s.region(), s.reader().segment()));
     }
 
     private static String truncate(String s) {

@@ -1,5 +1,6 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.testing.ChildJvm;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
@@ -35,7 +36,8 @@ class CrossProcessSnapshotTest {
         long sluiceFdsBefore = ProcessResources.sluiceFds();
         Path socketPath = dir.resolve("snapshot.sock");
         try (SeqPacketServer server = SeqPacketServer.bind(socketPath);
-             ChildJvm child = ChildJvm.start(SnapshotChild.class, socketPath.toString())) {
+             ChildJvm child = ChildJvm.launcher(SnapshotChild.class)
+                     .jvmOptions("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC").withoutStdin().start(socketPath.toString())) {
             SeqPacketSocket conn = server.accept(WAIT);
             assertNotNull(conn, () -> "the child did not connect within " + WAIT + "; its output:\n" + child.output());
             try (conn) {

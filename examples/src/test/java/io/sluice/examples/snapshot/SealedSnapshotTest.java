@@ -6,13 +6,14 @@ import io.sluice.api.SystemCallException;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.Seal;
-import io.sluice.memfd.libc.Libc;
+import io.sluice.examples.WriteAttempts;
+import io.sluice.testing.TestCalls;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -36,8 +37,7 @@ class SealedSnapshotTest {
 
     /** A second fd on the same memfd, as a receiver would get it ({@code SCM_RIGHTS} does the same). */
     private static OwnedFd reopen(MemfdRegion region) {
-        return OwnedFd.adopt(region.fd().apply(n -> Libc.open("/proc/self/fd/" + n, Libc.O_RDONLY | Libc.O_CLOEXEC, 0)),
-                "reopened " + region.name());
+        return TestCalls.reopenReadOnly(region);
     }
 
     private static String errno(Runnable r) {
@@ -53,17 +53,15 @@ class SealedSnapshotTest {
             byte[] before = region.mapReadOnly().toArray(ValueLayout.JAVA_BYTE);
 
             assertEquals("EPERM", errno(region::mapReadWrite), "the owner's own writable mmap");
-            assertEquals("EPERM", errno(() -> {
-                try (Arena a = Arena.ofConfined()) {
-                    region.fd().use(n -> Libc.write(n, a.allocate(8)));
-                }
-            }), "write(2)");
-            assertEquals("EPERM", errno(() -> region.fd().use(n -> Libc.ftruncate(n, region.size() * 2))), "ftruncate larger");
-            assertEquals("EPERM", errno(() -> region.fd().use(n -> Libc.ftruncate(n, 0))), "ftruncate to zero");
             MemorySegment ro = region.mapReadOnly();
-            String mprotect = errno(() -> Libc.mprotect(ro.address(), region.size(), Libc.PROT_READ | Libc.PROT_WRITE));
+            Map<String, String> attempts = WriteAttempts.tryAll(region, ro);
+            assertEquals("EPERM", attempts.get("reopen_map_rw"), "re-open read-write and map: " + attempts);
+            assertEquals("EPERM", attempts.get("write"), "write(2): " + attempts);
+            assertEquals("EPERM", attempts.get("grow"), "ftruncate larger: " + attempts);
+            assertEquals("EPERM", attempts.get("shrink"), "ftruncate to zero: " + attempts);
+            assertEquals("IllegalArgumentException", attempts.get("java_store"), "a Java store: " + attempts);
+            String mprotect = errno(() -> TestCalls.mprotect(ro.address(), region.size(), TestCalls.PROT_READ | TestCalls.PROT_WRITE));
             assertTrue(Set.of("EACCES", "EPERM").contains(mprotect), "mprotect(PROT_WRITE): " + mprotect);
-            assertThrows(IllegalArgumentException.class, () -> ro.set(ValueLayout.JAVA_BYTE, 0, (byte) 1), "a Java store");
 
             assertArrayEquals(before, region.mapReadOnly().toArray(ValueLayout.JAVA_BYTE), "no byte changed");
         }
