@@ -2,7 +2,7 @@
  * Sluice perf: the C client (fd-passing/native) as one side of a run of the latency
  * harness, for the sluice-java-c row (this is B, echoing) and the sluice-c-java row (this is A,
  * timing). The other side is a JVM running io.sluice.perf.latency.PeerMain that hosts the two
- * channels (SluiceMixedSystem): this process attaches to SPSC_CHANNEL as its consumer (the host
+ * channels (SluiceMixedRows): this process attaches to SPSC_CHANNEL as its consumer (the host
  * sends on it) and to MPMC_CHANNEL as a producer (the host consumes it). A C client cannot be
  * an SPSC producer (that producer is always its host), hence the MPMC channel back.
  *

@@ -9,6 +9,9 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
     /** Stateless: one instance serves every thread. */
     public static final BusySpinIdleStrategy INSTANCE = new BusySpinIdleStrategy();
 
+    private BusySpinIdleStrategy() {
+    }
+
     @Override
     public void idle() {
         Thread.onSpinWait();

@@ -9,6 +9,9 @@ public final class YieldingIdleStrategy implements IdleStrategy {
     /** Stateless: one instance serves every thread. */
     public static final YieldingIdleStrategy INSTANCE = new YieldingIdleStrategy();
 
+    private YieldingIdleStrategy() {
+    }
+
     @Override
     public void idle() {
         Thread.yield();

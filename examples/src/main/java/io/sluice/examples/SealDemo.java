@@ -113,7 +113,7 @@ public final class SealDemo {
     }
 
     private static void awaitLine(SeqPacketSocket conn) {
-        try (ReceivedMessage m = conn.receive(64, 0, WAIT)) {
+        try (ReceivedMessage _ = conn.receive(64, 0, WAIT)) {
             // the content is a step marker; arriving is what matters
         }
     }

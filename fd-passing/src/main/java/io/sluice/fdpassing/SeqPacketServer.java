@@ -94,7 +94,7 @@ public final class SeqPacketServer implements AutoCloseable {
         if (!isSocket(path)) {
             throw new SluiceException("cannot bind " + path + ": it exists and is not a socket");
         }
-        try (SeqPacketSocket probe = SeqPacketSocket.connect(path)) {
+        try (SeqPacketSocket _ = SeqPacketSocket.connect(path)) {
             throw new SluiceException("cannot bind " + path + ": a live process is listening there");
         } catch (SystemCallException e) {
             if (e.errno() != Errno.ECONNREFUSED && e.errno() != Errno.ENOENT) {

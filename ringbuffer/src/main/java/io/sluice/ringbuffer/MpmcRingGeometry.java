@@ -10,7 +10,6 @@ package io.sluice.ringbuffer;
  */
 public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipantId) {
 
-    /** The longest message: a slot minus its header. */
     /**
      * Checks a participant id against this ring: 1..{@link #maxParticipantId()} (0 means nobody).
      *

@@ -71,6 +71,7 @@ public final class Control {
     private Control() {
     }
 
+    @SuppressWarnings("restricted") // reinterpret: a view of the mapping this method just made, SIZE bytes
     private static MemorySegment map(Path path) {
         if (path.toString().isEmpty()) {
             throw new IllegalStateException("system property " + PATH_PROPERTY + " names no control file");

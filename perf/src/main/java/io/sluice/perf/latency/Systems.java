@@ -1,21 +1,31 @@
 package io.sluice.perf.latency;
 
-import io.sluice.perf.latency.systems.AeronIpcSystem;
-import io.sluice.perf.latency.systems.AgronaRingSystem;
-import io.sluice.perf.latency.systems.ChronicleQueueSystem;
-import io.sluice.perf.latency.systems.DisruptorSystem;
-import io.sluice.perf.latency.systems.JCToolsSpscSystem;
-import io.sluice.perf.latency.systems.RawJavaSystem;
-import io.sluice.perf.latency.systems.SluiceMixedSystem;
-import io.sluice.perf.latency.systems.SluiceChannelSystem;
+import io.sluice.perf.latency.systems.AeronDriverMode;
+import io.sluice.perf.latency.systems.AeronEndpoint;
+import io.sluice.perf.latency.systems.AgronaEndpoint;
+import io.sluice.perf.latency.systems.ChronicleEndpoint;
+import io.sluice.perf.latency.systems.DisruptorEndpoint;
+import io.sluice.perf.latency.systems.JCToolsEndpoint;
+import io.sluice.perf.latency.systems.RawJavaEndpoint;
+import io.sluice.perf.latency.systems.SluiceChannelRows;
+import io.sluice.perf.latency.systems.SluiceMixedRows;
 
 import java.util.List;
+import java.util.Set;
+
+import static io.sluice.perf.latency.LatencySystem.Kind.IN_PROCESS;
+import static io.sluice.perf.latency.LatencySystem.Kind.IPC;
 
 /**
- * Every system the latency harness knows, in the order the launcher interleaves them within a
- * round. A new row is one class implementing {@link LatencySystem} (its {@link Endpoint} opens
- * the rings, sends and polls) plus one entry here; a system whose JVMs need jars of their own
- * names a dependency set, which perf/pom.xml writes to {@code target/latency/}.
+ * Every system the latency harness knows, one {@link LatencySystem} row each, in the order the
+ * launcher interleaves them within a round. A new row is one entry here plus, for its behaviour,
+ * an {@link Endpoint} class in {@code io.sluice.perf.latency.systems} (it opens the rings, sends
+ * and polls); a system whose JVMs need jars of their own names a dependency set, which
+ * perf/pom.xml writes to {@code target/latency/}.
+ *
+ * <p>The launcher loads this table without any peer library on its class path, so a row names
+ * its endpoint class only inside a lambda's body: a method reference ({@code AeronEndpoint::open})
+ * would make the JVM load the class, and with it Aeron's types, when the table is built.
  *
  * <p>The raw C probe ({@code perf/native/rawpingpong.c}) is not a JVM system: the launcher runs
  * it itself as the {@code raw-c} row of each ping-pong round. The C client rows
@@ -23,19 +33,62 @@ import java.util.List;
  * ({@link LatencySystem#nativeSide()}): one side is the native peer program.
  */
 public final class Systems {
+    private static final Set<Scenario> EVERY_SCENARIO = Set.of(Scenario.PING_PONG, Scenario.FIXED_RATE, Scenario.THROUGHPUT);
+    private static final Set<Scenario> PING_PONG = Set.of(Scenario.PING_PONG);
+
     /** All JVM systems, in launch order. */
     public static final List<LatencySystem> ALL = List.of(
-            new RawJavaSystem(),
-            SluiceChannelSystem.spsc(),
-            SluiceChannelSystem.broadcast(),
-            SluiceMixedSystem.javaJava(),
-            SluiceMixedSystem.javaC(),
-            SluiceMixedSystem.cJava(),
-            new AgronaRingSystem(),
-            new AeronIpcSystem(),
-            new ChronicleQueueSystem(),
-            new JCToolsSpscSystem(),
-            new DisruptorSystem());
+            LatencySystem.of("raw-java",
+                    "raw cache-line ping-pong, Java (VarHandle on a mapped /dev/shm segment, through the harness loop)",
+                    IPC, PING_PONG, (role, spec) -> RawJavaEndpoint.open(role, spec)),
+            LatencySystem.of("sluice-spsc",
+                    "Sluice SPSC channel over sealed memfds, attached by socket (offer, poll 1, read in place)",
+                    IPC, EVERY_SCENARIO, (role, spec) -> SluiceChannelRows.spsc(role, spec)),
+            LatencySystem.of("sluice-broadcast",
+                    "Sluice broadcast channel (back-pressure, one consumer) over sealed memfds, attached by socket",
+                    IPC, EVERY_SCENARIO, (role, spec) -> SluiceChannelRows.broadcast(role, spec)),
+            LatencySystem.of("sluice-mixed",
+                    "Sluice, one JVM hosts an SPSC channel out and an MPMC channel back, "
+                            + "the other JVM attaches (the Java reference of the C rows)",
+                    IPC, PING_PONG, (role, spec) -> SluiceMixedRows.open(Role.INITIATOR, role, spec)),
+            LatencySystem.of("sluice-java-c",
+                    "as sluice-mixed, B the C client (fd-passing/native, gcc -O2; "
+                            + "perf/native/sluice_latency_peer.c) echoing; the host JVM times",
+                    IPC, PING_PONG, (role, spec) -> SluiceMixedRows.open(Role.INITIATOR, role, spec))
+                    .withNativeSide(Role.RESPONDER, SluiceMixedRows::nativeArgs),
+            LatencySystem.of("sluice-c-java",
+                    "as sluice-mixed, A the C client timing with clock_gettime(CLOCK_MONOTONIC); the host JVM echoes",
+                    IPC, PING_PONG, (role, spec) -> SluiceMixedRows.open(Role.RESPONDER, role, spec))
+                    .withNativeSide(Role.INITIATOR, SluiceMixedRows::nativeArgs),
+            LatencySystem.of("agrona",
+                    "Agrona OneToOneRingBuffer over /dev/shm files (tryClaim/commit, read 1)",
+                    IPC, EVERY_SCENARIO, (role, spec) -> AgronaEndpoint.open(role, spec))
+                    .withClasspathSets("agrona")
+                    .withJvmArgs("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"),
+            LatencySystem.of("aeron", AeronDriverMode.label(),
+                    IPC, EVERY_SCENARIO, (role, spec) -> AeronEndpoint.open(role, spec))
+                    .withClasspathSets("aeron")
+                    .withJvmArgs("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                            "-Daeron.print.configuration=false"),
+            LatencySystem.of("chronicle",
+                    "Chronicle Queue (binary queue per direction in /dev/shm, appender + tailer)",
+                    IPC, EVERY_SCENARIO, (role, spec) -> ChronicleEndpoint.open(role, spec))
+                    .withClasspathSets("chronicle")
+                    .withJvmArgs("--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+                            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+                            "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+                            "--sun-misc-unsafe-memory-access=allow",
+                            "-Dchronicle.analytics.disable=true",
+                            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"),
+            LatencySystem.of("jctools",
+                    "JCTools SpscArrayQueue, two threads of one JVM (in-process context row, not IPC)",
+                    IN_PROCESS, EVERY_SCENARIO, (role, spec) -> JCToolsEndpoint.open(role, spec))
+                    .withClasspathSets("jctools")
+                    .withJvmArgs("--sun-misc-unsafe-memory-access=allow"),
+            LatencySystem.of("disruptor",
+                    "LMAX Disruptor single-producer RingBuffer + EventPoller, two threads of one JVM (in-process context row, not IPC)",
+                    IN_PROCESS, EVERY_SCENARIO, (role, spec) -> DisruptorEndpoint.open(role, spec))
+                    .withClasspathSets("disruptor"));
 
     private Systems() {
     }

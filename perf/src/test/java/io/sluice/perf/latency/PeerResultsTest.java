@@ -25,7 +25,7 @@ class PeerResultsTest {
         h.recordValue(4000);
         Properties p = new Properties();
         p.setProperty("histogram.measured", Histograms.encode(h));
-        assertEquals(h, LatencyMain.histogram(p, "histogram.measured"));
+        assertEquals(h, PeerResults.histogram(p, "histogram.measured"));
     }
 
     @Test
@@ -40,7 +40,7 @@ class PeerResultsTest {
         Properties p = new Properties();
         p.setProperty("histogram.measured.bin", bin.toString());
 
-        Histogram h = LatencyMain.histogram(p, "histogram.measured");
+        Histogram h = PeerResults.histogram(p, "histogram.measured");
 
         assertEquals(values.length, h.getTotalCount());
         assertEquals(2, h.getCountAtValue(276));

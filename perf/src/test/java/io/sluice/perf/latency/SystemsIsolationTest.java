@@ -8,6 +8,7 @@ import java.net.URLClassLoader;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SystemsIsolationTest {
@@ -64,5 +65,12 @@ class SystemsIsolationTest {
                 assertEquals(LatencySystem.Kind.IPC, s.kind(), s.id());
             }
         }
+    }
+
+    @Test
+    void aJvmNeverOpensTheSideTheNativePeerRuns() {
+        LatencySystem cJava = Systems.byId("sluice-c-java");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> cJava.open(Role.INITIATOR, null));
+        assertEquals("sluice-c-java: side A is the native peer, not a JVM", e.getMessage());
     }
 }

@@ -11,7 +11,7 @@ import io.sluice.ringbuffer.SpscConsumer;
 import java.nio.file.Path;
 
 /**
- * The attaching JVM of {@link SluiceMixedSystem}: the SPSC channel's consumer and an MPMC
+ * The attaching JVM of {@link SluiceMixedRows}: the SPSC channel's consumer and an MPMC
  * producer, what the C client is in the two C rows. It attaches in {@link #awaitReady()}, not
  * in {@code open}: the host may be side B, which opens after A.
  */
@@ -22,14 +22,14 @@ final class SluiceAttacherEndpoint extends SluiceEndpoint {
     private MpmcAttachment up;
 
     SluiceAttacherEndpoint(RunSpec spec) {
-        this.socket = SluiceMixedSystem.socket(spec);
+        this.socket = SluiceMixedRows.socket(spec);
         this.size = spec.messageSize();
     }
 
     @Override
     public void awaitReady() {
-        down = attachWithRetry(() -> Channels.spsc(socket, SluiceMixedSystem.DOWN));
-        up = attachWithRetry(() -> Channels.mpmc(socket, SluiceMixedSystem.UP, Role.PRODUCER));
+        down = attachWithRetry(() -> Channels.spsc(socket, SluiceMixedRows.DOWN));
+        up = attachWithRetry(() -> Channels.mpmc(socket, SluiceMixedRows.UP, Role.PRODUCER));
         MpmcProducer out = up.producer();
         connect(out, down.consumer(), size);
         touch(out.buffer());

@@ -12,7 +12,7 @@ import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
- * One side of a {@link SluiceChannelSystem} row, as an application would be: it hosts the
+ * One side of a {@link SluiceChannelRows} row, as an application would be: it hosts the
  * channel it sends on ({@code ab} from A, {@code ba} from B, a sealed memfd behind a socket of
  * its own) and, once both sides have opened, attaches to the other side's channel as its
  * consumer, mapping that ring read-only.

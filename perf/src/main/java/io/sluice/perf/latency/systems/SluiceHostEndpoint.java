@@ -9,7 +9,7 @@ import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.SpscProducer;
 
 /**
- * The hosting side of {@link SluiceMixedSystem}: hosts the SPSC channel it sends on and the MPMC
+ * The hosting side of {@link SluiceMixedRows}: hosts the SPSC channel it sends on and the MPMC
  * channel it receives on, as the local consumer of the latter. Whoever attaches (a JVM or the C
  * client) does so in its own {@code awaitReady}; this side has nothing to wait for, since both
  * sides meet on the control file before anything is sent.
@@ -19,11 +19,11 @@ final class SluiceHostEndpoint extends SluiceEndpoint {
     private final SpscProducer out;
 
     SluiceHostEndpoint(RunSpec spec) {
-        this.host = ChannelHost.bind(SluiceMixedSystem.socket(spec));
+        this.host = ChannelHost.bind(SluiceMixedRows.socket(spec));
         try {
-            this.out = host.spsc(SluiceMixedSystem.DOWN, SpscOptions.of(spec.ringCapacity())).producer();
-            MpmcConsumer in = host.mpmc(SluiceMixedSystem.UP, MpmcOptions.of(SluiceMixedSystem.slotCount(spec), SluiceMixedSystem.slotLength(spec))
-                    .maxParticipants(SluiceMixedSystem.MAX_PARTICIPANTS)).attachLocal(Role.CONSUMER).consumer();
+            this.out = host.spsc(SluiceMixedRows.DOWN, SpscOptions.of(spec.ringCapacity())).producer();
+            MpmcConsumer in = host.mpmc(SluiceMixedRows.UP, MpmcOptions.of(SluiceMixedRows.slotCount(spec), SluiceMixedRows.slotLength(spec))
+                    .maxParticipants(SluiceMixedRows.MAX_PARTICIPANTS)).attachLocal(Role.CONSUMER).consumer();
             connect(out, in, spec.messageSize());
         } catch (RuntimeException e) {
             host.close();

@@ -5,16 +5,10 @@ import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.Channels;
 import io.sluice.channel.SpscOptions;
 import io.sluice.perf.latency.Endpoint;
-import io.sluice.perf.latency.LatencySystem;
 import io.sluice.perf.latency.Role;
 import io.sluice.perf.latency.RunSpec;
-import io.sluice.perf.latency.Scenario;
 import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.BroadcastStart;
-
-
-import java.util.Set;
-import java.util.function.BiFunction;
 
 /**
  * The Sluice rows where each process hosts the channel it sends on and attaches to the other's,
@@ -22,24 +16,15 @@ import java.util.function.BiFunction;
  * {@code sluice-broadcast}. Both send with {@link OfferSender} and read one message per poll in
  * place, busy-spinning. Every scenario.
  */
-public final class SluiceChannelSystem implements LatencySystem {
-    private final String id;
-    private final String label;
-    private final BiFunction<Role, RunSpec, Endpoint> open;
-
-    private SluiceChannelSystem(String id, String label, BiFunction<Role, RunSpec, Endpoint> open) {
-        this.id = id;
-        this.label = label;
-        this.open = open;
+public final class SluiceChannelRows {
+    private SluiceChannelRows() {
     }
 
     /** SPSC channels, one per direction, the consumer mapping the ring read-only. */
-    public static SluiceChannelSystem spsc() {
-        return new SluiceChannelSystem("sluice-spsc",
-                "Sluice SPSC channel over sealed memfds, attached by socket (offer, poll 1, read in place)",
-                (role, spec) -> new SluiceChannelEndpoint<>(role, spec, "sluice",
+    public static Endpoint spsc(Role role, RunSpec spec) {
+        return new SluiceChannelEndpoint<>(role, spec, "sluice",
                         (host, name) -> host.spsc(name, SpscOptions.of(spec.ringCapacity())).producer(),
-                        Channels::spsc, producer -> { }));
+                        Channels::spsc, producer -> { });
     }
 
     /**
@@ -48,14 +33,12 @@ public final class SluiceChannelSystem implements LatencySystem {
      * SPSC ring. The producer publishes Tail Intent, Next Sequence, Tail and Latest for the
      * consumers it does not know of yet, and the consumer acquires Tail and checks the intent.
      */
-    public static SluiceChannelSystem broadcast() {
-        return new SluiceChannelSystem("sluice-broadcast",
-                "Sluice broadcast channel (back-pressure, one consumer) over sealed memfds, attached by socket",
-                (role, spec) -> new SluiceChannelEndpoint<>(role, spec, "bcast",
+    public static Endpoint broadcast(Role role, RunSpec spec) {
+        return new SluiceChannelEndpoint<>(role, spec, "bcast",
                         (host, name) -> host.broadcast(name, BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, spec.ringCapacity())
                                 .maxMessageLength(spec.messageSize()).maxConsumers(1)).producer(),
                         (socket, name) -> Channels.broadcast(socket, name, BroadcastStart.NEWEST),
-                        SluiceChannelSystem::awaitGated));
+                        SluiceChannelRows::awaitGated);
     }
 
     /**
@@ -73,30 +56,5 @@ public final class SluiceChannelSystem implements LatencySystem {
             }
             Thread.onSpinWait();
         }
-    }
-
-    @Override
-    public String id() {
-        return id;
-    }
-
-    @Override
-    public String label() {
-        return label;
-    }
-
-    @Override
-    public Kind kind() {
-        return Kind.IPC;
-    }
-
-    @Override
-    public Set<Scenario> scenarios() {
-        return Set.of(Scenario.PING_PONG, Scenario.FIXED_RATE, Scenario.THROUGHPUT);
-    }
-
-    @Override
-    public Endpoint open(Role role, RunSpec spec) {
-        return open.apply(role, spec);
     }
 }
