@@ -13,7 +13,7 @@ import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -163,8 +163,8 @@ final class AttachSession implements ChannelLink {
 
     private static long expectedPositionRegionSize(RingKind kind) {
         return switch (kind) {
-            case SPSC -> ConsumerPositionDescriptor.REGION_SIZE;
-            case BROADCAST_BACKPRESSURE, BROADCAST_OVERWRITE -> BroadcastConsumerPositionDescriptor.REGION_LENGTH;
+            case SPSC -> SpscConsumerPositionDescriptor.REGION_SIZE;
+            case BROADCAST_BACKPRESSURE, BROADCAST_OVERWRITE -> BroadcastConsumerPositionDescriptor.REGION_SIZE;
             case MPMC -> 0;
         };
     }

@@ -4,7 +4,7 @@ import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastStart;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.RegionHeaderDescriptor;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscRing;
@@ -51,12 +51,12 @@ public final class Channels {
                     // attaching checks that the ring has a record (or the next one) exactly there.
                     SpscRing.formatConsumerPosition(position, data.get(ValueLayout.JAVA_LONG_UNALIGNED,
                             RegionHeaderDescriptor.CAPACITY_OFFSET));
-                    ConsumerPositionDescriptor.publishPosition(position, welcome.startPosition());
+                    SpscConsumerPositionDescriptor.publishPosition(position, welcome.startPosition());
                     made[0] = SpscRing.attachConsumer(channel, data, position);
                 });
         try {
             Parking parking = new Parking(s.dataView().asSlice(SpscRingDescriptor.WAKE_SEQUENCE_OFFSET, 4),
-                    s.positionView().asSlice(ConsumerPositionDescriptor.PARKED_FLAG_OFFSET, 4));
+                    s.positionView().asSlice(SpscConsumerPositionDescriptor.PARKED_FLAG_OFFSET, 4));
             return new ConsumerAttachment<>(s, made[0], parking);
         } catch (RuntimeException e) {
             s.close();

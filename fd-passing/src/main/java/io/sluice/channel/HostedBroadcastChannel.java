@@ -117,7 +117,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
 
     @Override
     long positionRegionSize(Role role) {
-        return BroadcastConsumerPositionDescriptor.REGION_LENGTH;
+        return BroadcastConsumerPositionDescriptor.REGION_SIZE;
     }
 
     @Override

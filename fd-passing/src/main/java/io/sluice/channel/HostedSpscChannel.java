@@ -8,7 +8,7 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.ConsumerFault;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
 import io.sluice.ringbuffer.SpscRingDescriptor;
@@ -123,7 +123,7 @@ public final class HostedSpscChannel extends HostedChannel {
 
     @Override
     long startPosition(Role role) {
-        return ConsumerPositionDescriptor.position(standby);
+        return SpscConsumerPositionDescriptor.position(standby);
     }
 
     @Override
@@ -135,12 +135,12 @@ public final class HostedSpscChannel extends HostedChannel {
     String checkPositionRegion(Attachment attachment) {
         MemorySegment view = attachment.positionView();
         try {
-            ConsumerPositionDescriptor.validate(view, RingKind.SPSC, capacity, "spsc channel '" + name() + "'");
+            SpscConsumerPositionDescriptor.validate(view, RingKind.SPSC, capacity, "spsc channel '" + name() + "'");
         } catch (RuntimeException e) {
             return e.getMessage();
         }
         long start = startPosition(Role.CONSUMER);
-        long theirs = ConsumerPositionDescriptor.position(view);
+        long theirs = SpscConsumerPositionDescriptor.position(view);
         return theirs == start ? null : "consumer position region starts at " + theirs + ", the channel's start is " + start;
     }
 
@@ -171,7 +171,7 @@ public final class HostedSpscChannel extends HostedChannel {
         // First the producer stops reading the departed consumer's region; only then is deciding
         // where the next one starts race-free.
         producer.hold();
-        long departed = ConsumerPositionDescriptor.position(attachment.positionView());
+        long departed = SpscConsumerPositionDescriptor.position(attachment.positionView());
         long start;
         try {
             start = producer.nextConsumerStart(departed);
@@ -184,7 +184,7 @@ public final class HostedSpscChannel extends HostedChannel {
             LOG.log(Level.WARNING, () -> "spsc channel '" + name() + "': " + attachment + " left at position " + departed
                     + ", where no record starts between " + next + " and the producer; the next consumer starts at " + next);
         }
-        ConsumerPositionDescriptor.publishPosition(standby, start);
+        SpscConsumerPositionDescriptor.publishPosition(standby, start);
         long generation = producer.followConsumer(standby);
         consumer = null;
         retired.retire(attachment.takePositionRegion(), generation);

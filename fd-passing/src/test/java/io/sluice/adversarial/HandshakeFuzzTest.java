@@ -19,7 +19,7 @@ import io.sluice.memfd.Seal;
 import io.sluice.memfd.libc.Libc;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastStart;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -901,7 +901,7 @@ class HandshakeFuzzTest {
             MemorySegment view = r.mapReadWrite();
             if (w.welcome().kind() == RingKind.SPSC) {
                 SpscRing.formatConsumerPosition(view, SPSC_CAPACITY);
-                ConsumerPositionDescriptor.publishPosition(view, w.welcome().startPosition());
+                SpscConsumerPositionDescriptor.publishPosition(view, w.welcome().startPosition());
             } else { // broadcast: the real consumer's attach writes it, from the ring it maps
                 int dup = Libc.fcntl(w.dataFd(), 1030 /* F_DUPFD_CLOEXEC */, 0);
                 MemfdRegion data = MemfdRegion.adopt(OwnedFd.adopt(dup, "data region (dup)"), w.welcome().dataRegionSize(),

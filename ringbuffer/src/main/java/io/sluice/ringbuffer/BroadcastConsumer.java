@@ -58,9 +58,9 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * however many times the consumer had to resynchronise before reading an intact record.
  */
 public final class BroadcastConsumer implements MessageConsumer {
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
-    private static final VarHandle INT_U = ValueLayout.JAVA_INT_UNALIGNED.varHandle().withInvokeExactBehavior();
-    private static final VarHandle LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.varHandle().withInvokeExactBehavior();
+    private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
+    private static final VarHandle INT_U = RegionHeaderDescriptor.U32.varHandle().withInvokeExactBehavior();
+    private static final VarHandle LONG_U = RegionHeaderDescriptor.U64.varHandle().withInvokeExactBehavior();
 
     /** Attempts at reading a consistent start before giving up and anchoring on the first read. */
     private static final int START_ATTEMPTS = 10_000;
@@ -124,7 +124,7 @@ public final class BroadcastConsumer implements MessageConsumer {
      * @param ring           the ring region; a read-only mapping is enough (the consumer only
      *                       uses a read-only view of it)
      * @param positionRegion this consumer's own position region, writable, at least
-     *                       {@link BroadcastConsumerPositionDescriptor#REGION_LENGTH} bytes;
+     *                       {@link BroadcastConsumerPositionDescriptor#REGION_SIZE} bytes;
      *                       required for backpressure rings, optional (for monitoring) on
      *                       overwrite rings
      * @param start          where to start reading

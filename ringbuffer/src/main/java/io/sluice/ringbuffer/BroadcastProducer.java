@@ -84,9 +84,9 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * consumer that is merely slow, or dead, still holds the producer until the host removes it.
  */
 public final class BroadcastProducer implements MessageProducer {
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
-    private static final VarHandle INT_U = ValueLayout.JAVA_INT_UNALIGNED.varHandle().withInvokeExactBehavior();
-    private static final VarHandle LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.varHandle().withInvokeExactBehavior();
+    private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
+    private static final VarHandle INT_U = RegionHeaderDescriptor.U32.varHandle().withInvokeExactBehavior();
+    private static final VarHandle LONG_U = RegionHeaderDescriptor.U64.varHandle().withInvokeExactBehavior();
     private static final VarHandle CONSUMER_SET;
 
     static {

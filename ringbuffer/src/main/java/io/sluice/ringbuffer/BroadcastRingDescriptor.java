@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * Layout of a broadcast ring region: one producer, many read-only consumers. The overflow policy
  * is the region's {@link RingKind}: {@link RingKind#BROADCAST_BACKPRESSURE} or
- * {@link RingKind#BROADCAST_OVERWRITE}. All fields little-endian; positions are byte counts since
+ * {@link RingKind#BROADCAST_OVERWRITE}. All fields little-endian ({@link RegionHeaderDescriptor#BYTE_ORDER}); positions are byte counts since
  * the ring was formatted (64-bit, they never wrap), a position's offset in the data area is
  * {@code position & (capacity - 1)}. The capacity is a power of two in [{@link #MIN_CAPACITY},
  * {@link #MAX_CAPACITY}] (128 bytes to 2<sup>30</sup> bytes, 1 GiB), so a region needs at most
@@ -87,16 +87,18 @@ public final class BroadcastRingDescriptor {
     }
 
     public static final long RECORD_HEADER_LENGTH_FIELD_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET;
-    public static final long RECORD_ALIGNMENT_FIELD_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET + 4;
+    public static final long RECORD_ALIGNMENT_FIELD_OFFSET = RECORD_HEADER_LENGTH_FIELD_OFFSET + Integer.BYTES;
     /** The common header's ring-specific u32 holds the max message length. */
     public static final long MAX_MESSAGE_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
 
-    public static final long TAIL_INTENT_OFFSET = 128;
-    public static final long TAIL_OFFSET = 136;
-    public static final long HEAD_OFFSET = 144;
-    public static final long LATEST_OFFSET = 152;
-    public static final long NEXT_SEQUENCE_OFFSET = 160;
-    public static final long GATED_REGISTRATION_OFFSET = 256;
+    // The producer line (second 128-byte line): five consecutive u64 counters.
+    public static final long TAIL_INTENT_OFFSET = RegionHeaderDescriptor.LINE;
+    public static final long TAIL_OFFSET = TAIL_INTENT_OFFSET + Long.BYTES;
+    public static final long HEAD_OFFSET = TAIL_OFFSET + Long.BYTES;
+    public static final long LATEST_OFFSET = HEAD_OFFSET + Long.BYTES;
+    public static final long NEXT_SEQUENCE_OFFSET = LATEST_OFFSET + Long.BYTES;
+    // The gate line (third).
+    public static final long GATED_REGISTRATION_OFFSET = 2 * RegionHeaderDescriptor.LINE;
 
     /** Bytes before the data area (three 128-byte lines); also the header length field's value. */
     public static final int HEADER_LENGTH = 3 * RegionHeaderDescriptor.LINE;
@@ -111,8 +113,8 @@ public final class BroadcastRingDescriptor {
     /** Largest data capacity: 2<sup>30</sup> bytes (1 GiB), as for every ring ({@link RegionHeaderDescriptor#MAX_CAPACITY}). */
     public static final long MAX_CAPACITY = RegionHeaderDescriptor.MAX_CAPACITY;
 
-    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    static final ValueLayout.OfLong U64 = RegionHeaderDescriptor.U64;
+    static final ValueLayout.OfInt U32 = RegionHeaderDescriptor.U32;
 
     /**
      * Region bytes needed for a ring of {@code capacity} data bytes: {@code 384 + capacity}. Call
@@ -200,26 +202,9 @@ public final class BroadcastRingDescriptor {
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static Header validate(MemorySegment region, String what) {
-        if (region.byteSize() < HEADER_LENGTH) {
-            throw new RingLayoutException(what + ": segment of " + region.byteSize()
-                    + " bytes is smaller than the " + HEADER_LENGTH + "-byte broadcast header");
-        }
-        int kindCode = region.get(U32, RegionHeaderDescriptor.KIND_OFFSET);
-        RingKind kind = RingKind.fromCode(kindCode);
-        if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
-            // A bad magic or version is the more fundamental error: let the common check name it.
-            if (region.get(U64, RegionHeaderDescriptor.MAGIC_OFFSET) == RegionHeaderDescriptor.MAGIC
-                    && region.get(U32, RegionHeaderDescriptor.VERSION_OFFSET) == RegionHeaderDescriptor.LAYOUT_VERSION) {
-                throw new RingLayoutException(what + ": ring kind " + (kind == null ? "code " + kindCode : kind)
-                        + ", expected " + RingKind.BROADCAST_BACKPRESSURE + " or " + RingKind.BROADCAST_OVERWRITE);
-            }
-            kind = RingKind.BROADCAST_BACKPRESSURE;
-        }
-        long capacity = RegionHeaderDescriptor.validate(region, kind, HEADER_LENGTH, what);
-        if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY) {
-            throw new RingLayoutException(what + ": capacity " + capacity + " outside [" + MIN_CAPACITY
-                    + ", " + MAX_CAPACITY + "]");
-        }
+        long capacity = RegionHeaderDescriptor.validate(region, what, HEADER_LENGTH, MIN_CAPACITY,
+                RingKind.BROADCAST_BACKPRESSURE, RingKind.BROADCAST_OVERWRITE);
+        RingKind kind = RegionHeaderDescriptor.kind(region);
         int recordHeaderLength = region.get(U32, RECORD_HEADER_LENGTH_FIELD_OFFSET);
         if (recordHeaderLength != BroadcastRecordDescriptor.HEADER_LENGTH) {
             throw new RingLayoutException(what + ": record header length " + recordHeaderLength
@@ -234,9 +219,6 @@ public final class BroadcastRingDescriptor {
         if (maxMessageLength < 0 || maxMessageLength > maxMessageLengthLimit(capacity)) {
             throw new RingLayoutException(what + ": max message length " + maxMessageLength + " outside [0, "
                     + maxMessageLengthLimit(capacity) + "] for capacity " + capacity);
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new RingLayoutException(what + ": segment is not 8-byte aligned; its counters need aligned access");
         }
         return new Header(kind, capacity, maxMessageLength);
     }

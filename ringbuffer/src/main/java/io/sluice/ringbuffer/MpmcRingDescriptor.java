@@ -80,18 +80,20 @@ public final class MpmcRingDescriptor {
     }
 
     public static final long SLOT_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
-    public static final long SLOT_COUNT_OFFSET = 32;
-    public static final long MAX_PARTICIPANT_ID_OFFSET = 36;
+    public static final long SLOT_COUNT_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET;
+    public static final long MAX_PARTICIPANT_ID_OFFSET = SLOT_COUNT_OFFSET + Integer.BYTES;
     /** First reserved byte of the ring fields; bytes from here to 128 are zero. */
-    public static final long RESERVED_FIELDS_OFFSET = 40;
-    public static final long TAIL_POSITION_OFFSET = 128;
-    public static final long HEAD_POSITION_OFFSET = 256;
-    /** Reserved for a futex "parked" flag. */
-    public static final long CONSUMER_WAIT_WORD_OFFSET = 384;
-    /** Reserved for a futex "parked" flag. */
-    public static final long PRODUCER_WAIT_WORD_OFFSET = 448;
+    public static final long RESERVED_FIELDS_OFFSET = MAX_PARTICIPANT_ID_OFFSET + Integer.BYTES;
+    /** The producers' counter, alone on the second 128-byte line. */
+    public static final long TAIL_POSITION_OFFSET = RegionHeaderDescriptor.LINE;
+    /** The consumers' counter, alone on the third line. */
+    public static final long HEAD_POSITION_OFFSET = 2 * RegionHeaderDescriptor.LINE;
+    /** Reserved for a futex "parked" flag: the fourth line's first 64-byte half. */
+    public static final long CONSUMER_WAIT_WORD_OFFSET = 3 * RegionHeaderDescriptor.LINE;
+    /** Reserved for a futex "parked" flag: the fourth line's second half. */
+    public static final long PRODUCER_WAIT_WORD_OFFSET = CONSUMER_WAIT_WORD_OFFSET + RegionHeaderDescriptor.LINE / 2;
     /** Header and counter lines; slot 0 starts here. */
-    public static final int HEADER_LENGTH = 512;
+    public static final int HEADER_LENGTH = 4 * RegionHeaderDescriptor.LINE;
     public static final int MIN_SLOT_COUNT = 2;
     public static final int MAX_SLOT_COUNT = 1 << 30;
     /**
@@ -101,9 +103,9 @@ public final class MpmcRingDescriptor {
     public static final long MAX_DATA_LENGTH = RegionHeaderDescriptor.MAX_CAPACITY;
 
     /** Tail and head: aligned, for getAcquire and compareAndSet. Coordinates (segment, offset). */
-    static final VarHandle POSITION = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
+    static final VarHandle POSITION = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
 
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfInt U32 = RegionHeaderDescriptor.U32;
 
     /**
      * Bytes a region needs for {@code slotCount} slots of {@code slotLength} bytes:
@@ -171,13 +173,10 @@ public final class MpmcRingDescriptor {
     /** As {@link #validate(MemorySegment, String)}; a reader that never writes (an inspector) passes {@code writable} false. */
     static MpmcRingGeometry validate(MemorySegment region, String ringName, boolean writable) {
         String what = what(ringName);
-        long capacity = RegionHeaderDescriptor.validate(region, RingKind.MPMC, HEADER_LENGTH, what);
+        long capacity = RegionHeaderDescriptor.validate(region, what, HEADER_LENGTH,
+                (long) MIN_SLOT_COUNT * MpmcSlotDescriptor.MIN_SLOT_LENGTH, RingKind.MPMC);
         if (writable && region.isReadOnly()) {
             throw new RingLayoutException(what + ": segment is read-only; MPMC participants map the region read-write");
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new RingLayoutException(what + ": segment is not 8-byte aligned (max alignment "
-                    + region.maxByteAlignment() + ")");
         }
         int slotLength = region.get(U32, SLOT_LENGTH_OFFSET);
         if (slotLength < MpmcSlotDescriptor.MIN_SLOT_LENGTH || slotLength > MpmcSlotDescriptor.MAX_SLOT_LENGTH
@@ -200,7 +199,7 @@ public final class MpmcRingDescriptor {
                     + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
         }
         for (long off = RESERVED_FIELDS_OFFSET; off < RegionHeaderDescriptor.LINE; off += Long.BYTES) {
-            long v = region.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
+            long v = region.get(RegionHeaderDescriptor.U64, off);
             if (v != 0) {
                 throw new RingLayoutException(what + ": reserved header bytes at " + off + " are 0x"
                         + Long.toHexString(v) + ", expected zero");

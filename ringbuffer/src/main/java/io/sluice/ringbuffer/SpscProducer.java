@@ -9,16 +9,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION;
-import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION_OFFSET;
-import static io.sluice.ringbuffer.RecordDescriptor.ALIGNMENT;
-import static io.sluice.ringbuffer.RecordDescriptor.HEADER_LENGTH;
-import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
-import static io.sluice.ringbuffer.RecordDescriptor.LENGTH;
-import static io.sluice.ringbuffer.RecordDescriptor.PADDING_TYPE;
-import static io.sluice.ringbuffer.RecordDescriptor.STAMP;
-import static io.sluice.ringbuffer.RecordDescriptor.STAMP_LENGTH;
-import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
+import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION;
+import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION_OFFSET;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.ALIGNMENT;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.HEADER_LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.PADDING_TYPE;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP_LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
 
 /**
  * The one producer of an SPSC ring. Not thread-safe: one thread at a time (hand it over with a
@@ -32,7 +32,7 @@ import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
  *       does it acquire-load the consumer's position again. It writes length and type (plain)
  *       and returns the payload offset in {@link #buffer()}.</li>
  *   <li>The caller writes the payload there.</li>
- *   <li>{@link #commit} writes {@link RecordDescriptor#INVALID_STAMP} into the next record's
+ *   <li>{@link #commit} writes {@link SpscRecordDescriptor#INVALID_STAMP} into the next record's
  *       stamp slot (plain), then the record's position into its own stamp slot (release): the
  *       consumer that acquires the stamp sees header, payload and the invalidated next slot.</li>
  * </ol>
@@ -194,7 +194,7 @@ public final class SpscProducer implements MessageProducer {
         if (type <= 0 || length < 0 || length > maxMessageLength || claimPosition != NO_CLAIM) {
             throw badClaim(type, length);
         }
-        final int recordLength = RecordDescriptor.recordLength(length);
+        final int recordLength = SpscRecordDescriptor.recordLength(length);
         final long position = tail;
         final long index = position & mask;
         final long toEnd = capacity - index;
@@ -267,7 +267,7 @@ public final class SpscProducer implements MessageProducer {
             // raises its flag, fences, then checks the ring: one of us sees the other (Dekker).
             VarHandle.fullFence();
             final MemorySegment region = consumerPosition; // null: holding, or the region is faulted
-            if (region != null && ConsumerPositionDescriptor.parked(region) != 0) {
+            if (region != null && SpscConsumerPositionDescriptor.parked(region) != 0) {
                 w.wake();
             }
         } finally {
@@ -434,7 +434,7 @@ public final class SpscProducer implements MessageProducer {
             final long index = position & mask;
             final int type = (int) TYPE.get(data, index);
             final int length = (int) LENGTH.get(data, index);
-            final long span = type == PADDING_TYPE ? capacity - index : RecordDescriptor.recordLength(length);
+            final long span = type == PADDING_TYPE ? capacity - index : SpscRecordDescriptor.recordLength(length);
             if (span < HEADER_LENGTH || index + span > capacity || (type <= 0 && type != PADDING_TYPE)) {
                 throw new CorruptRingException(name + ": the producer's own record at position " + position
                         + " (data offset " + index + ") has length " + length + " and type " + type
@@ -492,9 +492,9 @@ public final class SpscProducer implements MessageProducer {
      * @throws io.sluice.api.RingLayoutException if the region is not a position region of this ring
      */
     public synchronized long followConsumer(MemorySegment consumerPositionRegion) {
-        ConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, name);
+        SpscConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, name);
         final long generation = ++requestedGeneration;
-        handover = new Handover(consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE).asReadOnly(),
+        handover = new Handover(consumerPositionRegion.asSlice(0, SpscConsumerPositionDescriptor.REGION_SIZE).asReadOnly(),
                 generation);
         holding = false;
         return generation;
@@ -558,7 +558,7 @@ public final class SpscProducer implements MessageProducer {
             }
             final int type = (int) TYPE.get(data, index);
             final int length = (int) LENGTH.get(data, index);
-            final long span = type == PADDING_TYPE ? capacity - index : RecordDescriptor.recordLength(length);
+            final long span = type == PADDING_TYPE ? capacity - index : SpscRecordDescriptor.recordLength(length);
             if (span < HEADER_LENGTH || index + span > capacity || (type <= 0 && type != PADDING_TYPE)) {
                 throw new CorruptRingException(name + ": committed record at position " + position + " (data offset "
                         + index + ") has length " + length + " and type " + type

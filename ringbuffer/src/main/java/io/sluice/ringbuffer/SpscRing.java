@@ -5,14 +5,14 @@ import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
 
-import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
-import static io.sluice.ringbuffer.RecordDescriptor.STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP;
 
 /**
  * Formats SPSC rings and attaches their producer and consumer. An SPSC ring is two regions:
  * the ring region ({@link SpscRingDescriptor}: header and data area; the producer writes it, the
  * consumer maps it read-only) and the consumer's position region
- * ({@link ConsumerPositionDescriptor}; the consumer writes it, the producer maps it read-only).
+ * ({@link SpscConsumerPositionDescriptor}; the consumer writes it, the producer maps it read-only).
  *
  * <pre>{@code
  * // creator, once:
@@ -44,7 +44,7 @@ public final class SpscRing {
 
     /** Bytes a consumer position region needs. */
     public static long consumerPositionRegionSize() {
-        return ConsumerPositionDescriptor.REGION_SIZE;
+        return SpscConsumerPositionDescriptor.REGION_SIZE;
     }
 
     /** The longest message a ring of {@code capacity} bytes carries: {@code capacity / 8}. */
@@ -56,7 +56,7 @@ public final class SpscRing {
     /**
      * Writes an empty ring of {@code capacity} data bytes at the start of {@code region}: the
      * header, and the invalid stamp in the slot of position 0. The data area is not cleared (and
-     * need not be: see {@link RecordDescriptor}). Do this before the region is shared, and while
+     * need not be: see {@link SpscRecordDescriptor}). Do this before the region is shared, and while
      * no producer or consumer is attached.
      *
      * @throws IllegalArgumentException if the capacity is not a power of two in
@@ -87,7 +87,7 @@ public final class SpscRing {
      */
     public static void formatConsumerPosition(MemorySegment positionRegion, long capacity) {
         SpscRingDescriptor.checkCapacity(capacity);
-        ConsumerPositionDescriptor.format(positionRegion, RingKind.SPSC, capacity);
+        SpscConsumerPositionDescriptor.format(positionRegion, RingKind.SPSC, capacity);
     }
 
     /**
@@ -110,7 +110,7 @@ public final class SpscRing {
         }
         long capacity = validate(region, consumerPositionRegion, what);
         MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity);
-        MemorySegment position = consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE).asReadOnly();
+        MemorySegment position = consumerPositionRegion.asSlice(0, SpscConsumerPositionDescriptor.REGION_SIZE).asReadOnly();
         long head = readPosition(position, what);
         long tail = findTail(data, head, what);
         return new SpscProducer(what, data, position, tail, head);
@@ -134,7 +134,7 @@ public final class SpscRing {
         }
         long capacity = validate(region, consumerPositionRegion, what);
         MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity).asReadOnly();
-        MemorySegment position = consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE);
+        MemorySegment position = consumerPositionRegion.asSlice(0, SpscConsumerPositionDescriptor.REGION_SIZE);
         long head = readPosition(position, what);
         long stamp = (long) STAMP.getAcquire(data, head & (capacity - 1));
         if (stamp != head && stamp != INVALID_STAMP) {
@@ -147,15 +147,15 @@ public final class SpscRing {
     private static long validate(MemorySegment region, MemorySegment consumerPositionRegion, String what) {
         checkAlignedForAttach(region, what + ": ring region");
         long capacity = SpscRingDescriptor.validate(region, what);
-        ConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, what);
+        SpscConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, what);
         return capacity;
     }
 
     private static long readPosition(MemorySegment position, String what) {
-        long head = (long) ConsumerPositionDescriptor.POSITION.getAcquire(position, ConsumerPositionDescriptor.POSITION_OFFSET);
-        if (head < 0 || (head & (RecordDescriptor.ALIGNMENT - 1)) != 0) {
+        long head = (long) SpscConsumerPositionDescriptor.POSITION.getAcquire(position, SpscConsumerPositionDescriptor.POSITION_OFFSET);
+        if (head < 0 || (head & (SpscRecordDescriptor.ALIGNMENT - 1)) != 0) {
             throw new RingLayoutException(what + ": consumer position " + head
-                    + " is not a non-negative multiple of " + RecordDescriptor.ALIGNMENT);
+                    + " is not a non-negative multiple of " + SpscRecordDescriptor.ALIGNMENT);
         }
         return head;
     }
@@ -179,17 +179,17 @@ public final class SpscRing {
                 throw new RingLayoutException(what + ": record at position " + position + " has stamp " + stamp
                         + ", expected " + position + " or " + INVALID_STAMP);
             }
-            int length = (int) RecordDescriptor.LENGTH.get(data, index);
-            int type = (int) RecordDescriptor.TYPE.get(data, index);
+            int length = (int) SpscRecordDescriptor.LENGTH.get(data, index);
+            int type = (int) SpscRecordDescriptor.TYPE.get(data, index);
             boolean valid = type > 0 ? length >= 0 && length <= maxLength
-                    : type == RecordDescriptor.PADDING_TYPE && length == capacity - index - RecordDescriptor.HEADER_LENGTH;
-            long end = index + RecordDescriptor.recordLength(length);
-            if (!valid || end > capacity || capacity - end == RecordDescriptor.ALIGNMENT) {
+                    : type == SpscRecordDescriptor.PADDING_TYPE && length == capacity - index - SpscRecordDescriptor.HEADER_LENGTH;
+            long end = index + SpscRecordDescriptor.recordLength(length);
+            if (!valid || end > capacity || capacity - end == SpscRecordDescriptor.ALIGNMENT) {
                 throw new RingLayoutException(what + ": record at position " + position + " has length " + length
                         + " and type " + type + ", which are impossible");
             }
             position += end - index;
-            if (position - head > capacity - RecordDescriptor.STAMP_LENGTH) {
+            if (position - head > capacity - SpscRecordDescriptor.STAMP_LENGTH) {
                 throw new RingLayoutException(what + ": committed records from the consumer position " + head
                         + " fill more than the capacity " + capacity);
             }

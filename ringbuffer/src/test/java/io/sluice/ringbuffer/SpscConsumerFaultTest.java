@@ -61,14 +61,14 @@ class SpscConsumerFaultTest {
     }
 
     private void publish(MemorySegment positionRegion, long position) {
-        positionRegion.set(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET,
+        positionRegion.set(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET,
                 position);
     }
 
     private static MemorySegment positionRegionAt(long position) {
         MemorySegment region = SpscTestRing.heap(SpscRing.consumerPositionRegionSize());
         SpscRing.formatConsumerPosition(region, CAPACITY);
-        ConsumerPositionDescriptor.publishPosition(region, position);
+        SpscConsumerPositionDescriptor.publishPosition(region, position);
         return region;
     }
 

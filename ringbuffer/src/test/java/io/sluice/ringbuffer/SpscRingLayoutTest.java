@@ -105,17 +105,17 @@ class SpscRingLayoutTest {
 
     @Test
     void theRecordLayoutMatchesTheDocumentedOffsets() {
-        assertEquals(RecordDescriptor.STAMP_OFFSET, RecordDescriptor.LAYOUT.byteOffset(
+        assertEquals(SpscRecordDescriptor.STAMP_OFFSET, SpscRecordDescriptor.LAYOUT.byteOffset(
                 java.lang.foreign.MemoryLayout.PathElement.groupElement("stamp")));
-        assertEquals(RecordDescriptor.LENGTH_OFFSET, RecordDescriptor.LAYOUT.byteOffset(
+        assertEquals(SpscRecordDescriptor.LENGTH_OFFSET, SpscRecordDescriptor.LAYOUT.byteOffset(
                 java.lang.foreign.MemoryLayout.PathElement.groupElement("length")));
-        assertEquals(RecordDescriptor.TYPE_OFFSET, RecordDescriptor.LAYOUT.byteOffset(
+        assertEquals(SpscRecordDescriptor.TYPE_OFFSET, SpscRecordDescriptor.LAYOUT.byteOffset(
                 java.lang.foreign.MemoryLayout.PathElement.groupElement("type")));
-        assertEquals(RecordDescriptor.HEADER_LENGTH, RecordDescriptor.LAYOUT.byteSize());
-        assertEquals(16, RecordDescriptor.recordLength(0));
-        assertEquals(24, RecordDescriptor.recordLength(1));
-        assertEquals(24, RecordDescriptor.recordLength(8));
-        assertEquals(32, RecordDescriptor.recordLength(9));
+        assertEquals(SpscRecordDescriptor.HEADER_LENGTH, SpscRecordDescriptor.LAYOUT.byteSize());
+        assertEquals(16, SpscRecordDescriptor.recordLength(0));
+        assertEquals(24, SpscRecordDescriptor.recordLength(1));
+        assertEquals(24, SpscRecordDescriptor.recordLength(8));
+        assertEquals(32, SpscRecordDescriptor.recordLength(9));
     }
 
     @Test
@@ -182,7 +182,7 @@ class SpscRingLayoutTest {
         for (int i = 0; i < 5; i++) {
             publish(ring.producer, 1, pattern(i, 8));           // records at 0, 24, 48, ...
         }
-        ring.position.set(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET, 16L);
+        ring.position.set(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET, 16L);
         RingLayoutException e = assertThrows(RingLayoutException.class,
                 () -> SpscRing.attachConsumer("x", ring.region.asReadOnly(), ring.position));
         assertTrue(e.getMessage().contains("consumer position 16 does not match the ring"), e.getMessage());

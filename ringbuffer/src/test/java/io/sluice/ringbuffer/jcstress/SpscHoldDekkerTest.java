@@ -1,7 +1,7 @@
 package io.sluice.ringbuffer.jcstress;
 
 import io.sluice.api.MessageProducer;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
 import org.openjdk.jcstress.annotations.Actor;
@@ -50,7 +50,7 @@ public class SpscHoldDekkerTest {
         producer = SpscRing.attachProducer("jcstress", region, position.asReadOnly());
         publish();                                              // 0..24
         publish();                                              // 24..48
-        ConsumerPositionDescriptor.publishPosition(position, 48); // the consumer read both
+        SpscConsumerPositionDescriptor.publishPosition(position, 48); // the consumer read both
     }
 
     private boolean publish() {
