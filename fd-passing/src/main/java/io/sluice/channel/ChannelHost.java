@@ -191,7 +191,7 @@ public final class ChannelHost implements AutoCloseable {
      */
     public HostedSpscChannel spsc(String name, long capacity, boolean wakeParkedConsumers) {
         ChannelNames.validate(name);
-        long size = SpscRing.requiredRegionSize(capacity);
+        long size = SpscRing.regionSize(capacity);
         return host(name, size, () -> HostedSpscChannel.create(name, capacity, wakeParkedConsumers));
     }
 

@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.ringbuffer.BroadcastConsumer;
@@ -52,7 +53,7 @@ public final class Channels {
                     SpscRing.formatConsumerPosition(position, data.get(ValueLayout.JAVA_LONG_UNALIGNED,
                             RegionHeaderDescriptor.CAPACITY_OFFSET));
                     SpscConsumerPositionDescriptor.publishPosition(position, welcome.startPosition());
-                    made[0] = SpscRing.attachConsumer(channel, data, position);
+                    made[0] = SpscRing.attachConsumer(data, position, channel);
                 });
         try {
             Parking parking = new Parking(s.dataView().asSlice(SpscRingDescriptor.WAKE_SEQUENCE_OFFSET, 4),
@@ -78,7 +79,7 @@ public final class Channels {
         BroadcastConsumer[] made = new BroadcastConsumer[1];
         AttachSession s = AttachSession.attach(socket, channel, Role.CONSUMER,
                 EnumSet.of(RingKind.BROADCAST_BACKPRESSURE, RingKind.BROADCAST_OVERWRITE), timeout,
-                (data, position, welcome) -> made[0] = BroadcastConsumer.attach(data, position, start, channel));
+                (data, position, welcome) -> made[0] = BroadcastRing.attachConsumer(data, position, start, channel));
         try {
             BroadcastConsumer c = made[0];
             if (s.registration() > 0) {

@@ -1,5 +1,7 @@
 package io.sluice.channel;
 
+import io.sluice.api.BroadcastPolicy;
+import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
@@ -9,7 +11,6 @@ import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
 import io.sluice.ringbuffer.ConsumerFault;
 import io.sluice.ringbuffer.BroadcastProducer;
-import io.sluice.ringbuffer.BroadcastRingDescriptor;
 
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
@@ -42,7 +43,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
         super(name, kind, data);
         this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
         this.maxConsumers = maxConsumers;
-        this.producer = BroadcastProducer.attach(ring, name);
+        this.producer = BroadcastRing.attachProducer(ring, name);
         if (backpressure) {
             // On the producer thread, inside a claim: only hand the fault to the host's thread.
             producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
@@ -65,8 +66,8 @@ public final class HostedBroadcastChannel extends HostedChannel {
             throw new IllegalArgumentException("broadcast channel '" + name + "': maxConsumers " + maxConsumers
                     + " is outside 1.." + MAX_CONSUMERS);
         }
-        long size = BroadcastRingDescriptor.regionSize(capacity);
-        int limit = BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
+        long size = BroadcastRing.regionSize(capacity);
+        int limit = BroadcastRing.maxMessageLengthLimit(capacity);
         if (maxMessageLength < 0 || maxMessageLength > limit) {
             throw new IllegalArgumentException("broadcast channel '" + name + "': max message length " + maxMessageLength
                     + " is outside 0.." + limit + " for capacity " + capacity);
@@ -78,7 +79,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
         MemfdRegion data = MemfdRegion.create(name, regionSize(name, kind, capacity, maxMessageLength, maxConsumers));
         try {
             MemorySegment ring = data.mapReadWrite();
-            BroadcastRingDescriptor.format(ring, kind, capacity, maxMessageLength);
+            BroadcastRing.format(ring, BroadcastPolicy.of(kind), capacity, maxMessageLength);
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
             data.addSeals(Seal.SEAL); // final: no peer can add a seal of its own
             data.readOnlyFd(); // what consumers receive: opened now, so that a failure shows here

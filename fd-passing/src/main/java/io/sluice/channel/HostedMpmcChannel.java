@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
@@ -73,18 +74,18 @@ public final class HostedMpmcChannel extends HostedChannel {
             throw new IllegalArgumentException("mpmc channel '" + name + "': maxParticipants " + maxParticipants
                     + " is outside 1.." + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
         }
-        return MpmcRingDescriptor.regionLength(slotCount, slotLength);
+        return MpmcRing.regionSize(slotCount, slotLength);
     }
 
     static HostedMpmcChannel create(String name, int slotCount, int slotLength, int maxParticipantId) {
         MemfdRegion data = MemfdRegion.create(name, regionSize(name, slotCount, slotLength, maxParticipantId));
         try {
             MemorySegment ring = data.mapReadWrite();
-            MpmcRingDescriptor.format(ring, slotCount, slotLength, maxParticipantId);
+            MpmcRing.format(ring, slotCount, slotLength, maxParticipantId);
             // Every admitted participant writes it, so no FUTURE_WRITE; but nobody may add a seal
             // (a FUTURE_WRITE added by one participant would lock every later one out).
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.SEAL);
-            int maxPayload = MpmcRingDescriptor.validate(ring, name).maxPayloadLength();
+            int maxPayload = MpmcRingDescriptor.validate(ring, name).maxMessageLength();
             return new HostedMpmcChannel(name, data, ring, maxParticipantId, maxPayload);
         } catch (RuntimeException e) {
             data.close();

@@ -54,7 +54,7 @@ public final class HostedSpscChannel extends HostedChannel {
         this.capacity = capacity;
         this.standby = standbyArena.allocate(SpscRing.consumerPositionRegionSize(), 128);
         SpscRing.formatConsumerPosition(standby, capacity);
-        this.producer = SpscRing.attachProducer(name, ring, standby);
+        this.producer = SpscRing.attachProducer(ring, standby, name);
         // On the producer thread, inside a claim: only hand the fault to the host's thread.
         producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
         this.wakes = wakes;
@@ -75,7 +75,7 @@ public final class HostedSpscChannel extends HostedChannel {
     }
 
     static HostedSpscChannel create(String name, long capacity, boolean wakes) {
-        MemfdRegion data = MemfdRegion.create(name, SpscRing.requiredRegionSize(capacity));
+        MemfdRegion data = MemfdRegion.create(name, SpscRing.regionSize(capacity));
         try {
             MemorySegment ring = data.mapReadWrite();
             SpscRing.format(ring, capacity);

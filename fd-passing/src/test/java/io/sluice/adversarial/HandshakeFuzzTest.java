@@ -1,5 +1,6 @@
 package io.sluice.adversarial;
 
+import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
@@ -17,7 +18,6 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.memfd.libc.Libc;
-import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscRing;
@@ -907,8 +907,7 @@ class HandshakeFuzzTest {
                 MemfdRegion data = MemfdRegion.adopt(OwnedFd.adopt(dup, "data region (dup)"), w.welcome().dataRegionSize(),
                         EnumSet.of(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE));
                 owned[1] = data;
-                BroadcastConsumer.attach(data.mapReadOnly(), view, rnd.nextBoolean() ? BroadcastStart.NEWEST : BroadcastStart.OLDEST,
-                        w.target().name());
+                BroadcastRing.attachConsumer(data.mapReadOnly(), view, rnd.nextBoolean() ? BroadcastStart.NEWEST : BroadcastStart.OLDEST, w.target().name());
             }
             if (mutated) {
                 long at = rnd.nextInt(POSITION_SIZE);

@@ -75,7 +75,7 @@ final class NativeFakeHost implements AutoCloseable {
 
     /** An SPSC ring region of {@code capacity}, formatted and mapped read-write, then sealed with {@code seals} (none: unsealed). */
     static SpscRegion spscRegion(String name, long capacity, Seal... seals) {
-        MemfdRegion r = MemfdRegion.create(name, SpscRing.requiredRegionSize(capacity));
+        MemfdRegion r = MemfdRegion.create(name, SpscRing.regionSize(capacity));
         MemorySegment rw = r.mapReadWrite();
         SpscRing.format(rw, capacity);
         if (seals.length > 0) {
@@ -97,7 +97,7 @@ final class NativeFakeHost implements AutoCloseable {
 
     /** WELCOME for an SPSC consumer of a ring of {@code capacity}. */
     static byte[] welcomeSpsc(long capacity, int flags) {
-        return Handshake.welcome(new Handshake.Welcome(RingKind.SPSC, 0, SpscRing.requiredRegionSize(capacity),
+        return Handshake.welcome(new Handshake.Welcome(RingKind.SPSC, 0, SpscRing.regionSize(capacity),
                 SpscRing.consumerPositionRegionSize(), SpscRing.maxMessageLength(capacity), flags, 0));
     }
 

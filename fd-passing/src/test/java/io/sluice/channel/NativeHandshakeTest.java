@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.api.Role;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.api.RingKind;
@@ -10,7 +11,6 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.Seal;
 import io.sluice.memfd.libc.Libc;
-import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -273,12 +273,12 @@ class NativeHandshakeTest {
                 }
             }
             // MPMC: a header longer than the region; a read-only fd for a role that writes.
-            long mpmcSize = MpmcRingDescriptor.regionLength(2, 64);
+            long mpmcSize = MpmcRing.regionSize(2, 64);
             try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
                  MemfdRegion small = MemfdRegion.create("test.mpmc-small", 256);
                  MemfdRegion mpmc = MemfdRegion.create("test.mpmc", mpmcSize)) {
                 MemorySegment formatted = arena.allocate(mpmcSize, 8);
-                MpmcRingDescriptor.format(formatted, 2, 64, 4);
+                MpmcRing.format(formatted, 2, 64, 4);
                 small.mapReadWrite().copyFrom(formatted.asSlice(0, 256));
                 small.addSeals(Seal.SHRINK, Seal.GROW);
                 results.put("mpmc-header-beyond-region", serveOnce(server, socket, "PRODUCER",

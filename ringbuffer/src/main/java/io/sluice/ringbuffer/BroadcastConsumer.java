@@ -4,10 +4,8 @@ import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageConsumer;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.RingKind;
-import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
 
@@ -105,38 +103,12 @@ public final class BroadcastConsumer implements MessageConsumer {
         this.gated = overwrite; // an overwrite producer reads no positions: nothing to wait for
     }
 
-    /** Attaches a consumer without a position region: overwrite rings only. */
-    public static BroadcastConsumer attach(MemorySegment ring, BroadcastStart start) {
-        return attach(ring, null, start, null);
-    }
-
-    /** {@link #attach(MemorySegment, MemorySegment, BroadcastStart, String)} with a generic name. */
-    public static BroadcastConsumer attach(MemorySegment ring, MemorySegment positionRegion, BroadcastStart start) {
-        return attach(ring, positionRegion, start, null);
-    }
-
-    /**
-     * Attaches a consumer to a broadcast ring: validates the header, chooses the start position and
-     * reads the sequence there, formats {@code positionRegion} (if given) and publishes the start in
-     * it. On a backpressure ring the consumer then delivers nothing until it is
-     * {@link #registered} and the producer has adopted that registration.
-     *
-     * @param ring           the ring region; a read-only mapping is enough (the consumer only
-     *                       uses a read-only view of it)
-     * @param positionRegion this consumer's own position region, writable, at least
-     *                       {@link BroadcastConsumerPositionDescriptor#REGION_SIZE} bytes;
-     *                       required for backpressure rings, optional (for monitoring) on
-     *                       overwrite rings
-     * @param start          where to start reading
-     * @param name           names the ring in exception messages, may be null
-     * @throws RingLayoutException  if the ring's header is wrong
-     * @throws CorruptRingException if the ring's counters or the start record are impossible
-     */
-    public static BroadcastConsumer attach(MemorySegment ring, MemorySegment positionRegion, BroadcastStart start,
-                                           String name) {
+    /** See {@link BroadcastRing#attachConsumer}. */
+    static BroadcastConsumer attach(MemorySegment ring, MemorySegment positionRegion, BroadcastStart start,
+                                    String name) {
         Objects.requireNonNull(ring, "ring");
         Objects.requireNonNull(start, "start");
-        String what = name == null ? "broadcast ring" : "broadcast ring '" + name + "'";
+        String what = Misuse.what("broadcast", name);
         MemorySegment view = ring.asReadOnly();
         BroadcastRingDescriptor.Header header = BroadcastRingDescriptor.validate(view, what);
         if (positionRegion == null && header.kind() == RingKind.BROADCAST_BACKPRESSURE) {

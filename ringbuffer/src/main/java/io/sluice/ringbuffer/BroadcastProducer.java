@@ -6,7 +6,6 @@ import io.sluice.api.RingKind;
 import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
@@ -126,7 +125,7 @@ public final class BroadcastProducer implements MessageProducer {
     // before the first read, or FAULTED once it published an impossible one (then it no longer
     // gates the producer). Producer thread only; rebuilt on adoption, never per claim.
     private long[] lastSeen = new long[0];
-    private long gateLimit = Long.MAX_VALUE;
+    private long producerLimit = Long.MAX_VALUE;
 
     // Told of a consumer's impossible position; null: nobody. Set once before the producer thread
     // starts producing (see onConsumerFault), read by the producer thread only.
@@ -163,24 +162,10 @@ public final class BroadcastProducer implements MessageProducer {
         this.data = region.asSlice(DATA_OFFSET, capacity);
     }
 
-    /** {@link #attach(MemorySegment, String)} with a generic name. */
-    public static BroadcastProducer attach(MemorySegment ring) {
-        return attach(ring, null);
-    }
-
-    /**
-     * Attaches the producer to a formatted broadcast ring ({@link BroadcastRingDescriptor#format}).
-     * There must be no other producer. The ring may have been used by an earlier producer, provided
-     * it left no claim in flight; consumers registered with that producer must be registered again.
-     *
-     * @param ring the whole ring region, writable
-     * @param name names the ring in exception messages
-     * @throws RingLayoutException if the header or the counters are not those of a quiescent
-     *                             broadcast ring
-     */
-    public static BroadcastProducer attach(MemorySegment ring, String name) {
+    /** See {@link BroadcastRing#attachProducer}. */
+    static BroadcastProducer attach(MemorySegment ring, String name) {
         Objects.requireNonNull(ring, "ring");
-        String what = name == null ? "broadcast ring" : "broadcast ring '" + name + "'";
+        String what = Misuse.what("broadcast", name);
         if (ring.isReadOnly()) {
             throw new IllegalArgumentException(what + ": the producer needs a writable segment");
         }
@@ -397,7 +382,7 @@ public final class BroadcastProducer implements MessageProducer {
 
     private boolean gateAdmits(long newTail) {
         final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
-        if (set == adoptedSet && newTail <= gateLimit) {
+        if (set == adoptedSet && newTail <= producerLimit) {
             return true;
         }
         return gateSlowly(newTail);
@@ -411,9 +396,9 @@ public final class BroadcastProducer implements MessageProducer {
             if (set != adoptedSet) {
                 adopt(set);
             } else {
-                gateLimit = computeGateLimit();
+                producerLimit = computeProducerLimit();
             }
-            return newTail <= gateLimit;
+            return newTail <= producerLimit;
         } finally {
             readingPositions = false;
         }
@@ -422,7 +407,7 @@ public final class BroadcastProducer implements MessageProducer {
     private void adopt(BroadcastConsumerSet set) {
         lastSeen = carryOver(adoptedSet, lastSeen, set);
         adoptedSet = set;
-        gateLimit = computeGateLimit();
+        producerLimit = computeProducerLimit();
         // After the positions were read: a joiner that acquire-loads this version knows that every
         // claim from now on respects its position, and sees every earlier Tail Intent.
         LONG.setRelease(region, GATED_REGISTRATION_OFFSET, set.version());
@@ -459,7 +444,7 @@ public final class BroadcastProducer implements MessageProducer {
      * A dead consumer that stopped moving (or one stuck far behind) still holds the producer
      * until the host removes it: that is the backpressure contract.
      */
-    private long computeGateLimit() {
+    private long computeProducerLimit() {
         final MemorySegment[] positions = adoptedSet.positions();
         final long[] lastSeen = this.lastSeen;
         final long tail = this.tail;

@@ -123,7 +123,7 @@ public final class BroadcastRingDescriptor {
      * @throws IllegalArgumentException if the capacity is not a power of two in
      *                                  [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (128 to 2^30)
      */
-    public static long regionSize(long capacity) {
+    static long regionSize(long capacity) {
         checkCapacity(capacity);
         return HEADER_LENGTH + capacity;
     }
@@ -134,17 +134,17 @@ public final class BroadcastRingDescriptor {
      * the record that follows it always fit in less than one capacity — the producer's head walk
      * relies on that.
      */
-    public static int maxMessageLengthLimit(long capacity) {
+    static int maxMessageLengthLimit(long capacity) {
         return (int) (capacity / 2 - BroadcastRecordDescriptor.HEADER_LENGTH);
     }
 
     /** The default max message length: an eighth of the capacity (as Agrona's broadcast buffer). */
-    public static int defaultMaxMessageLength(long capacity) {
+    static int defaultMaxMessageLength(long capacity) {
         return (int) (capacity / 8);
     }
 
     /** {@link #format(MemorySegment, RingKind, long, int)} with the default max message length. */
-    public static void format(MemorySegment region, RingKind kind, long capacity) {
+    static void format(MemorySegment region, RingKind kind, long capacity) {
         checkCapacity(capacity);
         format(region, kind, capacity, defaultMaxMessageLength(capacity));
     }
@@ -159,7 +159,7 @@ public final class BroadcastRingDescriptor {
      *                                  the region is too small or not 8-byte aligned, or
      *                                  {@code maxMessageLength} is outside [0, {@link #maxMessageLengthLimit}]
      */
-    public static void format(MemorySegment region, RingKind kind, long capacity, int maxMessageLength) {
+    static void format(MemorySegment region, RingKind kind, long capacity, int maxMessageLength) {
         if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
             throw new IllegalArgumentException("not a broadcast kind: " + kind);
         }

@@ -14,6 +14,11 @@ final class Misuse {
     private Misuse() {
     }
 
+    /** How every message names a ring: {@code "spsc ring 'orders'"}, or {@code "spsc ring"} without a name. */
+    static String what(String ringType, String name) {
+        return name == null ? ringType + " ring" : ringType + " ring '" + name + "'";
+    }
+
     /** The first of type and length that is wrong, or null if both are fine. */
     static IllegalArgumentException claimArguments(String what, int type, int length, int maxLength) {
         if (type <= 0) {

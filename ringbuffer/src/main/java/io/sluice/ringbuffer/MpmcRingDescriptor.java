@@ -56,7 +56,7 @@ import java.lang.invoke.VarHandle;
  *       Length.</li>
  *   <li>Data capacity (the common header's, u64 at 24): Slot Count &times; Slot Length, at most
  *       {@link #MAX_DATA_LENGTH} (2<sup>30</sup> bytes, 1 GiB) as for every ring. So a region
- *       needs at most {@code 512 + 2^30} bytes; {@link #regionLength} refuses anything larger
+ *       needs at most {@code 512 + 2^30} bytes; {@link MpmcRing#regionSize} refuses anything larger
  *       before anything is allocated, and attaching refuses a header that says more.</li>
  *   <li>Max Participant Id (u32 at 36): participants are numbered 1..this, at most
  *       {@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID}; 0 means "nobody". Written once.</li>
@@ -115,7 +115,7 @@ public final class MpmcRingDescriptor {
      * @throws IllegalArgumentException if either is not a power of two in range, or their product
      *                                  is above {@link #MAX_DATA_LENGTH} (2^30)
      */
-    public static long regionLength(int slotCount, int slotLength) {
+    static long regionSize(int slotCount, int slotLength) {
         checkSlotCount(slotCount);
         checkSlotLength(slotLength);
         final long dataLength = (long) slotCount * slotLength; // both at most 2^30: no overflow in a long
@@ -135,8 +135,8 @@ public final class MpmcRingDescriptor {
      *                                  participant limit is outside 1..{@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID},
      *                                  or the region is too small, read-only or not 8-byte aligned
      */
-    public static void format(MemorySegment region, int slotCount, int slotLength, int maxParticipantId) {
-        long length = regionLength(slotCount, slotLength);
+    static void format(MemorySegment region, int slotCount, int slotLength, int maxParticipantId) {
+        long length = regionSize(slotCount, slotLength);
         if (maxParticipantId < 1 || maxParticipantId > MpmcSlotDescriptor.MAX_PARTICIPANT_ID) {
             throw new IllegalArgumentException("max participant id " + maxParticipantId + " outside 1.."
                     + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
@@ -216,7 +216,7 @@ public final class MpmcRingDescriptor {
     }
 
     static String what(String ringName) {
-        return "mpmc ring '" + ringName + "'";
+        return Misuse.what("mpmc", ringName);
     }
 
     private static void checkSlotCount(int slotCount) {

@@ -10,7 +10,6 @@ package io.sluice.ringbuffer;
  */
 public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipantId) {
 
-    /** The longest message: a slot minus its header. */
     /**
      * Checks a participant id against this ring: 1..{@link #maxParticipantId()} (0 means nobody).
      *
@@ -24,7 +23,8 @@ public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipant
         }
     }
 
-    public int maxPayloadLength() {
+    /** The longest message: a slot minus its header. */
+    public int maxMessageLength() {
         return slotLength - MpmcSlotDescriptor.HEADER_LENGTH;
     }
 
@@ -39,7 +39,7 @@ public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipant
     }
 
     /** Bytes of the whole region: header plus slots. */
-    public long regionLength() {
+    public long regionSize() {
         return MpmcRingDescriptor.HEADER_LENGTH + (long) slotCount * slotLength;
     }
 

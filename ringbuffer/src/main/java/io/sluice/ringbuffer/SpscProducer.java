@@ -157,7 +157,7 @@ public final class SpscProducer implements MessageProducer {
 
     // Producer-local state; nothing below is shared.
     private long tail;               // position of the next record (its stamp slot holds INVALID_STAMP)
-    private long headLimit;          // validatedPosition + capacity: room ends here
+    private long producerLimit;          // validatedPosition + capacity: room ends here
     private long claimPosition = NO_CLAIM;
     private int claimRecordLength;
 
@@ -169,7 +169,7 @@ public final class SpscProducer implements MessageProducer {
         this.mask = capacity - 1;
         this.maxMessageLength = SpscRingDescriptor.maxMessageLength(capacity);
         this.tail = tail;
-        this.headLimit = head + capacity;
+        this.producerLimit = head + capacity;
         this.validatedPosition = head;
     }
 
@@ -203,7 +203,7 @@ public final class SpscProducer implements MessageProducer {
         final long padding = recordLength <= toEnd && toEnd - recordLength != ALIGNMENT ? 0 : toEnd;
         // The claim owns padding, record and the next record's stamp slot (see commit).
         final long end = position + padding + recordLength + STAMP_LENGTH;
-        if (padding != 0 || end > headLimit) {
+        if (padding != 0 || end > producerLimit) {
             return claimSlowly(type, length, recordLength, position, index, padding, end);
         }
         return claimAt(position, index, type, length, recordLength);
@@ -211,7 +211,7 @@ public final class SpscProducer implements MessageProducer {
 
     /** The claim that pads to the end of the data area first, or needs the consumer's position read again. */
     private long claimSlowly(int type, int length, int recordLength, long position, long index, long padding, long end) {
-        if (end > headLimit && end > refreshHeadLimit()) {
+        if (end > producerLimit && end > refreshProducerLimit()) {
             return INSUFFICIENT_CAPACITY;
         }
         if (padding == 0) {
@@ -356,16 +356,16 @@ public final class SpscProducer implements MessageProducer {
      *
      * @return the room limit: the validated position + capacity
      */
-    private long refreshHeadLimit() {
+    private long refreshProducerLimit() {
         readingPositions = true;
         try {
-            return refreshHeadLimitReading();
+            return refreshProducerLimitReading();
         } finally {
             readingPositions = false;
         }
     }
 
-    private long refreshHeadLimitReading() {
+    private long refreshProducerLimitReading() {
         while (true) {
             final Handover h = handover;
             if (h != null) {
@@ -373,18 +373,18 @@ public final class SpscProducer implements MessageProducer {
             }
             final MemorySegment region = consumerPosition;
             if (region == null) {
-                return headLimit; // holding, or faulted: the room stays what it was
+                return producerLimit; // holding, or faulted: the room stays what it was
             }
-            final long validated = headLimit - capacity;
+            final long validated = producerLimit - capacity;
             final long position = (long) POSITION.getAcquire(region, POSITION_OFFSET);
             if (position == validated) {
                 adoptedRegionUnread = false;
-                return headLimit;
+                return producerLimit;
             }
             final ConsumerFault.Problem problem = check(position, validated);
             if (problem != null) {
                 fault(problem, position, validated);
-                return headLimit;
+                return producerLimit;
             }
             validatedPosition = position;
             VarHandle.fullFence();
@@ -396,7 +396,7 @@ public final class SpscProducer implements MessageProducer {
                 continue;
             }
             adoptedRegionUnread = false;
-            return headLimit = position + capacity;
+            return producerLimit = position + capacity;
         }
     }
 

@@ -13,6 +13,7 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP;
  * the ring region ({@link SpscRingDescriptor}: header and data area; the producer writes it, the
  * consumer maps it read-only) and the consumer's position region
  * ({@link SpscConsumerPositionDescriptor}; the consumer writes it, the producer maps it read-only).
+ * The same verbs as {@link BroadcastRing} and {@link MpmcRing}.
  *
  * <pre>{@code
  * // creator, once:
@@ -20,8 +21,8 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP;
  * // consumer side, once, in its own region:
  * SpscRing.formatConsumerPosition(positionRegion, 1 << 20);
  * // then, each on its own side:
- * SpscProducer producer = SpscRing.attachProducer("orders", ringRegion, positionRegionReadOnly);
- * SpscConsumer consumer = SpscRing.attachConsumer("orders", ringRegionReadOnly, positionRegion);
+ * SpscProducer producer = SpscRing.attachProducer(ringRegion, positionRegionReadOnly, "orders");
+ * SpscConsumer consumer = SpscRing.attachConsumer(ringRegionReadOnly, positionRegion, "orders");
  * }</pre>
  *
  * Heap segments work too (for tests), but must be 8-byte aligned: wrap a {@code long[]}.
@@ -38,8 +39,8 @@ public final class SpscRing {
      *                                  [{@link SpscRingDescriptor#MIN_CAPACITY},
      *                                  {@link SpscRingDescriptor#MAX_CAPACITY}] (64 to 2^30)
      */
-    public static long requiredRegionSize(long capacity) {
-        return SpscRingDescriptor.requiredRegionSize(capacity);
+    public static long regionSize(long capacity) {
+        return SpscRingDescriptor.regionSize(capacity);
     }
 
     /** Bytes a consumer position region needs. */
@@ -65,7 +66,7 @@ public final class SpscRing {
      *                                  too small, read-only or not 8-byte aligned
      */
     public static void format(MemorySegment region, long capacity) {
-        long size = requiredRegionSize(capacity);
+        long size = regionSize(capacity);
         if (region.byteSize() < size) {
             throw new IllegalArgumentException("spsc region of " + region.byteSize() + " bytes is smaller than the "
                     + size + " a capacity of " + capacity + " needs");
@@ -95,16 +96,16 @@ public final class SpscRing {
      * committed records from the consumer's position (a fresh ring: position 0). Only one producer
      * may be attached to a ring at a time; that is the caller's to ensure.
      *
-     * @param name                   names the ring in exception messages
      * @param region                 the ring region, writable
      * @param consumerPositionRegion the consumer's position region; the producer keeps a
      *                               read-only view of it
+     * @param name                   names the ring in exception messages; may be null
      * @throws IllegalArgumentException if {@code region} is read-only
      * @throws RingLayoutException      if either region does not hold the expected layout, or
      *                                  they do not belong together
      */
-    public static SpscProducer attachProducer(String name, MemorySegment region, MemorySegment consumerPositionRegion) {
-        String what = "spsc ring '" + name + "'";
+    public static SpscProducer attachProducer(MemorySegment region, MemorySegment consumerPositionRegion, String name) {
+        String what = Misuse.what("spsc", name);
         if (region.isReadOnly()) {
             throw new IllegalArgumentException(what + ": the producer needs a writable ring region");
         }
@@ -120,15 +121,15 @@ public final class SpscRing {
      * Attaches the consumer at the position its region holds (0 for a fresh one). The consumer
      * keeps a read-only view of the ring region, whatever it is given.
      *
-     * @param name                   names the ring in exception messages
      * @param region                 the ring region (read-only is enough)
      * @param consumerPositionRegion this consumer's own position region, writable
+     * @param name                   names the ring in exception messages; may be null
      * @throws IllegalArgumentException if {@code consumerPositionRegion} is read-only
      * @throws RingLayoutException      if either region does not hold the expected layout, or
      *                                  they do not belong together
      */
-    public static SpscConsumer attachConsumer(String name, MemorySegment region, MemorySegment consumerPositionRegion) {
-        String what = "spsc ring '" + name + "'";
+    public static SpscConsumer attachConsumer(MemorySegment region, MemorySegment consumerPositionRegion, String name) {
+        String what = Misuse.what("spsc", name);
         if (consumerPositionRegion.isReadOnly()) {
             throw new IllegalArgumentException(what + ": the consumer needs its position region writable");
         }
@@ -145,7 +146,6 @@ public final class SpscRing {
     }
 
     private static long validate(MemorySegment region, MemorySegment consumerPositionRegion, String what) {
-        checkAlignedForAttach(region, what + ": ring region");
         long capacity = SpscRingDescriptor.validate(region, what);
         SpscConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, what);
         return capacity;
@@ -199,12 +199,6 @@ public final class SpscRing {
     private static void checkAligned(MemorySegment region, String what) {
         if (region.maxByteAlignment() < Long.BYTES) {
             throw new IllegalArgumentException(what + " is not 8-byte aligned (a heap segment must wrap a long[])");
-        }
-    }
-
-    private static void checkAlignedForAttach(MemorySegment region, String what) {
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new RingLayoutException(what + " is not 8-byte aligned");
         }
     }
 }

@@ -53,7 +53,7 @@ import java.lang.foreign.ValueLayout;
  *   <li>Data Capacity: a power of two in [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (64 bytes
  *       to 2<sup>30</sup> bytes, 1 GiB). A record at position {@code p} starts at data offset
  *       {@code p & (capacity - 1)}. The region therefore needs at most {@code 128 + 2^30} bytes;
- *       {@link #requiredRegionSize} refuses any other capacity before anything is allocated.</li>
+ *       {@link SpscRing#regionSize} refuses any other capacity before anything is allocated.</li>
  *   <li>Max Message Length: {@code capacity / 8} ({@link #maxMessageLength}; at most
  *       2<sup>27</sup>); a longer message is refused by the producer and a longer record is
  *       corrupt.</li>
@@ -99,7 +99,7 @@ public final class SpscRingDescriptor {
      * @throws IllegalArgumentException if the capacity is not a power of two in
      *                                  [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}]
      */
-    public static long requiredRegionSize(long capacity) {
+    static long regionSize(long capacity) {
         checkCapacity(capacity);
         return HEADER_LENGTH + capacity;
     }

@@ -36,8 +36,8 @@ class RingMisuseTest {
             @Override
             Fixture create() {
                 MemorySegment region = BroadcastTestSupport.heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-                BroadcastProducer producer = BroadcastProducer.attach(region, "test");
-                BroadcastConsumer consumer = BroadcastConsumer.attach(region, null, BroadcastStart.OLDEST, "test");
+                BroadcastProducer producer = BroadcastRing.attachProducer(region, "test");
+                BroadcastConsumer consumer = BroadcastRing.attachConsumer(region, null, BroadcastStart.OLDEST, "test");
                 return new Fixture("broadcast ring 'test'", producer, consumer);
             }
         },
@@ -45,8 +45,8 @@ class RingMisuseTest {
             @Override
             Fixture create() {
                 MemorySegment region = MpmcTestRings.heapRing(8, 128, 4);
-                return new Fixture("mpmc ring 'test'", new MpmcProducer(region, 1, "test"),
-                        new MpmcConsumer(region, 2, "test"));
+                return new Fixture("mpmc ring 'test'", MpmcRing.attachProducer(region, 1, "test"),
+                        MpmcRing.attachConsumer(region, 2, "test"));
             }
         };
 

@@ -235,7 +235,7 @@ class SpscConsumerFaultRandomTest {
             SpscConsumerPositionDescriptor.publishPosition(next, start);
             generation = producer.followConsumer(next.asReadOnly());
             region = next;
-            consumer = SpscRing.attachConsumer("test", ring.region.asReadOnly(), next);
+            consumer = SpscRing.attachConsumer(ring.region.asReadOnly(), next, "test");
             expected = firstMessageAtOrAfter(start);
             lying = false;
         }

@@ -98,8 +98,8 @@ class SpscStaleBytesTest {
         }
         SpscRing.format(old.region, 1024);
         SpscRing.formatConsumerPosition(old.position, 1024);
-        SpscProducer producer = SpscRing.attachProducer("reused", old.region, old.position.asReadOnly());
-        SpscConsumer consumer = SpscRing.attachConsumer("reused", old.region.asReadOnly(), old.position);
+        SpscProducer producer = SpscRing.attachProducer(old.region, old.position.asReadOnly(), "reused");
+        SpscConsumer consumer = SpscRing.attachConsumer(old.region.asReadOnly(), old.position, "reused");
         assertEquals(0, producer.position(), "the new producer starts at 0, not after the old chain");
         assertEquals(0, drain(consumer, 100).size(), "the old chain is not delivered");
         // New records of other sizes land on old stamps and old payload alike.

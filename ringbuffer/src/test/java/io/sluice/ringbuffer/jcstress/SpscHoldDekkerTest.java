@@ -43,11 +43,11 @@ public class SpscHoldDekkerTest {
     private final SpscProducer producer;
 
     public SpscHoldDekkerTest() {
-        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.requiredRegionSize(CAPACITY) / 8)]);
+        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.regionSize(CAPACITY) / 8)]);
         MemorySegment position = MemorySegment.ofArray(new long[(int) (SpscRing.consumerPositionRegionSize() / 8)]);
         SpscRing.format(region, CAPACITY);
         SpscRing.formatConsumerPosition(position, CAPACITY);
-        producer = SpscRing.attachProducer("jcstress", region, position.asReadOnly());
+        producer = SpscRing.attachProducer(region, position.asReadOnly(), "jcstress");
         publish();                                              // 0..24
         publish();                                              // 24..48
         SpscConsumerPositionDescriptor.publishPosition(position, 48); // the consumer read both

@@ -41,11 +41,11 @@ public class SpscUnmapDekkerTest {
     private final MemorySegment next = MemorySegment.ofArray(new long[(int) (SpscRing.consumerPositionRegionSize() / 8)]);
 
     public SpscUnmapDekkerTest() {
-        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.requiredRegionSize(CAPACITY) / 8)]);
+        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.regionSize(CAPACITY) / 8)]);
         SpscRing.format(region, CAPACITY);
         SpscRing.formatConsumerPosition(departing, CAPACITY);
         SpscRing.formatConsumerPosition(next, CAPACITY);
-        producer = SpscRing.attachProducer("jcstress", region, departing.asReadOnly());
+        producer = SpscRing.attachProducer(region, departing.asReadOnly(), "jcstress");
         publish();                                                 // 0..24
         publish();                                                 // 24..48: the cached room is used up
         SpscConsumerPositionDescriptor.publishPosition(departing, 48);  // read by the consumer that leaves
