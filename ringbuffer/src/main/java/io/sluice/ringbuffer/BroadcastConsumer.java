@@ -106,7 +106,7 @@ public final class BroadcastConsumer implements MessageConsumer {
     /** See {@link BroadcastRing#attachConsumer}. */
     static BroadcastConsumer attach(MemorySegment ring, MemorySegment positionRegion, BroadcastStart start,
                                     String name) {
-        Objects.requireNonNull(ring, "ring");
+        Objects.requireNonNull(ring, "ring region");
         Objects.requireNonNull(start, "start");
         String what = Misuse.what("broadcast", name);
         MemorySegment view = ring.asReadOnly();
@@ -114,8 +114,8 @@ public final class BroadcastConsumer implements MessageConsumer {
         if (positionRegion == null && header.kind() == RingKind.BROADCAST_BACKPRESSURE) {
             throw new IllegalArgumentException(what + ": a backpressure consumer needs a position region");
         }
-        if (positionRegion != null && positionRegion.isReadOnly()) {
-            throw new IllegalArgumentException(what + ": the position region must be writable by its consumer");
+        if (positionRegion != null) {
+            Misuse.checkWritable(positionRegion, what, "the consumer", "position region");
         }
         BroadcastConsumer consumer = new BroadcastConsumer(view, positionRegion, what, header);
         consumer.start(start);

@@ -164,11 +164,8 @@ public final class BroadcastProducer implements MessageProducer {
 
     /** See {@link BroadcastRing#attachProducer}. */
     static BroadcastProducer attach(MemorySegment ring, String name) {
-        Objects.requireNonNull(ring, "ring");
         String what = Misuse.what("broadcast", name);
-        if (ring.isReadOnly()) {
-            throw new IllegalArgumentException(what + ": the producer needs a writable segment");
-        }
+        Misuse.checkWritable(ring, what, "the producer", "ring region");
         BroadcastRingDescriptor.Header header = BroadcastRingDescriptor.validate(ring, what);
         BroadcastProducer producer = new BroadcastProducer(ring, what, header);
         producer.loadCounters();

@@ -168,13 +168,8 @@ public final class BroadcastRingDescriptor {
             throw new IllegalArgumentException("max message length " + maxMessageLength + " outside [0, "
                     + maxMessageLengthLimit(capacity) + "] for capacity " + capacity);
         }
-        if (region.byteSize() < regionSize(capacity)) {
-            throw new IllegalArgumentException("region of " + region.byteSize() + " bytes is smaller than the "
-                    + regionSize(capacity) + " a ring of capacity " + capacity + " needs");
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new IllegalArgumentException("region must be 8-byte aligned (use a native segment or a long[])");
-        }
+        Misuse.checkFormatTarget(region, regionSize(capacity), Misuse.what("broadcast", null),
+                "a ring of capacity " + capacity);
         region.asSlice(0, HEADER_LENGTH).fill((byte) 0);
         RegionHeaderDescriptor.write(region, kind, HEADER_LENGTH, capacity, maxMessageLength);
         region.set(U32, RECORD_HEADER_LENGTH_FIELD_OFFSET, BroadcastRecordDescriptor.HEADER_LENGTH);

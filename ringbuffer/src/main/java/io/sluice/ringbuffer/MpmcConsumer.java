@@ -83,8 +83,8 @@ public final class MpmcConsumer implements MessageConsumer {
      * @throws IllegalArgumentException if the id is out of range
      */
     MpmcConsumer(MemorySegment region, int participantId, String ringName) {
-        Objects.requireNonNull(region, "region");
         this.what = MpmcRingDescriptor.what(ringName);
+        Misuse.checkWritable(region, what, "the consumer", "ring region");
         MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
         geometry.checkParticipantId(participantId, what);
         this.region = region;

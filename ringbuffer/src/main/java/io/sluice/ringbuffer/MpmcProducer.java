@@ -90,8 +90,8 @@ public final class MpmcProducer implements MessageProducer {
      * @throws IllegalArgumentException if the id is out of range
      */
     MpmcProducer(MemorySegment region, int participantId, String ringName) {
-        Objects.requireNonNull(region, "region");
         this.what = MpmcRingDescriptor.what(ringName);
+        Misuse.checkWritable(region, what, "the producer", "ring region");
         MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
         geometry.checkParticipantId(participantId, what);
         this.region = region;

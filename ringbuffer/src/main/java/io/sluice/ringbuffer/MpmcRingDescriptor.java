@@ -141,17 +141,7 @@ public final class MpmcRingDescriptor {
             throw new IllegalArgumentException("max participant id " + maxParticipantId + " outside 1.."
                     + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
         }
-        if (region.byteSize() < length) {
-            throw new IllegalArgumentException("region of " + region.byteSize() + " bytes is smaller than the "
-                    + length + " bytes " + slotCount + " slots of " + slotLength + " need");
-        }
-        if (region.isReadOnly()) {
-            throw new IllegalArgumentException("region is read-only; every MPMC participant maps it read-write");
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new IllegalArgumentException("region is not 8-byte aligned (max alignment "
-                    + region.maxByteAlignment() + "); use a native segment or a long[] heap segment");
-        }
+        Misuse.checkFormatTarget(region, length, what(null), slotCount + " slots of " + slotLength + " bytes");
         region.asSlice(0, length).fill((byte) 0);
         RegionHeaderDescriptor.write(region, RingKind.MPMC, HEADER_LENGTH, (long) slotCount * slotLength, slotLength);
         region.set(U32, SLOT_COUNT_OFFSET, slotCount);
@@ -161,23 +151,16 @@ public final class MpmcRingDescriptor {
     /**
      * Checks that {@code region} holds an MPMC ring this library can run: common header, slot
      * length and count, participant limit, reserved fields, alignment, and counters that are not
-     * negative nor head more than one past tail.
+     * negative nor head more than one past tail. Whether the segment is writable is the caller's
+     * to check: participants and recovery write it, an inspector only reads.
      *
      * @param ringName names the ring in messages
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static MpmcRingGeometry validate(MemorySegment region, String ringName) {
-        return validate(region, ringName, true);
-    }
-
-    /** As {@link #validate(MemorySegment, String)}; a reader that never writes (an inspector) passes {@code writable} false. */
-    static MpmcRingGeometry validate(MemorySegment region, String ringName, boolean writable) {
         String what = what(ringName);
         long capacity = RegionHeaderDescriptor.validate(region, what, HEADER_LENGTH,
                 (long) MIN_SLOT_COUNT * MpmcSlotDescriptor.MIN_SLOT_LENGTH, RingKind.MPMC);
-        if (writable && region.isReadOnly()) {
-            throw new RingLayoutException(what + ": segment is read-only; MPMC participants map the region read-write");
-        }
         int slotLength = region.get(U32, SLOT_LENGTH_OFFSET);
         if (slotLength < MpmcSlotDescriptor.MIN_SLOT_LENGTH || slotLength > MpmcSlotDescriptor.MAX_SLOT_LENGTH
                 || Integer.bitCount(slotLength) != 1) {

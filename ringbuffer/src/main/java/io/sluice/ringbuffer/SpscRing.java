@@ -4,6 +4,7 @@ import io.sluice.api.RingKind;
 import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP;
@@ -66,15 +67,8 @@ public final class SpscRing {
      *                                  too small, read-only or not 8-byte aligned
      */
     public static void format(MemorySegment region, long capacity) {
-        long size = regionSize(capacity);
-        if (region.byteSize() < size) {
-            throw new IllegalArgumentException("spsc region of " + region.byteSize() + " bytes is smaller than the "
-                    + size + " a capacity of " + capacity + " needs");
-        }
-        checkAligned(region, "spsc region");
-        if (region.isReadOnly()) {
-            throw new IllegalArgumentException("spsc region is read-only");
-        }
+        Misuse.checkFormatTarget(region, regionSize(capacity), Misuse.what("spsc", null),
+                "a ring of capacity " + capacity);
         SpscRingDescriptor.write(region, capacity);
         MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity);
         STAMP.set(data, 0L, INVALID_STAMP);
@@ -106,9 +100,8 @@ public final class SpscRing {
      */
     public static SpscProducer attachProducer(MemorySegment region, MemorySegment consumerPositionRegion, String name) {
         String what = Misuse.what("spsc", name);
-        if (region.isReadOnly()) {
-            throw new IllegalArgumentException(what + ": the producer needs a writable ring region");
-        }
+        Misuse.checkWritable(region, what, "the producer", "ring region");
+        Objects.requireNonNull(consumerPositionRegion, "consumer position region");
         long capacity = validate(region, consumerPositionRegion, what);
         MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity);
         MemorySegment position = consumerPositionRegion.asSlice(0, SpscConsumerPositionDescriptor.REGION_SIZE).asReadOnly();
@@ -130,9 +123,8 @@ public final class SpscRing {
      */
     public static SpscConsumer attachConsumer(MemorySegment region, MemorySegment consumerPositionRegion, String name) {
         String what = Misuse.what("spsc", name);
-        if (consumerPositionRegion.isReadOnly()) {
-            throw new IllegalArgumentException(what + ": the consumer needs its position region writable");
-        }
+        Objects.requireNonNull(region, "ring region");
+        Misuse.checkWritable(consumerPositionRegion, what, "the consumer", "position region");
         long capacity = validate(region, consumerPositionRegion, what);
         MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity).asReadOnly();
         MemorySegment position = consumerPositionRegion.asSlice(0, SpscConsumerPositionDescriptor.REGION_SIZE);
@@ -193,12 +185,6 @@ public final class SpscRing {
                 throw new RingLayoutException(what + ": committed records from the consumer position " + head
                         + " fill more than the capacity " + capacity);
             }
-        }
-    }
-
-    private static void checkAligned(MemorySegment region, String what) {
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new IllegalArgumentException(what + " is not 8-byte aligned (a heap segment must wrap a long[])");
         }
     }
 }
