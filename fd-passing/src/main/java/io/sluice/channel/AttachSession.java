@@ -2,12 +2,12 @@ package io.sluice.channel;
 
 import io.sluice.api.AttachRefusedException;
 import io.sluice.api.ChannelNames;
-import io.sluice.api.UntrustedText;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
+import io.sluice.api.UntrustedText;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;

@@ -1,15 +1,15 @@
 package io.sluice.channel;
 
-import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.ringbuffer.BroadcastConsumer;
+import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.ringbuffer.BroadcastStart;
-import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.RegionHeaderDescriptor;
 import io.sluice.ringbuffer.SpscConsumer;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscRing;
-import io.sluice.ringbuffer.SpscRingDescriptor;
+import io.sluice.ringbuffer.SpscWakeup;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -56,8 +56,7 @@ public final class Channels {
                     made[0] = SpscRing.attachConsumer(data, position, channel);
                 });
         try {
-            Parking parking = new Parking(s.dataView().asSlice(SpscRingDescriptor.WAKE_SEQUENCE_OFFSET, 4),
-                    s.positionView().asSlice(SpscConsumerPositionDescriptor.PARKED_FLAG_OFFSET, 4));
+            SpscWakeup parking = SpscWakeup.forConsumer(s.dataView(), s.positionView(), LibcFutex.INSTANCE);
             return new ConsumerAttachment<>(s, made[0], parking);
         } catch (RuntimeException e) {
             s.close();

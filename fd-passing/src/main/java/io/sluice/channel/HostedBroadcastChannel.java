@@ -1,7 +1,6 @@
 package io.sluice.channel;
 
 import io.sluice.api.BroadcastPolicy;
-import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
@@ -9,8 +8,9 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
-import io.sluice.ringbuffer.ConsumerFault;
 import io.sluice.ringbuffer.BroadcastProducer;
+import io.sluice.ringbuffer.BroadcastRing;
+import io.sluice.ringbuffer.ConsumerFault;
 
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;

@@ -1,6 +1,5 @@
 package io.sluice.channel;
 
-import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
@@ -10,6 +9,7 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.MpmcRecovery;
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.MpmcRingInspector;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;

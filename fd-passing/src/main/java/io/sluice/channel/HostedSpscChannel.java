@@ -11,7 +11,7 @@ import io.sluice.ringbuffer.ConsumerFault;
 import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
-import io.sluice.ringbuffer.SpscRingDescriptor;
+import io.sluice.ringbuffer.SpscWakeup;
 
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
@@ -47,7 +47,7 @@ public final class HostedSpscChannel extends HostedChannel {
     private final RetiredRegions retired = new RetiredRegions(); // guarded by this
 
     private final boolean wakes;
-    private FutexWaker waker; // null unless wakes
+    private SpscWakeup waker; // null unless wakes
 
     private HostedSpscChannel(String name, MemfdRegion data, MemorySegment ring, long capacity, boolean wakes) {
         super(name, RingKind.SPSC, data);
@@ -59,7 +59,7 @@ public final class HostedSpscChannel extends HostedChannel {
         producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
         this.wakes = wakes;
         if (wakes) {
-            waker = new FutexWaker(ring.asSlice(SpscRingDescriptor.WAKE_SEQUENCE_OFFSET, 4));
+            waker = SpscWakeup.forProducer(ring, LibcFutex.INSTANCE);
             producer.wakeParkedConsumersWith(waker);
         }
     }

@@ -1,6 +1,5 @@
 package io.sluice.channel;
 
-import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageConsumer;
@@ -10,6 +9,7 @@ import io.sluice.api.RefusalReason;
 import io.sluice.api.Role;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
+import io.sluice.ringbuffer.MpmcRing;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;

@@ -1,11 +1,11 @@
 package io.sluice.channel;
 
-import io.sluice.memfd.OwnedFd;
 import io.sluice.api.RingKind;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
+import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.memfd.libc.Libc;
 import io.sluice.ringbuffer.SpscRing;

@@ -59,7 +59,8 @@ import java.lang.invoke.VarHandle;
  *       of the ring, 0 (release) when it wakes. A producer that wakes consumers reads it
  *       (volatile) after a full fence following each commit: of the consumer's store-then-check
  *       and the producer's commit-then-check, at least one sees the other's store (the Dekker
- *       argument), so a consumer never sleeps through a commit. 4-byte aligned, alone on its
+ *       argument, written out with both halves in {@link SpscWakeup}), so a consumer never
+ *       sleeps through a commit. 4-byte aligned, alone on its
  *       128-byte line.</li>
  * </ul>
  */
@@ -132,18 +133,6 @@ public final class SpscConsumerPositionDescriptor {
             throw new RingLayoutException(what + ": consumer position region follows a ring of capacity " + capacity
                     + ", this ring's is " + expectedCapacity);
         }
-    }
-
-    static final VarHandle PARKED = RegionHeaderDescriptor.ALIGNED_U32.varHandle().withInvokeExactBehavior();
-
-    /** The parked flag (volatile load). */
-    public static int parked(MemorySegment region) {
-        return (int) PARKED.getVolatile(region, PARKED_FLAG_OFFSET);
-    }
-
-    /** Consumer only: raises (1) or lowers (0) its parked flag (release store). */
-    public static void parked(MemorySegment region, int flag) {
-        PARKED.setRelease(region, PARKED_FLAG_OFFSET, flag);
     }
 
     /** The consumer position (acquire load): how far the consumer has finished reading. */

@@ -1,6 +1,5 @@
 package io.sluice.ringbuffer;
 
-import io.sluice.api.ConsumerWaker;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageProducer;
 import io.sluice.api.RingKind;
@@ -150,7 +149,7 @@ public final class SpscProducer implements MessageProducer {
 
     // Wakes a parked consumer after commits; null (the default) when consumers only spin. Set
     // once before the producer thread starts producing (see wakeParkedConsumersWith).
-    private ConsumerWaker waker;
+    private SpscWakeup wakeup;
     private final long capacity;
     private final long mask;
     private final int maxMessageLength;
@@ -246,13 +245,13 @@ public final class SpscProducer implements MessageProducer {
         STAMP.setRelease(data, position & mask, position);       // publishes header, payload, the line above
         tail = next;
         claimPosition = NO_CLAIM;
-        final ConsumerWaker w = waker;
+        final SpscWakeup w = wakeup;
         if (w != null) {
             wakeIfParked(w);
         }
     }
 
-    private void wakeIfParked(ConsumerWaker w) {
+    private void wakeIfParked(SpscWakeup w) {
         // Reads the followed consumer's region, so it is bracketed like the capacity check (see
         // readingPositions): a host that hands the consumer over meanwhile does not unmap it under us.
         readingPositions = true;
@@ -263,25 +262,21 @@ public final class SpscProducer implements MessageProducer {
             if (h != null) {
                 adopt(h);
             }
-            // StoreLoad: the stamp (commit's release) before the parked flag below. The consumer
-            // raises its flag, fences, then checks the ring: one of us sees the other (Dekker).
-            VarHandle.fullFence();
-            final MemorySegment region = consumerPosition; // null: holding, or the region is faulted
-            if (region != null && SpscConsumerPositionDescriptor.parked(region) != 0) {
-                w.wake();
-            }
+            // The protocol (fence, parked flag, wake) and its ordering argument: SpscWakeup.
+            w.afterCommit(consumerPosition); // null: holding, or the region is faulted
         } finally {
             readingPositions = false;
         }
     }
 
     /**
-     * Makes every commit check whether the consumer is parked and, if so, wake it with
-     * {@code waker}. Costs a full fence per commit; without it consumers must spin or poll. Call
+     * Makes every commit check whether the consumer is parked and, if so, wake it: the
+     * producer's half of {@link SpscWakeup}, made with {@link SpscWakeup#forProducer} on this
+     * ring's region. Costs a full fence per commit; without it consumers must spin or poll. Call
      * before producing, from the thread that starts the producer thread.
      */
-    public void wakeParkedConsumersWith(ConsumerWaker waker) {
-        this.waker = waker;
+    public void wakeParkedConsumersWith(SpscWakeup wakeup) {
+        this.wakeup = wakeup;
     }
 
     /**

@@ -49,7 +49,8 @@ import java.lang.foreign.ValueLayout;
  *       {@code futex(FUTEX_WAKE)}s on it after a commit that found the consumer's parked flag set;
  *       a consumer reads it (acquire) before it raises its parked flag and
  *       {@code futex(FUTEX_WAIT)}s on the value read, so a wake between the two makes the wait
- *       return at once. Rarely written, so it shares the header's line.</li>
+ *       return at once ({@link SpscWakeup} holds both halves and the argument). Rarely written, so
+ *       it shares the header's line.</li>
  *   <li>Data Capacity: a power of two in [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (64 bytes
  *       to 2<sup>30</sup> bytes, 1 GiB). A record at position {@code p} starts at data offset
  *       {@code p & (capacity - 1)}. The region therefore needs at most {@code 128 + 2^30} bytes;

@@ -1,7 +1,7 @@
 package io.sluice.ringbuffer.jcstress;
 
-import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcProducer;
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
 
