@@ -85,10 +85,7 @@ public final class BroadcastConsumer implements MessageConsumer {
 
     private boolean lapPending;
     private long lapFrom;
-    private long lapCount;
-    private long lostMessages;
-    private long lostBytes;
-    private BroadcastLapListener lapListener;
+    private final BroadcastLaps laps = new BroadcastLaps();
 
     private BroadcastConsumer(MemorySegment region, MemorySegment positionRegion, String what,
                               BroadcastRingDescriptor.Header header) {
@@ -367,15 +364,9 @@ public final class BroadcastConsumer implements MessageConsumer {
         if (lost < 0) {
             throw corrupt(position, "sequence " + seq + " after a lap is behind the expected " + expectedSequence);
         }
-        final long bytes = position - lapFrom;
         lapPending = false;
-        lapCount++;
-        lostMessages += lost;
-        lostBytes += bytes;
         expectedSequence = seq;
-        if (lapListener != null) {
-            lapListener.onLapped(lost, bytes);
-        }
+        laps.lapped(lost, position - lapFrom);
     }
 
     private void publishPosition(long cursor) {
@@ -445,22 +436,22 @@ public final class BroadcastConsumer implements MessageConsumer {
 
     /** Sets (or clears, with null) the listener told about laps. */
     public void lapListener(BroadcastLapListener listener) {
-        this.lapListener = listener;
+        laps.listener(listener);
     }
 
     /** Laps so far: each a discontinuity in the delivered stream. */
     public long lapCount() {
-        return lapCount;
+        return laps.count();
     }
 
     /** Messages lost to laps so far (exact: a difference of record sequences). */
     public long lostMessages() {
-        return lostMessages;
+        return laps.lostMessages();
     }
 
     /** Ring bytes skipped by laps so far. */
     public long lostBytes() {
-        return lostBytes;
+        return laps.lostBytes();
     }
 
     /** The sequence of the message last handed to the handler, or -1. */
