@@ -26,8 +26,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * more and sleeps on the wake sequence, while the producer commits, checks the flag and wakes.
  * The futex here sleeps by spinning while the word holds the expected value, like the kernel's
  * FUTEX_WAIT without a wake call; it gives up after a second, which only a lost wake-up causes.
- * r1 = messages the consumer's round ended with (after its wait), r2 = 1 if the producer found
- * the flag raised and woke.
+ * r1 = messages the consumer's round ended with (after its wait), 0 if the wait gave up; r2 = 1
+ * if the producer found the flag raised and woke.
  */
 @JCStressTest
 @Description("SPSC wake-up: the consumer's flag-then-check against the producer's commit-then-flag-check (Dekker)")
@@ -42,12 +42,19 @@ public class SpscWakeupDekkerTest {
 
     private static final VarHandle WORD = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
+    /** Whether the consumer's wait gave up: nobody changed the word within a second. */
+    private boolean gaveUp;
+
     /** Sleeps (spinning) while the word holds {@code expected}, at most a second; wakes need no call. */
-    private static final Futex SPIN_FUTEX = new Futex() {
+    private final Futex spinFutex = new Futex() {
         @Override
         public void await(MemorySegment word, int expected, long timeoutNanos) {
             long giveUp = System.nanoTime() + 1_000_000_000L;
-            while ((int) WORD.getVolatile(word, 0L) == expected && System.nanoTime() < giveUp) {
+            while ((int) WORD.getVolatile(word, 0L) == expected) {
+                if (System.nanoTime() > giveUp) {
+                    gaveUp = true;
+                    return;
+                }
                 Thread.onSpinWait();
             }
         }
@@ -69,9 +76,9 @@ public class SpscWakeupDekkerTest {
         SpscRing.formatConsumerPosition(position, CAPACITY);
         producer = SpscRing.attachProducer(region, position.asReadOnly(), "jcstress");
         consumer = SpscRing.attachConsumer(region.asReadOnly(), position, "jcstress");
-        producerWakeup = SpscWakeup.forProducer(region, SPIN_FUTEX);
+        producerWakeup = SpscWakeup.forProducer(region, spinFutex);
         producer.wakeParkedConsumersWith(producerWakeup);
-        consumerWakeup = SpscWakeup.forConsumer(region.asReadOnly(), position, SPIN_FUTEX);
+        consumerWakeup = SpscWakeup.forConsumer(region.asReadOnly(), position, spinFutex);
     }
 
     @Actor
@@ -83,6 +90,7 @@ public class SpscWakeupDekkerTest {
 
     @Actor
     public void consumer(II_Result r) {
-        r.r1 = consumerWakeup.parkOnce(() -> consumer.poll((type, payload) -> { }, 1), 1_000_000_000L);
+        int n = consumerWakeup.parkOnce(() -> consumer.poll((type, payload) -> { }, 1), 1_000_000_000L);
+        r.r1 = gaveUp ? 0 : n;
     }
 }
