@@ -73,7 +73,7 @@ static int take_welcome(sluice_channel *ch, sli_packet *p, const sluice_attach_o
                         (unsigned long long) data_size, (unsigned long long) SLI_REGION_MAX_CAPACITY,
                         (unsigned long long) SLI_MAX_DATA_REGION_BYTES);
     }
-    uint64_t expected_pos = mpmc ? 0 : (kind == SLUICE_KIND_SPSC ? SLI_SPSC_POS_REGION_SIZE : SLI_BC_POS_REGION_LENGTH);
+    uint64_t expected_pos = mpmc ? 0 : (kind == SLUICE_KIND_SPSC ? SLI_SPSC_POS_REGION_SIZE : SLI_BC_POS_REGION_SIZE);
     if (pos_size != expected_pos) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME position region size %llu, the %s layout's is %llu",
                         (unsigned long long) pos_size, sli_kind_name(kind), (unsigned long long) expected_pos);

@@ -171,10 +171,10 @@ int sli_bc_start(sluice_channel *ch, sluice_start policy) {
 void sli_bc_init_position(sluice_channel *ch) {
     struct bcast_state *b = &ch->u.bc;
     uint8_t *p = ch->pos;
-    memset(p, 0, SLI_BC_POS_REGION_LENGTH);
+    memset(p, 0, SLI_BC_POS_REGION_SIZE);
     sli_wr64(p, SLI_BC_POS_MAGIC_OFFSET, SLI_BC_POS_MAGIC);
     sli_wr32(p, SLI_BC_POS_VERSION_OFFSET, SLUICE_LAYOUT_VERSION);
-    sli_wr32(p, SLI_BC_POS_REGION_LENGTH_OFFSET, SLI_BC_POS_REGION_LENGTH);
+    sli_wr32(p, SLI_BC_POS_REGION_LENGTH_OFFSET, SLI_BC_POS_REGION_SIZE);
     b->position = (_Atomic int64_t *) (void *) (p + SLI_BC_POS_POSITION_OFFSET);
     atomic_store_explicit(b->position, b->cursor, memory_order_release);
     b->published = b->cursor;

@@ -169,9 +169,9 @@
 #define SLI_BC_POS_MAGIC 0x5042454349554C53ull /* the bytes "SLUICEBP" */
 #define SLI_BC_POS_MAGIC_OFFSET 0
 #define SLI_BC_POS_VERSION_OFFSET 8        /* u32: SLUICE_LAYOUT_VERSION */
-#define SLI_BC_POS_REGION_LENGTH_OFFSET 12 /* u32: SLI_BC_POS_REGION_LENGTH */
+#define SLI_BC_POS_REGION_LENGTH_OFFSET 12 /* u32: SLI_BC_POS_REGION_SIZE */
 #define SLI_BC_POS_POSITION_OFFSET 128     /* u64: the consumer's position (release) */
-#define SLI_BC_POS_REGION_LENGTH 384
+#define SLI_BC_POS_REGION_SIZE 384
 
 /* ---- MPMC ring (docs/layout.md, MPMC) -------------------------------------------------------------
  *

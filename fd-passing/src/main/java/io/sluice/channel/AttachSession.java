@@ -2,19 +2,20 @@ package io.sluice.channel;
 
 import io.sluice.api.AttachRefusedException;
 import io.sluice.api.ChannelNames;
-import io.sluice.api.UntrustedText;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
+import io.sluice.api.UntrustedText;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.RegionHeaderDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -170,8 +171,8 @@ final class AttachSession implements ChannelLink {
 
     private static long expectedPositionRegionSize(RingKind kind) {
         return switch (kind) {
-            case SPSC -> ConsumerPositionDescriptor.REGION_SIZE;
-            case BROADCAST_BACKPRESSURE, BROADCAST_OVERWRITE -> BroadcastConsumerPositionDescriptor.REGION_LENGTH;
+            case SPSC -> SpscConsumerPositionDescriptor.REGION_SIZE;
+            case BROADCAST_BACKPRESSURE, BROADCAST_OVERWRITE -> BroadcastConsumerPositionDescriptor.REGION_SIZE;
             case MPMC -> 0;
         };
     }

@@ -1,7 +1,7 @@
 package io.sluice.channel;
 
 import io.sluice.api.BroadcastPolicy;
-import io.sluice.ringbuffer.BroadcastRingDescriptor;
+import io.sluice.ringbuffer.BroadcastRing;
 
 import java.util.Objects;
 
@@ -32,7 +32,7 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
     public BroadcastOptions {
         Objects.requireNonNull(policy, "BroadcastOptions.policy");
         regionSize(capacity);
-        int limit = BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
+        int limit = BroadcastRing.maxMessageLengthLimit(capacity);
         if (maxMessageLength < 0 || maxMessageLength > limit) {
             throw new IllegalArgumentException("BroadcastOptions.maxMessageLength " + maxMessageLength
                     + " is outside 0.." + limit + " for capacity " + capacity);
@@ -48,7 +48,7 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
      */
     public static BroadcastOptions of(BroadcastPolicy policy, long capacity) {
         regionSize(capacity); // before the default length is derived from it
-        return new BroadcastOptions(policy, capacity, BroadcastRingDescriptor.defaultMaxMessageLength(capacity),
+        return new BroadcastOptions(policy, capacity, BroadcastRing.maxMessageLength(capacity),
                 DEFAULT_MAX_CONSUMERS);
     }
 
@@ -69,7 +69,7 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
 
     private static long regionSize(long capacity) {
         try {
-            return BroadcastRingDescriptor.regionSize(capacity);
+            return BroadcastRing.regionSize(capacity);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("BroadcastOptions.capacity: " + e.getMessage(), e);
         }

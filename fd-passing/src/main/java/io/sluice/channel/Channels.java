@@ -3,12 +3,13 @@ package io.sluice.channel;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
 import io.sluice.ringbuffer.BroadcastConsumer;
+import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.ringbuffer.BroadcastStart;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
 import io.sluice.ringbuffer.RegionHeaderDescriptor;
 import io.sluice.ringbuffer.SpscConsumer;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscRing;
-import io.sluice.ringbuffer.SpscRingDescriptor;
+import io.sluice.ringbuffer.SpscWakeup;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -57,12 +58,11 @@ public final class Channels {
                     // attaching checks that the ring has a record (or the next one) exactly there.
                     SpscRing.formatConsumerPosition(position, data.get(ValueLayout.JAVA_LONG_UNALIGNED,
                             RegionHeaderDescriptor.CAPACITY_OFFSET));
-                    ConsumerPositionDescriptor.publishPosition(position, welcome.startPosition());
-                    made[0] = SpscRing.attachConsumer(channel, data, position);
+                    SpscConsumerPositionDescriptor.publishPosition(position, welcome.startPosition());
+                    made[0] = SpscRing.attachConsumer(data, position, channel);
                 });
         try {
-            Parking parking = new Parking(s.dataView().asSlice(SpscRingDescriptor.WAKE_SEQUENCE_OFFSET, 4),
-                    s.positionView().asSlice(ConsumerPositionDescriptor.PARKED_FLAG_OFFSET, 4));
+            SpscWakeup parking = SpscWakeup.forConsumer(s.dataView(), s.positionView(), LibcFutex.INSTANCE);
             return new ConsumerAttachment<>(s, made[0], parking);
         } catch (RuntimeException e) {
             s.close();
@@ -86,7 +86,7 @@ public final class Channels {
         BroadcastConsumer[] made = new BroadcastConsumer[1];
         AttachSession s = AttachSession.attach(socket, channel, Role.CONSUMER,
                 EnumSet.of(RingKind.BROADCAST_BACKPRESSURE, RingKind.BROADCAST_OVERWRITE), timeout,
-                (data, position, welcome) -> made[0] = BroadcastConsumer.attach(data, position, start, channel));
+                (data, position, welcome) -> made[0] = BroadcastRing.attachConsumer(data, position, start, channel));
         try {
             BroadcastConsumer c = made[0];
             if (s.registration() > 0) {

@@ -4,6 +4,7 @@ import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.MessageConsumer;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.RefusalReason;
+import io.sluice.ringbuffer.SpscWakeup;
 
 import java.time.Duration;
 
@@ -18,9 +19,9 @@ import java.time.Duration;
 public final class ConsumerAttachment<C extends MessageConsumer> implements MessageConsumer, AutoCloseable {
     private final AttachSession session;
     private final C consumer;
-    private final Parking parking; // null when the host does not wake parked consumers
+    private final SpscWakeup parking; // null when the host does not wake parked consumers
 
-    ConsumerAttachment(AttachSession session, C consumer, Parking parking) {
+    ConsumerAttachment(AttachSession session, C consumer, SpscWakeup parking) {
         this.session = session;
         this.consumer = consumer;
         this.parking = session.info().wakesParkedConsumers() ? parking : null;

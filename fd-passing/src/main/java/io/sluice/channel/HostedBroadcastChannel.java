@@ -1,5 +1,6 @@
 package io.sluice.channel;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
@@ -7,9 +8,9 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
-import io.sluice.ringbuffer.ConsumerFault;
 import io.sluice.ringbuffer.BroadcastProducer;
-import io.sluice.ringbuffer.BroadcastRingDescriptor;
+import io.sluice.ringbuffer.BroadcastRing;
+import io.sluice.ringbuffer.ConsumerFault;
 
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
@@ -43,7 +44,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
         super(name, kind, capacity, data);
         this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
         this.maxConsumers = maxConsumers;
-        this.producer = BroadcastProducer.attach(ring, name);
+        this.producer = BroadcastRing.attachProducer(ring, name);
         if (backpressure) {
             // On the producer thread, inside a claim: only hand the fault to the host's thread.
             producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
@@ -55,10 +56,10 @@ public final class HostedBroadcastChannel extends HostedChannel {
         long capacity = options.capacity();
         int maxMessageLength = options.maxMessageLength();
         int maxConsumers = options.maxConsumers();
-        MemfdRegion data = MemfdRegion.create(name, BroadcastRingDescriptor.regionSize(capacity));
+        MemfdRegion data = MemfdRegion.create(name, BroadcastRing.regionSize(capacity));
         try {
             MemorySegment ring = data.mapReadWrite();
-            BroadcastRingDescriptor.format(ring, kind, capacity, maxMessageLength);
+            BroadcastRing.format(ring, BroadcastPolicy.of(kind), capacity, maxMessageLength);
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
             data.addSeals(Seal.SEAL); // final: no peer can add a seal of its own
             data.readOnlyFd(); // what consumers receive: opened now, so that a failure shows here
@@ -97,7 +98,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
 
     @Override
     long positionRegionSize(Role role) {
-        return BroadcastConsumerPositionDescriptor.REGION_LENGTH;
+        return BroadcastConsumerPositionDescriptor.REGION_SIZE;
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.MpmcRecovery;
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.MpmcRingInspector;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
@@ -70,14 +71,14 @@ public final class HostedMpmcChannel extends HostedChannel {
         int slotCount = options.slotCount();
         int slotLength = options.slotLength();
         int maxParticipantId = options.maxParticipants(); // ids 1..maxParticipants
-        MemfdRegion data = MemfdRegion.create(name, MpmcRingDescriptor.regionLength(slotCount, slotLength));
+        MemfdRegion data = MemfdRegion.create(name, MpmcRing.regionSize(slotCount, slotLength));
         try {
             MemorySegment ring = data.mapReadWrite();
-            MpmcRingDescriptor.format(ring, slotCount, slotLength, maxParticipantId);
+            MpmcRing.format(ring, slotCount, slotLength, maxParticipantId);
             // Every admitted participant writes it, so no FUTURE_WRITE; but nobody may add a seal
             // (a FUTURE_WRITE added by one participant would lock every later one out).
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.SEAL);
-            int maxPayload = MpmcRingDescriptor.validate(ring, name).maxPayloadLength();
+            int maxPayload = MpmcRingDescriptor.validate(ring, name).maxMessageLength();
             return new HostedMpmcChannel(name, (long) slotCount * slotLength, data, ring, maxParticipantId, maxPayload);
         } catch (RuntimeException e) {
             data.close();

@@ -8,10 +8,10 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.ConsumerFault;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
-import io.sluice.ringbuffer.SpscRingDescriptor;
+import io.sluice.ringbuffer.SpscWakeup;
 
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
@@ -47,19 +47,19 @@ public final class HostedSpscChannel extends HostedChannel {
     private final RetiredRegions retired = new RetiredRegions(); // guarded by this
 
     private final boolean wakes;
-    private FutexWaker waker; // null unless wakes
+    private SpscWakeup waker; // null unless wakes
 
     private HostedSpscChannel(String name, MemfdRegion data, MemorySegment ring, long capacity, boolean wakes) {
         super(name, RingKind.SPSC, capacity, data);
         this.capacity = capacity;
         this.standby = standbyArena.allocate(SpscRing.consumerPositionRegionSize(), 128);
         SpscRing.formatConsumerPosition(standby, capacity);
-        this.producer = SpscRing.attachProducer(name, ring, standby);
+        this.producer = SpscRing.attachProducer(ring, standby, name);
         // On the producer thread, inside a claim: only hand the fault to the host's thread.
         producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
         this.wakes = wakes;
         if (wakes) {
-            waker = new FutexWaker(ring.asSlice(SpscRingDescriptor.WAKE_SEQUENCE_OFFSET, 4));
+            waker = SpscWakeup.forProducer(ring, LibcFutex.INSTANCE);
             producer.wakeParkedConsumersWith(waker);
         }
     }
@@ -77,7 +77,7 @@ public final class HostedSpscChannel extends HostedChannel {
     static HostedSpscChannel create(String name, SpscOptions options) {
         long capacity = options.capacity();
         boolean wakes = options.wakeParkedConsumers();
-        MemfdRegion data = MemfdRegion.create(name, SpscRing.requiredRegionSize(capacity));
+        MemfdRegion data = MemfdRegion.create(name, SpscRing.regionSize(capacity));
         try {
             MemorySegment ring = data.mapReadWrite();
             SpscRing.format(ring, capacity);
@@ -125,7 +125,7 @@ public final class HostedSpscChannel extends HostedChannel {
 
     @Override
     long startPosition(Role role) {
-        return ConsumerPositionDescriptor.position(standby);
+        return SpscConsumerPositionDescriptor.position(standby);
     }
 
     @Override
@@ -137,12 +137,12 @@ public final class HostedSpscChannel extends HostedChannel {
     String checkPositionRegion(Attachment attachment) {
         MemorySegment view = attachment.positionView();
         try {
-            ConsumerPositionDescriptor.validate(view, RingKind.SPSC, capacity, "spsc channel '" + name() + "'");
+            SpscConsumerPositionDescriptor.validate(view, RingKind.SPSC, capacity, "spsc channel '" + name() + "'");
         } catch (RuntimeException e) {
             return e.getMessage();
         }
         long start = startPosition(Role.CONSUMER);
-        long theirs = ConsumerPositionDescriptor.position(view);
+        long theirs = SpscConsumerPositionDescriptor.position(view);
         return theirs == start ? null : "consumer position region starts at " + theirs + ", the channel's start is " + start;
     }
 
@@ -173,7 +173,7 @@ public final class HostedSpscChannel extends HostedChannel {
         // First the producer stops reading the departed consumer's region; only then is deciding
         // where the next one starts race-free.
         producer.hold();
-        long departed = ConsumerPositionDescriptor.position(attachment.positionView());
+        long departed = SpscConsumerPositionDescriptor.position(attachment.positionView());
         long start;
         try {
             start = producer.nextConsumerStart(departed);
@@ -186,7 +186,7 @@ public final class HostedSpscChannel extends HostedChannel {
             LOG.log(Level.WARNING, () -> "spsc channel '" + name() + "': " + attachment + " left at position " + departed
                     + ", where no record starts between " + next + " and the producer; the next consumer starts at " + next);
         }
-        ConsumerPositionDescriptor.publishPosition(standby, start);
+        SpscConsumerPositionDescriptor.publishPosition(standby, start);
         long generation = producer.followConsumer(standby);
         consumer = null;
         retired.retire(attachment.takePositionRegion(), generation);

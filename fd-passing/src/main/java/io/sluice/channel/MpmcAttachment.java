@@ -9,6 +9,7 @@ import io.sluice.api.RefusalReason;
 import io.sluice.api.Role;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
+import io.sluice.ringbuffer.MpmcRing;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -44,8 +45,8 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
     /** An attachment over a writable mapping of the ring; closes {@code link} if the ring is refused. */
     static MpmcAttachment of(ChannelLink link, Role role, int participantId, MemorySegment ring) {
         try {
-            MpmcProducer p = role != Role.CONSUMER ? new MpmcProducer(ring, participantId, link.channel()) : null;
-            MpmcConsumer c = role != Role.PRODUCER ? new MpmcConsumer(ring, participantId, link.channel()) : null;
+            MpmcProducer p = role != Role.CONSUMER ? MpmcRing.attachProducer(ring, participantId, link.channel()) : null;
+            MpmcConsumer c = role != Role.PRODUCER ? MpmcRing.attachConsumer(ring, participantId, link.channel()) : null;
             return new MpmcAttachment(link, role, participantId, p, c);
         } catch (RuntimeException e) {
             link.close();

@@ -1,6 +1,6 @@
 package io.sluice.channel;
 
-import io.sluice.ringbuffer.MpmcRingDescriptor;
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
 
 /**
@@ -50,7 +50,7 @@ public record MpmcOptions(int slotCount, int slotLength, int maxParticipants) {
 
     private static long regionSize(int slotCount, int slotLength) {
         try {
-            return MpmcRingDescriptor.regionLength(slotCount, slotLength);
+            return MpmcRing.regionSize(slotCount, slotLength);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("MpmcOptions: " + e.getMessage(), e); // names slot count or length
         }

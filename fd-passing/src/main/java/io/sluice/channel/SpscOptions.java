@@ -41,7 +41,7 @@ public record SpscOptions(long capacity, boolean wakeParkedConsumers) {
 
     private static long regionSize(long capacity) {
         try {
-            return SpscRing.requiredRegionSize(capacity);
+            return SpscRing.regionSize(capacity);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("SpscOptions.capacity: " + e.getMessage(), e);
         }

@@ -1,6 +1,7 @@
 package io.sluice.adversarial;
 
 import io.sluice.api.BroadcastPolicy;
+import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
 import io.sluice.api.Role;
@@ -22,7 +23,7 @@ import io.sluice.memfd.libc.Errno;
 import io.sluice.memfd.libc.FdCalls;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastStart;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -905,14 +906,13 @@ class HandshakeFuzzTest {
             MemorySegment view = r.mapReadWrite();
             if (w.welcome().kind() == RingKind.SPSC) {
                 SpscRing.formatConsumerPosition(view, SPSC_CAPACITY);
-                ConsumerPositionDescriptor.publishPosition(view, w.welcome().startPosition());
+                SpscConsumerPositionDescriptor.publishPosition(view, w.welcome().startPosition());
             } else { // broadcast: the real consumer's attach writes it, from the ring it maps
                 int dup = FdCalls.fcntl(w.dataFd(), 1030 /* F_DUPFD_CLOEXEC */, 0);
                 MemfdRegion data = MemfdRegion.adopt(OwnedFd.adopt(dup, "data region (dup)"), w.welcome().dataRegionSize(),
                         EnumSet.of(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE));
                 owned[1] = data;
-                BroadcastConsumer.attach(data.mapReadOnly(), view, rnd.nextBoolean() ? BroadcastStart.NEWEST : BroadcastStart.OLDEST,
-                        w.target().name());
+                BroadcastRing.attachConsumer(data.mapReadOnly(), view, rnd.nextBoolean() ? BroadcastStart.NEWEST : BroadcastStart.OLDEST, w.target().name());
             }
             if (mutated) {
                 long at = rnd.nextInt(POSITION_SIZE);

@@ -9,7 +9,7 @@ import io.sluice.channel.HostedSpscChannel;
 import io.sluice.channel.SpscOptions;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.Test;
@@ -85,19 +85,19 @@ class HostileConsumerTest {
         CompletableFuture<Attachment> left = new CompletableFuture<>();
         ch.onDetach(left::complete);
         try (RawClient c = RawClient.connect(socket);
-             MemfdRegion region = MemfdRegion.create("hostile.consumer", ConsumerPositionDescriptor.REGION_SIZE)) {
+             MemfdRegion region = MemfdRegion.create("hostile.consumer", SpscConsumerPositionDescriptor.REGION_SIZE)) {
             assertEquals(0, c.send(Wire.hello(Role.CONSUMER, "orders")));
             RawClient.Received w = c.receive(WAIT);
             w.closeFds();
             Wire.Welcome welcome = Wire.decodeWelcome(ByteBuffer.wrap(w.data()).order(ByteOrder.LITTLE_ENDIAN));
             MemorySegment view = region.mapReadWrite();
             SpscRing.formatConsumerPosition(view, 4096);
-            ConsumerPositionDescriptor.publishPosition(view, welcome.startPosition());
+            SpscConsumerPositionDescriptor.publishPosition(view, welcome.startPosition());
             region.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE); // our own mapping stays writable
-            assertEquals(0, c.send(Wire.position(ConsumerPositionDescriptor.REGION_SIZE), region.fd().numberForDiagnostics()));
+            assertEquals(0, c.send(Wire.position(SpscConsumerPositionDescriptor.REGION_SIZE), region.fd().numberForDiagnostics()));
             RawClient.Received ready = c.receive(WAIT);
             assertEquals(Wire.READY, Wire.type(ByteBuffer.wrap(ready.data()).order(ByteOrder.LITTLE_ENDIAN)));
-            view.set(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET, position);
+            view.set(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET, position);
             c.close();
             left.get(WAIT.toSeconds(), TimeUnit.SECONDS);
             return welcome.startPosition();

@@ -6,10 +6,10 @@ import io.sluice.api.Role;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
 import io.sluice.ringbuffer.BroadcastRecordDescriptor;
 import io.sluice.ringbuffer.BroadcastRingDescriptor;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
-import io.sluice.ringbuffer.RecordDescriptor;
+import io.sluice.ringbuffer.SpscRecordDescriptor;
 import io.sluice.ringbuffer.RegionHeaderDescriptor;
 import io.sluice.ringbuffer.SpscRingDescriptor;
 import org.junit.jupiter.api.Test;
@@ -99,7 +99,7 @@ class NativeConformanceTest {
             m("SLI_LINE", RegionHeaderDescriptor.LINE),
             m("SLI_REGION_MAX_CAPACITY", RegionHeaderDescriptor.MAX_CAPACITY),
             m("SLUICE_LAYOUT_VERSION", RegionHeaderDescriptor.LAYOUT_VERSION),
-            m("SLUICE_LAYOUT_VERSION", ConsumerPositionDescriptor.LAYOUT_VERSION),
+            m("SLUICE_LAYOUT_VERSION", SpscConsumerPositionDescriptor.LAYOUT_VERSION),
             m("SLUICE_LAYOUT_VERSION", BroadcastConsumerPositionDescriptor.LAYOUT_VERSION),
 
             // SPSC ring, record, consumer position region
@@ -110,23 +110,23 @@ class NativeConformanceTest {
             m("SLI_SPSC_WAKE_SEQUENCE_OFFSET", SpscRingDescriptor.WAKE_SEQUENCE_OFFSET),
             m("SLI_SPSC_MIN_CAPACITY", SpscRingDescriptor.MIN_CAPACITY),
             m("SLI_SPSC_MAX_MESSAGE_LENGTH_LIMIT", SpscRingDescriptor.MAX_MESSAGE_LENGTH_LIMIT),
-            m("SLI_SPSC_REC_STAMP_OFFSET", RecordDescriptor.STAMP_OFFSET),
-            m("SLI_SPSC_REC_LENGTH_OFFSET", RecordDescriptor.LENGTH_OFFSET),
-            m("SLI_SPSC_REC_TYPE_OFFSET", RecordDescriptor.TYPE_OFFSET),
-            m("SLI_SPSC_REC_HEADER_LENGTH", RecordDescriptor.HEADER_LENGTH),
-            m("SLI_SPSC_REC_ALIGNMENT", RecordDescriptor.ALIGNMENT),
-            m("SLI_SPSC_PADDING_TYPE", RecordDescriptor.PADDING_TYPE),
-            m("SLI_SPSC_INVALID_STAMP", RecordDescriptor.INVALID_STAMP),
-            m("SLI_SPSC_POS_MAGIC", ConsumerPositionDescriptor.MAGIC),
-            m("SLI_SPSC_POS_MAGIC_OFFSET", ConsumerPositionDescriptor.MAGIC_OFFSET),
-            m("SLI_SPSC_POS_VERSION_OFFSET", ConsumerPositionDescriptor.VERSION_OFFSET),
-            m("SLI_SPSC_POS_KIND_OFFSET", ConsumerPositionDescriptor.KIND_OFFSET),
-            m("SLI_SPSC_POS_HEADER_LENGTH_OFFSET", ConsumerPositionDescriptor.HEADER_LENGTH_OFFSET),
-            m("SLI_SPSC_POS_CAPACITY_OFFSET", ConsumerPositionDescriptor.CAPACITY_OFFSET),
-            m("SLI_SPSC_POS_HEADER_LENGTH", ConsumerPositionDescriptor.HEADER_LENGTH),
-            m("SLI_SPSC_POS_POSITION_OFFSET", ConsumerPositionDescriptor.POSITION_OFFSET),
-            m("SLI_SPSC_POS_PARKED_OFFSET", ConsumerPositionDescriptor.PARKED_FLAG_OFFSET),
-            m("SLI_SPSC_POS_REGION_SIZE", ConsumerPositionDescriptor.REGION_SIZE),
+            m("SLI_SPSC_REC_STAMP_OFFSET", SpscRecordDescriptor.STAMP_OFFSET),
+            m("SLI_SPSC_REC_LENGTH_OFFSET", SpscRecordDescriptor.LENGTH_OFFSET),
+            m("SLI_SPSC_REC_TYPE_OFFSET", SpscRecordDescriptor.TYPE_OFFSET),
+            m("SLI_SPSC_REC_HEADER_LENGTH", SpscRecordDescriptor.HEADER_LENGTH),
+            m("SLI_SPSC_REC_ALIGNMENT", SpscRecordDescriptor.ALIGNMENT),
+            m("SLI_SPSC_PADDING_TYPE", SpscRecordDescriptor.PADDING_TYPE),
+            m("SLI_SPSC_INVALID_STAMP", SpscRecordDescriptor.INVALID_STAMP),
+            m("SLI_SPSC_POS_MAGIC", SpscConsumerPositionDescriptor.MAGIC),
+            m("SLI_SPSC_POS_MAGIC_OFFSET", SpscConsumerPositionDescriptor.MAGIC_OFFSET),
+            m("SLI_SPSC_POS_VERSION_OFFSET", SpscConsumerPositionDescriptor.VERSION_OFFSET),
+            m("SLI_SPSC_POS_KIND_OFFSET", SpscConsumerPositionDescriptor.KIND_OFFSET),
+            m("SLI_SPSC_POS_HEADER_LENGTH_OFFSET", SpscConsumerPositionDescriptor.HEADER_LENGTH_OFFSET),
+            m("SLI_SPSC_POS_CAPACITY_OFFSET", SpscConsumerPositionDescriptor.CAPACITY_OFFSET),
+            m("SLI_SPSC_POS_HEADER_LENGTH", SpscConsumerPositionDescriptor.HEADER_LENGTH),
+            m("SLI_SPSC_POS_POSITION_OFFSET", SpscConsumerPositionDescriptor.POSITION_OFFSET),
+            m("SLI_SPSC_POS_PARKED_OFFSET", SpscConsumerPositionDescriptor.PARKED_FLAG_OFFSET),
+            m("SLI_SPSC_POS_REGION_SIZE", SpscConsumerPositionDescriptor.REGION_SIZE),
 
             // broadcast ring, record, consumer position region
             m("SLI_BC_MAX_MESSAGE_LENGTH_OFFSET", BroadcastRingDescriptor.MAX_MESSAGE_LENGTH_OFFSET),
@@ -154,7 +154,7 @@ class NativeConformanceTest {
             m("SLI_BC_POS_VERSION_OFFSET", BroadcastConsumerPositionDescriptor.VERSION_OFFSET),
             m("SLI_BC_POS_REGION_LENGTH_OFFSET", BroadcastConsumerPositionDescriptor.REGION_LENGTH_OFFSET),
             m("SLI_BC_POS_POSITION_OFFSET", BroadcastConsumerPositionDescriptor.POSITION_OFFSET),
-            m("SLI_BC_POS_REGION_LENGTH", BroadcastConsumerPositionDescriptor.REGION_LENGTH),
+            m("SLI_BC_POS_REGION_SIZE", BroadcastConsumerPositionDescriptor.REGION_SIZE),
 
             // MPMC ring and slot
             m("SLI_MPMC_SLOT_LENGTH_OFFSET", MpmcRingDescriptor.SLOT_LENGTH_OFFSET),

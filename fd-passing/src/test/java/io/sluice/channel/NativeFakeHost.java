@@ -1,11 +1,11 @@
 package io.sluice.channel;
 
-import io.sluice.memfd.OwnedFd;
 import io.sluice.api.RingKind;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
+import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.Seal;
 import io.sluice.memfd.libc.FdCalls;
 import io.sluice.ringbuffer.SpscRing;
@@ -75,7 +75,7 @@ final class NativeFakeHost implements AutoCloseable {
 
     /** An SPSC ring region of {@code capacity}, formatted and mapped read-write, then sealed with {@code seals} (none: unsealed). */
     static SpscRegion spscRegion(String name, long capacity, Seal... seals) {
-        MemfdRegion r = MemfdRegion.create(name, SpscRing.requiredRegionSize(capacity));
+        MemfdRegion r = MemfdRegion.create(name, SpscRing.regionSize(capacity));
         MemorySegment rw = r.mapReadWrite();
         SpscRing.format(rw, capacity);
         if (seals.length > 0) {
@@ -97,7 +97,7 @@ final class NativeFakeHost implements AutoCloseable {
 
     /** WELCOME for an SPSC consumer of a ring of {@code capacity}. */
     static byte[] welcomeSpsc(long capacity, int flags) {
-        return Handshake.welcome(new Handshake.Welcome(RingKind.SPSC, 0, SpscRing.requiredRegionSize(capacity),
+        return Handshake.welcome(new Handshake.Welcome(RingKind.SPSC, 0, SpscRing.regionSize(capacity),
                 SpscRing.consumerPositionRegionSize(), SpscRing.maxMessageLength(capacity), flags, 0));
     }
 

@@ -1,6 +1,7 @@
 package io.sluice.channel;
 
 import io.sluice.api.BroadcastPolicy;
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.api.Role;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.api.RingKind;
@@ -276,12 +277,12 @@ class NativeHandshakeTest {
                 }
             }
             // MPMC: a header longer than the region; a read-only fd for a role that writes.
-            long mpmcSize = MpmcRingDescriptor.regionLength(2, 64);
+            long mpmcSize = MpmcRing.regionSize(2, 64);
             try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
                  MemfdRegion small = MemfdRegion.create("test.mpmc-small", 256);
                  MemfdRegion mpmc = MemfdRegion.create("test.mpmc", mpmcSize)) {
                 MemorySegment formatted = arena.allocate(mpmcSize, 8);
-                MpmcRingDescriptor.format(formatted, 2, 64, 4);
+                MpmcRing.format(formatted, 2, 64, 4);
                 small.mapReadWrite().copyFrom(formatted.asSlice(0, 256));
                 small.addSeals(Seal.SHRINK, Seal.GROW);
                 results.put("mpmc-header-beyond-region", serveOnce(server, socket, "PRODUCER",

@@ -116,7 +116,7 @@ class NativeHostileHostTest {
                 assertTrue(position.seals().containsAll(Set.of(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE, Seal.SEAL)),
                         "position region seals " + position.seals());
                 assertEquals(0600, position.fd().apply(FdCalls::fstat).mode() & 07777, "position region mode");
-                SpscProducer producer = SpscRing.attachProducer("orders", ring.writable(), position.mapReadOnly());
+                SpscProducer producer = SpscRing.attachProducer(ring.writable(), position.mapReadOnly(), "orders");
                 for (long seq = 0; seq < 3; seq++) {
                     NativeSpscTest.send(producer, 5, seq, 64, c);
                 }

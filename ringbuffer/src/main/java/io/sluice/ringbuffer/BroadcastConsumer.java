@@ -4,10 +4,8 @@ import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageConsumer;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.RingKind;
-import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
 
@@ -58,9 +56,9 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * however many times the consumer had to resynchronise before reading an intact record.
  */
 public final class BroadcastConsumer implements MessageConsumer {
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
-    private static final VarHandle INT_U = ValueLayout.JAVA_INT_UNALIGNED.varHandle().withInvokeExactBehavior();
-    private static final VarHandle LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.varHandle().withInvokeExactBehavior();
+    private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
+    private static final VarHandle INT_U = RegionHeaderDescriptor.U32.varHandle().withInvokeExactBehavior();
+    private static final VarHandle LONG_U = RegionHeaderDescriptor.U64.varHandle().withInvokeExactBehavior();
 
     /** Attempts at reading a consistent start before giving up and anchoring on the first read. */
     private static final int START_ATTEMPTS = 10_000;
@@ -87,10 +85,7 @@ public final class BroadcastConsumer implements MessageConsumer {
 
     private boolean lapPending;
     private long lapFrom;
-    private long lapCount;
-    private long lostMessages;
-    private long lostBytes;
-    private BroadcastLapListener lapListener;
+    private final BroadcastLaps laps = new BroadcastLaps();
 
     private BroadcastConsumer(MemorySegment region, MemorySegment positionRegion, String what,
                               BroadcastRingDescriptor.Header header) {
@@ -105,45 +100,19 @@ public final class BroadcastConsumer implements MessageConsumer {
         this.gated = overwrite; // an overwrite producer reads no positions: nothing to wait for
     }
 
-    /** Attaches a consumer without a position region: overwrite rings only. */
-    public static BroadcastConsumer attach(MemorySegment ring, BroadcastStart start) {
-        return attach(ring, null, start, null);
-    }
-
-    /** {@link #attach(MemorySegment, MemorySegment, BroadcastStart, String)} with a generic name. */
-    public static BroadcastConsumer attach(MemorySegment ring, MemorySegment positionRegion, BroadcastStart start) {
-        return attach(ring, positionRegion, start, null);
-    }
-
-    /**
-     * Attaches a consumer to a broadcast ring: validates the header, chooses the start position and
-     * reads the sequence there, formats {@code positionRegion} (if given) and publishes the start in
-     * it. On a backpressure ring the consumer then delivers nothing until it is
-     * {@link #registered} and the producer has adopted that registration.
-     *
-     * @param ring           the ring region; a read-only mapping is enough (the consumer only
-     *                       uses a read-only view of it)
-     * @param positionRegion this consumer's own position region, writable, at least
-     *                       {@link BroadcastConsumerPositionDescriptor#REGION_LENGTH} bytes;
-     *                       required for backpressure rings, optional (for monitoring) on
-     *                       overwrite rings
-     * @param start          where to start reading
-     * @param name           names the ring in exception messages, may be null
-     * @throws RingLayoutException  if the ring's header is wrong
-     * @throws CorruptRingException if the ring's counters or the start record are impossible
-     */
-    public static BroadcastConsumer attach(MemorySegment ring, MemorySegment positionRegion, BroadcastStart start,
-                                           String name) {
-        Objects.requireNonNull(ring, "ring");
+    /** See {@link BroadcastRing#attachConsumer}. */
+    static BroadcastConsumer attach(MemorySegment ring, MemorySegment positionRegion, BroadcastStart start,
+                                    String name) {
+        Objects.requireNonNull(ring, "ring region");
         Objects.requireNonNull(start, "start");
-        String what = name == null ? "broadcast ring" : "broadcast ring '" + name + "'";
+        String what = Misuse.what("broadcast", name);
         MemorySegment view = ring.asReadOnly();
         BroadcastRingDescriptor.Header header = BroadcastRingDescriptor.validate(view, what);
         if (positionRegion == null && header.kind() == RingKind.BROADCAST_BACKPRESSURE) {
             throw new IllegalArgumentException(what + ": a backpressure consumer needs a position region");
         }
-        if (positionRegion != null && positionRegion.isReadOnly()) {
-            throw new IllegalArgumentException(what + ": the position region must be writable by its consumer");
+        if (positionRegion != null) {
+            Misuse.checkWritable(positionRegion, what, "the consumer", "position region");
         }
         BroadcastConsumer consumer = new BroadcastConsumer(view, positionRegion, what, header);
         consumer.start(start);
@@ -395,15 +364,9 @@ public final class BroadcastConsumer implements MessageConsumer {
         if (lost < 0) {
             throw corrupt(position, "sequence " + seq + " after a lap is behind the expected " + expectedSequence);
         }
-        final long bytes = position - lapFrom;
         lapPending = false;
-        lapCount++;
-        lostMessages += lost;
-        lostBytes += bytes;
         expectedSequence = seq;
-        if (lapListener != null) {
-            lapListener.onLapped(lost, bytes);
-        }
+        laps.lapped(lost, position - lapFrom);
     }
 
     private void publishPosition(long cursor) {
@@ -473,22 +436,22 @@ public final class BroadcastConsumer implements MessageConsumer {
 
     /** Sets (or clears, with null) the listener told about laps. */
     public void lapListener(BroadcastLapListener listener) {
-        this.lapListener = listener;
+        laps.listener(listener);
     }
 
     /** Laps so far: each a discontinuity in the delivered stream. */
     public long lapCount() {
-        return lapCount;
+        return laps.count();
     }
 
     /** Messages lost to laps so far (exact: a difference of record sequences). */
     public long lostMessages() {
-        return lostMessages;
+        return laps.lostMessages();
     }
 
     /** Ring bytes skipped by laps so far. */
     public long lostBytes() {
-        return lostBytes;
+        return laps.lostBytes();
     }
 
     /** The sequence of the message last handed to the handler, or -1. */

@@ -34,7 +34,7 @@ import java.lang.foreign.ValueLayout;
  *
  * <ul>
  *   <li><b>Magic</b>, <b>Layout Version</b> ({@link #LAYOUT_VERSION}), <b>Region Length</b>
- *       ({@link #REGION_LENGTH}): written once by the consumer before the region is shared
+ *       ({@link #REGION_SIZE}): written once by the consumer before the region is shared
  *       (plain stores, published by the hand-over).</li>
  *   <li><b>Position</b>: the ring position up to which the consumer has finished reading — the start
  *       of the next record it will read. Written by the consumer with a release store after its
@@ -55,35 +55,37 @@ public final class BroadcastConsumerPositionDescriptor {
     public static final long MAGIC = 0x5042_4543_4955_4C53L;
     public static final int LAYOUT_VERSION = 1;
 
-    public static final long MAGIC_OFFSET = 0;
-    public static final long VERSION_OFFSET = 8;
-    public static final long REGION_LENGTH_OFFSET = 12;
-    public static final long POSITION_OFFSET = 128;
-    /** Reserved for a "consumer is parked" futex word. */
-    public static final long PARKED_FLAG_OFFSET = 256;
-    /** Bytes of a position region. */
-    public static final int REGION_LENGTH = 384;
+    // Magic and version where every region has them; the u32 after them holds the region length.
+    public static final long MAGIC_OFFSET = RegionHeaderDescriptor.MAGIC_OFFSET;
+    public static final long VERSION_OFFSET = RegionHeaderDescriptor.VERSION_OFFSET;
+    public static final long REGION_LENGTH_OFFSET = VERSION_OFFSET + Integer.BYTES;
+    /** The position, on the second 128-byte line. */
+    public static final long POSITION_OFFSET = RegionHeaderDescriptor.LINE;
+    /** Reserved for a "consumer is parked" futex word, on the third line. */
+    public static final long PARKED_FLAG_OFFSET = POSITION_OFFSET + RegionHeaderDescriptor.LINE;
+    /** Bytes of a position region (the value of its Region Length field). */
+    public static final int REGION_SIZE = (int) PARKED_FLAG_OFFSET + RegionHeaderDescriptor.LINE;
 
-    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    static final ValueLayout.OfLong U64 = RegionHeaderDescriptor.U64;
+    static final ValueLayout.OfInt U32 = RegionHeaderDescriptor.U32;
 
     /**
-     * Zeroes the first {@link #REGION_LENGTH} bytes and writes the header and {@code position}.
+     * Zeroes the first {@link #REGION_SIZE} bytes and writes the header and {@code position}.
      *
      * @throws IllegalArgumentException if the region is too small or not 8-byte aligned
      */
     public static void format(MemorySegment region, long position) {
-        if (region.byteSize() < REGION_LENGTH) {
+        if (region.byteSize() < REGION_SIZE) {
             throw new IllegalArgumentException("position region of " + region.byteSize()
-                    + " bytes is smaller than " + REGION_LENGTH);
+                    + " bytes is smaller than " + REGION_SIZE);
         }
         if (region.maxByteAlignment() < Long.BYTES) {
             throw new IllegalArgumentException("position region must be 8-byte aligned (use a native segment or a long[])");
         }
-        region.asSlice(0, REGION_LENGTH).fill((byte) 0);
+        region.asSlice(0, REGION_SIZE).fill((byte) 0);
         region.set(U64, MAGIC_OFFSET, MAGIC);
         region.set(U32, VERSION_OFFSET, LAYOUT_VERSION);
-        region.set(U32, REGION_LENGTH_OFFSET, REGION_LENGTH);
+        region.set(U32, REGION_LENGTH_OFFSET, REGION_SIZE);
         region.set(U64, POSITION_OFFSET, position);
     }
 
@@ -94,25 +96,10 @@ public final class BroadcastConsumerPositionDescriptor {
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static void validate(MemorySegment region, String what) {
-        if (region.byteSize() < REGION_LENGTH) {
-            throw new RingLayoutException(what + ": segment of " + region.byteSize()
-                    + " bytes is smaller than the " + REGION_LENGTH + "-byte position region");
-        }
-        long magic = region.get(U64, MAGIC_OFFSET);
-        if (magic != MAGIC) {
-            throw new RingLayoutException(what + ": bad magic 0x" + Long.toHexString(magic)
-                    + ", expected 0x" + Long.toHexString(MAGIC) + " (\"SLUICEBP\")");
-        }
-        int version = region.get(U32, VERSION_OFFSET);
-        if (version != LAYOUT_VERSION) {
-            throw new RingLayoutException(what + ": layout version " + version + ", this library reads " + LAYOUT_VERSION);
-        }
+        RegionHeaderDescriptor.checkIdentity(region, REGION_SIZE, MAGIC, "SLUICEBP", what, "position region ");
         int length = region.get(U32, REGION_LENGTH_OFFSET);
-        if (length != REGION_LENGTH) {
-            throw new RingLayoutException(what + ": region length " + length + ", expected " + REGION_LENGTH);
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new RingLayoutException(what + ": segment is not 8-byte aligned; the position needs aligned access");
+        if (length != REGION_SIZE) {
+            throw new RingLayoutException(what + ": region length " + length + ", expected " + REGION_SIZE);
         }
     }
 }

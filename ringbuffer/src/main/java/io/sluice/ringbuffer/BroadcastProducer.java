@@ -6,8 +6,6 @@ import io.sluice.api.RingKind;
 import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
 
@@ -84,26 +82,10 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * consumer that is merely slow, or dead, still holds the producer until the host removes it.
  */
 public final class BroadcastProducer implements MessageProducer {
-    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
-    private static final VarHandle INT_U = ValueLayout.JAVA_INT_UNALIGNED.varHandle().withInvokeExactBehavior();
-    private static final VarHandle LONG_U = ValueLayout.JAVA_LONG_UNALIGNED.varHandle().withInvokeExactBehavior();
-    private static final VarHandle CONSUMER_SET;
-
-    static {
-        try {
-            CONSUMER_SET = MethodHandles.lookup()
-                    .findVarHandle(BroadcastProducer.class, "consumerSet", BroadcastConsumerSet.class)
-                    .withInvokeExactBehavior();
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
+    private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
+    private static final VarHandle INT_U = RegionHeaderDescriptor.U32.varHandle().withInvokeExactBehavior();
+    private static final VarHandle LONG_U = RegionHeaderDescriptor.U64.varHandle().withInvokeExactBehavior();
     private static final long NO_CLAIM = -1;
-    /** {@link #lastSeen}: no position read from that consumer yet (a real one is never negative). */
-    private static final long NOT_READ = -1;
-    /** {@link #lastSeen}: that consumer published an impossible position; it gates nothing any more. */
-    private static final long FAULTED = Long.MIN_VALUE;
 
     private final MemorySegment region;
     private final MemorySegment data;
@@ -121,36 +103,8 @@ public final class BroadcastProducer implements MessageProducer {
     private long claimStart = NO_CLAIM;
     private long claimEnd;
     private long claimPayloadOffset;
-    private BroadcastConsumerSet adoptedSet;
-    // Per consumer of adoptedSet (same index): the last position read from its region, NOT_READ
-    // before the first read, or FAULTED once it published an impossible one (then it no longer
-    // gates the producer). Producer thread only; rebuilt on adoption, never per claim.
-    private long[] lastSeen = new long[0];
-    private long gateLimit = Long.MAX_VALUE;
-
-    // Told of a consumer's impossible position; null: nobody. Set once before the producer thread
-    // starts producing (see onConsumerFault), read by the producer thread only.
-    private ConsumerFaultListener faultListener;
-    // The last fault found: written by the producer thread (volatile: a host may poll it).
-    private volatile ConsumerFault latestFault;
-
-    // Written under registrationLock by registering threads with a volatile store (a release would
-    // do for publishing the set; the store-load order of the Dekker pair below needs volatile);
-    // read by the producer thread with an acquire or volatile load (only through CONSUMER_SET), so
-    // the arrays of a set it sees are fully built.
-    private final Object registrationLock = new Object();
-    private long registrationVersion;
-    @SuppressWarnings({"unused", "FieldMayBeFinal"})
-    private BroadcastConsumerSet consumerSet;
-    // True while the producer thread reads consumers' position regions (adopting a set, or
-    // recomputing the gate): the only places it touches them. With consumerSet it is a Dekker
-    // pair that tells a host when a removed consumer's region may be unmapped (isDoneWith):
-    //   producer (slow path):  readingPositions = true, then load consumerSet (volatile), read positions
-    //   host, after removal:   store consumerSet (volatile, under registrationLock), then load readingPositions
-    // If the host reads false, any slow path that starts later loads the set after its store of
-    // true, so after the host's store: it sees the set without the removed consumer and never
-    // reads its region again; a slow path that ended before stored false after its last read.
-    private volatile boolean readingPositions;
+    // Backpressure only (null on an overwrite ring): the consumers it gates on.
+    private final BroadcastGate gate;
 
     private BroadcastProducer(MemorySegment region, String what, BroadcastRingDescriptor.Header header) {
         this.region = region;
@@ -161,29 +115,14 @@ public final class BroadcastProducer implements MessageProducer {
         this.mask = capacity - 1;
         this.maxMessageLength = header.maxMessageLength();
         this.data = region.asSlice(DATA_OFFSET, capacity);
+        // Continues the registration version a previous producer left (attach then checks it).
+        this.gate = new BroadcastGate(region, what, capacity, (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET));
     }
 
-    /** {@link #attach(MemorySegment, String)} with a generic name. */
-    public static BroadcastProducer attach(MemorySegment ring) {
-        return attach(ring, null);
-    }
-
-    /**
-     * Attaches the producer to a formatted broadcast ring ({@link BroadcastRingDescriptor#format}).
-     * There must be no other producer. The ring may have been used by an earlier producer, provided
-     * it left no claim in flight; consumers registered with that producer must be registered again.
-     *
-     * @param ring the whole ring region, writable
-     * @param name names the ring in exception messages
-     * @throws RingLayoutException if the header or the counters are not those of a quiescent
-     *                             broadcast ring
-     */
-    public static BroadcastProducer attach(MemorySegment ring, String name) {
-        Objects.requireNonNull(ring, "ring");
-        String what = name == null ? "broadcast ring" : "broadcast ring '" + name + "'";
-        if (ring.isReadOnly()) {
-            throw new IllegalArgumentException(what + ": the producer needs a writable segment");
-        }
+    /** See {@link BroadcastRing#attachProducer}. */
+    static BroadcastProducer attach(MemorySegment ring, String name) {
+        String what = Misuse.what("broadcast", name);
+        Misuse.checkWritable(ring, what, "the producer", "ring region");
         BroadcastRingDescriptor.Header header = BroadcastRingDescriptor.validate(ring, what);
         BroadcastProducer producer = new BroadcastProducer(ring, what, header);
         producer.loadCounters();
@@ -218,9 +157,6 @@ public final class BroadcastProducer implements MessageProducer {
         this.tail = tail;
         this.head = head;
         this.nextSequence = nextSequence;
-        this.registrationVersion = gated;
-        this.adoptedSet = new BroadcastConsumerSet(gated, new long[0], new MemorySegment[0]);
-        CONSUMER_SET.setRelease(this, adoptedSet);
     }
 
     /**
@@ -243,7 +179,7 @@ public final class BroadcastProducer implements MessageProducer {
         // A record never wraps: if it does not fit before the end, the rest of the lap is padding.
         final long gap = offset + span > capacity ? capacity - offset : 0;
         final long newTail = tail + gap + span;
-        if (backpressure && !gateAdmits(newTail)) {
+        if (backpressure && !gate.admits(newTail, tail)) {
             return INSUFFICIENT_CAPACITY;
         }
 
@@ -395,112 +331,6 @@ public final class BroadcastProducer implements MessageProducer {
         return span;
     }
 
-    private boolean gateAdmits(long newTail) {
-        final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
-        if (set == adoptedSet && newTail <= gateLimit) {
-            return true;
-        }
-        return gateSlowly(newTail);
-    }
-
-    /** The set changed or the cached limit is used up: read the positions (see readingPositions). */
-    private boolean gateSlowly(long newTail) {
-        readingPositions = true;
-        try {
-            final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getVolatile(this);
-            if (set != adoptedSet) {
-                adopt(set);
-            } else {
-                gateLimit = computeGateLimit();
-            }
-            return newTail <= gateLimit;
-        } finally {
-            readingPositions = false;
-        }
-    }
-
-    private void adopt(BroadcastConsumerSet set) {
-        lastSeen = carryOver(adoptedSet, lastSeen, set);
-        adoptedSet = set;
-        gateLimit = computeGateLimit();
-        // After the positions were read: a joiner that acquire-loads this version knows that every
-        // claim from now on respects its position, and sees every earlier Tail Intent.
-        LONG.setRelease(region, GATED_REGISTRATION_OFFSET, set.version());
-    }
-
-    /**
-     * The last-seen values for {@code to}: each consumer still registered keeps its own, a new one
-     * starts {@link #NOT_READ}. Registration numbers are increasing in every set (a registration
-     * is the version its add produced, appended at the end; a removal keeps the order), so one
-     * merge pass matches them.
-     */
-    private static long[] carryOver(BroadcastConsumerSet from, long[] fromSeen, BroadcastConsumerSet to) {
-        final long[] old = from.registrations();
-        final long[] now = to.registrations();
-        final long[] seen = new long[now.length];
-        int j = 0;
-        for (int i = 0; i < now.length; i++) {
-            while (j < old.length && old[j] < now[i]) {
-                j++;
-            }
-            seen[i] = j < old.length && old[j] == now[i] ? fromSeen[j] : NOT_READ;
-        }
-        return seen;
-    }
-
-    /**
-     * The first position the producer may not write: the lowest consumer position plus the
-     * capacity, or no limit if no consumer gates the producer. Each position read is validated
-     * first: not negative, a multiple of 8, not beyond the producer's tail, and not behind the
-     * last one read from the same registration. The first read after registration may be far
-     * behind — a joiner the producer lapped before adopting it — and then holds the producer
-     * until that consumer moves (see the class comment). A position that fails is that consumer's
-     * fault: it no longer gates the producer, and it is reported once ({@link #onConsumerFault}).
-     * A dead consumer that stopped moving (or one stuck far behind) still holds the producer
-     * until the host removes it: that is the backpressure contract.
-     */
-    private long computeGateLimit() {
-        final MemorySegment[] positions = adoptedSet.positions();
-        final long[] lastSeen = this.lastSeen;
-        final long tail = this.tail;
-        long min = Long.MAX_VALUE;
-        for (int i = 0; i < positions.length; i++) {
-            final long seen = lastSeen[i];
-            if (seen == FAULTED) {
-                continue;
-            }
-            final long position = (long) LONG.getAcquire(positions[i], BroadcastConsumerPositionDescriptor.POSITION_OFFSET);
-            if (position < 0 || (position & (ALIGNMENT - 1)) != 0 || position > tail || position < seen) {
-                fault(i, position, seen);
-                continue;
-            }
-            lastSeen[i] = position;
-            if (position < min) {
-                min = position;
-            }
-        }
-        return min == Long.MAX_VALUE ? Long.MAX_VALUE : min + capacity;
-    }
-
-    private void fault(int index, long position, long seen) {
-        lastSeen[index] = FAULTED;
-        final long registration = adoptedSet.registrations()[index];
-        final ConsumerFault.Problem problem = position < 0 ? ConsumerFault.Problem.NEGATIVE
-                : (position & (ALIGNMENT - 1)) != 0 ? ConsumerFault.Problem.UNALIGNED
-                : position > tail ? ConsumerFault.Problem.BEYOND_PRODUCER
-                : ConsumerFault.Problem.REWOUND;
-        final String at = what + ": consumer " + registration + " position " + position;
-        final String reason = switch (problem) {
-            case NEGATIVE -> at + " is negative";
-            case UNALIGNED -> at + " is not a multiple of " + ALIGNMENT;
-            case BEYOND_PRODUCER -> at + " is beyond the producer's position " + tail;
-            default -> at + " is behind the position " + seen + " it published before";
-        };
-        final ConsumerFault fault = new ConsumerFault(registration, position, tail, seen, problem, reason);
-        latestFault = fault;
-        ConsumerFaultListener.tell(faultListener, fault);
-    }
-
     /**
      * Makes the producer tell {@code listener} of each registered consumer whose position it
      * refuses (once per registration); that consumer gates the producer no more. Call before
@@ -509,12 +339,12 @@ public final class BroadcastProducer implements MessageProducer {
      * ({@link #removeConsumer}) and detaches it.
      */
     public void onConsumerFault(ConsumerFaultListener listener) {
-        this.faultListener = listener;
+        gate.onConsumerFault(listener);
     }
 
     /** The last consumer fault the producer found (volatile), or null if none. */
     public ConsumerFault latestFault() {
-        return latestFault;
+        return gate.latestFault();
     }
 
     /**
@@ -526,20 +356,7 @@ public final class BroadcastProducer implements MessageProducer {
      * @return whether a new set was adopted
      */
     public boolean refreshConsumers() {
-        if ((BroadcastConsumerSet) CONSUMER_SET.getAcquire(this) == adoptedSet) {
-            return false;
-        }
-        readingPositions = true;
-        try {
-            final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getVolatile(this);
-            if (set == adoptedSet) {
-                return false;
-            }
-            adopt(set);
-            return true;
-        } finally {
-            readingPositions = false;
-        }
+        return gate.refreshConsumers(tail);
     }
 
     /**
@@ -549,7 +366,7 @@ public final class BroadcastProducer implements MessageProducer {
      * is idle. False only while the producer is reading positions at this moment: ask again later.
      */
     public boolean isDoneWith(long version) {
-        return adoptedRegistration() >= version || !readingPositions;
+        return gate.isDoneWith(version);
     }
 
     /**
@@ -565,14 +382,7 @@ public final class BroadcastProducer implements MessageProducer {
      */
     public long addConsumer(MemorySegment positionRegion) {
         requireBackpressure("addConsumer");
-        BroadcastConsumerPositionDescriptor.validate(positionRegion, what + ": consumer position region");
-        final MemorySegment view = positionRegion.asReadOnly();
-        synchronized (registrationLock) {
-            final BroadcastConsumerSet current = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
-            final long version = ++registrationVersion;
-            CONSUMER_SET.setVolatile(this, current.with(version, view)); // volatile: see readingPositions
-            return version;
-        }
+        return gate.addConsumer(positionRegion);
     }
 
     /**
@@ -583,16 +393,7 @@ public final class BroadcastProducer implements MessageProducer {
      */
     public boolean removeConsumer(long registration) {
         requireBackpressure("removeConsumer");
-        synchronized (registrationLock) {
-            final BroadcastConsumerSet current = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
-            final BroadcastConsumerSet next = current.without(registrationVersion + 1, registration);
-            if (next == null) {
-                return false;
-            }
-            registrationVersion++;
-            CONSUMER_SET.setVolatile(this, next); // volatile: see readingPositions
-            return true;
-        }
+        return gate.removeConsumer(registration);
     }
 
     /**
@@ -601,14 +402,12 @@ public final class BroadcastProducer implements MessageProducer {
      * {@link #adoptedRegistration()} has reached the version current right after its removal.
      */
     public long requestedRegistration() {
-        synchronized (registrationLock) {
-            return registrationVersion;
-        }
+        return gate.requestedRegistration();
     }
 
     /** The consumer-set version the producer has adopted: the ring's Gated Registration (acquire). */
     public long adoptedRegistration() {
-        return (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET);
+        return gate.adoptedRegistration();
     }
 
     private void requireBackpressure(String operation) {

@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * Layout of a broadcast ring region: one producer, many read-only consumers. The overflow policy
  * is the region's {@link RingKind}: {@link RingKind#BROADCAST_BACKPRESSURE} or
- * {@link RingKind#BROADCAST_OVERWRITE}. All fields little-endian; positions are byte counts since
+ * {@link RingKind#BROADCAST_OVERWRITE}. All fields little-endian ({@link RegionHeaderDescriptor#BYTE_ORDER}); positions are byte counts since
  * the ring was formatted (64-bit, they never wrap), a position's offset in the data area is
  * {@code position & (capacity - 1)}. The capacity is a power of two in [{@link #MIN_CAPACITY},
  * {@link #MAX_CAPACITY}] (128 bytes to 2<sup>30</sup> bytes, 1 GiB), so a region needs at most
@@ -87,16 +87,18 @@ public final class BroadcastRingDescriptor {
     }
 
     public static final long RECORD_HEADER_LENGTH_FIELD_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET;
-    public static final long RECORD_ALIGNMENT_FIELD_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET + 4;
+    public static final long RECORD_ALIGNMENT_FIELD_OFFSET = RECORD_HEADER_LENGTH_FIELD_OFFSET + Integer.BYTES;
     /** The common header's ring-specific u32 holds the max message length. */
     public static final long MAX_MESSAGE_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
 
-    public static final long TAIL_INTENT_OFFSET = 128;
-    public static final long TAIL_OFFSET = 136;
-    public static final long HEAD_OFFSET = 144;
-    public static final long LATEST_OFFSET = 152;
-    public static final long NEXT_SEQUENCE_OFFSET = 160;
-    public static final long GATED_REGISTRATION_OFFSET = 256;
+    // The producer line (second 128-byte line): five consecutive u64 counters.
+    public static final long TAIL_INTENT_OFFSET = RegionHeaderDescriptor.LINE;
+    public static final long TAIL_OFFSET = TAIL_INTENT_OFFSET + Long.BYTES;
+    public static final long HEAD_OFFSET = TAIL_OFFSET + Long.BYTES;
+    public static final long LATEST_OFFSET = HEAD_OFFSET + Long.BYTES;
+    public static final long NEXT_SEQUENCE_OFFSET = LATEST_OFFSET + Long.BYTES;
+    // The gate line (third).
+    public static final long GATED_REGISTRATION_OFFSET = 2 * RegionHeaderDescriptor.LINE;
 
     /** Bytes before the data area (three 128-byte lines); also the header length field's value. */
     public static final int HEADER_LENGTH = 3 * RegionHeaderDescriptor.LINE;
@@ -111,8 +113,8 @@ public final class BroadcastRingDescriptor {
     /** Largest data capacity: 2<sup>30</sup> bytes (1 GiB), as for every ring ({@link RegionHeaderDescriptor#MAX_CAPACITY}). */
     public static final long MAX_CAPACITY = RegionHeaderDescriptor.MAX_CAPACITY;
 
-    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    static final ValueLayout.OfLong U64 = RegionHeaderDescriptor.U64;
+    static final ValueLayout.OfInt U32 = RegionHeaderDescriptor.U32;
 
     /**
      * Region bytes needed for a ring of {@code capacity} data bytes: {@code 384 + capacity}. Call
@@ -121,7 +123,7 @@ public final class BroadcastRingDescriptor {
      * @throws IllegalArgumentException if the capacity is not a power of two in
      *                                  [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (128 to 2^30)
      */
-    public static long regionSize(long capacity) {
+    static long regionSize(long capacity) {
         checkCapacity(capacity);
         return HEADER_LENGTH + capacity;
     }
@@ -132,17 +134,17 @@ public final class BroadcastRingDescriptor {
      * the record that follows it always fit in less than one capacity — the producer's head walk
      * relies on that.
      */
-    public static int maxMessageLengthLimit(long capacity) {
+    static int maxMessageLengthLimit(long capacity) {
         return (int) (capacity / 2 - BroadcastRecordDescriptor.HEADER_LENGTH);
     }
 
     /** The default max message length: an eighth of the capacity (as Agrona's broadcast buffer). */
-    public static int defaultMaxMessageLength(long capacity) {
+    static int defaultMaxMessageLength(long capacity) {
         return (int) (capacity / 8);
     }
 
     /** {@link #format(MemorySegment, RingKind, long, int)} with the default max message length. */
-    public static void format(MemorySegment region, RingKind kind, long capacity) {
+    static void format(MemorySegment region, RingKind kind, long capacity) {
         checkCapacity(capacity);
         format(region, kind, capacity, defaultMaxMessageLength(capacity));
     }
@@ -157,7 +159,7 @@ public final class BroadcastRingDescriptor {
      *                                  the region is too small or not 8-byte aligned, or
      *                                  {@code maxMessageLength} is outside [0, {@link #maxMessageLengthLimit}]
      */
-    public static void format(MemorySegment region, RingKind kind, long capacity, int maxMessageLength) {
+    static void format(MemorySegment region, RingKind kind, long capacity, int maxMessageLength) {
         if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
             throw new IllegalArgumentException("not a broadcast kind: " + kind);
         }
@@ -166,13 +168,8 @@ public final class BroadcastRingDescriptor {
             throw new IllegalArgumentException("max message length " + maxMessageLength + " outside [0, "
                     + maxMessageLengthLimit(capacity) + "] for capacity " + capacity);
         }
-        if (region.byteSize() < regionSize(capacity)) {
-            throw new IllegalArgumentException("region of " + region.byteSize() + " bytes is smaller than the "
-                    + regionSize(capacity) + " a ring of capacity " + capacity + " needs");
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new IllegalArgumentException("region must be 8-byte aligned (use a native segment or a long[])");
-        }
+        Misuse.checkFormatTarget(region, regionSize(capacity), Misuse.what("broadcast", null),
+                "a ring of capacity " + capacity);
         region.asSlice(0, HEADER_LENGTH).fill((byte) 0);
         RegionHeaderDescriptor.write(region, kind, HEADER_LENGTH, capacity, maxMessageLength);
         region.set(U32, RECORD_HEADER_LENGTH_FIELD_OFFSET, BroadcastRecordDescriptor.HEADER_LENGTH);
@@ -200,26 +197,9 @@ public final class BroadcastRingDescriptor {
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static Header validate(MemorySegment region, String what) {
-        if (region.byteSize() < HEADER_LENGTH) {
-            throw new RingLayoutException(what + ": segment of " + region.byteSize()
-                    + " bytes is smaller than the " + HEADER_LENGTH + "-byte broadcast header");
-        }
-        int kindCode = region.get(U32, RegionHeaderDescriptor.KIND_OFFSET);
-        RingKind kind = RingKind.fromCode(kindCode);
-        if (kind != RingKind.BROADCAST_BACKPRESSURE && kind != RingKind.BROADCAST_OVERWRITE) {
-            // A bad magic or version is the more fundamental error: let the common check name it.
-            if (region.get(U64, RegionHeaderDescriptor.MAGIC_OFFSET) == RegionHeaderDescriptor.MAGIC
-                    && region.get(U32, RegionHeaderDescriptor.VERSION_OFFSET) == RegionHeaderDescriptor.LAYOUT_VERSION) {
-                throw new RingLayoutException(what + ": ring kind " + (kind == null ? "code " + kindCode : kind)
-                        + ", expected " + RingKind.BROADCAST_BACKPRESSURE + " or " + RingKind.BROADCAST_OVERWRITE);
-            }
-            kind = RingKind.BROADCAST_BACKPRESSURE;
-        }
-        long capacity = RegionHeaderDescriptor.validate(region, kind, HEADER_LENGTH, what);
-        if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY) {
-            throw new RingLayoutException(what + ": capacity " + capacity + " outside [" + MIN_CAPACITY
-                    + ", " + MAX_CAPACITY + "]");
-        }
+        long capacity = RegionHeaderDescriptor.validate(region, what, HEADER_LENGTH, MIN_CAPACITY,
+                RingKind.BROADCAST_BACKPRESSURE, RingKind.BROADCAST_OVERWRITE);
+        RingKind kind = RegionHeaderDescriptor.kind(region);
         int recordHeaderLength = region.get(U32, RECORD_HEADER_LENGTH_FIELD_OFFSET);
         if (recordHeaderLength != BroadcastRecordDescriptor.HEADER_LENGTH) {
             throw new RingLayoutException(what + ": record header length " + recordHeaderLength
@@ -234,9 +214,6 @@ public final class BroadcastRingDescriptor {
         if (maxMessageLength < 0 || maxMessageLength > maxMessageLengthLimit(capacity)) {
             throw new RingLayoutException(what + ": max message length " + maxMessageLength + " outside [0, "
                     + maxMessageLengthLimit(capacity) + "] for capacity " + capacity);
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new RingLayoutException(what + ": segment is not 8-byte aligned; its counters need aligned access");
         }
         return new Header(kind, capacity, maxMessageLength);
     }

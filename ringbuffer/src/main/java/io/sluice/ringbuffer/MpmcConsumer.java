@@ -69,12 +69,7 @@ public final class MpmcConsumer implements MessageConsumer {
     private final int slotCount;
     private final int slotCountShift;
     private final int slotLengthShift;
-    private final int maxPayloadLength;
-
-    /** A consumer on the ring in {@code region}, named "mpmc" in messages. */
-    public MpmcConsumer(MemorySegment region, int participantId) {
-        this(region, participantId, "mpmc");
-    }
+    private final int maxMessageLength;
 
     /**
      * A consumer on the ring in {@code region}.
@@ -87,9 +82,9 @@ public final class MpmcConsumer implements MessageConsumer {
      * @throws RingLayoutException      if the region does not hold a valid MPMC ring
      * @throws IllegalArgumentException if the id is out of range
      */
-    public MpmcConsumer(MemorySegment region, int participantId, String ringName) {
-        Objects.requireNonNull(region, "region");
+    MpmcConsumer(MemorySegment region, int participantId, String ringName) {
         this.what = MpmcRingDescriptor.what(ringName);
+        Misuse.checkWritable(region, what, "the consumer", "ring region");
         MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
         geometry.checkParticipantId(participantId, what);
         this.region = region;
@@ -100,7 +95,7 @@ public final class MpmcConsumer implements MessageConsumer {
         this.slotMask = geometry.slotCount() - 1;
         this.slotCountShift = geometry.slotCountShift();
         this.slotLengthShift = geometry.slotLengthShift();
-        this.maxPayloadLength = geometry.maxPayloadLength();
+        this.maxMessageLength = geometry.maxMessageLength();
     }
 
     /**
@@ -154,9 +149,9 @@ public final class MpmcConsumer implements MessageConsumer {
         // after its plain stores of type, length and payload.
         final int type = (int) TYPE.get(region, slot);
         final int length = (int) LENGTH.get(region, slot);
-        if (type <= 0 || length < 0 || length > maxPayloadLength) {
+        if (type <= 0 || length < 0 || length > maxMessageLength) {
             release(head, slot, taken); // drop it, so the ring keeps flowing for the others
-            throw MpmcCorruption.message(what, head, slotCount, type, length, maxPayloadLength);
+            throw MpmcCorruption.message(what, head, slotCount, type, length, maxMessageLength);
         }
         try {
             handler.onMessage(type, readOnlyRegion.asSlice(slot + PAYLOAD_OFFSET, length));

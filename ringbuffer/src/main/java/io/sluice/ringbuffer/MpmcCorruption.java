@@ -28,9 +28,9 @@ final class MpmcCorruption {
     }
 
     static CorruptRingException message(String what, long position, int slotCount, int type, int length,
-                                        int maxPayloadLength) {
+                                        int maxMessageLength) {
         return new CorruptRingException(what + ": committed message in slot " + (position & (slotCount - 1))
                 + " at head position " + position + " has type " + type + " and length " + length
-                + " (types are positive, lengths 0.." + maxPayloadLength + "); the message is dropped");
+                + " (types are positive, lengths 0.." + maxMessageLength + "); the message is dropped");
     }
 }

@@ -72,17 +72,12 @@ public final class MpmcProducer implements MessageProducer {
     private final int slotCount;
     private final int slotCountShift;
     private final int slotLengthShift;
-    private final int maxPayloadLength;
+    private final int maxMessageLength;
 
     // The pending claim: slot offset (or NO_CLAIM), the exact word our claim CAS wrote, its position.
     private long claimedSlot = NO_CLAIM;
     private long claimedWord;
     private long claimedPosition;
-
-    /** A producer on the ring in {@code region}, named "mpmc" in messages. */
-    public MpmcProducer(MemorySegment region, int participantId) {
-        this(region, participantId, "mpmc");
-    }
 
     /**
      * A producer on the ring in {@code region}.
@@ -94,9 +89,9 @@ public final class MpmcProducer implements MessageProducer {
      * @throws RingLayoutException      if the region does not hold a valid MPMC ring
      * @throws IllegalArgumentException if the id is out of range
      */
-    public MpmcProducer(MemorySegment region, int participantId, String ringName) {
-        Objects.requireNonNull(region, "region");
+    MpmcProducer(MemorySegment region, int participantId, String ringName) {
         this.what = MpmcRingDescriptor.what(ringName);
+        Misuse.checkWritable(region, what, "the producer", "ring region");
         MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
         geometry.checkParticipantId(participantId, what);
         this.region = region;
@@ -106,7 +101,7 @@ public final class MpmcProducer implements MessageProducer {
         this.slotMask = geometry.slotCount() - 1;
         this.slotCountShift = geometry.slotCountShift();
         this.slotLengthShift = geometry.slotLengthShift();
-        this.maxPayloadLength = geometry.maxPayloadLength();
+        this.maxMessageLength = geometry.maxMessageLength();
     }
 
     /**
@@ -117,8 +112,8 @@ public final class MpmcProducer implements MessageProducer {
      */
     @Override
     public long tryClaim(int type, int length) {
-        if (type <= 0 || length < 0 || length > maxPayloadLength) {
-            throw Misuse.claimArguments(what, type, length, maxPayloadLength);
+        if (type <= 0 || length < 0 || length > maxMessageLength) {
+            throw Misuse.claimArguments(what, type, length, maxMessageLength);
         }
         if (claimedSlot != NO_CLAIM) {
             throw Misuse.claimStillOpen(what, claimedSlot + PAYLOAD_OFFSET);
@@ -249,7 +244,7 @@ public final class MpmcProducer implements MessageProducer {
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
         if (Misuse.outside(sourceOffset, length, source.byteSize())) {
-            throw Misuse.offerArguments(what, type, sourceOffset, length, source.byteSize(), maxPayloadLength);
+            throw Misuse.offerArguments(what, type, sourceOffset, length, source.byteSize(), maxMessageLength);
         }
         final long at = tryClaim(type, length);
         if (at == INSUFFICIENT_CAPACITY) {
@@ -277,7 +272,7 @@ public final class MpmcProducer implements MessageProducer {
 
     @Override
     public int maxMessageLength() {
-        return maxPayloadLength;
+        return maxMessageLength;
     }
 
     /** This producer's participant id. */

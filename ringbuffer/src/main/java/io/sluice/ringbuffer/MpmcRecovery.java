@@ -91,8 +91,8 @@ public final class MpmcRecovery {
      * @throws CorruptRingException     on a malformed slot word (slots before it are recovered)
      */
     public static Result recover(MemorySegment region, int deadParticipantId, String ringName) {
-        Objects.requireNonNull(region, "region");
         String what = MpmcRingDescriptor.what(ringName);
+        Misuse.checkWritable(region, what, "recovery", "ring region");
         MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
         int maxParticipantId = geometry.maxParticipantId();
         geometry.checkParticipantId(deadParticipantId, what);

@@ -56,7 +56,7 @@ import java.lang.invoke.VarHandle;
  *       Length.</li>
  *   <li>Data capacity (the common header's, u64 at 24): Slot Count &times; Slot Length, at most
  *       {@link #MAX_DATA_LENGTH} (2<sup>30</sup> bytes, 1 GiB) as for every ring. So a region
- *       needs at most {@code 512 + 2^30} bytes; {@link #regionLength} refuses anything larger
+ *       needs at most {@code 512 + 2^30} bytes; {@link MpmcRing#regionSize} refuses anything larger
  *       before anything is allocated, and attaching refuses a header that says more.</li>
  *   <li>Max Participant Id (u32 at 36): participants are numbered 1..this, at most
  *       {@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID}; 0 means "nobody". Written once.</li>
@@ -80,18 +80,20 @@ public final class MpmcRingDescriptor {
     }
 
     public static final long SLOT_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
-    public static final long SLOT_COUNT_OFFSET = 32;
-    public static final long MAX_PARTICIPANT_ID_OFFSET = 36;
+    public static final long SLOT_COUNT_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET;
+    public static final long MAX_PARTICIPANT_ID_OFFSET = SLOT_COUNT_OFFSET + Integer.BYTES;
     /** First reserved byte of the ring fields; bytes from here to 128 are zero. */
-    public static final long RESERVED_FIELDS_OFFSET = 40;
-    public static final long TAIL_POSITION_OFFSET = 128;
-    public static final long HEAD_POSITION_OFFSET = 256;
-    /** Reserved for a futex "parked" flag. */
-    public static final long CONSUMER_WAIT_WORD_OFFSET = 384;
-    /** Reserved for a futex "parked" flag. */
-    public static final long PRODUCER_WAIT_WORD_OFFSET = 448;
+    public static final long RESERVED_FIELDS_OFFSET = MAX_PARTICIPANT_ID_OFFSET + Integer.BYTES;
+    /** The producers' counter, alone on the second 128-byte line. */
+    public static final long TAIL_POSITION_OFFSET = RegionHeaderDescriptor.LINE;
+    /** The consumers' counter, alone on the third line. */
+    public static final long HEAD_POSITION_OFFSET = 2 * RegionHeaderDescriptor.LINE;
+    /** Reserved for a futex "parked" flag: the fourth line's first 64-byte half. */
+    public static final long CONSUMER_WAIT_WORD_OFFSET = 3 * RegionHeaderDescriptor.LINE;
+    /** Reserved for a futex "parked" flag: the fourth line's second half. */
+    public static final long PRODUCER_WAIT_WORD_OFFSET = CONSUMER_WAIT_WORD_OFFSET + RegionHeaderDescriptor.LINE / 2;
     /** Header and counter lines; slot 0 starts here. */
-    public static final int HEADER_LENGTH = 512;
+    public static final int HEADER_LENGTH = 4 * RegionHeaderDescriptor.LINE;
     public static final int MIN_SLOT_COUNT = 2;
     public static final int MAX_SLOT_COUNT = 1 << 30;
     /**
@@ -101,9 +103,9 @@ public final class MpmcRingDescriptor {
     public static final long MAX_DATA_LENGTH = RegionHeaderDescriptor.MAX_CAPACITY;
 
     /** Tail and head: aligned, for getAcquire and compareAndSet. Coordinates (segment, offset). */
-    static final VarHandle POSITION = ValueLayout.JAVA_LONG.varHandle().withInvokeExactBehavior();
+    static final VarHandle POSITION = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
 
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfInt U32 = RegionHeaderDescriptor.U32;
 
     /**
      * Bytes a region needs for {@code slotCount} slots of {@code slotLength} bytes:
@@ -113,7 +115,7 @@ public final class MpmcRingDescriptor {
      * @throws IllegalArgumentException if either is not a power of two in range, or their product
      *                                  is above {@link #MAX_DATA_LENGTH} (2^30)
      */
-    public static long regionLength(int slotCount, int slotLength) {
+    static long regionSize(int slotCount, int slotLength) {
         checkSlotCount(slotCount);
         checkSlotLength(slotLength);
         final long dataLength = (long) slotCount * slotLength; // both at most 2^30: no overflow in a long
@@ -133,23 +135,13 @@ public final class MpmcRingDescriptor {
      *                                  participant limit is outside 1..{@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID},
      *                                  or the region is too small, read-only or not 8-byte aligned
      */
-    public static void format(MemorySegment region, int slotCount, int slotLength, int maxParticipantId) {
-        long length = regionLength(slotCount, slotLength);
+    static void format(MemorySegment region, int slotCount, int slotLength, int maxParticipantId) {
+        long length = regionSize(slotCount, slotLength);
         if (maxParticipantId < 1 || maxParticipantId > MpmcSlotDescriptor.MAX_PARTICIPANT_ID) {
             throw new IllegalArgumentException("max participant id " + maxParticipantId + " outside 1.."
                     + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
         }
-        if (region.byteSize() < length) {
-            throw new IllegalArgumentException("region of " + region.byteSize() + " bytes is smaller than the "
-                    + length + " bytes " + slotCount + " slots of " + slotLength + " need");
-        }
-        if (region.isReadOnly()) {
-            throw new IllegalArgumentException("region is read-only; every MPMC participant maps it read-write");
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new IllegalArgumentException("region is not 8-byte aligned (max alignment "
-                    + region.maxByteAlignment() + "); use a native segment or a long[] heap segment");
-        }
+        Misuse.checkFormatTarget(region, length, what(null), slotCount + " slots of " + slotLength + " bytes");
         region.asSlice(0, length).fill((byte) 0);
         RegionHeaderDescriptor.write(region, RingKind.MPMC, HEADER_LENGTH, (long) slotCount * slotLength, slotLength);
         region.set(U32, SLOT_COUNT_OFFSET, slotCount);
@@ -159,26 +151,16 @@ public final class MpmcRingDescriptor {
     /**
      * Checks that {@code region} holds an MPMC ring this library can run: common header, slot
      * length and count, participant limit, reserved fields, alignment, and counters that are not
-     * negative nor head more than one past tail.
+     * negative nor head more than one past tail. Whether the segment is writable is the caller's
+     * to check: participants and recovery write it, an inspector only reads.
      *
      * @param ringName names the ring in messages
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static MpmcRingGeometry validate(MemorySegment region, String ringName) {
-        return validate(region, ringName, true);
-    }
-
-    /** As {@link #validate(MemorySegment, String)}; a reader that never writes (an inspector) passes {@code writable} false. */
-    static MpmcRingGeometry validate(MemorySegment region, String ringName, boolean writable) {
         String what = what(ringName);
-        long capacity = RegionHeaderDescriptor.validate(region, RingKind.MPMC, HEADER_LENGTH, what);
-        if (writable && region.isReadOnly()) {
-            throw new RingLayoutException(what + ": segment is read-only; MPMC participants map the region read-write");
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new RingLayoutException(what + ": segment is not 8-byte aligned (max alignment "
-                    + region.maxByteAlignment() + ")");
-        }
+        long capacity = RegionHeaderDescriptor.validate(region, what, HEADER_LENGTH,
+                (long) MIN_SLOT_COUNT * MpmcSlotDescriptor.MIN_SLOT_LENGTH, RingKind.MPMC);
         int slotLength = region.get(U32, SLOT_LENGTH_OFFSET);
         if (slotLength < MpmcSlotDescriptor.MIN_SLOT_LENGTH || slotLength > MpmcSlotDescriptor.MAX_SLOT_LENGTH
                 || Integer.bitCount(slotLength) != 1) {
@@ -200,7 +182,7 @@ public final class MpmcRingDescriptor {
                     + MpmcSlotDescriptor.MAX_PARTICIPANT_ID);
         }
         for (long off = RESERVED_FIELDS_OFFSET; off < RegionHeaderDescriptor.LINE; off += Long.BYTES) {
-            long v = region.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
+            long v = region.get(RegionHeaderDescriptor.U64, off);
             if (v != 0) {
                 throw new RingLayoutException(what + ": reserved header bytes at " + off + " are 0x"
                         + Long.toHexString(v) + ", expected zero");
@@ -217,7 +199,7 @@ public final class MpmcRingDescriptor {
     }
 
     static String what(String ringName) {
-        return "mpmc ring '" + ringName + "'";
+        return Misuse.what("mpmc", ringName);
     }
 
     private static void checkSlotCount(int slotCount) {

@@ -23,7 +23,8 @@ public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipant
         }
     }
 
-    public int maxPayloadLength() {
+    /** The longest message: a slot minus its header. */
+    public int maxMessageLength() {
         return slotLength - MpmcSlotDescriptor.HEADER_LENGTH;
     }
 
@@ -38,7 +39,7 @@ public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipant
     }
 
     /** Bytes of the whole region: header plus slots. */
-    public long regionLength() {
+    public long regionSize() {
         return MpmcRingDescriptor.HEADER_LENGTH + (long) slotCount * slotLength;
     }
 

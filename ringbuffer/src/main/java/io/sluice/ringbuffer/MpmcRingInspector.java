@@ -47,7 +47,7 @@ public final class MpmcRingInspector {
      */
     public static MpmcRingInspector of(MemorySegment region, String ringName) {
         Objects.requireNonNull(region, "region");
-        return new MpmcRingInspector(region, MpmcRingDescriptor.validate(region, ringName, false));
+        return new MpmcRingInspector(region, MpmcRingDescriptor.validate(region, ringName));
     }
 
     /**

@@ -9,7 +9,7 @@ import java.lang.invoke.VarHandle;
 /**
  * One slot of the MPMC ring: a 16-byte slot header followed by the payload. Slots are
  * {@code slotLength} bytes apart (a power of two, at least {@value #MIN_SLOT_LENGTH}), so every
- * state word is 8-byte aligned. All fields little-endian.
+ * state word is 8-byte aligned. All fields little-endian ({@link RegionHeaderDescriptor#BYTE_ORDER}).
  *
  * <pre>
  *   0                   1                   2                   3
@@ -81,16 +81,16 @@ public final class MpmcSlotDescriptor {
 
     /** The slot header, for field var handles on the slot base. */
     public static final StructLayout SLOT_HEADER = MemoryLayout.structLayout(
-            ValueLayout.JAVA_LONG.withName("state"),
-            ValueLayout.JAVA_INT_UNALIGNED.withName("type"),
-            ValueLayout.JAVA_INT_UNALIGNED.withName("length"));
+            RegionHeaderDescriptor.ALIGNED_U64.withName("state"),
+            RegionHeaderDescriptor.U32.withName("type"),
+            RegionHeaderDescriptor.U32.withName("length"));
 
-    public static final long STATE_WORD_OFFSET = 0;
-    public static final long TYPE_OFFSET = 8;
-    public static final long LENGTH_OFFSET = 12;
-    public static final long PAYLOAD_OFFSET = 16;
+    public static final long STATE_WORD_OFFSET = SLOT_HEADER.byteOffset(PathElement.groupElement("state"));
+    public static final long TYPE_OFFSET = SLOT_HEADER.byteOffset(PathElement.groupElement("type"));
+    public static final long LENGTH_OFFSET = SLOT_HEADER.byteOffset(PathElement.groupElement("length"));
     /** Bytes of slot header before the payload. */
-    public static final int HEADER_LENGTH = 16;
+    public static final int HEADER_LENGTH = (int) SLOT_HEADER.byteSize();
+    public static final long PAYLOAD_OFFSET = HEADER_LENGTH;
     /** Smallest slot: header plus a 16-byte payload. */
     public static final int MIN_SLOT_LENGTH = 32;
     /** Largest slot (1 GiB): keeps every length an int. */

@@ -3,13 +3,26 @@ package io.sluice.ringbuffer;
 import io.sluice.api.RingKind;
 import io.sluice.api.RingLayoutException;
 
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
- * The header that opens every ring region, whatever the kind. All fields little-endian, written
- * once by the creator before the region is shared and never changed after (plain stores; the
- * hand-over of the region — a socket message, a thread start — publishes them).
+ * The header that opens every ring region, whatever the kind, and the byte order of every
+ * shared layout. Its fields are written once by the creator before the region is shared and
+ * never changed after (plain stores; the hand-over of the region — a socket message, a thread
+ * start — publishes them).
+ *
+ * <h2>Byte order</h2>
+ * Every field of every shared layout (ring regions, records, slots, position regions) is
+ * little-endian: {@link #BYTE_ORDER}. Every descriptor and every ring reads and writes through
+ * the layouts declared here ({@code U32}, {@code U64}, {@code ALIGNED_U32}, {@code ALIGNED_U64}),
+ * never through the platform's native order. On x86-64 and little-endian AArch64 this is the
+ * native order, so the byte swap the JIT would otherwise insert is absent.
  *
  * <pre>
  *   0                   1                   2                   3
@@ -43,10 +56,33 @@ import java.lang.foreign.ValueLayout;
  * </ul>
  * Each ring's own descriptor defines the ring-specific fields and its counter lines, each hot
  * counter on a 128-byte line of its own (two cache lines, against adjacent-line prefetch).
+ * {@link #validate} is the one check of this header every ring runs before it attaches; the
+ * position regions run its first half, {@link #checkIdentity}.
  */
 public final class RegionHeaderDescriptor {
     private RegionHeaderDescriptor() {
     }
+
+    /** The byte order of every field of every shared layout. */
+    public static final ByteOrder BYTE_ORDER = ByteOrder.LITTLE_ENDIAN;
+
+    /** A u64 field at any offset (header fields: plain access). */
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(BYTE_ORDER);
+    /** A u32 field at any offset (header fields: plain access). */
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(BYTE_ORDER);
+    /** An 8-byte aligned u64: a counter or a stamp, for acquire/release and compare-and-set. */
+    static final ValueLayout.OfLong ALIGNED_U64 = ValueLayout.JAVA_LONG.withOrder(BYTE_ORDER);
+    /** A 4-byte aligned u32: a flag or a futex word, for volatile access. */
+    static final ValueLayout.OfInt ALIGNED_U32 = ValueLayout.JAVA_INT.withOrder(BYTE_ORDER);
+
+    /** The common header, the first 32 bytes of every ring region. */
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            U64.withName("magic"),
+            U32.withName("version"),
+            U32.withName("kind"),
+            U32.withName("headerLength"),
+            U32.withName("ringSpecific"),
+            U64.withName("capacity"));
 
     /** "SLUICERB" as a little-endian u64. */
     public static final long MAGIC = 0x4252_4543_4955_4C53L;
@@ -54,23 +90,20 @@ public final class RegionHeaderDescriptor {
     /** Spacing of hot counters and alignment of every area: two cache lines. */
     public static final int LINE = 128;
 
-    public static final long MAGIC_OFFSET = 0;
-    public static final long VERSION_OFFSET = 8;
-    public static final long KIND_OFFSET = 12;
-    public static final long HEADER_LENGTH_OFFSET = 16;
-    public static final long RING_SPECIFIC_U32_OFFSET = 20;
-    public static final long CAPACITY_OFFSET = 24;
+    public static final long MAGIC_OFFSET = LAYOUT.byteOffset(groupElement("magic"));
+    public static final long VERSION_OFFSET = LAYOUT.byteOffset(groupElement("version"));
+    public static final long KIND_OFFSET = LAYOUT.byteOffset(groupElement("kind"));
+    public static final long HEADER_LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("headerLength"));
+    public static final long RING_SPECIFIC_U32_OFFSET = LAYOUT.byteOffset(groupElement("ringSpecific"));
+    public static final long CAPACITY_OFFSET = LAYOUT.byteOffset(groupElement("capacity"));
     /** First offset a ring descriptor may use for its own header fields. */
-    public static final long RING_FIELDS_OFFSET = 32;
+    public static final long RING_FIELDS_OFFSET = LAYOUT.byteSize();
     /**
      * The largest data area of any ring, in bytes: 2<sup>30</sup> (1 GiB). With it a region size
      * (header plus data) never comes near overflowing a long or an int-indexed copy, and a peer
      * can refuse an absurd size before it maps anything.
      */
     public static final long MAX_CAPACITY = 1L << 30;
-
-    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
 
     /** Writes the common header fields. */
     public static void write(MemorySegment region, RingKind kind, int headerLength, long capacity, int ringSpecific) {
@@ -83,39 +116,37 @@ public final class RegionHeaderDescriptor {
     }
 
     /**
-     * Checks magic, version and kind, and that header length and capacity fit the segment.
+     * The one check of a ring region's common header, run by every ring before it attaches, in
+     * this order: segment size, 8-byte alignment, magic, version, kind, header length, capacity (a
+     * power of two in [{@code minCapacity}, {@link #MAX_CAPACITY}] that fits the segment after the
+     * header).
      *
-     * @param what names the ring in messages, e.g. {@code "spsc ring 'orders'"}
+     * @param what          names the ring in messages, e.g. {@code "spsc ring 'orders'"}
+     * @param headerLength  the header length the ring's layout has
+     * @param minCapacity   the ring's smallest capacity
+     * @param expectedKinds the kinds the caller runs (broadcast: either policy)
      * @return the data capacity
      * @throws RingLayoutException naming the first field that is wrong
      */
-    public static long validate(MemorySegment region, RingKind expectedKind, int expectedHeaderLength, String what) {
-        if (region.byteSize() < LINE) {
-            throw new RingLayoutException(what + ": segment of " + region.byteSize()
-                    + " bytes is smaller than the " + LINE + "-byte header");
-        }
-        long magic = region.get(U64, MAGIC_OFFSET);
-        if (magic != MAGIC) {
-            throw new RingLayoutException(what + ": bad magic 0x" + Long.toHexString(magic)
-                    + ", expected 0x" + Long.toHexString(MAGIC) + " (\"SLUICERB\")");
-        }
-        int version = region.get(U32, VERSION_OFFSET);
-        if (version != LAYOUT_VERSION) {
-            throw new RingLayoutException(what + ": layout version " + version + ", this library reads " + LAYOUT_VERSION);
-        }
+    static long validate(MemorySegment region, String what, int headerLength, long minCapacity,
+                         RingKind... expectedKinds) {
+        checkIdentity(region, headerLength, MAGIC, "SLUICERB", what, "");
         int kindCode = region.get(U32, KIND_OFFSET);
         RingKind kind = RingKind.fromCode(kindCode);
-        if (kind != expectedKind) {
+        if (!contains(expectedKinds, kind)) {
             throw new RingLayoutException(what + ": ring kind " + (kind == null ? "code " + kindCode : kind)
-                    + ", expected " + expectedKind);
+                    + ", expected " + kindList(expectedKinds));
         }
-        int headerLength = region.get(U32, HEADER_LENGTH_OFFSET);
-        if (headerLength != expectedHeaderLength) {
-            throw new RingLayoutException(what + ": header length " + headerLength + ", expected " + expectedHeaderLength);
+        int actualHeaderLength = region.get(U32, HEADER_LENGTH_OFFSET);
+        if (actualHeaderLength != headerLength) {
+            throw new RingLayoutException(what + ": header length " + actualHeaderLength + ", expected " + headerLength);
         }
         long capacity = region.get(U64, CAPACITY_OFFSET);
         if (capacity <= 0 || Long.bitCount(capacity) != 1) {
             throw new RingLayoutException(what + ": capacity " + capacity + " is not a positive power of two");
+        }
+        if (capacity < minCapacity) {
+            throw new RingLayoutException(what + ": capacity " + capacity + " is below the minimum " + minCapacity);
         }
         if (capacity > MAX_CAPACITY) {
             throw new RingLayoutException(what + ": capacity " + capacity + " is above the maximum " + MAX_CAPACITY);
@@ -125,5 +156,57 @@ public final class RegionHeaderDescriptor {
                     + " exceeds the segment's " + region.byteSize() + " bytes");
         }
         return capacity;
+    }
+
+    /** The kind a validated region's header names. */
+    static RingKind kind(MemorySegment region) {
+        return RingKind.fromCode(region.get(U32, KIND_OFFSET));
+    }
+
+    /**
+     * The first half of every header check, shared by ring regions and position regions (which
+     * open with their own magic and the same version field): segment size, 8-byte alignment (the
+     * counters need aligned access), magic, version.
+     *
+     * @param regionName the region in messages after {@code what}, e.g. {@code "consumer position region "}
+     *                   (empty for the ring region itself)
+     */
+    static void checkIdentity(MemorySegment region, long minSize, long magic, String magicText, String what,
+                              String regionName) {
+        if (region.byteSize() < minSize) {
+            throw new RingLayoutException(what + ": " + regionName + "segment of " + region.byteSize()
+                    + " bytes is smaller than the " + minSize + "-byte header");
+        }
+        if (region.maxByteAlignment() < Long.BYTES) {
+            throw new RingLayoutException(what + ": " + regionName + "segment is not 8-byte aligned"
+                    + " (a heap segment must wrap a long[])");
+        }
+        long actualMagic = region.get(U64, MAGIC_OFFSET);
+        if (actualMagic != magic) {
+            throw new RingLayoutException(what + ": " + regionName + "bad magic 0x" + Long.toHexString(actualMagic)
+                    + ", expected 0x" + Long.toHexString(magic) + " (\"" + magicText + "\")");
+        }
+        int version = region.get(U32, VERSION_OFFSET);
+        if (version != LAYOUT_VERSION) {
+            throw new RingLayoutException(what + ": " + regionName + "layout version " + version
+                    + ", this library reads " + LAYOUT_VERSION);
+        }
+    }
+
+    private static boolean contains(RingKind[] kinds, RingKind kind) {
+        for (RingKind k : kinds) {
+            if (k == kind) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String kindList(RingKind[] kinds) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < kinds.length; i++) {
+            sb.append(i == 0 ? "" : " or ").append(kinds[i]);
+        }
+        return sb.toString();
     }
 }

@@ -6,15 +6,15 @@ import io.sluice.api.MessageHandler;
 
 import java.lang.foreign.MemorySegment;
 
-import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION;
-import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION_OFFSET;
-import static io.sluice.ringbuffer.RecordDescriptor.ALIGNMENT;
-import static io.sluice.ringbuffer.RecordDescriptor.HEADER_LENGTH;
-import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
-import static io.sluice.ringbuffer.RecordDescriptor.LENGTH;
-import static io.sluice.ringbuffer.RecordDescriptor.PADDING_TYPE;
-import static io.sluice.ringbuffer.RecordDescriptor.STAMP;
-import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
+import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION;
+import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION_OFFSET;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.ALIGNMENT;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.HEADER_LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.PADDING_TYPE;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
 
 /**
  * The one consumer of an SPSC ring. It reads the data area through a read-only view and writes
@@ -22,7 +22,7 @@ import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
  * {@link SpscRing#attachConsumer}.
  *
  * <p>Per record: acquire-load the stamp at the consumer's position; if it is not that position
- * the record is not committed yet (the stamp is {@link RecordDescriptor#INVALID_STAMP}) and the
+ * the record is not committed yet (the stamp is {@link SpscRecordDescriptor#INVALID_STAMP}) and the
  * poll ends; otherwise read length and type (plain), validate them, and hand the handler a
  * read-only slice of the payload. The position is release-stored once per poll, after the last
  * handler returned, so the producer reuses the space only when the consumer is done with it.
@@ -118,7 +118,7 @@ public final class SpscConsumer implements MessageConsumer {
                 } else {
                     throw corrupt(head, "unknown type " + type);
                 }
-                final long end = index + RecordDescriptor.recordLength(length);
+                final long end = index + SpscRecordDescriptor.recordLength(length);
                 if (end > capacity || capacity - end == ALIGNMENT) {
                     throw corrupt(head, "length " + length + " runs past the end of the data area (capacity "
                             + capacity + ")" + (end > capacity ? "" : " or leaves a gap shorter than a header"));

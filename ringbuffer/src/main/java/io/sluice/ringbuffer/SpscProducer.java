@@ -1,6 +1,5 @@
 package io.sluice.ringbuffer;
 
-import io.sluice.api.ConsumerWaker;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageProducer;
 import io.sluice.api.RingKind;
@@ -9,16 +8,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION;
-import static io.sluice.ringbuffer.ConsumerPositionDescriptor.POSITION_OFFSET;
-import static io.sluice.ringbuffer.RecordDescriptor.ALIGNMENT;
-import static io.sluice.ringbuffer.RecordDescriptor.HEADER_LENGTH;
-import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
-import static io.sluice.ringbuffer.RecordDescriptor.LENGTH;
-import static io.sluice.ringbuffer.RecordDescriptor.PADDING_TYPE;
-import static io.sluice.ringbuffer.RecordDescriptor.STAMP;
-import static io.sluice.ringbuffer.RecordDescriptor.STAMP_LENGTH;
-import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
+import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION;
+import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION_OFFSET;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.ALIGNMENT;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.HEADER_LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.PADDING_TYPE;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP_LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
 
 /**
  * The one producer of an SPSC ring. Not thread-safe: one thread at a time (hand it over with a
@@ -32,7 +31,7 @@ import static io.sluice.ringbuffer.RecordDescriptor.TYPE;
  *       does it acquire-load the consumer's position again. It writes length and type (plain)
  *       and returns the payload offset in {@link #buffer()}.</li>
  *   <li>The caller writes the payload there.</li>
- *   <li>{@link #commit} writes {@link RecordDescriptor#INVALID_STAMP} into the next record's
+ *   <li>{@link #commit} writes {@link SpscRecordDescriptor#INVALID_STAMP} into the next record's
  *       stamp slot (plain), then the record's position into its own stamp slot (release): the
  *       consumer that acquires the stamp sees header, payload and the invalidated next slot.</li>
  * </ol>
@@ -150,14 +149,14 @@ public final class SpscProducer implements MessageProducer {
 
     // Wakes a parked consumer after commits; null (the default) when consumers only spin. Set
     // once before the producer thread starts producing (see wakeParkedConsumersWith).
-    private ConsumerWaker waker;
+    private SpscWakeup wakeup;
     private final long capacity;
     private final long mask;
     private final int maxMessageLength;
 
     // Producer-local state; nothing below is shared.
     private long tail;               // position of the next record (its stamp slot holds INVALID_STAMP)
-    private long headLimit;          // validatedPosition + capacity: room ends here
+    private long producerLimit;          // validatedPosition + capacity: room ends here
     private long claimPosition = NO_CLAIM;
     private int claimRecordLength;
 
@@ -169,7 +168,7 @@ public final class SpscProducer implements MessageProducer {
         this.mask = capacity - 1;
         this.maxMessageLength = SpscRingDescriptor.maxMessageLength(capacity);
         this.tail = tail;
-        this.headLimit = head + capacity;
+        this.producerLimit = head + capacity;
         this.validatedPosition = head;
     }
 
@@ -194,7 +193,7 @@ public final class SpscProducer implements MessageProducer {
         if (type <= 0 || length < 0 || length > maxMessageLength || claimPosition != NO_CLAIM) {
             throw badClaim(type, length);
         }
-        final int recordLength = RecordDescriptor.recordLength(length);
+        final int recordLength = SpscRecordDescriptor.recordLength(length);
         final long position = tail;
         final long index = position & mask;
         final long toEnd = capacity - index;
@@ -203,7 +202,7 @@ public final class SpscProducer implements MessageProducer {
         final long padding = recordLength <= toEnd && toEnd - recordLength != ALIGNMENT ? 0 : toEnd;
         // The claim owns padding, record and the next record's stamp slot (see commit).
         final long end = position + padding + recordLength + STAMP_LENGTH;
-        if (padding != 0 || end > headLimit) {
+        if (padding != 0 || end > producerLimit) {
             return claimSlowly(type, length, recordLength, position, index, padding, end);
         }
         return claimAt(position, index, type, length, recordLength);
@@ -211,7 +210,7 @@ public final class SpscProducer implements MessageProducer {
 
     /** The claim that pads to the end of the data area first, or needs the consumer's position read again. */
     private long claimSlowly(int type, int length, int recordLength, long position, long index, long padding, long end) {
-        if (end > headLimit && end > refreshHeadLimit()) {
+        if (end > producerLimit && end > refreshProducerLimit()) {
             return INSUFFICIENT_CAPACITY;
         }
         if (padding == 0) {
@@ -246,13 +245,13 @@ public final class SpscProducer implements MessageProducer {
         STAMP.setRelease(data, position & mask, position);       // publishes header, payload, the line above
         tail = next;
         claimPosition = NO_CLAIM;
-        final ConsumerWaker w = waker;
+        final SpscWakeup w = wakeup;
         if (w != null) {
             wakeIfParked(w);
         }
     }
 
-    private void wakeIfParked(ConsumerWaker w) {
+    private void wakeIfParked(SpscWakeup w) {
         // Reads the followed consumer's region, so it is bracketed like the capacity check (see
         // readingPositions): a host that hands the consumer over meanwhile does not unmap it under us.
         readingPositions = true;
@@ -263,25 +262,21 @@ public final class SpscProducer implements MessageProducer {
             if (h != null) {
                 adopt(h);
             }
-            // StoreLoad: the stamp (commit's release) before the parked flag below. The consumer
-            // raises its flag, fences, then checks the ring: one of us sees the other (Dekker).
-            VarHandle.fullFence();
-            final MemorySegment region = consumerPosition; // null: holding, or the region is faulted
-            if (region != null && ConsumerPositionDescriptor.parked(region) != 0) {
-                w.wake();
-            }
+            // The protocol (fence, parked flag, wake) and its ordering argument: SpscWakeup.
+            w.afterCommit(consumerPosition); // null: holding, or the region is faulted
         } finally {
             readingPositions = false;
         }
     }
 
     /**
-     * Makes every commit check whether the consumer is parked and, if so, wake it with
-     * {@code waker}. Costs a full fence per commit; without it consumers must spin or poll. Call
+     * Makes every commit check whether the consumer is parked and, if so, wake it: the
+     * producer's half of {@link SpscWakeup}, made with {@link SpscWakeup#forProducer} on this
+     * ring's region. Costs a full fence per commit; without it consumers must spin or poll. Call
      * before producing, from the thread that starts the producer thread.
      */
-    public void wakeParkedConsumersWith(ConsumerWaker waker) {
-        this.waker = waker;
+    public void wakeParkedConsumersWith(SpscWakeup wakeup) {
+        this.wakeup = wakeup;
     }
 
     /**
@@ -356,16 +351,16 @@ public final class SpscProducer implements MessageProducer {
      *
      * @return the room limit: the validated position + capacity
      */
-    private long refreshHeadLimit() {
+    private long refreshProducerLimit() {
         readingPositions = true;
         try {
-            return refreshHeadLimitReading();
+            return refreshProducerLimitReading();
         } finally {
             readingPositions = false;
         }
     }
 
-    private long refreshHeadLimitReading() {
+    private long refreshProducerLimitReading() {
         while (true) {
             final Handover h = handover;
             if (h != null) {
@@ -373,18 +368,18 @@ public final class SpscProducer implements MessageProducer {
             }
             final MemorySegment region = consumerPosition;
             if (region == null) {
-                return headLimit; // holding, or faulted: the room stays what it was
+                return producerLimit; // holding, or faulted: the room stays what it was
             }
-            final long validated = headLimit - capacity;
+            final long validated = producerLimit - capacity;
             final long position = (long) POSITION.getAcquire(region, POSITION_OFFSET);
             if (position == validated) {
                 adoptedRegionUnread = false;
-                return headLimit;
+                return producerLimit;
             }
             final ConsumerFault.Problem problem = check(position, validated);
             if (problem != null) {
                 fault(problem, position, validated);
-                return headLimit;
+                return producerLimit;
             }
             validatedPosition = position;
             VarHandle.fullFence();
@@ -396,7 +391,7 @@ public final class SpscProducer implements MessageProducer {
                 continue;
             }
             adoptedRegionUnread = false;
-            return headLimit = position + capacity;
+            return producerLimit = position + capacity;
         }
     }
 
@@ -434,7 +429,7 @@ public final class SpscProducer implements MessageProducer {
             final long index = position & mask;
             final int type = (int) TYPE.get(data, index);
             final int length = (int) LENGTH.get(data, index);
-            final long span = type == PADDING_TYPE ? capacity - index : RecordDescriptor.recordLength(length);
+            final long span = type == PADDING_TYPE ? capacity - index : SpscRecordDescriptor.recordLength(length);
             if (span < HEADER_LENGTH || index + span > capacity || (type <= 0 && type != PADDING_TYPE)) {
                 throw new CorruptRingException(name + ": the producer's own record at position " + position
                         + " (data offset " + index + ") has length " + length + " and type " + type
@@ -492,9 +487,9 @@ public final class SpscProducer implements MessageProducer {
      * @throws io.sluice.api.RingLayoutException if the region is not a position region of this ring
      */
     public synchronized long followConsumer(MemorySegment consumerPositionRegion) {
-        ConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, name);
+        SpscConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, name);
         final long generation = ++requestedGeneration;
-        handover = new Handover(consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE).asReadOnly(),
+        handover = new Handover(consumerPositionRegion.asSlice(0, SpscConsumerPositionDescriptor.REGION_SIZE).asReadOnly(),
                 generation);
         holding = false;
         return generation;
@@ -558,7 +553,7 @@ public final class SpscProducer implements MessageProducer {
             }
             final int type = (int) TYPE.get(data, index);
             final int length = (int) LENGTH.get(data, index);
-            final long span = type == PADDING_TYPE ? capacity - index : RecordDescriptor.recordLength(length);
+            final long span = type == PADDING_TYPE ? capacity - index : SpscRecordDescriptor.recordLength(length);
             if (span < HEADER_LENGTH || index + span > capacity || (type <= 0 && type != PADDING_TYPE)) {
                 throw new CorruptRingException(name + ": committed record at position " + position + " (data offset "
                         + index + ") has length " + length + " and type " + type

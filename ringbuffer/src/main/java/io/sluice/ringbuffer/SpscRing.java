@@ -4,15 +4,17 @@ import io.sluice.api.RingKind;
 import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
-import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
-import static io.sluice.ringbuffer.RecordDescriptor.STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP;
 
 /**
  * Formats SPSC rings and attaches their producer and consumer. An SPSC ring is two regions:
  * the ring region ({@link SpscRingDescriptor}: header and data area; the producer writes it, the
  * consumer maps it read-only) and the consumer's position region
- * ({@link ConsumerPositionDescriptor}; the consumer writes it, the producer maps it read-only).
+ * ({@link SpscConsumerPositionDescriptor}; the consumer writes it, the producer maps it read-only).
+ * The same verbs as {@link BroadcastRing} and {@link MpmcRing}.
  *
  * <pre>{@code
  * // creator, once:
@@ -20,8 +22,8 @@ import static io.sluice.ringbuffer.RecordDescriptor.STAMP;
  * // consumer side, once, in its own region:
  * SpscRing.formatConsumerPosition(positionRegion, 1 << 20);
  * // then, each on its own side:
- * SpscProducer producer = SpscRing.attachProducer("orders", ringRegion, positionRegionReadOnly);
- * SpscConsumer consumer = SpscRing.attachConsumer("orders", ringRegionReadOnly, positionRegion);
+ * SpscProducer producer = SpscRing.attachProducer(ringRegion, positionRegionReadOnly, "orders");
+ * SpscConsumer consumer = SpscRing.attachConsumer(ringRegionReadOnly, positionRegion, "orders");
  * }</pre>
  *
  * Heap segments work too (for tests), but must be 8-byte aligned: wrap a {@code long[]}.
@@ -38,13 +40,13 @@ public final class SpscRing {
      *                                  [{@link SpscRingDescriptor#MIN_CAPACITY},
      *                                  {@link SpscRingDescriptor#MAX_CAPACITY}] (64 to 2^30)
      */
-    public static long requiredRegionSize(long capacity) {
-        return SpscRingDescriptor.requiredRegionSize(capacity);
+    public static long regionSize(long capacity) {
+        return SpscRingDescriptor.regionSize(capacity);
     }
 
     /** Bytes a consumer position region needs. */
     public static long consumerPositionRegionSize() {
-        return ConsumerPositionDescriptor.REGION_SIZE;
+        return SpscConsumerPositionDescriptor.REGION_SIZE;
     }
 
     /** The longest message a ring of {@code capacity} bytes carries: {@code capacity / 8}. */
@@ -56,7 +58,7 @@ public final class SpscRing {
     /**
      * Writes an empty ring of {@code capacity} data bytes at the start of {@code region}: the
      * header, and the invalid stamp in the slot of position 0. The data area is not cleared (and
-     * need not be: see {@link RecordDescriptor}). Do this before the region is shared, and while
+     * need not be: see {@link SpscRecordDescriptor}). Do this before the region is shared, and while
      * no producer or consumer is attached.
      *
      * @throws IllegalArgumentException if the capacity is not a power of two in
@@ -65,15 +67,8 @@ public final class SpscRing {
      *                                  too small, read-only or not 8-byte aligned
      */
     public static void format(MemorySegment region, long capacity) {
-        long size = requiredRegionSize(capacity);
-        if (region.byteSize() < size) {
-            throw new IllegalArgumentException("spsc region of " + region.byteSize() + " bytes is smaller than the "
-                    + size + " a capacity of " + capacity + " needs");
-        }
-        checkAligned(region, "spsc region");
-        if (region.isReadOnly()) {
-            throw new IllegalArgumentException("spsc region is read-only");
-        }
+        Misuse.checkFormatTarget(region, regionSize(capacity), Misuse.what("spsc", null),
+                "a ring of capacity " + capacity);
         SpscRingDescriptor.write(region, capacity);
         MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity);
         STAMP.set(data, 0L, INVALID_STAMP);
@@ -87,7 +82,7 @@ public final class SpscRing {
      */
     public static void formatConsumerPosition(MemorySegment positionRegion, long capacity) {
         SpscRingDescriptor.checkCapacity(capacity);
-        ConsumerPositionDescriptor.format(positionRegion, RingKind.SPSC, capacity);
+        SpscConsumerPositionDescriptor.format(positionRegion, RingKind.SPSC, capacity);
     }
 
     /**
@@ -95,22 +90,21 @@ public final class SpscRing {
      * committed records from the consumer's position (a fresh ring: position 0). Only one producer
      * may be attached to a ring at a time; that is the caller's to ensure.
      *
-     * @param name                   names the ring in exception messages
      * @param region                 the ring region, writable
      * @param consumerPositionRegion the consumer's position region; the producer keeps a
      *                               read-only view of it
+     * @param name                   names the ring in exception messages; may be null
      * @throws IllegalArgumentException if {@code region} is read-only
      * @throws RingLayoutException      if either region does not hold the expected layout, or
      *                                  they do not belong together
      */
-    public static SpscProducer attachProducer(String name, MemorySegment region, MemorySegment consumerPositionRegion) {
-        String what = "spsc ring '" + name + "'";
-        if (region.isReadOnly()) {
-            throw new IllegalArgumentException(what + ": the producer needs a writable ring region");
-        }
+    public static SpscProducer attachProducer(MemorySegment region, MemorySegment consumerPositionRegion, String name) {
+        String what = Misuse.what("spsc", name);
+        Misuse.checkWritable(region, what, "the producer", "ring region");
+        Objects.requireNonNull(consumerPositionRegion, "consumer position region");
         long capacity = validate(region, consumerPositionRegion, what);
         MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity);
-        MemorySegment position = consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE).asReadOnly();
+        MemorySegment position = consumerPositionRegion.asSlice(0, SpscConsumerPositionDescriptor.REGION_SIZE).asReadOnly();
         long head = readPosition(position, what);
         long tail = findTail(data, head, what);
         return new SpscProducer(what, data, position, tail, head);
@@ -120,21 +114,20 @@ public final class SpscRing {
      * Attaches the consumer at the position its region holds (0 for a fresh one). The consumer
      * keeps a read-only view of the ring region, whatever it is given.
      *
-     * @param name                   names the ring in exception messages
      * @param region                 the ring region (read-only is enough)
      * @param consumerPositionRegion this consumer's own position region, writable
+     * @param name                   names the ring in exception messages; may be null
      * @throws IllegalArgumentException if {@code consumerPositionRegion} is read-only
      * @throws RingLayoutException      if either region does not hold the expected layout, or
      *                                  they do not belong together
      */
-    public static SpscConsumer attachConsumer(String name, MemorySegment region, MemorySegment consumerPositionRegion) {
-        String what = "spsc ring '" + name + "'";
-        if (consumerPositionRegion.isReadOnly()) {
-            throw new IllegalArgumentException(what + ": the consumer needs its position region writable");
-        }
+    public static SpscConsumer attachConsumer(MemorySegment region, MemorySegment consumerPositionRegion, String name) {
+        String what = Misuse.what("spsc", name);
+        Objects.requireNonNull(region, "ring region");
+        Misuse.checkWritable(consumerPositionRegion, what, "the consumer", "position region");
         long capacity = validate(region, consumerPositionRegion, what);
         MemorySegment data = region.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity).asReadOnly();
-        MemorySegment position = consumerPositionRegion.asSlice(0, ConsumerPositionDescriptor.REGION_SIZE);
+        MemorySegment position = consumerPositionRegion.asSlice(0, SpscConsumerPositionDescriptor.REGION_SIZE);
         long head = readPosition(position, what);
         long stamp = (long) STAMP.getAcquire(data, head & (capacity - 1));
         if (stamp != head && stamp != INVALID_STAMP) {
@@ -145,17 +138,16 @@ public final class SpscRing {
     }
 
     private static long validate(MemorySegment region, MemorySegment consumerPositionRegion, String what) {
-        checkAlignedForAttach(region, what + ": ring region");
         long capacity = SpscRingDescriptor.validate(region, what);
-        ConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, what);
+        SpscConsumerPositionDescriptor.validate(consumerPositionRegion, RingKind.SPSC, capacity, what);
         return capacity;
     }
 
     private static long readPosition(MemorySegment position, String what) {
-        long head = (long) ConsumerPositionDescriptor.POSITION.getAcquire(position, ConsumerPositionDescriptor.POSITION_OFFSET);
-        if (head < 0 || (head & (RecordDescriptor.ALIGNMENT - 1)) != 0) {
+        long head = (long) SpscConsumerPositionDescriptor.POSITION.getAcquire(position, SpscConsumerPositionDescriptor.POSITION_OFFSET);
+        if (head < 0 || (head & (SpscRecordDescriptor.ALIGNMENT - 1)) != 0) {
             throw new RingLayoutException(what + ": consumer position " + head
-                    + " is not a non-negative multiple of " + RecordDescriptor.ALIGNMENT);
+                    + " is not a non-negative multiple of " + SpscRecordDescriptor.ALIGNMENT);
         }
         return head;
     }
@@ -179,32 +171,20 @@ public final class SpscRing {
                 throw new RingLayoutException(what + ": record at position " + position + " has stamp " + stamp
                         + ", expected " + position + " or " + INVALID_STAMP);
             }
-            int length = (int) RecordDescriptor.LENGTH.get(data, index);
-            int type = (int) RecordDescriptor.TYPE.get(data, index);
+            int length = (int) SpscRecordDescriptor.LENGTH.get(data, index);
+            int type = (int) SpscRecordDescriptor.TYPE.get(data, index);
             boolean valid = type > 0 ? length >= 0 && length <= maxLength
-                    : type == RecordDescriptor.PADDING_TYPE && length == capacity - index - RecordDescriptor.HEADER_LENGTH;
-            long end = index + RecordDescriptor.recordLength(length);
-            if (!valid || end > capacity || capacity - end == RecordDescriptor.ALIGNMENT) {
+                    : type == SpscRecordDescriptor.PADDING_TYPE && length == capacity - index - SpscRecordDescriptor.HEADER_LENGTH;
+            long end = index + SpscRecordDescriptor.recordLength(length);
+            if (!valid || end > capacity || capacity - end == SpscRecordDescriptor.ALIGNMENT) {
                 throw new RingLayoutException(what + ": record at position " + position + " has length " + length
                         + " and type " + type + ", which are impossible");
             }
             position += end - index;
-            if (position - head > capacity - RecordDescriptor.STAMP_LENGTH) {
+            if (position - head > capacity - SpscRecordDescriptor.STAMP_LENGTH) {
                 throw new RingLayoutException(what + ": committed records from the consumer position " + head
                         + " fill more than the capacity " + capacity);
             }
-        }
-    }
-
-    private static void checkAligned(MemorySegment region, String what) {
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new IllegalArgumentException(what + " is not 8-byte aligned (a heap segment must wrap a long[])");
-        }
-    }
-
-    private static void checkAlignedForAttach(MemorySegment region, String what) {
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new RingLayoutException(what + " is not 8-byte aligned");
         }
     }
 }

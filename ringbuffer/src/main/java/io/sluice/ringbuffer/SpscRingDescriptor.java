@@ -5,14 +5,13 @@ import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * The region an SPSC ring lives in: the common {@link RegionHeaderDescriptor header}, the SPSC
  * fields, then the data area of {@code capacity} bytes holding records
- * ({@link RecordDescriptor}). The producer maps it read-write; the consumer maps it read-only and
- * keeps its position in a region of its own ({@link ConsumerPositionDescriptor}). All fields
- * little-endian.
+ * ({@link SpscRecordDescriptor}). The producer maps it read-write; the consumer maps it read-only and
+ * keeps its position in a region of its own ({@link SpscConsumerPositionDescriptor}). All fields
+ * little-endian ({@link RegionHeaderDescriptor#BYTE_ORDER}).
  *
  * <pre>
  *   0                   1                   2                   3
@@ -50,16 +49,17 @@ import java.nio.ByteOrder;
  *       {@code futex(FUTEX_WAKE)}s on it after a commit that found the consumer's parked flag set;
  *       a consumer reads it (acquire) before it raises its parked flag and
  *       {@code futex(FUTEX_WAIT)}s on the value read, so a wake between the two makes the wait
- *       return at once. Rarely written, so it shares the header's line.</li>
+ *       return at once ({@link SpscWakeup} holds both halves and the argument). Rarely written, so
+ *       it shares the header's line.</li>
  *   <li>Data Capacity: a power of two in [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (64 bytes
  *       to 2<sup>30</sup> bytes, 1 GiB). A record at position {@code p} starts at data offset
  *       {@code p & (capacity - 1)}. The region therefore needs at most {@code 128 + 2^30} bytes;
- *       {@link #requiredRegionSize} refuses any other capacity before anything is allocated.</li>
+ *       {@link SpscRing#regionSize} refuses any other capacity before anything is allocated.</li>
  *   <li>Max Message Length: {@code capacity / 8} ({@link #maxMessageLength}; at most
  *       2<sup>27</sup>); a longer message is refused by the producer and a longer record is
  *       corrupt.</li>
- *   <li>Record Header Length and Alignment: {@link RecordDescriptor#HEADER_LENGTH} and
- *       {@link RecordDescriptor#ALIGNMENT}, there for a peer to check.</li>
+ *   <li>Record Header Length and Alignment: {@link SpscRecordDescriptor#HEADER_LENGTH} and
+ *       {@link SpscRecordDescriptor#ALIGNMENT}, there for a peer to check.</li>
  * </ul>
  */
 public final class SpscRingDescriptor {
@@ -70,11 +70,11 @@ public final class SpscRingDescriptor {
     public static final int HEADER_LENGTH = RegionHeaderDescriptor.LINE;
     /** The common header's ring-specific u32 holds the maximum message length. */
     public static final long MAX_MESSAGE_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
-    public static final long RECORD_HEADER_LENGTH_OFFSET = 32;
-    public static final long RECORD_ALIGNMENT_OFFSET = 36;
-    public static final long RESERVED_OFFSET = 40;
-    /** u32, 4-byte aligned: the futex word parked consumers sleep on. */
-    public static final long WAKE_SEQUENCE_OFFSET = 64;
+    public static final long RECORD_HEADER_LENGTH_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET;
+    public static final long RECORD_ALIGNMENT_OFFSET = RECORD_HEADER_LENGTH_OFFSET + Integer.BYTES;
+    public static final long RESERVED_OFFSET = RECORD_ALIGNMENT_OFFSET + Integer.BYTES;
+    /** u32, 4-byte aligned: the futex word parked consumers sleep on; half-way into the header line. */
+    public static final long WAKE_SEQUENCE_OFFSET = RegionHeaderDescriptor.LINE / 2;
 
     /** Smallest data capacity: room for a few maximum-length records. */
     public static final long MIN_CAPACITY = 64;
@@ -87,7 +87,7 @@ public final class SpscRingDescriptor {
      */
     public static final int MAX_MESSAGE_LENGTH_LIMIT = 1 << 30;
 
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = RegionHeaderDescriptor.U32;
 
     /** The longest message a ring of {@code capacity} bytes accepts. */
     public static int maxMessageLength(long capacity) {
@@ -100,7 +100,7 @@ public final class SpscRingDescriptor {
      * @throws IllegalArgumentException if the capacity is not a power of two in
      *                                  [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}]
      */
-    public static long requiredRegionSize(long capacity) {
+    static long regionSize(long capacity) {
         checkCapacity(capacity);
         return HEADER_LENGTH + capacity;
     }
@@ -115,8 +115,8 @@ public final class SpscRingDescriptor {
     /** Writes the header; the caller makes the data area safe (see {@link SpscRing#format}). */
     static void write(MemorySegment region, long capacity) {
         RegionHeaderDescriptor.write(region, RingKind.SPSC, HEADER_LENGTH, capacity, maxMessageLength(capacity));
-        region.set(U32, RECORD_HEADER_LENGTH_OFFSET, RecordDescriptor.HEADER_LENGTH);
-        region.set(U32, RECORD_ALIGNMENT_OFFSET, RecordDescriptor.ALIGNMENT);
+        region.set(U32, RECORD_HEADER_LENGTH_OFFSET, SpscRecordDescriptor.HEADER_LENGTH);
+        region.set(U32, RECORD_ALIGNMENT_OFFSET, SpscRecordDescriptor.ALIGNMENT);
         region.asSlice(RESERVED_OFFSET, HEADER_LENGTH - RESERVED_OFFSET).fill((byte) 0);
     }
 
@@ -127,23 +127,20 @@ public final class SpscRingDescriptor {
      * @throws RingLayoutException naming the first field that is wrong
      */
     static long validate(MemorySegment region, String what) {
-        long capacity = RegionHeaderDescriptor.validate(region, RingKind.SPSC, HEADER_LENGTH, what);
-        if (capacity < MIN_CAPACITY) {
-            throw new RingLayoutException(what + ": capacity " + capacity + " is below the minimum " + MIN_CAPACITY);
-        }
+        long capacity = RegionHeaderDescriptor.validate(region, what, HEADER_LENGTH, MIN_CAPACITY, RingKind.SPSC);
         int maxLength = region.get(U32, MAX_MESSAGE_LENGTH_OFFSET);
         if (maxLength != maxMessageLength(capacity)) {
             throw new RingLayoutException(what + ": max message length " + maxLength + ", expected "
                     + maxMessageLength(capacity) + " for capacity " + capacity);
         }
         int recordHeader = region.get(U32, RECORD_HEADER_LENGTH_OFFSET);
-        if (recordHeader != RecordDescriptor.HEADER_LENGTH) {
+        if (recordHeader != SpscRecordDescriptor.HEADER_LENGTH) {
             throw new RingLayoutException(what + ": record header length " + recordHeader + ", expected "
-                    + RecordDescriptor.HEADER_LENGTH);
+                    + SpscRecordDescriptor.HEADER_LENGTH);
         }
         int alignment = region.get(U32, RECORD_ALIGNMENT_OFFSET);
-        if (alignment != RecordDescriptor.ALIGNMENT) {
-            throw new RingLayoutException(what + ": record alignment " + alignment + ", expected " + RecordDescriptor.ALIGNMENT);
+        if (alignment != SpscRecordDescriptor.ALIGNMENT) {
+            throw new RingLayoutException(what + ": record alignment " + alignment + ", expected " + SpscRecordDescriptor.ALIGNMENT);
         }
         return capacity;
     }

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BroadcastBackpressureTest {
 
     private final MemorySegment ring = heapRing(RingKind.BROADCAST_BACKPRESSURE, 1024, 100);
-    private final BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+    private final BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
 
     private static List<Long> range(long from, long toExclusive) {
         return LongStream.range(from, toExclusive).boxed().toList();
@@ -32,7 +32,7 @@ class BroadcastBackpressureTest {
 
     /** Attaches, registers and lets the producer adopt a consumer. */
     private BroadcastConsumer join(BroadcastStart start) {
-        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, heapPositionRegion(), start, "md");
+        BroadcastConsumer consumer = BroadcastRing.attachConsumer(ring, heapPositionRegion(), start, "md");
         consumer.registered(producer.addConsumer(consumer.positionRegion()));
         producer.refreshConsumers();
         assertTrue(consumer.isGated());
@@ -74,7 +74,7 @@ class BroadcastBackpressureTest {
     @Test
     void removingTheSlowestConsumerReleasesTheProducer() {
         BroadcastConsumer fast = join(BroadcastStart.OLDEST);
-        BroadcastConsumer slow = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
+        BroadcastConsumer slow = BroadcastRing.attachConsumer(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
         long slowRegistration = producer.addConsumer(slow.positionRegion());
         slow.registered(slowRegistration);
         assertEquals(16, fill());
@@ -88,7 +88,7 @@ class BroadcastBackpressureTest {
     @Test
     void joinerIsNotServedUntilTheProducerAdoptsItsRegistration() {
         sendAll(producer, 5, 48);
-        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
+        BroadcastConsumer joiner = BroadcastRing.attachConsumer(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
         assertEquals(0, joiner.poll((t, p) -> { }, 10), "not registered");
         long registration = producer.addConsumer(joiner.positionRegion());
         joiner.registered(registration);
@@ -105,7 +105,7 @@ class BroadcastBackpressureTest {
 
     @Test
     void claimAdoptsPendingRegistrationsToo() {
-        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.NEWEST, "md");
+        BroadcastConsumer joiner = BroadcastRing.attachConsumer(ring, heapPositionRegion(), BroadcastStart.NEWEST, "md");
         joiner.registered(producer.addConsumer(joiner.positionRegion()));
         assertTrue(send(producer, 0, 48));
         assertTrue(joiner.isGated());
@@ -115,7 +115,7 @@ class BroadcastBackpressureTest {
     @Test
     void joinerOverwrittenBeforeAdoptionIsToldItWasLappedAndThenReleasesTheProducer() {
         sendAll(producer, 10, 48);                                  // no consumer: runs free
-        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
+        BroadcastConsumer joiner = BroadcastRing.attachConsumer(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
         assertEquals(0, joiner.position());
         assertEquals(0, joiner.nextSequence());
         sendAll(producer, 30, 48);                                  // still not registered: overwrites its start
@@ -174,14 +174,14 @@ class BroadcastBackpressureTest {
     @Test
     void registrationIsOnlyForBackpressureRings() {
         MemorySegment overwrite = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-        BroadcastProducer p = BroadcastProducer.attach(overwrite, "md");
+        BroadcastProducer p = BroadcastRing.attachProducer(overwrite, "md");
         assertThrows(IllegalStateException.class, () -> p.addConsumer(heapPositionRegionFormatted()));
         assertThrows(IllegalStateException.class, () -> p.removeConsumer(1));
-        BroadcastConsumer c = BroadcastConsumer.attach(overwrite, BroadcastStart.OLDEST);
+        BroadcastConsumer c = BroadcastRing.attachConsumer(overwrite, null, BroadcastStart.OLDEST, null);
         assertThrows(IllegalStateException.class, () -> c.registered(1));
-        assertThrows(IllegalArgumentException.class, () -> BroadcastConsumer.attach(ring, BroadcastStart.OLDEST),
+        assertThrows(IllegalArgumentException.class, () -> BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null),
                 "a backpressure consumer needs a position region");
-        BroadcastConsumer b = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST);
+        BroadcastConsumer b = BroadcastRing.attachConsumer(ring, heapPositionRegion(), BroadcastStart.OLDEST, null);
         assertThrows(IllegalArgumentException.class, () -> b.registered(0));
         b.registered(5);
         assertThrows(IllegalStateException.class, () -> b.registered(6));

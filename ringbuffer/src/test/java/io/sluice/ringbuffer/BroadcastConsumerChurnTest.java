@@ -47,12 +47,11 @@ class BroadcastConsumerChurnTest {
         final boolean overwrite = kind == RingKind.BROADCAST_OVERWRITE;
         final Queue<Throwable> failures = BroadcastStressSupport.failures();
         try (Regions regions = new Regions(memory, kind, 4096, 200)) {
-            BroadcastProducer producer = BroadcastProducer.attach(regions.producerRing, "churn");
+            BroadcastProducer producer = BroadcastRing.attachProducer(regions.producerRing, "churn");
             // Every consumer here is honest: the producer must never refuse one of their positions.
             producer.onConsumerFault(f -> failures.add(new AssertionError("honest consumer reported: " + f)));
             MemorySegment[] permanentPosition = regions.positionRegion();
-            BroadcastConsumer permanent = BroadcastConsumer.attach(regions.consumerRing,
-                    overwrite ? null : permanentPosition[0], BroadcastStart.OLDEST, "churn");
+            BroadcastConsumer permanent = BroadcastRing.attachConsumer(regions.consumerRing, overwrite ? null : permanentPosition[0], BroadcastStart.OLDEST, "churn");
             if (!overwrite) {
                 permanent.registered(producer.addConsumer(permanentPosition[1]));
                 producer.refreshConsumers();
@@ -100,8 +99,7 @@ class BroadcastConsumerChurnTest {
             while (failures.isEmpty() && !producerLoop.done.get()) {
                 BroadcastStart start = random.nextBoolean() ? BroadcastStart.OLDEST : BroadcastStart.NEWEST;
                 MemorySegment[] position = regions.positionRegion();
-                BroadcastConsumer consumer = BroadcastConsumer.attach(regions.consumerRing,
-                        overwrite ? null : position[0], start, "churn");
+                BroadcastConsumer consumer = BroadcastRing.attachConsumer(regions.consumerRing, overwrite ? null : position[0], start, "churn");
                 long registration = 0;
                 if (!overwrite) {
                     // Any thread may register: the host of a later issue does it for the joiner.

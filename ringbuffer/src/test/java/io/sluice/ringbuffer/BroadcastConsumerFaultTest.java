@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BroadcastConsumerFaultTest {
     private final MemorySegment ring = heapRing(RingKind.BROADCAST_BACKPRESSURE, 1024, 100);
-    private final BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+    private final BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
     private final List<ConsumerFault> faults = new ArrayList<>();
 
     BroadcastConsumerFaultTest() {
@@ -61,7 +61,7 @@ class BroadcastConsumerFaultTest {
     }
 
     private BroadcastConsumer honestConsumer() {
-        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
+        BroadcastConsumer consumer = BroadcastRing.attachConsumer(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
         consumer.registered(producer.addConsumer(consumer.positionRegion()));
         producer.refreshConsumers();
         assertTrue(consumer.isGated());

@@ -61,14 +61,14 @@ class BroadcastCorruptionTest {
     private record Setup(MemorySegment ring, BroadcastProducer producer, BroadcastConsumer consumer) {
         static Setup of(RingKind kind) {
             MemorySegment ring = heapRing(kind, 1024, 100);
-            BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+            BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
             BroadcastConsumer consumer;
             if (kind == RingKind.BROADCAST_BACKPRESSURE) {
-                consumer = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
+                consumer = BroadcastRing.attachConsumer(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
                 consumer.registered(producer.addConsumer(consumer.positionRegion()));
                 producer.refreshConsumers();
             } else {
-                consumer = BroadcastConsumer.attach(ring, null, BroadcastStart.OLDEST, "md");
+                consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, "md");
             }
             return new Setup(ring, producer, consumer);
         }
@@ -141,7 +141,7 @@ class BroadcastCorruptionTest {
         sendAll(s.producer, 3, 48);
         s.ring.set(ValueLayout.JAVA_LONG, BroadcastRingDescriptor.HEAD_OFFSET, 4096L);
         CorruptRingException head = assertThrows(CorruptRingException.class,
-                () -> BroadcastConsumer.attach(s.ring, null, BroadcastStart.OLDEST, "md"));
+                () -> BroadcastRing.attachConsumer(s.ring, null, BroadcastStart.OLDEST, "md"));
         assertTrue(head.getMessage().contains("head 4096 and tail 192"), head.getMessage());
 
         // Lapped, but the head does not lead past the lapped position.

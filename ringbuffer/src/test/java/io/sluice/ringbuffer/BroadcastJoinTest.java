@@ -26,9 +26,9 @@ class BroadcastJoinTest {
 
     private static BroadcastConsumer join(MemorySegment ring, BroadcastProducer producer, BroadcastStart start) {
         if (producer.kind() == RingKind.BROADCAST_OVERWRITE) {
-            return BroadcastConsumer.attach(ring, start);
+            return BroadcastRing.attachConsumer(ring, null, start, null);
         }
-        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, heapPositionRegion(), start, "md");
+        BroadcastConsumer consumer = BroadcastRing.attachConsumer(ring, heapPositionRegion(), start, "md");
         consumer.registered(producer.addConsumer(consumer.positionRegion()));
         producer.refreshConsumers();
         return consumer;
@@ -38,7 +38,7 @@ class BroadcastJoinTest {
     @EnumSource(value = RingKind.class, names = {"BROADCAST_BACKPRESSURE", "BROADCAST_OVERWRITE"})
     void joinerAtNewestGetsTheLatestMessageThenWhatFollows(RingKind kind) {
         MemorySegment ring = heapRing(kind, 1024, 100);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
         sendAll(producer, 37, 40);                          // wraps twice when nobody gates
         BroadcastConsumer joiner = join(ring, producer, BroadcastStart.NEWEST);
         assertEquals(36, joiner.nextSequence());
@@ -52,7 +52,7 @@ class BroadcastJoinTest {
     @EnumSource(value = RingKind.class, names = {"BROADCAST_BACKPRESSURE", "BROADCAST_OVERWRITE"})
     void joinerAtOldestGetsEverythingStillIntact(RingKind kind) {
         MemorySegment ring = heapRing(kind, 1024, 100);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
         sendAll(producer, 40, 48);                          // 64-byte records: 24..39 intact
         BroadcastConsumer joiner = join(ring, producer, BroadcastStart.OLDEST);
         assertEquals(24, joiner.nextSequence());
@@ -66,7 +66,7 @@ class BroadcastJoinTest {
     void joinersOfAnEmptyRingStartWithTheFirstMessage(RingKind kind) {
         for (BroadcastStart start : BroadcastStart.values()) {
             MemorySegment ring = heapRing(kind, 1024, 100);
-            BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+            BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
             BroadcastConsumer joiner = join(ring, producer, start);
             assertEquals(0, joiner.nextSequence());
             assertEquals(0, joiner.poll((t, p) -> { }, 10));
@@ -78,10 +78,10 @@ class BroadcastJoinTest {
     @Test
     void joinerAtNewestIsNotFooledByAnAbortedClaimAfterTheLatestMessage() {
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
         sendAll(producer, 5, 10);
         producer.abort(producer.tryClaim(TYPE, 20));
-        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, BroadcastStart.NEWEST);
+        BroadcastConsumer joiner = BroadcastRing.attachConsumer(ring, null, BroadcastStart.NEWEST, null);
         assertEquals(range(4, 5), drain(joiner));
         sendAll(producer, 1, 10);
         assertEquals(range(5, 6), drain(joiner));
@@ -90,10 +90,10 @@ class BroadcastJoinTest {
     @Test
     void joinerAtNewestOfARingWithOnlyAbortedClaimsExpectsSequenceZero() {
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
         producer.abort(producer.tryClaim(TYPE, 20));
         producer.abort(producer.tryClaim(TYPE, 30));
-        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, BroadcastStart.NEWEST);
+        BroadcastConsumer joiner = BroadcastRing.attachConsumer(ring, null, BroadcastStart.NEWEST, null);
         assertEquals(producer.position(), joiner.position());
         assertEquals(0, joiner.nextSequence());
         sendAll(producer, 1, 10);
@@ -103,9 +103,9 @@ class BroadcastJoinTest {
     @Test
     void joinerAtTheTailThatIsLappedBeforeItsFirstPollCountsTheLossExactly() {
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
         sendAll(producer, 3, 48);
-        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, BroadcastStart.NEWEST);
+        BroadcastConsumer joiner = BroadcastRing.attachConsumer(ring, null, BroadcastStart.NEWEST, null);
         drain(joiner);                                      // at the tail, 192, expecting 3
         assertEquals(3, joiner.nextSequence());
         sendAll(producer, 20, 48);                          // tail 1472: intact from 448, message 7
@@ -117,7 +117,7 @@ class BroadcastJoinTest {
     @Test
     void joinerWhoseHeadSitsInTheImplicitGapStartsAtTheNextLap() {
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 256, 112);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
         sendAll(producer, 5, 24);                           // 200
         sendAll(producer, 1, 32);                           // 248: 8 bytes left
         sendAll(producer, 1, 0);                            // gap [248, 256), record [256, 272)
@@ -126,7 +126,7 @@ class BroadcastJoinTest {
             sendAll(producer, 1, 0);
             assertTrue(producer.position() < 1024, "head never sat in the gap");
         }
-        BroadcastConsumer joiner = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        BroadcastConsumer joiner = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
         assertEquals(248, joiner.position());
         assertEquals(6, joiner.nextSequence());
         List<Long> seqs = drain(joiner);

@@ -28,8 +28,8 @@ class BroadcastOverwriteLapTest {
     @Test
     void lappedConsumerResumesAtTheOldestIntactRecordWithExactCounts() {
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
-        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
+        BroadcastConsumer consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
         List<long[]> laps = new ArrayList<>();
         consumer.lapListener((messages, bytes) -> laps.add(new long[]{messages, bytes}));
 
@@ -64,8 +64,8 @@ class BroadcastOverwriteLapTest {
     void lapThatOnlyOverwrotePaddingLosesNoMessages() {
         // Consumer stops right before a wrap padding; the producer overwrites only that padding.
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 256, 112);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
-        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
+        BroadcastConsumer consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
         sendAll(producer, 5, 32);                       // 5 x 48 = 240
         assertEquals(range(0, 5), drain(consumer));
         sendAll(producer, 1, 48);                       // padding [240, 256) + message 5 at [256, 320)
@@ -100,8 +100,8 @@ class BroadcastOverwriteLapTest {
         final long capacity = 512;
         final int max = BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, capacity, max);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "model");
-        BroadcastConsumer consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "model");
+        BroadcastConsumer consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
         List<Rec> records = new ArrayList<>();
         long expectedLaps = 0;
         long expectedLostMessages = 0;
@@ -193,8 +193,8 @@ class BroadcastOverwriteLapTest {
     @Test
     void producerNeverWaitsOnAnOverwriteRing() {
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
-        BroadcastConsumer stalled = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
+        BroadcastConsumer stalled = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
         for (int i = 0; i < 10_000; i++) {
             assertTrue(send(producer, i, 100));
         }

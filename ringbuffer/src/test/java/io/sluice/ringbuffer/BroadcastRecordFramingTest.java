@@ -31,15 +31,15 @@ class BroadcastRecordFramingTest {
     record Pair(MemorySegment ring, BroadcastProducer producer, BroadcastConsumer consumer) {
         static Pair of(RingKind kind, long capacity, int max) {
             MemorySegment ring = heapRing(kind, capacity, max);
-            BroadcastProducer producer = BroadcastProducer.attach(ring, "test");
+            BroadcastProducer producer = BroadcastRing.attachProducer(ring, "test");
             BroadcastConsumer consumer;
             if (kind == RingKind.BROADCAST_BACKPRESSURE) {
-                consumer = BroadcastConsumer.attach(ring, heapPositionRegion(), BroadcastStart.OLDEST, "test");
+                consumer = BroadcastRing.attachConsumer(ring, heapPositionRegion(), BroadcastStart.OLDEST, "test");
                 consumer.registered(producer.addConsumer(consumer.positionRegion()));
                 producer.refreshConsumers();
                 assertTrue(consumer.isGated());
             } else {
-                consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+                consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
             }
             return new Pair(ring, producer, consumer);
         }
@@ -189,7 +189,7 @@ class BroadcastRecordFramingTest {
         byte[] before = p.ring.toArray(ValueLayout.JAVA_BYTE);
         // A second consumer given only a read-only mapping works the same.
         BroadcastConsumer readOnly = kind == RingKind.BROADCAST_OVERWRITE
-                ? BroadcastConsumer.attach(p.ring.asReadOnly(), BroadcastStart.OLDEST)
+                ? BroadcastRing.attachConsumer(p.ring.asReadOnly(), null, BroadcastStart.OLDEST, null)
                 : null;
         List<Throwable> failures = new ArrayList<>();
         p.consumer.poll((type, payload) -> {
@@ -212,7 +212,7 @@ class BroadcastRecordFramingTest {
     void aProducerReattachedToAUsedRingContinuesItsStream() {
         Pair p = Pair.of(RingKind.BROADCAST_OVERWRITE, 1024, 100);
         sendAll(p.producer, 50, 33);
-        BroadcastProducer again = BroadcastProducer.attach(p.ring, "test");
+        BroadcastProducer again = BroadcastRing.attachProducer(p.ring, "test");
         assertEquals(p.producer.position(), again.position());
         assertEquals(50, again.nextSequence());
         sendAll(again, 50, 20);

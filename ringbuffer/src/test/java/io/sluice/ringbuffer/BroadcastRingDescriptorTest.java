@@ -82,16 +82,16 @@ class BroadcastRingDescriptorTest {
     void producerAndConsumerRefuseToAttachToABadRegion() {
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
         ring.set(ValueLayout.JAVA_LONG, 0, 0L);
-        assertThrows(RingLayoutException.class, () -> BroadcastProducer.attach(ring, "md"));
-        assertThrows(RingLayoutException.class, () -> BroadcastConsumer.attach(ring, BroadcastStart.OLDEST));
+        assertThrows(RingLayoutException.class, () -> BroadcastRing.attachProducer(ring, "md"));
+        assertThrows(RingLayoutException.class, () -> BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null));
     }
 
     @Test
     void producerRefusesARingWithAClaimInFlight() {
         MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-        BroadcastProducer first = BroadcastProducer.attach(ring, "md");
+        BroadcastProducer first = BroadcastRing.attachProducer(ring, "md");
         first.tryClaim(1, 10);
-        RingLayoutException e = assertThrows(RingLayoutException.class, () -> BroadcastProducer.attach(ring, "md"));
+        RingLayoutException e = assertThrows(RingLayoutException.class, () -> BroadcastRing.attachProducer(ring, "md"));
         assertTrue(e.getMessage().contains("tail intent 32 differs from tail 0"), e.getMessage());
     }
 
@@ -121,7 +121,7 @@ class BroadcastRingDescriptorTest {
     @Test
     void addConsumerRefusesAnUnformattedPositionRegion() {
         MemorySegment ring = heapRing(RingKind.BROADCAST_BACKPRESSURE, 1024, 100);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
         assertThrows(RingLayoutException.class, () -> producer.addConsumer(heapPositionRegion()));
     }
 

@@ -23,12 +23,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BroadcastStillValidTest {
 
     private final MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-    private final BroadcastProducer producer = BroadcastProducer.attach(ring, "md");
+    private final BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
     private final BroadcastConsumer consumer;
 
     BroadcastStillValidTest() {
         sendAll(producer, 16, 48);                          // a full ring of 64-byte records, 0..15
-        consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
     }
 
     @Test
@@ -74,9 +74,9 @@ class BroadcastStillValidTest {
         // Overwrite our record partially in the middle of reading it, at every possible byte.
         for (int split = 0; split <= 48; split += 8) {
             MemorySegment r = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-            BroadcastProducer p = BroadcastProducer.attach(r, "md");
+            BroadcastProducer p = BroadcastRing.attachProducer(r, "md");
             sendAll(p, 16, 48);
-            BroadcastConsumer c = BroadcastConsumer.attach(r, BroadcastStart.OLDEST);
+            BroadcastConsumer c = BroadcastRing.attachConsumer(r, null, BroadcastStart.OLDEST, null);
             int at = split;
             boolean[] result = new boolean[2];
             c.poll((type, payload) -> {

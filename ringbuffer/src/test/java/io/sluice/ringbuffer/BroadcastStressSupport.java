@@ -56,7 +56,7 @@ final class BroadcastStressSupport {
                 MemorySegment region = BroadcastTestSupport.heapPositionRegion();
                 return new MemorySegment[]{region, region.asReadOnly()};
             }
-            BroadcastTestSupport.SharedMapping m = map("position", BroadcastConsumerPositionDescriptor.REGION_LENGTH);
+            BroadcastTestSupport.SharedMapping m = map("position", BroadcastConsumerPositionDescriptor.REGION_SIZE);
             return new MemorySegment[]{m.writable, m.readOnly};
         }
 

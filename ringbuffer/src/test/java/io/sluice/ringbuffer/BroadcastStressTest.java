@@ -46,7 +46,7 @@ class BroadcastStressTest {
         final boolean overwrite = kind == RingKind.BROADCAST_OVERWRITE;
         final Queue<Throwable> failures = BroadcastStressSupport.failures();
         try (Regions regions = new Regions(memory, kind, CAPACITY, MAX)) {
-            BroadcastProducer producer = BroadcastProducer.attach(regions.producerRing, "stress");
+            BroadcastProducer producer = BroadcastRing.attachProducer(regions.producerRing, "stress");
             // Every consumer here is honest: the producer must never refuse one of their positions.
             producer.onConsumerFault(f -> failures.add(new AssertionError("honest consumer reported: " + f)));
             List<BroadcastConsumer> consumers = new ArrayList<>();
@@ -54,10 +54,10 @@ class BroadcastStressTest {
             for (int i = 0; i < 3; i++) {
                 BroadcastConsumer consumer;
                 if (overwrite) {
-                    consumer = BroadcastConsumer.attach(regions.consumerRing, BroadcastStart.OLDEST);
+                    consumer = BroadcastRing.attachConsumer(regions.consumerRing, null, BroadcastStart.OLDEST, null);
                 } else {
                     MemorySegment[] position = regions.positionRegion();
-                    consumer = BroadcastConsumer.attach(regions.consumerRing, position[0], BroadcastStart.OLDEST, "stress");
+                    consumer = BroadcastRing.attachConsumer(regions.consumerRing, position[0], BroadcastStart.OLDEST, "stress");
                     consumer.registered(producer.addConsumer(position[1]));
                 }
                 consumers.add(consumer);

@@ -30,7 +30,7 @@ final class BroadcastTestSupport {
     }
 
     static MemorySegment heapPositionRegion() {
-        return MemorySegment.ofArray(new long[BroadcastConsumerPositionDescriptor.REGION_LENGTH / 8]);
+        return MemorySegment.ofArray(new long[BroadcastConsumerPositionDescriptor.REGION_SIZE / 8]);
     }
 
     /** Payload byte {@code i} of message {@code seq}: the seq's little-endian bytes, then a pattern. */

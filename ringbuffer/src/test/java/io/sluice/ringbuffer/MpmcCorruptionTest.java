@@ -32,10 +32,10 @@ class MpmcCorruptionTest {
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
 
     private static void assertLayoutRefused(MemorySegment ring, String expectedPart) {
-        RingLayoutException e = assertThrows(RingLayoutException.class, () -> new MpmcConsumer(ring, 1, "orders"));
+        RingLayoutException e = assertThrows(RingLayoutException.class, () -> MpmcRing.attachConsumer(ring, 1, "orders"));
         assertTrue(e.getMessage().startsWith("mpmc ring 'orders': "), e.getMessage());
         assertTrue(e.getMessage().contains(expectedPart), e.getMessage());
-        assertThrows(RingLayoutException.class, () -> new MpmcProducer(ring, 1, "orders"));
+        assertThrows(RingLayoutException.class, () -> MpmcRing.attachProducer(ring, 1, "orders"));
         assertThrows(RingLayoutException.class, () -> MpmcRecovery.recover(ring, 1, "orders"));
     }
 
@@ -110,7 +110,8 @@ class MpmcCorruptionTest {
     void segmentsThatCannotCarryTheRingAreRefused() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
         assertLayoutRefused(ring.asSlice(0, ring.byteSize() - 8), "exceeds the segment");
-        assertLayoutRefused(ring.asReadOnly(), "read-only");
+        // A read-only segment is a caller's mistake, refused before the layout: see RingMisuseTest.
+        assertThrows(IllegalArgumentException.class, () -> MpmcRing.attachConsumer(ring.asReadOnly(), 1, "x"));
         MemorySegment bytes = MemorySegment.ofArray(new byte[(int) ring.byteSize()]);
         MemorySegment.copy(ring, 0, bytes, 0, ring.byteSize());
         assertLayoutRefused(bytes, "not 8-byte aligned");
@@ -118,8 +119,8 @@ class MpmcCorruptionTest {
                 () -> MpmcRingDescriptor.format(MemorySegment.ofArray(new byte[4096]), 4, SLOT_LENGTH, 8));
         assertThrows(IllegalArgumentException.class,
                 () -> MpmcRingDescriptor.format(MemorySegment.ofArray(new long[64]), 4, SLOT_LENGTH, 8), "too small");
-        assertThrows(IllegalArgumentException.class, () -> MpmcRingDescriptor.regionLength(3, SLOT_LENGTH));
-        assertThrows(IllegalArgumentException.class, () -> MpmcRingDescriptor.regionLength(4, 24));
+        assertThrows(IllegalArgumentException.class, () -> MpmcRing.regionSize(3, SLOT_LENGTH));
+        assertThrows(IllegalArgumentException.class, () -> MpmcRing.regionSize(4, 24));
         assertThrows(IllegalArgumentException.class,
                 () -> MpmcRingDescriptor.format(MemorySegment.ofArray(new long[1024]), 4, SLOT_LENGTH, 4096));
     }
@@ -127,16 +128,16 @@ class MpmcCorruptionTest {
     @Test
     void aFormattedRegionIsAnEmptyRingWhateverItHeldBefore() {
         try (Arena arena = Arena.ofConfined()) {
-            long length = MpmcRingDescriptor.regionLength(8, 128);
+            long length = MpmcRing.regionSize(8, 128);
             MemorySegment region = arena.allocate(length, 64);
             region.fill((byte) 0x5A);
             MpmcRingDescriptor.format(region, 8, 128, 100);
             MpmcRingGeometry g = MpmcRingDescriptor.validate(region, "x");
             assertEquals(new MpmcRingGeometry(8, 128, 100), g);
-            assertEquals(112, g.maxPayloadLength());
-            assertEquals(length, g.regionLength());
-            assertEquals(0, new MpmcConsumer(region, 1).poll((t, p) -> fail("delivered"), 10));
-            assertTrue(new MpmcProducer(region, 100).tryClaim(1, 112) >= 0);
+            assertEquals(112, g.maxMessageLength());
+            assertEquals(length, g.regionSize());
+            assertEquals(0, MpmcRing.attachConsumer(region, 1, null).poll((t, p) -> fail("delivered"), 10));
+            assertTrue(MpmcRing.attachProducer(region, 100, null).tryClaim(1, 112) >= 0);
         }
     }
 
@@ -147,9 +148,9 @@ class MpmcCorruptionTest {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
         int shift = MpmcTestRings.shift(ring);
         MpmcTestRings.setWord(ring, 0, MpmcSlotDescriptor.word(0, shift, 9, 3));
-        assertCorrupt(() -> new MpmcConsumer(ring, 1, "orders").poll((t, p) -> { }, 1),
+        assertCorrupt(() -> MpmcRing.attachConsumer(ring, 1, "orders").poll((t, p) -> { }, 1),
                 "slot 0 at head position 0 holds state word 0x9003 (lap 0, state 9, participant 3)");
-        assertCorrupt(() -> new MpmcProducer(ring, 1, "orders").tryClaim(1, 0),
+        assertCorrupt(() -> MpmcRing.attachProducer(ring, 1, "orders").tryClaim(1, 0),
                 "slot 0 at tail position 0 holds state word 0x9003");
     }
 
@@ -161,9 +162,9 @@ class MpmcCorruptionTest {
             int shift = MpmcTestRings.shift(ring);
             long bad = MpmcSlotDescriptor.word(0, shift, c[0], c[1]);
             MpmcTestRings.setWord(ring, 0, bad);
-            assertCorrupt(() -> new MpmcConsumer(ring, 1, "orders").poll((t, p) -> fail("delivered"), 1),
+            assertCorrupt(() -> MpmcRing.attachConsumer(ring, 1, "orders").poll((t, p) -> fail("delivered"), 1),
                     "participants 1..8");
-            assertCorrupt(() -> new MpmcProducer(ring, 1, "orders").tryClaim(1, 0), "participants 1..8");
+            assertCorrupt(() -> MpmcRing.attachProducer(ring, 1, "orders").tryClaim(1, 0), "participants 1..8");
         }
     }
 
@@ -172,8 +173,8 @@ class MpmcCorruptionTest {
         int[][] cases = {{1, -1}, {1, SLOT_LENGTH - 15}, {1, Integer.MAX_VALUE}, {1, Integer.MIN_VALUE}, {0, 8}, {-3, 8}};
         for (int[] c : cases) {
             MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-            MpmcProducer producer = new MpmcProducer(ring, 1, "orders");
-            MpmcConsumer consumer = new MpmcConsumer(ring, 2, "orders");
+            MpmcProducer producer = MpmcRing.attachProducer(ring, 1, "orders");
+            MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, "orders");
             long at = producer.tryClaim(1, 8);
             long slot = at - MpmcSlotDescriptor.PAYLOAD_OFFSET;
             ring.set(U32, slot + MpmcSlotDescriptor.TYPE_OFFSET, c[0]);
@@ -195,8 +196,8 @@ class MpmcCorruptionTest {
         MpmcTestRings.setTail(ring, 9); // lap 2; slot 1 left at lap 0
         MpmcTestRings.setHead(ring, 9);
         MpmcTestRings.setWord(ring, 9, MpmcSlotDescriptor.word(1, shift, COMMITTED, 3));
-        assertCorrupt(() -> new MpmcProducer(ring, 1, "orders").tryClaim(1, 0), "2 laps behind the tail");
-        assertCorrupt(() -> new MpmcConsumer(ring, 1, "orders").poll((t, p) -> fail(), 1), "2 laps behind the head");
+        assertCorrupt(() -> MpmcRing.attachProducer(ring, 1, "orders").tryClaim(1, 0), "2 laps behind the tail");
+        assertCorrupt(() -> MpmcRing.attachConsumer(ring, 1, "orders").poll((t, p) -> fail(), 1), "2 laps behind the head");
     }
 
     @Test
@@ -204,9 +205,9 @@ class MpmcCorruptionTest {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
         MpmcTestRings.setTail(ring, 4); // lap 1; slot 0 still FREE at lap 0
         MpmcTestRings.setHead(ring, 4);
-        assertCorrupt(() -> new MpmcProducer(ring, 1, "orders").tryClaim(1, 0),
+        assertCorrupt(() -> MpmcRing.attachProducer(ring, 1, "orders").tryClaim(1, 0),
                 "FREE for the previous lap although the tail has passed that position");
-        assertCorrupt(() -> new MpmcConsumer(ring, 1, "orders").poll((t, p) -> fail(), 1),
+        assertCorrupt(() -> MpmcRing.attachConsumer(ring, 1, "orders").poll((t, p) -> fail(), 1),
                 "FREE for the previous lap although the head has passed that position");
     }
 
@@ -219,16 +220,16 @@ class MpmcCorruptionTest {
             MpmcTestRings.setWord(ring, p, MpmcSlotDescriptor.word(p, shift, COMMITTED, 1));
         }
         // Counters reset to 0 by a stray write, slots at lap 2^38.
-        assertCorrupt(() -> new MpmcProducer(ring, 2, "orders").tryClaim(1, 0), "ahead of a tail that never reached it");
-        assertCorrupt(() -> new MpmcConsumer(ring, 2, "orders").poll((t, p) -> fail(), 1),
+        assertCorrupt(() -> MpmcRing.attachProducer(ring, 2, "orders").tryClaim(1, 0), "ahead of a tail that never reached it");
+        assertCorrupt(() -> MpmcRing.attachConsumer(ring, 2, "orders").poll((t, p) -> fail(), 1),
                 "ahead of a head that never reached it");
     }
 
     @Test
     void aCounterFarAheadOfTheSlotsIsCorruption() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1, "orders");
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2, "orders");
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, "orders");
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, "orders");
         MpmcTestRings.setTail(ring, 1L << 40);
         assertCorrupt(() -> producer.tryClaim(1, 0), "274877906944 laps behind the tail");
         MpmcTestRings.setHead(ring, 1L << 40);
@@ -238,8 +239,8 @@ class MpmcCorruptionTest {
     @Test
     void negativeCountersWrittenAfterAttachAreCorruption() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1, "orders");
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2, "orders");
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, "orders");
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, "orders");
         MpmcTestRings.setTail(ring, Long.MIN_VALUE);
         MpmcTestRings.setHead(ring, -1);
         assertCorrupt(() -> producer.tryClaim(1, 0), "tail position " + Long.MIN_VALUE + " is negative");
@@ -259,8 +260,8 @@ class MpmcCorruptionTest {
             assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
                 for (int trial = 0; trial < 2_000; trial++) {
                     MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-                    MpmcProducer producer = new MpmcProducer(ring, 1, "orders");
-                    MpmcConsumer consumer = new MpmcConsumer(ring, 2, "orders");
+                    MpmcProducer producer = MpmcRing.attachProducer(ring, 1, "orders");
+                    MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, "orders");
                     for (int op = 0; op < 20; op++) {
                         if (random.nextInt(4) == 0) {
                             scribble(ring, random);

@@ -39,9 +39,9 @@ class MpmcRecoveryTest {
     @Test
     void aDeadProducersClaimIsSkippedAndLaterCommittedMessagesAreDelivered() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer dead = new MpmcProducer(ring, 1);
-        MpmcProducer live = new MpmcProducer(ring, 2);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 3);
+        MpmcProducer dead = MpmcRing.attachProducer(ring, 1, null);
+        MpmcProducer live = MpmcRing.attachProducer(ring, 2, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 3, null);
         send(live, 10);
         dead.tryClaim(1, 8); // ... and the process dies
         send(live, 11);
@@ -69,8 +69,8 @@ class MpmcRecoveryTest {
         assertTrue((boolean) MpmcTestRings.STATE.compareAndSet(ring, MpmcTestRings.slotOffset(ring, 0),
                 MpmcSlotDescriptor.word(0, shift, FREE, 0), MpmcSlotDescriptor.word(0, shift, CLAIMED, 1)));
         assertEquals(0, MpmcTestRings.tail(ring));
-        MpmcProducer live = new MpmcProducer(ring, 2);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 3);
+        MpmcProducer live = MpmcRing.attachProducer(ring, 2, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 3, null);
         send(live, 20); // helps the tail past slot 0, claims slot 1
         assertEquals(2, MpmcTestRings.tail(ring));
         assertEquals(List.of(), drain(consumer));
@@ -83,8 +83,8 @@ class MpmcRecoveryTest {
     @Test
     void aDeadProducersCommittedMessagesAreStillDelivered() {
         MemorySegment ring = heapRing(8, SLOT_LENGTH, 8);
-        MpmcProducer dead = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 3);
+        MpmcProducer dead = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 3, null);
         send(dead, 1);
         send(dead, 2);
         dead.tryClaim(1, 8);
@@ -95,9 +95,9 @@ class MpmcRecoveryTest {
     @Test
     void aDeadConsumersSlotIsFreedAndItsMessageLostButNoOther() {
         MemorySegment ring = heapRing(2, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer doomed = new MpmcConsumer(ring, 4);
-        MpmcConsumer survivor = new MpmcConsumer(ring, 5);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer doomed = MpmcRing.attachConsumer(ring, 4, null);
+        MpmcConsumer survivor = MpmcRing.attachConsumer(ring, 5, null);
         send(producer, 1);
         send(producer, 2);
         List<Long> survivorGot = new ArrayList<>();
@@ -119,8 +119,8 @@ class MpmcRecoveryTest {
     void aConsumerThatDiedBetweenTakeAndHeadMoveIsHelpedPastAndRecovered() {
         MemorySegment ring = heapRing(2, SLOT_LENGTH, 8);
         int shift = MpmcTestRings.shift(ring);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer survivor = new MpmcConsumer(ring, 5);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer survivor = MpmcRing.attachConsumer(ring, 5, null);
         send(producer, 1);
         send(producer, 2);
         // Death right after the take CAS, before the head CAS.
@@ -140,10 +140,10 @@ class MpmcRecoveryTest {
     @Test
     void aParticipantThatWasBothProducerAndConsumerHasBothSlotsRecovered() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer other = new MpmcProducer(ring, 1);
-        MpmcProducer deadProducer = new MpmcProducer(ring, 7);
-        MpmcConsumer deadConsumer = new MpmcConsumer(ring, 7);
-        MpmcConsumer survivor = new MpmcConsumer(ring, 2);
+        MpmcProducer other = MpmcRing.attachProducer(ring, 1, null);
+        MpmcProducer deadProducer = MpmcRing.attachProducer(ring, 7, null);
+        MpmcConsumer deadConsumer = MpmcRing.attachConsumer(ring, 7, null);
+        MpmcConsumer survivor = MpmcRing.attachConsumer(ring, 2, null);
         send(other, 1);
         send(other, 2);
         assertThrows(MpmcSlotLostException.class, () -> deadConsumer.poll((t, p) -> {
@@ -157,9 +157,9 @@ class MpmcRecoveryTest {
     @Test
     void aZombieProducersCommitAfterRecoveryFailsAndChangesNothing() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer zombie = new MpmcProducer(ring, 1);
-        MpmcProducer live = new MpmcProducer(ring, 2);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 3);
+        MpmcProducer zombie = MpmcRing.attachProducer(ring, 1, null);
+        MpmcProducer live = MpmcRing.attachProducer(ring, 2, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 3, null);
         long at = zombie.tryClaim(1, 8);
         assertEquals(new MpmcRecovery.Result(1, 0, 0), MpmcRecovery.recover(ring, 1));
         assertEquals(MpmcSlotDescriptor.word(0, MpmcTestRings.shift(ring), ABORTED, 1), MpmcTestRings.word(ring, 0));
@@ -176,7 +176,7 @@ class MpmcRecoveryTest {
     @Test
     void aZombieProducersAbortAfterRecoveryFailsToo() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer zombie = new MpmcProducer(ring, 1);
+        MpmcProducer zombie = MpmcRing.attachProducer(ring, 1, null);
         long at = zombie.tryClaim(1, 8);
         MpmcRecovery.recover(ring, 1);
         assertThrows(MpmcSlotLostException.class, () -> zombie.abort(at));
@@ -185,8 +185,8 @@ class MpmcRecoveryTest {
     @Test
     void recoveringAParticipantThatHoldsNothingChangesNothing() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         send(producer, 1);
         send(producer, 2);
         consumer.poll((t, p) -> { }, 1);

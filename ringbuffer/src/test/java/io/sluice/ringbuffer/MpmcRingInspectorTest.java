@@ -56,9 +56,9 @@ class MpmcRingInspectorTest {
 
     @Test
     void aRingHeldUpByAnOpenClaimNamesItsClaimantUntilTheClaimIsRecovered() {
-        MpmcProducer stuck = new MpmcProducer(ring, 3);
-        MpmcProducer other = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer stuck = MpmcRing.attachProducer(ring, 3, null);
+        MpmcProducer other = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         stuck.tryClaim(1, 8);                                    // ... and never commits
         send(other, 10);
         send(other, 11);
@@ -83,17 +83,17 @@ class MpmcRingInspectorTest {
 
     @Test
     void aClaimForgedWithAnIdNobodyWasGivenIsClearedByRecoveringThatIdBeforeItIsHandedOut() {
-        MpmcProducer honest = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer honest = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         // A participant shares the ring read-write and may name itself 7, an id the host never gave out.
-        new MpmcProducer(ring, 7).tryClaim(1, 8);
+        MpmcRing.attachProducer(ring, 7, null).tryClaim(1, 8);
         send(honest, 20);
         assertEquals(List.of(), drain(consumer));
         assertEquals(7, inspector.headSlot().holder(), "the orphan claim's id");
         // The host, about to hand out id 7, recovers it first.
         assertEquals(new MpmcRecovery.Result(1, 0, 0), MpmcRecovery.recover(ring, 7, "jobs"));
         assertEquals(List.of(20L), drain(consumer));
-        MpmcProducer newcomer = new MpmcProducer(ring, 7);
+        MpmcProducer newcomer = MpmcRing.attachProducer(ring, 7, null);
         send(newcomer, 21);
         assertEquals(List.of(21L), drain(consumer));
         assertEquals(0, inspector.headSlot().holder());
@@ -101,8 +101,8 @@ class MpmcRingInspectorTest {
 
     @Test
     void aFullRingWaitingForAConsumersOpenTakeNamesThatConsumerAtTheTail() {
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 5);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 5, null);
         for (long v = 0; v < 4; v++) {
             send(producer, v);
         }
@@ -126,7 +126,7 @@ class MpmcRingInspectorTest {
 
     @Test
     void inspectionWorksOnAReadOnlyMappingAndWritesNothing() {
-        MpmcProducer producer = new MpmcProducer(ring, 1);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
         producer.tryClaim(1, 8);
         byte[] before = ring.toArray(ValueLayout.JAVA_BYTE);
         for (int i = 0; i < 10; i++) {

@@ -41,15 +41,15 @@ class MpmcRingTest {
     @Test
     void emptyRingPollsNothing() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         assertEquals(0, consumer.poll((t, p) -> { throw new AssertionError("called"); }, 10));
     }
 
     @Test
     void committedMessageArrivesWithItsTypeLengthAndPayload() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         send(producer, 7, 0x1122334455667788L);
         List<Received> got = drain(consumer);
         assertEquals(1, got.size());
@@ -61,8 +61,8 @@ class MpmcRingTest {
     @Test
     void handlerGetsAReadOnlySliceOfTheSlotItself() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         long at = producer.tryClaim(3, 5);
         producer.commit(at);
         consumer.poll((type, payload) -> {
@@ -76,8 +76,8 @@ class MpmcRingTest {
     @Test
     void fullRingRefusesClaimsUntilAMessageIsConsumed() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         for (int i = 0; i < 4; i++) {
             send(producer, 1, i);
         }
@@ -93,8 +93,8 @@ class MpmcRingTest {
     @Test
     void wrapAroundKeepsOrderOverManyLaps() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         long next = 0;
         long expected = 0;
         for (int round = 0; round < 100; round++) {
@@ -114,8 +114,8 @@ class MpmcRingTest {
     @Test
     void everyLengthFromZeroToTheMaximumRoundTripsAcrossTheWrap() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         assertEquals(MAX_PAYLOAD, producer.maxMessageLength());
         for (int pass = 0; pass < 3; pass++) { // 49 lengths on 4 slots: every length in every slot
             for (int length = 0; length <= MAX_PAYLOAD; length++) {
@@ -135,7 +135,7 @@ class MpmcRingTest {
     @Test
     void oversizeNegativeLengthsAndNonPositiveTypesAreRefused() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
         assertThrows(IllegalArgumentException.class, () -> producer.tryClaim(1, MAX_PAYLOAD + 1));
         assertThrows(IllegalArgumentException.class, () -> producer.tryClaim(1, -1));
         assertThrows(IllegalArgumentException.class, () -> producer.tryClaim(0, 8));
@@ -151,8 +151,8 @@ class MpmcRingTest {
     @Test
     void abortedClaimIsSkippedByConsumersAndNeverDelivered() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         long at = producer.tryClaim(9, 8);
         producer.abort(at);
         send(producer, 1, 42);
@@ -165,8 +165,8 @@ class MpmcRingTest {
     @Test
     void abortedSlotsStayOccupiedUntilAConsumerSkipsThem() {
         MemorySegment ring = heapRing(2, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         producer.abort(producer.tryClaim(1, 0));
         producer.abort(producer.tryClaim(1, 0));
         assertEquals(MessageProducer.INSUFFICIENT_CAPACITY, producer.tryClaim(1, 0));
@@ -180,9 +180,9 @@ class MpmcRingTest {
     @Test
     void uncommittedClaimHoldsBackLaterMessagesUntilItIsCommitted() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer first = new MpmcProducer(ring, 1);
-        MpmcProducer second = new MpmcProducer(ring, 2);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 3);
+        MpmcProducer first = MpmcRing.attachProducer(ring, 1, null);
+        MpmcProducer second = MpmcRing.attachProducer(ring, 2, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 3, null);
         long at = first.tryClaim(1, 8);
         send(second, 2, 20);
         send(second, 2, 21);
@@ -197,7 +197,7 @@ class MpmcRingTest {
     @Test
     void claimProtocolMisuseIsRefused() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
         assertThrows(IllegalStateException.class, () -> producer.commit(MpmcRingDescriptor.HEADER_LENGTH + 16));
         assertThrows(IllegalStateException.class, () -> producer.abort(MpmcRingDescriptor.HEADER_LENGTH + 16));
         long at = producer.tryClaim(1, 8);
@@ -210,8 +210,8 @@ class MpmcRingTest {
     @Test
     void offerCopiesAndReportsAFullRing() {
         MemorySegment ring = heapRing(2, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         MemorySegment src = MemorySegment.ofArray(new byte[] {1, 2, 3, 4, 5});
         assertTrue(producer.offer(4, src, 1, 3));
         assertTrue(producer.offer(4, src, 0, 5));
@@ -224,8 +224,8 @@ class MpmcRingTest {
     @Test
     void pollHandsAtMostLimitMessages() {
         MemorySegment ring = heapRing(8, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         for (int i = 0; i < 5; i++) {
             send(producer, 1, i);
         }
@@ -237,8 +237,8 @@ class MpmcRingTest {
     @Test
     void aThrowingHandlerStillReleasesTheSlot() {
         MemorySegment ring = heapRing(2, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         send(producer, 1, 1);
         send(producer, 1, 2);
         IllegalStateException thrown = assertThrows(IllegalStateException.class,
@@ -251,9 +251,9 @@ class MpmcRingTest {
     @Test
     void twoConsumersShareTheMessagesEachExactlyOnce() {
         MemorySegment ring = heapRing(8, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer a = new MpmcConsumer(ring, 2);
-        MpmcConsumer b = new MpmcConsumer(ring, 3);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer a = MpmcRing.attachConsumer(ring, 2, null);
+        MpmcConsumer b = MpmcRing.attachConsumer(ring, 3, null);
         List<Long> seen = new ArrayList<>();
         for (long i = 0; i < 100; i++) {
             send(producer, 1, i);
@@ -269,18 +269,18 @@ class MpmcRingTest {
     @Test
     void participantIdsOutsideOneToMaxAreRefused() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        assertThrows(IllegalArgumentException.class, () -> new MpmcProducer(ring, 0));
-        assertThrows(IllegalArgumentException.class, () -> new MpmcProducer(ring, 9));
-        assertThrows(IllegalArgumentException.class, () -> new MpmcConsumer(ring, 0));
-        assertThrows(IllegalArgumentException.class, () -> new MpmcConsumer(ring, -1));
-        assertEquals(8, new MpmcConsumer(ring, 8).participantId());
+        assertThrows(IllegalArgumentException.class, () -> MpmcRing.attachProducer(ring, 0, null));
+        assertThrows(IllegalArgumentException.class, () -> MpmcRing.attachProducer(ring, 9, null));
+        assertThrows(IllegalArgumentException.class, () -> MpmcRing.attachConsumer(ring, 0, null));
+        assertThrows(IllegalArgumentException.class, () -> MpmcRing.attachConsumer(ring, -1, null));
+        assertEquals(8, MpmcRing.attachConsumer(ring, 8, null).participantId());
     }
 
     @Test
     void slotWordsNameTheOwnerAtEveryStep() {
         MemorySegment ring = heapRing(4, SLOT_LENGTH, 8);
-        MpmcProducer producer = new MpmcProducer(ring, 5);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 6);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 5, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 6, null);
         int shift = MpmcTestRings.shift(ring);
         long at = producer.tryClaim(1, 0);
         assertEquals(MpmcSlotDescriptor.word(0, shift, MpmcSlotDescriptor.CLAIMED, 5), MpmcTestRings.word(ring, 0));
@@ -305,8 +305,8 @@ class MpmcRingTest {
         for (long p = start; p < start + 2; p++) {
             MpmcTestRings.setWord(ring, p, MpmcSlotDescriptor.word(p, shift, MpmcSlotDescriptor.FREE, 0));
         }
-        MpmcProducer producer = new MpmcProducer(ring, 1);
-        MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+        MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+        MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
         for (long i = 0; i < 20; i++) {
             send(producer, 1, i);
             if (i % 2 == 1) {

@@ -255,7 +255,7 @@ class MpmcStressTest {
 
         private void produce(int p) {
             MemorySegment view = rig.view(p);
-            MpmcProducer producer = new MpmcProducer(view, producerId(p));
+            MpmcProducer producer = MpmcRing.attachProducer(view, producerId(p), null);
             SplittableRandom random = new SplittableRandom(seed + p);
             int max = producer.maxMessageLength();
             long seq = 0;
@@ -286,7 +286,7 @@ class MpmcStressTest {
         }
 
         private void consume(int c) {
-            MpmcConsumer consumer = new MpmcConsumer(rig.view(c + 1), consumerId(c));
+            MpmcConsumer consumer = MpmcRing.attachConsumer(rig.view(c + 1), consumerId(c), null);
             long[] last = new long[producers];
             java.util.Arrays.fill(last, -1);
             MessageHandler handler = (type, payload) -> {
@@ -355,7 +355,7 @@ class MpmcStressTest {
                 long[] taken = {-1, -1};
                 AtomicReference<String> zombie = new AtomicReference<>("never took a message");
                 Thread doomedConsumer = start("doomed-consumer", () -> {
-                    MpmcConsumer consumer = new MpmcConsumer(rig.view(thisCycle + 1), doomedConsumerId());
+                    MpmcConsumer consumer = MpmcRing.attachConsumer(rig.view(thisCycle + 1), doomedConsumerId(), null);
                     MessageHandler dying = (type, payload) -> {
                         taken[0] = type - 1;
                         taken[1] = check(type - 1, payload);
@@ -392,7 +392,7 @@ class MpmcStressTest {
 
         /** Claims a slot the normal way, writes half a message, and dies. */
         private boolean claimAndDie() {
-            MpmcProducer producer = new MpmcProducer(rig.view(0), doomedProducerId());
+            MpmcProducer producer = MpmcRing.attachProducer(rig.view(0), doomedProducerId(), null);
             while (running()) {
                 long at = producer.tryClaim(doomedProducerId(), MIN_LENGTH);
                 if (at >= 0) {

@@ -21,7 +21,7 @@ final class MpmcTestRings {
 
     /** A formatted ring on a long[] (8-byte aligned) heap segment. */
     static MemorySegment heapRing(int slotCount, int slotLength, int maxParticipantId) {
-        long length = MpmcRingDescriptor.regionLength(slotCount, slotLength);
+        long length = MpmcRing.regionSize(slotCount, slotLength);
         MemorySegment region = MemorySegment.ofArray(new long[(int) (length / Long.BYTES)]);
         MpmcRingDescriptor.format(region, slotCount, slotLength, maxParticipantId);
         return region;
@@ -77,7 +77,7 @@ final class MpmcTestRings {
         private final Path file;
 
         SharedMapping(int slotCount, int slotLength, int maxParticipantId) {
-            long length = MpmcRingDescriptor.regionLength(slotCount, slotLength);
+            long length = MpmcRing.regionSize(slotCount, slotLength);
             try {
                 Path dir = Path.of("/dev/shm");
                 file = Files.isDirectory(dir) && Files.isWritable(dir)

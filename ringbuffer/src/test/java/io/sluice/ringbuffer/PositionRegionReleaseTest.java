@@ -18,11 +18,11 @@ class PositionRegionReleaseTest {
     @Test
     void anIdleSpscProducerIsDoneWithARegionAsSoonAsItIsHandedAway() {
         long capacity = 4096;
-        MemorySegment ring = MemorySegment.ofArray(new long[(int) (SpscRing.requiredRegionSize(capacity) / 8)]);
+        MemorySegment ring = MemorySegment.ofArray(new long[(int) (SpscRing.regionSize(capacity) / 8)]);
         SpscRing.format(ring, capacity);
         MemorySegment first = MemorySegment.ofArray(new long[(int) (SpscRing.consumerPositionRegionSize() / 8)]);
         SpscRing.formatConsumerPosition(first, capacity);
-        SpscProducer producer = SpscRing.attachProducer("idle", ring, first);
+        SpscProducer producer = SpscRing.attachProducer(ring, first, "idle");
         for (int consumer = 0; consumer < 100; consumer++) { // consumers come and go, no message is sent
             MemorySegment next = MemorySegment.ofArray(new long[(int) (SpscRing.consumerPositionRegionSize() / 8)]);
             SpscRing.formatConsumerPosition(next, capacity);
@@ -37,7 +37,7 @@ class PositionRegionReleaseTest {
     @Test
     void anIdleBroadcastProducerIsDoneWithARemovedConsumersRegion() {
         MemorySegment ring = BroadcastTestSupport.heapRing(RingKind.BROADCAST_BACKPRESSURE, 4096, 256);
-        BroadcastProducer producer = BroadcastProducer.attach(ring, "idle");
+        BroadcastProducer producer = BroadcastRing.attachProducer(ring, "idle");
         for (int consumer = 0; consumer < 100; consumer++) {
             MemorySegment position = BroadcastTestSupport.heapPositionRegion();
             BroadcastConsumerPositionDescriptor.format(position, producer.position());

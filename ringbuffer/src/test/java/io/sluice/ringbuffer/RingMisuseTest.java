@@ -1,8 +1,10 @@
 package io.sluice.ringbuffer;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.MessageConsumer;
 import io.sluice.api.MessageProducer;
 import io.sluice.api.RingKind;
+import io.sluice.api.RingLayoutException;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -16,41 +18,123 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * The same misuse gets the same exception, with the same message after the ring's name, from
- * every ring's producer (and consumer): one test body, run over SPSC, broadcast and MPMC.
+ * every ring: one test body per misuse, run over SPSC, broadcast and MPMC. Covers the producer
+ * and consumer calls, formatting a region that cannot hold the ring, and attaching to a region
+ * that is read-only, of another kind, too small, misaligned, not a ring, or already unmapped.
  */
 class RingMisuseTest {
 
-    /** One ring of each kind, with its producer, one consumer, and the name its messages start with. */
+    /**
+     * One ring of each kind: a fixture with its producer, one consumer, and the name its messages
+     * start with; and the facade calls (size, format, attach the producer) on a small ring.
+     */
     enum Ring {
-        SPSC {
+        SPSC("spsc", RingKind.MPMC, "SPSC") {
             @Override
             Fixture create() {
                 SpscTestRing ring = SpscTestRing.onHeap(1024);
                 return new Fixture("spsc ring 'test'", ring.producer, ring.consumer);
             }
+
+            @Override
+            long regionSize() {
+                return SpscRing.regionSize(1024);
+            }
+
+            @Override
+            void format(MemorySegment region) {
+                SpscRing.format(region, 1024);
+            }
+
+            @Override
+            MessageProducer attachProducer(MemorySegment region, Arena arena) {
+                MemorySegment position = arena.allocate(SpscRing.consumerPositionRegionSize(), 128);
+                SpscRing.formatConsumerPosition(position, 1024);
+                return SpscRing.attachProducer(region, position, "test");
+            }
         },
-        BROADCAST {
+        BROADCAST("broadcast", RingKind.SPSC, "BROADCAST_BACKPRESSURE or BROADCAST_OVERWRITE") {
             @Override
             Fixture create() {
                 MemorySegment region = BroadcastTestSupport.heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
-                BroadcastProducer producer = BroadcastProducer.attach(region, "test");
-                BroadcastConsumer consumer = BroadcastConsumer.attach(region, null, BroadcastStart.OLDEST, "test");
+                BroadcastProducer producer = BroadcastRing.attachProducer(region, "test");
+                BroadcastConsumer consumer = BroadcastRing.attachConsumer(region, null, BroadcastStart.OLDEST, "test");
                 return new Fixture("broadcast ring 'test'", producer, consumer);
             }
+
+            @Override
+            long regionSize() {
+                return BroadcastRing.regionSize(1024);
+            }
+
+            @Override
+            void format(MemorySegment region) {
+                BroadcastRing.format(region, BroadcastPolicy.OVERWRITE, 1024);
+            }
+
+            @Override
+            MessageProducer attachProducer(MemorySegment region, Arena arena) {
+                return BroadcastRing.attachProducer(region, "test");
+            }
         },
-        MPMC {
+        MPMC("mpmc", RingKind.SPSC, "MPMC") {
             @Override
             Fixture create() {
                 MemorySegment region = MpmcTestRings.heapRing(8, 128, 4);
-                return new Fixture("mpmc ring 'test'", new MpmcProducer(region, 1, "test"),
-                        new MpmcConsumer(region, 2, "test"));
+                return new Fixture("mpmc ring 'test'", MpmcRing.attachProducer(region, 1, "test"),
+                        MpmcRing.attachConsumer(region, 2, "test"));
+            }
+
+            @Override
+            long regionSize() {
+                return MpmcRing.regionSize(8, 128);
+            }
+
+            @Override
+            void format(MemorySegment region) {
+                MpmcRing.format(region, 8, 128, 4);
+            }
+
+            @Override
+            MessageProducer attachProducer(MemorySegment region, Arena arena) {
+                return MpmcRing.attachProducer(region, 1, "test");
             }
         };
 
+        /** How messages name the ring when it has no name, e.g. "spsc ring". */
+        final String unnamed;
+        /** The name in the fixture's and attachProducer's messages. */
+        final String named;
+        /** A kind this ring refuses, and how the refusal lists the kinds it expects. */
+        final RingKind otherKind;
+        final String expectedKinds;
+
+        Ring(String type, RingKind otherKind, String expectedKinds) {
+            this.unnamed = type + " ring";
+            this.named = type + " ring 'test'";
+            this.otherKind = otherKind;
+            this.expectedKinds = expectedKinds;
+        }
+
         abstract Fixture create();
+
+        abstract long regionSize();
+
+        abstract void format(MemorySegment region);
+
+        /** Attaches the producer to {@code region}; any other region it needs comes from {@code arena}. */
+        abstract MessageProducer attachProducer(MemorySegment region, Arena arena);
+
+        /** A formatted ring on the heap (8-byte aligned). */
+        MemorySegment formatted() {
+            MemorySegment region = MemorySegment.ofArray(new long[(int) (regionSize() / Long.BYTES)]);
+            format(region);
+            return region;
+        }
     }
 
     record Fixture(String what, MessageProducer producer, MessageConsumer consumer) {
@@ -187,5 +271,88 @@ class RingMisuseTest {
                 () -> f.consumer().poll((t, p) -> { }, 0));
         assertRefused(IllegalArgumentException.class, f, "poll limit -3 is not positive",
                 () -> f.consumer().poll((t, p) -> { }, -3));
+    }
+
+    // ---- format and attach ------------------------------------------------------------------
+
+    private static void assertStartsWith(String prefix, Throwable e) {
+        assertTrue(e.getMessage().startsWith(prefix), () -> "expected \"" + prefix + "...\", got \"" + e.getMessage() + "\"");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Ring.class)
+    void formatRefusesARegionTooSmallReadOnlyOrMisalignedAsAnIllegalArgument(Ring ring) {
+        long size = ring.regionSize();
+        MemorySegment small = MemorySegment.ofArray(new long[(int) (size / Long.BYTES) - 1]);
+        assertStartsWith(ring.unnamed + ": region of " + (size - 8) + " bytes is smaller than the " + size + " bytes ",
+                assertThrows(IllegalArgumentException.class, () -> ring.format(small)));
+        MemorySegment readOnly = MemorySegment.ofArray(new long[(int) (size / Long.BYTES)]).asReadOnly();
+        assertEquals(ring.unnamed + ": region is read-only; format writes it",
+                assertThrows(IllegalArgumentException.class, () -> ring.format(readOnly)).getMessage());
+        MemorySegment bytes = MemorySegment.ofArray(new byte[(int) size]);
+        assertEquals(ring.unnamed + ": region is not 8-byte aligned (a heap segment must wrap a long[])",
+                assertThrows(IllegalArgumentException.class, () -> ring.format(bytes)).getMessage());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Ring.class)
+    void attachingTheProducerToAReadOnlyRegionIsAnIllegalArgument(Ring ring) {
+        MemorySegment region = ring.formatted();
+        assertEquals(ring.named + ": the producer needs a writable ring region",
+                assertThrows(IllegalArgumentException.class,
+                        () -> ring.attachProducer(region.asReadOnly(), Arena.ofAuto())).getMessage());
+        assertFalse(ring.attachProducer(region, Arena.ofAuto()).maxMessageLength() <= 0);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Ring.class)
+    void attachingToARegionOfAnotherKindIsALayoutError(Ring ring) {
+        MemorySegment region = ring.formatted();
+        region.set(RegionHeaderDescriptor.U32, RegionHeaderDescriptor.KIND_OFFSET, ring.otherKind.code());
+        assertEquals(ring.named + ": ring kind " + ring.otherKind + ", expected " + ring.expectedKinds,
+                assertThrows(RingLayoutException.class, () -> ring.attachProducer(region, Arena.ofAuto())).getMessage());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Ring.class)
+    void attachingToARegionWithoutTheMagicOrVersionIsALayoutError(Ring ring) {
+        MemorySegment notARing = ring.formatted();
+        notARing.set(RegionHeaderDescriptor.U64, RegionHeaderDescriptor.MAGIC_OFFSET, 0L);
+        assertEquals(ring.named + ": bad magic 0x0, expected 0x" + Long.toHexString(RegionHeaderDescriptor.MAGIC)
+                        + " (\"SLUICERB\")",
+                assertThrows(RingLayoutException.class, () -> ring.attachProducer(notARing, Arena.ofAuto())).getMessage());
+        MemorySegment newer = ring.formatted();
+        newer.set(RegionHeaderDescriptor.U32, RegionHeaderDescriptor.VERSION_OFFSET, 2);
+        assertEquals(ring.named + ": layout version 2, this library reads 1",
+                assertThrows(RingLayoutException.class, () -> ring.attachProducer(newer, Arena.ofAuto())).getMessage());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Ring.class)
+    void attachingToASegmentTooSmallOrMisalignedIsALayoutError(Ring ring) {
+        MemorySegment region = ring.formatted();
+        assertEquals(ring.named + ": segment of 64 bytes is smaller than the "
+                        + region.get(RegionHeaderDescriptor.U32, RegionHeaderDescriptor.HEADER_LENGTH_OFFSET) + "-byte header",
+                assertThrows(RingLayoutException.class,
+                        () -> ring.attachProducer(region.asSlice(0, 64), Arena.ofAuto())).getMessage());
+        assertStartsWith(ring.named + ": capacity ",
+                assertThrows(RingLayoutException.class,
+                        () -> ring.attachProducer(region.asSlice(0, region.byteSize() - 8), Arena.ofAuto())));
+        MemorySegment bytes = MemorySegment.ofArray(new byte[(int) region.byteSize()]);
+        MemorySegment.copy(region, 0, bytes, 0, region.byteSize());
+        assertEquals(ring.named + ": segment is not 8-byte aligned (a heap segment must wrap a long[])",
+                assertThrows(RingLayoutException.class, () -> ring.attachProducer(bytes, Arena.ofAuto())).getMessage());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Ring.class)
+    void usingARegionAfterItsArenaClosedIsAnIllegalState(Ring ring) {
+        Arena arena = Arena.ofShared();
+        MemorySegment region = arena.allocate(ring.regionSize(), 128);
+        ring.format(region);
+        MessageProducer producer = ring.attachProducer(region, arena);
+        arena.close();
+        assertThrows(IllegalStateException.class, () -> producer.offer(1, bytes(8, 1), 0, 8));
+        assertThrows(IllegalStateException.class, () -> ring.attachProducer(region, Arena.ofAuto()));
     }
 }

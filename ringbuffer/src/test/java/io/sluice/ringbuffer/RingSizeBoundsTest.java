@@ -39,13 +39,13 @@ class RingSizeBoundsTest {
     @Test
     void spscRegionSizeRefusesCapacitiesAboveTwoToTheThirtyBeforeAnythingIsAllocated() {
         for (long capacity : ABSURD) {
-            assertRefusedNaming(capacity, GIB, () -> SpscRing.requiredRegionSize(capacity));
+            assertRefusedNaming(capacity, GIB, () -> SpscRing.regionSize(capacity));
             assertRefusedNaming(capacity, GIB, () -> SpscRing.format(MemorySegment.ofArray(new long[64]), capacity));
             assertRefusedNaming(capacity, GIB, () -> SpscRing.maxMessageLength(capacity));
         }
-        assertEquals(128 + GIB, SpscRing.requiredRegionSize(GIB), "the bound itself is fine");
-        assertEquals(128 + 64, SpscRing.requiredRegionSize(64));
-        assertRefusedNaming(GIB - 1, GIB, () -> SpscRing.requiredRegionSize(GIB - 1));
+        assertEquals(128 + GIB, SpscRing.regionSize(GIB), "the bound itself is fine");
+        assertEquals(128 + 64, SpscRing.regionSize(64));
+        assertRefusedNaming(GIB - 1, GIB, () -> SpscRing.regionSize(GIB - 1));
     }
 
     @Test
@@ -61,19 +61,19 @@ class RingSizeBoundsTest {
 
     @Test
     void mpmcRegionLengthRefusesSlotsTotallingMoreThanTwoToTheThirty() {
-        assertEquals(512 + GIB, MpmcRingDescriptor.regionLength(1 << 15, 1 << 15), "the bound itself is fine");
-        assertEquals(512 + GIB, MpmcRingDescriptor.regionLength(1 << 25, 32));
+        assertEquals(512 + GIB, MpmcRing.regionSize(1 << 15, 1 << 15), "the bound itself is fine");
+        assertEquals(512 + GIB, MpmcRing.regionSize(1 << 25, 32));
         int[][] tooMuch = {{1 << 16, 1 << 15}, {1 << 30, 32}, {1 << 30, 1 << 30}, {2, 1 << 30}};
         for (int[] c : tooMuch) {
             long product = (long) c[0] * c[1];
-            assertRefusedNaming(product, GIB, () -> MpmcRingDescriptor.regionLength(c[0], c[1]));
+            assertRefusedNaming(product, GIB, () -> MpmcRing.regionSize(c[0], c[1]));
             assertRefusedNaming(product, GIB, () -> MpmcRingDescriptor.format(MemorySegment.ofArray(new long[64]), c[0], c[1], 8));
         }
         // Each factor alone out of range, or not a power of two (also what would overflow an int).
         int[][] malformed = {{Integer.MIN_VALUE, 32}, {-2, 32}, {0, 32}, {3, 32}, {2, Integer.MIN_VALUE}, {2, Integer.MAX_VALUE},
                 {2, 16}};
         for (int[] c : malformed) {
-            assertThrows(IllegalArgumentException.class, () -> MpmcRingDescriptor.regionLength(c[0], c[1]),
+            assertThrows(IllegalArgumentException.class, () -> MpmcRing.regionSize(c[0], c[1]),
                     c[0] + " x " + c[1]);
         }
     }

@@ -134,7 +134,7 @@ class SpscConsumerFaultRandomTest {
                     return;
                 }
                 long end = producer.position();
-                long start = end - RecordDescriptor.recordLength(length);
+                long start = end - SpscRecordDescriptor.recordLength(length);
                 if (start != before) {
                     records.put(before, start);                  // padding to the end of the lap
                 }
@@ -202,7 +202,7 @@ class SpscConsumerFaultRandomTest {
                     problems = EnumSet.of(Problem.INSIDE_RECORD);
                 }
             }
-            region.set(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET, position);
+            region.set(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET, position);
             lying = true;
             lies.put(generation, problems);
         }
@@ -210,7 +210,7 @@ class SpscConsumerFaultRandomTest {
         /** The consumer leaves (or the host detaches it); a new one starts where it must. */
         void handOver(boolean hostMistake) {
             producer.hold();
-            long departed = ConsumerPositionDescriptor.position(region);
+            long departed = SpscConsumerPositionDescriptor.position(region);
             long validated = producer.validatedPosition();
             long start = producer.nextConsumerStart(departed);
             if (lying) {
@@ -224,7 +224,7 @@ class SpscConsumerFaultRandomTest {
             SpscRing.formatConsumerPosition(next, capacity);
             if (hostMistake && validated > 0) {
                 // A region behind the validated position: the producer must refuse it, not trust it.
-                ConsumerPositionDescriptor.publishPosition(next, 8 * random.nextLong(validated / 8));
+                SpscConsumerPositionDescriptor.publishPosition(next, 8 * random.nextLong(validated / 8));
                 generation = producer.followConsumer(next.asReadOnly());
                 lies.put(generation, EnumSet.of(Problem.BEHIND_ON_ADOPTION));
                 region = next;
@@ -232,10 +232,10 @@ class SpscConsumerFaultRandomTest {
                 lying = true;
                 return;
             }
-            ConsumerPositionDescriptor.publishPosition(next, start);
+            SpscConsumerPositionDescriptor.publishPosition(next, start);
             generation = producer.followConsumer(next.asReadOnly());
             region = next;
-            consumer = SpscRing.attachConsumer("test", ring.region.asReadOnly(), next);
+            consumer = SpscRing.attachConsumer(ring.region.asReadOnly(), next, "test");
             expected = firstMessageAtOrAfter(start);
             lying = false;
         }

@@ -61,14 +61,14 @@ class SpscConsumerFaultTest {
     }
 
     private void publish(MemorySegment positionRegion, long position) {
-        positionRegion.set(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET,
+        positionRegion.set(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET,
                 position);
     }
 
     private static MemorySegment positionRegionAt(long position) {
         MemorySegment region = SpscTestRing.heap(SpscRing.consumerPositionRegionSize());
         SpscRing.formatConsumerPosition(region, CAPACITY);
-        ConsumerPositionDescriptor.publishPosition(region, position);
+        SpscConsumerPositionDescriptor.publishPosition(region, position);
         return region;
     }
 
@@ -154,7 +154,7 @@ class SpscConsumerFaultTest {
         assertEquals(96, start, "a lie is worth nothing: the next consumer starts at the validated position");
         MemorySegment next = positionRegionAt(start);
         producer.followConsumer(next);
-        SpscConsumer successor = SpscRing.attachConsumer("test", ring.region.asReadOnly(), next);
+        SpscConsumer successor = SpscRing.attachConsumer(ring.region.asReadOnly(), next, "test");
         assertEquals(range(4, 10), types(successor), "everything after the validated position, nothing lost");
         assertEquals(7, fill(), "claims succeed again: the whole ring is free");
         assertEquals(1, faults.size());
@@ -179,7 +179,7 @@ class SpscConsumerFaultTest {
         producer.hold();
         MemorySegment next = positionRegionAt(producer.nextConsumerStart(32));
         producer.followConsumer(next);
-        SpscConsumer successor = SpscRing.attachConsumer("test", ring.region.asReadOnly(), next);
+        SpscConsumer successor = SpscRing.attachConsumer(ring.region.asReadOnly(), next, "test");
         assertEquals(range(4, 10), types(successor));
         assertEquals(7, fill());
         assertEquals(1, faults.size());
@@ -272,7 +272,7 @@ class SpscConsumerFaultTest {
         producer.followConsumer(next);
         assertEquals(7, fill());
         assertEquals(224, producer.validatedPosition());
-        SpscConsumer successor = SpscRing.attachConsumer("test", ring.region.asReadOnly(), next);
+        SpscConsumer successor = SpscRing.attachConsumer(ring.region.asReadOnly(), next, "test");
         assertEquals(range(8, 14), types(successor), "nothing read twice, nothing skipped");
         assertTrue(faults.isEmpty());
     }

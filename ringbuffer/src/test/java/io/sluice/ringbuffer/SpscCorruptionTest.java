@@ -40,7 +40,7 @@ class SpscCorruptionTest {
         assertTrue(e.getMessage().contains(expected), e.getMessage() + " should say " + expected);
         assertEquals(List.of(1, 2), seen, "the good records before it are delivered");
         assertEquals(48, ring.consumer.position(), "the position stays before the bad record");
-        assertEquals(48, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET));
+        assertEquals(48, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET));
         assertThrows(CorruptRingException.class, () -> ring.consumer.poll((t, p) -> { }, 10), "and stays refused");
         return e;
     }
@@ -100,7 +100,7 @@ class SpscCorruptionTest {
 
     @Test
     void aPaddingRecordThatDoesNotRunToTheEndIsCorrupt() {
-        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 12, RecordDescriptor.PADDING_TYPE),
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 12, SpscRecordDescriptor.PADDING_TYPE),
                 "padding length 8 does not run to the end of the data area (960)");
     }
 
@@ -125,7 +125,7 @@ class SpscCorruptionTest {
                 }
                 drain(ring.consumer, 10);
                 long at = publish(ring.producer, 2, pattern(9, random.nextInt(33)));
-                MemorySegment header = ring.data().asSlice(at - RecordDescriptor.HEADER_LENGTH, 16);
+                MemorySegment header = ring.data().asSlice(at - SpscRecordDescriptor.HEADER_LENGTH, 16);
                 // Garbage in length and type (small and wild values), the stamp left valid.
                 int length = random.nextBoolean() ? random.nextInt(-64, 300) : random.nextInt();
                 int type = random.nextBoolean() ? random.nextInt(-3, 4) : random.nextInt();

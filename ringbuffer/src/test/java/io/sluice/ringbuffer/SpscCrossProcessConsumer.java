@@ -39,7 +39,7 @@ public final class SpscCrossProcessConsumer {
             MemorySegment ring = ringChannel.map(FileChannel.MapMode.READ_ONLY, 0, ringSize, arena);
             MemorySegment position = positionChannel.map(FileChannel.MapMode.READ_WRITE, 0, positionSize, arena);
             SpscRing.formatConsumerPosition(position, capacity);
-            SpscConsumer consumer = SpscRing.attachConsumer("cross-process", ring, position);
+            SpscConsumer consumer = SpscRing.attachConsumer(ring, position, "cross-process");
             System.out.println("ready");
 
             long[] state = {SpscPayloads.CHECKSUM_SEED, 0};

@@ -28,7 +28,7 @@ class SpscCrossProcessTest {
     @Test
     void aMillionMessagesOfRandomLengthsArriveInAnotherProcessWithMatchingChecksums() throws Exception {
         long seed = new SplittableRandom().nextLong();
-        long ringSize = SpscRing.requiredRegionSize(CAPACITY);
+        long ringSize = SpscRing.regionSize(CAPACITY);
         long positionSize = SpscRing.consumerPositionRegionSize();
         try (MemfdRegion ringRegion = MemfdRegion.create("test.spsc.xproc.ring", ringSize);
              MemfdRegion positionRegion = MemfdRegion.create("test.spsc.xproc.position", positionSize)) {
@@ -43,7 +43,7 @@ class SpscCrossProcessTest {
                     Integer.toString(positionRegion.fd().numberForDiagnostics()), Long.toString(positionSize),
                     Long.toString(CAPACITY), Long.toString(MESSAGES), Long.toString(TIMEOUT_SECONDS))) {
                 child.awaitLine("ready", 30);
-                SpscProducer producer = SpscRing.attachProducer("cross-process", ring, positionRegion.mapReadOnly());
+                SpscProducer producer = SpscRing.attachProducer(ring, positionRegion.mapReadOnly(), "cross-process");
 
                 long start = System.nanoTime();
                 long sentChecksum = produce(producer, seed, child);

@@ -22,7 +22,7 @@ class SpscRingLayoutTest {
     private static final long CAPACITY = 1024;
 
     private static MemorySegment formattedRegion() {
-        MemorySegment region = SpscTestRing.heap(SpscRing.requiredRegionSize(CAPACITY));
+        MemorySegment region = SpscTestRing.heap(SpscRing.regionSize(CAPACITY));
         SpscRing.format(region, CAPACITY);
         return region;
     }
@@ -39,9 +39,9 @@ class SpscRingLayoutTest {
         damage.accept(region);
         MemorySegment position = formattedPosition();
         RingLayoutException p = assertThrows(RingLayoutException.class,
-                () -> SpscRing.attachProducer("orders", region, position.asReadOnly()));
+                () -> SpscRing.attachProducer(region, position.asReadOnly(), "orders"));
         RingLayoutException c = assertThrows(RingLayoutException.class,
-                () -> SpscRing.attachConsumer("orders", region.asReadOnly(), position));
+                () -> SpscRing.attachConsumer(region.asReadOnly(), position, "orders"));
         for (RingLayoutException e : List.of(p, c)) {
             assertTrue(e.getMessage().startsWith("spsc ring 'orders': "), e.getMessage());
             assertTrue(e.getMessage().contains(expected), e.getMessage() + " should say " + expected);
@@ -53,9 +53,9 @@ class SpscRingLayoutTest {
         MemorySegment position = formattedPosition();
         damage.accept(position);
         RingLayoutException p = assertThrows(RingLayoutException.class,
-                () -> SpscRing.attachProducer("orders", region, position.asReadOnly()));
+                () -> SpscRing.attachProducer(region, position.asReadOnly(), "orders"));
         RingLayoutException c = assertThrows(RingLayoutException.class,
-                () -> SpscRing.attachConsumer("orders", region.asReadOnly(), position));
+                () -> SpscRing.attachConsumer(region.asReadOnly(), position, "orders"));
         for (RingLayoutException e : List.of(p, c)) {
             assertTrue(e.getMessage().contains(expected), e.getMessage() + " should say " + expected);
         }
@@ -78,7 +78,7 @@ class SpscRingLayoutTest {
         assertEquals(-1L, region.get(ValueLayout.JAVA_LONG_UNALIGNED, 128), "position 0's slot holds the invalid stamp");
         byte[] magic = region.asSlice(0, 8).toArray(ValueLayout.JAVA_BYTE);
         assertEquals("SLUICERB", new String(magic, java.nio.charset.StandardCharsets.US_ASCII));
-        assertEquals(128 + CAPACITY, SpscRing.requiredRegionSize(CAPACITY));
+        assertEquals(128 + CAPACITY, SpscRing.regionSize(CAPACITY));
     }
 
     @Test
@@ -105,17 +105,17 @@ class SpscRingLayoutTest {
 
     @Test
     void theRecordLayoutMatchesTheDocumentedOffsets() {
-        assertEquals(RecordDescriptor.STAMP_OFFSET, RecordDescriptor.LAYOUT.byteOffset(
+        assertEquals(SpscRecordDescriptor.STAMP_OFFSET, SpscRecordDescriptor.LAYOUT.byteOffset(
                 java.lang.foreign.MemoryLayout.PathElement.groupElement("stamp")));
-        assertEquals(RecordDescriptor.LENGTH_OFFSET, RecordDescriptor.LAYOUT.byteOffset(
+        assertEquals(SpscRecordDescriptor.LENGTH_OFFSET, SpscRecordDescriptor.LAYOUT.byteOffset(
                 java.lang.foreign.MemoryLayout.PathElement.groupElement("length")));
-        assertEquals(RecordDescriptor.TYPE_OFFSET, RecordDescriptor.LAYOUT.byteOffset(
+        assertEquals(SpscRecordDescriptor.TYPE_OFFSET, SpscRecordDescriptor.LAYOUT.byteOffset(
                 java.lang.foreign.MemoryLayout.PathElement.groupElement("type")));
-        assertEquals(RecordDescriptor.HEADER_LENGTH, RecordDescriptor.LAYOUT.byteSize());
-        assertEquals(16, RecordDescriptor.recordLength(0));
-        assertEquals(24, RecordDescriptor.recordLength(1));
-        assertEquals(24, RecordDescriptor.recordLength(8));
-        assertEquals(32, RecordDescriptor.recordLength(9));
+        assertEquals(SpscRecordDescriptor.HEADER_LENGTH, SpscRecordDescriptor.LAYOUT.byteSize());
+        assertEquals(16, SpscRecordDescriptor.recordLength(0));
+        assertEquals(24, SpscRecordDescriptor.recordLength(1));
+        assertEquals(24, SpscRecordDescriptor.recordLength(8));
+        assertEquals(32, SpscRecordDescriptor.recordLength(9));
     }
 
     @Test
@@ -149,7 +149,7 @@ class SpscRingLayoutTest {
     void aSegmentSmallerThanTheHeaderIsRefused() {
         MemorySegment tiny = SpscTestRing.heap(64);
         MemorySegment position = formattedPosition();
-        RingLayoutException e = assertThrows(RingLayoutException.class, () -> SpscRing.attachConsumer("x", tiny, position));
+        RingLayoutException e = assertThrows(RingLayoutException.class, () -> SpscRing.attachConsumer(tiny, position, "x"));
         assertTrue(e.getMessage().contains("smaller than the 128-byte header"), e.getMessage());
     }
 
@@ -165,15 +165,15 @@ class SpscRingLayoutTest {
         assertPositionRefused(p -> p.set(ValueLayout.JAVA_LONG_UNALIGNED, 128, -8L), "consumer position -8");
         MemorySegment region = formattedRegion();
         MemorySegment small = formattedPosition().asSlice(0, 256);
-        assertThrows(RingLayoutException.class, () -> SpscRing.attachProducer("x", region, small));
+        assertThrows(RingLayoutException.class, () -> SpscRing.attachProducer(region, small, "x"));
     }
 
     @Test
     void aRingRegionPassedAsAPositionRegionAndViceVersaIsRefused() {
         MemorySegment region = formattedRegion();
         MemorySegment position = formattedPosition();
-        assertThrows(RingLayoutException.class, () -> SpscRing.attachConsumer("x", position, region));
-        assertThrows(RingLayoutException.class, () -> SpscRing.attachConsumer("x", region, region));
+        assertThrows(RingLayoutException.class, () -> SpscRing.attachConsumer(position, region, "x"));
+        assertThrows(RingLayoutException.class, () -> SpscRing.attachConsumer(region, region, "x"));
     }
 
     @Test
@@ -182,9 +182,9 @@ class SpscRingLayoutTest {
         for (int i = 0; i < 5; i++) {
             publish(ring.producer, 1, pattern(i, 8));           // records at 0, 24, 48, ...
         }
-        ring.position.set(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET, 16L);
+        ring.position.set(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET, 16L);
         RingLayoutException e = assertThrows(RingLayoutException.class,
-                () -> SpscRing.attachConsumer("x", ring.region.asReadOnly(), ring.position));
+                () -> SpscRing.attachConsumer(ring.region.asReadOnly(), ring.position, "x"));
         assertTrue(e.getMessage().contains("consumer position 16 does not match the ring"), e.getMessage());
     }
 
@@ -209,16 +209,16 @@ class SpscRingLayoutTest {
     void theProducerNeedsAWritableRingAndTheConsumerAWritablePositionRegion() {
         MemorySegment region = formattedRegion();
         MemorySegment position = formattedPosition();
-        assertThrows(IllegalArgumentException.class, () -> SpscRing.attachProducer("x", region.asReadOnly(), position));
-        assertThrows(IllegalArgumentException.class, () -> SpscRing.attachConsumer("x", region, position.asReadOnly()));
+        assertThrows(IllegalArgumentException.class, () -> SpscRing.attachProducer(region.asReadOnly(), position, "x"));
+        assertThrows(IllegalArgumentException.class, () -> SpscRing.attachConsumer(region, position.asReadOnly(), "x"));
     }
 
     @Test
     void theConsumerKeepsAReadOnlyViewEvenWhenGivenAWritableRegion() {
         MemorySegment region = formattedRegion();
         MemorySegment position = formattedPosition();
-        SpscProducer producer = SpscRing.attachProducer("x", region, position);
-        SpscConsumer consumer = SpscRing.attachConsumer("x", region, position);
+        SpscProducer producer = SpscRing.attachProducer(region, position, "x");
+        SpscConsumer consumer = SpscRing.attachConsumer(region, position, "x");
         publish(producer, 1, pattern(1, 8));
         consumer.poll((type, payload) -> assertTrue(payload.isReadOnly()), 1);
     }
@@ -233,7 +233,7 @@ class SpscRingLayoutTest {
         publish(ring.producer, 2, pattern(5, 32));              // padding at 240, record at 256 -> 304
         long open = ring.producer.tryClaim(3, 8);               // claimed, never committed: a "crash"
         ring.producer.buffer().asSlice(open, 8).fill((byte) 0x44);
-        SpscProducer again = SpscRing.attachProducer("again", ring.region, ring.position.asReadOnly());
+        SpscProducer again = SpscRing.attachProducer(ring.region, ring.position.asReadOnly(), "again");
         assertEquals(304, again.position(), "after the last committed record, not the open claim");
         publish(again, 4, pattern(6, 8));
         List<SpscRingTest.Message> got = drain(ring.consumer, 100);
@@ -248,7 +248,7 @@ class SpscRingLayoutTest {
             publish(ring.producer, i + 1, pattern(i, 8));
         }
         drain(ring.consumer, 4);
-        SpscConsumer again = SpscRing.attachConsumer("again", ring.region.asReadOnly(), ring.position);
+        SpscConsumer again = SpscRing.attachConsumer(ring.region.asReadOnly(), ring.position, "again");
         assertEquals(ring.consumer.position(), again.position());
         assertEquals(List.of(5, 6), drain(again, 10).stream().map(SpscRingTest.Message::type).toList());
     }

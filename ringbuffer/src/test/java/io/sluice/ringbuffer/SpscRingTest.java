@@ -8,9 +8,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.sluice.ringbuffer.RecordDescriptor.HEADER_LENGTH;
-import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
-import static io.sluice.ringbuffer.RecordDescriptor.PADDING_TYPE;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.HEADER_LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.PADDING_TYPE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -223,7 +223,7 @@ class SpscRingTest {
         SpscTestRing ring = SpscTestRing.onHeap(128);
         assertEquals(0, ring.consumer.poll((t, p) -> { throw new AssertionError(); }, 10));
         assertEquals(0, ring.consumer.position());
-        assertEquals(0, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET));
+        assertEquals(0, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET));
     }
 
     @Test
@@ -265,11 +265,11 @@ class SpscRingTest {
         int next = 1;
         for (int expected : expectedCounts) {
             List<Integer> types = new ArrayList<>();
-            long published = ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET);
+            long published = ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET);
             int n = ring.consumer.poll((type, payload) -> {
                 types.add(type);
                 // inside the batch the published position has not moved yet
-                assertEquals(published, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET));
+                assertEquals(published, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET));
             }, 3);
             assertEquals(expected, n);
             assertEquals(expected, types.size());
@@ -277,7 +277,7 @@ class SpscRingTest {
                 assertEquals(next++, type, "in order, each once");
             }
             assertEquals(ring.consumer.position(),
-                    ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET));
+                    ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET));
         }
         assertThrows(IllegalArgumentException.class, () -> ring.consumer.poll((t, p) -> { }, 0));
     }
@@ -320,7 +320,7 @@ class SpscRingTest {
         assertEquals("handler failed", e.getMessage());
         assertEquals(List.of(1, 2), seen);
         assertEquals(ring.consumer.position(),
-                ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, ConsumerPositionDescriptor.POSITION_OFFSET),
+                ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET),
                 "the position up to and including message 2 is published");
         List<Message> rest = drain(ring.consumer, 10);
         assertEquals(1, rest.size());

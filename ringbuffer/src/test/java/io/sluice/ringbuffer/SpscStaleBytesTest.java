@@ -7,7 +7,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import static io.sluice.ringbuffer.RecordDescriptor.INVALID_STAMP;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
 import static io.sluice.ringbuffer.SpscRingTest.drain;
 import static io.sluice.ringbuffer.SpscRingTest.pattern;
 import static io.sluice.ringbuffer.SpscRingTest.publish;
@@ -70,7 +70,7 @@ class SpscStaleBytesTest {
                 long at = ring.producer.tryClaim(1 + (i & 0xFFFF), length);
                 assertTrue(at >= 0);
                 // every aligned word of the payload holds the position its bytes will have in the next lap
-                long payloadPosition = ring.producer.position() + RecordDescriptor.HEADER_LENGTH;
+                long payloadPosition = ring.producer.position() + SpscRecordDescriptor.HEADER_LENGTH;
                 for (long k = 0; k + 8 <= length; k += 8) {
                     buf.set(ValueLayout.JAVA_LONG_UNALIGNED, at + k, payloadPosition + k + ring.capacity);
                 }
@@ -98,8 +98,8 @@ class SpscStaleBytesTest {
         }
         SpscRing.format(old.region, 1024);
         SpscRing.formatConsumerPosition(old.position, 1024);
-        SpscProducer producer = SpscRing.attachProducer("reused", old.region, old.position.asReadOnly());
-        SpscConsumer consumer = SpscRing.attachConsumer("reused", old.region.asReadOnly(), old.position);
+        SpscProducer producer = SpscRing.attachProducer(old.region, old.position.asReadOnly(), "reused");
+        SpscConsumer consumer = SpscRing.attachConsumer(old.region.asReadOnly(), old.position, "reused");
         assertEquals(0, producer.position(), "the new producer starts at 0, not after the old chain");
         assertEquals(0, drain(consumer, 100).size(), "the old chain is not delivered");
         // New records of other sizes land on old stamps and old payload alike.

@@ -29,8 +29,8 @@ final class SpscTestRing implements AutoCloseable {
         this.resources = resources;
         SpscRing.format(region, capacity);
         SpscRing.formatConsumerPosition(position, capacity);
-        this.producer = SpscRing.attachProducer("test", producerRegion, producerPosition);
-        this.consumer = SpscRing.attachConsumer("test", consumerRegion, position);
+        this.producer = SpscRing.attachProducer(producerRegion, producerPosition, "test");
+        this.consumer = SpscRing.attachConsumer(consumerRegion, position, "test");
     }
 
     enum Kind { HEAP, SHARED_ARENA, MEMFD }
@@ -44,14 +44,14 @@ final class SpscTestRing implements AutoCloseable {
     }
 
     static SpscTestRing onHeap(long capacity) {
-        MemorySegment region = heap(SpscRing.requiredRegionSize(capacity));
+        MemorySegment region = heap(SpscRing.regionSize(capacity));
         MemorySegment position = heap(SpscRing.consumerPositionRegionSize());
         return new SpscTestRing(capacity, region, region, region.asReadOnly(), position, position.asReadOnly());
     }
 
     /** On the heap, the ring region's bytes all {@code fill} before format (format leaves the data area as it finds it). */
     static SpscTestRing onHeapFilled(long capacity, byte fill) {
-        MemorySegment region = heap(SpscRing.requiredRegionSize(capacity));
+        MemorySegment region = heap(SpscRing.regionSize(capacity));
         region.fill(fill);
         MemorySegment position = heap(SpscRing.consumerPositionRegionSize());
         return new SpscTestRing(capacity, region, region, region.asReadOnly(), position, position.asReadOnly());
@@ -59,13 +59,13 @@ final class SpscTestRing implements AutoCloseable {
 
     static SpscTestRing inSharedArena(long capacity) {
         Arena arena = Arena.ofShared();
-        MemorySegment region = arena.allocate(SpscRing.requiredRegionSize(capacity), 4096);
+        MemorySegment region = arena.allocate(SpscRing.regionSize(capacity), 4096);
         MemorySegment position = arena.allocate(SpscRing.consumerPositionRegionSize(), 128);
         return new SpscTestRing(capacity, region, region, region.asReadOnly(), position, position.asReadOnly(), arena);
     }
 
     static SpscTestRing inMemfd(long capacity) {
-        MemfdRegion ring = MemfdRegion.create("test.spsc.ring", SpscRing.requiredRegionSize(capacity));
+        MemfdRegion ring = MemfdRegion.create("test.spsc.ring", SpscRing.regionSize(capacity));
         MemfdRegion pos = MemfdRegion.create("test.spsc.position", SpscRing.consumerPositionRegionSize());
         try {
             MemorySegment region = ring.mapReadWrite();

@@ -19,14 +19,14 @@ final class MemfdSpscRing implements AutoCloseable {
     private final MemfdRegion position;
 
     MemfdSpscRing(String name) {
-        ring = MemfdRegion.create(name, SpscRing.requiredRegionSize(Rings.DATA_CAPACITY));
+        ring = MemfdRegion.create(name, SpscRing.regionSize(Rings.DATA_CAPACITY));
         position = MemfdRegion.create(name + ".position", SpscRing.consumerPositionRegionSize());
         MemorySegment rw = ring.mapReadWrite();
         SpscRing.format(rw, Rings.DATA_CAPACITY);
         MemorySegment pos = position.mapReadWrite();
         SpscRing.formatConsumerPosition(pos, Rings.DATA_CAPACITY);
-        producer = SpscRing.attachProducer(name, rw, pos);
-        consumer = SpscRing.attachConsumer(name, ring.mapReadOnly(), pos);
+        producer = SpscRing.attachProducer(rw, pos, name);
+        consumer = SpscRing.attachConsumer(ring.mapReadOnly(), pos, name);
     }
 
     @Override

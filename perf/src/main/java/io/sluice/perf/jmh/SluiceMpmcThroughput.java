@@ -1,9 +1,9 @@
 package io.sluice.perf.jmh;
 
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
-import io.sluice.ringbuffer.MpmcRingDescriptor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -50,11 +50,11 @@ public class SluiceMpmcThroughput {
     public void setup() {
         int slots = Rings.mpmcSlots(messageLength);
         int slotLength = Rings.DATA_CAPACITY / slots;
-        ring = MemfdRegion.create("jmh.mpmc", MpmcRingDescriptor.regionLength(slots, slotLength));
+        ring = MemfdRegion.create("jmh.mpmc", MpmcRing.regionSize(slots, slotLength));
         MemorySegment rw = ring.mapReadWrite();
-        MpmcRingDescriptor.format(rw, slots, slotLength, 4);
-        producer = new MpmcProducer(rw, 1, "jmh");
-        consumer = new MpmcConsumer(ring.mapReadWrite(), 2, "jmh");
+        MpmcRing.format(rw, slots, slotLength, 4);
+        producer = MpmcRing.attachProducer(rw, 1, "jmh");
+        consumer = MpmcRing.attachConsumer(ring.mapReadWrite(), 2, "jmh");
         source = Arena.ofAuto().allocate(messageLength, 8); // off-heap, like Agrona's direct source (and see latency/systems/Payload.offHeapMessage)
         source.set(JAVA_LONG_UNALIGNED, 0, 42L);
     }

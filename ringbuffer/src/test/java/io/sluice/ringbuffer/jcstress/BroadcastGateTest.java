@@ -1,11 +1,11 @@
 package io.sluice.ringbuffer.jcstress;
 
+import io.sluice.api.BroadcastPolicy;
+import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.MessageProducer;
-import io.sluice.api.RingKind;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastProducer;
-import io.sluice.ringbuffer.BroadcastRingDescriptor;
 import io.sluice.ringbuffer.BroadcastStart;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
@@ -41,11 +41,11 @@ public class BroadcastGateTest implements MessageHandler {
     private int intact = -1;
 
     public BroadcastGateTest() {
-        MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRingDescriptor.regionSize(128) / 8]);
-        BroadcastRingDescriptor.format(ring, RingKind.BROADCAST_BACKPRESSURE, 128, PAYLOAD);
-        producer = BroadcastProducer.attach(ring, "jcstress");
+        MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(128) / 8]);
+        BroadcastRing.format(ring, BroadcastPolicy.BACK_PRESSURE, 128, PAYLOAD);
+        producer = BroadcastRing.attachProducer(ring, "jcstress");
         MemorySegment position = MemorySegment.ofArray(new long[48]);
-        consumer = BroadcastConsumer.attach(ring, position, BroadcastStart.OLDEST);
+        consumer = BroadcastRing.attachConsumer(ring, position, BroadcastStart.OLDEST, null);
         consumer.registered(producer.addConsumer(position));
         producer.refreshConsumers();
         send(0);

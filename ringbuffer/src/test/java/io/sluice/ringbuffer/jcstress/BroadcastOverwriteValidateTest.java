@@ -1,10 +1,10 @@
 package io.sluice.ringbuffer.jcstress;
 
+import io.sluice.api.BroadcastPolicy;
+import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.api.MessageHandler;
-import io.sluice.api.RingKind;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastProducer;
-import io.sluice.ringbuffer.BroadcastRingDescriptor;
 import io.sluice.ringbuffer.BroadcastStart;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
@@ -45,12 +45,12 @@ public class BroadcastOverwriteValidateTest implements MessageHandler {
     private int valid = -1;
 
     public BroadcastOverwriteValidateTest() {
-        MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRingDescriptor.regionSize(128) / 8]);
-        BroadcastRingDescriptor.format(ring, RingKind.BROADCAST_OVERWRITE, 128, PAYLOAD);
-        producer = BroadcastProducer.attach(ring, "jcstress");
+        MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(128) / 8]);
+        BroadcastRing.format(ring, BroadcastPolicy.OVERWRITE, 128, PAYLOAD);
+        producer = BroadcastRing.attachProducer(ring, "jcstress");
         send(0);
         send(1);
-        consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+        consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
     }
 
     static long marker(long seq) {

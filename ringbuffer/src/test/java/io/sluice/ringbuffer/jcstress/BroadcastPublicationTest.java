@@ -1,10 +1,11 @@
 package io.sluice.ringbuffer.jcstress;
 
+import io.sluice.api.BroadcastPolicy;
+import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.RingKind;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastProducer;
-import io.sluice.ringbuffer.BroadcastRingDescriptor;
 import io.sluice.ringbuffer.BroadcastStart;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
@@ -41,16 +42,16 @@ public final class BroadcastPublicationTest {
         int whole;
 
         Race(RingKind kind) {
-            MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRingDescriptor.regionSize(128) / 8]);
-            BroadcastRingDescriptor.format(ring, kind, 128, 48);
-            producer = BroadcastProducer.attach(ring, "jcstress");
+            MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(128) / 8]);
+            BroadcastRing.format(ring, BroadcastPolicy.of(kind), 128, 48);
+            producer = BroadcastRing.attachProducer(ring, "jcstress");
             if (kind == RingKind.BROADCAST_BACKPRESSURE) {
                 MemorySegment position = MemorySegment.ofArray(new long[48]);
-                consumer = BroadcastConsumer.attach(ring, position, BroadcastStart.OLDEST);
+                consumer = BroadcastRing.attachConsumer(ring, position, BroadcastStart.OLDEST, null);
                 consumer.registered(producer.addConsumer(position));
                 producer.refreshConsumers();
             } else {
-                consumer = BroadcastConsumer.attach(ring, BroadcastStart.OLDEST);
+                consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
             }
         }
 

@@ -1,5 +1,6 @@
 package io.sluice.ringbuffer.jcstress;
 
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
 import org.openjdk.jcstress.annotations.Actor;
@@ -30,8 +31,8 @@ public class MpmcClaimCommitPublication {
     private static final long B = 0x1111111111111111L;
 
     private final MemorySegment ring = MpmcJcstressRings.twoSlots();
-    private final MpmcProducer producer = new MpmcProducer(ring, 1);
-    private final MpmcConsumer consumer = new MpmcConsumer(ring, 2);
+    private final MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
+    private final MpmcConsumer consumer = MpmcRing.attachConsumer(ring, 2, null);
 
     @Actor
     public void produce() {

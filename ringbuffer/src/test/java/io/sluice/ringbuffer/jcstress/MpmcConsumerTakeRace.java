@@ -1,7 +1,7 @@
 package io.sluice.ringbuffer.jcstress;
 
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcConsumer;
-import io.sluice.ringbuffer.MpmcProducer;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -26,11 +26,11 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class MpmcConsumerTakeRace {
     private final MemorySegment ring = MpmcJcstressRings.twoSlots();
-    private final MpmcConsumer first = new MpmcConsumer(ring, 2);
-    private final MpmcConsumer second = new MpmcConsumer(ring, 3);
+    private final MpmcConsumer first = MpmcRing.attachConsumer(ring, 2, null);
+    private final MpmcConsumer second = MpmcRing.attachConsumer(ring, 3, null);
 
     public MpmcConsumerTakeRace() {
-        MpmcJcstressRings.send(new MpmcProducer(ring, 1), 42);
+        MpmcJcstressRings.send(MpmcRing.attachProducer(ring, 1, null), 42);
     }
 
     @Actor

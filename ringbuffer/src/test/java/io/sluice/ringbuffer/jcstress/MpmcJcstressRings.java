@@ -1,6 +1,7 @@
 package io.sluice.ringbuffer.jcstress;
 
 import io.sluice.ringbuffer.MpmcProducer;
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
 
@@ -19,8 +20,8 @@ final class MpmcJcstressRings {
 
     /** A fresh two-slot ring on the heap, participants 1..8. */
     static MemorySegment twoSlots() {
-        MemorySegment region = MemorySegment.ofArray(new long[(int) (MpmcRingDescriptor.regionLength(2, SLOT_LENGTH) / 8)]);
-        MpmcRingDescriptor.format(region, 2, SLOT_LENGTH, 8);
+        MemorySegment region = MemorySegment.ofArray(new long[(int) (MpmcRing.regionSize(2, SLOT_LENGTH) / 8)]);
+        MpmcRing.format(region, 2, SLOT_LENGTH, 8);
         return region;
     }
 

@@ -1,5 +1,6 @@
 package io.sluice.ringbuffer.jcstress;
 
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcProducer;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -24,11 +25,11 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class MpmcLastSlotClaimRace {
     private final MemorySegment ring = MpmcJcstressRings.twoSlots();
-    private final MpmcProducer first = new MpmcProducer(ring, 1);
-    private final MpmcProducer second = new MpmcProducer(ring, 2);
+    private final MpmcProducer first = MpmcRing.attachProducer(ring, 1, null);
+    private final MpmcProducer second = MpmcRing.attachProducer(ring, 2, null);
 
     public MpmcLastSlotClaimRace() {
-        MpmcJcstressRings.send(new MpmcProducer(ring, 3), 42);
+        MpmcJcstressRings.send(MpmcRing.attachProducer(ring, 3, null), 42);
     }
 
     @Actor

@@ -1,6 +1,6 @@
 package io.sluice.ringbuffer.jcstress;
 
-import io.sluice.ringbuffer.MpmcConsumer;
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcProducer;
 import io.sluice.ringbuffer.MpmcRecovery;
 import io.sluice.ringbuffer.MpmcSlotLostException;
@@ -29,7 +29,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class MpmcRecoveryVsCommit {
     private final MemorySegment ring = MpmcJcstressRings.twoSlots();
-    private final MpmcProducer producer = new MpmcProducer(ring, 1);
+    private final MpmcProducer producer = MpmcRing.attachProducer(ring, 1, null);
     private final long claim = producer.tryClaim(1, 8);
 
     @Actor
@@ -49,6 +49,6 @@ public class MpmcRecoveryVsCommit {
 
     @Arbiter
     public void deliver(III_Result r) {
-        r.r3 = new MpmcConsumer(ring, 2).poll((type, payload) -> { }, 10);
+        r.r3 = MpmcRing.attachConsumer(ring, 2, null).poll((type, payload) -> { }, 10);
     }
 }

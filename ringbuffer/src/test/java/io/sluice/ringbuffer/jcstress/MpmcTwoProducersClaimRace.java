@@ -1,5 +1,6 @@
 package io.sluice.ringbuffer.jcstress;
 
+import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcProducer;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
 import org.openjdk.jcstress.annotations.Actor;
@@ -26,8 +27,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class MpmcTwoProducersClaimRace {
     private final MemorySegment ring = MpmcJcstressRings.twoSlots();
-    private final MpmcProducer first = new MpmcProducer(ring, 1);
-    private final MpmcProducer second = new MpmcProducer(ring, 2);
+    private final MpmcProducer first = MpmcRing.attachProducer(ring, 1, null);
+    private final MpmcProducer second = MpmcRing.attachProducer(ring, 2, null);
 
     @Actor
     public void first(JJ_Result r) {

@@ -1,7 +1,7 @@
 package io.sluice.ringbuffer.jcstress;
 
 import io.sluice.api.MessageProducer;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
 import org.openjdk.jcstress.annotations.Actor;
@@ -43,14 +43,14 @@ public class SpscHoldDekkerTest {
     private final SpscProducer producer;
 
     public SpscHoldDekkerTest() {
-        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.requiredRegionSize(CAPACITY) / 8)]);
+        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.regionSize(CAPACITY) / 8)]);
         MemorySegment position = MemorySegment.ofArray(new long[(int) (SpscRing.consumerPositionRegionSize() / 8)]);
         SpscRing.format(region, CAPACITY);
         SpscRing.formatConsumerPosition(position, CAPACITY);
-        producer = SpscRing.attachProducer("jcstress", region, position.asReadOnly());
+        producer = SpscRing.attachProducer(region, position.asReadOnly(), "jcstress");
         publish();                                              // 0..24
         publish();                                              // 24..48
-        ConsumerPositionDescriptor.publishPosition(position, 48); // the consumer read both
+        SpscConsumerPositionDescriptor.publishPosition(position, 48); // the consumer read both
     }
 
     private boolean publish() {

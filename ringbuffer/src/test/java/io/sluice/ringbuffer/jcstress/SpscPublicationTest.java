@@ -45,13 +45,13 @@ public class SpscPublicationTest {
     private int seen;
 
     public SpscPublicationTest() {
-        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.requiredRegionSize(CAPACITY) / 8)]);
+        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.regionSize(CAPACITY) / 8)]);
         MemorySegment position = MemorySegment.ofArray(new long[(int) (SpscRing.consumerPositionRegionSize() / 8)]);
         region.fill((byte) 0xFF); // all slots read "not committed" but for the forged stamps below
         SpscRing.format(region, CAPACITY);
         SpscRing.formatConsumerPosition(position, CAPACITY);
-        producer = SpscRing.attachProducer("jcstress", region, position);
-        consumer = SpscRing.attachConsumer("jcstress", region, position);
+        producer = SpscRing.attachProducer(region, position, "jcstress");
+        consumer = SpscRing.attachConsumer(region, position, "jcstress");
 
         // Lap 0, position 0: a 32-byte payload at data offsets 16..48 holding fake records where
         // A's and B's headers will be in lap 1 (data offsets 16 and 40).

@@ -38,12 +38,12 @@ public class SpscSpaceReuseTest {
     private final SpscConsumer consumer;
 
     public SpscSpaceReuseTest() {
-        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.requiredRegionSize(CAPACITY) / 8)]);
+        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.regionSize(CAPACITY) / 8)]);
         MemorySegment position = MemorySegment.ofArray(new long[(int) (SpscRing.consumerPositionRegionSize() / 8)]);
         SpscRing.format(region, CAPACITY);
         SpscRing.formatConsumerPosition(position, CAPACITY);
-        producer = SpscRing.attachProducer("jcstress", region, position);
-        consumer = SpscRing.attachConsumer("jcstress", region, position);
+        producer = SpscRing.attachProducer(region, position, "jcstress");
+        consumer = SpscRing.attachConsumer(region, position, "jcstress");
         publish(1, X); // position 0, payload at data offset 16
         publish(2, Y); // position 24
     }

@@ -1,7 +1,7 @@
 package io.sluice.ringbuffer.jcstress;
 
 import io.sluice.api.MessageProducer;
-import io.sluice.ringbuffer.ConsumerPositionDescriptor;
+import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
 import org.openjdk.jcstress.annotations.Actor;
@@ -41,15 +41,15 @@ public class SpscUnmapDekkerTest {
     private final MemorySegment next = MemorySegment.ofArray(new long[(int) (SpscRing.consumerPositionRegionSize() / 8)]);
 
     public SpscUnmapDekkerTest() {
-        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.requiredRegionSize(CAPACITY) / 8)]);
+        MemorySegment region = MemorySegment.ofArray(new long[(int) (SpscRing.regionSize(CAPACITY) / 8)]);
         SpscRing.format(region, CAPACITY);
         SpscRing.formatConsumerPosition(departing, CAPACITY);
         SpscRing.formatConsumerPosition(next, CAPACITY);
-        producer = SpscRing.attachProducer("jcstress", region, departing.asReadOnly());
+        producer = SpscRing.attachProducer(region, departing.asReadOnly(), "jcstress");
         publish();                                                 // 0..24
         publish();                                                 // 24..48: the cached room is used up
-        ConsumerPositionDescriptor.publishPosition(departing, 48);  // read by the consumer that leaves
-        ConsumerPositionDescriptor.publishPosition(next, 0);
+        SpscConsumerPositionDescriptor.publishPosition(departing, 48);  // read by the consumer that leaves
+        SpscConsumerPositionDescriptor.publishPosition(next, 0);
     }
 
     private boolean publish() {
@@ -71,7 +71,7 @@ public class SpscUnmapDekkerTest {
     public void host(II_Result r) {
         long generation = producer.followConsumer(next);
         if (producer.isDoneWith(generation)) {
-            POSITION.setVolatile(departing, ConsumerPositionDescriptor.POSITION_OFFSET, -8L); // "unmapped"
+            POSITION.setVolatile(departing, SpscConsumerPositionDescriptor.POSITION_OFFSET, -8L); // "unmapped"
             r.r1 = 1;
         }
     }

@@ -6,7 +6,6 @@ import io.sluice.api.RingLayoutException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 
 /**
  * A consumer's own small region: where it publishes how far it has read, and whether
@@ -60,12 +59,13 @@ import java.nio.ByteOrder;
  *       of the ring, 0 (release) when it wakes. A producer that wakes consumers reads it
  *       (volatile) after a full fence following each commit: of the consumer's store-then-check
  *       and the producer's commit-then-check, at least one sees the other's store (the Dekker
- *       argument), so a consumer never sleeps through a commit. 4-byte aligned, alone on its
+ *       argument, written out with both halves in {@link SpscWakeup}), so a consumer never
+ *       sleeps through a commit. 4-byte aligned, alone on its
  *       128-byte line.</li>
  * </ul>
  */
-public final class ConsumerPositionDescriptor {
-    private ConsumerPositionDescriptor() {
+public final class SpscConsumerPositionDescriptor {
+    private SpscConsumerPositionDescriptor() {
     }
 
     /** "SLUICECP" as a little-endian u64. */
@@ -73,22 +73,22 @@ public final class ConsumerPositionDescriptor {
     public static final int LAYOUT_VERSION = 1;
     public static final int HEADER_LENGTH = RegionHeaderDescriptor.LINE;
 
-    public static final long MAGIC_OFFSET = 0;
-    public static final long VERSION_OFFSET = 8;
-    public static final long KIND_OFFSET = 12;
-    public static final long HEADER_LENGTH_OFFSET = 16;
-    public static final long CAPACITY_OFFSET = 24;
+    // The header has the common region header's shape (its ring-specific u32 reserved, zero).
+    public static final long MAGIC_OFFSET = RegionHeaderDescriptor.MAGIC_OFFSET;
+    public static final long VERSION_OFFSET = RegionHeaderDescriptor.VERSION_OFFSET;
+    public static final long KIND_OFFSET = RegionHeaderDescriptor.KIND_OFFSET;
+    public static final long HEADER_LENGTH_OFFSET = RegionHeaderDescriptor.HEADER_LENGTH_OFFSET;
+    public static final long CAPACITY_OFFSET = RegionHeaderDescriptor.CAPACITY_OFFSET;
     public static final long POSITION_OFFSET = HEADER_LENGTH;
     public static final long PARKED_FLAG_OFFSET = POSITION_OFFSET + RegionHeaderDescriptor.LINE;
     /** Bytes the region needs. */
     public static final long REGION_SIZE = PARKED_FLAG_OFFSET + RegionHeaderDescriptor.LINE;
 
-    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64 = RegionHeaderDescriptor.U64;
+    private static final ValueLayout.OfInt U32 = RegionHeaderDescriptor.U32;
 
     /** Coordinates (MemorySegment region, long offset); aligned, for acquire/release. */
-    static final VarHandle POSITION = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN)
-            .varHandle().withInvokeExactBehavior();
+    static final VarHandle POSITION = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
 
     /**
      * Formats a consumer position region that follows a ring of {@code kind} and
@@ -116,23 +116,7 @@ public final class ConsumerPositionDescriptor {
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static void validate(MemorySegment region, RingKind expectedKind, long expectedCapacity, String what) {
-        if (region.byteSize() < REGION_SIZE) {
-            throw new RingLayoutException(what + ": consumer position region of " + region.byteSize()
-                    + " bytes is smaller than " + REGION_SIZE);
-        }
-        if (region.maxByteAlignment() < Long.BYTES) {
-            throw new RingLayoutException(what + ": consumer position region is not 8-byte aligned");
-        }
-        long magic = region.get(U64, MAGIC_OFFSET);
-        if (magic != MAGIC) {
-            throw new RingLayoutException(what + ": consumer position region has bad magic 0x" + Long.toHexString(magic)
-                    + ", expected 0x" + Long.toHexString(MAGIC) + " (\"SLUICECP\")");
-        }
-        int version = region.get(U32, VERSION_OFFSET);
-        if (version != LAYOUT_VERSION) {
-            throw new RingLayoutException(what + ": consumer position region layout version " + version
-                    + ", this library reads " + LAYOUT_VERSION);
-        }
+        RegionHeaderDescriptor.checkIdentity(region, REGION_SIZE, MAGIC, "SLUICECP", what, "consumer position region ");
         int kindCode = region.get(U32, KIND_OFFSET);
         RingKind kind = RingKind.fromCode(kindCode);
         if (kind != expectedKind) {
@@ -151,19 +135,6 @@ public final class ConsumerPositionDescriptor {
         }
     }
 
-    static final VarHandle PARKED = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN)
-            .varHandle().withInvokeExactBehavior();
-
-    /** The parked flag (volatile load). */
-    public static int parked(MemorySegment region) {
-        return (int) PARKED.getVolatile(region, PARKED_FLAG_OFFSET);
-    }
-
-    /** Consumer only: raises (1) or lowers (0) its parked flag (release store). */
-    public static void parked(MemorySegment region, int flag) {
-        PARKED.setRelease(region, PARKED_FLAG_OFFSET, flag);
-    }
-
     /** The consumer position (acquire load): how far the consumer has finished reading. */
     public static long position(MemorySegment region) {
         return (long) POSITION.getAcquire(region, POSITION_OFFSET);
@@ -174,9 +145,9 @@ public final class ConsumerPositionDescriptor {
      * — for a standby region of its own — the host of a channel between consumers.
      */
     public static void publishPosition(MemorySegment region, long position) {
-        if (position < 0 || (position & (RecordDescriptor.ALIGNMENT - 1)) != 0) {
+        if (position < 0 || (position & (SpscRecordDescriptor.ALIGNMENT - 1)) != 0) {
             throw new IllegalArgumentException("position " + position + " is not a non-negative multiple of "
-                    + RecordDescriptor.ALIGNMENT);
+                    + SpscRecordDescriptor.ALIGNMENT);
         }
         POSITION.setRelease(region, POSITION_OFFSET, position);
     }

@@ -2,9 +2,7 @@ package io.sluice.ringbuffer;
 
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
@@ -62,15 +60,21 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * padding record that fills the end of the data area when the next record does not fit there
  * (its payload runs exactly to the end of the data area and is skipped).
  */
-public final class RecordDescriptor {
-    private RecordDescriptor() {
+public final class SpscRecordDescriptor {
+    private SpscRecordDescriptor() {
     }
 
-    public static final long STAMP_OFFSET = 0;
-    public static final long LENGTH_OFFSET = 8;
-    public static final long TYPE_OFFSET = 12;
+    /** The record header as a layout: stamp aligned (acquire/release), length and type plain. */
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            RegionHeaderDescriptor.ALIGNED_U64.withName("stamp"),
+            RegionHeaderDescriptor.U32.withName("length"),
+            RegionHeaderDescriptor.U32.withName("type"));
+
+    public static final long STAMP_OFFSET = LAYOUT.byteOffset(groupElement("stamp"));
+    public static final long LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("length"));
+    public static final long TYPE_OFFSET = LAYOUT.byteOffset(groupElement("type"));
     /** Bytes before the payload. */
-    public static final int HEADER_LENGTH = 16;
+    public static final int HEADER_LENGTH = (int) LAYOUT.byteSize();
     /** Every record starts at a multiple of this. */
     public static final int ALIGNMENT = 8;
     /** Size of the stamp slot the producer invalidates ahead of each commit. */
@@ -80,11 +84,6 @@ public final class RecordDescriptor {
     /** A stamp no record ever carries (positions are not negative): "not committed". */
     public static final long INVALID_STAMP = -1L;
 
-    /** The record header as a layout: stamp aligned (acquire/release), length and type plain. */
-    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
-            ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).withName("stamp"),
-            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).withName("length"),
-            ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN).withName("type"));
 
     // Coordinates (MemorySegment data, long recordOffset). Exact invocation: a wrong offset type
     // or a missing cast throws in tests instead of silently taking a 20x slower path.

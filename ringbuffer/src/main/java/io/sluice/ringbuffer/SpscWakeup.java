@@ -1,0 +1,183 @@
+package io.sluice.ringbuffer;
+
+import io.sluice.api.ConsumerWaker;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntSupplier;
+
+/**
+ * Both halves of the SPSC cross-process wake-up, next to each other: a consumer that finds the
+ * ring empty may sleep in the kernel instead of spinning, and the producer wakes it after a
+ * commit. The words it uses:
+ * <ul>
+ *   <li>the consumer's <b>parked flag</b> (u32, {@link SpscConsumerPositionDescriptor#PARKED_FLAG_OFFSET}
+ *       in the consumer's own position region): written only by the consumer, 1 while it is
+ *       about to sleep or sleeping, else 0; read by the producer;</li>
+ *   <li>the ring's <b>wake sequence</b> (u32, {@link SpscRingDescriptor#WAKE_SEQUENCE_OFFSET} in
+ *       the ring region): incremented only by the producer, once per wake; the consumer sleeps
+ *       on it.</li>
+ * </ul>
+ *
+ * <h2>The protocol and why no wake is lost</h2>
+ * <pre>
+ *   consumer (parkOnce)                          producer (afterCommit)
+ *   c1  seen = wakeSequence          (acquire)   p1  stamp = position        (release: the commit)
+ *   c2  parkedFlag = 1               (release)   p2  full fence              (StoreLoad)
+ *   c3  full fence                   (StoreLoad) p3  if parkedFlag == 1      (volatile load):
+ *   c4  poll the ring: a message? stop           p4      wakeSequence += 1   (atomic add)
+ *   c5  futex wait while wakeSequence == seen    p5      futex wake
+ *   c6  parkedFlag = 0               (release)
+ * </pre>
+ * A Dekker pair: each side stores (c2, p1), fences (c3, p2), then loads what the other stored
+ * (c4 reads the stamp, p3 reads the flag). With both fences, at least one load sees the other
+ * side's store: either the consumer's poll at c4 finds the record and it does not sleep, or the
+ * producer sees the flag at p3 and wakes. In the second case the wake cannot come too early:
+ * the consumer read {@code seen} (c1) before it raised the flag (c2, ordered after c1 by the
+ * acquire), the producer read the flag before it incremented (p3 before p4), so the increment
+ * comes after c1 and the futex wait at c5 either finds the word changed and returns at once, or
+ * is already asleep when p5 wakes it (the kernel checks the word and sleeps atomically).
+ *
+ * <p>The producer pays the fence (p2) and one load per commit only when wake-ups are enabled; a
+ * flag it finds raised costs one atomic add and one system call. A consumer that is just about
+ * to sleep when the message arrives may be woken needlessly; it polls again and parks again.
+ *
+ * <p>A producer instance is shared by the producer thread; {@link #wakes()} may be read from any
+ * thread. A consumer instance belongs to the consumer's thread.
+ */
+public final class SpscWakeup implements ConsumerWaker {
+    /** The wake sequence and the parked flag: 4-byte aligned u32, little-endian. */
+    private static final VarHandle WORD = RegionHeaderDescriptor.ALIGNED_U32.varHandle().withInvokeExactBehavior();
+    /** Spins before parking: a message due within a few microseconds costs no system call. */
+    private static final int SPINS = 200;
+    /** Longest single sleep: the consumer re-checks its deadline (and whatever its poll checks). */
+    private static final long SLICE_NANOS = 50_000_000L;
+
+    private final MemorySegment wakeSequence; // producer: writable; consumer: read-only is enough
+    private final MemorySegment parkedFlag;   // consumer: its own flag; producer: null (it reads the followed consumer's)
+    private final Futex futex;
+    private final LongAdder wakes = new LongAdder();
+
+    private SpscWakeup(MemorySegment wakeSequence, MemorySegment parkedFlag, Futex futex) {
+        this.wakeSequence = wakeSequence;
+        this.parkedFlag = parkedFlag;
+        this.futex = Objects.requireNonNull(futex, "futex");
+    }
+
+    /**
+     * The producer's half, for {@link SpscProducer#wakeParkedConsumersWith}.
+     *
+     * @param ringRegion the whole ring region, writable (the wake sequence is incremented there)
+     */
+    public static SpscWakeup forProducer(MemorySegment ringRegion, Futex futex) {
+        Misuse.checkWritable(ringRegion, "spsc ring", "the producer", "ring region");
+        return new SpscWakeup(word(ringRegion, SpscRingDescriptor.WAKE_SEQUENCE_OFFSET), null, futex);
+    }
+
+    /**
+     * The consumer's half.
+     *
+     * @param ringRegion     the whole ring region (read-only is enough)
+     * @param positionRegion the consumer's own position region, writable (its parked flag is there)
+     */
+    public static SpscWakeup forConsumer(MemorySegment ringRegion, MemorySegment positionRegion, Futex futex) {
+        Objects.requireNonNull(ringRegion, "ring region");
+        Misuse.checkWritable(positionRegion, "spsc ring", "the consumer", "position region");
+        return new SpscWakeup(word(ringRegion, SpscRingDescriptor.WAKE_SEQUENCE_OFFSET),
+                word(positionRegion, SpscConsumerPositionDescriptor.PARKED_FLAG_OFFSET), futex);
+    }
+
+    private static MemorySegment word(MemorySegment region, long offset) {
+        return region.asSlice(offset, Integer.BYTES);
+    }
+
+    // ---- producer half ------------------------------------------------------------------------
+
+    /**
+     * p2..p5: after the commit's release store (p1), wakes the consumer whose position region is
+     * {@code consumerPositionRegion} if its parked flag is raised. The caller keeps that region
+     * mapped for the duration (see {@link SpscProducer}).
+     *
+     * @param consumerPositionRegion the followed consumer's region, or null when there is none
+     */
+    void afterCommit(MemorySegment consumerPositionRegion) {
+        VarHandle.fullFence(); // p2: the stamp before the flag (Dekker with c2..c4)
+        if (consumerPositionRegion != null
+                && (int) WORD.getVolatile(consumerPositionRegion, SpscConsumerPositionDescriptor.PARKED_FLAG_OFFSET) != 0) {
+            wake();
+        }
+    }
+
+    /**
+     * p4, p5: bumps the wake sequence and wakes every sleeper. The add changes the word, so a
+     * consumer that read the old value and has not slept yet returns from its wait at once.
+     * {@link #afterCommit} calls it when it finds the flag raised; a producer's owner may call it
+     * to wake a consumer for another reason (the producer is closing).
+     */
+    @Override
+    public void wake() {
+        int ignored = (int) WORD.getAndAdd(wakeSequence, 0L, 1);
+        futex.wakeAll(wakeSequence);
+        wakes.increment();
+    }
+
+    /** How many commits found the consumer parked and woke it. */
+    public long wakes() {
+        return wakes.sum();
+    }
+
+    // ---- consumer half ------------------------------------------------------------------------
+
+    /**
+     * Runs {@code poll} until it handles messages or {@code timeoutNanos} pass: spins a little,
+     * then parks one slice at a time ({@link #parkOnce}).
+     *
+     * @param poll polls the ring and returns the number of messages handled
+     * @return the last poll's count (0 on timeout)
+     */
+    public int pollOrPark(IntSupplier poll, long timeoutNanos) {
+        checkConsumer();
+        int n = poll.getAsInt();
+        for (int i = 0; n == 0 && i < SPINS; i++) {
+            Thread.onSpinWait();
+            n = poll.getAsInt();
+        }
+        final long deadline = System.nanoTime() + timeoutNanos;
+        while (n == 0) {
+            final long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return 0;
+            }
+            n = parkOnce(poll, Math.min(left, SLICE_NANOS));
+        }
+        return n;
+    }
+
+    /**
+     * One round of the consumer's half, c1..c6: raise the flag, check the ring once more, sleep
+     * at most {@code sliceNanos} unless it had a message, lower the flag; if it slept, poll once
+     * more.
+     *
+     * @return what the last poll returned
+     */
+    public int parkOnce(IntSupplier poll, long sliceNanos) {
+        checkConsumer();
+        final int seen = (int) WORD.getAcquire(wakeSequence, 0L); // c1
+        WORD.setRelease(parkedFlag, 0L, 1);                       // c2
+        VarHandle.fullFence();                                    // c3: the flag before the ring check
+        int n = poll.getAsInt();                                  // c4
+        if (n == 0) {
+            futex.await(wakeSequence, seen, sliceNanos);          // c5
+        }
+        WORD.setRelease(parkedFlag, 0L, 0);                       // c6
+        return n == 0 ? poll.getAsInt() : n;
+    }
+
+    private void checkConsumer() {
+        if (parkedFlag == null) {
+            throw new IllegalStateException("spsc ring: a producer's wake-up cannot park (use forConsumer)");
+        }
+    }
+}
