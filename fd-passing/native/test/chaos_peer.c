@@ -29,6 +29,7 @@
  */
 #define _GNU_SOURCE
 #include "../sluice.h"
+#include "peer.h"
 #include "testmsg.h"
 
 #include <errno.h>
@@ -53,37 +54,10 @@ enum { CMD_HOLD = 1, CMD_HOLD_TAKE = 2, CMD_FINISH = 3 };
 #define STOP_TYPE 1000
 #define MAX_TAGS 4096
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-}
-
-static _Noreturn void sleep_forever(void) {
-    for (;;) {
-        pause();
-    }
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 static uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
-
-static uint64_t arg_u64(const char *s) {
-    return strtoull(s, NULL, 0);
 }
 
 /* ---- the journal ------------------------------------------------------------------------------ */
@@ -159,22 +133,15 @@ static _Noreturn void hold(void) {
 /* ---- attaching, idling ------------------------------------------------------------------------ */
 
 static sluice_channel *attach(const char *sock, const char *chan, sluice_role role, sluice_start start) {
-    sluice_attach_options o = {.socket_path = sock, .channel = chan, .role = role, .start = start};
-    sluice_error err;
-    sluice_channel *ch;
     j_set(J_ATTACH, 1);
-    if (sluice_attach(&o, &ch, &err) != SLUICE_OK) {
-        say("ATTACH-FAILED %s: %s", sluice_code_name(err.code), err.message);
-        exit(3);
-    }
+    sluice_channel *ch = attach_or_exit(sock, chan, role, start);
     j_set(J_ATTACH, 2);
     return ch;
 }
 
 static _Noreturn void ring_error(sluice_channel *ch, int rc) {
     j_set(J_ERROR, 6);
-    say("RING-ERROR %s: %s", sluice_code_name(rc), sluice_last_error(ch)->message);
-    exit(6);
+    ring_error_exit(ch, rc);
 }
 
 /* After n rounds without work: spin, then yield, then sleep 50 us at a time (two cores, many busy processes). */
