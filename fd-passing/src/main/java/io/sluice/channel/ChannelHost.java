@@ -13,7 +13,6 @@ import io.sluice.fdpassing.SeqPacketSocket;
 
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.EnumMap;
@@ -45,8 +44,6 @@ import java.util.function.Supplier;
  */
 public final class ChannelHost implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ChannelHost.class.getName());
-    /** How long a connecting peer has to complete each step of the handshake by default. */
-    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = HostOptions.DEFAULT_HANDSHAKE_TIMEOUT;
     /** Connections accepted per wake-up at most, so that established peers are never starved by a flood. */
     private static final int ACCEPT_BATCH = 64;
     /** First (shortest) pause of accepting after running out of descriptors; each further one doubles, up to the max. */
@@ -134,11 +131,6 @@ public final class ChannelHost implements AutoCloseable {
     /** The options this host was bound with. */
     public HostOptions options() {
         return options;
-    }
-
-    /** The handshake timeout. */
-    public Duration handshakeTimeout() {
-        return options.handshakeTimeout();
     }
 
     /** The hosted channel of that name, or null (also once it was closed). */

@@ -212,10 +212,25 @@ public abstract sealed class HostedChannel implements AutoCloseable
      * Host thread, now and then: let go of what the ring no longer uses (departed consumers'
      * position regions that the producer was still reading when they left).
      */
-    void tidy() {
+    final synchronized void tidy() {
+        RetiredRegions retired = retiredRegions();
+        if (!closed && retired != null) {
+            retired.closeDone();
+        }
     }
 
-    /** Ring-specific: release what the ring holds besides the data region (under this object's lock, once). */
+    /**
+     * Ring-specific: the departed consumers' position regions that wait for the producer (guarded
+     * by this object's lock), or null if the ring has none (MPMC: no position regions).
+     */
+    RetiredRegions retiredRegions() {
+        return null;
+    }
+
+    /**
+     * Ring-specific: release what the ring holds besides the data region and the retired position
+     * regions (under this object's lock, once).
+     */
     void closeRing() {
     }
 
@@ -247,6 +262,10 @@ public abstract sealed class HostedChannel implements AutoCloseable
                 a.release(); // the ring goes away with the channel: nothing to recover
             }
             try {
+                RetiredRegions retired = retiredRegions();
+                if (retired != null) {
+                    retired.closeAll();
+                }
                 closeRing();
             } finally {
                 data.close();

@@ -7,9 +7,6 @@ import io.sluice.channel.MpmcOptions;
 import io.sluice.examples.DemoJvm;
 import io.sluice.ringbuffer.MpmcProducer;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,14 +48,14 @@ public final class OrderGatewayDemo {
             List<Process> producers = new ArrayList<>();
             List<Thread> pumps = new ArrayList<>();
             for (int i = 1; i <= 2; i++) {
-                Process p = start(OrderMatcher.class, socket.toString(), "M" + i);
+                Process p = DemoJvm.startSmall(OrderMatcher.class, socket.toString(), "M" + i);
                 consumers.add(p);
-                pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
+                pumps.add(DemoJvm.pump(p, "[gateway]", line -> report(line, reports)));
             }
             for (int i = 1; i <= 2; i++) {
-                Process p = start(OrderEntry.class, socket.toString(), Integer.toString(i), Long.toString(ordersPerEntry));
+                Process p = DemoJvm.startSmall(OrderEntry.class, socket.toString(), Integer.toString(i), Long.toString(ordersPerEntry));
                 producers.add(p);
-                pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
+                pumps.add(DemoJvm.pump(p, "[gateway]", line -> report(line, reports)));
             }
             for (Process p : producers) {
                 if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -74,40 +71,22 @@ public final class OrderGatewayDemo {
                 }
                 stopper.commit(at);
             }
-            for (Process p : consumers) {
-                if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
-            }
-            for (Thread t : pumps) {
-                t.join(5_000);
-            }
+            DemoJvm.awaitAll(consumers, 120, pumps);
         }
         Files.deleteIfExists(socket);
         Files.deleteIfExists(dir);
         summary(reports, ordersPerEntry, (System.nanoTime() - start) / 1e9);
     }
 
-    private static Process start(Class<?> main, String... args) throws Exception {
-        return new ProcessBuilder(DemoJvm.command(List.of("-XX:+UseSerialGC", "-Xmx64m"), main, args))
-                .redirectErrorStream(true).start();
-    }
-
-    private static void pump(Process p, List<String> reports) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                if (line.startsWith("REPORT ")) {
-                    synchronized (reports) {
-                        reports.add(line.substring("REPORT ".length()));
-                    }
-                } else {
-                    System.out.println(line);
-                }
-            }
-        } catch (Exception e) {
-            System.out.println("[gateway] lost a process's output: " + e);
+    /** Takes a "REPORT ..." line into reports. */
+    private static boolean report(String line, List<String> reports) {
+        if (!line.startsWith("REPORT ")) {
+            return false;
         }
+        synchronized (reports) {
+            reports.add(line.substring("REPORT ".length()));
+        }
+        return true;
     }
 
     /** Reports: "matcher=M1 pid=.. entry1=count:sum:sumsq entry2=..." and "entry=1 pid=.. sent=N". */
