@@ -51,7 +51,6 @@ enum { J_DELIVERED, J_PUBLISHED, J_COMMITTED, J_ERROR, J_HOLDING, J_COMMAND, J_S
 enum { CMD_HOLD = 1, CMD_HOLD_TAKE = 2, CMD_FINISH = 3 };
 
 #define TORN (1ull << 62)
-#define STOP_TYPE 1000
 #define MAX_TAGS 4096
 
 static uint64_t now_ns(void) {
@@ -183,8 +182,7 @@ typedef struct {
 
 static void on_spsc(void *ctx, int32_t type, const void *payload, uint32_t length) {
     spsc_consumer *c = ctx;
-    uint64_t seq;
-    memcpy(&seq, payload, 8);
+    uint64_t seq = tm_seq(payload);
     if (c->started && seq != c->next) {
         bad("sequence: message %" PRIu64 " where %" PRIu64 " was due", seq, c->next);
     }
@@ -336,9 +334,8 @@ static void on_mpmc(void *ctx, int32_t type, const void *payload, uint32_t lengt
     if (j_get(J_COMMAND) == CMD_HOLD_TAKE) {
         hold(); /* killed while holding the taken slot, before journaling: the documented loss */
     }
-    uint64_t seq, tag;
-    memcpy(&seq, payload, 8);
-    memcpy(&tag, (const uint8_t *) payload + 8, 8);
+    uint64_t seq = tm_seq(payload);
+    uint64_t tag = tm_tag(payload);
     if (tag >= MAX_TAGS) {
         bad("tag %" PRIu64 " (message %" PRIu64 ")", tag, seq);
     }

@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The message type that tells a test consumer to stop (the Java tests send it last). */
+#define STOP_TYPE 1000
+
 /* One line on stdout, flushed at once: the Java test reads the lines as they come. */
 static inline void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -92,7 +92,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STOP_TYPE 1000
 
 /* Idle strategy of the test loops: spin, and yield now and then (the test machine may be busier than its cores). */
 static void idle(int n) {
@@ -142,8 +141,7 @@ static uint64_t verify(const consumer *c, int32_t type, const uint8_t *p, uint32
 
 static void on_spsc(void *ctx, int32_t type, const void *payload, uint32_t length) {
     consumer *c = ctx;
-    uint64_t seq;
-    memcpy(&seq, payload, 8);
+    uint64_t seq = tm_seq(payload);
     if (seq != c->next) {
         bad("sequence", c->next, seq, c->next);
     }
@@ -260,8 +258,7 @@ static void on_bcast(void *ctx, int32_t type, const void *payload, uint32_t leng
         c->torn++; /* overwritten while we read it: discard */
         return;
     }
-    uint64_t seq;
-    memcpy(&seq, c->copy, 8);
+    uint64_t seq = tm_seq(c->copy);
     if ((int64_t) seq != st.last_sequence) {
         bad("sequence (payload vs record header)", seq, seq, (uint64_t) st.last_sequence);
     }
@@ -334,9 +331,8 @@ static void on_mpmc(void *ctx, int32_t type, const void *payload, uint32_t lengt
         c->stop = true;
         return;
     }
-    uint64_t seq, tag;
-    memcpy(&seq, payload, 8);
-    memcpy(&tag, (const uint8_t *) payload + 8, 8);
+    uint64_t seq = tm_seq(payload);
+    uint64_t tag = tm_tag(payload);
     if (tag >= MAX_TAGS) {
         bad("tag", seq, tag, MAX_TAGS);
     }

@@ -89,4 +89,17 @@ public final class DemoJvm {
             t.join(5_000);
         }
     }
+
+    /**
+     * A demo's optional first argument: {@code args[0]} as a whole number, or {@code absent} if there
+     * is none; {@code what} names it in the {@link IllegalArgumentException} thrown for a value
+     * outside {@code [min, max]} ({@link NumberFormatException} for one that is not a number).
+     */
+    public static long firstArgument(String[] args, long absent, long min, long max, String what) {
+        long v = args.length > 0 ? Long.parseLong(args[0]) : absent;
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(what + " " + v + " is outside " + min + ".." + max);
+        }
+        return v;
+    }
 }

@@ -32,10 +32,7 @@ public final class OrderGatewayDemo {
     static final long DEFAULT_ORDERS_PER_ENTRY = 500_000;
 
     public static void main(String[] args) throws Exception {
-        long ordersPerEntry = args.length > 0 ? Long.parseLong(args[0]) : DEFAULT_ORDERS_PER_ENTRY;
-        if (ordersPerEntry < 1 || ordersPerEntry > 100_000_000) {
-            throw new IllegalArgumentException("orders per entry " + ordersPerEntry + " is outside 1..100000000");
-        }
+        long ordersPerEntry = DemoJvm.firstArgument(args, DEFAULT_ORDERS_PER_ENTRY, 1, 100_000_000, "orders per entry");
         Path dir = Files.createTempDirectory("sluice-gw-");
         Path socket = dir.resolve("gw.sock");
         List<String> reports = new ArrayList<>();

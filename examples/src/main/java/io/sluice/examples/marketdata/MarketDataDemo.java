@@ -34,10 +34,7 @@ public final class MarketDataDemo {
     private static final String[] SYMBOLS = {"EURUSD", "GBPUSD", "USDJPY", "AUDUSD", "USDCHF", "USDCAD", "NZDUSD", "EURGBP"};
 
     public static void main(String[] args) throws Exception {
-        long seconds = args.length > 0 ? Long.parseLong(args[0]) : DEFAULT_SECONDS;
-        if (seconds < 1 || seconds > 3600) {
-            throw new IllegalArgumentException("seconds " + seconds + " is outside 1..3600");
-        }
+        long seconds = DemoJvm.firstArgument(args, DEFAULT_SECONDS, 1, 3600, "seconds");
         Path dir = Files.createTempDirectory("sluice-md-");
         Path socket = dir.resolve("md.sock");
         List<Process> subscribers = new ArrayList<>();
