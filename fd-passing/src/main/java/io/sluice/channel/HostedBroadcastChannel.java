@@ -71,7 +71,11 @@ public final class HostedBroadcastChannel extends HostedChannel {
         }
     }
 
-    /** The producer, for the hosting process's one producer thread. */
+    /**
+     * The producer, for the hosting process's one producer thread.
+     *
+     * @return the producer; not thread-safe: one thread claims and commits
+     */
     public BroadcastProducer producer() {
         return producer;
     }

@@ -65,7 +65,11 @@ public final class HostedSpscChannel extends HostedChannel {
         }
     }
 
-    /** How many commits found the consumer asleep and woke it (0 if this channel does not wake). */
+    /**
+     * How many commits found the consumer asleep and woke it (0 if this channel does not wake).
+     *
+     * @return the count so far
+     */
     public long wakeups() {
         return waker == null ? 0 : waker.wakes();
     }
@@ -93,12 +97,20 @@ public final class HostedSpscChannel extends HostedChannel {
         }
     }
 
-    /** The producer, for the hosting process's one producer thread. */
+    /**
+     * The producer, for the hosting process's one producer thread.
+     *
+     * @return the producer; not thread-safe: one thread claims and commits
+     */
     public SpscProducer producer() {
         return producer;
     }
 
-    /** The attached consumer, or null. */
+    /**
+     * The attached consumer, or null.
+     *
+     * @return the consumer's attachment, or null while none is attached
+     */
     public synchronized Attachment consumer() {
         return consumer;
     }
