@@ -48,18 +48,6 @@ int sli_bc_validate(sluice_channel *ch, sluice_error *e) {
 }
 
 
-static int bc_corrupt(sluice_channel *ch, int64_t position, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int bc_corrupt(sluice_channel *ch, int64_t position, const char *fmt, ...) {
-    char problem[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(problem, sizeof problem, fmt, ap);
-    va_end(ap);
-    return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: corrupt record at position %lld (offset %lld): %s", ch->what,
-                    (long long) position, (long long) (position & ch->u.bc.mask), problem);
-}
-
 /* Returns the record's span (> 0), or a negative code if the (intact) header is impossible. */
 static int64_t bc_check_record(sluice_channel *ch, int64_t position, int32_t length, int32_t type, int64_t tail) {
     struct bcast_state *b = &ch->u.bc;
@@ -67,25 +55,25 @@ static int64_t bc_check_record(sluice_channel *ch, int64_t position, int32_t len
     int64_t span;
     if (type == SLI_BC_PADDING_TYPE) {
         if (length < SLI_BC_REC_HEADER_LENGTH || !sli_aligned8(length) || length > to_end) {
-            return bc_corrupt(ch, position, "padding length %d (must be a multiple of 8 in [%d, %lld])", length,
+            return sli_fail_record(ch, position, "padding length %d (must be a multiple of 8 in [%d, %lld])", length,
                               SLI_BC_REC_HEADER_LENGTH, (long long) to_end);
         }
         span = length;
     } else if (type > 0) {
         if (length < SLI_BC_REC_HEADER_LENGTH || length - SLI_BC_REC_HEADER_LENGTH > b->max_length) {
-            return bc_corrupt(ch, position, "message length %d (header %d plus at most %d)", length, SLI_BC_REC_HEADER_LENGTH,
+            return sli_fail_record(ch, position, "message length %d (header %d plus at most %d)", length, SLI_BC_REC_HEADER_LENGTH,
                               b->max_length);
         }
         span = sli_align8(length);
         if (span > to_end) {
-            return bc_corrupt(ch, position, "message of length %d crosses the end of the data area (%lld bytes left)",
+            return sli_fail_record(ch, position, "message of length %d crosses the end of the data area (%lld bytes left)",
                               length, (long long) to_end);
         }
     } else {
-        return bc_corrupt(ch, position, "unknown record type %d", type);
+        return sli_fail_record(ch, position, "unknown record type %d", type);
     }
     if (position + span > tail) {
-        return bc_corrupt(ch, position, "record of %lld bytes ends past the tail %lld", (long long) span, (long long) tail);
+        return sli_fail_record(ch, position, "record of %lld bytes ends past the tail %lld", (long long) span, (long long) tail);
     }
     return span;
 }
@@ -138,7 +126,7 @@ int sli_bc_start(sluice_channel *ch, sluice_start policy) {
                 return (int) span;
             }
             if (seq < 0) {
-                return bc_corrupt(ch, at, "negative sequence %lld", (long long) seq);
+                return sli_fail_record(ch, at, "negative sequence %lld", (long long) seq);
             }
             b->cursor = candidate;
             b->expected_sequence = seq;
@@ -208,6 +196,17 @@ static int64_t bc_resync(sluice_channel *ch, int64_t cursor) {
     return head;
 }
 
+/* bc_resync for the poll loop: moves *cursor to the head and reloads *tail; SLUICE_OK or the error. */
+static int bc_resync_poll(sluice_channel *ch, int64_t *cursor, int64_t *tail) {
+    int64_t next = bc_resync(ch, *cursor);
+    if (next < 0) {
+        return (int) next;
+    }
+    *cursor = next;
+    *tail = sli_load_acquire64(ch->u.bc.region + SLI_BC_TAIL_OFFSET);
+    return SLUICE_OK;
+}
+
 static int bc_check_sequence(sluice_channel *ch, int64_t position, int64_t seq) {
     struct bcast_state *b = &ch->u.bc;
     if (seq == b->expected_sequence && !b->lap_pending) {
@@ -215,18 +214,18 @@ static int bc_check_sequence(sluice_channel *ch, int64_t position, int64_t seq) 
     }
     if (!b->anchored) {
         if (seq < 0) {
-            return bc_corrupt(ch, position, "negative sequence %lld", (long long) seq);
+            return sli_fail_record(ch, position, "negative sequence %lld", (long long) seq);
         }
         b->anchored = true;
         b->expected_sequence = seq;
         return SLUICE_OK;
     }
     if (!b->lap_pending) {
-        return bc_corrupt(ch, position, "sequence %lld, expected %lld", (long long) seq, (long long) b->expected_sequence);
+        return sli_fail_record(ch, position, "sequence %lld, expected %lld", (long long) seq, (long long) b->expected_sequence);
     }
     int64_t lost = seq - b->expected_sequence;
     if (lost < 0) {
-        return bc_corrupt(ch, position, "sequence %lld after a lap is behind the expected %lld", (long long) seq,
+        return sli_fail_record(ch, position, "sequence %lld after a lap is behind the expected %lld", (long long) seq,
                           (long long) b->expected_sequence);
     }
     b->lap_pending = false;
@@ -260,13 +259,10 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
             goto out;
         }
         if (intent - b->capacity > cursor) {
-            int64_t next = bc_resync(ch, cursor);
-            if (next < 0) {
-                rc = (int) next;
+            rc = bc_resync_poll(ch, &cursor, &tail);
+            if (rc != SLUICE_OK) {
                 goto out;
             }
-            cursor = next;
-            tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
             resyncs++;
         }
     }
@@ -288,13 +284,10 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
                 if (++resyncs > limit) {
                     break; /* bounded work per poll even against a producer that laps us forever */
                 }
-                int64_t next = bc_resync(ch, cursor);
-                if (next < 0) {
-                    rc = (int) next;
+                rc = bc_resync_poll(ch, &cursor, &tail);
+                if (rc != SLUICE_OK) {
                     goto out;
                 }
-                cursor = next;
-                tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
                 continue;
             }
         }

@@ -135,3 +135,17 @@ const char *sli_kind_name(uint32_t kind) {
         default: return "unknown kind";
     }
 }
+
+int sli_fail_record(sluice_channel *ch, int64_t position, const char *fmt, ...) {
+    char problem[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof problem, fmt, ap);
+    va_end(ap);
+    if (ch->kind == SLUICE_KIND_SPSC) {
+        return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: record at position %lld (data offset %lld): %s", ch->what,
+                        (long long) position, (long long) (position & ch->u.spsc.mask), problem);
+    }
+    return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: corrupt record at position %lld (offset %lld): %s", ch->what,
+                    (long long) position, (long long) (position & ch->u.bc.mask), problem);
+}

@@ -297,6 +297,12 @@ static inline int64_t sli_align8(int64_t v) {
 __attribute__((format(printf, 3, 4))) int sli_fail(sluice_error *e, int code, const char *fmt, ...);
 /* A failed system call: "<what>: EPERM (Operation not permitted)"; returns SLUICE_ESYSCALL. */
 __attribute__((format(printf, 3, 4))) int sli_fail_sys(sluice_error *e, int err, const char *fmt, ...);
+/*
+ * A corrupt record of ch's SPSC or broadcast ring at position: "<what>: <where>: <problem>", where
+ * says the position and its offset in the data area in the words the Java consumer of the same ring
+ * uses; returns SLUICE_ECORRUPT.
+ */
+__attribute__((format(printf, 3, 4))) int sli_fail_record(sluice_channel *ch, int64_t position, const char *fmt, ...);
 const char *sli_kind_name(uint32_t kind);
 
 /* ---- escape.c: untrusted bytes made printable -------------------------------------------------- */

@@ -75,18 +75,6 @@ int sli_spsc_init_position(sluice_channel *ch, int64_t start, sluice_error *e) {
 
 /* ---- polling ------------------------------------------------------------------------------------ */
 
-static int spsc_corrupt(sluice_channel *ch, int64_t at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int spsc_corrupt(sluice_channel *ch, int64_t at, const char *fmt, ...) {
-    char problem[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(problem, sizeof problem, fmt, ap);
-    va_end(ap);
-    return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: record at position %lld (data offset %lld): %s", ch->what,
-                    (long long) at, (long long) (at & ch->u.spsc.mask), problem);
-}
-
 int sli_spsc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit) {
     struct spsc_state *s = &ch->u.spsc;
     const uint8_t *data = s->data;
@@ -101,7 +89,7 @@ int sli_spsc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int lim
         const int64_t stamp = sli_load_acquire64(data + index + SLI_SPSC_REC_STAMP_OFFSET);
         if (stamp != head) {
             if (stamp != SLI_SPSC_INVALID_STAMP) {
-                rc = spsc_corrupt(ch, head, "stamp %lld, expected %lld or -1", (long long) stamp, (long long) head);
+                rc = sli_fail_record(ch, head, "stamp %lld, expected %lld or -1", (long long) stamp, (long long) head);
             }
             break;
         }
@@ -109,22 +97,22 @@ int sli_spsc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int lim
         const int32_t type = sli_load_relaxed32(data + index + SLI_SPSC_REC_TYPE_OFFSET);
         if (type > 0) {
             if (length < 0 || length > s->max_length) {
-                rc = spsc_corrupt(ch, head, "length %d outside 0..%d", length, s->max_length);
+                rc = sli_fail_record(ch, head, "length %d outside 0..%d", length, s->max_length);
                 break;
             }
         } else if (type == SLI_SPSC_PADDING_TYPE) {
             if (length != capacity - index - SLI_SPSC_REC_HEADER_LENGTH) {
-                rc = spsc_corrupt(ch, head, "padding length %d does not run to the end of the data area (%lld)", length,
+                rc = sli_fail_record(ch, head, "padding length %d does not run to the end of the data area (%lld)", length,
                                   (long long) (capacity - index - SLI_SPSC_REC_HEADER_LENGTH));
                 break;
             }
         } else {
-            rc = spsc_corrupt(ch, head, "unknown type %d", type);
+            rc = sli_fail_record(ch, head, "unknown type %d", type);
             break;
         }
         const int64_t end = index + sli_align8((int64_t) SLI_SPSC_REC_HEADER_LENGTH + length);
         if (end > capacity || (end < capacity && capacity - end < SLI_SPSC_REC_HEADER_LENGTH)) {
-            rc = spsc_corrupt(ch, head, "length %d runs past the end of the data area (capacity %lld)%s", length,
+            rc = sli_fail_record(ch, head, "length %d runs past the end of the data area (capacity %lld)%s", length,
                               (long long) capacity, end > capacity ? "" : " or leaves a gap shorter than a header");
             break;
         }

@@ -29,6 +29,7 @@
  */
 #define _GNU_SOURCE
 #include "../sluice.h"
+#include "peer.h"
 #include "testmsg.h"
 
 #include <errno.h>
@@ -50,40 +51,12 @@ enum { J_DELIVERED, J_PUBLISHED, J_COMMITTED, J_ERROR, J_HOLDING, J_COMMAND, J_S
 enum { CMD_HOLD = 1, CMD_HOLD_TAKE = 2, CMD_FINISH = 3 };
 
 #define TORN (1ull << 62)
-#define STOP_TYPE 1000
 #define MAX_TAGS 4096
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-}
-
-static _Noreturn void sleep_forever(void) {
-    for (;;) {
-        pause();
-    }
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 static uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
-
-static uint64_t arg_u64(const char *s) {
-    return strtoull(s, NULL, 0);
 }
 
 /* ---- the journal ------------------------------------------------------------------------------ */
@@ -159,22 +132,15 @@ static _Noreturn void hold(void) {
 /* ---- attaching, idling ------------------------------------------------------------------------ */
 
 static sluice_channel *attach(const char *sock, const char *chan, sluice_role role, sluice_start start) {
-    sluice_attach_options o = {.socket_path = sock, .channel = chan, .role = role, .start = start};
-    sluice_error err;
-    sluice_channel *ch;
     j_set(J_ATTACH, 1);
-    if (sluice_attach(&o, &ch, &err) != SLUICE_OK) {
-        say("ATTACH-FAILED %s: %s", sluice_code_name(err.code), err.message);
-        exit(3);
-    }
+    sluice_channel *ch = attach_or_exit(sock, chan, role, start);
     j_set(J_ATTACH, 2);
     return ch;
 }
 
 static _Noreturn void ring_error(sluice_channel *ch, int rc) {
     j_set(J_ERROR, 6);
-    say("RING-ERROR %s: %s", sluice_code_name(rc), sluice_last_error(ch)->message);
-    exit(6);
+    ring_error_exit(ch, rc);
 }
 
 /* After n rounds without work: spin, then yield, then sleep 50 us at a time (two cores, many busy processes). */
@@ -216,8 +182,7 @@ typedef struct {
 
 static void on_spsc(void *ctx, int32_t type, const void *payload, uint32_t length) {
     spsc_consumer *c = ctx;
-    uint64_t seq;
-    memcpy(&seq, payload, 8);
+    uint64_t seq = tm_seq(payload);
     if (c->started && seq != c->next) {
         bad("sequence: message %" PRIu64 " where %" PRIu64 " was due", seq, c->next);
     }
@@ -369,9 +334,8 @@ static void on_mpmc(void *ctx, int32_t type, const void *payload, uint32_t lengt
     if (j_get(J_COMMAND) == CMD_HOLD_TAKE) {
         hold(); /* killed while holding the taken slot, before journaling: the documented loss */
     }
-    uint64_t seq, tag;
-    memcpy(&seq, payload, 8);
-    memcpy(&tag, (const uint8_t *) payload + 8, 8);
+    uint64_t seq = tm_seq(payload);
+    uint64_t tag = tm_tag(payload);
     if (tag >= MAX_TAGS) {
         bad("tag %" PRIu64 " (message %" PRIu64 ")", tag, seq);
     }

@@ -70,6 +70,7 @@
  */
 #define _GNU_SOURCE
 #include "../sluice.h"
+#include "peer.h"
 #include "testmsg.h"
 
 #include <dirent.h>
@@ -91,30 +92,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STOP_TYPE 1000
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void say(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static _Noreturn void sleep_forever(void) {
-    for (;;) {
-        pause();
-    }
-}
 
 /* Idle strategy of the test loops: spin, and yield now and then (the test machine may be busier than its cores). */
 static void idle(int n) {
@@ -122,26 +99,6 @@ static void idle(int n) {
     if (n == 0 && (++empty & 63) == 0) {
         sched_yield();
     }
-}
-
-static uint64_t arg_u64(const char *s) {
-    return strtoull(s, NULL, 0);
-}
-
-static sluice_channel *attach(const char *sock, const char *chan, sluice_role role, sluice_start start) {
-    sluice_attach_options o = {.socket_path = sock, .channel = chan, .role = role, .start = start};
-    sluice_error err;
-    sluice_channel *ch;
-    if (sluice_attach(&o, &ch, &err) != SLUICE_OK) {
-        say("ATTACH-FAILED %s: %s", sluice_code_name(err.code), err.message);
-        exit(3);
-    }
-    return ch;
-}
-
-static _Noreturn void ring_error(sluice_channel *ch, int rc) {
-    say("RING-ERROR %s: %s", sluice_code_name(rc), sluice_last_error(ch)->message);
-    exit(6);
 }
 
 /* ---- consuming test messages ------------------------------------------------------------------ */
@@ -184,8 +141,7 @@ static uint64_t verify(const consumer *c, int32_t type, const uint8_t *p, uint32
 
 static void on_spsc(void *ctx, int32_t type, const void *payload, uint32_t length) {
     consumer *c = ctx;
-    uint64_t seq;
-    memcpy(&seq, payload, 8);
+    uint64_t seq = tm_seq(payload);
     if (seq != c->next) {
         bad("sequence", c->next, seq, c->next);
     }
@@ -239,7 +195,7 @@ static int spsc(int argc, char **argv) {
             first = arg_u64(argv[++i]);
         }
     }
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
     consumer c = {.ch = ch, .seed = arg_u64(argv[5]), .max_length = (uint32_t) arg_u64(argv[6]), .checksum = TM_BASIS,
                   .next = first};
     uint64_t count = arg_u64(argv[4]);
@@ -251,7 +207,7 @@ static int spsc(int argc, char **argv) {
     while (c.count < count) {
         int n = block ? sluice_poll_blocking(ch, on_spsc, &c, 256, 1000) : sluice_poll(ch, on_spsc, &c, 256);
         if (n < 0) {
-            ring_error(ch, n);
+            ring_error_exit(ch, n);
         }
         idle(n);
     }
@@ -268,14 +224,14 @@ static int spsc_hold(int argc, char **argv) {
     if (argc < 7) {
         return 2;
     }
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
     consumer c = {.ch = ch, .seed = arg_u64(argv[5]), .max_length = (uint32_t) arg_u64(argv[6]), .checksum = TM_BASIS};
     uint64_t k = arg_u64(argv[4]);
     say("ATTACHED");
     while (c.count < k) {
         int n = sluice_poll(ch, on_hold, &c, 1);
         if (n < 0) {
-            ring_error(ch, n);
+            ring_error_exit(ch, n);
         }
         idle(n);
     }
@@ -296,14 +252,13 @@ static void on_bcast(void *ctx, int32_t type, const void *payload, uint32_t leng
     c->last_sequence = st.last_sequence;
     int valid = sluice_bcast_still_valid(c->ch);
     if (valid < 0) {
-        ring_error(c->ch, valid);
+        ring_error_exit(c->ch, valid);
     }
     if (!valid) {
         c->torn++; /* overwritten while we read it: discard */
         return;
     }
-    uint64_t seq;
-    memcpy(&seq, c->copy, 8);
+    uint64_t seq = tm_seq(c->copy);
     if ((int64_t) seq != st.last_sequence) {
         bad("sequence (payload vs record header)", seq, seq, (uint64_t) st.last_sequence);
     }
@@ -316,7 +271,7 @@ static int bcast(int argc, char **argv) {
         return 2;
     }
     sluice_start start = strcmp(argv[7], "oldest") == 0 ? SLUICE_START_OLDEST : SLUICE_START_NEWEST;
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, start);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, start);
     consumer c = {.ch = ch, .seed = arg_u64(argv[5]), .max_length = (uint32_t) arg_u64(argv[6]), .checksum = TM_BASIS,
                   .last_sequence = -1};
     if (argc >= 10 && strcmp(argv[8], "stall-every") == 0) {
@@ -331,7 +286,7 @@ static int bcast(int argc, char **argv) {
     while (c.last_sequence < (int64_t) count - 1) {
         int n = sluice_poll(ch, on_bcast, &c, 64);
         if (n < 0) {
-            ring_error(ch, n);
+            ring_error_exit(ch, n);
         }
         idle(n);
         if (!gated_said) {
@@ -376,9 +331,8 @@ static void on_mpmc(void *ctx, int32_t type, const void *payload, uint32_t lengt
         c->stop = true;
         return;
     }
-    uint64_t seq, tag;
-    memcpy(&seq, payload, 8);
-    memcpy(&tag, (const uint8_t *) payload + 8, 8);
+    uint64_t seq = tm_seq(payload);
+    uint64_t tag = tm_tag(payload);
     if (tag >= MAX_TAGS) {
         bad("tag", seq, tag, MAX_TAGS);
     }
@@ -394,7 +348,7 @@ static int mpmc_consume(int argc, char **argv) {
     if (argc < 6) {
         return 2;
     }
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
     mpmc_consumer c;
     memset(&c, 0, sizeof c);
     c.base.seed = arg_u64(argv[4]);
@@ -407,7 +361,7 @@ static int mpmc_consume(int argc, char **argv) {
     while (!c.stop) {
         int n = sluice_poll(ch, on_mpmc, &c, 1); /* one at a time: stop right at STOP */
         if (n < 0) {
-            ring_error(ch, n);
+            ring_error_exit(ch, n);
         }
         idle(n);
     }
@@ -427,7 +381,7 @@ static int mpmc_produce(int argc, char **argv) {
     if (argc < 8) {
         return 2;
     }
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_PRODUCER, SLUICE_START_NEWEST);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_PRODUCER, SLUICE_START_NEWEST);
     uint64_t tag = arg_u64(argv[4]), count = arg_u64(argv[5]), seed = arg_u64(argv[6]);
     uint32_t max_length = (uint32_t) arg_u64(argv[7]);
     say("ATTACHED %u", sluice_participant_id(ch));
@@ -445,13 +399,13 @@ static int mpmc_produce(int argc, char **argv) {
             }
         }
         if (rc != SLUICE_OK) {
-            ring_error(ch, rc);
+            ring_error_exit(ch, rc);
         }
         tm_fill(at, mix, tag, seq, length); /* in place: zero copy */
         checksum = tm_step(checksum, tm_digest(tm_type(mix), at, length));
         rc = sluice_mpmc_commit(ch);
         if (rc != SLUICE_OK) {
-            ring_error(ch, rc);
+            ring_error_exit(ch, rc);
         }
     }
     say("PRODUCED %" PRIu64 " %016" PRIx64, count, checksum);
@@ -460,7 +414,7 @@ static int mpmc_produce(int argc, char **argv) {
 }
 
 static int mpmc_claim_die(char **argv) {
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_PRODUCER, SLUICE_START_NEWEST);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_PRODUCER, SLUICE_START_NEWEST);
     void *at;
     int rc = sluice_mpmc_try_claim(ch, 1, 16, &at);
     say(rc == SLUICE_OK ? "CLAIMED %u" : "NOT-CLAIMED %u", sluice_participant_id(ch));
@@ -476,12 +430,12 @@ static void on_take_and_die(void *ctx, int32_t type, const void *payload, uint32
 }
 
 static int mpmc_take_die(char **argv) {
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
     say("ATTACHED %u", sluice_participant_id(ch));
     for (;;) {
         int n = sluice_poll(ch, on_take_and_die, ch, 1);
         if (n < 0) {
-            ring_error(ch, n);
+            ring_error_exit(ch, n);
         }
     }
 }
@@ -721,6 +675,13 @@ static void position_case(const char *path, const char *name, uint64_t size_fiel
     close(s);
 }
 
+/* One position case with a fresh memfd that is wrong in one way (size, seals, format or start). */
+static void bad_memfd_case(const char *path, const char *name, size_t size, int seals, bool formatted, uint64_t position) {
+    int fd = position_memfd(size, seals, formatted, position);
+    position_case(path, name, 384, fd, 1);
+    close(fd);
+}
+
 static int malformed(char **argv) {
     const char *path = argv[2];
     uint8_t m[2048];
@@ -768,24 +729,13 @@ static int malformed(char **argv) {
     simple_case(path, "silent", NULL, 0, NULL, 0);
 
     int sealed = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE;
-    int fd;
     position_case(path, "pipe", 384, pipe_fds[0], 1);
-    fd = position_memfd(384, 0, true, 0);
-    position_case(path, "unsealed", 384, fd, 1);
-    close(fd);
-    fd = position_memfd(384, F_SEAL_SHRINK | F_SEAL_GROW, true, 0);
-    position_case(path, "no-future-write", 384, fd, 1);
-    close(fd);
-    fd = position_memfd(128, sealed, false, 0);
-    position_case(path, "too-small", 384, fd, 1);
-    close(fd);
-    fd = position_memfd(384, sealed, false, 0);
-    position_case(path, "not-formatted", 384, fd, 1);
-    close(fd);
-    fd = position_memfd(384, sealed, true, 4096);
-    position_case(path, "wrong-start", 384, fd, 1);
-    close(fd);
-    fd = position_memfd(384, sealed, true, 0);
+    bad_memfd_case(path, "unsealed", 384, 0, true, 0);
+    bad_memfd_case(path, "no-future-write", 384, F_SEAL_SHRINK | F_SEAL_GROW, true, 0);
+    bad_memfd_case(path, "too-small", 128, sealed, false, 0);
+    bad_memfd_case(path, "not-formatted", 384, sealed, false, 0);
+    bad_memfd_case(path, "wrong-start", 384, sealed, true, 4096);
+    int fd = position_memfd(384, sealed, true, 0);
     position_case(path, "size-field-lies", 4096, fd, 1);
     position_case(path, "no-fd", 384, fd, 0);
     position_case(path, "two-fds", 384, fd, 2);
@@ -798,7 +748,7 @@ static int malformed(char **argv) {
 }
 
 static int chatty(char **argv) {
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
     say("ATTACHED");
     uint8_t m[16];
     put_header(m, 0x50434C53u, 1, 4);
@@ -824,20 +774,20 @@ static void on_ping(void *ctx, int32_t type, const void *payload, uint32_t lengt
         idle(0);
     }
     if (rc != SLUICE_OK) {
-        ring_error(e->pong, rc);
+        ring_error_exit(e->pong, rc);
     }
     e->echoed++;
 }
 
 static int echo(char **argv) {
-    sluice_channel *ping = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
-    echo_state e = {.pong = attach(argv[2], argv[4], SLUICE_ROLE_PRODUCER, SLUICE_START_NEWEST)};
+    sluice_channel *ping = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    echo_state e = {.pong = attach_or_exit(argv[2], argv[4], SLUICE_ROLE_PRODUCER, SLUICE_START_NEWEST)};
     uint64_t count = arg_u64(argv[5]);
     say("ATTACHED");
     while (e.echoed < count) {
         int n = sluice_poll(ping, on_ping, &e, 16);
         if (n < 0) {
-            ring_error(ping, n);
+            ring_error_exit(ping, n);
         }
     }
     say("ECHOED %" PRIu64, e.echoed);
@@ -879,7 +829,7 @@ static void await_host_gone(sluice_channel *ch, bool block, uint64_t *count) {
             return;
         }
         if (n < 0) {
-            ring_error(ch, n);
+            ring_error_exit(ch, n);
         }
         if (n == 0 && !block) {
             sleep_ms(1);
@@ -890,7 +840,7 @@ static void await_host_gone(sluice_channel *ch, bool block, uint64_t *count) {
 
 static int until_gone(int argc, char **argv) {
     bool block = argc > 4 && strcmp(argv[4], "block") == 0;
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
     say("ATTACHED %d data fd %s", (int) sluice_channel_kind(ch), access_mode_name(sluice_data_fd(ch)));
     uint64_t count = 0;
     await_host_gone(ch, block, &count);
@@ -938,7 +888,7 @@ static void attack(const char *name, bool failed, int err) {
 
 static int attack_writes(int argc, char **argv) {
     sluice_start start = argc > 4 && strcmp(argv[4], "oldest") == 0 ? SLUICE_START_OLDEST : SLUICE_START_NEWEST;
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, start);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, start);
     const int fd = sluice_data_fd(ch);
     const size_t size = sluice_data_size(ch);
     uint8_t *const mapping = (uint8_t *) (uintptr_t) sluice_data(ch); /* PROT_READ: the attacks try to change that */
@@ -1061,7 +1011,7 @@ static void say_alive(sluice_channel *ch) {
 /* A consumer that publishes positions it never reached (docs: the command list at the top). */
 static int lie_position(int argc, char **argv) {
     sluice_start start = argc > 4 && strcmp(argv[4], "oldest") == 0 ? SLUICE_START_OLDEST : SLUICE_START_NEWEST;
-    sluice_channel *ch = attach(argv[2], argv[3], SLUICE_ROLE_CONSUMER, start);
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, start);
     _Atomic int64_t *word = sluice_test_position_word(ch);
     if (word == NULL) {
         say("NOT-A-POSITION-CONSUMER kind %d", (int) sluice_channel_kind(ch));
@@ -1134,7 +1084,7 @@ static int lie_position(int argc, char **argv) {
 
 /* An MPMC participant that writes garbage into the ring's control words (docs: the top of the file). */
 static int mpmc_garbage(int argc, char **argv) {
-    sluice_channel *ch = attach(argv[2], argv[3], argc > 4 ? role_arg(argv[4]) : SLUICE_ROLE_PARTICIPANT,
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], argc > 4 ? role_arg(argv[4]) : SLUICE_ROLE_PARTICIPANT,
                                 SLUICE_START_NEWEST);
     if (sluice_channel_kind(ch) != SLUICE_KIND_MPMC) {
         say("NOT-MPMC kind %d", (int) sluice_channel_kind(ch));

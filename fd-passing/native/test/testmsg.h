@@ -64,6 +64,20 @@ static inline int tm_check(const uint8_t *p, uint64_t mix, uint64_t tag, uint64_
     return 1;
 }
 
+/* The sequence number a test message's payload starts with. */
+static inline uint64_t tm_seq(const void *payload) {
+    uint64_t seq;
+    memcpy(&seq, payload, 8);
+    return seq;
+}
+
+/* The tag that follows it. */
+static inline uint64_t tm_tag(const void *payload) {
+    uint64_t tag;
+    memcpy(&tag, (const uint8_t *) payload + 8, 8);
+    return tag;
+}
+
 static inline uint64_t tm_step(uint64_t h, uint64_t w) {
     uint64_t x = (h ^ w) * 0x9E3779B97F4A7C15ull;
     return (x << 31) | (x >> 33);

@@ -17,9 +17,13 @@ import java.util.concurrent.locks.LockSupport;
  * <p>One instance per thread: the phase and the current period are plain fields.
  */
 public final class BackOffIdleStrategy implements IdleStrategy {
+    /** Busy spins before the first yield, by default. */
     public static final long DEFAULT_MAX_SPINS = 100;
+    /** Yields before the first park, by default. */
     public static final long DEFAULT_MAX_YIELDS = 10;
+    /** The first park, in nanoseconds, by default (1 µs). */
     public static final long DEFAULT_MIN_PARK_NANOS = 1_000;
+    /** The longest park, in nanoseconds, by default (1 ms); each park doubles the last up to it. */
     public static final long DEFAULT_MAX_PARK_NANOS = 1_000_000;
 
     /** Where the strategy is in its back-off; visible for tests and diagnostics. */
@@ -41,6 +45,13 @@ public final class BackOffIdleStrategy implements IdleStrategy {
     }
 
     /**
+     * Spins {@code maxSpins} times, yields {@code maxYields} times, then parks from
+     * {@code minParkNanos}, doubling up to {@code maxParkNanos}; work resets it to spinning.
+     *
+     * @param maxSpins     busy spins ({@link Thread#onSpinWait()}) before yielding, 0 or more
+     * @param maxYields    {@link Thread#yield()} calls before parking, 0 or more
+     * @param minParkNanos the first park, in nanoseconds, at least 1
+     * @param maxParkNanos the longest park, in nanoseconds, at least {@code minParkNanos}
      * @throws IllegalArgumentException if a count is negative, {@code minParkNanos < 1} or
      *                                  {@code maxParkNanos < minParkNanos}
      */

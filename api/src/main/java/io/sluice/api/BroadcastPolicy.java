@@ -16,12 +16,22 @@ public enum BroadcastPolicy {
         this.kind = kind;
     }
 
-    /** The ring kind a region of this policy carries in its header. */
+    /**
+     * The ring kind a region of this policy carries in its header.
+     *
+     * @return the kind, one of the two broadcast kinds
+     */
     public RingKind ringKind() {
         return kind;
     }
 
-    /** The policy of a broadcast ring kind. */
+    /**
+     * The policy of a broadcast ring kind.
+     *
+     * @param kind a broadcast ring kind
+     * @return its policy
+     * @throws IllegalArgumentException if {@code kind} is not a broadcast kind
+     */
     public static BroadcastPolicy of(RingKind kind) {
         return switch (kind) {
             case BROADCAST_BACKPRESSURE -> BACK_PRESSURE;

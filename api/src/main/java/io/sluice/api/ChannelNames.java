@@ -19,6 +19,7 @@ public final class ChannelNames {
      *
      * @return {@code name}
      * @throws IllegalArgumentException saying what is wrong, with the name escaped
+     * @param name the proposed channel name, may be null
      */
     public static String validate(String name) {
         String problem = problem(name, MAX_LENGTH);
@@ -31,6 +32,10 @@ public final class ChannelNames {
     /**
      * What is wrong with {@code name} under the rule with a length limit of {@code maxLength},
      * or null if nothing is. Region names use the same characters with a longer limit.
+     *
+     * @param name      the proposed name, may be null
+     * @param maxLength the longest name allowed, in characters
+     * @return the problem in words (the name escaped), or null
      */
     public static String problem(String name, int maxLength) {
         if (name == null || name.isEmpty()) {

@@ -8,6 +8,11 @@ package io.sluice.api;
 public class CorruptRingException extends SluiceException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Reports a ring whose shared memory holds something no honest writer writes.
+     *
+     * @param message what was wrong, in which channel or region, and the values found
+     */
     public CorruptRingException(String message) {
         super(message);
     }

@@ -19,6 +19,8 @@ public interface IdleStrategy {
     /**
      * Reports the work done by the last attempt: a positive {@code workCount} resets the
      * strategy and returns at once; {@code 0} (or less) idles one step.
+     *
+     * @param workCount how many items the last attempt handled
      */
     default void idle(int workCount) {
         if (workCount > 0) {

@@ -8,6 +8,11 @@ package io.sluice.api;
 public class LimitExceededException extends SluiceException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Reports a request that would exceed a configured or documented limit.
+     *
+     * @param message what was wrong, in which channel or region, and the values found
+     */
     public LimitExceededException(String message) {
         super(message);
     }

@@ -41,6 +41,8 @@ public interface MessageProducer {
      * @throws IllegalArgumentException if {@code type <= 0} or {@code length} is negative or above
      *                                  {@link #maxMessageLength()}
      * @throws IllegalStateException    if a claim is still open
+     * @param type   the message type, positive (the ring uses 0 and negatives for itself)
+     * @param length the payload length in bytes, 0 to {@link #maxMessageLength()}
      */
     long tryClaim(int type, int length);
 
@@ -49,6 +51,7 @@ public interface MessageProducer {
      *
      * @throws IllegalStateException    if no claim is open
      * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     * @param offset the offset {@link #tryClaim} returned
      */
     void commit(long offset);
 
@@ -57,6 +60,7 @@ public interface MessageProducer {
      *
      * @throws IllegalStateException    if no claim is open
      * @throws IllegalArgumentException if {@code offset} is not the open claim's
+     * @param offset the offset {@link #tryClaim} returned
      */
     void abort(long offset);
 
@@ -69,12 +73,24 @@ public interface MessageProducer {
      * @throws IndexOutOfBoundsException if {@code [sourceOffset, sourceOffset + length)} is not
      *                                   inside {@code source}
      * @throws IllegalStateException     if a claim is still open
+     * @param type         the message type, positive
+     * @param source       where the payload is
+     * @param sourceOffset where in {@code source} it starts
+     * @param length       the payload length in bytes, 0 to {@link #maxMessageLength()}
      */
     boolean offer(int type, MemorySegment source, long sourceOffset, int length);
 
-    /** The writable segment that claim offsets index. */
+    /**
+     * The writable segment that claim offsets index.
+     *
+     * @return the ring's data segment; write only inside an open claim's payload range
+     */
     MemorySegment buffer();
 
-    /** The longest message this ring accepts. */
+    /**
+     * The longest message this ring accepts.
+     *
+     * @return the bound in bytes, fixed when the ring was formatted
+     */
     int maxMessageLength();
 }

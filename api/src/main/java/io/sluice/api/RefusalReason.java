@@ -38,11 +38,21 @@ public enum RefusalReason {
         this.code = code;
     }
 
+    /**
+     * The value sent in REFUSE and DETACH messages (docs/protocol.md).
+     *
+     * @return the wire code
+     */
     public int code() {
         return code;
     }
 
-    /** The reason for a protocol code, or null if unknown. */
+    /**
+     * The reason for a protocol code, or null if unknown.
+     *
+     * @param code a value read from a peer or a region, any int
+     * @return the matching constant, or null
+     */
     public static RefusalReason fromCode(int code) {
         for (RefusalReason r : values()) {
             if (r.code == code) {

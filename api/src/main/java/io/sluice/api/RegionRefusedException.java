@@ -7,6 +7,11 @@ package io.sluice.api;
 public class RegionRefusedException extends SluiceException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Reports a shared-memory region that failed validation before it was used.
+     *
+     * @param message what was wrong, in which channel or region, and the values found
+     */
     public RegionRefusedException(String message) {
         super(message);
     }

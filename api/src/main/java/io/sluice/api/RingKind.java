@@ -19,12 +19,21 @@ public enum RingKind {
         this.code = code;
     }
 
-    /** The value stored in the region header's kind field. */
+    /**
+     * The value stored in the region header's kind field.
+     *
+     * @return the wire code
+     */
     public int code() {
         return code;
     }
 
-    /** The kind for a header code, or null if unknown. */
+    /**
+     * The kind for a header code, or null if unknown.
+     *
+     * @param code a value read from a peer or a region, any int
+     * @return the matching constant, or null
+     */
     public static RingKind fromCode(int code) {
         for (RingKind k : values()) {
             if (k.code == code) {

@@ -7,6 +7,11 @@ package io.sluice.api;
 public class RingLayoutException extends SluiceException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Reports a region whose header does not describe the ring that was expected.
+     *
+     * @param message what was wrong, in which channel or region, and the values found
+     */
     public RingLayoutException(String message) {
         super(message);
     }

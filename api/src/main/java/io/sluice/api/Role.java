@@ -17,12 +17,21 @@ public enum Role {
         this.code = code;
     }
 
-    /** The value sent in the hello message. */
+    /**
+     * The value sent in the hello message.
+     *
+     * @return the wire code
+     */
     public int code() {
         return code;
     }
 
-    /** The role for a protocol code, or null if unknown. */
+    /**
+     * The role for a protocol code, or null if unknown.
+     *
+     * @param code a value read from a peer or a region, any int
+     * @return the matching constant, or null
+     */
     public static Role fromCode(int code) {
         for (Role r : values()) {
             if (r.code == code) {

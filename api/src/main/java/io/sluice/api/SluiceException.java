@@ -7,10 +7,21 @@ package io.sluice.api;
 public class SluiceException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A Sluice failure.
+     *
+     * @param message what failed, where and why
+     */
     public SluiceException(String message) {
         super(message);
     }
 
+    /**
+     * A Sluice failure caused by another.
+     *
+     * @param message what failed, where and why
+     * @param cause   the underlying failure
+     */
     public SluiceException(String message, Throwable cause) {
         super(message, cause);
     }

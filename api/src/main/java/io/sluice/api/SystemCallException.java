@@ -8,10 +8,22 @@ package io.sluice.api;
 public class SystemCallException extends SluiceException {
     private static final long serialVersionUID = 1L;
 
+    /** The libc function that failed. */
     private final String call;
+    /** The errno it left behind. */
     private final int errno;
+    /** The symbolic name of the errno. */
     private final String errnoName;
 
+    /**
+     * A failed libc call; the message is {@code "call: ERRNONAME (description) [context]"}.
+     *
+     * @param call        the libc function that failed, e.g. {@code "mmap"}
+     * @param errno       the errno it left behind
+     * @param errnoName   the symbolic name of {@code errno}, e.g. {@code "ENOMEM"}
+     * @param description the C library's text for it ({@code strerror}), or null
+     * @param context     what the call was for (a path, a size, a name), or null
+     */
     public SystemCallException(String call, int errno, String errnoName, String description, String context) {
         super(format(call, errnoName, description, context));
         this.call = call;
@@ -30,6 +42,9 @@ public class SystemCallException extends SluiceException {
      * The same failure, its message prefixed with what it was for ({@code "channel 'orders'"}), so
      * that an {@code ENOMEM} or {@code EMFILE} names the channel or region that needed the memory
      * or the descriptor. Call, errno and name are kept.
+     *
+     * @param subject what the call was for, e.g. {@code "channel 'orders'"}
+     * @return a new exception with this one as its cause
      */
     public SystemCallException about(String subject) {
         return new SystemCallException(subject + ": " + getMessage(), call, errno, errnoName, this);
@@ -46,17 +61,29 @@ public class SystemCallException extends SluiceException {
         return sb.toString();
     }
 
-    /** The libc function that failed, e.g. {@code "mmap"}. */
+    /**
+     * The libc function that failed, e.g. {@code "mmap"}.
+     *
+     * @return the function name
+     */
     public String call() {
         return call;
     }
 
-    /** The errno value the call left behind. */
+    /**
+     * The errno value the call left behind.
+     *
+     * @return the errno
+     */
     public int errno() {
         return errno;
     }
 
-    /** The symbolic errno name, e.g. {@code "EPERM"}, or {@code "errno 123"} if unknown. */
+    /**
+     * The symbolic errno name, e.g. {@code "EPERM"}, or {@code "errno 123"} if unknown.
+     *
+     * @return the name
+     */
     public String errnoName() {
         return errnoName;
     }

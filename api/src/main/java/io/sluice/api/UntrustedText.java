@@ -17,7 +17,13 @@ public final class UntrustedText {
     private UntrustedText() {
     }
 
-    /** {@code text} escaped for logs and messages; {@code "null"} for null. */
+    /**
+     * {@code text} escaped for logs and messages; {@code "null"} for null.
+     *
+     * @param text text from a peer or a region, may be null
+     * @return printable ASCII, escaped as the class describes, cut after about
+     *         {@link #MAX_ESCAPED_LENGTH} characters
+     */
     public static String escape(String text) {
         if (text == null) {
             return "null";
@@ -48,7 +54,12 @@ public final class UntrustedText {
         return sb.toString();
     }
 
-    /** Raw bytes (possibly not UTF-8) escaped byte by byte: printable ASCII as is, the rest as {@code \xHH}. */
+    /**
+     * Raw bytes (possibly not UTF-8) escaped byte by byte: printable ASCII as is, the rest as {@code \xHH}.
+     *
+     * @param bytes raw bytes from a peer or a region
+     * @return their escaped form, as {@link #escape(String)}
+     */
     public static String escape(byte[] bytes) {
         return escape(new String(bytes, StandardCharsets.ISO_8859_1));
     }

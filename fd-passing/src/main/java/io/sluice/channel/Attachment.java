@@ -32,26 +32,47 @@ public final class Attachment {
         this.participantId = participantId;
     }
 
-    /** A number unique within the host. */
+    /**
+     * A number unique within the host.
+     *
+     * @return the id, assigned in order of connection
+     */
     public long id() {
         return id;
     }
 
-    /** The attached process, per {@code SO_PEERCRED}. */
+    /**
+     * The attached process, per {@code SO_PEERCRED}.
+     *
+     * @return its pid, uid and gid
+     */
     public PeerCredentials peer() {
         return peer;
     }
 
+    /**
+     * The role the peer asked for in its HELLO and was admitted in.
+     *
+     * @return the role
+     */
     public Role role() {
         return role;
     }
 
-    /** The MPMC participant id that tags this attachment's claims; 0 for other kinds. */
+    /**
+     * The MPMC participant id that tags this attachment's claims; 0 for other kinds.
+     *
+     * @return the id, 1 or more for MPMC, else 0
+     */
     public int participantId() {
         return participantId;
     }
 
-    /** The consumer's position region (read-only here), or null. */
+    /**
+     * The consumer's position region (read-only here), or null.
+     *
+     * @return a read-only view of the region (SPSC and broadcast consumers), or null
+     */
     public MemorySegment positionView() {
         return positionView;
     }

@@ -28,7 +28,12 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
     /** {@code maxConsumers} unless set: 16. */
     public static final int DEFAULT_MAX_CONSUMERS = 16;
 
-    /** @throws IllegalArgumentException naming the field and its bounds if a value is outside them */
+    /**
+     * Checks every value against its bound before any memory is asked for.
+     *
+     * @throws IllegalArgumentException naming the field and its bounds if a value is outside them
+     * @throws NullPointerException     if {@code policy} is null
+     */
     public BroadcastOptions {
         Objects.requireNonNull(policy, "BroadcastOptions.policy");
         regionSize(capacity);
@@ -45,6 +50,11 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
     /**
      * A channel of {@code capacity} data bytes with {@code policy}, messages up to an eighth of
      * the capacity and up to {@link #DEFAULT_MAX_CONSUMERS} consumers.
+     *
+     * @param policy   what the producer does when a consumer falls a ring behind
+     * @param capacity the data area in bytes: a power of two, within the ring's bounds
+     * @return the options
+     * @throws IllegalArgumentException if the capacity is out of bounds
      */
     public static BroadcastOptions of(BroadcastPolicy policy, long capacity) {
         regionSize(capacity); // before the default length is derived from it
@@ -52,12 +62,24 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
                 DEFAULT_MAX_CONSUMERS);
     }
 
-    /** The same options with messages up to {@code bytes} long. */
+    /**
+     * The same options with messages up to {@code bytes} long.
+     *
+     * @param bytes the longest payload: 0 to half the capacity less a record header
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code bytes} is out of bounds
+     */
     public BroadcastOptions maxMessageLength(int bytes) {
         return new BroadcastOptions(policy, capacity, bytes, maxConsumers);
     }
 
-    /** The same options with up to {@code consumers} consumers attached at once. */
+    /**
+     * The same options with up to {@code consumers} consumers attached at once.
+     *
+     * @param consumers 1 to {@link #MAX_CONSUMERS}
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code consumers} is out of bounds
+     */
     public BroadcastOptions maxConsumers(int consumers) {
         return new BroadcastOptions(policy, capacity, maxMessageLength, consumers);
     }

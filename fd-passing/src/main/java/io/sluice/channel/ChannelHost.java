@@ -13,7 +13,6 @@ import io.sluice.fdpassing.SeqPacketSocket;
 
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.EnumMap;
@@ -45,8 +44,6 @@ import java.util.function.Supplier;
  */
 public final class ChannelHost implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ChannelHost.class.getName());
-    /** How long a connecting peer has to complete each step of the handshake by default. */
-    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = HostOptions.DEFAULT_HANDSHAKE_TIMEOUT;
     /** Connections accepted per wake-up at most, so that established peers are never starved by a flood. */
     private static final int ACCEPT_BATCH = 64;
     /** First (shortest) pause of accepting after running out of descriptors; each further one doubles, up to the max. */
@@ -101,7 +98,13 @@ public final class ChannelHost implements AutoCloseable {
         this.thread = Thread.ofPlatform().daemon().name("sluice-host " + server.path()).unstarted(this::run);
     }
 
-    /** Hosts on {@code socket} (mode 0600) with {@link HostOptions#defaults()}: processes of this host's uid only. */
+    /**
+     * Hosts on {@code socket} (mode 0600) with {@link HostOptions#defaults()}: processes of this host's uid only.
+     *
+     * @param socket where the socket file goes
+     * @return the host, serving on its own thread until closed
+     * @throws io.sluice.api.SystemCallException if the socket cannot be bound (e.g. {@code EADDRINUSE} for a live host)
+     */
     public static ChannelHost bind(Path socket) {
         return bind(socket, HostOptions.defaults());
     }
@@ -109,6 +112,11 @@ public final class ChannelHost implements AutoCloseable {
     /**
      * Hosts on {@code socket} with {@code options}: who may attach, the socket file's mode, the
      * handshake timeout and the limits (see {@link HostOptions}).
+     *
+     * @param socket  where the socket file goes
+     * @param options who may attach, the file mode, the timeout and the limits
+     * @return the host, serving on its own thread until closed
+     * @throws io.sluice.api.SystemCallException if the socket cannot be bound (e.g. {@code EADDRINUSE} for a live host)
      */
     public static ChannelHost bind(Path socket, HostOptions options) {
         // Everything the host thread may need on a failure path is loaded now, while descriptors
@@ -126,32 +134,49 @@ public final class ChannelHost implements AutoCloseable {
         return host;
     }
 
-    /** The socket path peers attach to. */
+    /**
+     * The socket path peers attach to.
+     *
+     * @return the absolute path
+     */
     public Path path() {
         return server.path();
     }
 
-    /** The options this host was bound with. */
+    /**
+     * The options this host was bound with.
+     *
+     * @return the options, immutable
+     */
     public HostOptions options() {
         return options;
     }
 
-    /** The handshake timeout. */
-    public Duration handshakeTimeout() {
-        return options.handshakeTimeout();
-    }
-
-    /** The hosted channel of that name, or null (also once it was closed). */
+    /**
+     * The hosted channel of that name, or null (also once it was closed).
+     *
+     * @param name a channel name
+     * @return the channel, or null
+     */
     public HostedChannel channel(String name) {
         return channels.get(name);
     }
 
-    /** Bytes of the memory budget the hosted channels take now. */
+    /**
+     * Bytes of the memory budget the hosted channels take now.
+     *
+     * @return bytes, at most {@link HostOptions#memoryBudget()}
+     */
     public synchronized long memoryUsed() {
         return budgetUsed;
     }
 
-    /** How many connections were refused for {@code reason} since the host started. */
+    /**
+     * How many connections were refused for {@code reason} since the host started.
+     *
+     * @param reason the refusal reason to count
+     * @return the count; safe to read from any thread
+     */
     public long refusals(RefusalReason reason) {
         return refusals.get(reason).get();
     }
@@ -162,6 +187,9 @@ public final class ChannelHost implements AutoCloseable {
      *
      * @throws IllegalArgumentException if the name is not acceptable
      * @throws LimitExceededException   if the channel does not fit in the host's memory budget
+     * @param name    the channel name peers attach by (see {@link io.sluice.api.ChannelNames}); unique within the host
+     * @param options the ring's geometry and limits
+     * @return the channel, open until closed or the host closes
      */
     public HostedSpscChannel spsc(String name, SpscOptions options) {
         ChannelNames.validate(name);
@@ -175,6 +203,9 @@ public final class ChannelHost implements AutoCloseable {
      *
      * @throws IllegalArgumentException if the name is not acceptable
      * @throws LimitExceededException   if the channel does not fit in the host's memory budget
+     * @param name    the channel name peers attach by (see {@link io.sluice.api.ChannelNames}); unique within the host
+     * @param options the ring's geometry and limits
+     * @return the channel, open until closed or the host closes
      */
     public HostedBroadcastChannel broadcast(String name, BroadcastOptions options) {
         ChannelNames.validate(name);
@@ -188,6 +219,9 @@ public final class ChannelHost implements AutoCloseable {
      *
      * @throws IllegalArgumentException if the name is not acceptable
      * @throws LimitExceededException   if the channel does not fit in the host's memory budget
+     * @param name    the channel name peers attach by (see {@link io.sluice.api.ChannelNames}); unique within the host
+     * @param options the ring's geometry and limits
+     * @return the channel, open until closed or the host closes
      */
     public HostedMpmcChannel mpmc(String name, MpmcOptions options) {
         ChannelNames.validate(name);

@@ -44,12 +44,23 @@ public final class Channels {
      * previous consumer stopped.
      *
      * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     * @param socket  the host's socket file
+     * @param channel the channel's name on that host
+     * @return the attachment, owned by the caller (close it to detach)
      */
     public static ConsumerAttachment<SpscConsumer> spsc(Path socket, String channel) {
         return spsc(socket, channel, DEFAULT_TIMEOUT);
     }
 
-    /** As {@link #spsc(Path, String)}, each handshake step waiting at most {@code timeout}. */
+    /**
+     * As {@link #spsc(Path, String)}, each handshake step waiting at most {@code timeout}.
+     *
+     * @param socket  the host's socket file
+     * @param channel the channel's name on that host
+     * @param timeout how long each handshake step may take, positive
+     * @return the attachment, owned by the caller (close it to detach)
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     */
     public static ConsumerAttachment<SpscConsumer> spsc(Path socket, String channel, Duration timeout) {
         SpscConsumer[] made = new SpscConsumer[1];
         AttachSession s = AttachSession.attach(socket, channel, Role.CONSUMER, EnumSet.of(RingKind.SPSC), timeout,
@@ -75,12 +86,25 @@ public final class Channels {
      * policy), starting at the newest record or the oldest still available.
      *
      * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     * @param socket  the host's socket file
+     * @param channel the channel's name on that host
+     * @param start   where to start reading
+     * @return the attachment, owned by the caller (close it to detach)
      */
     public static ConsumerAttachment<BroadcastConsumer> broadcast(Path socket, String channel, BroadcastStart start) {
         return broadcast(socket, channel, start, DEFAULT_TIMEOUT);
     }
 
-    /** As {@link #broadcast(Path, String, BroadcastStart)}, each handshake step waiting at most {@code timeout}. */
+    /**
+     * As {@link #broadcast(Path, String, BroadcastStart)}, each handshake step waiting at most {@code timeout}.
+     *
+     * @param socket  the host's socket file
+     * @param channel the channel's name on that host
+     * @param start   where to start reading
+     * @param timeout how long each handshake step may take, positive
+     * @return the attachment, owned by the caller (close it to detach)
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     */
     public static ConsumerAttachment<BroadcastConsumer> broadcast(Path socket, String channel, BroadcastStart start,
                                                                   Duration timeout) {
         BroadcastConsumer[] made = new BroadcastConsumer[1];
@@ -104,12 +128,25 @@ public final class Channels {
      * (both), as the hosting process does with {@link HostedMpmcChannel#attachLocal}.
      *
      * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     * @param socket  the host's socket file
+     * @param channel the channel's name on that host
+     * @param role    {@link Role#PRODUCER}, {@link Role#CONSUMER} or {@link Role#PARTICIPANT}
+     * @return the attachment, owned by the caller (close it to detach)
      */
     public static MpmcAttachment mpmc(Path socket, String channel, Role role) {
         return mpmc(socket, channel, role, DEFAULT_TIMEOUT);
     }
 
-    /** As {@link #mpmc(Path, String, Role)}, each handshake step waiting at most {@code timeout}. */
+    /**
+     * As {@link #mpmc(Path, String, Role)}, each handshake step waiting at most {@code timeout}.
+     *
+     * @param socket  the host's socket file
+     * @param channel the channel's name on that host
+     * @param role    {@link Role#PRODUCER}, {@link Role#CONSUMER} or {@link Role#PARTICIPANT}
+     * @param timeout how long each handshake step may take, positive
+     * @return the attachment, owned by the caller (close it to detach)
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     */
     public static MpmcAttachment mpmc(Path socket, String channel, Role role, Duration timeout) {
         AttachSession s = AttachSession.attach(socket, channel, role, Set.of(RingKind.MPMC), timeout, null);
         MemorySegment ring;

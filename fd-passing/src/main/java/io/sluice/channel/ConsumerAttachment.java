@@ -15,6 +15,10 @@ import java.time.Duration;
  * {@link ConnectionClosedException} instead of returning 0 forever.
  *
  * <p>Closing detaches: the host sees end of stream at once and stops waiting for this consumer.
+ * One thread polls; {@link #isHostAlive()}, {@link #awaitHostGone} and {@link #close()} are safe
+ * from any thread.
+ *
+ * @param <C> the ring's consumer type ({@code SpscConsumer} or {@code BroadcastConsumer})
  */
 public final class ConsumerAttachment<C extends MessageConsumer> implements MessageConsumer, AutoCloseable {
     private final AttachSession session;
@@ -35,6 +39,9 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
      * @return messages handled; 0 only if {@code timeout} passed with nothing to read
      * @throws IllegalStateException     if the host does not wake parked consumers on this channel
      * @throws ConnectionClosedException when the host is gone and everything was delivered
+     * @param handler called once per message, on this thread; the payload is valid only during the call
+     * @param limit   the most messages to hand over in this call, at least 1
+     * @param timeout how long to sleep at most when the ring is empty
      */
     public int pollBlocking(MessageHandler handler, int limit, Duration timeout) {
         if (parking == null) {
@@ -44,12 +51,20 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
         return parking.pollOrPark(() -> poll(handler, limit), timeout.toNanos());
     }
 
-    /** Whether this channel's host wakes parked consumers ({@link #pollBlocking} works). */
+    /**
+     * Whether this channel's host wakes parked consumers ({@link #pollBlocking} works).
+     *
+     * @return true if the host announced it wakes parked consumers
+     */
     public boolean canBlock() {
         return parking != null;
     }
 
-    /** The ring consumer (read-only view of the shared ring). */
+    /**
+     * The ring consumer (read-only view of the shared ring).
+     *
+     * @return the consumer; polling it directly skips the host-gone check
+     */
     public C consumer() {
         return consumer;
     }
@@ -84,12 +99,22 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
         return n;
     }
 
-    /** Whether the host is still there (its connection open). */
+    /**
+     * Whether the host is still there (its connection open).
+     *
+     * @return false once the host closed the connection or died
+     */
     public boolean isHostAlive() {
         return !session.hostGone();
     }
 
-    /** Waits until the host is gone, at most {@code timeout}; returns whether it is. */
+    /**
+     * Waits until the host is gone, at most {@code timeout}; returns whether it is.
+     *
+     * @param timeout how long to wait at most
+     * @return true if the host is gone
+     * @throws InterruptedException if the thread is interrupted while waiting
+     */
     public boolean awaitHostGone(Duration timeout) throws InterruptedException {
         session.awaitEnd(timeout);
         return session.hostGone();
@@ -98,12 +123,18 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
     /**
      * The data region as received (sealed, verified). For diagnostics: a consumer that tries
      * {@code dataRegion().mapReadWrite()} sees the kernel's {@code mmap: EPERM}.
+     *
+     * @return the region, closed with this attachment
      */
     public io.sluice.memfd.MemfdRegion dataRegion() {
         return session.data();
     }
 
-    /** What the channel is, as its host announced it (name, kind, sizes). */
+    /**
+     * What the channel is, as its host announced it (name, kind, sizes).
+     *
+     * @return the channel's description from the handshake
+     */
     public ChannelInfo info() {
         return session.info();
     }

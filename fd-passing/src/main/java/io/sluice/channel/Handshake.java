@@ -196,12 +196,7 @@ final class Handshake {
 
     /** Decodes the host's answer to HELLO: a WELCOME, or throws for a REFUSE (see {@link #decodeRefuse}). */
     static Welcome decodeWelcome(ByteBuffer m, String from) {
-        checkHeader(m, from);
-        checkVersion(m, from);
-        expect(m, WELCOME, "WELCOME", from);
-        if (m.remaining() != WELCOME_LENGTH) {
-            throw new ProtocolException(from + ": WELCOME is " + m.remaining() + " bytes, expected " + WELCOME_LENGTH);
-        }
+        checkFixedLength(m, WELCOME, "WELCOME", WELCOME_LENGTH, from);
         int kindCode = m.getInt(WELCOME_KIND_OFFSET);
         RingKind kind = RingKind.fromCode(kindCode);
         if (kind == null) {
@@ -247,24 +242,24 @@ final class Handshake {
     }
 
     static long decodePosition(ByteBuffer m, String from) {
-        checkHeader(m, from);
-        checkVersion(m, from);
-        expect(m, POSITION, "POSITION", from);
-        if (m.remaining() != POSITION_LENGTH) {
-            throw new ProtocolException(from + ": POSITION is " + m.remaining() + " bytes, expected " + POSITION_LENGTH);
-        }
+        checkFixedLength(m, POSITION, "POSITION", POSITION_LENGTH, from);
         return m.getLong(POSITION_SIZE_OFFSET);
     }
 
     /** Decodes READY; returns the registration number (broadcast back-pressure consumers; else 0). */
     static long decodeReady(ByteBuffer m, String from) {
+        checkFixedLength(m, READY, "READY", READY_LENGTH, from);
+        return m.getLong(READY_REGISTRATION_OFFSET);
+    }
+
+    /** Checks the header and version of a message whose type has a fixed length, and that length. */
+    private static void checkFixedLength(ByteBuffer m, int type, String name, int length, String from) {
         checkHeader(m, from);
         checkVersion(m, from);
-        expect(m, READY, "READY", from);
-        if (m.remaining() != READY_LENGTH) {
-            throw new ProtocolException(from + ": READY is " + m.remaining() + " bytes, expected " + READY_LENGTH);
+        expect(m, type, name, from);
+        if (m.remaining() != length) {
+            throw new ProtocolException(from + ": " + name + " is " + m.remaining() + " bytes, expected " + length);
         }
-        return m.getLong(READY_REGISTRATION_OFFSET);
     }
 
     private static String utf8(ByteBuffer m, int offset, int length, String what, String from) {

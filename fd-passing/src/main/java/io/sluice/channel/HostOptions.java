@@ -48,6 +48,12 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
     /** Largest connection cap accepted: 65536. */
     public static final int MAX_CONNECTIONS = 1 << 16;
 
+    /**
+     * Checks every value against its bound, and copies the permission set.
+     *
+     * @throws NullPointerException     if a reference is null
+     * @throws IllegalArgumentException naming the field and its bounds if a value is outside them
+     */
     public HostOptions {
         Objects.requireNonNull(accessPolicy, "accessPolicy");
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
@@ -67,43 +73,96 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
         }
     }
 
-    /** Same uid only, 5 s handshake steps, socket mode 0600, 1 GiB budget, 1024 connections, 256 per uid. */
+    /**
+     * Same uid only, 5 s handshake steps, socket mode 0600, 1 GiB budget, 1024 connections, 256 per uid.
+     *
+     * @return the defaults
+     */
     public static HostOptions defaults() {
         return new HostOptions(AccessPolicy.sameUser(), DEFAULT_HANDSHAKE_TIMEOUT, SeqPacketServer.OWNER_ONLY,
                 DEFAULT_MEMORY_BUDGET, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_UID, false);
     }
 
+    /**
+     * The same options, admitting the peers {@code policy} admits.
+     *
+     * @param policy who may attach
+     * @return new options; these are unchanged
+     */
     public HostOptions accessPolicy(AccessPolicy policy) {
         return new HostOptions(policy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
                 maxConnectionsPerUid, listChannelsInRefusals);
     }
 
+    /**
+     * The same options with another handshake step timeout: a peer that takes longer for a step
+     * is refused ({@code TIMEOUT}) and disconnected.
+     *
+     * @param timeout positive, at most {@link #MAX_HANDSHAKE_TIMEOUT}
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException naming the field and its bounds if the value is outside them
+     */
     public HostOptions handshakeTimeout(Duration timeout) {
         return new HostOptions(accessPolicy, timeout, socketPermissions, memoryBudget, maxConnections,
                 maxConnectionsPerUid, listChannelsInRefusals);
     }
 
+    /**
+     * The same options with another socket file mode: who may connect at all, before the
+     * access policy is asked.
+     *
+     * @param permissions the mode bits of the socket file (only read and write matter for a socket)
+     * @return new options; these are unchanged
+     */
     public HostOptions socketPermissions(Set<PosixFilePermission> permissions) {
         return new HostOptions(accessPolicy, handshakeTimeout, permissions, memoryBudget, maxConnections,
                 maxConnectionsPerUid, listChannelsInRefusals);
     }
 
+    /**
+     * The same options with another memory budget: the data regions of all hosted channels
+     * together may take at most {@code bytes}; a channel that does not fit is refused at creation.
+     *
+     * @param bytes positive, at most {@link #MAX_MEMORY_BUDGET}
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException naming the field and its bounds if the value is outside them
+     */
     public HostOptions memoryBudget(long bytes) {
         return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, bytes, maxConnections,
                 maxConnectionsPerUid, listChannelsInRefusals);
     }
 
-    /** Sets the cap on connections; the per-uid cap is lowered to it if it was higher. */
+    /**
+     * Sets the cap on connections; the per-uid cap is lowered to it if it was higher.
+     *
+     * @param connections 1 to {@link #MAX_CONNECTIONS}, counting handshakes in progress
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException naming the field and its bounds if the value is outside them
+     */
     public HostOptions maxConnections(int connections) {
         return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, connections,
                 Math.min(maxConnectionsPerUid, Math.max(1, connections)), listChannelsInRefusals);
     }
 
+    /**
+     * The same options with another cap on the connections of one uid, so one user cannot take
+     * every connection.
+     *
+     * @param connections 1 to {@link #maxConnections()}
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException naming the field and its bounds if the value is outside them
+     */
     public HostOptions maxConnectionsPerUid(int connections) {
         return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
                 connections, listChannelsInRefusals);
     }
 
+    /**
+     * The same options, listing the hosted channel names in {@code UNKNOWN_CHANNEL} refusals or not.
+     *
+     * @param list true to list them (to admitted peers only)
+     * @return new options; these are unchanged
+     */
     public HostOptions listChannelsInRefusals(boolean list) {
         return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
                 maxConnectionsPerUid, list);

@@ -37,7 +37,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
     private final int maxConsumers;
     private int consumers;                                        // guarded by this: joined, not yet left
     private final Map<Attachment, Long> registrations = new HashMap<>(); // guarded by this
-    private final RetiredRegions retired = new RetiredRegions(); // guarded by this: versions are generations
+    private final RetiredRegions retired; // guarded by this: versions are generations
 
     private HostedBroadcastChannel(String name, RingKind kind, long capacity, MemfdRegion data, MemorySegment ring,
                                    int maxConsumers) {
@@ -45,6 +45,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
         this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
         this.maxConsumers = maxConsumers;
         this.producer = BroadcastRing.attachProducer(ring, name);
+        this.retired = new RetiredRegions(producer::isDoneWith);
         if (backpressure) {
             // On the producer thread, inside a claim: only hand the fault to the host's thread.
             producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
@@ -70,7 +71,11 @@ public final class HostedBroadcastChannel extends HostedChannel {
         }
     }
 
-    /** The producer, for the hosting process's one producer thread. */
+    /**
+     * The producer, for the hosting process's one producer thread.
+     *
+     * @return the producer; not thread-safe: one thread claims and commits
+     */
     public BroadcastProducer producer() {
         return producer;
     }
@@ -124,7 +129,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
             registrations.put(attachment, registration);
         }
         consumers++;
-        retired.closeDone(producer::isDoneWith);
+        retired.closeDone();
         return registration; // 0 without back-pressure: the producer never reads positions
     }
 
@@ -149,18 +154,11 @@ public final class HostedBroadcastChannel extends HostedChannel {
         } else if (region != null) {
             region.close();
         }
-        retired.closeDone(producer::isDoneWith);
+        retired.closeDone();
     }
 
     @Override
-    synchronized void tidy() {
-        if (!isClosed()) {
-            retired.closeDone(producer::isDoneWith);
-        }
-    }
-
-    @Override
-    void closeRing() {
-        retired.closeAll();
+    RetiredRegions retiredRegions() {
+        return retired;
     }
 }

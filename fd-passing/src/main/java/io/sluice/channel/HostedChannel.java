@@ -33,6 +33,7 @@ public abstract sealed class HostedChannel implements AutoCloseable
     private final String name;
     private final RingKind kind;
     private final long capacity;
+    /** The ring's data region, owned by this channel: closed when the channel closes. */
     protected final MemfdRegion data;
     private final List<Attachment> attachments = new CopyOnWriteArrayList<>();
     private final List<Consumer<Attachment>> detachListeners = new CopyOnWriteArrayList<>();
@@ -49,26 +50,48 @@ public abstract sealed class HostedChannel implements AutoCloseable
         this.data = data;
     }
 
+    /**
+     * The name peers attach by.
+     *
+     * @return the name, unique within the host
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * The ring kind: what the data region's header says and WELCOME announces.
+     *
+     * @return the kind
+     */
     public RingKind kind() {
         return kind;
     }
 
-    /** What the channel is: what its attachments see in their {@code info()}. */
+    /**
+     * What the channel is: what its attachments see in their {@code info()}.
+     *
+     * @return the description, immutable
+     */
     public ChannelInfo info() {
         return new ChannelInfo(name, kind, capacity, maxMessageLength(),
                 (welcomeFlags() & HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE) != 0);
     }
 
-    /** Attachments alive now. */
+    /**
+     * Attachments alive now.
+     *
+     * @return a snapshot; attachments may detach at any moment after
+     */
     public List<Attachment> attachments() {
         return List.copyOf(attachments);
     }
 
-    /** Restricts this channel to a policy of its own instead of the host's. */
+    /**
+     * Restricts this channel to a policy of its own instead of the host's.
+     *
+     * @param policy who may attach from now on (attached peers stay); null returns to the host's policy
+     */
     public void accessPolicy(AccessPolicy policy) {
         this.accessPolicy = policy;
     }
@@ -77,12 +100,20 @@ public abstract sealed class HostedChannel implements AutoCloseable
         return accessPolicy;
     }
 
-    /** Called after a peer detached and its resources were recovered; for tests and monitoring. */
+    /**
+     * Called after a peer detached and its resources were recovered; for tests and monitoring.
+     *
+     * @param listener called with the departed attachment, under this channel's lock: must not block
+     */
     public void onDetach(Consumer<Attachment> listener) {
         detachListeners.add(listener);
     }
 
-    /** Whether {@link #close()} has run. */
+    /**
+     * Whether {@link #close()} has run.
+     *
+     * @return true once closed; a volatile read, cheap enough for a hot path
+     */
     public boolean isClosed() {
         return closed;
     }
@@ -212,10 +243,25 @@ public abstract sealed class HostedChannel implements AutoCloseable
      * Host thread, now and then: let go of what the ring no longer uses (departed consumers'
      * position regions that the producer was still reading when they left).
      */
-    void tidy() {
+    final synchronized void tidy() {
+        RetiredRegions retired = retiredRegions();
+        if (!closed && retired != null) {
+            retired.closeDone();
+        }
     }
 
-    /** Ring-specific: release what the ring holds besides the data region (under this object's lock, once). */
+    /**
+     * Ring-specific: the departed consumers' position regions that wait for the producer (guarded
+     * by this object's lock), or null if the ring has none (MPMC: no position regions).
+     */
+    RetiredRegions retiredRegions() {
+        return null;
+    }
+
+    /**
+     * Ring-specific: release what the ring holds besides the data region and the retired position
+     * regions (under this object's lock, once).
+     */
     void closeRing() {
     }
 
@@ -247,6 +293,10 @@ public abstract sealed class HostedChannel implements AutoCloseable
                 a.release(); // the ring goes away with the channel: nothing to recover
             }
             try {
+                RetiredRegions retired = retiredRegions();
+                if (retired != null) {
+                    retired.closeAll();
+                }
                 closeRing();
             } finally {
                 data.close();

@@ -94,6 +94,8 @@ public final class HostedMpmcChannel extends HostedChannel {
      * @throws AttachRefusedException {@code CHANNEL_FULL} if every participant id is taken,
      *                                {@code CHANNEL_CLOSED} if the channel is closed,
      *                                {@code CHANNEL_CORRUPT} if the ring is corrupt
+     * @param role {@link Role#PRODUCER}, {@link Role#CONSUMER} or {@link Role#PARTICIPANT}
+     * @return the attachment, owned by the caller (close it to leave)
      */
     public MpmcAttachment attachLocal(Role role) {
         Objects.requireNonNull(role, "role");
@@ -112,12 +114,20 @@ public final class HostedMpmcChannel extends HostedChannel {
         return MpmcAttachment.of(link, role, id, ring);
     }
 
-    /** What the last recovery of a departed participant gave back (for monitoring and tests). */
+    /**
+     * What the last recovery of a departed participant gave back (for monitoring and tests).
+     *
+     * @return the result, or null before the first recovery
+     */
     public MpmcRecovery.Result lastRecovery() {
         return lastRecovery;
     }
 
-    /** Why the ring is corrupt, or null while it is sound. */
+    /**
+     * Why the ring is corrupt, or null while it is sound.
+     *
+     * @return the description of what was found, or null
+     */
     public String corruption() {
         return corruption;
     }

@@ -44,7 +44,7 @@ public final class HostedSpscChannel extends HostedChannel {
     private Attachment consumer;                 // guarded by this
     private long consumerGeneration;             // guarded by this: the hand-over that brought the consumer
     // Departed consumers' position regions, until the producer has switched away from them.
-    private final RetiredRegions retired = new RetiredRegions(); // guarded by this
+    private final RetiredRegions retired; // guarded by this
 
     private final boolean wakes;
     private SpscWakeup waker; // null unless wakes
@@ -55,6 +55,7 @@ public final class HostedSpscChannel extends HostedChannel {
         this.standby = standbyArena.allocate(SpscRing.consumerPositionRegionSize(), 128);
         SpscRing.formatConsumerPosition(standby, capacity);
         this.producer = SpscRing.attachProducer(ring, standby, name);
+        this.retired = new RetiredRegions(producer::isDoneWith);
         // On the producer thread, inside a claim: only hand the fault to the host's thread.
         producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
         this.wakes = wakes;
@@ -64,7 +65,11 @@ public final class HostedSpscChannel extends HostedChannel {
         }
     }
 
-    /** How many commits found the consumer asleep and woke it (0 if this channel does not wake). */
+    /**
+     * How many commits found the consumer asleep and woke it (0 if this channel does not wake).
+     *
+     * @return the count so far
+     */
     public long wakeups() {
         return waker == null ? 0 : waker.wakes();
     }
@@ -92,12 +97,20 @@ public final class HostedSpscChannel extends HostedChannel {
         }
     }
 
-    /** The producer, for the hosting process's one producer thread. */
+    /**
+     * The producer, for the hosting process's one producer thread.
+     *
+     * @return the producer; not thread-safe: one thread claims and commits
+     */
     public SpscProducer producer() {
         return producer;
     }
 
-    /** The attached consumer, or null. */
+    /**
+     * The attached consumer, or null.
+     *
+     * @return the consumer's attachment, or null while none is attached
+     */
     public synchronized Attachment consumer() {
         return consumer;
     }
@@ -153,7 +166,7 @@ public final class HostedSpscChannel extends HostedChannel {
         }
         consumerGeneration = producer.followConsumer(attachment.positionView()); // may throw: nothing changed yet
         consumer = attachment;
-        retired.closeDone(producer::isDoneWith);
+        retired.closeDone();
         return 0;
     }
 
@@ -190,19 +203,16 @@ public final class HostedSpscChannel extends HostedChannel {
         long generation = producer.followConsumer(standby);
         consumer = null;
         retired.retire(attachment.takePositionRegion(), generation);
-        retired.closeDone(producer::isDoneWith);
+        retired.closeDone();
     }
 
     @Override
-    synchronized void tidy() {
-        if (!isClosed()) {
-            retired.closeDone(producer::isDoneWith);
-        }
+    RetiredRegions retiredRegions() {
+        return retired;
     }
 
     @Override
     void closeRing() {
-        retired.closeAll();
         standbyArena.close();
     }
 }

@@ -54,17 +54,30 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
         }
     }
 
-    /** What the channel is (name, kind, sizes). */
+    /**
+     * What the channel is (name, kind, sizes).
+     *
+     * @return the channel's description from the handshake
+     */
     public ChannelInfo info() {
         return link.info();
     }
 
-    /** The participant id that tags this attachment's claims. */
+    /**
+     * The participant id that tags this attachment's claims.
+     *
+     * @return the id the host assigned, 1 or more
+     */
     public int participantId() {
         return participantId;
     }
 
-    /** The bare ring producer (roles PRODUCER and PARTICIPANT), without the host checks. */
+    /**
+     * The bare ring producer (roles PRODUCER and PARTICIPANT), without the host checks.
+     *
+     * @return the producer
+     * @throws IllegalStateException if the role does not produce
+     */
     public MpmcProducer producer() {
         if (producer == null) {
             throw new IllegalStateException("attached to '" + link.channel() + "' as " + role + ": no producer");
@@ -72,7 +85,12 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
         return producer;
     }
 
-    /** The bare ring consumer (roles CONSUMER and PARTICIPANT), without the host checks. */
+    /**
+     * The bare ring consumer (roles CONSUMER and PARTICIPANT), without the host checks.
+     *
+     * @return the consumer
+     * @throws IllegalStateException if the role does not consume
+     */
     public MpmcConsumer consumer() {
         if (consumer == null) {
             throw new IllegalStateException("attached to '" + link.channel() + "' as " + role + ": no consumer");
@@ -168,12 +186,22 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
                 + (producer != null && consumer == null ? " and the ring is full" : " and every message was taken"));
     }
 
-    /** Whether the host is still there (and has not ended this attachment). */
+    /**
+     * Whether the host is still there (and has not ended this attachment).
+     *
+     * @return false once the host closed the connection, died or detached this attachment
+     */
     public boolean isHostAlive() {
         return !link.hostGone();
     }
 
-    /** Waits until the host is gone, at most {@code timeout}; returns whether it is. */
+    /**
+     * Waits until the host is gone, at most {@code timeout}; returns whether it is.
+     *
+     * @param timeout how long to wait at most
+     * @return true if the host is gone
+     * @throws InterruptedException if the thread is interrupted while waiting
+     */
     public boolean awaitHostGone(Duration timeout) throws InterruptedException {
         link.awaitEnd(timeout);
         return link.hostGone();

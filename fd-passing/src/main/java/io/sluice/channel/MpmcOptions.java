@@ -24,7 +24,11 @@ public record MpmcOptions(int slotCount, int slotLength, int maxParticipants) {
     /** {@code maxParticipants} unless set: 16. */
     public static final int DEFAULT_MAX_PARTICIPANTS = 16;
 
-    /** @throws IllegalArgumentException naming the field and its bounds if a value is outside them */
+    /**
+     * Checks every value against its bound before any memory is asked for.
+     *
+     * @throws IllegalArgumentException naming the field and its bounds if a value is outside them
+     */
     public MpmcOptions {
         regionSize(slotCount, slotLength);
         if (maxParticipants < 1 || maxParticipants > MAX_PARTICIPANTS) {
@@ -33,12 +37,25 @@ public record MpmcOptions(int slotCount, int slotLength, int maxParticipants) {
         }
     }
 
-    /** A channel of {@code slotCount} slots of {@code slotLength} bytes, for up to {@link #DEFAULT_MAX_PARTICIPANTS} participants. */
+    /**
+     * A channel of {@code slotCount} slots of {@code slotLength} bytes, for up to {@link #DEFAULT_MAX_PARTICIPANTS} participants.
+     *
+     * @param slotCount  the number of slots, a power of two within the ring's bounds
+     * @param slotLength bytes per slot including its header, a power of two within the ring's bounds
+     * @return the options
+     * @throws IllegalArgumentException if a value is out of bounds
+     */
     public static MpmcOptions of(int slotCount, int slotLength) {
         return new MpmcOptions(slotCount, slotLength, DEFAULT_MAX_PARTICIPANTS);
     }
 
-    /** The same options for up to {@code participants} participants at once. */
+    /**
+     * The same options for up to {@code participants} participants at once.
+     *
+     * @param participants 1 to {@link #MAX_PARTICIPANTS}
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException if {@code participants} is out of bounds
+     */
     public MpmcOptions maxParticipants(int participants) {
         return new MpmcOptions(slotCount, slotLength, participants);
     }

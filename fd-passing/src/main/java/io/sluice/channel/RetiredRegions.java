@@ -4,6 +4,7 @@ import io.sluice.memfd.MemfdRegion;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * Position regions of departed consumers that a producer may still be reading. A producer
@@ -18,6 +19,12 @@ final class RetiredRegions {
     }
 
     private final List<Retired> regions = new ArrayList<>();
+    private final LongPredicate doneWith;
+
+    /** @param doneWith the producer's answer: is it done with every consumer set before this generation? */
+    RetiredRegions(LongPredicate doneWith) {
+        this.doneWith = doneWith;
+    }
 
     /** Retires {@code region} (null is ignored), to be closed once {@code generation} is adopted. */
     void retire(MemfdRegion region, long generation) {
@@ -27,9 +34,13 @@ final class RetiredRegions {
     }
 
     /** Closes every region whose generation the producer is done with. */
-    void closeDone(java.util.function.LongPredicate doneWith) {
+    void closeDone() {
+        closeIf(doneWith);
+    }
+
+    private void closeIf(LongPredicate done) {
         regions.removeIf(r -> {
-            if (doneWith.test(r.generation())) {
+            if (done.test(r.generation())) {
                 r.region().close();
                 return true;
             }
@@ -44,6 +55,6 @@ final class RetiredRegions {
 
     /** Closes everything (the producer is gone with its channel). */
     void closeAll() {
-        closeDone(g -> true);
+        closeIf(g -> true);
     }
 }

@@ -17,6 +17,8 @@ import io.sluice.ringbuffer.SpscRing;
  */
 public record SpscOptions(long capacity, boolean wakeParkedConsumers) {
     /**
+     * Checks the capacity before any memory is asked for.
+     *
      * @throws IllegalArgumentException naming {@code capacity} and its bounds if it is not a power
      *                                  of two from 64 to 2<sup>30</sup>
      */
@@ -24,12 +26,23 @@ public record SpscOptions(long capacity, boolean wakeParkedConsumers) {
         regionSize(capacity);
     }
 
-    /** A channel of {@code capacity} data bytes whose producer does not wake parked consumers. */
+    /**
+     * A channel of {@code capacity} data bytes whose producer does not wake parked consumers.
+     *
+     * @param capacity the data area in bytes: a power of two from 64 to 2<sup>30</sup>
+     * @return the options
+     * @throws IllegalArgumentException if the capacity is out of bounds
+     */
     public static SpscOptions of(long capacity) {
         return new SpscOptions(capacity, false);
     }
 
-    /** The same options, with the producer waking parked consumers or not. */
+    /**
+     * The same options, with the producer waking parked consumers or not.
+     *
+     * @param wake true to wake consumers parked in {@link ConsumerAttachment#pollBlocking}
+     * @return new options; these are unchanged
+     */
     public SpscOptions wakeParkedConsumers(boolean wake) {
         return new SpscOptions(capacity, wake);
     }

@@ -36,6 +36,11 @@ public final class PollSet implements AutoCloseable {
     private final MemorySegment drain = arena.allocate(64);
     private MemorySegment pollfds = arena.allocate(SocketCalls.POLLFD_SIZE * 64, 8); // poller thread only
 
+    /**
+     * A poll set with its own wake-up pipe; close it to release the pipe.
+     *
+     * @throws io.sluice.api.SystemCallException if the pipe cannot be created (e.g. {@code EMFILE})
+     */
     public PollSet() {
         int[] pipe = FdCalls.pipe();
         this.wakeRead = OwnedFd.adopt(pipe[0], "wake-up pipe (read end)");
@@ -59,6 +64,8 @@ public final class PollSet implements AutoCloseable {
      *
      * @param server  the listener, or null to leave it out (while backing off)
      * @return bit 0: the server is ready; bit {@code i + 1}: socket {@code i} is ready
+     * @param sockets       the connections to watch, in the order of the result's bits
+     * @param timeoutMillis how long to wait at most, in milliseconds; negative waits without limit
      */
     public BitSet await(SeqPacketServer server, List<SeqPacketSocket> sockets, int timeoutMillis) {
         int count = 2 + sockets.size();

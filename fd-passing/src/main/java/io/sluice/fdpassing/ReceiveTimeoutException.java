@@ -6,6 +6,11 @@ import io.sluice.api.ProtocolException;
 public class ReceiveTimeoutException extends ProtocolException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A receive that timed out.
+     *
+     * @param message which socket, what was awaited and for how long
+     */
     public ReceiveTimeoutException(String message) {
         super(message);
     }

@@ -22,22 +22,40 @@ public final class ReceivedMessage implements AutoCloseable {
         this.fds = fds;
     }
 
-    /** The message bytes, as a little-endian read-only buffer. */
+    /**
+     * The message bytes, as a little-endian read-only buffer.
+     *
+     * @return a new read-only view; its position is 0 and its limit the message length
+     */
     public ByteBuffer data() {
         return ByteBuffer.wrap(data).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** A copy of the message bytes. */
+    /**
+     * A copy of the message bytes.
+     *
+     * @return a new array
+     */
     public byte[] bytes() {
         return data.clone();
     }
 
-    /** How many fds arrived with the message. */
+    /**
+     * How many fds arrived with the message.
+     *
+     * @return the count, 0 to the {@code maxFds} of the receive
+     */
     public int fdCount() {
         return fds.length;
     }
 
-    /** Transfers ownership of fd {@code index} to the caller, who must close it. */
+    /**
+     * Transfers ownership of fd {@code index} to the caller, who must close it.
+     *
+     * @param index 0 to {@link #fdCount()} - 1
+     * @return the fd, now the caller's to close
+     * @throws IllegalStateException if it was already taken or the message closed
+     */
     public OwnedFd takeFd(int index) {
         OwnedFd fd = fds[index];
         if (fd == null) {

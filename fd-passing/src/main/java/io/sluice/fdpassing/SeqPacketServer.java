@@ -51,12 +51,24 @@ public final class SeqPacketServer implements AutoCloseable {
         this.spare = openSpare();
     }
 
-    /** Binds with mode 0600. */
+    /**
+     * Binds with mode 0600.
+     *
+     * @param path where the socket file goes (a stale socket whose listener is gone is replaced)
+     * @return the listening server, owned by the caller (close it)
+     */
     public static SeqPacketServer bind(Path path) {
         return bind(path, OWNER_ONLY);
     }
 
-    /** Binds and listens on {@code path}, whose socket file gets {@code permissions}. */
+    /**
+     * Binds and listens on {@code path}, whose socket file gets {@code permissions}.
+     *
+     * @param path        where the socket file goes, at most 107 bytes as an absolute path (a stale
+     *                    socket whose listener is gone is replaced)
+     * @param permissions the socket file's mode: who may connect
+     * @return the listening server, owned by the caller (close it); closing it removes the file
+     */
     public static SeqPacketServer bind(Path path, Set<PosixFilePermission> permissions) {
         Path target = path.toAbsolutePath();
         if (!SocketAddress.fits(target)) {
@@ -146,12 +158,20 @@ public final class SeqPacketServer implements AutoCloseable {
         }
     }
 
-    /** The socket's path. */
+    /**
+     * The socket's path.
+     *
+     * @return the path bound
+     */
     public Path path() {
         return path;
     }
 
-    /** Waits for and accepts the next connection. */
+    /**
+     * Waits for and accepts the next connection.
+     *
+     * @return the connection, owned by the caller
+     */
     public SeqPacketSocket accept() {
         SeqPacketSocket s = accept(null);
         if (s == null) {
@@ -165,6 +185,7 @@ public final class SeqPacketServer implements AutoCloseable {
      *
      * @return the connection, or null if none arrived in time
      * @throws IllegalStateException if the server is (or gets) closed
+     * @param timeout how long to wait at most; null waits without limit
      */
     public SeqPacketSocket accept(Duration timeout) {
         long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();

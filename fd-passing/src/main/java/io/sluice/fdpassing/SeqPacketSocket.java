@@ -56,7 +56,13 @@ public final class SeqPacketSocket implements AutoCloseable {
         this.nonBlockingSends = nonBlockingSends;
     }
 
-    /** Connects to a listening socket at {@code path}. */
+    /**
+     * Connects to a listening socket at {@code path}.
+     *
+     * @param path the listening socket's file
+     * @return the connection, owned by the caller (close it)
+     * @throws io.sluice.api.SystemCallException if the connect fails (e.g. {@code ENOENT}, {@code ECONNREFUSED}, {@code EACCES})
+     */
     public static SeqPacketSocket connect(Path path) {
         int fd = SocketCalls.socket(SocketCalls.AF_UNIX, SocketCalls.SOCK_SEQPACKET | SocketCalls.SOCK_CLOEXEC, 0);
         if (fd < 0) {
@@ -85,6 +91,9 @@ public final class SeqPacketSocket implements AutoCloseable {
      * duration of the call, so a concurrent close cannot make this send a recycled number; a fd
      * that is already closed fails the send with {@link IllegalStateException} before anything is
      * sent. The fds stay open here.
+     *
+     * @param data the whole message, one packet
+     * @param fds  descriptors to pass with it ({@code SCM_RIGHTS}); the peer gets its own copies
      */
     public void send(byte[] data, OwnedFd... fds) {
         if (data.length == 0) {
@@ -168,6 +177,8 @@ public final class SeqPacketSocket implements AutoCloseable {
      * @throws ReceiveTimeoutException if no message arrived within {@code timeout}
      * @throws ProtocolException if the message or its control data was truncated, or carried more
      *                           fds than {@code maxFds}
+     * @param maxBytes the longest message accepted; a longer one is a {@link ProtocolException}
+     * @param maxFds   the most fds accepted with it
      */
     public ReceivedMessage receive(int maxBytes, int maxFds, Duration timeout) {
         checkMaxBytes(maxBytes);
@@ -196,6 +207,8 @@ public final class SeqPacketSocket implements AutoCloseable {
      * @throws ConnectionClosedException if the peer closed the connection (or died), or sent a
      *                                   zero-length packet, which is indistinguishable from it
      * @throws ProtocolException as {@link #receive}
+     * @param maxBytes the longest message accepted
+     * @param maxFds   the most fds accepted with it
      */
     public ReceivedMessage tryReceive(int maxBytes, int maxFds) {
         checkMaxBytes(maxBytes);
@@ -329,7 +342,11 @@ public final class SeqPacketSocket implements AutoCloseable {
         return ready;
     }
 
-    /** The kernel's record of the peer process ({@code SO_PEERCRED}), taken at connect time. */
+    /**
+     * The kernel's record of the peer process ({@code SO_PEERCRED}), taken at connect time.
+     *
+     * @return the peer's pid, uid and gid
+     */
     public PeerCredentials peerCredentials() {
         int fd = handle.acquire();
         try (Arena arena = Arena.ofConfined()) {
@@ -350,7 +367,11 @@ public final class SeqPacketSocket implements AutoCloseable {
         return handle;
     }
 
-    /** Whether {@link #close()} was called. */
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return true once close was called
+     */
     public boolean isClosed() {
         return handle.isClosed();
     }

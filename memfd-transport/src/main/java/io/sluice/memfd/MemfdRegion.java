@@ -72,6 +72,12 @@ public final class MemfdRegion implements AutoCloseable {
      * Creates a region of {@code size} bytes, zero-filled, with {@code MFD_CLOEXEC |
      * MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL} (without the last on kernels older than 6.3), sealed
      * against no-one yet: add {@link Seal#SHRINK} and {@link Seal#GROW} before sharing it.
+     *
+     * @param name the channel or region name; the memfd is named {@code sluice:<name>} (what {@code /proc/<pid>/fd} shows)
+     * @param size the size in bytes, 1 to {@link #MAX_SIZE}
+     * @return the region, owned by the caller (close it)
+     * @throws IllegalArgumentException if the name is not a valid region name or the size is out of range
+     * @throws io.sluice.api.SystemCallException if {@code memfd_create} or {@code ftruncate} fails (e.g. {@code ENOMEM}, {@code EMFILE})
      */
     public static MemfdRegion create(String name, long size) {
         validateName(name);
@@ -125,6 +131,12 @@ public final class MemfdRegion implements AutoCloseable {
      * {@code requiredSeals} plus {@code SHRINK|GROW}, and only then — the size being final once
      * those two seals are on — exactly {@code expectedSize} bytes. Extra seals are accepted. On
      * refusal the fd is closed and {@link RegionRefusedException} says what was wrong.
+     *
+     * @param received      the fd as received; owned by the returned region, or closed on refusal
+     * @param expectedSize  the size the peer promised, in bytes
+     * @param requiredSeals seals it must carry besides {@code SHRINK|GROW}
+     * @return the region, owned by the caller (close it)
+     * @throws RegionRefusedException if the fd is not such a memfd
      */
     public static MemfdRegion adopt(OwnedFd received, long expectedSize, Set<Seal> requiredSeals) {
         int fd;
@@ -190,12 +202,20 @@ public final class MemfdRegion implements AutoCloseable {
         }
     }
 
-    /** The name given at creation, without the {@code sluice:} prefix. */
+    /**
+     * The name given at creation, without the {@code sluice:} prefix.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
-    /** Size in bytes; final once {@code SHRINK|GROW} are sealed. */
+    /**
+     * Size in bytes; final once {@code SHRINK|GROW} are sealed.
+     *
+     * @return the size in bytes
+     */
     public long size() {
         return size;
     }
@@ -204,6 +224,8 @@ public final class MemfdRegion implements AutoCloseable {
      * The region's fd, as opened (read-write if this process created the region), for passing to
      * a peer: {@code SeqPacketSocket.send} holds it for the duration of the call. Owned by this
      * region: do not close it.
+     *
+     * @return the fd, valid until this region is closed
      */
     public OwnedFd fd() {
         return fd;
@@ -214,6 +236,8 @@ public final class MemfdRegion implements AutoCloseable {
      * for peers that may only read: with it they cannot add seals, {@code write(2)},
      * {@code fallocate} or map the region writable, whatever its seals. Opened on first use and
      * owned by this region.
+     *
+     * @return the read-only fd, valid until this region is closed
      */
     public synchronized OwnedFd readOnlyFd() {
         ensureOpen();
@@ -234,6 +258,8 @@ public final class MemfdRegion implements AutoCloseable {
      * Maps the whole region {@code PROT_READ|PROT_WRITE, MAP_SHARED}, every page populated up front
      * so that no first-touch fault lands on a measured path. Fails with {@code mmap: EPERM} if
      * the region is sealed {@code FUTURE_WRITE} or {@code WRITE}.
+     *
+     * @return a segment of {@link #size()} bytes, unmapped when this region is closed
      */
     public synchronized MemorySegment mapReadWrite() {
         return map(MmapCalls.PROT_READ | MmapCalls.PROT_WRITE);
@@ -242,6 +268,8 @@ public final class MemfdRegion implements AutoCloseable {
     /**
      * Maps the whole region {@code PROT_READ, MAP_SHARED}, as a read-only segment: a Java write
      * through it throws {@link IllegalArgumentException} ("Attempt to write a read-only segment") rather than killing the JVM.
+     *
+     * @return a read-only segment of {@link #size()} bytes, unmapped when this region is closed
      */
     public synchronized MemorySegment mapReadOnly() {
         return map(MmapCalls.PROT_READ).asReadOnly();
@@ -270,6 +298,8 @@ public final class MemfdRegion implements AutoCloseable {
      * way to fill a region that will be sealed {@link Seal#WRITE} (immutable for everyone), which
      * the kernel refuses while any writable mapping exists. The segment is unusable after the
      * call returns.
+     *
+     * @param writer fills the segment; must not keep it past the call
      */
     public synchronized void fill(java.util.function.Consumer<MemorySegment> writer) {
         ensureOpen();
@@ -287,7 +317,11 @@ public final class MemfdRegion implements AutoCloseable {
         }
     }
 
-    /** Adds seals; seals are permanent. {@code WRITE} fails with EBUSY while a writable mapping exists. */
+    /**
+     * Adds seals; seals are permanent. {@code WRITE} fails with EBUSY while a writable mapping exists.
+     *
+     * @param seals the seals to add; those already on are kept
+     */
     public synchronized void addSeals(Set<Seal> seals) {
         ensureOpen();
         int mask = Seal.mask(seals);
@@ -298,12 +332,21 @@ public final class MemfdRegion implements AutoCloseable {
         }
     }
 
-    /** Adds seals; see {@link #addSeals(Set)}. */
+    /**
+     * Adds seals; see {@link #addSeals(Set)}.
+     *
+     * @param first a seal to add
+     * @param rest  more seals to add
+     */
     public void addSeals(Seal first, Seal... rest) {
         addSeals(EnumSet.of(first, rest));
     }
 
-    /** The seals the kernel reports for this region now. */
+    /**
+     * The seals the kernel reports for this region now.
+     *
+     * @return the seals, a new set
+     */
     public synchronized Set<Seal> seals() {
         ensureOpen();
         return Seal.fromMask(fd.apply(n -> MemfdCalls.seals(n)));
@@ -316,6 +359,9 @@ public final class MemfdRegion implements AutoCloseable {
      * {@code write(2)} is refused by the kernel, for this process and every peer, while the
      * writable mappings that already exist keep working. Access can only shrink:
      * asking for {@link Protection#READ_WRITE} on a read-only region throws.
+     *
+     * @param protection what later mappings may do
+     * @throws IllegalStateException if it would widen access
      */
     public synchronized void restrictFutureAccess(Protection protection) {
         ensureOpen();
@@ -326,7 +372,11 @@ public final class MemfdRegion implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #close()} has run. */
+    /**
+     * Whether {@link #close()} has run.
+     *
+     * @return true once closed
+     */
     public synchronized boolean isClosed() {
         return closed;
     }

@@ -39,7 +39,13 @@ public final class OwnedFd implements AutoCloseable {
         this.onClose = onClose;
     }
 
-    /** Takes ownership of {@code fd}; {@code what} names it in messages ("memfd 'sluice:orders'"). */
+    /**
+     * Takes ownership of {@code fd}; {@code what} names it in messages ("memfd 'sluice:orders'").
+     *
+     * @param fd   an open descriptor that nothing else will close
+     * @param what what it is, for messages
+     * @return its owner; closing it closes the fd once no call is in flight
+     */
     public static OwnedFd adopt(int fd, String what) {
         return new OwnedFd(fd, what, null);
     }
@@ -48,6 +54,11 @@ public final class OwnedFd implements AutoCloseable {
      * As {@link #adopt(int, String)}, with an action run once, on the closing thread, as soon as
      * close is requested and before waiting for calls in flight (a socket shuts itself down there,
      * which wakes a thread blocked in {@code poll} on it).
+     *
+     * @param fd               an open descriptor that nothing else will close
+     * @param what             what it is, for messages
+     * @param onCloseRequested gets the fd number on the closing thread; must not close it
+     * @return its owner
      */
     public static OwnedFd adopt(int fd, String what, IntConsumer onCloseRequested) {
         return new OwnedFd(fd, what, onCloseRequested);
@@ -58,6 +69,7 @@ public final class OwnedFd implements AutoCloseable {
      * {@link #release()}.
      *
      * @throws IllegalStateException if the fd is closed
+     * @return the fd number, for system calls until {@link #release()}
      */
     public int acquire() {
         while (true) {
@@ -79,7 +91,12 @@ public final class OwnedFd implements AutoCloseable {
         }
     }
 
-    /** Runs {@code call} with the fd number, which stays valid for the whole call. */
+    /**
+     * Runs {@code call} with the fd number, which stays valid for the whole call.
+     *
+     * @param call gets the fd number; must not close it or keep it
+     * @throws IllegalStateException if the fd is closed
+     */
     public void use(IntConsumer call) {
         int n = acquire();
         try {
@@ -89,7 +106,14 @@ public final class OwnedFd implements AutoCloseable {
         }
     }
 
-    /** Runs {@code call} with the fd number, which stays valid for the whole call, and returns its result. */
+    /**
+     * Runs {@code call} with the fd number, which stays valid for the whole call, and returns its result.
+     *
+     * @param <T>  the result type
+     * @param call gets the fd number; must not close it or keep it
+     * @return what {@code call} returned
+     * @throws IllegalStateException if the fd is closed
+     */
     public <T> T apply(IntFunction<T> call) {
         int n = acquire();
         try {
@@ -99,17 +123,29 @@ public final class OwnedFd implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #close()} has been called (the number may still be in use by a call in flight). */
+    /**
+     * Whether {@link #close()} has been called (the number may still be in use by a call in flight).
+     *
+     * @return true once close was called
+     */
     public boolean isClosed() {
         return (state.get() & CLOSED) != 0;
     }
 
-    /** What this fd is, as given at adoption. */
+    /**
+     * What this fd is, as given at adoption.
+     *
+     * @return the description
+     */
     public String what() {
         return what;
     }
 
-    /** The number, for messages and {@code /proc} lookups only: never pass it to a system call. */
+    /**
+     * The number, for messages and {@code /proc} lookups only: never pass it to a system call.
+     *
+     * @return the number adopted, also after close
+     */
     public int numberForDiagnostics() {
         return fd;
     }

@@ -17,7 +17,11 @@ public final class ProcessResources {
     private ProcessResources() {
     }
 
-    /** Number of open file descriptors of this process. */
+    /**
+     * Number of open file descriptors of this process.
+     *
+     * @return the entries of {@code /proc/self/fd}
+     */
     public static long openFds() {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return s.count();
@@ -31,6 +35,10 @@ public final class ProcessResources {
      * returns the last count: fds that other threads close asynchronously (a channel host's
      * connection threads, the JDK's pipe readers of a child process that exited) are counted
      * once they are closed, and a leak still shows as a count that never comes back.
+     *
+     * @param expected the fd count to wait for
+     * @param timeout  how long to wait at most
+     * @return the last count seen: {@code expected}, or what was open when the time ran out
      */
     public static long awaitOpenFds(long expected, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -41,7 +49,11 @@ public final class ProcessResources {
         return count;
     }
 
-    /** The lines of {@code /proc/self/maps}. */
+    /**
+     * The lines of {@code /proc/self/maps}.
+     *
+     * @return the lines, a snapshot
+     */
     public static List<String> maps() {
         try {
             return Files.readAllLines(Path.of("/proc/self/maps"));
@@ -50,12 +62,20 @@ public final class ProcessResources {
         }
     }
 
-    /** Number of mappings of Sluice memfds ({@code memfd:sluice:*}) in this process. */
+    /**
+     * Number of mappings of Sluice memfds ({@code memfd:sluice:*}) in this process.
+     *
+     * @return the count, from {@code /proc/self/maps}
+     */
     public static long sluiceMappings() {
         return maps().stream().filter(l -> l.contains("/memfd:" + MemfdRegion.NAME_PREFIX)).count();
     }
 
-    /** Number of open fds that are Sluice memfds. */
+    /**
+     * Number of open fds that are Sluice memfds.
+     *
+     * @return the count, from {@code /proc/self/fd}
+     */
     public static long sluiceFds() {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return s.filter(p -> {

@@ -28,12 +28,21 @@ public enum Seal {
         this.bit = bit;
     }
 
-    /** The {@code F_SEAL_*} bit. */
+    /**
+     * The {@code F_SEAL_*} bit.
+     *
+     * @return the bit, as {@code fcntl(F_GET_SEALS)} reports it
+     */
     public int bit() {
         return bit;
     }
 
-    /** The kernel bit mask of a set of seals. */
+    /**
+     * The kernel bit mask of a set of seals.
+     *
+     * @param seals any set, may be empty
+     * @return the bits or-ed together
+     */
     public static int mask(Set<Seal> seals) {
         int m = 0;
         for (Seal s : seals) {
@@ -42,7 +51,12 @@ public enum Seal {
         return m;
     }
 
-    /** The seals set in a kernel bit mask (unknown bits are ignored). */
+    /**
+     * The seals set in a kernel bit mask (unknown bits are ignored).
+     *
+     * @param mask bits as {@code fcntl(F_GET_SEALS)} returns them
+     * @return the seals, a new set
+     */
     public static EnumSet<Seal> fromMask(int mask) {
         EnumSet<Seal> set = EnumSet.noneOf(Seal.class);
         for (Seal s : values()) {
@@ -53,7 +67,12 @@ public enum Seal {
         return set;
     }
 
-    /** {@code SHRINK|GROW|FUTURE_WRITE} style text, for messages. */
+    /**
+     * {@code SHRINK|GROW|FUTURE_WRITE} style text, for messages.
+     *
+     * @param seals any set
+     * @return the names joined by {@code |}, or {@code none} for the empty set
+     */
     public static String describe(Set<Seal> seals) {
         if (seals.isEmpty()) {
             return "none";

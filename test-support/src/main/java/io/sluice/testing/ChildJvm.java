@@ -58,17 +58,35 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** Starts {@code main} with {@code args} in a child JVM with the default options (see {@link Launcher}). */
+    /**
+     * Starts {@code main} with {@code args} in a child JVM with the default options (see {@link Launcher}).
+     *
+     * @param main the class whose {@code main} the child runs
+     * @param args its arguments
+     * @return the running child; close it (kills it if still running)
+     * @throws IOException if the process cannot be started
+     */
     public static ChildJvm start(Class<?> main, String... args) throws IOException {
         return launcher(main).start(args);
     }
 
-    /** A launcher for {@code main}, to set JVM options, a command prefix or another user first. */
+    /**
+     * A launcher for {@code main}, to set JVM options, a command prefix or another user first.
+     *
+     * @param main the class whose {@code main} the child runs
+     * @return a launcher with the default options
+     */
     public static Launcher launcher(Class<?> main) {
         return new Launcher(main);
     }
 
-    /** Watches any process (a C program, say): the same output capture and bounded waits. */
+    /**
+     * Watches any process (a C program, say): the same output capture and bounded waits.
+     *
+     * @param builder the process to start; its output is captured here
+     * @return the running process; close it (kills it if still running)
+     * @throws IOException if the process cannot be started
+     */
     public static ChildJvm watch(ProcessBuilder builder) throws IOException {
         return new ChildJvm(builder.redirectErrorStream(true).start());
     }
@@ -90,13 +108,23 @@ public final class ChildJvm implements AutoCloseable {
             this.main = main;
         }
 
-        /** Extra JVM options, before the class path (e.g. {@code -XX:TieredStopAtLevel=1} for a short-lived child). */
+        /**
+         * Extra JVM options, before the class path (e.g. {@code -XX:TieredStopAtLevel=1} for a short-lived child).
+         *
+         * @param options JVM options, added to those given before
+         * @return this launcher
+         */
         public Launcher jvmOptions(String... options) {
             jvmOptions.addAll(List.of(options));
             return this;
         }
 
-        /** Runs the JVM behind a command prefix, e.g. {@code setpriv --reuid=65534 ...}. */
+        /**
+         * Runs the JVM behind a command prefix, e.g. {@code setpriv --reuid=65534 ...}.
+         *
+         * @param command the prefix, replacing any given before
+         * @return this launcher
+         */
         public Launcher prefix(List<String> command) {
             prefix = List.copyOf(command);
             return this;
@@ -106,18 +134,32 @@ public final class ChildJvm implements AutoCloseable {
          * For a child that runs as another user (see {@link #prefix}): first copies this JVM's class
          * path into a world-readable folder under {@code dir}, since the other user cannot read
          * the build's folders or {@code ~/.m2}.
+         *
+         * @param dir a folder the other user can reach
+         * @return this launcher
          */
         public Launcher classPathCopiedReadableTo(Path dir) {
             readableCopyDir = dir;
             return this;
         }
 
-        /** Closes the child's stdin at once: for a child that reads nothing, so no pipe fd is held for it. */
+        /**
+         * Closes the child's stdin at once: for a child that reads nothing, so no pipe fd is held for it.
+         *
+         * @return this launcher
+         */
         public Launcher withoutStdin() {
             closeStdin = true;
             return this;
         }
 
+        /**
+         * Starts the child.
+         *
+         * @param args the arguments of its {@code main}
+         * @return the running child; close it (kills it if still running)
+         * @throws IOException if the process cannot be started
+         */
         public ChildJvm start(String... args) throws IOException {
             List<String> cmd = new ArrayList<>(prefix);
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -172,6 +214,11 @@ public final class ChildJvm implements AutoCloseable {
      * The first line the child printed (since it started) that starts with {@code prefix},
      * waiting for it at most {@code seconds}. Throws an {@link AssertionError} with the child's
      * output if it does not come in time or the child's output ends first.
+     *
+     * @param prefix  what the line starts with
+     * @param seconds how long to wait at most
+     * @return the whole line
+     * @throws InterruptedException if the test thread is interrupted while waiting
      */
     public String awaitLine(String prefix, long seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -208,12 +255,21 @@ public final class ChildJvm implements AutoCloseable {
         return true;
     }
 
-    /** Every line printed so far that starts with {@code prefix}. */
+    /**
+     * Every line printed so far that starts with {@code prefix}.
+     *
+     * @param prefix what the lines start with
+     * @return the lines, a snapshot
+     */
     public List<String> lines(String prefix) {
         return output().lines().filter(l -> l.startsWith(prefix)).toList();
     }
 
-    /** All the child printed so far. */
+    /**
+     * All the child printed so far.
+     *
+     * @return stdout and stderr as captured, interleaved, a snapshot
+     */
     public String output() {
         synchronized (output) {
             return output.toString();
@@ -223,6 +279,10 @@ public final class ChildJvm implements AutoCloseable {
     /**
      * Waits at most {@code seconds} for the child to exit and for its output to drain; returns its
      * exit status. Throws an {@link AssertionError} with its output if it does not exit in time.
+     *
+     * @param seconds how long to wait at most
+     * @return the exit status
+     * @throws InterruptedException if the test thread is interrupted while waiting
      */
     public int waitFor(long seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
@@ -232,7 +292,11 @@ public final class ChildJvm implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** The child's stdin, for children that take commands. */
+    /**
+     * The child's stdin, for children that take commands.
+     *
+     * @return the stream; closing it sends end of file
+     */
     public OutputStream stdin() {
         return process.getOutputStream();
     }
@@ -242,15 +306,29 @@ public final class ChildJvm implements AutoCloseable {
         process.destroyForcibly();
     }
 
-    /** The exit status of a child that has exited; {@link IllegalThreadStateException} while it runs. */
+    /**
+     * The exit status of a child that has exited; {@link IllegalThreadStateException} while it runs.
+     *
+     * @return the exit status
+     */
     public int exitValue() {
         return process.exitValue();
     }
 
+    /**
+     * Whether the child still runs.
+     *
+     * @return true until it has exited
+     */
     public boolean isAlive() {
         return process.isAlive();
     }
 
+    /**
+     * The child's process id.
+     *
+     * @return the pid
+     */
     public long pid() {
         return process.pid();
     }

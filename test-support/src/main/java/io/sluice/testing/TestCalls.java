@@ -29,7 +29,9 @@ public final class TestCalls {
     private TestCalls() {
     }
 
+    /** {@code PROT_READ} of {@code mmap(2)} and {@code mprotect(2)}. */
     public static final int PROT_READ = 1;
+    /** {@code PROT_WRITE} of {@code mmap(2)} and {@code mprotect(2)}. */
     public static final int PROT_WRITE = 2;
 
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -41,13 +43,22 @@ public final class TestCalls {
     /**
      * A second fd on the region's memfd, opened {@code O_RDONLY} through {@code /proc/self/fd}, as a
      * receiver would hold it ({@code SCM_RIGHTS} gives the same); owned by the caller.
+     *
+     * @param region an open region
+     * @return the new fd
      */
     public static OwnedFd reopenReadOnly(MemfdRegion region) {
         int fd = region.fd().apply(n -> FdCalls.open("/proc/self/fd/" + n, FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0));
         return OwnedFd.adopt(fd, "reopened " + region.name());
     }
 
-    /** {@code mprotect(address, length, prot)}; throws {@link SystemCallException} naming the errno on refusal. */
+    /**
+     * {@code mprotect(address, length, prot)}; throws {@link SystemCallException} naming the errno on refusal.
+     *
+     * @param address page-aligned start of a mapping
+     * @param length  bytes from there
+     * @param prot    {@link #PROT_READ}, {@link #PROT_WRITE} or-ed, or 0
+     */
     public static void mprotect(long address, long length, int prot) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);

@@ -7,9 +7,6 @@ import io.sluice.channel.MpmcOptions;
 import io.sluice.examples.DemoJvm;
 import io.sluice.ringbuffer.MpmcProducer;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,10 +32,7 @@ public final class OrderGatewayDemo {
     static final long DEFAULT_ORDERS_PER_ENTRY = 500_000;
 
     public static void main(String[] args) throws Exception {
-        long ordersPerEntry = args.length > 0 ? Long.parseLong(args[0]) : DEFAULT_ORDERS_PER_ENTRY;
-        if (ordersPerEntry < 1 || ordersPerEntry > 100_000_000) {
-            throw new IllegalArgumentException("orders per entry " + ordersPerEntry + " is outside 1..100000000");
-        }
+        long ordersPerEntry = DemoJvm.firstArgument(args, DEFAULT_ORDERS_PER_ENTRY, 1, 100_000_000, "orders per entry");
         Path dir = Files.createTempDirectory("sluice-gw-");
         Path socket = dir.resolve("gw.sock");
         List<String> reports = new ArrayList<>();
@@ -51,14 +45,14 @@ public final class OrderGatewayDemo {
             List<Process> producers = new ArrayList<>();
             List<Thread> pumps = new ArrayList<>();
             for (int i = 1; i <= 2; i++) {
-                Process p = start(OrderMatcher.class, socket.toString(), "M" + i);
+                Process p = DemoJvm.startSmall(OrderMatcher.class, socket.toString(), "M" + i);
                 consumers.add(p);
-                pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
+                pumps.add(DemoJvm.pump(p, "[gateway]", line -> report(line, reports)));
             }
             for (int i = 1; i <= 2; i++) {
-                Process p = start(OrderEntry.class, socket.toString(), Integer.toString(i), Long.toString(ordersPerEntry));
+                Process p = DemoJvm.startSmall(OrderEntry.class, socket.toString(), Integer.toString(i), Long.toString(ordersPerEntry));
                 producers.add(p);
-                pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
+                pumps.add(DemoJvm.pump(p, "[gateway]", line -> report(line, reports)));
             }
             for (Process p : producers) {
                 if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -74,40 +68,22 @@ public final class OrderGatewayDemo {
                 }
                 stopper.commit(at);
             }
-            for (Process p : consumers) {
-                if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
-            }
-            for (Thread t : pumps) {
-                t.join(5_000);
-            }
+            DemoJvm.awaitAll(consumers, 120, pumps);
         }
         Files.deleteIfExists(socket);
         Files.deleteIfExists(dir);
         summary(reports, ordersPerEntry, (System.nanoTime() - start) / 1e9);
     }
 
-    private static Process start(Class<?> main, String... args) throws Exception {
-        return new ProcessBuilder(DemoJvm.command(List.of("-XX:+UseSerialGC", "-Xmx64m"), main, args))
-                .redirectErrorStream(true).start();
-    }
-
-    private static void pump(Process p, List<String> reports) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                if (line.startsWith("REPORT ")) {
-                    synchronized (reports) {
-                        reports.add(line.substring("REPORT ".length()));
-                    }
-                } else {
-                    System.out.println(line);
-                }
-            }
-        } catch (Exception e) {
-            System.out.println("[gateway] lost a process's output: " + e);
+    /** Takes a "REPORT ..." line into reports. */
+    private static boolean report(String line, List<String> reports) {
+        if (!line.startsWith("REPORT ")) {
+            return false;
         }
+        synchronized (reports) {
+            reports.add(line.substring("REPORT ".length()));
+        }
+        return true;
     }
 
     /** Reports: "matcher=M1 pid=.. entry1=count:sum:sumsq entry2=..." and "entry=1 pid=.. sent=N". */

@@ -7,9 +7,6 @@ import io.sluice.channel.HostedBroadcastChannel;
 import io.sluice.examples.DemoJvm;
 import io.sluice.ringbuffer.BroadcastProducer;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,10 +34,7 @@ public final class MarketDataDemo {
     private static final String[] SYMBOLS = {"EURUSD", "GBPUSD", "USDJPY", "AUDUSD", "USDCHF", "USDCAD", "NZDUSD", "EURGBP"};
 
     public static void main(String[] args) throws Exception {
-        long seconds = args.length > 0 ? Long.parseLong(args[0]) : DEFAULT_SECONDS;
-        if (seconds < 1 || seconds > 3600) {
-            throw new IllegalArgumentException("seconds " + seconds + " is outside 1..3600");
-        }
+        long seconds = DemoJvm.firstArgument(args, DEFAULT_SECONDS, 1, 3600, "seconds");
         Path dir = Files.createTempDirectory("sluice-md-");
         Path socket = dir.resolve("md.sock");
         List<Process> subscribers = new ArrayList<>();
@@ -57,25 +51,16 @@ public final class MarketDataDemo {
                     {"C", "NEWEST", "false", "50"},   // slow: pauses 1 ms every 50 quotes (< RATE/s), gets lapped
             };
             for (String[] s : subs) {
-                Process p = new ProcessBuilder(DemoJvm.command(List.of("-XX:+UseSerialGC", "-Xmx64m"),
-                        MarketDataSubscriber.class, socket.toString(), s[0], s[1], s[2], s[3]))
-                        .redirectErrorStream(true).start();
+                Process p = DemoJvm.startSmall(MarketDataSubscriber.class, socket.toString(), s[0], s[1], s[2], s[3]);
                 subscribers.add(p);
-                pumps.add(Thread.ofPlatform().start(() -> pump(p, reports)));
+                pumps.add(DemoJvm.pump(p, "[demo]", line -> report(line, reports)));
             }
             awaitAttached(channel, subs.length);
             say(subs.length + " subscribers attached; publishing " + RATE + " quotes/s for " + seconds + " s");
             long published = publish(channel.producer(), seconds);
             say("published " + published + " quotes; closing the channel (subscribers drain, then see the host gone)");
         }
-        for (Process p : subscribers) {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
-        for (Thread t : pumps) {
-            t.join(5_000);
-        }
+        DemoJvm.awaitAll(subscribers, 30, pumps);
         Files.deleteIfExists(socket);
         Files.deleteIfExists(dir);
         summary(reports);
@@ -119,22 +104,16 @@ public final class MarketDataDemo {
         return seq;
     }
 
-    private static void pump(Process p, Map<String, String> reports) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                int at = line.indexOf("REPORT ");
-                if (at >= 0) {
-                    synchronized (reports) {
-                        reports.put(line.substring(0, at), line.substring(at + "REPORT ".length()));
-                    }
-                } else {
-                    System.out.println(line);
-                }
-            }
-        } catch (Exception e) {
-            System.out.println("[demo] lost a subscriber's output: " + e);
+    /** Takes a "<subscriber>REPORT ..." line into reports, keyed by what precedes REPORT. */
+    private static boolean report(String line, Map<String, String> reports) {
+        int at = line.indexOf("REPORT ");
+        if (at < 0) {
+            return false;
         }
+        synchronized (reports) {
+            reports.put(line.substring(0, at), line.substring(at + "REPORT ".length()));
+        }
+        return true;
     }
 
     private static void summary(Map<String, String> reports) {

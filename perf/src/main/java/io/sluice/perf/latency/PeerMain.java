@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.StringJoiner;
+import java.util.function.ToLongFunction;
 
 /**
  * The main class of a peer JVM: {@code PeerMain A|B|both key=value...} (see {@link RunSpec}).
@@ -133,32 +134,50 @@ public final class PeerMain {
         }
     }
 
+    /**
+     * The recording side of a run: spec.warmupBatches() unrecorded batches, the phase sync, then
+     * spec.slices() slices of spec.sliceSize() messages, a {@code batch} (spec.batchSize() messages,
+     * recorded into {@code slice}) at a time with the allocation meter running. After each slice
+     * {@code sliceDone} takes its histogram and returns the p50 listed in {@code slices.p50}; the slice
+     * is reset then. Returns the phase after the sync.
+     */
+    private static long recordSlices(Role role, RunSpec spec, long phase, Histogram slice, Runnable batch,
+                                     ToLongFunction<Histogram> sliceDone, Properties out) {
+        for (int b = 0; b < spec.warmupBatches(); b++) {
+            batch.run();
+        }
+        slice.reset();
+        Control.sync(role, ++phase);
+        StringJoiner p50s = new StringJoiner(",");
+        AllocationMeter allocation = new AllocationMeter();
+        for (int s = 0; s < spec.slices(); s++) {
+            allocation.start();
+            for (int done = 0; done < spec.sliceSize(); done += spec.batchSize()) {
+                batch.run();
+            }
+            allocation.stop();
+            p50s.add(Long.toString(sliceDone.applyAsLong(slice)));
+            slice.reset();
+        }
+        allocation.report(role, spec.measuredMessages(), out);
+        out.setProperty("slices.p50", p50s.toString());
+        return phase;
+    }
+
     private static long pingPong(Endpoint e, Role role, RunSpec spec, long phase, Properties out) {
         int batch = spec.batchSize();
         if (role == Role.INITIATOR) {
             Histogram total = Histograms.newHistogram();
             Histogram slice = Histograms.newHistogram();
-            long seq = 1;
-            for (int b = 0; b < spec.warmupBatches(); b++, seq += batch) {
-                Loops.ping(e, batch, seq, slice);
-            }
-            slice.reset();
-            Control.sync(role, ++phase);
-            StringJoiner p50s = new StringJoiner(",");
-            AllocationMeter allocation = new AllocationMeter();
-            for (int s = 0; s < spec.slices(); s++) {
-                allocation.start();
-                for (int done = 0; done < spec.sliceSize(); done += batch, seq += batch) {
-                    Loops.ping(e, batch, seq, slice);
-                }
-                allocation.stop();
-                p50s.add(Long.toString(slice.getValueAtPercentile(50)));
-                total.add(slice);
-                slice.reset();
-            }
-            allocation.report(role, spec.measuredMessages(), out);
+            long[] seq = {1};
+            phase = recordSlices(role, spec, phase, slice, () -> {
+                Loops.ping(e, batch, seq[0], slice);
+                seq[0] += batch;
+            }, done -> {
+                total.add(done);
+                return done.getValueAtPercentile(50);
+            }, out);
             out.setProperty("histogram.measured", Histograms.encode(total));
-            out.setProperty("slices.p50", p50s.toString());
         } else {
             for (int b = 0; b < spec.warmupBatches(); b++) {
                 Loops.echo(e, batch);
@@ -202,29 +221,14 @@ public final class PeerMain {
             Histogram total = Histograms.newHistogram();
             Histogram uncorrected = Histograms.newHistogram();
             Histogram slice = Histograms.newHistogram();
-            for (int b = 0; b < spec.warmupBatches(); b++) {
-                Loops.receiveStamped(e, batch, slice);
-            }
-            slice.reset();
-            Control.sync(role, ++phase);
-            StringJoiner p50s = new StringJoiner(",");
-            AllocationMeter allocation = new AllocationMeter();
-            for (int s = 0; s < spec.slices(); s++) {
-                allocation.start();
-                for (int done = 0; done < spec.sliceSize(); done += batch) {
-                    Loops.receiveStamped(e, batch, slice);
-                }
-                allocation.stop();
-                Histogram corrected = slice.copyCorrectedForCoordinatedOmission(interval);
-                p50s.add(Long.toString(corrected.getValueAtPercentile(50)));
+            phase = recordSlices(role, spec, phase, slice, () -> Loops.receiveStamped(e, batch, slice), done -> {
+                Histogram corrected = done.copyCorrectedForCoordinatedOmission(interval);
                 total.add(corrected);
-                uncorrected.add(slice);
-                slice.reset();
-            }
+                uncorrected.add(done);
+                return corrected.getValueAtPercentile(50);
+            }, out);
             out.setProperty("histogram.measured", Histograms.encode(total));
             out.setProperty("histogram.uncorrected", Histograms.encode(uncorrected));
-            allocation.report(role, spec.measuredMessages(), out);
-            out.setProperty("slices.p50", p50s.toString());
         }
         return phase;
     }
