@@ -64,8 +64,8 @@ final class ProcScanner {
                 }
             } catch (AccessDeniedException e) {
                 Object uid = uid(dir);
-                if (uid == null) {
-                    continue; // gone meanwhile
+                if (uid == null || isExiting(dir)) {
+                    continue; // gone meanwhile, or a zombie: its fds are closed already
                 }
                 if (uid.equals(myUid)) {
                     otherUnreadable++;
@@ -94,6 +94,18 @@ final class ProcScanner {
         }
         pids.sort(null);
         return pids;
+    }
+
+    /** Whether the process is a zombie or dead ({@code Z} or {@code X} in {@code /proc/PID/stat}). */
+    private static boolean isExiting(Path dir) {
+        try {
+            String stat = Files.readString(dir.resolve("stat"), StandardCharsets.ISO_8859_1);
+            int afterComm = stat.lastIndexOf(')'); // comm may hold spaces and parentheses
+            char state = afterComm >= 0 && afterComm + 2 < stat.length() ? stat.charAt(afterComm + 2) : '?';
+            return state == 'Z' || state == 'X';
+        } catch (IOException e) {
+            return true; // stat is world-readable: failing to read it means the process is gone
+        }
     }
 
     private static Object uid(Path dir) {
@@ -223,7 +235,10 @@ final class ProcScanner {
         }
         for (int i = 1; i < argv.length; i++) {
             String a = argv[i];
-            if (a.equals("-jar") || a.equals("-m") || a.equals("--module")) {
+            if (a.equals("-jar")) {
+                return i + 1 < argv.length ? argv[i + 1].substring(argv[i + 1].lastIndexOf('/') + 1) : ""; // the jar's file name
+            }
+            if (a.equals("-m") || a.equals("--module")) {
                 return i + 1 < argv.length ? argv[i + 1] : "";
             }
             if (a.startsWith("--module=")) {

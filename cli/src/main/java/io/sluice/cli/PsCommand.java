@@ -20,11 +20,14 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "ps", mixinStandardHelpOptions = true, versionProvider = SluiceCommand.Version.class,
         description = {
-            "Lists the processes on this machine that hold Sluice regions (memfds named sluice:NAME),",
-            "per region: size, seals, and per process its fds (rw or ro) and mappings (perms, addresses).",
-            "Flags a region mapped writable by more than one process, and a writable mapping held",
-            "only through read-only fds. Processes that cannot be read (other users) are counted.",
-            "Exit status: 0 (also when nothing is found), 1 on an error, 2 on a usage error."})
+            "Lists the processes on this machine that hold Sluice regions (memfds",
+            "named sluice:NAME). Per region: its size and seals; per process: its fds",
+            "on it (rw or ro) and its mappings (perms, addresses). Flags a region",
+            "mapped writable by more than one process, and a writable mapping in a",
+            "process that holds the region only through read-only fds. Processes",
+            "that cannot be read (other users) are counted. Seals show as ? for now.",
+            "Exit status: 0 (also when nothing is found), 1 on an error, 2 on a",
+            "usage error."})
 final class PsCommand implements Callable<Integer> {
     /** Printed when the scan finds nothing, in the table form. */
     static final String NOTHING_FOUND = "no Sluice regions";
@@ -40,10 +43,6 @@ final class PsCommand implements Callable<Integer> {
     private long pid = -1;
 
     private final Path proc;
-
-    PsCommand() {
-        this(Path.of("/proc"));
-    }
 
     PsCommand(Path proc) {
         this.proc = proc;

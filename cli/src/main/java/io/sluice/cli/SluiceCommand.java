@@ -7,6 +7,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.Properties;
 
 /**
@@ -29,7 +30,19 @@ public final class SluiceCommand implements Runnable {
 
     /** The command line with its subcommands and error handling; tests run it in-process. */
     static CommandLine commandLine() {
-        return new CommandLine(new SluiceCommand())
+        return commandLine(Path.of("/proc"));
+    }
+
+    /** The command line reading {@code proc} instead of {@code /proc}. */
+    static CommandLine commandLine(Path proc) {
+        CommandLine.IFactory defaults = CommandLine.defaultFactory();
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> type) throws Exception {
+                return type == PsCommand.class ? type.cast(new PsCommand(proc)) : defaults.create(type);
+            }
+        };
+        return new CommandLine(new SluiceCommand(), factory)
                 .setExecutionExceptionHandler((e, cmd, parseResult) -> {
                     cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e);
                     cmd.getErr().flush();
