@@ -174,6 +174,7 @@ class PsCommandTest {
             try (FileChannel rw = FileChannel.open(fdLink(ownerFd), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 rw.map(FileChannel.MapMode.READ_WRITE, 0, SIZE, arena).set(ValueLayout.JAVA_LONG, 8, 7);
             } // the writable fd is closed; the writable mapping stays, next to a read-only fd
+            assertTrue(ro.isOpen());
             Run run = sluice("ps");
             assertEquals(0, run.status(), run.err());
             List<String> rows = regionRows(run.out());
