@@ -20,28 +20,31 @@ final class JsonWriter {
     private boolean afterName;
 
     JsonWriter beginObject() {
-        beforeValue();
-        out.append('{');
-        hasMember.push(false);
-        return this;
+        return open('{');
     }
 
     JsonWriter endObject() {
-        hasMember.pop();
-        out.append('}');
-        return this;
+        return close('}');
     }
 
     JsonWriter beginArray() {
+        return open('[');
+    }
+
+    JsonWriter endArray() {
+        return close(']');
+    }
+
+    private JsonWriter open(char bracket) {
         beforeValue();
-        out.append('[');
+        out.append(bracket);
         hasMember.push(false);
         return this;
     }
 
-    JsonWriter endArray() {
+    private JsonWriter close(char bracket) {
         hasMember.pop();
-        out.append(']');
+        out.append(bracket);
         return this;
     }
 
