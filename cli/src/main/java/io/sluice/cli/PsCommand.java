@@ -4,6 +4,7 @@ import io.sluice.api.UntrustedText;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -51,7 +52,7 @@ final class PsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (spec.commandLine().getParseResult().hasMatchedOption("--pid") && pid < 0) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--pid must not be negative: " + pid);
+            throw new ParameterException(spec.commandLine(), "--pid must not be negative: " + pid);
         }
         ProcScanner scanner = new ProcScanner(proc);
         RegionReport report = RegionReport.of(scanner.scan(pid));
