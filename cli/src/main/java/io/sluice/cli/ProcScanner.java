@@ -1,5 +1,9 @@
 package io.sluice.cli;
 
+import io.sluice.api.SluiceException;
+import io.sluice.memfd.MemfdRegion;
+import io.sluice.memfd.Seal;
+
 import io.sluice.memfd.MemfdRegion;
 
 import java.io.IOException;
@@ -10,6 +14,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -137,7 +142,8 @@ final class ProcScanner {
                     int fd = Integer.parseInt(link.getFileName().toString());
                     FdInfo info = FdInfo.read(dir.resolve("fdinfo").resolve(Integer.toString(fd)));
                     long inode = info.inode >= 0 ? info.inode : ((Number) Files.getAttribute(link, "unix:ino")).longValue();
-                    fds.add(new RegionFd(fd, inode, regionName(target), Files.size(link), (info.flags & O_ACCMODE) != 0));
+                    fds.add(new RegionFd(fd, inode, regionName(target), Files.size(link), (info.flags & O_ACCMODE) != 0,
+                            seals(link)));
                 } catch (NoSuchFileException e) {
                     // closed between the listing and the look: not held any more
                 }
@@ -145,6 +151,18 @@ final class ProcScanner {
         }
         fds.sort((a, b) -> Integer.compare(a.fd(), b.fd()));
         return fds;
+    }
+
+    /**
+     * The seals of the memfd behind {@code link}, or {@code null} if they cannot be read (the
+     * process went away, or the fd may not be opened by this user): seals are shown, not relied on.
+     */
+    private static Set<Seal> seals(Path link) {
+        try {
+            return MemfdRegion.sealsOf(link);
+        } catch (SluiceException e) {
+            return null;
+        }
     }
 
     /** The fields of {@code /proc/PID/fdinfo/N} used here; {@code inode} is -1 on kernels that do not print it. */

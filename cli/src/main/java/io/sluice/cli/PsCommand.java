@@ -1,6 +1,7 @@
 package io.sluice.cli;
 
 import io.sluice.api.UntrustedText;
+import io.sluice.memfd.Seal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -16,8 +17,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code sluice ps}: which processes hold Sluice regions, as a table or as JSON.
  *
- * <p>Seals are shown as {@code ?} ({@code null} in JSON): reading them takes an fd of one's own on
- * the memfd, and io.sluice.memfd has no public call that opens one from a {@code /proc} path.
+ * <p>Seals are read through one holder's fd ({@code /proc/PID/fd/N} opened read-only); where no
+ * holder's fd may be opened they show as {@code ?} ({@code null} in JSON).
  */
 @Command(name = "ps", mixinStandardHelpOptions = true, versionProvider = SluiceCommand.Version.class,
         description = {
@@ -26,7 +27,7 @@ import java.util.concurrent.Callable;
             "on it (rw or ro) and its mappings (perms, addresses). Flags a region",
             "mapped writable by more than one process, and a writable mapping in a",
             "process that holds the region only through read-only fds. Processes",
-            "that cannot be read (other users) are counted. Seals show as ? for now.",
+            "that cannot be read (other users) are counted; seals that cannot be read show as ?.",
             "Exit status: 0 (also when nothing is found), 1 on an error, 2 on a",
             "usage error."})
 final class PsCommand implements Callable<Integer> {
@@ -79,7 +80,7 @@ final class PsCommand implements Callable<Integer> {
                         first ? UntrustedText.escape(r.name()) : "",
                         first ? Long.toString(r.inode()) : "",
                         first ? Long.toString(r.size()) : "",
-                        first ? "?" : "",
+                        first ? (r.seals() == null ? "?" : Seal.describe(r.seals())) : "",
                         Long.toString(h.pid()),
                         process(h),
                         fds(h),
@@ -163,7 +164,7 @@ final class PsCommand implements Callable<Integer> {
                     .name("name").value(r.name())
                     .name("inode").value(r.inode())
                     .name("size").value(r.size())
-                    .name("seals").nullValue()
+                    .name("seals").value(r.seals() == null ? null : Seal.describe(r.seals()))
                     .name("holders").beginArray();
             for (RegionReport.Holder h : r.holders()) {
                 w.beginObject()

@@ -1,10 +1,13 @@
 package io.sluice.cli;
 
+import io.sluice.memfd.Seal;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -24,10 +27,11 @@ record RegionReport(List<Region> regions, int otherUsers, int otherUnreadable) {
      * @param inode   its memfd inode
      * @param name    its name (peer-chosen text)
      * @param size    its size: the size of the memfd behind any fd, else the longest mapping
+     * @param seals   its seals as read through any fd, or {@code null} if none could be read
      * @param holders who holds it, by pid
      * @param flags   what looks wrong, one sentence each
      */
-    record Region(long inode, String name, long size, List<Holder> holders, List<String> flags) {
+    record Region(long inode, String name, long size, Set<Seal> seals, List<Holder> holders, List<String> flags) {
     }
 
     /** One process's fds on and mappings of one region. */
@@ -46,11 +50,15 @@ record RegionReport(List<Region> regions, int otherUsers, int otherUnreadable) {
         Map<Long, Map<Long, Holder>> byInode = new TreeMap<>();
         Map<Long, String> names = new LinkedHashMap<>();
         Map<Long, Long> sizes = new LinkedHashMap<>();
+        Map<Long, Set<Seal>> seals = new LinkedHashMap<>();
         for (ProcessHoldings p : scan.processes()) {
             for (RegionFd fd : p.fds()) {
                 holder(byInode, p, fd.inode()).fds().add(fd);
                 names.putIfAbsent(fd.inode(), fd.name());
                 sizes.put(fd.inode(), fd.size()); // the fd's size wins over a mapping's length
+                if (fd.seals() != null) {
+                    seals.putIfAbsent(fd.inode(), fd.seals());
+                }
             }
             for (RegionMapping m : p.mappings()) {
                 holder(byInode, p, m.inode()).mappings().add(m);
@@ -62,7 +70,7 @@ record RegionReport(List<Region> regions, int otherUsers, int otherUnreadable) {
             List<Holder> list = List.copyOf(holders.values());
             long size = sizes.containsKey(inode) ? sizes.get(inode)
                     : list.stream().flatMap(h -> h.mappings().stream()).mapToLong(RegionMapping::length).max().orElse(0);
-            regions.add(new Region(inode, names.get(inode), size, list, flags(list)));
+            regions.add(new Region(inode, names.get(inode), size, seals.get(inode), list, flags(list)));
         });
         regions.sort(Comparator.comparing(Region::name).thenComparingLong(Region::inode));
         return new RegionReport(List.copyOf(regions), scan.otherUsers(), scan.otherUnreadable());

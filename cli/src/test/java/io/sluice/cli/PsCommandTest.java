@@ -31,6 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PsCommandTest {
     private static final String REGION = "ps.test";
     private static final long SIZE = 64 * 1024;
+    /** What the owner sealed (SHRINK|GROW), with EXEC where the kernel seals it at creation (MFD_NOEXEC_SEAL). */
+    private static final String SEALS = "SHRINK\\|GROW(\\|EXEC)?";
     private static final long WAIT_SECONDS = 30;
 
     private static ChildJvm owner;
@@ -116,7 +118,7 @@ class PsCommandTest {
             Run run = sluice("ps");
             assertEquals(0, run.status(), run.err());
             List<String> rows = regionRows(run.out());
-            assertTrue(rows.get(0).matches("^ps\\.test\\s+" + inode + "\\s+" + SIZE + "\\s+\\?\\s+.*"), rows.get(0));
+            assertTrue(rows.get(0).matches("^ps\\.test\\s+" + inode + "\\s+" + SIZE + "\\s+" + SEALS + "\\s+.*"), rows.get(0));
             String ownerRow = rowOf(rows, ownerPid, run.out());
             assertTrue(ownerRow.matches(".*\\sjava io\\.sluice\\.cli\\.RegionOwner\\s+" + Math.min(ownerFd, ownerRoFd) + ":.*"), ownerRow);
             assertTrue(ownerRow.contains(ownerFd + ":rw") && ownerRow.contains(ownerRoFd + ":ro"), ownerRow);
@@ -127,7 +129,7 @@ class PsCommandTest {
 
             Run json = sluice("ps", "--json");
             assertEquals(0, json.status(), json.err());
-            String region = "\\{\"name\":\"ps\\.test\",\"inode\":" + inode + ",\"size\":" + SIZE + ",\"seals\":null,\"holders\":\\[";
+            String region = "\\{\"name\":\"ps\\.test\",\"inode\":" + inode + ",\"size\":" + SIZE + ",\"seals\":\"" + SEALS + "\",\"holders\":\\[";
             String mapping = "\\{\"start\":\"[0-9a-f]+\",\"end\":\"[0-9a-f]+\",\"perms\":\"%s\",\"offset\":0,\"writable\":%s\\}";
             String ownerHolder = "\\{\"pid\":" + ownerPid + ",\"comm\":\"java\",\"mainClass\":\"io\\.sluice\\.cli\\.RegionOwner\",\"fds\":\\["
                     + fdsJson(ownerFd, ownerRoFd) + "\\],\"mappings\":\\[" + mapping.formatted("rw-s", "true") + "\\]\\}";

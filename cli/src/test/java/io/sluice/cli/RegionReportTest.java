@@ -10,7 +10,7 @@ class RegionReportTest {
     private static final long INODE = 77;
 
     private static RegionFd fd(int n, boolean writable) {
-        return new RegionFd(n, INODE, "r", 8192, writable);
+        return new RegionFd(n, INODE, "r", 8192, writable, null);
     }
 
     private static RegionMapping map(String perms) {

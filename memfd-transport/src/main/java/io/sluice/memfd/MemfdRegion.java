@@ -353,6 +353,23 @@ public final class MemfdRegion implements AutoCloseable {
     }
 
     /**
+     * The seals of a memfd another process holds, read without mapping it: {@code path} names
+     * one of its fds (for example {@code /proc/PID/fd/N}, readable for processes of the same
+     * user), which is opened {@code O_RDONLY}, asked {@code F_GET_SEALS} and closed. For tools
+     * that show who holds what; seals are per memfd, so the answer is the holder's too.
+     *
+     * @param path a path that opens the memfd
+     * @return the seals, a new set
+     * @throws SystemCallException if the path cannot be opened or is not a sealable file
+     */
+    public static Set<Seal> sealsOf(Path path) {
+        try (OwnedFd fd = OwnedFd.adopt(FdCalls.open(path.toString(), FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0),
+                "seal query of " + path)) {
+            return Seal.fromMask(fd.apply(n -> MemfdCalls.seals(n)));
+        }
+    }
+
+    /**
      * Restricts what any future mapping of this region may do (the spirit of Android's
      * {@code ASharedMemory_setProt}). {@link Protection#READ_ONLY} adds
      * {@code F_SEAL_FUTURE_WRITE}: every later writable {@code mmap}, {@code mprotect(PROT_WRITE)},

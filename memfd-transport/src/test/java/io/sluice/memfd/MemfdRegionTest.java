@@ -7,6 +7,7 @@ import io.sluice.memfd.OwnedFd;
 import io.sluice.memfd.libc.FdCalls;
 import io.sluice.memfd.libc.MemfdCalls;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -66,6 +67,22 @@ class MemfdRegionTest {
             // MFD_NOEXEC_SEAL (Linux 6.3+) shows up as F_SEAL_EXEC; older kernels: no seals yet.
             assertTrue(r.seals().contains(Seal.EXEC) || r.seals().isEmpty(), "seals: " + r.seals());
         }
+    }
+
+    @Test
+    void sealsOfAnotherHoldersFdAreTheRegionsSeals(@TempDir Path dir) throws Exception {
+        try (MemfdRegion r = MemfdRegion.create("test.sealsof", 4096)) {
+            r.addSeals(Seal.SHRINK, Seal.GROW);
+            Path link = Path.of("/proc/self/fd/" + r.fd().numberForDiagnostics());
+            assertEquals(r.seals(), MemfdRegion.sealsOf(link));
+            r.restrictFutureAccess(Protection.READ_ONLY);
+            assertTrue(MemfdRegion.sealsOf(link).contains(Seal.FUTURE_WRITE), "seals are read anew, not cached");
+        }
+        Path plain = Files.writeString(dir.resolve("plain"), "x");
+        SystemCallException notSealable = assertThrows(SystemCallException.class, () -> MemfdRegion.sealsOf(plain));
+        assertEquals("EINVAL", notSealable.errnoName());
+        SystemCallException missing = assertThrows(SystemCallException.class, () -> MemfdRegion.sealsOf(dir.resolve("missing")));
+        assertEquals("ENOENT", missing.errnoName());
     }
 
     @Test
