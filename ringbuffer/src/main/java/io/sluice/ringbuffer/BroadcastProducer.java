@@ -219,21 +219,7 @@ public final class BroadcastProducer implements MessageProducer {
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
-            throw Misuse.offerArguments(what, type, sourceOffset, length, source.byteSize(), maxMessageLength);
-        }
-        final long at = tryClaim(type, length);
-        if (at == INSUFFICIENT_CAPACITY) {
-            return false;
-        }
-        try {
-            MemorySegment.copy(source, sourceOffset, data, at, length);
-        } catch (RuntimeException e) {
-            abort(at);
-            throw e;
-        }
-        commit(at);
-        return true;
+        return Offer.offer(this, data, what, maxMessageLength, type, source, sourceOffset, length);
     }
 
     /**

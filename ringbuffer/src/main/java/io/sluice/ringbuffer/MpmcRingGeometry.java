@@ -1,5 +1,7 @@
 package io.sluice.ringbuffer;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The sizes of a validated MPMC ring, as read from its header by
  * {@link MpmcRingDescriptor#validate}.
@@ -9,6 +11,22 @@ package io.sluice.ringbuffer;
  * @param maxParticipantId participants are numbered 1..this
  */
 public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipantId) {
+
+    /**
+     * The checks every participant makes when it attaches: the region is writable (taking,
+     * committing and releasing a slot all write its state word), holds a valid MPMC ring, and the
+     * id is in range.
+     *
+     * @param role names the participant in the message ("the producer", "the consumer")
+     * @return the ring's geometry
+     */
+    static MpmcRingGeometry attach(MemorySegment region, int participantId, String ringName, String what,
+                                   String role) {
+        Misuse.checkWritable(region, what, role, "ring region");
+        MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
+        geometry.checkParticipantId(participantId, what);
+        return geometry;
+    }
 
     /**
      * Checks a participant id against this ring: 1..{@link #maxParticipantId()} (0 means nobody).

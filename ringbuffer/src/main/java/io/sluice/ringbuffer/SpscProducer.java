@@ -306,21 +306,7 @@ public final class SpscProducer implements MessageProducer {
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
-            throw Misuse.offerArguments(name, type, sourceOffset, length, source.byteSize(), maxMessageLength);
-        }
-        final long offset = tryClaim(type, length);
-        if (offset == INSUFFICIENT_CAPACITY) {
-            return false;
-        }
-        try {
-            MemorySegment.copy(source, sourceOffset, data, offset, length);
-        } catch (RuntimeException e) {
-            abort(offset);
-            throw e;
-        }
-        commit(offset);
-        return true;
+        return Offer.offer(this, data, name, maxMessageLength, type, source, sourceOffset, length);
     }
 
     /** The data area: claim offsets index it. Write only inside the open claim's payload. */
