@@ -234,6 +234,7 @@ public final class BroadcastConsumer implements MessageConsumer {
      * handler read was the committed payload; if false, anything read may be torn and must be
      * discarded. Always true while a backpressure consumer is gated.
      *
+     * @return true if every byte the handler read of the last message was the committed payload
      * @throws IllegalStateException if no message was delivered yet
      */
     public boolean isStillValid() {
@@ -250,6 +251,7 @@ public final class BroadcastConsumer implements MessageConsumer {
      * {@link BroadcastProducer#addConsumer} returned for its position region. The consumer starts
      * delivering once the producer has adopted it.
      *
+     * @param registration the number {@link BroadcastProducer#addConsumer} returned for this consumer's position region
      * @throws IllegalStateException    on an overwrite ring, or if already registered
      * @throws IllegalArgumentException if {@code registration} is not positive
      */
@@ -260,59 +262,68 @@ public final class BroadcastConsumer implements MessageConsumer {
     /**
      * Whether the producer gates on this consumer yet (always true on overwrite rings). Checks the
      * ring's Gated Registration if not known yet.
+     *
+     * @return whether the producer gates on this consumer, so that it may deliver
      */
     public boolean isGated() {
         return registration.isGated();
     }
 
-    /** Sets (or clears, with null) the listener told about laps. */
+    /**
+     * Sets (or clears, with null) the listener told about laps.
+     *
+     * @param listener told of each lap on the polling thread, from within {@link #poll}; null for nobody
+     */
     public void lapListener(BroadcastLapListener listener) {
         laps.listener(listener);
     }
 
-    /** Laps so far: each a discontinuity in the delivered stream. */
+    /** {@return laps so far: each a discontinuity in the delivered stream} */
     public long lapCount() {
         return laps.count();
     }
 
-    /** Messages lost to laps so far (exact: a difference of record sequences). */
+    /** {@return messages lost to laps so far (exact: a difference of record sequences)} */
     public long lostMessages() {
         return laps.lostMessages();
     }
 
-    /** Ring bytes skipped by laps so far. */
+    /** {@return ring bytes skipped by laps so far} */
     public long lostBytes() {
         return laps.lostBytes();
     }
 
-    /** The sequence of the message last handed to the handler, or -1. */
+    /** {@return the sequence of the message last handed to the handler, or -1} */
     public long sequence() {
         return sequence;
     }
 
-    /** The sequence the next message is expected to carry, or -1 if not anchored yet. */
+    /** {@return the sequence the next message is expected to carry, or -1 if not anchored yet} */
     public long nextSequence() {
         return laps.nextSequence();
     }
 
-    /** The ring position of the next record to read. */
+    /** {@return the ring position of the next record to read} */
     public long position() {
         return cursor;
     }
 
-    /** A read-only view of this consumer's position region, for the producer; null if none. */
+    /** {@return a read-only view of this consumer's position region, for the producer; null if none} */
     public MemorySegment positionRegion() {
         return positionRegion == null ? null : positionRegion.asReadOnly();
     }
 
+    /** {@return {@link RingKind#BROADCAST_BACKPRESSURE} or {@link RingKind#BROADCAST_OVERWRITE}, as the ring header says} */
     public RingKind kind() {
         return kind;
     }
 
+    /** {@return bytes in the data area, a power of two} */
     public long capacity() {
         return capacity;
     }
 
+    /** {@return the longest payload a record of this ring carries, in bytes} */
     public int maxMessageLength() {
         return maxMessageLength;
     }

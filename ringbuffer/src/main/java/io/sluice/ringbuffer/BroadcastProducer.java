@@ -228,12 +228,14 @@ public final class BroadcastProducer implements MessageProducer {
      * producing, from the thread that starts the producer thread; the listener runs on the
      * producer thread ({@link ConsumerFaultListener}). The host typically removes that consumer
      * ({@link #removeConsumer}) and detaches it.
+     *
+     * @param listener told of each refused consumer, on the producer thread; null for nobody
      */
     public void onConsumerFault(ConsumerFaultListener listener) {
         gate.onConsumerFault(listener);
     }
 
-    /** The last consumer fault the producer found (volatile), or null if none. */
+    /** {@return the last consumer fault the producer found (volatile), or null if none} */
     public ConsumerFault latestFault() {
         return gate.latestFault();
     }
@@ -255,6 +257,9 @@ public final class BroadcastProducer implements MessageProducer {
      * removed before the set of {@code version} was published ({@link #requestedRegistration()}
      * right after the removal), so that the region may be unmapped now — also while the producer
      * is idle. False only while the producer is reading positions at this moment: ask again later.
+     *
+     * @param version {@link #requestedRegistration()} as read right after the removal
+     * @return true if the removed consumers' regions may be unmapped now
      */
     public boolean isDoneWith(long version) {
         return gate.isDoneWith(version);
@@ -279,6 +284,7 @@ public final class BroadcastProducer implements MessageProducer {
      * Any thread: stops gating on a consumer (it detached, or the host saw it die). A consumer
      * removed while still reading is no longer protected: the producer may overwrite what it reads.
      *
+     * @param registration the number {@link #addConsumer} returned
      * @return false if that registration is not (or no longer) registered
      */
     public boolean removeConsumer(long registration) {
@@ -289,17 +295,19 @@ public final class BroadcastProducer implements MessageProducer {
      * The latest consumer-set version requested by {@link #addConsumer}/{@link #removeConsumer}
      * (any thread). A removed consumer's position region may be unmapped once
      * {@link #adoptedRegistration()} has reached the version current right after its removal.
+     *
+     * @return the newest consumer-set version, 0 before any registration (or the previous producer's)
      */
     public long requestedRegistration() {
         return gate.requestedRegistration();
     }
 
-    /** The consumer-set version the producer has adopted: the ring's Gated Registration (acquire). */
+    /** {@return the consumer-set version the producer has adopted: the ring's Gated Registration (acquire)} */
     public long adoptedRegistration() {
         return gate.adoptedRegistration();
     }
 
-    /** The data area; offsets returned by {@link #tryClaim} index it. */
+    /** {@return the data area; offsets returned by {@link #tryClaim} index it} */
     @Override
     public MemorySegment buffer() {
         return data;
@@ -310,22 +318,22 @@ public final class BroadcastProducer implements MessageProducer {
         return maxMessageLength;
     }
 
-    /** {@link RingKind#BROADCAST_BACKPRESSURE} or {@link RingKind#BROADCAST_OVERWRITE}. */
+    /** {@return {@link RingKind#BROADCAST_BACKPRESSURE} or {@link RingKind#BROADCAST_OVERWRITE}} */
     public RingKind kind() {
         return kind;
     }
 
-    /** Bytes in the data area. */
+    /** {@return bytes in the data area} */
     public long capacity() {
         return capacity;
     }
 
-    /** The ring position the next record will start at (the committed tail). */
+    /** {@return the ring position the next record will start at (the committed tail)} */
     public long position() {
         return tail;
     }
 
-    /** The sequence number the next committed message will carry. */
+    /** {@return the sequence number the next committed message will carry} */
     public long nextSequence() {
         return nextSequence;
     }

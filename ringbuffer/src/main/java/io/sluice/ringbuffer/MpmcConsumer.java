@@ -233,7 +233,7 @@ public final class MpmcConsumer implements MessageConsumer {
                 : -laps + " laps behind the head");
     }
 
-    /** This consumer's participant id. */
+    /** {@return this consumer's participant id} */
     public int participantId() {
         return participantId;
     }

@@ -244,7 +244,7 @@ public final class MpmcProducer implements MessageProducer {
         return Offer.offer(this, region, what, maxMessageLength, type, source, sourceOffset, length);
     }
 
-    /** The whole ring region, writable; claim offsets index it. */
+    /** {@return the whole ring region, writable; claim offsets index it} */
     @Override
     public MemorySegment buffer() {
         return region;
@@ -255,7 +255,7 @@ public final class MpmcProducer implements MessageProducer {
         return maxMessageLength;
     }
 
-    /** This producer's participant id. */
+    /** {@return this producer's participant id} */
     public int participantId() {
         return participantId;
     }

@@ -32,6 +32,7 @@ public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipant
      * Checks a participant id against this ring: 1..{@link #maxParticipantId()} (0 means nobody).
      *
      * @param what names the ring in the message
+     * @param participantId the id to check
      * @throws IllegalArgumentException if it is out of range
      */
     public void checkParticipantId(int participantId, String what) {
@@ -41,27 +42,32 @@ public record MpmcRingGeometry(int slotCount, int slotLength, int maxParticipant
         }
     }
 
-    /** The longest message: a slot minus its header. */
+    /** {@return the longest message: a slot minus its header} */
     public int maxMessageLength() {
         return slotLength - MpmcSlotDescriptor.HEADER_LENGTH;
     }
 
-    /** log2(slotCount): a position's lap is {@code position >>> slotCountShift()}. */
+    /** {@return log2(slotCount): a position's lap is {@code position >>> slotCountShift()}} */
     public int slotCountShift() {
         return Integer.numberOfTrailingZeros(slotCount);
     }
 
-    /** log2(slotLength). */
+    /** {@return log2(slotLength)} */
     public int slotLengthShift() {
         return Integer.numberOfTrailingZeros(slotLength);
     }
 
-    /** Bytes of the whole region: header plus slots. */
+    /** {@return bytes of the whole region: header plus slots} */
     public long regionSize() {
         return MpmcRingDescriptor.HEADER_LENGTH + (long) slotCount * slotLength;
     }
 
-    /** Offset in the region of the slot serving {@code position}. */
+    /**
+     * Offset in the region of the slot serving {@code position}.
+     *
+     * @param position a ring position, not negative
+     * @return the byte offset of that slot's header in the region
+     */
     public long slotOffset(long position) {
         return MpmcRingDescriptor.HEADER_LENGTH + ((position & (slotCount - 1)) << slotLengthShift());
     }
