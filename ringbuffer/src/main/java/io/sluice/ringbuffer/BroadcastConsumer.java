@@ -9,19 +9,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
 
-import static io.sluice.ringbuffer.BroadcastRecordDescriptor.ALIGNMENT;
+import static io.sluice.ringbuffer.BroadcastRecordCheck.aligned;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.LENGTH_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.PADDING_TYPE;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.SEQUENCE_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.TYPE_OFFSET;
-import static io.sluice.ringbuffer.BroadcastRecordDescriptor.align;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.DATA_OFFSET;
-import static io.sluice.ringbuffer.BroadcastRingDescriptor.GATED_REGISTRATION_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.HEAD_OFFSET;
-import static io.sluice.ringbuffer.BroadcastRingDescriptor.LATEST_OFFSET;
-import static io.sluice.ringbuffer.BroadcastRingDescriptor.NEXT_SEQUENCE_OFFSET;
-import static io.sluice.ringbuffer.BroadcastRingDescriptor.NO_MESSAGE;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_INTENT_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
 
@@ -48,21 +43,15 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * </ul>
  *
  * <h2>Lap accounting</h2>
- * Every record header carries a sequence (see {@link BroadcastRecordDescriptor}). The consumer
- * anchors its expected sequence when it attaches and checks every record against it. After a lap,
- * the first intact record it reads tells exactly how many messages it lost
- * ({@code its sequence - the expected one}); {@link #lapCount()}, {@link #lostMessages()},
- * {@link #lostBytes()} and an optional {@link BroadcastLapListener} report it. A lap counts once
- * however many times the consumer had to resynchronise before reading an intact record.
+ * Every record header carries a sequence (see {@link BroadcastRecordDescriptor}), so after a lap
+ * the first intact record tells exactly how many messages were lost; {@link #lapCount()},
+ * {@link #lostMessages()}, {@link #lostBytes()} and an optional {@link BroadcastLapListener}
+ * report it. A lap counts once however many times the consumer had to resynchronise.
  */
 public final class BroadcastConsumer implements MessageConsumer {
     private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
     private static final VarHandle INT_U = RegionHeaderDescriptor.U32.varHandle().withInvokeExactBehavior();
     private static final VarHandle LONG_U = RegionHeaderDescriptor.U64.varHandle().withInvokeExactBehavior();
-
-    /** Attempts at reading a consistent start before giving up and anchoring on the first read. */
-    private static final int START_ATTEMPTS = 10_000;
-    private static final long UNREGISTERED = 0;
 
     private final MemorySegment region;
     private final MemorySegment positionRegion;
@@ -73,19 +62,14 @@ public final class BroadcastConsumer implements MessageConsumer {
     private final long mask;
     private final int maxMessageLength;
 
+    private final BroadcastRecordCheck check;
+    private final BroadcastLaps laps;
+    private final BroadcastRegistration registration;
+
     private long cursor;
     private long publishedPosition = -1;
-    private boolean anchored;
-    private long expectedSequence = -1;
     private long recordPosition = -1;
     private long sequence = -1;
-
-    private long registration = UNREGISTERED;
-    private boolean gated;
-
-    private boolean lapPending;
-    private long lapFrom;
-    private final BroadcastLaps laps = new BroadcastLaps();
 
     private BroadcastConsumer(MemorySegment region, MemorySegment positionRegion, String what,
                               BroadcastRingDescriptor.Header header) {
@@ -97,7 +81,9 @@ public final class BroadcastConsumer implements MessageConsumer {
         this.capacity = header.capacity();
         this.mask = capacity - 1;
         this.maxMessageLength = header.maxMessageLength();
-        this.gated = overwrite; // an overwrite producer reads no positions: nothing to wait for
+        this.check = new BroadcastRecordCheck(what, capacity, maxMessageLength);
+        this.laps = new BroadcastLaps(check);
+        this.registration = new BroadcastRegistration(region, what, overwrite);
     }
 
     /** See {@link BroadcastRing#attachConsumer}. */
@@ -115,85 +101,13 @@ public final class BroadcastConsumer implements MessageConsumer {
             Misuse.checkWritable(positionRegion, what, "the consumer", "position region");
         }
         BroadcastConsumer consumer = new BroadcastConsumer(view, positionRegion, what, header);
-        consumer.start(start);
+        consumer.cursor = BroadcastConsumerStart.choose(view, what, consumer.capacity, start, consumer.check,
+                consumer.laps);
         if (positionRegion != null) {
             BroadcastConsumerPositionDescriptor.format(positionRegion, consumer.cursor);
             consumer.publishedPosition = consumer.cursor;
         }
         return consumer;
-    }
-
-    /**
-     * Chooses the start position and anchors the expected sequence there. Reading the start
-     * record's header races with an overwriting producer, so the header is checked against the Tail
-     * Intent like any other; at the tail the sequence comes from the Next Sequence counter, valid
-     * only if no claim is in flight (Tail Intent == Tail). Retries a bounded number of times; if a
-     * claim stays in flight throughout, the consumer anchors on the first record it reads.
-     */
-    private void start(BroadcastStart policy) {
-        long candidate = 0;
-        for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-            // Acquire loads in this order give head <= tail and latest < tail (see the descriptor).
-            final long head = (long) LONG.getAcquire(region, HEAD_OFFSET);
-            final long latest = (long) LONG.getAcquire(region, LATEST_OFFSET);
-            final long tail = (long) LONG.getAcquire(region, TAIL_OFFSET);
-            if (head < 0 || head > tail || !aligned(head) || !aligned(tail)) {
-                throw new CorruptRingException(what + ": counters head " + head + " and tail " + tail
-                        + " are impossible (negative, unaligned or head past tail)");
-            }
-            if (latest != NO_MESSAGE && (latest < 0 || latest >= tail || !aligned(latest))) {
-                throw new CorruptRingException(what + ": latest " + latest + " is not an aligned position before tail " + tail);
-            }
-            if (policy == BroadcastStart.NEWEST) {
-                // The newest message may be older than the Head if padding (aborts) overwrote it.
-                candidate = latest == NO_MESSAGE ? tail : Math.max(latest, head);
-            } else {
-                candidate = head;
-            }
-            if (candidate < tail) {
-                long at = candidate;
-                final long toEnd = capacity - (at & mask);
-                if (toEnd < HEADER_LENGTH) {
-                    at += toEnd; // the Head may sit in the implicit gap; the record follows it
-                }
-                final long base = DATA_OFFSET + (at & mask);
-                final int length = (int) INT_U.get(region, base + LENGTH_OFFSET);
-                final int type = (int) INT_U.get(region, base + TYPE_OFFSET);
-                final long seq = (long) LONG_U.get(region, base + SEQUENCE_OFFSET);
-                VarHandle.loadLoadFence();
-                if ((long) LONG.getAcquire(region, TAIL_INTENT_OFFSET) - capacity > candidate) {
-                    Thread.onSpinWait(); // overwritten while we read it: choose again
-                    continue;
-                }
-                checkRecord(at, length, type, tail);
-                if (seq < 0) {
-                    throw corrupt(at, "negative sequence " + seq);
-                }
-                anchor(candidate, seq);
-                return;
-            }
-            final long seq = (long) LONG.getAcquire(region, NEXT_SEQUENCE_OFFSET);
-            final long intent = (long) LONG.getAcquire(region, TAIL_INTENT_OFFSET);
-            if (intent == tail) {
-                if (seq < 0) {
-                    throw new CorruptRingException(what + ": negative next sequence " + seq);
-                }
-                anchor(tail, seq);
-                return;
-            }
-            if (intent < tail) {
-                throw new CorruptRingException(what + ": tail intent " + intent + " is behind tail " + tail);
-            }
-            Thread.onSpinWait(); // a claim is in flight at the tail; its sequence is not published yet
-        }
-        cursor = candidate;
-        anchored = false;
-    }
-
-    private void anchor(long position, long seq) {
-        cursor = position;
-        expectedSequence = seq;
-        anchored = true;
     }
 
     /**
@@ -213,7 +127,7 @@ public final class BroadcastConsumer implements MessageConsumer {
         if (limit < 1) {
             throw Misuse.pollLimit(what, limit);
         }
-        if (!gated && !tryGate()) {
+        if (!registration.isGated()) {
             return 0;
         }
         final long tail = (long) LONG.getAcquire(region, TAIL_OFFSET);
@@ -269,15 +183,15 @@ public final class BroadcastConsumer implements MessageConsumer {
                         continue;
                     }
                 }
-                final long span = checkRecord(cursor, length, type, tail);
-                checkSequence(cursor, seq);
+                final long span = check.span(cursor, length, type, tail);
+                laps.check(cursor, seq);
                 if (type == PADDING_TYPE) {
                     cursor += span;
                     continue;
                 }
                 recordPosition = cursor;
                 sequence = seq;
-                expectedSequence = seq + 1;
+                laps.delivered(seq);
                 cursor += span;
                 delivered++;
                 handler.onMessage(type, region.asSlice(at + HEADER_LENGTH, length - HEADER_LENGTH));
@@ -287,15 +201,6 @@ public final class BroadcastConsumer implements MessageConsumer {
             publishPosition(cursor);
         }
         return delivered;
-    }
-
-    private boolean tryGate() {
-        if (registration == UNREGISTERED
-                || (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET) < registration) {
-            return false;
-        }
-        gated = true;
-        return true;
     }
 
     /**
@@ -309,64 +214,8 @@ public final class BroadcastConsumer implements MessageConsumer {
             throw new CorruptRingException(what + ": lapped at position " + cursor + " but the head " + head
                     + " is not an aligned position past it");
         }
-        if (anchored && !lapPending) {
-            lapPending = true;
-            lapFrom = cursor;
-        }
+        laps.lappedAt(cursor);
         return head;
-    }
-
-    /** Returns the record's span, or throws if the (intact) header is impossible. */
-    private long checkRecord(long position, int length, int type, long tail) {
-        final long toEnd = capacity - (position & mask);
-        final long span;
-        if (type == PADDING_TYPE) {
-            if (length < HEADER_LENGTH || !aligned(length) || length > toEnd) {
-                throw corrupt(position, "padding length " + length + " (must be a multiple of " + ALIGNMENT
-                        + " in [" + HEADER_LENGTH + ", " + toEnd + "])");
-            }
-            span = length;
-        } else if (type > 0) {
-            if (length < HEADER_LENGTH || length - HEADER_LENGTH > maxMessageLength) {
-                throw corrupt(position, "message length " + length + " (header " + HEADER_LENGTH
-                        + " plus at most " + maxMessageLength + ")");
-            }
-            span = align(length);
-            if (span > toEnd) {
-                throw corrupt(position, "message of length " + length + " crosses the end of the data area ("
-                        + toEnd + " bytes left)");
-            }
-        } else {
-            throw corrupt(position, "unknown record type " + type);
-        }
-        if (position + span > tail) {
-            throw corrupt(position, "record of " + span + " bytes ends past the tail " + tail);
-        }
-        return span;
-    }
-
-    private void checkSequence(long position, long seq) {
-        if (seq == expectedSequence && !lapPending) {
-            return;
-        }
-        if (!anchored) {
-            if (seq < 0) {
-                throw corrupt(position, "negative sequence " + seq);
-            }
-            anchored = true;
-            expectedSequence = seq;
-            return;
-        }
-        if (!lapPending) {
-            throw corrupt(position, "sequence " + seq + ", expected " + expectedSequence);
-        }
-        final long lost = seq - expectedSequence;
-        if (lost < 0) {
-            throw corrupt(position, "sequence " + seq + " after a lap is behind the expected " + expectedSequence);
-        }
-        lapPending = false;
-        expectedSequence = seq;
-        laps.lapped(lost, position - lapFrom);
     }
 
     private void publishPosition(long cursor) {
@@ -378,15 +227,6 @@ public final class BroadcastConsumer implements MessageConsumer {
         }
     }
 
-    private CorruptRingException corrupt(long position, String problem) {
-        return new CorruptRingException(what + ": corrupt record at position " + position + " (offset "
-                + (position & mask) + "): " + problem);
-    }
-
-    private static boolean aligned(long value) {
-        return (value & (ALIGNMENT - 1)) == 0;
-    }
-
     /**
      * Whether the message last handed to the handler is still intact: true if the producer has
      * not started overwriting it. Called by the handler after it read the payload (and before it
@@ -394,6 +234,7 @@ public final class BroadcastConsumer implements MessageConsumer {
      * handler read was the committed payload; if false, anything read may be torn and must be
      * discarded. Always true while a backpressure consumer is gated.
      *
+     * @return true if every byte the handler read of the last message was the committed payload
      * @throws IllegalStateException if no message was delivered yet
      */
     public boolean isStillValid() {
@@ -410,78 +251,79 @@ public final class BroadcastConsumer implements MessageConsumer {
      * {@link BroadcastProducer#addConsumer} returned for its position region. The consumer starts
      * delivering once the producer has adopted it.
      *
+     * @param registration the number {@link BroadcastProducer#addConsumer} returned for this consumer's position region
      * @throws IllegalStateException    on an overwrite ring, or if already registered
      * @throws IllegalArgumentException if {@code registration} is not positive
      */
     public void registered(long registration) {
-        if (overwrite) {
-            throw new IllegalStateException(what + ": overwrite rings do not register consumers");
-        }
-        if (registration <= 0) {
-            throw new IllegalArgumentException(what + ": registration " + registration + " is not positive");
-        }
-        if (this.registration != UNREGISTERED) {
-            throw new IllegalStateException(what + ": already registered as " + this.registration);
-        }
-        this.registration = registration;
+        this.registration.register(registration);
     }
 
     /**
      * Whether the producer gates on this consumer yet (always true on overwrite rings). Checks the
      * ring's Gated Registration if not known yet.
+     *
+     * @return whether the producer gates on this consumer, so that it may deliver
      */
     public boolean isGated() {
-        return gated || tryGate();
+        return registration.isGated();
     }
 
-    /** Sets (or clears, with null) the listener told about laps. */
+    /**
+     * Sets (or clears, with null) the listener told about laps.
+     *
+     * @param listener told of each lap on the polling thread, from within {@link #poll}; null for nobody
+     */
     public void lapListener(BroadcastLapListener listener) {
         laps.listener(listener);
     }
 
-    /** Laps so far: each a discontinuity in the delivered stream. */
+    /** {@return laps so far: each a discontinuity in the delivered stream} */
     public long lapCount() {
         return laps.count();
     }
 
-    /** Messages lost to laps so far (exact: a difference of record sequences). */
+    /** {@return messages lost to laps so far (exact: a difference of record sequences)} */
     public long lostMessages() {
         return laps.lostMessages();
     }
 
-    /** Ring bytes skipped by laps so far. */
+    /** {@return ring bytes skipped by laps so far} */
     public long lostBytes() {
         return laps.lostBytes();
     }
 
-    /** The sequence of the message last handed to the handler, or -1. */
+    /** {@return the sequence of the message last handed to the handler, or -1} */
     public long sequence() {
         return sequence;
     }
 
-    /** The sequence the next message is expected to carry, or -1 if not anchored yet. */
+    /** {@return the sequence the next message is expected to carry, or -1 if not anchored yet} */
     public long nextSequence() {
-        return anchored ? expectedSequence : -1;
+        return laps.nextSequence();
     }
 
-    /** The ring position of the next record to read. */
+    /** {@return the ring position of the next record to read} */
     public long position() {
         return cursor;
     }
 
-    /** A read-only view of this consumer's position region, for the producer; null if none. */
+    /** {@return a read-only view of this consumer's position region, for the producer; null if none} */
     public MemorySegment positionRegion() {
         return positionRegion == null ? null : positionRegion.asReadOnly();
     }
 
+    /** {@return {@link RingKind#BROADCAST_BACKPRESSURE} or {@link RingKind#BROADCAST_OVERWRITE}, as the ring header says} */
     public RingKind kind() {
         return kind;
     }
 
+    /** {@return bytes in the data area, a power of two} */
     public long capacity() {
         return capacity;
     }
 
+    /** {@return the longest payload a record of this ring carries, in bytes} */
     public int maxMessageLength() {
         return maxMessageLength;
     }

@@ -53,11 +53,15 @@ public final class BroadcastConsumerPositionDescriptor {
 
     /** "SLUICEBP" as a little-endian u64. */
     public static final long MAGIC = 0x5042_4543_4955_4C53L;
+    /** Layout version of a broadcast consumer position region; a region with another is refused. */
     public static final int LAYOUT_VERSION = 1;
 
     // Magic and version where every region has them; the u32 after them holds the region length.
+    /** Offset of the u64 magic ({@link #MAGIC}). */
     public static final long MAGIC_OFFSET = RegionHeaderDescriptor.MAGIC_OFFSET;
+    /** Offset of the u32 layout version ({@link #LAYOUT_VERSION}). */
     public static final long VERSION_OFFSET = RegionHeaderDescriptor.VERSION_OFFSET;
+    /** Offset of the u32 region length in bytes. */
     public static final long REGION_LENGTH_OFFSET = VERSION_OFFSET + Integer.BYTES;
     /** The position, on the second 128-byte line. */
     public static final long POSITION_OFFSET = RegionHeaderDescriptor.LINE;
@@ -72,6 +76,8 @@ public final class BroadcastConsumerPositionDescriptor {
     /**
      * Zeroes the first {@link #REGION_SIZE} bytes and writes the header and {@code position}.
      *
+     * @param region the consumer's position region, writable, at least {@link #REGION_SIZE} bytes
+     * @param position the ring position the consumer starts at
      * @throws IllegalArgumentException if the region is too small or not 8-byte aligned
      */
     public static void format(MemorySegment region, long position) {
@@ -93,6 +99,7 @@ public final class BroadcastConsumerPositionDescriptor {
      * Checks a position region before the producer reads it.
      *
      * @param what names the region in messages
+     * @param region the position region, as mapped by the producer (read-only is enough)
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static void validate(MemorySegment region, String what) {

@@ -1,5 +1,6 @@
 package io.sluice.ringbuffer;
 
+import io.sluice.api.RingKind;
 import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
@@ -18,6 +19,22 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.GATED_REGISTRATION_OF
  * the producer limit, and acknowledges the set's version in the ring's Gated Registration field.
  * Positions are validated as they are read; a consumer that publishes an impossible one is
  * reported and gates nothing more. See {@link BroadcastProducer} for the joining protocol.
+ *
+ * <p><b>Registered while the producer is ahead.</b> If the producer overwrote a joiner's start
+ * between the joiner's attach and the adoption of its registration, it finds on adoption a
+ * position more than a capacity behind its tail, so it cannot claim at all until that consumer
+ * moves; the joiner, once gated, sees the Tail Intent past its start plus the capacity, reports
+ * the overwritten records as a lap (exact counts, as in overwrite mode), resumes at the Head —
+ * which cannot move while the producer is stuck — and publishes that position, which releases the
+ * producer.
+ *
+ * <p><b>Consumers it does not trust.</b> A position region is written by its consumer's process.
+ * Every position read is validated: not negative, a multiple of 8, not beyond the producer's tail,
+ * and not behind the last value read from the same registration (the first read may be far behind:
+ * the lapped joiner above). A consumer whose position fails is faulty, not the ring: it no longer
+ * gates the producer — the producer must not be held, nor misled into overwriting the others'
+ * unread records, by it — and it is reported once. Like a removed consumer it is no longer
+ * protected.
  */
 final class BroadcastGate {
     private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
@@ -71,15 +88,18 @@ final class BroadcastGate {
     private final MemorySegment region;
     private final String what;
     private final long capacity;
+    private final boolean backpressure;
 
     /**
      * A gate with no consumer registered, continuing the version a previous producer left in the
-     * ring's Gated Registration field.
+     * ring's Gated Registration field (the producer's attach checked it).
      */
-    BroadcastGate(MemorySegment region, String what, long capacity, long gatedRegistration) {
+    BroadcastGate(MemorySegment region, String what, BroadcastRingDescriptor.Header header) {
+        final long gatedRegistration = (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET);
         this.region = region;
         this.what = what;
-        this.capacity = capacity;
+        this.capacity = header.capacity();
+        this.backpressure = header.kind() == RingKind.BROADCAST_BACKPRESSURE;
         this.registrationVersion = gatedRegistration;
         this.adoptedSet = new BroadcastConsumerSet(gatedRegistration, new long[0], new MemorySegment[0]);
         CONSUMER_SET.setRelease(this, adoptedSet);
@@ -259,6 +279,7 @@ final class BroadcastGate {
      * @throws RingLayoutException   if the region is not a valid position region
      */
     long addConsumer(MemorySegment positionRegion) {
+        requireBackpressure("addConsumer");
         BroadcastConsumerPositionDescriptor.validate(positionRegion, what + ": consumer position region");
         final MemorySegment view = positionRegion.asReadOnly();
         synchronized (registrationLock) {
@@ -276,6 +297,7 @@ final class BroadcastGate {
      * @return false if that registration is not (or no longer) registered
      */
     boolean removeConsumer(long registration) {
+        requireBackpressure("removeConsumer");
         synchronized (registrationLock) {
             final BroadcastConsumerSet current = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
             final BroadcastConsumerSet next = current.without(registrationVersion + 1, registration);
@@ -285,6 +307,13 @@ final class BroadcastGate {
             registrationVersion++;
             CONSUMER_SET.setVolatile(this, next); // volatile: see readingPositions
             return true;
+        }
+    }
+
+    private void requireBackpressure(String operation) {
+        if (!backpressure) {
+            throw new IllegalStateException(what + ": " + operation + " on an overwrite ring: its producer never"
+                    + " reads consumer positions");
         }
     }
 

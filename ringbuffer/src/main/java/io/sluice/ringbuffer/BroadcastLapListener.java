@@ -9,6 +9,8 @@ package io.sluice.ringbuffer;
 @FunctionalInterface
 public interface BroadcastLapListener {
     /**
+     * One lap: the consumer lost what was between where it was and where it resumed.
+     *
      * @param lostMessages messages committed in the gap that this consumer will never see (may be 0
      *                     when only padding was overwritten)
      * @param lostBytes    ring bytes skipped: the resume position minus the position at which the

@@ -1,15 +1,12 @@
 package io.sluice.ringbuffer;
 
-import io.sluice.api.CorruptRingException;
 import io.sluice.api.MessageProducer;
 import io.sluice.api.RingKind;
 import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.util.Objects;
 
-import static io.sluice.ringbuffer.BroadcastRecordDescriptor.ALIGNMENT;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.LENGTH_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.PADDING_TYPE;
@@ -17,12 +14,8 @@ import static io.sluice.ringbuffer.BroadcastRecordDescriptor.SEQUENCE_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.TYPE_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.align;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.DATA_OFFSET;
-import static io.sluice.ringbuffer.BroadcastRingDescriptor.GATED_REGISTRATION_OFFSET;
-import static io.sluice.ringbuffer.BroadcastRingDescriptor.HEAD_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.LATEST_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.NEXT_SEQUENCE_OFFSET;
-import static io.sluice.ringbuffer.BroadcastRingDescriptor.NO_MESSAGE;
-import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_INTENT_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
 
 /**
@@ -50,36 +43,22 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * </ul>
  *
  * <h2>Consumers joining and leaving (backpressure)</h2>
- * {@link #addConsumer} and {@link #removeConsumer} publish a new copy-on-write
- * {@link BroadcastConsumerSet} with a release store; the hot path acquire-loads the reference once
- * per claim and, when it changed, <em>adopts</em> it: reads every position, recomputes the limit,
- * and release-stores the set's version into the ring's Gated Registration field. A joiner is
- * protected from that moment, not before:
+ * A joiner is protected from the moment the producer adopts the consumer set that holds it, not
+ * before:
  * <ol>
- *   <li>the joiner attaches ({@link BroadcastConsumer#attach}), choosing its start, and publishes
- *       that start in its position region;</li>
- *   <li>the host calls {@code addConsumer(region)} and hands the returned registration number to
- *       the joiner ({@link BroadcastConsumer#registered});</li>
- *   <li>the joiner delivers nothing until Gated Registration reaches its number. The producer
- *       adopts new sets in {@link #tryClaim} and {@link #refreshConsumers} — an idle producer should
- *       call the latter from its idle loop so joiners need not wait for the next message.</li>
+ *   <li>the joiner attaches ({@link BroadcastRing#attachConsumer}), choosing its start, and
+ *       publishes that start in its position region;</li>
+ *   <li>the host calls {@link #addConsumer} with that region and hands the returned registration
+ *       number to the joiner ({@link BroadcastConsumer#registered});</li>
+ *   <li>the joiner delivers nothing until the ring's Gated Registration reaches its number. The
+ *       producer adopts new sets in {@link #tryClaim} and {@link #refreshConsumers} — an idle
+ *       producer should call the latter from its idle loop so joiners need not wait.</li>
  * </ol>
- * If the producer overwrote the joiner's start between steps 1 and 3 ("registered while the
- * producer is ahead"), it finds on adoption a position more than a capacity behind its tail, so it
- * cannot claim at all until that consumer moves; the joiner, once gated, sees the Tail Intent past
- * its start plus the capacity, reports the overwritten records as a lap (exact counts, as in
- * overwrite mode), resumes at the Head — which cannot move while the producer is stuck — and
- * publishes that position, which releases the producer. No record is ever delivered torn.
- *
- * <h2>Consumers it does not trust (backpressure)</h2>
- * A position region is written by its consumer's process. Every position the producer reads is
- * validated: not negative, a multiple of 8, not beyond the producer's tail, and not behind the
- * last value read from the same registration (the first read may be far behind: the lapped
- * joiner above). A consumer whose position fails is faulty, not the ring: it no longer gates the
- * producer — the producer must not be held, nor misled into overwriting the others' unread
- * records, by it — and it is reported once ({@link #onConsumerFault}, {@link #latestFault()}).
- * Like a removed consumer it is no longer protected; the host removes and detaches it. An honest
- * consumer that is merely slow, or dead, still holds the producer until the host removes it.
+ * A joiner whose start was overwritten before adoption reports a lap and resumes at the Head; no
+ * record is ever delivered torn. Every position the producer reads is validated: a consumer that
+ * publishes an impossible one gates it no more and is reported once ({@link #onConsumerFault},
+ * {@link #latestFault()}); the host removes and detaches it. An honest consumer that is merely
+ * slow, or dead, holds the producer until the host removes it.
  */
 public final class BroadcastProducer implements MessageProducer {
     private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
@@ -98,15 +77,17 @@ public final class BroadcastProducer implements MessageProducer {
 
     // Producer-thread state: the authoritative copies of the counters this producer publishes.
     private long tail;
-    private long head;
     private long nextSequence;
     private long claimStart = NO_CLAIM;
     private long claimEnd;
     private long claimPayloadOffset;
-    // Backpressure only (null on an overwrite ring): the consumers it gates on.
+    // What a claim overwrites: the Head walk and the Tail Intent (both policies).
+    private final BroadcastOverwrite overwrite;
+    // The consumers it gates on: consulted on backpressure rings only (empty on an overwrite ring).
     private final BroadcastGate gate;
 
-    private BroadcastProducer(MemorySegment region, String what, BroadcastRingDescriptor.Header header) {
+    private BroadcastProducer(MemorySegment region, String what, BroadcastRingDescriptor.Header header,
+                              BroadcastOverwrite overwrite) {
         this.region = region;
         this.what = what;
         this.kind = header.kind();
@@ -115,8 +96,10 @@ public final class BroadcastProducer implements MessageProducer {
         this.mask = capacity - 1;
         this.maxMessageLength = header.maxMessageLength();
         this.data = region.asSlice(DATA_OFFSET, capacity);
-        // Continues the registration version a previous producer left (attach then checks it).
-        this.gate = new BroadcastGate(region, what, capacity, (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET));
+        this.overwrite = overwrite;
+        this.tail = overwrite.resumedTail;
+        this.nextSequence = overwrite.resumedNextSequence;
+        this.gate = new BroadcastGate(region, what, header);
     }
 
     /** See {@link BroadcastRing#attachProducer}. */
@@ -124,39 +107,7 @@ public final class BroadcastProducer implements MessageProducer {
         String what = Misuse.what("broadcast", name);
         Misuse.checkWritable(ring, what, "the producer", "ring region");
         BroadcastRingDescriptor.Header header = BroadcastRingDescriptor.validate(ring, what);
-        BroadcastProducer producer = new BroadcastProducer(ring, what, header);
-        producer.loadCounters();
-        return producer;
-    }
-
-    private void loadCounters() {
-        long intent = (long) LONG.getAcquire(region, TAIL_INTENT_OFFSET);
-        long tail = (long) LONG.getAcquire(region, TAIL_OFFSET);
-        long head = (long) LONG.getAcquire(region, HEAD_OFFSET);
-        long latest = (long) LONG.getAcquire(region, LATEST_OFFSET);
-        long nextSequence = (long) LONG.getAcquire(region, NEXT_SEQUENCE_OFFSET);
-        long gated = (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET);
-        if (tail < 0 || (tail & (ALIGNMENT - 1)) != 0) {
-            throw new RingLayoutException(what + ": tail " + tail + " is negative or not 8-byte aligned");
-        }
-        if (intent != tail) {
-            throw new RingLayoutException(what + ": tail intent " + intent + " differs from tail " + tail
-                    + ": another producer is active, or one died in the middle of a claim");
-        }
-        if (head < 0 || head > tail || tail - head > capacity || (head & (ALIGNMENT - 1)) != 0) {
-            throw new RingLayoutException(what + ": head " + head + " is not an aligned position within a capacity ("
-                    + capacity + ") behind tail " + tail);
-        }
-        if (latest != NO_MESSAGE && (latest < 0 || latest >= tail || (latest & (ALIGNMENT - 1)) != 0)) {
-            throw new RingLayoutException(what + ": latest " + latest + " is not an aligned position before tail " + tail);
-        }
-        if (nextSequence < 0 || gated < 0) {
-            throw new RingLayoutException(what + ": negative next sequence " + nextSequence
-                    + " or gated registration " + gated);
-        }
-        this.tail = tail;
-        this.head = head;
-        this.nextSequence = nextSequence;
+        return new BroadcastProducer(ring, what, header, BroadcastOverwrite.resume(ring, what, header));
     }
 
     /**
@@ -182,13 +133,7 @@ public final class BroadcastProducer implements MessageProducer {
         if (backpressure && !gate.admits(newTail, tail)) {
             return INSUFFICIENT_CAPACITY;
         }
-
-        advanceHead(newTail - capacity);
-        // The seqlock "intent": release orders the Head store before it; the store-store fence
-        // orders it before every byte of the claim, so a reader that sees any of those bytes and
-        // then loads the intent sees this value (or a later one).
-        LONG.setRelease(region, TAIL_INTENT_OFFSET, newTail);
-        VarHandle.storeStoreFence();
+        overwrite.announce(newTail, tail);
 
         final long sequence = nextSequence;
         if (gap >= HEADER_LENGTH) {
@@ -274,61 +219,7 @@ public final class BroadcastProducer implements MessageProducer {
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
-            throw Misuse.offerArguments(what, type, sourceOffset, length, source.byteSize(), maxMessageLength);
-        }
-        final long at = tryClaim(type, length);
-        if (at == INSUFFICIENT_CAPACITY) {
-            return false;
-        }
-        try {
-            MemorySegment.copy(source, sourceOffset, data, at, length);
-        } catch (RuntimeException e) {
-            abort(at);
-            throw e;
-        }
-        commit(at);
-        return true;
-    }
-
-    /**
-     * Moves the Head to the first record start at or after {@code floor}, walking the headers of
-     * the records the coming claim overwrites (this producer wrote them; nobody else may write the
-     * data area). Because a claim spans less than the capacity, {@code floor < tail} and the walk
-     * never reaches the claim itself.
-     */
-    private void advanceHead(long floor) {
-        long head = this.head;
-        if (head >= floor) {
-            return;
-        }
-        final long tail = this.tail;
-        do {
-            head += spanAt(head, tail);
-        } while (head < floor);
-        this.head = head;
-        LONG.setRelease(region, HEAD_OFFSET, head);
-    }
-
-    private long spanAt(long position, long tail) {
-        final long offset = position & mask;
-        final long toEnd = capacity - offset;
-        if (toEnd < HEADER_LENGTH) {
-            return toEnd; // the implicit gap at the end of a lap
-        }
-        final long at = DATA_OFFSET + offset;
-        final int length = (int) INT_U.get(region, at + LENGTH_OFFSET);
-        final int type = (int) INT_U.get(region, at + TYPE_OFFSET);
-        final long span = type == PADDING_TYPE ? length : align(length);
-        final boolean sane = (type == PADDING_TYPE || (type > 0 && length - HEADER_LENGTH <= maxMessageLength))
-                && span >= HEADER_LENGTH && span <= toEnd && (span & (ALIGNMENT - 1)) == 0
-                && position + span <= tail;
-        if (!sane) {
-            throw new CorruptRingException(what + ": the producer found a corrupt record at position " + position
-                    + " (offset " + offset + ") while advancing the head: length " + length + ", type " + type
-                    + "; something wrote the data area outside a claim");
-        }
-        return span;
+        return Offer.offer(this, data, what, maxMessageLength, type, source, sourceOffset, length);
     }
 
     /**
@@ -337,12 +228,14 @@ public final class BroadcastProducer implements MessageProducer {
      * producing, from the thread that starts the producer thread; the listener runs on the
      * producer thread ({@link ConsumerFaultListener}). The host typically removes that consumer
      * ({@link #removeConsumer}) and detaches it.
+     *
+     * @param listener told of each refused consumer, on the producer thread; null for nobody
      */
     public void onConsumerFault(ConsumerFaultListener listener) {
         gate.onConsumerFault(listener);
     }
 
-    /** The last consumer fault the producer found (volatile), or null if none. */
+    /** {@return the last consumer fault the producer found (volatile), or null if none} */
     public ConsumerFault latestFault() {
         return gate.latestFault();
     }
@@ -364,6 +257,9 @@ public final class BroadcastProducer implements MessageProducer {
      * removed before the set of {@code version} was published ({@link #requestedRegistration()}
      * right after the removal), so that the region may be unmapped now — also while the producer
      * is idle. False only while the producer is reading positions at this moment: ask again later.
+     *
+     * @param version {@link #requestedRegistration()} as read right after the removal
+     * @return true if the removed consumers' regions may be unmapped now
      */
     public boolean isDoneWith(long version) {
         return gate.isDoneWith(version);
@@ -381,7 +277,6 @@ public final class BroadcastProducer implements MessageProducer {
      * @throws RingLayoutException   if the region is not a valid position region
      */
     public long addConsumer(MemorySegment positionRegion) {
-        requireBackpressure("addConsumer");
         return gate.addConsumer(positionRegion);
     }
 
@@ -389,10 +284,10 @@ public final class BroadcastProducer implements MessageProducer {
      * Any thread: stops gating on a consumer (it detached, or the host saw it die). A consumer
      * removed while still reading is no longer protected: the producer may overwrite what it reads.
      *
+     * @param registration the number {@link #addConsumer} returned
      * @return false if that registration is not (or no longer) registered
      */
     public boolean removeConsumer(long registration) {
-        requireBackpressure("removeConsumer");
         return gate.removeConsumer(registration);
     }
 
@@ -400,24 +295,19 @@ public final class BroadcastProducer implements MessageProducer {
      * The latest consumer-set version requested by {@link #addConsumer}/{@link #removeConsumer}
      * (any thread). A removed consumer's position region may be unmapped once
      * {@link #adoptedRegistration()} has reached the version current right after its removal.
+     *
+     * @return the newest consumer-set version, 0 before any registration (or the previous producer's)
      */
     public long requestedRegistration() {
         return gate.requestedRegistration();
     }
 
-    /** The consumer-set version the producer has adopted: the ring's Gated Registration (acquire). */
+    /** {@return the consumer-set version the producer has adopted: the ring's Gated Registration (acquire)} */
     public long adoptedRegistration() {
         return gate.adoptedRegistration();
     }
 
-    private void requireBackpressure(String operation) {
-        if (!backpressure) {
-            throw new IllegalStateException(what + ": " + operation + " on an overwrite ring: its producer never"
-                    + " reads consumer positions");
-        }
-    }
-
-    /** The data area; offsets returned by {@link #tryClaim} index it. */
+    /** {@return the data area; offsets returned by {@link #tryClaim} index it} */
     @Override
     public MemorySegment buffer() {
         return data;
@@ -428,22 +318,22 @@ public final class BroadcastProducer implements MessageProducer {
         return maxMessageLength;
     }
 
-    /** {@link RingKind#BROADCAST_BACKPRESSURE} or {@link RingKind#BROADCAST_OVERWRITE}. */
+    /** {@return {@link RingKind#BROADCAST_BACKPRESSURE} or {@link RingKind#BROADCAST_OVERWRITE}} */
     public RingKind kind() {
         return kind;
     }
 
-    /** Bytes in the data area. */
+    /** {@return bytes in the data area} */
     public long capacity() {
         return capacity;
     }
 
-    /** The ring position the next record will start at (the committed tail). */
+    /** {@return the ring position the next record will start at (the committed tail)} */
     public long position() {
         return tail;
     }
 
-    /** The sequence number the next committed message will carry. */
+    /** {@return the sequence number the next committed message will carry} */
     public long nextSequence() {
         return nextSequence;
     }

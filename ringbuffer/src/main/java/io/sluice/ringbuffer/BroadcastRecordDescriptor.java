@@ -50,19 +50,32 @@ public final class BroadcastRecordDescriptor {
     /** Records start at multiples of this, and spans are rounded up to it. */
     public static final int ALIGNMENT = 8;
 
+    /** Offset in a record of its u32 Length: 16 plus the payload length, or a padding record's span. */
     public static final long LENGTH_OFFSET = 0;
+    /** Offset in a record of its u32 Type: positive for a message, {@link #PADDING_TYPE} for padding. */
     public static final long TYPE_OFFSET = 4;
+    /** Offset in a record of its u64 Sequence: the message number (padding: the next message's). */
     public static final long SEQUENCE_OFFSET = 8;
 
     /** Type of a padding record: consumers skip it. Message types are positive. */
     public static final int PADDING_TYPE = -1;
 
-    /** {@code length} rounded up to {@link #ALIGNMENT}. */
+    /**
+     * {@code length} rounded up to {@link #ALIGNMENT}.
+     *
+     * @param length a record length in bytes, not negative
+     * @return the smallest multiple of {@link #ALIGNMENT} not below {@code length}
+     */
     public static long align(long length) {
         return (length + (ALIGNMENT - 1)) & -ALIGNMENT;
     }
 
-    /** Bytes a message of {@code payloadLength} occupies in the ring. */
+    /**
+     * Bytes a message of {@code payloadLength} occupies in the ring.
+     *
+     * @param payloadLength payload bytes, 0..the ring's max message length
+     * @return header plus payload, rounded up to {@link #ALIGNMENT}
+     */
     public static long span(int payloadLength) {
         return align(HEADER_LENGTH + (long) payloadLength);
     }

@@ -36,6 +36,8 @@ public final class BroadcastRing {
      * Region bytes a ring of {@code capacity} data bytes needs: the 384-byte header plus the data
      * area. Call it before creating the region: an absurd capacity fails here, not in the kernel.
      *
+     * @param capacity data area bytes, a power of two
+     * @return bytes the ring region must have
      * @throws IllegalArgumentException if the capacity is not a power of two in
      *                                  [{@link BroadcastRingDescriptor#MIN_CAPACITY},
      *                                  {@link BroadcastRingDescriptor#MAX_CAPACITY}] (128 to 2^30)
@@ -48,6 +50,8 @@ public final class BroadcastRing {
      * The longest message a ring of {@code capacity} bytes formatted with
      * {@link #format(MemorySegment, BroadcastPolicy, long)} carries: {@code capacity / 8}.
      *
+     * @param capacity data area bytes, a power of two
+     * @return the default max message length for that capacity, in bytes
      * @throws IllegalArgumentException if the capacity is out of range (see {@link #regionSize})
      */
     public static int maxMessageLength(long capacity) {
@@ -59,6 +63,8 @@ public final class BroadcastRing {
      * The largest maximum message length {@link #format(MemorySegment, BroadcastPolicy, long, int)}
      * accepts for {@code capacity}: half the capacity minus a record header.
      *
+     * @param capacity data area bytes, a power of two
+     * @return the largest max message length a ring of that capacity may be formatted with
      * @throws IllegalArgumentException if the capacity is out of range (see {@link #regionSize})
      */
     public static int maxMessageLengthLimit(long capacity) {
@@ -66,12 +72,18 @@ public final class BroadcastRing {
         return BroadcastRingDescriptor.maxMessageLengthLimit(capacity);
     }
 
-    /** Bytes a consumer's position region needs. */
+    /** {@return bytes a consumer's position region needs} */
     public static long consumerPositionRegionSize() {
         return BroadcastConsumerPositionDescriptor.REGION_SIZE;
     }
 
-    /** {@link #format(MemorySegment, BroadcastPolicy, long, int)} with {@link #maxMessageLength(long)}. */
+    /**
+     * {@link #format(MemorySegment, BroadcastPolicy, long, int)} with {@link #maxMessageLength(long)}.
+     *
+     * @param region the region to format, writable, at least {@link #regionSize} bytes
+     * @param policy what the producer does when consumers fall a capacity behind
+     * @param capacity data area bytes, a power of two
+     */
     public static void format(MemorySegment region, BroadcastPolicy policy, long capacity) {
         BroadcastRingDescriptor.format(region, policy.ringKind(), capacity);
     }
@@ -80,6 +92,10 @@ public final class BroadcastRing {
      * Writes an empty ring of {@code capacity} data bytes at the start of {@code region}. Do this
      * before the region is shared.
      *
+     * @param region the region to format, writable, at least {@link #regionSize} bytes
+     * @param policy what the producer does when consumers fall a capacity behind
+     * @param capacity data area bytes, a power of two
+     * @param maxMessageLength the longest payload the ring will carry, in bytes
      * @throws IllegalArgumentException if the capacity is out of range, {@code maxMessageLength}
      *                                  is outside [0, {@link #maxMessageLengthLimit}], or the
      *                                  region is too small or not 8-byte aligned
@@ -95,6 +111,7 @@ public final class BroadcastRing {
      *
      * @param region the whole ring region, writable
      * @param name   names the ring in exception messages; may be null
+     * @return the ring's producer, continuing at the ring's Tail and Next Sequence
      * @throws IllegalArgumentException if the region is read-only
      * @throws RingLayoutException      if the header or the counters are not those of a
      *                                  quiescent broadcast ring
@@ -116,6 +133,7 @@ public final class BroadcastRing {
      *                       overwrite ring
      * @param start          where to start reading
      * @param name           names the ring in exception messages; may be null
+     * @return a consumer positioned at its start, not yet gated on a backpressure ring
      * @throws IllegalArgumentException if the position region is missing on a backpressure ring,
      *                                  or read-only
      * @throws RingLayoutException      if the ring's header is wrong

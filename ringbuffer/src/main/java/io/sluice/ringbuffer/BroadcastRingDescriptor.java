@@ -86,18 +86,26 @@ public final class BroadcastRingDescriptor {
     private BroadcastRingDescriptor() {
     }
 
+    /** Offset of the u32 record header length the ring was formatted with (16). */
     public static final long RECORD_HEADER_LENGTH_FIELD_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET;
+    /** Offset of the u32 record alignment the ring was formatted with (8). */
     public static final long RECORD_ALIGNMENT_FIELD_OFFSET = RECORD_HEADER_LENGTH_FIELD_OFFSET + Integer.BYTES;
     /** The common header's ring-specific u32 holds the max message length. */
     public static final long MAX_MESSAGE_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
 
     // The producer line (second 128-byte line): five consecutive u64 counters.
+    /** Offset of the u64 Tail Intent: the end of the claim in flight (producer line). */
     public static final long TAIL_INTENT_OFFSET = RegionHeaderDescriptor.LINE;
+    /** Offset of the u64 Tail: the end of the last committed record. */
     public static final long TAIL_OFFSET = TAIL_INTENT_OFFSET + Long.BYTES;
+    /** Offset of the u64 Head: the start of the oldest record still intact. */
     public static final long HEAD_OFFSET = TAIL_OFFSET + Long.BYTES;
+    /** Offset of the u64 Latest: the start of the newest message, or {@link #NO_MESSAGE}. */
     public static final long LATEST_OFFSET = HEAD_OFFSET + Long.BYTES;
+    /** Offset of the u64 Next Sequence: the number the next committed message carries. */
     public static final long NEXT_SEQUENCE_OFFSET = LATEST_OFFSET + Long.BYTES;
     // The gate line (third).
+    /** Offset of the u64 Gated Registration: the consumer-set version the producer adopted (gate line). */
     public static final long GATED_REGISTRATION_OFFSET = 2 * RegionHeaderDescriptor.LINE;
 
     /** Bytes before the data area (three 128-byte lines); also the header length field's value. */
@@ -184,7 +192,13 @@ public final class BroadcastRingDescriptor {
         }
     }
 
-    /** What {@link #validate} found in a region's header. */
+    /**
+     * What {@link #validate} found in a region's header.
+     *
+     * @param kind {@link RingKind#BROADCAST_BACKPRESSURE} or {@link RingKind#BROADCAST_OVERWRITE}
+     * @param capacity data area bytes, a power of two
+     * @param maxMessageLength the longest payload, in bytes
+     */
     public record Header(RingKind kind, long capacity, int maxMessageLength) {
     }
 
@@ -194,6 +208,8 @@ public final class BroadcastRingDescriptor {
      * alignment fields, the max message length, and 8-byte alignment of the segment.
      *
      * @param what names the ring in messages, e.g. {@code "broadcast ring 'md.eurusd'"}
+     * @param region the whole ring region (read-only is enough)
+     * @return the header fields a producer or consumer needs
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static Header validate(MemorySegment region, String what) {

@@ -9,9 +9,19 @@ package io.sluice.ringbuffer;
  */
 @FunctionalInterface
 public interface ConsumerFaultListener {
+    /**
+     * One consumer's position was refused; from now on that consumer gates the producer no more.
+     *
+     * @param fault which consumer, the position it published, and why it was refused
+     */
     void onConsumerFault(ConsumerFault fault);
 
-    /** Tells {@code listener} (if any) of {@code fault}; whatever it throws stays here: the producer goes on. */
+    /**
+     * Tells {@code listener} (if any) of {@code fault}; whatever it throws stays here: the producer goes on.
+     *
+     * @param listener the listener, or null
+     * @param fault    what was found
+     */
     static void tell(ConsumerFaultListener listener, ConsumerFault fault) {
         if (listener != null) {
             try {

@@ -84,9 +84,7 @@ public final class MpmcConsumer implements MessageConsumer {
      */
     MpmcConsumer(MemorySegment region, int participantId, String ringName) {
         this.what = MpmcRingDescriptor.what(ringName);
-        Misuse.checkWritable(region, what, "the consumer", "ring region");
-        MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
-        geometry.checkParticipantId(participantId, what);
+        MpmcRingGeometry geometry = MpmcRingGeometry.attach(region, participantId, ringName, what, "the consumer");
         this.region = region;
         this.readOnlyRegion = region.asReadOnly();
         this.participantId = participantId;
@@ -235,7 +233,7 @@ public final class MpmcConsumer implements MessageConsumer {
                 : -laps + " laps behind the head");
     }
 
-    /** This consumer's participant id. */
+    /** {@return this consumer's participant id} */
     public int participantId() {
         return participantId;
     }

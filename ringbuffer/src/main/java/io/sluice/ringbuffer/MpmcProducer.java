@@ -91,9 +91,7 @@ public final class MpmcProducer implements MessageProducer {
      */
     MpmcProducer(MemorySegment region, int participantId, String ringName) {
         this.what = MpmcRingDescriptor.what(ringName);
-        Misuse.checkWritable(region, what, "the producer", "ring region");
-        MpmcRingGeometry geometry = MpmcRingDescriptor.validate(region, ringName);
-        geometry.checkParticipantId(participantId, what);
+        MpmcRingGeometry geometry = MpmcRingGeometry.attach(region, participantId, ringName, what, "the producer");
         this.region = region;
         this.participantId = participantId;
         this.maxParticipantId = geometry.maxParticipantId();
@@ -243,28 +241,10 @@ public final class MpmcProducer implements MessageProducer {
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
-            throw Misuse.offerArguments(what, type, sourceOffset, length, source.byteSize(), maxMessageLength);
-        }
-        final long at = tryClaim(type, length);
-        if (at == INSUFFICIENT_CAPACITY) {
-            return false;
-        }
-        try {
-            MemorySegment.copy(source, sourceOffset, region, at, length);
-        } catch (RuntimeException e) { // e.g. the source's arena was closed
-            try {
-                abort(at);
-            } catch (MpmcSlotLostException lost) { // recovered meanwhile: nothing left to give back
-                e.addSuppressed(lost);
-            }
-            throw e;
-        }
-        commit(at);
-        return true;
+        return Offer.offer(this, region, what, maxMessageLength, type, source, sourceOffset, length);
     }
 
-    /** The whole ring region, writable; claim offsets index it. */
+    /** {@return the whole ring region, writable; claim offsets index it} */
     @Override
     public MemorySegment buffer() {
         return region;
@@ -275,7 +255,7 @@ public final class MpmcProducer implements MessageProducer {
         return maxMessageLength;
     }
 
-    /** This producer's participant id. */
+    /** {@return this producer's participant id} */
     public int participantId() {
         return participantId;
     }

@@ -72,13 +72,19 @@ public final class MpmcRecovery {
      *                      host keeps its side of the contract.
      */
     public record Result(int claimsAborted, int takesReleased, int raced) {
-        /** Slots given back. */
+        /** {@return slots given back} */
         public int recovered() {
             return claimsAborted + takesReleased;
         }
     }
 
-    /** {@link #recover(MemorySegment, int, String)} for a ring named "mpmc". */
+    /**
+     * {@link #recover(MemorySegment, int, String)} for a ring named "mpmc".
+     *
+     * @param region the whole ring region, writable
+     * @param deadParticipantId the participant known dead
+     * @return what was recovered
+     */
     public static Result recover(MemorySegment region, int deadParticipantId) {
         return recover(region, deadParticipantId, "mpmc");
     }
@@ -86,6 +92,10 @@ public final class MpmcRecovery {
     /**
      * Recovers every slot {@code deadParticipantId} holds in the ring in {@code region}.
      *
+     * @param region the whole ring region, writable
+     * @param deadParticipantId the participant known dead; it must not come back under this id
+     * @param ringName names the ring in exception messages; may be null
+     * @return what was recovered
      * @throws RingLayoutException      if the region does not hold a valid MPMC ring
      * @throws IllegalArgumentException if the id is outside 1..the ring's max participant id
      * @throws CorruptRingException     on a malformed slot word (slots before it are recovered)

@@ -30,6 +30,9 @@ public final class MpmcRing {
      * plus the slots. Call it before creating the region: an absurd size fails here, not in the
      * kernel.
      *
+     * @param slotCount slots, a power of two
+     * @param slotLength bytes per slot including its 16-byte header, a power of two
+     * @return bytes the ring region must have
      * @throws IllegalArgumentException if either is not a power of two in range
      *                                  ([{@value MpmcRingDescriptor#MIN_SLOT_COUNT}, 2^30] slots,
      *                                  [{@value MpmcSlotDescriptor#MIN_SLOT_LENGTH}, 2^30] bytes), or
@@ -43,6 +46,8 @@ public final class MpmcRing {
      * The longest message a slot of {@code slotLength} bytes carries: the slot minus its 16-byte
      * header.
      *
+     * @param slotLength bytes per slot including its header, a power of two
+     * @return the longest payload, in bytes
      * @throws IllegalArgumentException if the slot length is not a power of two in range
      */
     public static int maxMessageLength(int slotLength) {
@@ -56,6 +61,9 @@ public final class MpmcRing {
      *
      * @param maxParticipantId participants will be numbered 1..this, at most
      *                         {@value MpmcSlotDescriptor#MAX_PARTICIPANT_ID}
+     * @param region the region to format, writable, at least {@link #regionSize} bytes
+     * @param slotCount slots, a power of two
+     * @param slotLength bytes per slot including its 16-byte header, a power of two
      * @throws IllegalArgumentException if a size is out of range (see {@link #regionSize}), the
      *                                  participant limit is out of range, or the region is too
      *                                  small, read-only or not 8-byte aligned
@@ -71,6 +79,7 @@ public final class MpmcRing {
      * @param participantId this participant's id, 1..the ring's max participant id, unique among
      *                      live participants (the host assigns it)
      * @param name          names the ring in exception messages; may be null
+     * @return a producer with no claim open
      * @throws RingLayoutException      if the region does not hold a valid MPMC ring, or is read-only
      * @throws IllegalArgumentException if the id is out of range
      */
@@ -85,6 +94,7 @@ public final class MpmcRing {
      * @param region        the whole ring region, read-write
      * @param participantId as for {@link #attachProducer}
      * @param name          names the ring in exception messages; may be null
+     * @return a consumer taking from the ring's head
      * @throws RingLayoutException      if the region does not hold a valid MPMC ring, or is read-only
      * @throws IllegalArgumentException if the id is out of range
      */

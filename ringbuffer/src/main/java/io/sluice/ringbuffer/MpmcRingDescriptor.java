@@ -79,8 +79,11 @@ public final class MpmcRingDescriptor {
     private MpmcRingDescriptor() {
     }
 
+    /** Offset of the u32 slot length in bytes (a power of two, header included). */
     public static final long SLOT_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
+    /** Offset of the u32 slot count (a power of two). */
     public static final long SLOT_COUNT_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET;
+    /** Offset of the u32 highest participant id. */
     public static final long MAX_PARTICIPANT_ID_OFFSET = SLOT_COUNT_OFFSET + Integer.BYTES;
     /** First reserved byte of the ring fields; bytes from here to 128 are zero. */
     public static final long RESERVED_FIELDS_OFFSET = MAX_PARTICIPANT_ID_OFFSET + Integer.BYTES;
@@ -94,7 +97,9 @@ public final class MpmcRingDescriptor {
     public static final long PRODUCER_WAIT_WORD_OFFSET = CONSUMER_WAIT_WORD_OFFSET + RegionHeaderDescriptor.LINE / 2;
     /** Header and counter lines; slot 0 starts here. */
     public static final int HEADER_LENGTH = 4 * RegionHeaderDescriptor.LINE;
+    /** Fewest slots a ring may have. */
     public static final int MIN_SLOT_COUNT = 2;
+    /** Most slots a ring may have. */
     public static final int MAX_SLOT_COUNT = 1 << 30;
     /**
      * Largest data area, slot count &times; slot length: 2<sup>30</sup> bytes (1 GiB), as for every
@@ -155,6 +160,8 @@ public final class MpmcRingDescriptor {
      * to check: participants and recovery write it, an inspector only reads.
      *
      * @param ringName names the ring in messages
+     * @param region the whole ring region
+     * @return the ring's sizes
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static MpmcRingGeometry validate(MemorySegment region, String ringName) {

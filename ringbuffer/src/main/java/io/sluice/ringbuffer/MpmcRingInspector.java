@@ -43,6 +43,8 @@ public final class MpmcRingInspector {
      * An inspector of the ring in {@code region}, which may be mapped read-only.
      *
      * @param ringName names the ring in messages
+     * @param region the whole ring region (read-only is enough)
+     * @return an inspector reading the ring at each call
      * @throws RingLayoutException if the region does not hold a valid MPMC ring
      */
     public static MpmcRingInspector of(MemorySegment region, String ringName) {
@@ -54,6 +56,8 @@ public final class MpmcRingInspector {
      * The slot at the head: the next position a consumer will take. A head that does not move
      * while this slot is {@code CLAIMED} at its position ({@link Slot#lapsAhead()} 0) means its
      * claimant has not committed: {@link Slot#holder()} is that participant.
+     *
+     * @return a snapshot of the head slot (plain reads: it may be stale at once)
      */
     public Slot headSlot() {
         return slotAt((long) POSITION.getAcquire(region, HEAD_POSITION_OFFSET));
@@ -64,6 +68,8 @@ public final class MpmcRingInspector {
      * lap ({@link Slot#lapsAhead()} -1) and not FREE, the ring is full there; if it is
      * {@code CONSUMING}, {@link Slot#holder()} is the consumer that took that message and has not
      * released it, and producers wait for it.
+     *
+     * @return a snapshot of the tail slot (plain reads: it may be stale at once)
      */
     public Slot tailSlot() {
         return slotAt((long) POSITION.getAcquire(region, TAIL_POSITION_OFFSET));
@@ -75,7 +81,7 @@ public final class MpmcRingInspector {
                 MpmcSlotDescriptor.lapDifference(word, position, slotCountShift));
     }
 
-    /** The ring's sizes, as its header says. */
+    /** {@return the ring's sizes, as its header says} */
     public MpmcRingGeometry geometry() {
         return geometry;
     }
@@ -90,12 +96,12 @@ public final class MpmcRingInspector {
      *                  -1 when it still serves the previous lap, 1 when it has moved on already
      */
     public record Slot(long position, long index, long word, long lapsAhead) {
-        /** {@link MpmcSlotDescriptor#FREE}, {@code CLAIMED}, {@code COMMITTED}, {@code ABORTED} or {@code CONSUMING}. */
+        /** {@return {@link MpmcSlotDescriptor#FREE}, {@code CLAIMED}, {@code COMMITTED}, {@code ABORTED} or {@code CONSUMING}} */
         public int state() {
             return MpmcSlotDescriptor.state(word);
         }
 
-        /** The participant the word names (0 when FREE). */
+        /** {@return the participant the word names (0 when FREE)} */
         public int participant() {
             return MpmcSlotDescriptor.participant(word);
         }
@@ -103,6 +109,8 @@ public final class MpmcRingInspector {
         /**
          * The participant holding the slot — a producer's open claim ({@code CLAIMED}) or a
          * consumer's open take ({@code CONSUMING}) — or 0 if nobody holds it.
+         *
+         * @return the holder's participant id, or 0
          */
         public int holder() {
             final int state = state();

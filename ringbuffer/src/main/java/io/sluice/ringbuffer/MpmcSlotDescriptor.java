@@ -85,11 +85,15 @@ public final class MpmcSlotDescriptor {
             RegionHeaderDescriptor.U32.withName("type"),
             RegionHeaderDescriptor.U32.withName("length"));
 
+    /** Offset in a slot of its u64 state word (lap, state, participant). */
     public static final long STATE_WORD_OFFSET = SLOT_HEADER.byteOffset(PathElement.groupElement("state"));
+    /** Offset in a slot of its u32 message type. */
     public static final long TYPE_OFFSET = SLOT_HEADER.byteOffset(PathElement.groupElement("type"));
+    /** Offset in a slot of its u32 payload length. */
     public static final long LENGTH_OFFSET = SLOT_HEADER.byteOffset(PathElement.groupElement("length"));
     /** Bytes of slot header before the payload. */
     public static final int HEADER_LENGTH = (int) SLOT_HEADER.byteSize();
+    /** Offset in a slot of its payload. */
     public static final long PAYLOAD_OFFSET = HEADER_LENGTH;
     /** Smallest slot: header plus a 16-byte payload. */
     public static final int MIN_SLOT_LENGTH = 32;
@@ -98,12 +102,19 @@ public final class MpmcSlotDescriptor {
 
     // ---- state word packing ----------------------------------------------------------------
 
+    /** Width of the state word's participant field (bits 0..11). */
     public static final int PARTICIPANT_BITS = 12;
+    /** Width of the state word's state field. */
     public static final int STATE_BITS = 4;
+    /** Width of the state word's lap field (the top bits). */
     public static final int LAP_BITS = 48;
+    /** Position of the state field's lowest bit. */
     public static final int STATE_SHIFT = PARTICIPANT_BITS;
+    /** Position of the lap field's lowest bit. */
     public static final int LAP_SHIFT = PARTICIPANT_BITS + STATE_BITS;
+    /** Selects the participant field of a state word. */
     public static final long PARTICIPANT_MASK = (1L << PARTICIPANT_BITS) - 1;
+    /** Selects the state field of a state word (not shifted down). */
     public static final long STATE_MASK = ((1L << STATE_BITS) - 1) << STATE_SHIFT;
     /** Everything but the participant: lap and state. */
     public static final long LAP_AND_STATE_MASK = ~PARTICIPANT_MASK;
@@ -132,32 +143,66 @@ public final class MpmcSlotDescriptor {
 
     // ---- encoding ----------------------------------------------------------------------------
 
-    /** The lap of {@code position} in a ring of {@code 1 << slotShift} slots, in place in a word. */
+    /**
+     * The lap of {@code position} in a ring of {@code 1 << slotShift} slots, in place in a word.
+     *
+     * @param position a ring position, not negative
+     * @param slotShift log2 of the slot count
+     * @return the lap field of a word serving {@code position}
+     */
     public static long lapBits(long position, int slotShift) {
         return (position >>> slotShift) << LAP_SHIFT; // the shift drops the lap's top 16 bits: mod 2^48
     }
 
-    /** The state bits of {@code state} in place in a word. */
+    /**
+     * The state bits of {@code state} in place in a word.
+     *
+     * @param state one of the state constants
+     * @return the state field of a word holding {@code state}
+     */
     public static long stateBits(int state) {
         return (long) state << STATE_SHIFT;
     }
 
-    /** A whole state word. */
+    /**
+     * A whole state word.
+     *
+     * @param position the ring position the slot serves
+     * @param slotShift log2 of the slot count
+     * @param state one of the state constants
+     * @param participantId the holder, or 0 for FREE
+     * @return the state word
+     */
     public static long word(long position, int slotShift, int state, int participantId) {
         return lapBits(position, slotShift) | stateBits(state) | participantId;
     }
 
-    /** The lap field (48 bits, unsigned). */
+    /**
+     * The lap field (48 bits, unsigned).
+     *
+     * @param word a state word
+     * @return its lap, 0..2<sup>48</sup>-1
+     */
     public static long lap(long word) {
         return word >>> LAP_SHIFT;
     }
 
-    /** The state field (0..15; only 0..4 are valid). */
+    /**
+     * The state field (0..15; only 0..4 are valid).
+     *
+     * @param word a state word
+     * @return its state value
+     */
     public static int state(long word) {
         return (int) ((word & STATE_MASK) >>> STATE_SHIFT);
     }
 
-    /** The participant field. */
+    /**
+     * The participant field.
+     *
+     * @param word a state word
+     * @return its participant id, 0..{@link #PARTICIPANT_MASK}
+     */
     public static int participant(long word) {
         return (int) (word & PARTICIPANT_MASK);
     }
@@ -167,6 +212,11 @@ public final class MpmcSlotDescriptor {
      * slot serves {@code position}, -1 when it still serves the position one lap earlier, and so
      * on. Correct across the wrap of the 48-bit field as long as the true difference is below
      * 2<sup>47</sup> laps.
+     *
+     * @param word a state word
+     * @param position the ring position compared with
+     * @param slotShift log2 of the slot count
+     * @return the signed lap difference
      */
     public static long lapDifference(long word, long position, int slotShift) {
         return ((word >>> LAP_SHIFT) - (position >>> slotShift)) << LAP_SHIFT >> LAP_SHIFT;
@@ -175,6 +225,10 @@ public final class MpmcSlotDescriptor {
     /**
      * Whether {@code word} could exist in a sound ring whose participants are numbered
      * 1..{@code maxParticipantId}: a known state, participant 0 iff FREE.
+     *
+     * @param word a state word read from the ring
+     * @param maxParticipantId the ring's highest participant id
+     * @return false if the word is impossible (corruption)
      */
     public static boolean isWellFormed(long word, int maxParticipantId) {
         int state = state(word);
@@ -185,7 +239,12 @@ public final class MpmcSlotDescriptor {
         return state <= CONSUMING && participant >= 1 && participant <= maxParticipantId;
     }
 
-    /** The name of a state value, for messages. */
+    /**
+     * The name of a state value, for messages.
+     *
+     * @param state a state value, valid or not
+     * @return e.g. {@code "CLAIMED"}, or {@code "state 9"} for an unknown one
+     */
     public static String stateName(int state) {
         return switch (state) {
             case FREE -> "FREE";
@@ -197,7 +256,12 @@ public final class MpmcSlotDescriptor {
         };
     }
 
-    /** A word in words, e.g. {@code 0x301005 (lap 48, CLAIMED, participant 5)}. */
+    /**
+     * A word in words, e.g. {@code 0x301005 (lap 48, CLAIMED, participant 5)}.
+     *
+     * @param word a state word
+     * @return the word in hex with its fields spelled out
+     */
     public static String describe(long word) {
         return "0x" + Long.toHexString(word) + " (lap " + lap(word) + ", " + stateName(state(word))
                 + ", participant " + participant(word) + ")";

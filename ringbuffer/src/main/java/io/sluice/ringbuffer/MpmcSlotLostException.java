@@ -13,6 +13,11 @@ import io.sluice.api.SluiceException;
 public class MpmcSlotLostException extends SluiceException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A lost slot.
+     *
+     * @param message which ring, participant, position and operation found the slot recovered
+     */
     public MpmcSlotLostException(String message) {
         super(message);
     }

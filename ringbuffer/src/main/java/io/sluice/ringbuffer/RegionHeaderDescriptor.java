@@ -86,15 +86,22 @@ public final class RegionHeaderDescriptor {
 
     /** "SLUICERB" as a little-endian u64. */
     public static final long MAGIC = 0x4252_4543_4955_4C53L;
+    /** Layout version of the common header; a region with another is refused. */
     public static final int LAYOUT_VERSION = 1;
     /** Spacing of hot counters and alignment of every area: two cache lines. */
     public static final int LINE = 128;
 
+    /** Offset of the u64 magic naming the region's kind of layout. */
     public static final long MAGIC_OFFSET = LAYOUT.byteOffset(groupElement("magic"));
+    /** Offset of the u32 layout version. */
     public static final long VERSION_OFFSET = LAYOUT.byteOffset(groupElement("version"));
+    /** Offset of the u32 ring kind ({@link io.sluice.api.RingKind} code). */
     public static final long KIND_OFFSET = LAYOUT.byteOffset(groupElement("kind"));
+    /** Offset of the u32 header length: bytes before the data area. */
     public static final long HEADER_LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("headerLength"));
+    /** Offset of the u32 each ring kind uses for itself (see its descriptor). */
     public static final long RING_SPECIFIC_U32_OFFSET = LAYOUT.byteOffset(groupElement("ringSpecific"));
+    /** Offset of the u64 capacity: bytes (or slots' bytes) in the data area. */
     public static final long CAPACITY_OFFSET = LAYOUT.byteOffset(groupElement("capacity"));
     /** First offset a ring descriptor may use for its own header fields. */
     public static final long RING_FIELDS_OFFSET = LAYOUT.byteSize();
@@ -105,7 +112,15 @@ public final class RegionHeaderDescriptor {
      */
     public static final long MAX_CAPACITY = 1L << 30;
 
-    /** Writes the common header fields. */
+    /**
+     * Writes the common header fields.
+     *
+     * @param region the region, writable, 8-byte aligned, at least a line long
+     * @param kind the ring kind the region holds
+     * @param headerLength bytes before the data area
+     * @param capacity data area bytes
+     * @param ringSpecific the u32 the ring kind uses for itself
+     */
     public static void write(MemorySegment region, RingKind kind, int headerLength, long capacity, int ringSpecific) {
         region.set(U64, MAGIC_OFFSET, MAGIC);
         region.set(U32, VERSION_OFFSET, LAYOUT_VERSION);

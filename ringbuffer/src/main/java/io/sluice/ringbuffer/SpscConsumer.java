@@ -138,17 +138,17 @@ public final class SpscConsumer implements MessageConsumer {
         return count;
     }
 
-    /** Bytes in the data area. */
+    /** {@return bytes in the data area} */
     public long capacity() {
         return capacity;
     }
 
-    /** The longest message the ring carries. */
+    /** {@return the longest message the ring carries} */
     public int maxMessageLength() {
         return maxMessageLength;
     }
 
-    /** The position of the next record this consumer reads (also the one it has published). */
+    /** {@return the position of the next record this consumer reads (also the one it has published)} */
     public long position() {
         return head;
     }

@@ -70,16 +70,25 @@ public final class SpscConsumerPositionDescriptor {
 
     /** "SLUICECP" as a little-endian u64. */
     public static final long MAGIC = 0x5043_4543_4955_4C53L;
+    /** Layout version of an SPSC consumer position region; a region with another is refused. */
     public static final int LAYOUT_VERSION = 1;
+    /** Bytes of the header line; the position follows it. */
     public static final int HEADER_LENGTH = RegionHeaderDescriptor.LINE;
 
     // The header has the common region header's shape (its ring-specific u32 reserved, zero).
+    /** Offset of the u64 magic. */
     public static final long MAGIC_OFFSET = RegionHeaderDescriptor.MAGIC_OFFSET;
+    /** Offset of the u32 layout version. */
     public static final long VERSION_OFFSET = RegionHeaderDescriptor.VERSION_OFFSET;
+    /** Offset of the u32 kind of the ring this region belongs to. */
     public static final long KIND_OFFSET = RegionHeaderDescriptor.KIND_OFFSET;
+    /** Offset of the u32 header length ({@link #HEADER_LENGTH}). */
     public static final long HEADER_LENGTH_OFFSET = RegionHeaderDescriptor.HEADER_LENGTH_OFFSET;
+    /** Offset of the u64 capacity of the ring this region belongs to. */
     public static final long CAPACITY_OFFSET = RegionHeaderDescriptor.CAPACITY_OFFSET;
+    /** Offset of the u64 consumer position, alone on the second line (release-stored by the consumer). */
     public static final long POSITION_OFFSET = HEADER_LENGTH;
+    /** Offset of the u32 Parked Flag: 1 while the consumer sleeps on the wake-up futex (third line). */
     public static final long PARKED_FLAG_OFFSET = POSITION_OFFSET + RegionHeaderDescriptor.LINE;
     /** Bytes the region needs. */
     public static final long REGION_SIZE = PARKED_FLAG_OFFSET + RegionHeaderDescriptor.LINE;
@@ -94,6 +103,9 @@ public final class SpscConsumerPositionDescriptor {
      * Formats a consumer position region that follows a ring of {@code kind} and
      * {@code capacity}: header, position 0, parked flag 0.
      *
+     * @param region the consumer's position region, writable
+     * @param kind the kind of the ring it follows
+     * @param capacity the capacity of the ring it follows
      * @throws IllegalArgumentException if the segment is read-only, too small or not 8-byte aligned
      */
     public static void format(MemorySegment region, RingKind kind, long capacity) {
@@ -113,6 +125,10 @@ public final class SpscConsumerPositionDescriptor {
     /**
      * Checks magic, version, kind, header length and that it follows a ring of {@code capacity}.
      *
+     * @param region the position region (read-only is enough)
+     * @param expectedKind the kind of the ring it must follow
+     * @param expectedCapacity the capacity of the ring it must follow
+     * @param what names the region in messages
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static void validate(MemorySegment region, RingKind expectedKind, long expectedCapacity, String what) {
@@ -135,7 +151,12 @@ public final class SpscConsumerPositionDescriptor {
         }
     }
 
-    /** The consumer position (acquire load): how far the consumer has finished reading. */
+    /**
+     * The consumer position (acquire load): how far the consumer has finished reading.
+     *
+     * @param region a validated position region
+     * @return the position, in ring bytes
+     */
     public static long position(MemorySegment region) {
         return (long) POSITION.getAcquire(region, POSITION_OFFSET);
     }
@@ -143,6 +164,9 @@ public final class SpscConsumerPositionDescriptor {
     /**
      * Publishes a position (release store). Only the region's owner writes it: the consumer, or
      * — for a standby region of its own — the host of a channel between consumers.
+     *
+     * @param region the owner's position region, writable
+     * @param position the new position, not behind the previous one
      */
     public static void publishPosition(MemorySegment region, long position) {
         if (position < 0 || (position & (SpscRecordDescriptor.ALIGNMENT - 1)) != 0) {

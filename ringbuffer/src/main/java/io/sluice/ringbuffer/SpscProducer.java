@@ -274,6 +274,8 @@ public final class SpscProducer implements MessageProducer {
      * producer's half of {@link SpscWakeup}, made with {@link SpscWakeup#forProducer} on this
      * ring's region. Costs a full fence per commit; without it consumers must spin or poll. Call
      * before producing, from the thread that starts the producer thread.
+     *
+     * @param wakeup the producer's half of the wake-up, on this ring's region
      */
     public void wakeParkedConsumersWith(SpscWakeup wakeup) {
         this.wakeup = wakeup;
@@ -306,24 +308,10 @@ public final class SpscProducer implements MessageProducer {
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        if (Misuse.outside(sourceOffset, length, source.byteSize())) {
-            throw Misuse.offerArguments(name, type, sourceOffset, length, source.byteSize(), maxMessageLength);
-        }
-        final long offset = tryClaim(type, length);
-        if (offset == INSUFFICIENT_CAPACITY) {
-            return false;
-        }
-        try {
-            MemorySegment.copy(source, sourceOffset, data, offset, length);
-        } catch (RuntimeException e) {
-            abort(offset);
-            throw e;
-        }
-        commit(offset);
-        return true;
+        return Offer.offer(this, data, name, maxMessageLength, type, source, sourceOffset, length);
     }
 
-    /** The data area: claim offsets index it. Write only inside the open claim's payload. */
+    /** {@return the data area, which claim offsets index; write only inside the open claim's payload} */
     @Override
     public MemorySegment buffer() {
         return data;
@@ -334,12 +322,12 @@ public final class SpscProducer implements MessageProducer {
         return maxMessageLength;
     }
 
-    /** Bytes in the data area. */
+    /** {@return bytes in the data area} */
     public long capacity() {
         return capacity;
     }
 
-    /** The position the next record goes to (bytes written so far, padding included). */
+    /** {@return the position the next record goes to (bytes written so far, padding included)} */
     public long position() {
         return tail;
     }
@@ -482,6 +470,7 @@ public final class SpscProducer implements MessageProducer {
      * and the rest) and the producer reads nothing until the next hand-over. After a consumer
      * left, decide the next start with {@link #hold()} and {@link #nextConsumerStart(long)} first.
      *
+     * @param consumerPositionRegion the position region of the consumer to follow (read-only is enough)
      * @return the generation of this hand-over; the region followed before may be unmapped once
      *         {@link #adoptedGeneration()} reaches it
      * @throws io.sluice.api.RingLayoutException if the region is not a position region of this ring
@@ -530,6 +519,8 @@ public final class SpscProducer implements MessageProducer {
      * validated position on stays as it is while it is read, and a record committed meanwhile is
      * seen whole or not at all (its stamp is released last). At most one capacity is walked.
      *
+     * @param departedPosition the last position the departed consumer published
+     * @return the position the next consumer should start at: a record start, or the tail
      * @throws IllegalStateException if the last hand-over requested was not {@link #hold()}
      * @throws CorruptRingException  if a committed record header is impossible (something wrote
      *                               the data area outside a claim)
@@ -569,6 +560,9 @@ public final class SpscProducer implements MessageProducer {
      * before the hand-over of {@code generation} ({@link #followConsumer} or {@link #hold} returned
      * it), so that the region may be unmapped now, also while the producer is idle. False only
      * while the producer is in a capacity check at this moment: ask again later.
+     *
+     * @param generation a generation {@link #followConsumer} or {@link #hold} returned
+     * @return true if regions followed before it may be unmapped now
      */
     public boolean isDoneWith(long generation) {
         return adoptedGeneration >= generation || !readingPositions;
@@ -579,6 +573,8 @@ public final class SpscProducer implements MessageProducer {
      * consumed, and the producer's room ends at this + capacity. Starts at the position found at
      * attach; never decreases, except that a value stored during a race with {@link #hold()} may
      * be put back (see there).
+     *
+     * @return the last accepted consumer position, in ring bytes
      */
     public long validatedPosition() {
         return validatedPosition;
@@ -588,17 +584,19 @@ public final class SpscProducer implements MessageProducer {
      * Makes the producer tell {@code listener} of each consumer whose position it refuses (once
      * per followed region). Call before producing, from the thread that starts the producer
      * thread; the listener runs on the producer thread ({@link ConsumerFaultListener}).
+     *
+     * @param listener told of each refused consumer, on the producer thread; null for nobody
      */
     public void onConsumerFault(ConsumerFaultListener listener) {
         this.faultListener = listener;
     }
 
-    /** The last consumer fault the producer found (volatile), or null if none. */
+    /** {@return the last consumer fault the producer found (volatile), or null if none} */
     public ConsumerFault latestFault() {
         return latestFault;
     }
 
-    /** The generation of the last {@link #followConsumer} or {@link #hold} hand-over the producer has switched to (0: none). */
+    /** {@return the generation of the last {@link #followConsumer} or {@link #hold} hand-over the producer has switched to (0: none)} */
     public long adoptedGeneration() {
         return adoptedGeneration;
     }

@@ -70,8 +70,11 @@ public final class SpscRecordDescriptor {
             RegionHeaderDescriptor.U32.withName("length"),
             RegionHeaderDescriptor.U32.withName("type"));
 
+    /** Offset in a record of its u64 stamp: its own position once committed. */
     public static final long STAMP_OFFSET = LAYOUT.byteOffset(groupElement("stamp"));
+    /** Offset in a record of its u32 payload length. */
     public static final long LENGTH_OFFSET = LAYOUT.byteOffset(groupElement("length"));
+    /** Offset in a record of its u32 type (positive, or padding). */
     public static final long TYPE_OFFSET = LAYOUT.byteOffset(groupElement("type"));
     /** Bytes before the payload. */
     public static final int HEADER_LENGTH = (int) LAYOUT.byteSize();
@@ -91,7 +94,12 @@ public final class SpscRecordDescriptor {
     static final VarHandle LENGTH = LAYOUT.varHandle(groupElement("length")).withInvokeExactBehavior();
     static final VarHandle TYPE = LAYOUT.varHandle(groupElement("type")).withInvokeExactBehavior();
 
-    /** Bytes a record with a payload of {@code length} bytes takes in the ring. */
+    /**
+     * Bytes a record with a payload of {@code length} bytes takes in the ring.
+     *
+     * @param length payload bytes, not negative
+     * @return header plus payload, rounded up to the record alignment
+     */
     public static int recordLength(int length) {
         return (HEADER_LENGTH + length + ALIGNMENT - 1) & -ALIGNMENT;
     }

@@ -36,6 +36,8 @@ public final class SpscRing {
      * Region bytes a ring of {@code capacity} data bytes needs: the 128-byte header plus the data
      * area. Call it before creating the region: an absurd capacity fails here, not in the kernel.
      *
+     * @param capacity data area bytes, a power of two
+     * @return bytes the ring region must have
      * @throws IllegalArgumentException if the capacity is not a power of two in
      *                                  [{@link SpscRingDescriptor#MIN_CAPACITY},
      *                                  {@link SpscRingDescriptor#MAX_CAPACITY}] (64 to 2^30)
@@ -44,12 +46,17 @@ public final class SpscRing {
         return SpscRingDescriptor.regionSize(capacity);
     }
 
-    /** Bytes a consumer position region needs. */
+    /** {@return bytes a consumer position region needs} */
     public static long consumerPositionRegionSize() {
         return SpscConsumerPositionDescriptor.REGION_SIZE;
     }
 
-    /** The longest message a ring of {@code capacity} bytes carries: {@code capacity / 8}. */
+    /**
+     * The longest message a ring of {@code capacity} bytes carries: {@code capacity / 8}.
+     *
+     * @param capacity data area bytes, a power of two
+     * @return the longest payload, in bytes
+     */
     public static int maxMessageLength(long capacity) {
         SpscRingDescriptor.checkCapacity(capacity);
         return SpscRingDescriptor.maxMessageLength(capacity);
@@ -61,6 +68,8 @@ public final class SpscRing {
      * need not be: see {@link SpscRecordDescriptor}). Do this before the region is shared, and while
      * no producer or consumer is attached.
      *
+     * @param region the region to format, writable, at least {@link #regionSize} bytes
+     * @param capacity data area bytes, a power of two
      * @throws IllegalArgumentException if the capacity is not a power of two in
      *                                  [{@link SpscRingDescriptor#MIN_CAPACITY},
      *                                  {@link SpscRingDescriptor#MAX_CAPACITY}], or the region is
@@ -78,6 +87,8 @@ public final class SpscRing {
      * Writes a fresh consumer position region (position 0) for a ring of {@code capacity}. The
      * consumer does this in its own region before handing it to the producer.
      *
+     * @param positionRegion the consumer's position region, writable
+     * @param capacity the ring's capacity
      * @throws IllegalArgumentException if the region is too small, read-only or not 8-byte aligned
      */
     public static void formatConsumerPosition(MemorySegment positionRegion, long capacity) {
@@ -94,6 +105,7 @@ public final class SpscRing {
      * @param consumerPositionRegion the consumer's position region; the producer keeps a
      *                               read-only view of it
      * @param name                   names the ring in exception messages; may be null
+     * @return the ring's producer, continuing at the ring's tail
      * @throws IllegalArgumentException if {@code region} is read-only
      * @throws RingLayoutException      if either region does not hold the expected layout, or
      *                                  they do not belong together
@@ -117,6 +129,7 @@ public final class SpscRing {
      * @param region                 the ring region (read-only is enough)
      * @param consumerPositionRegion this consumer's own position region, writable
      * @param name                   names the ring in exception messages; may be null
+     * @return the ring's consumer, at the position its region holds
      * @throws IllegalArgumentException if {@code consumerPositionRegion} is read-only
      * @throws RingLayoutException      if either region does not hold the expected layout, or
      *                                  they do not belong together

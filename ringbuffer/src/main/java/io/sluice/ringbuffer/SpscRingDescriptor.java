@@ -70,8 +70,11 @@ public final class SpscRingDescriptor {
     public static final int HEADER_LENGTH = RegionHeaderDescriptor.LINE;
     /** The common header's ring-specific u32 holds the maximum message length. */
     public static final long MAX_MESSAGE_LENGTH_OFFSET = RegionHeaderDescriptor.RING_SPECIFIC_U32_OFFSET;
+    /** Offset of the u32 record header length the ring was formatted with. */
     public static final long RECORD_HEADER_LENGTH_OFFSET = RegionHeaderDescriptor.RING_FIELDS_OFFSET;
+    /** Offset of the u32 record alignment the ring was formatted with. */
     public static final long RECORD_ALIGNMENT_OFFSET = RECORD_HEADER_LENGTH_OFFSET + Integer.BYTES;
+    /** First reserved byte of the ring fields (zero). */
     public static final long RESERVED_OFFSET = RECORD_ALIGNMENT_OFFSET + Integer.BYTES;
     /** u32, 4-byte aligned: the futex word parked consumers sleep on; half-way into the header line. */
     public static final long WAKE_SEQUENCE_OFFSET = RegionHeaderDescriptor.LINE / 2;
@@ -89,7 +92,12 @@ public final class SpscRingDescriptor {
 
     private static final ValueLayout.OfInt U32 = RegionHeaderDescriptor.U32;
 
-    /** The longest message a ring of {@code capacity} bytes accepts. */
+    /**
+     * The longest message a ring of {@code capacity} bytes accepts.
+     *
+     * @param capacity data area bytes, a power of two
+     * @return the longest payload, in bytes
+     */
     public static int maxMessageLength(long capacity) {
         return (int) Math.min(capacity >> 3, MAX_MESSAGE_LENGTH_LIMIT);
     }

@@ -70,6 +70,8 @@ public final class SpscWakeup implements ConsumerWaker {
      * The producer's half, for {@link SpscProducer#wakeParkedConsumersWith}.
      *
      * @param ringRegion the whole ring region, writable (the wake sequence is incremented there)
+     * @param futex the futex calls (the platform's)
+     * @return the producer's half, to pass to {@link SpscProducer#wakeParkedConsumersWith}
      */
     public static SpscWakeup forProducer(MemorySegment ringRegion, Futex futex) {
         Misuse.checkWritable(ringRegion, "spsc ring", "the producer", "ring region");
@@ -81,6 +83,8 @@ public final class SpscWakeup implements ConsumerWaker {
      *
      * @param ringRegion     the whole ring region (read-only is enough)
      * @param positionRegion the consumer's own position region, writable (its parked flag is there)
+     * @param futex the futex calls (the platform's)
+     * @return the consumer's half, for {@link #pollOrPark} and {@link #parkOnce}
      */
     public static SpscWakeup forConsumer(MemorySegment ringRegion, MemorySegment positionRegion, Futex futex) {
         Objects.requireNonNull(ringRegion, "ring region");
@@ -123,7 +127,7 @@ public final class SpscWakeup implements ConsumerWaker {
         wakes.increment();
     }
 
-    /** How many commits found the consumer parked and woke it. */
+    /** {@return how many commits found the consumer parked and woke it} */
     public long wakes() {
         return wakes.sum();
     }
@@ -135,6 +139,7 @@ public final class SpscWakeup implements ConsumerWaker {
      * then parks one slice at a time ({@link #parkOnce}).
      *
      * @param poll polls the ring and returns the number of messages handled
+     * @param timeoutNanos the longest wait in nanoseconds, from the first empty poll
      * @return the last poll's count (0 on timeout)
      */
     public int pollOrPark(IntSupplier poll, long timeoutNanos) {
@@ -160,6 +165,8 @@ public final class SpscWakeup implements ConsumerWaker {
      * at most {@code sliceNanos} unless it had a message, lower the flag; if it slept, poll once
      * more.
      *
+     * @param poll polls the ring and returns the number of messages handled
+     * @param sliceNanos the longest sleep, in nanoseconds
      * @return what the last poll returned
      */
     public int parkOnce(IntSupplier poll, long sliceNanos) {
