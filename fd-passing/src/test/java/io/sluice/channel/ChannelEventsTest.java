@@ -98,6 +98,50 @@ class ChannelEventsTest {
     }
 
     @Test
+    void theClaimOfAKilledMpmcProducerIsRecordedAsItsDetachAndItsRecovery() throws Exception {
+        String name = "jfr-work";
+        Path socket = dir.resolve("mpmc.sock");
+        Path file = dir.resolve("mpmc.jfr");
+        long childPid;
+        int participant;
+        try (Recording recording = new Recording(Configuration.getConfiguration("default"))) {
+            recording.start();
+            try (ChannelHost host = ChannelHost.bind(socket)) {
+                HostedMpmcChannel ch = host.mpmc(name, MpmcOptions.of(64, 64).maxParticipants(4));
+                CompletableFuture<Attachment> detached = new CompletableFuture<>();
+                ch.onDetach(detached::complete);
+                try (ChildJvm dying = ChildJvm.start(ChannelPeer.class, "mpmc-claim-die", socket.toString(), name)) {
+                    String claimed = dying.awaitLine("CLAIMED", TIMEOUT_S); // "CLAIMED <participant id>"
+                    participant = Integer.parseInt(claimed.substring("CLAIMED ".length()).trim());
+                    childPid = dying.pid();
+                    dying.kill(); // with its claim open
+                    assertEquals(childPid, detached.get(TIMEOUT_S, TimeUnit.SECONDS).peer().pid());
+                }
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        List<RecordedEvent> events = new ArrayList<>();
+        for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+            if (e.getEventType().getName().startsWith("io.sluice.") && name.equals(e.getString("channel"))) {
+                events.add(e);
+            }
+        }
+        events.sort(Comparator.comparing(RecordedEvent::getStartTime));
+        assertEquals(List.of("io.sluice.Attach", "io.sluice.Detach", "io.sluice.Recovery"),
+                events.stream().map(e -> e.getEventType().getName()).toList(), events.toString());
+        assertEquals("PRODUCER", events.get(0).getString("role"));
+        assertEquals(childPid, events.get(1).getInt("pid"));
+        assertEquals("HANG_UP", events.get(1).getString("cause"));
+        RecordedEvent recovery = events.get(2);
+        assertEquals("MPMC", recovery.getString("kind"));
+        assertEquals(participant, recovery.getInt("participant"));
+        assertEquals(1, recovery.getInt("claimsAborted"));
+        assertEquals(0, recovery.getInt("takesReleased"));
+        assertTrue(recovery.getString("who").contains("pid " + childPid), recovery.getString("who"));
+    }
+
+    @Test
     void theLogSaysWhoAttachedWasRefusedAndLeftWithPeerTextEscaped() throws Exception {
         String name = "log-orders";
         Path socket = dir.resolve("log.sock");
