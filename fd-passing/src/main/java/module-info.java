@@ -6,6 +6,7 @@ module io.sluice.fdpassing {
     requires transitive io.sluice.api;
     requires transitive io.sluice.memfd;
     requires transitive io.sluice.ringbuffer;
+    requires jdk.jfr;
     exports io.sluice.fdpassing;
     exports io.sluice.channel;
 }

@@ -5,7 +5,6 @@ import io.sluice.api.LimitExceededException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
-import io.sluice.api.UntrustedText;
 import io.sluice.fdpassing.PeerCredentials;
 import io.sluice.fdpassing.PollSet;
 import io.sluice.fdpassing.SeqPacketServer;
@@ -43,7 +42,7 @@ import java.util.function.Supplier;
  * or the OOM killer must settle.
  */
 public final class ChannelHost implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(ChannelHost.class.getName());
+    private static final System.Logger LOG = System.getLogger(ChannelEvents.LOGGER);
     /** Connections accepted per wake-up at most, so that established peers are never starved by a flood. */
     private static final int ACCEPT_BATCH = 64;
     /** First (shortest) pause of accepting after running out of descriptors; each further one doubles, up to the max. */
@@ -79,7 +78,7 @@ public final class ChannelHost implements AutoCloseable {
     private final RateLimitedLog loopFailure = new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS);
     private final RateLimitedLog sessionFailure = new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS);
     // One line per reason per second at most: a peer that loops on garbage must not flood the log.
-    // CONNECTION_LIMIT is a warning (a flood, or limits set too low), once per warning interval.
+    // CONNECTION_LIMIT (a flood, or limits set too low) once per warning interval.
     private final Map<RefusalReason, RateLimitedLog> refusalLogs = new EnumMap<>(RefusalReason.class);
 
     // Counters, any thread reads.
@@ -91,9 +90,8 @@ public final class ChannelHost implements AutoCloseable {
         this.options = options;
         for (RefusalReason r : RefusalReason.values()) {
             refusals.put(r, new AtomicLong());
-            refusalLogs.put(r, r == RefusalReason.CONNECTION_LIMIT
-                    ? new RateLimitedLog(Level.WARNING, WARNING_INTERVAL_NANOS)
-                    : new RateLimitedLog(Level.INFO, 1_000_000_000L));
+            refusalLogs.put(r, new RateLimitedLog(Level.WARNING,
+                    r == RefusalReason.CONNECTION_LIMIT ? WARNING_INTERVAL_NANOS : 1_000_000_000L));
         }
         this.thread = Thread.ofPlatform().daemon().name("sluice-host " + server.path()).unstarted(this::run);
     }
@@ -122,6 +120,7 @@ public final class ChannelHost implements AutoCloseable {
         // Everything the host thread may need on a failure path is loaded now, while descriptors
         // are plentiful: at EMFILE, loading a class from a jar fails, and must not end the host.
         RateLimitedLog.preload();
+        ChannelEvents.preload();
         SeqPacketServer server = SeqPacketServer.bind(socket, options.socketPermissions());
         ChannelHost host;
         try {
@@ -272,10 +271,10 @@ public final class ChannelHost implements AutoCloseable {
         return " (hosted: " + String.join(", ", channels.keySet().stream().sorted().toList()) + ")";
     }
 
-    /** Counts and logs a refusal (host thread). */
-    void noteRefusal(RefusalReason reason, PeerCredentials peer, String text) {
+    /** Counts, logs and records a refusal; {@code channel}: the name asked for, null if unknown (host thread). */
+    void noteRefusal(RefusalReason reason, PeerCredentials peer, String channel, String text) {
         refusals.get(reason).incrementAndGet();
-        refusalLogs.get(reason).log(() -> "refused " + peer + " (" + reason + "): " + UntrustedText.escape(text));
+        ChannelEvents.refused(refusalLogs.get(reason), reason, peer, channel, text);
     }
 
     /**
@@ -412,7 +411,7 @@ public final class ChannelHost implements AutoCloseable {
             limit = "uid " + peer.uid() + " has its " + options.maxConnectionsPerUid() + " connections to this host";
         }
         if (limit != null) {
-            noteRefusal(RefusalReason.CONNECTION_LIMIT, peer, limit);
+            noteRefusal(RefusalReason.CONNECTION_LIMIT, peer, null, limit);
             try {
                 conn.send(Handshake.refuse(RefusalReason.CONNECTION_LIMIT, limit));
             } catch (RuntimeException ignored) {

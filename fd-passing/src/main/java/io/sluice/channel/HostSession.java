@@ -12,7 +12,6 @@ import io.sluice.fdpassing.SeqPacketSocket;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
 
-import java.lang.System.Logger.Level;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -31,7 +30,6 @@ import java.util.Set;
  * that stalls after WELCOME holds nothing, and times out.
  */
 final class HostSession {
-    private static final System.Logger LOG = System.getLogger(HostSession.class.getName());
     private static final Set<Seal> POSITION_SEALS = EnumSet.of(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
 
     enum Step { HELLO, POSITION, ATTACHED, ENDED }
@@ -44,6 +42,7 @@ final class HostSession {
     private long deadline;            // System.nanoTime() by which the current step must arrive
     private HostedChannel channel;
     private Role role;
+    private String requested;         // the channel name the HELLO asked for (peer text), from HELLO on
     private Attachment attachment;    // from WELCOME on
 
     HostSession(ChannelHost host, SeqPacketSocket connection, PeerCredentials peer, long deadline) {
@@ -156,6 +155,7 @@ final class HostSession {
     /** HELLO: the peer is admitted to the channel and role it asks for, and welcomed with the data region. */
     private void hello(ReceivedMessage m) {
         Handshake.Hello hello = Handshake.decodeHello(m.data(), from);
+        requested = hello.channel();
         channel = admit(hello);
         role = hello.role();
         attachment = new Attachment(host.nextAttachmentId(), connection, peer, role, channel.assignParticipantId(role));
@@ -221,13 +221,12 @@ final class HostSession {
     private void join() {
         long registration = channel.join(attachment); // a refusal here is ended by end(), which frees the id
         step = Step.ATTACHED;
+        ChannelEvents.attached(channel, attachment);
         try {
             connection.send(Handshake.ready(registration));
         } catch (RuntimeException e) {
             end(); // gone already: it leaves at once, and the channel recovers whatever it held
-            return;
         }
-        LOG.log(Level.DEBUG, () -> "attached " + attachment + " to '" + channel.name() + "'");
     }
 
     /** After READY the peer has nothing to say: any message is a violation. */
@@ -249,7 +248,7 @@ final class HostSession {
             }
             return;
         }
-        host.noteRefusal(reason, peer, text);
+        host.noteRefusal(reason, peer, requested, text);
         try {
             connection.send(Handshake.refuse(reason, text));
         } catch (RuntimeException ignored) {
@@ -266,7 +265,7 @@ final class HostSession {
         Step was = step;
         step = Step.ENDED;
         if (was == Step.ATTACHED) {
-            channel.detached(attachment); // recovers, releases, closes the connection
+            channel.detached(attachment, ChannelEvents.HANG_UP, null); // recovers, releases, closes the connection
         } else if (was != Step.ENDED && attachment != null) {
             channel.releaseParticipantId(attachment.participantId()); // WELCOME was sent, join never happened
             attachment.release();

@@ -28,7 +28,7 @@ import java.util.function.Consumer;
  */
 public abstract sealed class HostedChannel implements AutoCloseable
         permits HostedSpscChannel, HostedBroadcastChannel, HostedMpmcChannel {
-    private static final System.Logger LOG = System.getLogger(HostedChannel.class.getName());
+    private static final System.Logger LOG = System.getLogger(ChannelEvents.LOGGER);
 
     private final String name;
     private final RingKind kind;
@@ -202,11 +202,15 @@ public abstract sealed class HostedChannel implements AutoCloseable
     /**
      * The attachment's process is gone (EOF) or detached: recover what it held, then release it.
      * Does nothing for an attachment that already left.
+     *
+     * @param cause {@link ChannelEvents#HANG_UP}, or the reason of the DETACH the host sent
+     * @param text  what the DETACH said (null for a hang-up)
      */
-    final synchronized void detached(Attachment attachment) {
+    final synchronized void detached(Attachment attachment, String cause, String text) {
         if (!attachments.remove(attachment)) {
             return;
         }
+        ChannelEvents.detached(this, attachment, cause, text);
         try {
             left(attachment);
         } catch (RuntimeException e) {
@@ -228,9 +232,8 @@ public abstract sealed class HostedChannel implements AutoCloseable
      * its connection, recovers what it held. Any thread.
      */
     final void expel(Attachment attachment, RefusalReason reason, String text) {
-        LOG.log(Level.WARNING, "channel '" + name + "': detaching " + attachment + " (" + reason + "): " + text);
         attachment.sendDetach(reason, text);
-        detached(attachment);
+        detached(attachment, reason.name(), text);
     }
 
     /** Ring-specific: the attachment joins (under this object's lock); may throw {@link Refused}. */
@@ -289,7 +292,9 @@ public abstract sealed class HostedChannel implements AutoCloseable
         synchronized (this) {
             for (Attachment a : attachments) {
                 attachments.remove(a);
-                a.sendDetach(RefusalReason.CHANNEL_CLOSED, "channel '" + name + "' was closed by its host");
+                String text = "channel '" + name + "' was closed by its host";
+                ChannelEvents.detached(this, a, RefusalReason.CHANNEL_CLOSED.name(), text);
+                a.sendDetach(RefusalReason.CHANNEL_CLOSED, text);
                 a.release(); // the ring goes away with the channel: nothing to recover
             }
             try {

@@ -41,7 +41,7 @@ import java.util.BitSet;
  * refused with {@code CHANNEL_CORRUPT}, and no id is ever handed out again.
  */
 public final class HostedMpmcChannel extends HostedChannel {
-    private static final System.Logger LOG = System.getLogger(HostedMpmcChannel.class.getName());
+    private static final System.Logger LOG = System.getLogger(ChannelEvents.LOGGER);
 
     private final MemorySegment ring;
     private final int maxParticipantId;
@@ -203,8 +203,7 @@ public final class HostedMpmcChannel extends HostedChannel {
         usedIds.clear(id);
         lastRecovery = r;
         if (r.recovered() > 0) {
-            LOG.log(Level.INFO, () -> "mpmc channel '" + name() + "': recovered participant " + id + " (" + who
-                    + "): " + r.claimsAborted() + " claims aborted, " + r.takesReleased() + " takes released");
+            ChannelEvents.recovered(this, id, who, "after it left", r.claimsAborted(), r.takesReleased());
         }
     }
 
@@ -264,7 +263,11 @@ public final class HostedMpmcChannel extends HostedChannel {
         if (who == null && !usedIds.get(holder)) {
             LOG.log(Level.WARNING, () -> "mpmc channel '" + name() + "': consumers have waited " + (now - watchedSince) / 1_000_000
                     + " ms behind a claim of participant " + holder + ", which no participant has: recovering it (" + head + ")");
-            recoverOrMarkCorrupt(holder, "after its claim stalled the ring");
+            MpmcRecovery.Result r = recoverOrMarkCorrupt(holder, "after its claim stalled the ring");
+            if (r != null && r.recovered() > 0) {
+                ChannelEvents.recovered(this, holder, "no participant", "after its claim stalled the ring",
+                        r.claimsAborted(), r.takesReleased());
+            }
         } else {
             String claimant = who != null ? who : "a participant of the hosting process";
             LOG.log(Level.WARNING, () -> "mpmc channel '" + name() + "': consumers have waited " + (now - watchedSince) / 1_000_000

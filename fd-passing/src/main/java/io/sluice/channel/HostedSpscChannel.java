@@ -36,7 +36,7 @@ import java.lang.foreign.MemorySegment;
  * {@code DETACH(BAD_POSITION)}.
  */
 public final class HostedSpscChannel extends HostedChannel {
-    private static final System.Logger LOG = System.getLogger(HostedSpscChannel.class.getName());
+    private static final System.Logger LOG = System.getLogger(ChannelEvents.LOGGER);
     private final long capacity;
     private final Arena standbyArena = Arena.ofShared();
     private final MemorySegment standby;

@@ -10,7 +10,7 @@ import java.util.function.Supplier;
  * the caller must go on.
  */
 final class RateLimitedLog {
-    private static final System.Logger LOG = System.getLogger(RateLimitedLog.class.getName());
+    private static final System.Logger LOG = System.getLogger(ChannelEvents.LOGGER);
 
     private final Level level;
     private final long intervalNanos;

@@ -224,6 +224,10 @@ class HostilePeerTest {
                     String gone = ask(liar, "alive", "HOSTGONE");
                     assertTrue(gone.contains(" refusal 12: ") && gone.contains("BAD_POSITION") && gone.contains(fault.reason()),
                             "the liar was told why, with the value: " + gone);
+                    String detachLine = "WARNING: detach: channel 'orders' SPSC CONSUMER #";
+                    assertTrue(log.awaitContains(detachLine, WAIT) && log.text().lines().anyMatch(l -> l.startsWith(detachLine)
+                            && l.contains(" peer pid " + liar.pid() + " uid ") && l.contains(" cause BAD_POSITION: ")),
+                            "the host logs the liar's detach as a warning, with its pid and the reason:\n" + log.text());
                     assertFalse(out.trySend(), "with no consumer the producer keeps the room the last valid position gave:"
                             + " it overwrites nothing unread");
                     ask(liar, "exit", "BYE");
