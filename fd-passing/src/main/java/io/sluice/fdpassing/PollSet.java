@@ -32,8 +32,12 @@ public final class PollSet implements AutoCloseable {
     // that finds the flag still set writes nothing; it is not lost, because the caller looks at
     // its task queue after await returns, which is after the flag was cleared.
     private final AtomicBoolean woken = new AtomicBoolean();
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment drain = arena.allocate(64);
+    // The byte a waker writes lives in the global arena, never in this set's own: a wake racing
+    // close() would otherwise hold this arena's session while close() frees it, and close()
+    // would fail ("session is acquired") with the pipe already gone. Its value does not matter.
+    private static final MemorySegment WAKE_BYTE = Arena.global().allocate(1);
+    private final Arena arena = Arena.ofShared(); // the poller's buffers only
+    private final MemorySegment drain = arena.allocate(64); // poller thread only
     private MemorySegment pollfds = arena.allocate(SocketCalls.POLLFD_SIZE * 64, 8); // poller thread only
 
     /**
@@ -51,7 +55,7 @@ public final class PollSet implements AutoCloseable {
     public void wake() {
         if (woken.compareAndSet(false, true)) {
             try {
-                wakeWrite.use(n -> FdCalls.write(n, drain.asSlice(0, 1)));
+                wakeWrite.use(n -> FdCalls.write(n, WAKE_BYTE));
             } catch (RuntimeException e) {
                 // closed: nobody waits any more
             }

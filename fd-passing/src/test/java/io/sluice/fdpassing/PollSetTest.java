@@ -2,6 +2,9 @@ package io.sluice.fdpassing;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,6 +51,39 @@ class PollSetTest {
             long tookMillis = (System.nanoTime() - start) / 1_000_000;
             assertTrue(tookMillis < LONG_WAIT_MILLIS / 2, "a wake after " + wakes.get() + " racing wakes and " + awaits
                     + " awaits did not end the wait: it took " + tookMillis + " ms");
+        }
+    }
+
+    /**
+     * A wake racing close(): the host thread closes its poll set while another thread wakes it.
+     * close() must release everything and throw nothing, whichever comes first.
+     */
+    @Test
+    void aWakeRacingCloseNeverMakesCloseFail() throws Exception {
+        CyclicBarrier start = new CyclicBarrier(2);
+        PollSet[] current = new PollSet[1];
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread waker = Thread.ofPlatform().start(() -> {
+            try {
+                while (!stop.get()) {
+                    start.await(5, TimeUnit.SECONDS);
+                    current[0].wake(); // the barrier publishes current[0]
+                }
+            } catch (Exception e) {
+                // stopped
+            }
+        });
+        try {
+            for (int i = 0; i < 20_000; i++) {
+                PollSet set = new PollSet();
+                current[0] = set;
+                start.await(5, TimeUnit.SECONDS);
+                set.close(); // threw IllegalStateException when the wake held the set's arena
+            }
+        } finally {
+            stop.set(true);
+            start.reset();
+            waker.join(5_000);
         }
     }
 }
