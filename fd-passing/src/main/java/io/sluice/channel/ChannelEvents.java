@@ -46,16 +46,10 @@ final class ChannelEvents {
     /** A peer joined {@code channel}: it is in the channel's attachments, READY is on its way. */
     static void attached(HostedChannel channel, Attachment a) {
         try {
-            LOG.log(Level.INFO, () -> "attach: channel '" + channel.name() + "' " + channel.kind() + " " + a.role()
-                    + " #" + a.id() + " peer pid " + a.peer().pid() + " uid " + a.peer().uid());
+            LOG.log(Level.INFO, () -> "attach: " + describe(channel, a));
             Attach e = new Attach();
             if (e.shouldCommit()) {
-                e.channel = channel.name();
-                e.kind = channel.kind().name();
-                e.role = a.role().name();
-                e.attachment = a.id();
-                e.pid = a.peer().pid();
-                e.uid = a.peer().uid();
+                e.describe(channel, a);
                 e.commit();
             }
         } catch (Throwable ignored) {
@@ -72,17 +66,10 @@ final class ChannelEvents {
         try {
             boolean fault = !cause.equals(HANG_UP) && !cause.equals(RefusalReason.CHANNEL_CLOSED.name());
             String why = cause.equals(HANG_UP) ? "the peer closed its connection or died" : UntrustedText.escape(text);
-            LOG.log(fault ? Level.WARNING : Level.INFO, () -> "detach: channel '" + channel.name() + "' " + channel.kind()
-                    + " " + a.role() + " #" + a.id() + " peer pid " + a.peer().pid() + " uid " + a.peer().uid()
-                    + " cause " + cause + ": " + why);
+            LOG.log(fault ? Level.WARNING : Level.INFO, () -> "detach: " + describe(channel, a) + " cause " + cause + ": " + why);
             Detach e = new Detach();
             if (e.shouldCommit()) {
-                e.channel = channel.name();
-                e.kind = channel.kind().name();
-                e.role = a.role().name();
-                e.attachment = a.id();
-                e.pid = a.peer().pid();
-                e.uid = a.peer().uid();
+                e.describe(channel, a);
                 e.cause = cause;
                 e.text = why;
                 e.attachedMillis = (System.nanoTime() - a.attachedNanos()) / 1_000_000;
@@ -144,12 +131,14 @@ final class ChannelEvents {
         }
     }
 
-    @Name("io.sluice.Attach")
-    @Label("Sluice Attach")
-    @Category("Sluice")
-    @Description("A peer completed the handshake and joined a hosted channel")
-    @StackTrace(false)
-    static final class Attach extends Event {
+    /** How a log line names a peer of a channel: the same words in every line about it. */
+    private static String describe(HostedChannel channel, Attachment a) {
+        return "channel '" + channel.name() + "' " + channel.kind() + " " + a.role() + " #" + a.id()
+                + " peer pid " + a.peer().pid() + " uid " + a.peer().uid();
+    }
+
+    /** The fields every event about one attached peer carries; JFR records a subclass's inherited fields. */
+    abstract static class PeerEvent extends Event {
         @Label("Channel")
         String channel;
         @Label("Kind")
@@ -165,6 +154,23 @@ final class ChannelEvents {
         int pid;
         @Label("Peer UID")
         int uid;
+
+        final void describe(HostedChannel of, Attachment a) {
+            channel = of.name();
+            kind = of.kind().name();
+            role = a.role().name();
+            attachment = a.id();
+            pid = a.peer().pid();
+            uid = a.peer().uid();
+        }
+    }
+
+    @Name("io.sluice.Attach")
+    @Label("Sluice Attach")
+    @Category("Sluice")
+    @Description("A peer completed the handshake and joined a hosted channel")
+    @StackTrace(false)
+    static final class Attach extends PeerEvent {
     }
 
     @Name("io.sluice.Detach")
@@ -172,19 +178,7 @@ final class ChannelEvents {
     @Category("Sluice")
     @Description("A peer left a hosted channel: it hung up (closed or died), the channel closed, or the host expelled it")
     @StackTrace(false)
-    static final class Detach extends Event {
-        @Label("Channel")
-        String channel;
-        @Label("Kind")
-        String kind;
-        @Label("Role")
-        String role;
-        @Label("Attachment")
-        long attachment;
-        @Label("Peer PID")
-        int pid;
-        @Label("Peer UID")
-        int uid;
+    static final class Detach extends PeerEvent {
         @Label("Cause")
         @Description("HANG_UP (end of stream: the peer closed its connection or died), or the reason of the DETACH the host sent")
         String cause;
