@@ -13,8 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,14 +68,7 @@ class ChannelEventsTest {
             recording.stop();
             recording.dump(file);
         }
-        List<RecordedEvent> events = new ArrayList<>();
-        for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
-            // other tests of this JVM may host channels meanwhile: only this one's events count
-            if (e.getEventType().getName().startsWith("io.sluice.") && name.equals(e.getString("channel"))) {
-                events.add(e);
-            }
-        }
-        events.sort(Comparator.comparing(RecordedEvent::getStartTime));
+        List<RecordedEvent> events = sluiceEvents(file, name);
         assertEquals(List.of("io.sluice.Attach", "io.sluice.Refusal", "io.sluice.Detach"),
                 events.stream().map(e -> e.getEventType().getName()).toList(), events.toString());
 
@@ -121,13 +112,7 @@ class ChannelEventsTest {
             recording.stop();
             recording.dump(file);
         }
-        List<RecordedEvent> events = new ArrayList<>();
-        for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
-            if (e.getEventType().getName().startsWith("io.sluice.") && name.equals(e.getString("channel"))) {
-                events.add(e);
-            }
-        }
-        events.sort(Comparator.comparing(RecordedEvent::getStartTime));
+        List<RecordedEvent> events = sluiceEvents(file, name);
         assertEquals(List.of("io.sluice.Attach", "io.sluice.Detach", "io.sluice.Recovery"),
                 events.stream().map(e -> e.getEventType().getName()).toList(), events.toString());
         assertEquals("PRODUCER", events.get(0).getString("role"));
@@ -152,7 +137,7 @@ class ChannelEventsTest {
             try (ChannelHost host = ChannelHost.bind(dir.resolve("hostile.sock"))) {
                 host.spsc("orders", SpscOptions.of(4096));
                 try (SeqPacketSocket s = SeqPacketSocket.connect(dir.resolve("hostile.sock"))) {
-                    s.send(rawHello(hostile.getBytes(StandardCharsets.UTF_8)));
+                    s.send(PeerTextTest.rawHello(hostile.getBytes(StandardCharsets.UTF_8)));
                     try (ReceivedMessage m = s.receive(HandshakeDescriptor.MAX_MESSAGE_BYTES, 0, WAIT)) {
                         assertEquals(RefusalReason.MALFORMED, Handshake.decodeRefuse(m.data(), "host").reason());
                     }
@@ -183,15 +168,16 @@ class ChannelEventsTest {
         return found.get(0);
     }
 
-    private static byte[] rawHello(byte[] name) {
-        ByteBuffer b = ByteBuffer.allocate(HandshakeDescriptor.HELLO_NAME_OFFSET + name.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(HandshakeDescriptor.MAGIC_OFFSET, HandshakeDescriptor.MAGIC);
-        b.putShort(HandshakeDescriptor.VERSION_OFFSET, (short) HandshakeDescriptor.PROTOCOL_VERSION);
-        b.putShort(HandshakeDescriptor.TYPE_OFFSET, (short) HandshakeDescriptor.HELLO);
-        b.putShort(HandshakeDescriptor.HELLO_ROLE_OFFSET, (short) 1);
-        b.putShort(HandshakeDescriptor.HELLO_NAME_LENGTH_OFFSET, (short) name.length);
-        b.put(HandshakeDescriptor.HELLO_NAME_OFFSET, name);
-        return b.array();
+    /** The Sluice events of channel {@code name} in {@code file}, oldest first: other tests of this JVM may host channels meanwhile. */
+    private static List<RecordedEvent> sluiceEvents(Path file, String name) throws Exception {
+        List<RecordedEvent> events = new ArrayList<>();
+        for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+            if (e.getEventType().getName().startsWith("io.sluice.") && name.equals(e.getString("channel"))) {
+                events.add(e);
+            }
+        }
+        events.sort(Comparator.comparing(RecordedEvent::getStartTime));
+        return events;
     }
 
     /**

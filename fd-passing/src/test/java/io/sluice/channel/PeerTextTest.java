@@ -75,7 +75,8 @@ class PeerTextTest {
         assertTrue(UntrustedText.escape(longText).endsWith("...(10000 characters)"));
     }
 
-    private static byte[] rawHello(byte[] name) {
+    /** A HELLO for a consumer of {@code name}, bytes as given: no check of length or content. */
+    static byte[] rawHello(byte[] name) {
         ByteBuffer b = ByteBuffer.allocate(HandshakeDescriptor.HELLO_NAME_OFFSET + name.length).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(HandshakeDescriptor.MAGIC_OFFSET, HandshakeDescriptor.MAGIC);
         b.putShort(HandshakeDescriptor.VERSION_OFFSET, (short) HandshakeDescriptor.PROTOCOL_VERSION);
