@@ -164,6 +164,7 @@ void sli_bc_init_position(sluice_channel *ch) {
     sli_wr32(p, SLI_BC_POS_VERSION_OFFSET, SLUICE_LAYOUT_VERSION);
     sli_wr32(p, SLI_BC_POS_REGION_LENGTH_OFFSET, SLI_BC_POS_REGION_SIZE);
     b->position = (_Atomic int64_t *) (void *) (p + SLI_BC_POS_POSITION_OFFSET);
+    b->counts = (_Atomic int64_t *) (void *) (p + SLI_BC_POS_DELIVERED_OFFSET);
     atomic_store_explicit(b->position, b->cursor, memory_order_release);
     b->published = b->cursor;
 }
@@ -319,6 +320,12 @@ out:
            acquire load that lets it overwrite them. */
         atomic_store_explicit(b->position, cursor, memory_order_release);
         b->published = cursor;
+        /* For monitors only, after the position: the four counts at 136..167, in layout order. */
+        b->delivered += (uint64_t) delivered;
+        atomic_store_explicit(&b->counts[0], (int64_t) b->delivered, memory_order_relaxed);
+        atomic_store_explicit(&b->counts[1], b->anchored ? b->expected_sequence : -1, memory_order_relaxed);
+        atomic_store_explicit(&b->counts[2], (int64_t) b->laps, memory_order_relaxed);
+        atomic_store_explicit(&b->counts[3], (int64_t) b->lost_messages, memory_order_relaxed);
     }
     return rc < 0 ? rc : delivered;
 }

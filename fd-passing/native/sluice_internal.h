@@ -102,6 +102,8 @@ struct spsc_state {
     int32_t max_length;
     int64_t head;                 /* next record; equals the published position between polls */
     _Atomic int64_t *position;    /* ours, writable */
+    _Atomic int64_t *consumed;    /* ours, writable: messages consumed, for monitors */
+    uint64_t consumed_count;
     _Atomic int32_t *parked;      /* ours, writable */
     const _Atomic int32_t *wake;  /* the ring's wake sequence, read-only */
 };
@@ -124,6 +126,8 @@ struct bcast_state {
     bool gated;                /* the producer waits for us (overwrite: always) */
     bool lap_pending;          /* we were lapped at lap_from; the next record read says how much was lost */
     int64_t lap_from;
+    _Atomic int64_t *counts;   /* our published counts (delivered, next sequence, laps, lost), for monitors */
+    uint64_t delivered;
     uint64_t laps;             /* what sluice_bcast_stats_get reports */
     uint64_t lost_messages;
     uint64_t lost_bytes;

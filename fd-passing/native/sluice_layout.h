@@ -109,6 +109,7 @@
 #define SLI_SPSC_RECORD_HEADER_LENGTH_OFFSET 32
 #define SLI_SPSC_RECORD_ALIGNMENT_OFFSET 36
 #define SLI_SPSC_WAKE_SEQUENCE_OFFSET 64
+#define SLI_SPSC_PRODUCER_POSITION_OFFSET 72 /* u64: after the last commit (producer, release); for monitors */
 #define SLI_SPSC_MIN_CAPACITY 64
 #define SLI_SPSC_MAX_MESSAGE_LENGTH_LIMIT (1 << 30)
 
@@ -130,6 +131,7 @@
 #define SLI_SPSC_POS_CAPACITY_OFFSET 24      /* u64: the ring's data capacity */
 #define SLI_SPSC_POS_HEADER_LENGTH SLI_LINE
 #define SLI_SPSC_POS_POSITION_OFFSET 128 /* u64: the consumer's position (release) */
+#define SLI_SPSC_POS_CONSUMED_OFFSET 136 /* u64: messages consumed (consumer, relaxed, after the position) */
 #define SLI_SPSC_POS_PARKED_OFFSET 256   /* u32: 1 while the consumer sleeps on the wake sequence */
 #define SLI_SPSC_POS_REGION_SIZE 384
 
@@ -171,6 +173,10 @@
 #define SLI_BC_POS_VERSION_OFFSET 8        /* u32: SLUICE_LAYOUT_VERSION */
 #define SLI_BC_POS_REGION_LENGTH_OFFSET 12 /* u32: SLI_BC_POS_REGION_SIZE */
 #define SLI_BC_POS_POSITION_OFFSET 128     /* u64: the consumer's position (release) */
+#define SLI_BC_POS_DELIVERED_OFFSET 136     /* u64: messages delivered (consumer, relaxed, after the position) */
+#define SLI_BC_POS_NEXT_SEQUENCE_OFFSET 144 /* i64: the sequence expected next, -1 unknown (idem) */
+#define SLI_BC_POS_LAPS_OFFSET 152          /* u64: laps (idem) */
+#define SLI_BC_POS_LOST_OFFSET 160          /* u64: messages lost to laps (idem) */
 #define SLI_BC_POS_REGION_SIZE 384
 
 /* ---- MPMC ring (docs/layout.md, MPMC) -------------------------------------------------------------

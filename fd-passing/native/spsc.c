@@ -58,6 +58,7 @@ int sli_spsc_init_position(sluice_channel *ch, int64_t start, sluice_error *e) {
     sli_wr32(p, SLI_SPSC_POS_HEADER_LENGTH_OFFSET, SLI_SPSC_POS_HEADER_LENGTH);
     sli_wr64(p, SLI_SPSC_POS_CAPACITY_OFFSET, (uint64_t) s->capacity);
     s->position = (_Atomic int64_t *) (void *) (p + SLI_SPSC_POS_POSITION_OFFSET);
+    s->consumed = (_Atomic int64_t *) (void *) (p + SLI_SPSC_POS_CONSUMED_OFFSET);
     s->parked = (_Atomic int32_t *) (void *) (p + SLI_SPSC_POS_PARKED_OFFSET);
     if (start < 0 || !sli_aligned8(start)) {
         return sli_fail(e, SLUICE_EPROTOCOL, "%s: WELCOME start position %lld is not a non-negative multiple of 8", ch->what,
@@ -125,6 +126,8 @@ int sli_spsc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int lim
     if (head != start) {
         s->head = head;
         atomic_store_explicit(s->position, head, memory_order_release); /* after every read of the records passed */
+        s->consumed_count += (uint64_t) count;
+        atomic_store_explicit(s->consumed, (int64_t) s->consumed_count, memory_order_relaxed); /* monitors only */
     }
     return rc < 0 ? rc : count;
 }

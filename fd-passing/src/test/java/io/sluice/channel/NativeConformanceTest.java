@@ -108,6 +108,7 @@ class NativeConformanceTest {
             m("SLI_SPSC_RECORD_HEADER_LENGTH_OFFSET", SpscRingDescriptor.RECORD_HEADER_LENGTH_OFFSET),
             m("SLI_SPSC_RECORD_ALIGNMENT_OFFSET", SpscRingDescriptor.RECORD_ALIGNMENT_OFFSET),
             m("SLI_SPSC_WAKE_SEQUENCE_OFFSET", SpscRingDescriptor.WAKE_SEQUENCE_OFFSET),
+            m("SLI_SPSC_PRODUCER_POSITION_OFFSET", SpscRingDescriptor.PRODUCER_POSITION_OFFSET),
             m("SLI_SPSC_MIN_CAPACITY", SpscRingDescriptor.MIN_CAPACITY),
             m("SLI_SPSC_MAX_MESSAGE_LENGTH_LIMIT", SpscRingDescriptor.MAX_MESSAGE_LENGTH_LIMIT),
             m("SLI_SPSC_REC_STAMP_OFFSET", SpscRecordDescriptor.STAMP_OFFSET),
@@ -125,6 +126,7 @@ class NativeConformanceTest {
             m("SLI_SPSC_POS_CAPACITY_OFFSET", SpscConsumerPositionDescriptor.CAPACITY_OFFSET),
             m("SLI_SPSC_POS_HEADER_LENGTH", SpscConsumerPositionDescriptor.HEADER_LENGTH),
             m("SLI_SPSC_POS_POSITION_OFFSET", SpscConsumerPositionDescriptor.POSITION_OFFSET),
+            m("SLI_SPSC_POS_CONSUMED_OFFSET", SpscConsumerPositionDescriptor.MESSAGES_CONSUMED_OFFSET),
             m("SLI_SPSC_POS_PARKED_OFFSET", SpscConsumerPositionDescriptor.PARKED_FLAG_OFFSET),
             m("SLI_SPSC_POS_REGION_SIZE", SpscConsumerPositionDescriptor.REGION_SIZE),
 
@@ -154,6 +156,10 @@ class NativeConformanceTest {
             m("SLI_BC_POS_VERSION_OFFSET", BroadcastConsumerPositionDescriptor.VERSION_OFFSET),
             m("SLI_BC_POS_REGION_LENGTH_OFFSET", BroadcastConsumerPositionDescriptor.REGION_LENGTH_OFFSET),
             m("SLI_BC_POS_POSITION_OFFSET", BroadcastConsumerPositionDescriptor.POSITION_OFFSET),
+            m("SLI_BC_POS_DELIVERED_OFFSET", BroadcastConsumerPositionDescriptor.DELIVERED_OFFSET),
+            m("SLI_BC_POS_NEXT_SEQUENCE_OFFSET", BroadcastConsumerPositionDescriptor.NEXT_SEQUENCE_OFFSET),
+            m("SLI_BC_POS_LAPS_OFFSET", BroadcastConsumerPositionDescriptor.LAPS_OFFSET),
+            m("SLI_BC_POS_LOST_OFFSET", BroadcastConsumerPositionDescriptor.LOST_OFFSET),
             m("SLI_BC_POS_REGION_SIZE", BroadcastConsumerPositionDescriptor.REGION_SIZE),
 
             // MPMC ring and slot

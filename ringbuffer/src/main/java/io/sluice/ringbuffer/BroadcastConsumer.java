@@ -72,12 +72,13 @@ public final class BroadcastConsumer implements MessageConsumer {
     private long sequence = -1;
 
     private BroadcastConsumer(MemorySegment region, MemorySegment positionRegion, String what,
-                              BroadcastRingDescriptor.Header header) {
+                              BroadcastRingDescriptor.Header header, boolean tap) {
         this.region = region;
         this.positionRegion = positionRegion;
         this.what = what;
         this.kind = header.kind();
-        this.overwrite = kind == RingKind.BROADCAST_OVERWRITE;
+        // A tap reads as on an overwrite ring whatever the policy: nobody waits for it.
+        this.overwrite = tap || kind == RingKind.BROADCAST_OVERWRITE;
         this.capacity = header.capacity();
         this.mask = capacity - 1;
         this.maxMessageLength = header.maxMessageLength();
@@ -89,18 +90,28 @@ public final class BroadcastConsumer implements MessageConsumer {
     /** See {@link BroadcastRing#attachConsumer}. */
     static BroadcastConsumer attach(MemorySegment ring, MemorySegment positionRegion, BroadcastStart start,
                                     String name) {
+        return attach(ring, positionRegion, start, name, false);
+    }
+
+    /** See {@link BroadcastRing#attachTap}. */
+    static BroadcastConsumer attachTap(MemorySegment ring, BroadcastStart start, String name) {
+        return attach(ring, null, start, name, true);
+    }
+
+    private static BroadcastConsumer attach(MemorySegment ring, MemorySegment positionRegion, BroadcastStart start,
+                                            String name, boolean tap) {
         Objects.requireNonNull(ring, "ring region");
         Objects.requireNonNull(start, "start");
         String what = Misuse.what("broadcast", name);
         MemorySegment view = ring.asReadOnly();
         BroadcastRingDescriptor.Header header = BroadcastRingDescriptor.validate(view, what);
-        if (positionRegion == null && header.kind() == RingKind.BROADCAST_BACKPRESSURE) {
+        if (!tap && positionRegion == null && header.kind() == RingKind.BROADCAST_BACKPRESSURE) {
             throw new IllegalArgumentException(what + ": a backpressure consumer needs a position region");
         }
         if (positionRegion != null) {
             Misuse.checkWritable(positionRegion, what, "the consumer", "position region");
         }
-        BroadcastConsumer consumer = new BroadcastConsumer(view, positionRegion, what, header);
+        BroadcastConsumer consumer = new BroadcastConsumer(view, positionRegion, what, header, tap);
         consumer.cursor = BroadcastConsumerStart.choose(view, what, consumer.capacity, start, consumer.check,
                 consumer.laps);
         if (positionRegion != null) {
@@ -224,6 +235,11 @@ public final class BroadcastConsumer implements MessageConsumer {
             // producer's acquire load that lets it overwrite them.
             LONG.setRelease(positionRegion, BroadcastConsumerPositionDescriptor.POSITION_OFFSET, cursor);
             publishedPosition = cursor;
+            // For monitors only, after the position: opaque, on the position's line.
+            LONG.setOpaque(positionRegion, BroadcastConsumerPositionDescriptor.DELIVERED_OFFSET, laps.delivered());
+            LONG.setOpaque(positionRegion, BroadcastConsumerPositionDescriptor.NEXT_SEQUENCE_OFFSET, laps.nextSequence());
+            LONG.setOpaque(positionRegion, BroadcastConsumerPositionDescriptor.LAPS_OFFSET, laps.count());
+            LONG.setOpaque(positionRegion, BroadcastConsumerPositionDescriptor.LOST_OFFSET, laps.lostMessages());
         }
     }
 

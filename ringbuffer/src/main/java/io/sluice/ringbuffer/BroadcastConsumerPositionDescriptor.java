@@ -24,7 +24,15 @@ import java.lang.foreign.ValueLayout;
  *  +===============================================================+
  *  |                        Position (i64)                         | 128  position line
  *  +---------------------------------------------------------------+
- *  |                    Reserved, zero, up to 256                 ... 136
+ *  |                   Messages Delivered (u64)                    | 136
+ *  +---------------------------------------------------------------+
+ *  |                 Next Sequence Expected (i64)                  | 144
+ *  +---------------------------------------------------------------+
+ *  |                          Laps (u64)                           | 152
+ *  +---------------------------------------------------------------+
+ *  |                     Messages Lost (u64)                       | 160
+ *  +---------------------------------------------------------------+
+ *  |                    Reserved, zero, up to 256                 ... 168
  *  +===============================================================+
  *  |                   Parked Flag (u32, reserved)                 | 256  parked line
  *  +---------------------------------------------------------------+
@@ -42,6 +50,12 @@ import java.lang.foreign.ValueLayout;
  *       acquire load. Release/acquire is what lets the producer reuse the space: every read the
  *       consumer made of those records happens-before the producer's next write there.
  *       Non-decreasing, except when a lapped consumer jumps forward.</li>
+ *   <li><b>Messages Delivered</b>, <b>Next Sequence Expected</b> (the sequence number of the
+ *       next message the consumer will deliver, -1 before it knows), <b>Laps</b> (times the
+ *       producer overwrote records it had not read) and <b>Messages Lost</b> (messages those laps
+ *       took from it): the consumer's own counts, 0 at format, written only by the consumer,
+ *       opaque, right after each store of the position. For monitors (lag in messages, laps);
+ *       the producer never reads them, and a monitor trusts nothing they say.</li>
  *   <li><b>Parked Flag</b>: reserved (a futex word: "this consumer is parked,
  *       wake me"); 4-byte aligned on a line of its own so that futex traffic does not disturb
  *       the position line. Zero until then; nobody reads it yet.</li>
@@ -65,6 +79,14 @@ public final class BroadcastConsumerPositionDescriptor {
     public static final long REGION_LENGTH_OFFSET = VERSION_OFFSET + Integer.BYTES;
     /** The position, on the second 128-byte line. */
     public static final long POSITION_OFFSET = RegionHeaderDescriptor.LINE;
+    /** Offset of the u64 count of messages delivered (consumer, opaque; monitors only). */
+    public static final long DELIVERED_OFFSET = POSITION_OFFSET + Long.BYTES;
+    /** Offset of the i64 sequence of the next message the consumer expects, -1 if unknown. */
+    public static final long NEXT_SEQUENCE_OFFSET = DELIVERED_OFFSET + Long.BYTES;
+    /** Offset of the u64 count of laps (consumer, opaque; monitors only). */
+    public static final long LAPS_OFFSET = NEXT_SEQUENCE_OFFSET + Long.BYTES;
+    /** Offset of the u64 count of messages lost to laps (consumer, opaque; monitors only). */
+    public static final long LOST_OFFSET = LAPS_OFFSET + Long.BYTES;
     /** Reserved for a "consumer is parked" futex word, on the third line. */
     public static final long PARKED_FLAG_OFFSET = POSITION_OFFSET + RegionHeaderDescriptor.LINE;
     /** Bytes of a position region (the value of its Region Length field). */

@@ -20,6 +20,7 @@ final class BroadcastLaps {
     private long lapFrom;
 
     private long count;
+    private long delivered;
     private long lostMessages;
     private long lostBytes;
     private BroadcastLapListener listener;
@@ -72,6 +73,12 @@ final class BroadcastLaps {
     /** A message of {@code seq} was delivered: the next one is expected to carry the one after. */
     void delivered(long seq) {
         expectedSequence = seq + 1;
+        delivered++;
+    }
+
+    /** {@return messages delivered} */
+    long delivered() {
+        return delivered;
     }
 
     /** The sequence the next message is expected to carry, or -1 if not anchored yet. */

@@ -85,6 +85,7 @@ public final class BroadcastProducer implements MessageProducer {
     private final BroadcastOverwrite overwrite;
     // The consumers it gates on: consulted on backpressure rings only (empty on an overwrite ring).
     private final BroadcastGate gate;
+    private final ProducerCounters counters = new ProducerCounters();
 
     private BroadcastProducer(MemorySegment region, String what, BroadcastRingDescriptor.Header header,
                               BroadcastOverwrite overwrite) {
@@ -131,6 +132,7 @@ public final class BroadcastProducer implements MessageProducer {
         final long gap = offset + span > capacity ? capacity - offset : 0;
         final long newTail = tail + gap + span;
         if (backpressure && !gate.admits(newTail, tail)) {
+            counters.onRefused();
             return INSUFFICIENT_CAPACITY;
         }
         overwrite.announce(newTail, tail);
@@ -175,6 +177,7 @@ public final class BroadcastProducer implements MessageProducer {
         nextSequence = sequence;
         tail = claimEnd;
         claimStart = NO_CLAIM;
+        counters.onCommit();
     }
 
     /**
@@ -194,6 +197,12 @@ public final class BroadcastProducer implements MessageProducer {
         LONG.setRelease(region, TAIL_OFFSET, claimEnd);
         tail = claimEnd;
         claimStart = NO_CLAIM;
+        counters.onAbort();
+    }
+
+    /** {@return what this producer has done since it was attached; read from any thread} */
+    public ProducerCounters counters() {
+        return counters;
     }
 
     private void checkClaim(long offset, String operation) {

@@ -143,4 +143,21 @@ public final class BroadcastRing {
                                                    BroadcastStart start, String name) {
         return BroadcastConsumer.attach(region, positionRegion, start, name);
     }
+
+    /**
+     * Attaches a tap: a reader without a place among the consumers, on either policy. The
+     * producer never waits for it, even on a backpressure ring; it reads as a consumer of an
+     * overwrite ring does (lapped records are counted and skipped, {@link BroadcastConsumer#isStillValid()}
+     * after each payload read). What {@code sluice tail} uses.
+     *
+     * @param region the ring region; read-only is enough
+     * @param start  where to start reading
+     * @param name   names the ring in exception messages; may be null
+     * @return a tap at its start
+     * @throws RingLayoutException  if the ring's header is wrong
+     * @throws CorruptRingException if the ring's counters or the start record are impossible
+     */
+    public static BroadcastConsumer attachTap(MemorySegment region, BroadcastStart start, String name) {
+        return BroadcastConsumer.attachTap(region, start, name);
+    }
 }

@@ -73,6 +73,7 @@ public final class MpmcProducer implements MessageProducer {
     private final int slotCountShift;
     private final int slotLengthShift;
     private final int maxMessageLength;
+    private final ProducerCounters counters = new ProducerCounters();
 
     // The pending claim: slot offset (or NO_CLAIM), the exact word our claim CAS wrote, its position.
     private long claimedSlot = NO_CLAIM;
@@ -142,6 +143,7 @@ public final class MpmcProducer implements MessageProducer {
                 continue; // another producer claimed this position first
             }
             if (!onSlotNotFree(tail, word)) {
+                counters.onRefused();
                 return INSUFFICIENT_CAPACITY;
             }
         }
@@ -192,6 +194,7 @@ public final class MpmcProducer implements MessageProducer {
     @Override
     public void commit(long offset) {
         finish(offset, COMMITTED_BITS, "commit");
+        counters.onCommit();
     }
 
     /**
@@ -204,6 +207,12 @@ public final class MpmcProducer implements MessageProducer {
     @Override
     public void abort(long offset) {
         finish(offset, ABORTED_BITS, "abort");
+        counters.onAbort();
+    }
+
+    /** {@return what this producer has done since it was attached; read from any thread} */
+    public ProducerCounters counters() {
+        return counters;
     }
 
     private void finish(long offset, long stateBits, String action) {

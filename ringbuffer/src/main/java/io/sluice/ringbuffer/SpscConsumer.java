@@ -7,6 +7,7 @@ import io.sluice.api.MessageHandler;
 import java.lang.foreign.MemorySegment;
 
 import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION;
+import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.MESSAGES_CONSUMED_OFFSET;
 import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION_OFFSET;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.ALIGNMENT;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.HEADER_LENGTH;
@@ -41,6 +42,7 @@ public final class SpscConsumer implements MessageConsumer {
     private final int maxMessageLength;
 
     private long head; // position of the next record to read; equals the published position between polls
+    private long consumed; // messages handed to the handler; published after the position (monitors only)
 
     SpscConsumer(String name, MemorySegment data, MemorySegment position, long head) {
         this.name = name;
@@ -133,6 +135,8 @@ public final class SpscConsumer implements MessageConsumer {
             if (head != start) {
                 this.head = head;
                 POSITION.setRelease(position, POSITION_OFFSET, head); // after every read of the records passed
+                consumed += count;
+                POSITION.setOpaque(position, MESSAGES_CONSUMED_OFFSET, consumed);
             }
         }
         return count;
@@ -146,6 +150,11 @@ public final class SpscConsumer implements MessageConsumer {
     /** {@return the longest message the ring carries} */
     public int maxMessageLength() {
         return maxMessageLength;
+    }
+
+    /** {@return messages handed to the handler since this consumer was attached} */
+    public long messagesConsumed() {
+        return consumed;
     }
 
     /** {@return the position of the next record this consumer reads (also the one it has published)} */

@@ -32,7 +32,10 @@ import java.lang.invoke.VarHandle;
  *  |                   Consumer Position (u64)                     | 128
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |           Unused to the end of the 128-byte line             ... 136
+ *  |                  Messages Consumed (u64)                      | 136
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |           Unused to the end of the 128-byte line             ... 144
  *  +-------------------------------+-------------------------------+
  *  |  Parked Flag (u32, reserved)  |   Unused to the end of line  ... 256
  *  +-------------------------------+-------------------------------+
@@ -54,6 +57,10 @@ import java.lang.invoke.VarHandle;
  *       ({@link SpscProducer}, {@link ConsumerFault}). Alone on its 128-byte line (two cache
  *       lines, against adjacent-line prefetch), so the producer's polling does not disturb
  *       anything else.</li>
+ *   <li>Messages Consumed: messages (not padding) this consumer has been handed since it
+ *       formatted the region; 0 at format. Written only by the consumer, opaque, right after
+ *       each store of the position. For monitors (lag in messages); the producer never reads it,
+ *       and a monitor that does trusts nothing it says (a count, shown as it is).</li>
  *   <li>Parked Flag: 1 while the consumer is parked (asleep on the ring's Wake Sequence futex
  *       word), else 0. Written only by the consumer: 1 then a full fence before its last check
  *       of the ring, 0 (release) when it wakes. A producer that wakes consumers reads it
@@ -88,6 +95,8 @@ public final class SpscConsumerPositionDescriptor {
     public static final long CAPACITY_OFFSET = RegionHeaderDescriptor.CAPACITY_OFFSET;
     /** Offset of the u64 consumer position, alone on the second line (release-stored by the consumer). */
     public static final long POSITION_OFFSET = HEADER_LENGTH;
+    /** Offset of the u64 count of messages consumed (consumer, opaque; monitors only). */
+    public static final long MESSAGES_CONSUMED_OFFSET = POSITION_OFFSET + Long.BYTES;
     /** Offset of the u32 Parked Flag: 1 while the consumer sleeps on the wake-up futex (third line). */
     public static final long PARKED_FLAG_OFFSET = POSITION_OFFSET + RegionHeaderDescriptor.LINE;
     /** Bytes the region needs. */

@@ -11,6 +11,7 @@ import java.lang.invoke.VarHandle;
 import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION;
 import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION_OFFSET;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.ALIGNMENT;
+import static io.sluice.ringbuffer.SpscRingDescriptor.PRODUCER_POSITION_OFFSET;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.LENGTH;
@@ -83,9 +84,14 @@ public final class SpscProducer implements MessageProducer {
         }
     }
 
+    private static final VarHandle PRODUCER_POSITION =
+            RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
     private static final long NO_CLAIM = -1;
 
     private final String name;
+    // The ring's header line, writable: the producer position lives there (SpscRingDescriptor).
+    private final MemorySegment header;
+    private final ProducerCounters counters = new ProducerCounters();
     // The data area (the region after its header), writable. Final, one per instance: the JIT
     // can hoist its base and size (docs/performance-notes.md).
     private final MemorySegment data;
@@ -160,8 +166,10 @@ public final class SpscProducer implements MessageProducer {
     private long claimPosition = NO_CLAIM;
     private int claimRecordLength;
 
-    SpscProducer(String name, MemorySegment data, MemorySegment consumerPosition, long tail, long head) {
+    SpscProducer(String name, MemorySegment header, MemorySegment data, MemorySegment consumerPosition, long tail,
+                 long head) {
         this.name = name;
+        this.header = header;
         this.data = data;
         this.consumerPosition = consumerPosition;
         this.capacity = data.byteSize();
@@ -170,6 +178,7 @@ public final class SpscProducer implements MessageProducer {
         this.tail = tail;
         this.producerLimit = head + capacity;
         this.validatedPosition = head;
+        PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, tail);
     }
 
     /**
@@ -211,6 +220,7 @@ public final class SpscProducer implements MessageProducer {
     /** The claim that pads to the end of the data area first, or needs the consumer's position read again. */
     private long claimSlowly(int type, int length, int recordLength, long position, long index, long padding, long end) {
         if (end > producerLimit && end > refreshProducerLimit()) {
+            counters.onRefused();
             return INSUFFICIENT_CAPACITY;
         }
         if (padding == 0) {
@@ -243,8 +253,11 @@ public final class SpscProducer implements MessageProducer {
         final MemorySegment data = this.data;
         STAMP.set(data, next & mask, INVALID_STAMP);              // next slot: not committed (plain)
         STAMP.setRelease(data, position & mask, position);       // publishes header, payload, the line above
+        // For monitors only: after the stamp, so a monitor that loads this finds every record before it committed.
+        PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, next);
         tail = next;
         claimPosition = NO_CLAIM;
+        counters.onCommit();
         final SpscWakeup w = wakeup;
         if (w != null) {
             wakeIfParked(w);
@@ -292,6 +305,7 @@ public final class SpscProducer implements MessageProducer {
     public void abort(long offset) {
         checkClaim("abort", offset);
         claimPosition = NO_CLAIM;
+        counters.onAbort();
     }
 
     /**
@@ -325,6 +339,11 @@ public final class SpscProducer implements MessageProducer {
     /** {@return bytes in the data area} */
     public long capacity() {
         return capacity;
+    }
+
+    /** {@return what this producer has done since it was attached; read from any thread} */
+    public ProducerCounters counters() {
+        return counters;
     }
 
     /** {@return the position the next record goes to (bytes written so far, padding included)} */

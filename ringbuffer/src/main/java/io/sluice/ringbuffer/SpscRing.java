@@ -119,7 +119,7 @@ public final class SpscRing {
         MemorySegment position = consumerPositionRegion.asSlice(0, SpscConsumerPositionDescriptor.REGION_SIZE).asReadOnly();
         long head = readPosition(position, what);
         long tail = findTail(data, head, what);
-        return new SpscProducer(what, data, position, tail, head);
+        return new SpscProducer(what, region.asSlice(0, SpscRingDescriptor.HEADER_LENGTH), data, position, tail, head);
     }
 
     /**
@@ -148,6 +148,24 @@ public final class SpscRing {
                     + stamp);
         }
         return new SpscConsumer(what, data, position, head);
+    }
+
+    /**
+     * Attaches a tap: a reader that follows the ring from the producer's position without taking
+     * the consumer's place or holding the producer back ({@link SpscTap}).
+     *
+     * @param region the ring region (read-only is enough; the tap keeps a read-only view)
+     * @param name   names the ring in exception messages; may be null
+     * @return a tap at the newest record
+     * @throws RingLayoutException if the region does not hold an SPSC ring
+     */
+    public static SpscTap attachTap(MemorySegment region, String name) {
+        String what = Misuse.what("spsc", name);
+        Objects.requireNonNull(region, "ring region");
+        MemorySegment view = region.asReadOnly();
+        long capacity = SpscRingDescriptor.validate(view, what);
+        return new SpscTap(what, view.asSlice(0, SpscRingDescriptor.HEADER_LENGTH),
+                view.asSlice(SpscRingDescriptor.HEADER_LENGTH, capacity));
     }
 
     private static long validate(MemorySegment region, MemorySegment consumerPositionRegion, String what) {

@@ -31,17 +31,23 @@ import java.lang.foreign.ValueLayout;
  *  +-------------------------------+-------------------------------+
  *  |                  Reserved, zero (24 bytes)                   ... 40
  *  +-------------------------------+-------------------------------+
- *  |     Wake Sequence (u32)       |   Reserved, zero (60 bytes)  ... 64
+ *  |     Wake Sequence (u32)       |       Reserved, zero          | 64
  *  +-------------------------------+-------------------------------+
+ *  |                Producer Position (u64)                        | 72
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                  Reserved, zero (48 bytes)                   ... 80
+ *  +---------------------------------------------------------------+
  *  |                Data area (Data Capacity bytes)               ... 128
  *  +---------------------------------------------------------------+
  * </pre>
  *
  * Every header field is written once by {@link SpscRing#format} before the region is shared and
- * never changed (plain stores; handing the region over publishes them). The data area is written
- * only by the producer. There is no producer counter: the position stamps in the records are the
- * only thing the consumer reads, and a producer attaching to a used ring finds its position by
- * following the stamps from the consumer's position.
+ * never changed (plain stores; handing the region over publishes them), except the two below that
+ * the producer keeps up to date. The data area is written only by the producer. The consumer reads
+ * no producer counter: the position stamps in the records are all it needs, and a producer
+ * attaching to a used ring finds its position by following the stamps from the consumer's
+ * position.
  *
  * <ul>
  *   <li>Wake Sequence: the one header field that changes after format, and only when the
@@ -51,6 +57,12 @@ import java.lang.foreign.ValueLayout;
  *       {@code futex(FUTEX_WAIT)}s on the value read, so a wake between the two makes the wait
  *       return at once ({@link SpscWakeup} holds both halves and the argument). Rarely written, so
  *       it shares the header's line.</li>
+ *   <li>Producer Position: the position after the last committed record, release-stored by the
+ *       producer at attach and after every commit (a {@code mov} on x86). Consumers do not read
+ *       it; monitors do (lag, and a tap that reads records without taking the consumer's place,
+ *       {@link SpscTap}). A record the tap read at {@code p} was intact if, loaded after the read,
+ *       the producer position is at most {@code p + capacity - }{@link #inFlightReach}: a claim
+ *       in flight writes at most that far past the published position.</li>
  *   <li>Data Capacity: a power of two in [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (64 bytes
  *       to 2<sup>30</sup> bytes, 1 GiB). A record at position {@code p} starts at data offset
  *       {@code p & (capacity - 1)}. The region therefore needs at most {@code 128 + 2^30} bytes;
@@ -78,6 +90,8 @@ public final class SpscRingDescriptor {
     public static final long RESERVED_OFFSET = RECORD_ALIGNMENT_OFFSET + Integer.BYTES;
     /** u32, 4-byte aligned: the futex word parked consumers sleep on; half-way into the header line. */
     public static final long WAKE_SEQUENCE_OFFSET = RegionHeaderDescriptor.LINE / 2;
+    /** u64, 8-byte aligned: the position after the last committed record (producer, release). */
+    public static final long PRODUCER_POSITION_OFFSET = WAKE_SEQUENCE_OFFSET + Long.BYTES;
 
     /** Smallest data capacity: room for a few maximum-length records. */
     public static final long MIN_CAPACITY = 64;
@@ -100,6 +114,18 @@ public final class SpscRingDescriptor {
      */
     public static int maxMessageLength(long capacity) {
         return (int) Math.min(capacity >> 3, MAX_MESSAGE_LENGTH_LIMIT);
+    }
+
+    /**
+     * How far past the published producer position a claim in flight may write: a padding record
+     * to the end of the data area (shorter than a longest record), a longest record, and the next
+     * record's stamp slot.
+     *
+     * @param capacity data area bytes, a power of two
+     * @return bytes past the producer position a claim may already have overwritten
+     */
+    public static long inFlightReach(long capacity) {
+        return 2 * SpscRecordDescriptor.recordLength(maxMessageLength(capacity)) + SpscRecordDescriptor.STAMP_LENGTH;
     }
 
     /**
