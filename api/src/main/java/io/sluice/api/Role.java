@@ -9,7 +9,13 @@ public enum Role {
     /** Writes the channel (MPMC only: SPSC and broadcast producers live in the hosting process). */
     PRODUCER(2),
     /** Both writes and reads an MPMC channel. */
-    PARTICIPANT(3);
+    PARTICIPANT(3),
+    /**
+     * Watches without taking part: on a channel, reads its ring through a read-only fd beside the
+     * consumers, holding no place and never holding a producer back ({@code sluice tail}); on the
+     * host's status channel ({@code *}), reads the host's counters ({@code sluice stat}).
+     */
+    MONITOR(4);
 
     private final int code;
 

@@ -87,20 +87,22 @@ final class AttachSession implements ChannelLink {
                     throw refused(b, from);
                 }
                 welcome = Handshake.decodeWelcome(b, from);
-                if (!expected.contains(welcome.kind())) {
+                boolean status = welcome.kind() == null;
+                if (status ? !channel.equals(HostStatusDescriptor.HOST_CHANNEL) || role != Role.MONITOR
+                        : !expected.contains(welcome.kind())) {
                     throw new ProtocolException(from + ": channel '" + channel + "' is " + welcome.kind()
                             + ", this side expects " + expected);
                 }
                 if (m.fdCount() != 1) {
                     throw new ProtocolException(from + ": WELCOME carried " + m.fdCount() + " fds, expected 1");
                 }
-                long positionSize = expectedPositionRegionSize(welcome.kind());
+                long positionSize = role == Role.MONITOR ? 0 : expectedPositionRegionSize(welcome.kind());
                 if (welcome.positionRegionSize() != positionSize) {
                     throw new ProtocolException(from + ": WELCOME asks a position region of " + welcome.positionRegionSize()
                             + " bytes; a " + welcome.kind() + " " + role + " hands over " + positionSize);
                 }
                 EnumSet<Seal> seals = EnumSet.of(Seal.SHRINK, Seal.GROW);
-                if (welcome.kind() != RingKind.MPMC) {
+                if (status || welcome.kind() != RingKind.MPMC) {
                     seals.add(Seal.FUTURE_WRITE); // single writer: the kernel keeps us read-only
                 }
                 data = MemfdRegion.adopt(m.takeFd(0), welcome.dataRegionSize(), seals);

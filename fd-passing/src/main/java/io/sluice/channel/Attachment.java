@@ -22,6 +22,7 @@ public final class Attachment {
     private volatile MemfdRegion positionRegion; // consumers of SPSC/broadcast: theirs, sealed, mapped read-only here
     private volatile MemorySegment positionView;
     private final long attachedNanos = System.nanoTime();
+    private final long attachedAtMillis = System.currentTimeMillis();
     private final AtomicBoolean detachSent = new AtomicBoolean(); // any thread may end an attachment
 
     Attachment(long id, SeqPacketSocket connection, PeerCredentials peer, Role role, int participantId) {
@@ -88,6 +89,10 @@ public final class Attachment {
 
     long attachedNanos() {
         return attachedNanos;
+    }
+
+    long attachedAtMillis() {
+        return attachedAtMillis;
     }
 
     /** Hands the position region to the caller (who closes it when safe); null if none (or taken). */

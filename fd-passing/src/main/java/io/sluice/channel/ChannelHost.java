@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -55,6 +57,9 @@ public final class ChannelHost implements AutoCloseable {
     private static final long WATCH_INTERVAL_NANOS = 1_000_000_000L;
     /** How long consumers may wait behind one claim before the host says so. */
     static final long MPMC_STALL_NANOS = 5_000_000_000L;
+    // How often the status region is rewritten: often enough for a live table, rarely enough that
+    // the host's reads of counters and positions never show on the rings.
+    static final long STATUS_INTERVAL_NANOS = 100_000_000L;
     /** How often a repeated warning (out of fds, connection limits) is logged at most. */
     private static final long WARNING_INTERVAL_NANOS = 10_000_000_000L;
 
@@ -83,11 +88,17 @@ public final class ChannelHost implements AutoCloseable {
 
     // Counters, any thread reads.
     private final Map<RefusalReason, AtomicLong> refusals = new EnumMap<>(RefusalReason.class);
+    private final HostCounters statusCounters = new HostCounters();
+    // The status region monitors map; rewritten by the host's thread every STATUS_INTERVAL_NANOS.
+    private final HostStatus status;
+    private final List<Attachment> hostMonitors = new CopyOnWriteArrayList<>(); // monitors of the whole host
+    private long lastStatus;
     private long budgetUsed; // guarded by channels' registration lock (this)
 
-    private ChannelHost(SeqPacketServer server, HostOptions options) {
+    private ChannelHost(SeqPacketServer server, HostOptions options, HostStatus status) {
         this.server = server;
         this.options = options;
+        this.status = status;
         for (RefusalReason r : RefusalReason.values()) {
             refusals.put(r, new AtomicLong());
             refusalLogs.put(r, new RateLimitedLog(Level.WARNING,
@@ -123,9 +134,14 @@ public final class ChannelHost implements AutoCloseable {
         ChannelEvents.preload();
         SeqPacketServer server = SeqPacketServer.bind(socket, options.socketPermissions());
         ChannelHost host;
+        HostStatus status = null;
         try {
-            host = new ChannelHost(server, options);
+            status = HostStatus.create("host." + ProcessHandle.current().pid(), options.maxConnections());
+            host = new ChannelHost(server, options, status);
         } catch (RuntimeException | Error e) {
+            if (status != null) {
+                status.close();
+            }
             server.close();
             throw e;
         }
@@ -232,6 +248,10 @@ public final class ChannelHost implements AutoCloseable {
         if (closing) {
             throw new IllegalStateException("host on " + server.path() + " is closed");
         }
+        if (name.equals(HostStatusDescriptor.HOST_CHANNEL)) {
+            throw new IllegalArgumentException("channel name '" + name + "' is reserved: monitors ask for it to read the"
+                    + " host's status region");
+        }
         if (channels.containsKey(name)) {
             throw new SluiceException("channel '" + name + "' is already hosted on " + server.path());
         }
@@ -259,6 +279,26 @@ public final class ChannelHost implements AutoCloseable {
         }
     }
 
+    /** The counts published in the status region; any thread adds to them. */
+    HostCounters statusCounters() {
+        return statusCounters;
+    }
+
+    /** The status region, for monitors of the whole host. */
+    HostStatus status() {
+        return status;
+    }
+
+    /** A monitor of the whole host joined ({@code true}) or left (host thread). */
+    void hostMonitor(Attachment monitor, boolean joined) {
+        if (joined) {
+            hostMonitors.add(monitor);
+            statusCounters.attaches.incrementAndGet();
+        } else if (hostMonitors.remove(monitor)) {
+            statusCounters.detached(ChannelEvents.HANG_UP);
+        }
+    }
+
     long nextAttachmentId() {
         return attachmentIds.incrementAndGet();
     }
@@ -274,6 +314,7 @@ public final class ChannelHost implements AutoCloseable {
     /** Counts, logs and records a refusal; {@code channel}: the name asked for, null if unknown (host thread). */
     void noteRefusal(RefusalReason reason, PeerCredentials peer, String channel, String text) {
         refusals.get(reason).incrementAndGet();
+        statusCounters.refused(reason);
         ChannelEvents.refused(refusalLogs.get(reason), reason, peer, channel, text);
     }
 
@@ -308,6 +349,7 @@ public final class ChannelHost implements AutoCloseable {
         }
         sessions.clear();
         pollSet.close(); // only this thread polls; a late wake() finds it closed and does nothing
+        status.close(); // monitors keep their own mappings; the memfd goes when the last one unmaps
     }
 
     private void step() {
@@ -322,7 +364,11 @@ public final class ChannelHost implements AutoCloseable {
                 }
             }
         }
-        long nextDeadline = Long.MAX_VALUE;
+        if (now - lastStatus >= STATUS_INTERVAL_NANOS) {
+            lastStatus = now;
+            publishStatus();
+        }
+        long nextDeadline = lastStatus + STATUS_INTERVAL_NANOS; // the next status update
         for (int i = sessions.size() - 1; i >= 0; i--) {
             HostSession s = sessions.get(i);
             if (s.step() != HostSession.Step.ENDED && s.deadline() - now <= 0) {
@@ -348,6 +394,14 @@ public final class ChannelHost implements AutoCloseable {
         }
         if (accepting && ready.get(0)) {
             acceptSome();
+        }
+    }
+
+    private void publishStatus() {
+        try {
+            status.publish(new TreeMap<>(channels).values(), hostMonitors, statusCounters);
+        } catch (RuntimeException e) {
+            loopFailure.log(() -> "host on " + server.path() + ": publishing its status failed: " + e);
         }
     }
 

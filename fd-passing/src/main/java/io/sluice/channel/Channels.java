@@ -158,4 +158,58 @@ public final class Channels {
         }
         return MpmcAttachment.of(s, role, s.welcome().participantId(), ring);
     }
+
+    /**
+     * Watches the host at {@code socket}: its status region, read-only, as {@code sluice stat}
+     * shows it. Takes no place in any channel.
+     *
+     * @param socket the host's socket file
+     * @return the monitor, owned by the caller (close it to detach)
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     */
+    public static HostMonitor monitor(Path socket) {
+        return monitor(socket, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * As {@link #monitor(Path)}, with a handshake timeout.
+     *
+     * @param socket  the host's socket file
+     * @param timeout how long each handshake step may take, positive
+     * @return the monitor, owned by the caller (close it to detach)
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     */
+    public static HostMonitor monitor(Path socket, Duration timeout) {
+        return new HostMonitor(AttachSession.attach(socket, HostStatusDescriptor.HOST_CHANNEL, Role.MONITOR,
+                EnumSet.noneOf(RingKind.class), timeout, null));
+    }
+
+    /**
+     * Taps the SPSC or broadcast channel {@code channel}: reads its messages as they pass, without
+     * a consumer's place and without ever holding its producer back ({@link ChannelTap}).
+     *
+     * @param socket  the host's socket file
+     * @param channel the channel's name on that host
+     * @return the tap, at the newest message, owned by the caller (close it to detach)
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     * @throws io.sluice.api.SluiceException        if the channel is MPMC (nothing passes by there)
+     */
+    public static ChannelTap tap(Path socket, String channel) {
+        return tap(socket, channel, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * As {@link #tap(Path, String)}, with a handshake timeout.
+     *
+     * @param socket  the host's socket file
+     * @param channel the channel's name on that host
+     * @param timeout how long each handshake step may take, positive
+     * @return the tap, owned by the caller (close it to detach)
+     * @throws io.sluice.api.AttachRefusedException the host's refusal, with its reason
+     * @throws io.sluice.api.SluiceException        if the channel is MPMC
+     */
+    public static ChannelTap tap(Path socket, String channel, Duration timeout) {
+        return ChannelTap.attach(AttachSession.attach(socket, channel, Role.MONITOR, EnumSet.allOf(RingKind.class),
+                timeout, null));
+    }
 }

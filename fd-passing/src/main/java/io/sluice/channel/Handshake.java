@@ -29,7 +29,7 @@ final class Handshake {
     record Hello(int version, Role role, String channel) {
     }
 
-    /** WELCOME: the channel descriptor that comes with the data region's fd. */
+    /** WELCOME: the channel descriptor that comes with the data region's fd; {@code kind} null for the host's status region (code 0). */
     record Welcome(RingKind kind, int participantId, long dataRegionSize, long positionRegionSize,
                           int maxMessageLength, int flags, long startPosition) {
     }
@@ -74,7 +74,7 @@ final class Handshake {
 
     static byte[] welcome(Welcome w) {
         ByteBuffer b = allocate(WELCOME_LENGTH, WELCOME);
-        b.putInt(WELCOME_KIND_OFFSET, w.kind().code());
+        b.putInt(WELCOME_KIND_OFFSET, w.kind() == null ? HostStatusDescriptor.WELCOME_KIND : w.kind().code());
         b.putInt(WELCOME_PARTICIPANT_OFFSET, w.participantId());
         b.putLong(WELCOME_DATA_SIZE_OFFSET, w.dataRegionSize());
         b.putLong(WELCOME_POSITION_SIZE_OFFSET, w.positionRegionSize());
@@ -199,7 +199,7 @@ final class Handshake {
         checkFixedLength(m, WELCOME, "WELCOME", WELCOME_LENGTH, from);
         int kindCode = m.getInt(WELCOME_KIND_OFFSET);
         RingKind kind = RingKind.fromCode(kindCode);
-        if (kind == null) {
+        if (kind == null && kindCode != HostStatusDescriptor.WELCOME_KIND) {
             throw new ProtocolException(from + ": WELCOME ring kind " + kindCode + " is unknown");
         }
         long dataSize = m.getLong(WELCOME_DATA_SIZE_OFFSET);

@@ -44,6 +44,7 @@ final class HostSession {
     private Role role;
     private String requested;         // the channel name the HELLO asked for (peer text), from HELLO on
     private Attachment attachment;    // from WELCOME on
+    private boolean watchingHost;     // a monitor of the host's status (no channel), from WELCOME on
 
     HostSession(ChannelHost host, SeqPacketSocket connection, PeerCredentials peer, long deadline) {
         this.host = host;
@@ -156,11 +157,15 @@ final class HostSession {
     private void hello(ReceivedMessage m) {
         Handshake.Hello hello = Handshake.decodeHello(m.data(), from);
         requested = hello.channel();
+        if (HostStatusDescriptor.HOST_CHANNEL.equals(hello.channel())) {
+            watchHost(hello);
+            return;
+        }
         channel = admit(hello);
         role = hello.role();
-        attachment = new Attachment(host.nextAttachmentId(), connection, peer, role, channel.assignParticipantId(role));
+        attachment = new Attachment(host.nextAttachmentId(), connection, peer, role, channel.participantIdFor(role));
         welcome();
-        if (channel.positionRegionSize(role) > 0) {
+        if (channel.positionRegionSizeFor(role) > 0) {
             step = Step.POSITION;
             deadline = System.nanoTime() + host.options().handshakeTimeout().toNanos();
         } else {
@@ -168,12 +173,45 @@ final class HostSession {
         }
     }
 
-    /** The channel a HELLO asks for, if this peer may have that role on it; else a refusal saying why. */
-    private HostedChannel admit(Handshake.Hello hello) {
+    /**
+     * HELLO for the host's status channel: a monitor admitted by the host's access policy gets the
+     * status region, read-only, then READY at once; it takes no place in any channel.
+     */
+    private void watchHost(Handshake.Hello hello) {
+        checkVersion(hello);
+        if (hello.role() != Role.MONITOR) {
+            throw new HostedChannel.Refused(RefusalReason.ROLE_NOT_ALLOWED, "'" + HostStatusDescriptor.HOST_CHANNEL
+                    + "' is the host's status, for monitors only; " + from + " asked to be " + hello.role());
+        }
+        AccessPolicy policy = host.options().accessPolicy();
+        if (!policy.admits(peer)) {
+            throw new HostedChannel.Refused(RefusalReason.ACCESS_DENIED, "host status: " + policy.explain(peer));
+        }
+        role = Role.MONITOR;
+        attachment = new Attachment(host.nextAttachmentId(), connection, peer, role, 0);
+        HostStatus status = host.status();
+        connection.send(Handshake.welcome(new Handshake.Welcome(null, 0, status.size(), 0, 0, 0, 0)),
+                status.readOnlyFd());
+        watchingHost = true;
+        step = Step.ATTACHED;
+        host.hostMonitor(attachment, true);
+        try {
+            connection.send(Handshake.ready(0));
+        } catch (RuntimeException e) {
+            end();
+        }
+    }
+
+    private void checkVersion(Handshake.Hello hello) {
         if (hello.version() != HandshakeDescriptor.PROTOCOL_VERSION) {
             throw new HostedChannel.Refused(RefusalReason.VERSION_MISMATCH, "host speaks protocol version "
                     + HandshakeDescriptor.PROTOCOL_VERSION + ", " + from + " sent version " + hello.version());
         }
+    }
+
+    /** The channel a HELLO asks for, if this peer may have that role on it; else a refusal saying why. */
+    private HostedChannel admit(Handshake.Hello hello) {
+        checkVersion(hello);
         HostedChannel ch = host.channel(hello.channel());
         if (ch == null) {
             throw new HostedChannel.Refused(RefusalReason.UNKNOWN_CHANNEL, "no channel '" + hello.channel() + "' on this host"
@@ -183,7 +221,7 @@ final class HostSession {
         if (!effective.admits(peer)) {
             throw new HostedChannel.Refused(RefusalReason.ACCESS_DENIED, "channel '" + ch.name() + "': " + effective.explain(peer));
         }
-        ch.admit(hello.role());
+        ch.admitRole(hello.role());
         return ch;
     }
 
@@ -192,8 +230,8 @@ final class HostSession {
         HostedChannel ch = channel;
         try {
             connection.send(Handshake.welcome(new Handshake.Welcome(ch.kind(), attachment.participantId(),
-                    ch.dataRegionSize(), ch.positionRegionSize(role), ch.maxMessageLength(), ch.welcomeFlags(),
-                    ch.startPosition(role))), ch.dataFdFor(role));
+                    ch.dataRegionSize(), ch.positionRegionSizeFor(role), ch.maxMessageLength(), ch.welcomeFlags(),
+                    ch.startPositionFor(role))), ch.fdFor(role));
         } catch (IllegalStateException closed) {
             // the channel closed (its fd with it) between the lookup and the send
             throw new HostedChannel.Refused(RefusalReason.CHANNEL_CLOSED, "channel '" + ch.name() + "' was closed");
@@ -202,7 +240,7 @@ final class HostSession {
 
     /** POSITION: the consumer's sealed position region, checked, then the consumer joins. */
     private void position(ReceivedMessage m) {
-        long positionSize = channel.positionRegionSize(role);
+        long positionSize = channel.positionRegionSizeFor(role);
         long size = Handshake.decodePosition(m.data(), from);
         if (size != positionSize || m.fdCount() != 1) {
             throw new ProtocolException(from + ": POSITION names " + size + " bytes and " + m.fdCount()
@@ -235,6 +273,11 @@ final class HostSession {
     }
 
     private void expel(RefusalReason reason, String text) {
+        if (watchingHost) {
+            attachment.sendDetach(reason, text);
+            end();
+            return;
+        }
         step = Step.ENDED;
         channel.expel(attachment, reason, text);
         connection.close();
@@ -264,10 +307,15 @@ final class HostSession {
     void end() {
         Step was = step;
         step = Step.ENDED;
-        if (was == Step.ATTACHED) {
+        if (was == Step.ATTACHED && watchingHost) {
+            host.hostMonitor(attachment, false);
+            attachment.release();
+        } else if (was == Step.ATTACHED) {
             channel.detached(attachment, ChannelEvents.HANG_UP, null); // recovers, releases, closes the connection
         } else if (was != Step.ENDED && attachment != null) {
-            channel.releaseParticipantId(attachment.participantId()); // WELCOME was sent, join never happened
+            if (role != Role.MONITOR) {
+                channel.releaseParticipantId(attachment.participantId()); // WELCOME was sent, join never happened
+            }
             attachment.release();
         }
         connection.close();

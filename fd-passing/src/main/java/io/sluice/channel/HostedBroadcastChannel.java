@@ -96,6 +96,30 @@ public final class HostedBroadcastChannel extends HostedChannel {
         }
     }
 
+    /**
+     * The position of the slowest attached consumer, as they publish it (acquire), or the
+     * producer's published position if none is attached (host thread: the status region).
+     */
+    long slowestPosition() {
+        long slowest = producer.publishedPosition();
+        for (Attachment a : attachments()) {
+            MemorySegment pv = a.positionView();
+            if (pv != null && a.role() == Role.CONSUMER) {
+                try {
+                    slowest = Math.min(slowest, BroadcastConsumerPositionDescriptor.position(pv));
+                } catch (IllegalStateException released) {
+                    // it left while we read
+                }
+            }
+        }
+        return slowest;
+    }
+
+    @Override
+    OwnedFd readOnlyFd() {
+        return data.readOnlyFd();
+    }
+
     @Override
     OwnedFd dataFdFor(Role role) {
         return data.readOnlyFd();

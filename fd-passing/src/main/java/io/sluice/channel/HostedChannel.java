@@ -137,6 +137,38 @@ public abstract sealed class HostedChannel implements AutoCloseable
 
     // ---- the handshake's hooks (host thread) ----
 
+    // ---- monitors: a read-only fd of the ring, no place, no position region, nothing to recover ----
+
+    /** {@link #admit}, except that a monitor is always admitted (it takes no place). */
+    final void admitRole(Role role) {
+        if (role != Role.MONITOR) {
+            admit(role);
+        }
+    }
+
+    /** {@link #assignParticipantId}; 0 for a monitor. */
+    final int participantIdFor(Role role) {
+        return role == Role.MONITOR ? 0 : assignParticipantId(role);
+    }
+
+    /** {@link #positionRegionSize}; 0 for a monitor. */
+    final long positionRegionSizeFor(Role role) {
+        return role == Role.MONITOR ? 0 : positionRegionSize(role);
+    }
+
+    /** {@link #dataFdFor}; for a monitor the ring's read-only fd, whatever the kind. */
+    final OwnedFd fdFor(Role role) {
+        return role == Role.MONITOR ? readOnlyFd() : dataFdFor(role);
+    }
+
+    /** {@link #startPosition}; 0 for a monitor (a tap starts where the producer is). */
+    final long startPositionFor(Role role) {
+        return role == Role.MONITOR ? 0 : startPosition(role);
+    }
+
+    /** The data region's fd opened {@code O_RDONLY}. */
+    abstract OwnedFd readOnlyFd();
+
     /**
      * Whether this role may attach now; throws {@link Refused} if not. Reserves nothing: a peer
      * takes its place only when it completes the handshake ({@link #join}), so handshakes that
@@ -194,8 +226,12 @@ public abstract sealed class HostedChannel implements AutoCloseable
         if (closed) {
             throw new Refused(RefusalReason.CHANNEL_CLOSED, "channel '" + name + "' was closed");
         }
-        long registration = joined(attachment);
+        long registration = attachment.role() == Role.MONITOR ? 0 : joined(attachment);
         attachments.add(attachment);
+        ChannelHost owner = host;
+        if (owner != null) {
+            owner.statusCounters().attaches.incrementAndGet();
+        }
         return registration;
     }
 
@@ -211,8 +247,14 @@ public abstract sealed class HostedChannel implements AutoCloseable
             return;
         }
         ChannelEvents.detached(this, attachment, cause, text);
+        ChannelHost owner = host;
+        if (owner != null) {
+            owner.statusCounters().detached(cause);
+        }
         try {
-            left(attachment);
+            if (attachment.role() != Role.MONITOR) {
+                left(attachment);
+            }
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "channel '" + name + "': recovering " + attachment + " failed", e);
         } finally {

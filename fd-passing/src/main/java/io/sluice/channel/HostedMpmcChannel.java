@@ -174,6 +174,16 @@ public final class HostedMpmcChannel extends HostedChannel {
         return maxPayload;
     }
 
+    /** The ring's inspector (host thread: the status region's figures). */
+    MpmcRingInspector inspector() {
+        return inspector;
+    }
+
+    @Override
+    OwnedFd readOnlyFd() {
+        return data.readOnlyFd();
+    }
+
     @Override
     OwnedFd dataFdFor(Role role) {
         return data.fd(); // a trusted group: every participant maps it read-write

@@ -1,5 +1,8 @@
 package io.sluice.channel;
 
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import io.sluice.api.CorruptRingException;
 import io.sluice.api.RefusalReason;
 import io.sluice.api.RingKind;
@@ -36,6 +39,9 @@ import java.lang.foreign.MemorySegment;
  * {@code DETACH(BAD_POSITION)}.
  */
 public final class HostedSpscChannel extends HostedChannel {
+    private static final VarHandle COUNT = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle()
+            .withInvokeExactBehavior();
+    private long consumedByDeparted; // guarded by this
     private static final System.Logger LOG = System.getLogger(ChannelEvents.LOGGER);
     private final long capacity;
     private final Arena standbyArena = Arena.ofShared();
@@ -126,6 +132,16 @@ public final class HostedSpscChannel extends HostedChannel {
         }
     }
 
+    /** {@return messages consumed by the consumers that left (their own counts; for the status region)} */
+    synchronized long consumedByDeparted() {
+        return consumedByDeparted;
+    }
+
+    @Override
+    OwnedFd readOnlyFd() {
+        return data.readOnlyFd();
+    }
+
     @Override
     OwnedFd dataFdFor(Role role) {
         return data.readOnlyFd();
@@ -187,6 +203,10 @@ public final class HostedSpscChannel extends HostedChannel {
         // where the next one starts race-free.
         producer.hold();
         long departed = SpscConsumerPositionDescriptor.position(attachment.positionView());
+        // Its count of messages consumed, kept so that the next consumer's lag in messages adds up
+        // (opaque: the consumer stores it opaque; it is a figure for monitors, trusted for nothing).
+        consumedByDeparted += (long) COUNT.getOpaque(attachment.positionView(),
+                SpscConsumerPositionDescriptor.MESSAGES_CONSUMED_OFFSET);
         long start;
         try {
             start = producer.nextConsumerStart(departed);

@@ -131,4 +131,17 @@ public final class BroadcastConsumerPositionDescriptor {
             throw new RingLayoutException(what + ": region length " + length + ", expected " + REGION_SIZE);
         }
     }
+
+    /**
+     * The position a consumer published (acquire): for its producer's host and for monitors.
+     *
+     * @param region a position region, at least {@link #REGION_SIZE} bytes, 8-byte aligned
+     * @return the position, as the consumer wrote it (unvalidated)
+     */
+    public static long position(MemorySegment region) {
+        return (long) POSITION.getAcquire(region, POSITION_OFFSET);
+    }
+
+    private static final java.lang.invoke.VarHandle POSITION =
+            RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
 }

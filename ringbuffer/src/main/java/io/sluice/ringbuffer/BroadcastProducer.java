@@ -347,6 +347,25 @@ public final class BroadcastProducer implements MessageProducer {
         return nextSequence;
     }
 
+    /**
+     * The position after the last committed record, as the ring publishes it (its Tail, acquire):
+     * for any thread, where {@link #position()} is for the producer's.
+     *
+     * @return the published tail
+     */
+    public long publishedPosition() {
+        return (long) LONG.getAcquire(region, BroadcastRingDescriptor.TAIL_OFFSET);
+    }
+
+    /**
+     * The sequence the next message will carry, as the ring publishes it (acquire): for any thread.
+     *
+     * @return the published next sequence
+     */
+    public long publishedNextSequence() {
+        return (long) LONG.getAcquire(region, BroadcastRingDescriptor.NEXT_SEQUENCE_OFFSET);
+    }
+
     @Override
     public String toString() {
         return what + " producer at " + tail;

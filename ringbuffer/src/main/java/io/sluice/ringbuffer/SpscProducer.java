@@ -346,6 +346,16 @@ public final class SpscProducer implements MessageProducer {
         return counters;
     }
 
+    /**
+     * The position after the last committed record, as the ring header publishes it (acquire):
+     * for any thread, where {@link #position()} is for the producer's.
+     *
+     * @return the published producer position
+     */
+    public long publishedPosition() {
+        return (long) PRODUCER_POSITION.getAcquire(header, PRODUCER_POSITION_OFFSET);
+    }
+
     /** {@return the position the next record goes to (bytes written so far, padding included)} */
     public long position() {
         return tail;
