@@ -10,8 +10,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
@@ -69,14 +67,11 @@ final class PsCommand implements Callable<Integer> {
         if (report.regions().isEmpty()) {
             sb.append(NOTHING_FOUND).append(noSuchProcess ? " (no process " + pid + ")" : "").append('\n');
         } else {
-            List<String[]> rows = new ArrayList<>();
-            rows.add(new String[] {"REGION", "INODE", "SIZE", "SEALS", "PID", "PROCESS", "FDS", "MAP", "MAPPINGS"});
-            List<List<String>> flagsAfterRow = new ArrayList<>();
-            flagsAfterRow.add(List.of());
+            TextTable table = new TextTable("REGION", "INODE", "SIZE", "SEALS", "PID", "PROCESS", "FDS", "MAP", "MAPPINGS");
             for (RegionReport.Region r : report.regions()) {
                 boolean first = true;
                 for (RegionReport.Holder h : r.holders()) {
-                    rows.add(new String[] {
+                    table.add(
                         first ? UntrustedText.escape(r.name()) : "",
                         first ? Long.toString(r.inode()) : "",
                         first ? Long.toString(r.size()) : "",
@@ -85,32 +80,14 @@ final class PsCommand implements Callable<Integer> {
                         process(h),
                         fds(h),
                         h.mappings().isEmpty() ? "-" : h.mapsWritable() ? "rw" : "ro",
-                        mappings(h)});
-                    flagsAfterRow.add(List.of());
+                        mappings(h));
                     first = false;
                 }
-                flagsAfterRow.set(flagsAfterRow.size() - 1, r.flags());
-            }
-            int[] widths = new int[rows.get(0).length];
-            for (String[] row : rows) {
-                for (int i = 0; i < row.length; i++) {
-                    widths[i] = Math.max(widths[i], row[i].length());
+                for (String flag : r.flags()) {
+                    table.note(flag);
                 }
             }
-            for (int r = 0; r < rows.size(); r++) {
-                StringBuilder line = new StringBuilder();
-                String[] row = rows.get(r);
-                for (int i = 0; i < row.length; i++) {
-                    line.append(row[i]);
-                    if (i < row.length - 1) {
-                        line.append(" ".repeat(widths[i] - row[i].length() + 2));
-                    }
-                }
-                sb.append(line.toString().stripTrailing()).append('\n');
-                for (String flag : flagsAfterRow.get(r)) {
-                    sb.append("  ! ").append(flag).append('\n');
-                }
-            }
+            sb.append(table.render());
         }
         if (report.otherUsers() > 0) {
             sb.append(plural(report.otherUsers(), "process", "processes")).append(" not readable (other users)\n");

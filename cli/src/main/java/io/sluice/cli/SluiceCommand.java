@@ -11,14 +11,14 @@ import java.nio.file.Path;
 import java.util.Properties;
 
 /**
- * {@code sluice}: the command line's top level; each verb is a subcommand ({@code ps} today).
+ * {@code sluice}: the command line's top level; each verb is a subcommand ({@code ps}, {@code stat}, {@code tail}).
  *
  * <p>Exit status: 0 on success (help and version too), 1 when a command fails at run time (one
  * line on stderr: {@code sluice ps: what went wrong}), 2 on a usage error (picocli's default:
  * the message and the usage on stderr).
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = SluiceCommand.Version.class,
-        subcommands = {PsCommand.class},
+        subcommands = {PsCommand.class, StatCommand.class, TailCommand.class},
         description = "Looks at the Sluice regions and channels of this machine.")
 public final class SluiceCommand implements Runnable {
     @Spec
@@ -52,7 +52,7 @@ public final class SluiceCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing a command (try: sluice ps)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing a command (try: sluice ps, sluice stat SOCKET, sluice tail SOCKET CHANNEL)");
     }
 
     /** The version from the build ({@code sluice-cli.properties}, filtered by Maven). */

@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
  * by how much); one tries to map the ring writable and is refused by the kernel. The run ends by
  * itself after a few seconds with a summary, and exits with status 1 if the summary is not OK.
  *
- * <p>Run: {@code ./mvnw -q compile exec:exec}. Argument (optional): how many seconds to publish
- * (default {@value #DEFAULT_SECONDS}).
+ * <p>Run: {@code ./mvnw -q compile exec:exec}. Argument (optional; or {@code -Dseconds=N} through
+ * Maven): how many seconds to publish (default {@value #DEFAULT_SECONDS}).
  */
 public final class MarketDataDemo {
     static final String CHANNEL = "md.quotes";
@@ -34,7 +34,7 @@ public final class MarketDataDemo {
     private static final String[] SYMBOLS = {"EURUSD", "GBPUSD", "USDJPY", "AUDUSD", "USDCHF", "USDCAD", "NZDUSD", "EURGBP"};
 
     public static void main(String[] args) throws Exception {
-        long seconds = DemoJvm.firstArgument(args, DEFAULT_SECONDS, 1, 3600, "seconds");
+        long seconds = DemoJvm.firstArgument(args, Long.getLong("sluice.demo.seconds", DEFAULT_SECONDS), 1, 3600, "seconds");
         Path dir = Files.createTempDirectory("sluice-md-");
         Path socket = dir.resolve("md.sock");
         List<Process> subscribers = new ArrayList<>();
@@ -45,6 +45,7 @@ public final class MarketDataDemo {
                     BroadcastOptions.of(BroadcastPolicy.OVERWRITE, CAPACITY).maxMessageLength(Quote.LENGTH).maxConsumers(8));
             say("publishing '" + CHANNEL + "': broadcast, overwrite-oldest, " + CAPACITY / 1024 + " KiB ring in memfd 'sluice:"
                     + CHANNEL + "', sealed read-only for everyone else; socket " + socket);
+            say("watch it: cli/sluice stat " + socket + "   (and: cli/sluice tail " + socket + " " + CHANNEL + ", cli/sluice ps)");
             String[][] subs = {
                     {"A", "NEWEST", "true", "0"},     // tries to write the ring
                     {"B", "OLDEST", "false", "0"},    // joins at the oldest quote still in the ring
