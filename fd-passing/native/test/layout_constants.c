@@ -168,5 +168,6 @@ int main(void) {
     P(SLUICE_REFUSED_CHANNEL_CORRUPT);
     P(SLUICE_REFUSED_BAD_POSITION);
     P(SLUICE_REFUSED_CHANNEL_CLOSED);
+    P(SLUICE_REFUSED_STUCK);
     return fflush(stdout) == 0 ? 0 : 1;
 }
