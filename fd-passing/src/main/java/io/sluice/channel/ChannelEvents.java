@@ -203,7 +203,7 @@ final class ChannelEvents {
     /** How a stall line names what holds the producer. */
     private static String describe(StallWatch.Holder holder) {
         Attachment a = holder.consumer();
-        String who = a == null ? "no consumer (the ring holds what the last one left)"
+        String who = a == null ? "no consumer attached"
                 : a.role() + " #" + a.id() + " peer pid " + a.peer().pid() + " uid " + a.peer().uid();
         return who + " at position " + holder.position() + ", " + holder.lag() + " bytes behind the producer";
     }
