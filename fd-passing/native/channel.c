@@ -89,12 +89,14 @@ int sluice_host_alive(sluice_channel *ch) {
 /* ---- dispatch ---------------------------------------------------------------------------------- */
 
 /*
- * Detached for cause (the host refused our position, or found the ring corrupt): the producer no
- * longer waits for us, or the ring cannot be trusted, so what is still in it is not read.
+ * Detached for cause (the host refused our position, found the ring corrupt, or found us stuck):
+ * the producer no longer waits for us, or the ring cannot be trusted, so what is still in it is
+ * not read.
  */
 static bool detached_for_cause(const sluice_channel *ch) {
     return ch->host_gone && (ch->detach_reason == SLUICE_REFUSED_BAD_POSITION ||
-                             ch->detach_reason == SLUICE_REFUSED_CHANNEL_CORRUPT);
+                             ch->detach_reason == SLUICE_REFUSED_CHANNEL_CORRUPT ||
+                             ch->detach_reason == SLUICE_REFUSED_STUCK);
 }
 
 int sluice_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit) {

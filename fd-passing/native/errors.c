@@ -103,6 +103,7 @@ const char *sluice_refusal_name(int reason) {
         case SLUICE_REFUSED_CHANNEL_CORRUPT: return "CHANNEL_CORRUPT";
         case SLUICE_REFUSED_BAD_POSITION: return "BAD_POSITION";
         case SLUICE_REFUSED_CHANNEL_CLOSED: return "CHANNEL_CLOSED";
+        case SLUICE_REFUSED_STUCK: return "STUCK";
         default: return "UNKNOWN_REASON";
     }
 }

@@ -101,7 +101,8 @@ enum {
     SLUICE_REFUSED_CONNECTION_LIMIT = 10, /* too many connections to the host (in all, or from this uid) */
     SLUICE_REFUSED_CHANNEL_CORRUPT = 11,  /* the channel's ring is corrupt (REFUSE and DETACH) */
     SLUICE_REFUSED_BAD_POSITION = 12,     /* DETACH: this consumer published an impossible position */
-    SLUICE_REFUSED_CHANNEL_CLOSED = 13    /* the host closed the channel or is shutting down (REFUSE and DETACH) */
+    SLUICE_REFUSED_CHANNEL_CLOSED = 13,   /* the host closed the channel or is shutting down (REFUSE and DETACH) */
+    SLUICE_REFUSED_STUCK = 14             /* DETACH: this consumer did not move while the producer waited (host option) */
 };
 
 typedef struct {
@@ -175,7 +176,7 @@ int sluice_poll_blocking(sluice_channel *ch, sluice_handler handler, void *ctx, 
  * other message is dropped with its fds. What the host committed before it went stays readable:
  * a consumer that polls 0, then finds the host gone, polls once more to drain it (the kernel's
  * close orders its commits before our observation). Except after a DETACH for cause
- * (BAD_POSITION: the producer no longer waits for this consumer; CHANNEL_CORRUPT): then the ring
+ * (BAD_POSITION or STUCK: the producer no longer waits for this consumer; CHANNEL_CORRUPT): then the ring
  * may be overwritten or cannot be trusted, and sluice_poll returns SLUICE_EHOSTGONE instead.
  */
 int sluice_host_alive(sluice_channel *ch);

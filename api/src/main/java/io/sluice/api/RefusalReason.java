@@ -30,7 +30,12 @@ public enum RefusalReason {
     /** The consumer published a position no honest consumer can have (DETACH only). */
     BAD_POSITION(12),
     /** The host closed the channel, or is shutting down. */
-    CHANNEL_CLOSED(13);
+    CHANNEL_CLOSED(13),
+    /**
+     * The consumer did not move its position for the host's stuck-consumer timeout while the
+     * producer waited for it (DETACH only; a host option, off by default).
+     */
+    STUCK(14);
 
     private final int code;
 

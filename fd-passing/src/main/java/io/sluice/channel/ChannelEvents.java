@@ -9,6 +9,7 @@ import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
 
 import java.lang.System.Logger.Level;
 
@@ -38,6 +39,8 @@ final class ChannelEvents {
             new Detach().shouldCommit();
             new Refusal().shouldCommit();
             new Recovery().shouldCommit();
+            new Stall().shouldCommit();
+            new Lap().shouldCommit();
         } catch (Throwable ignored) {
             // nothing to preload then
         }
@@ -60,7 +63,7 @@ final class ChannelEvents {
     /**
      * A peer left {@code channel}: {@code cause} is {@link #HANG_UP}, or the reason of the
      * {@code DETACH} the host sent it ({@code CHANNEL_CLOSED}, or a fault: {@code BAD_POSITION},
-     * {@code MALFORMED}, {@code CHANNEL_CORRUPT}; a fault is logged as a warning).
+     * {@code MALFORMED}, {@code CHANNEL_CORRUPT}, {@code STUCK}; a fault is logged as a warning).
      */
     static void detached(HostedChannel channel, Attachment a, String cause, String text) {
         try {
@@ -129,6 +132,80 @@ final class ChannelEvents {
         } catch (Throwable ignored) {
             // the line is lost; the recovery is done
         }
+    }
+
+    /**
+     * A producer of {@code channel} has been held back (back-pressure) beyond the host's stall
+     * threshold: one warning per stall, naming the consumer that holds it as the host last saw it.
+     */
+    static void stalling(HostedChannel channel, StallWatch.Holder holder, long stalledNanos, long refusedClaims) {
+        try {
+            LOG.log(Level.WARNING, () -> "stall: channel '" + channel.name() + "' " + channel.kind() + " producer held back for "
+                    + stalledNanos / 1_000_000 + " ms by " + describe(holder) + "; " + refusedClaims + " claims refused");
+        } catch (Throwable ignored) {
+            // the line is lost; the watch goes on
+        }
+    }
+
+    /**
+     * A stall that was reported ({@link #stalling}) ended: the producer committed again
+     * ({@code closed} false), or the channel closed under it. One line and one JFR event.
+     */
+    static void stallEnded(HostedChannel channel, StallWatch.Holder holder, long stalledNanos, long refusedClaims,
+            boolean closed) {
+        try {
+            LOG.log(Level.INFO, () -> "stall ended: channel '" + channel.name() + "' " + channel.kind() + " producer was held back for "
+                    + stalledNanos / 1_000_000 + " ms by " + describe(holder) + "; " + refusedClaims + " claims refused"
+                    + (closed ? "; the channel closed" : ""));
+            Stall e = new Stall();
+            if (e.shouldCommit()) {
+                e.channel = channel.name();
+                e.kind = channel.kind().name();
+                e.stalled = stalledNanos;
+                Attachment a = holder.consumer();
+                if (a != null) {
+                    e.attachment = a.id();
+                    e.pid = a.peer().pid();
+                    e.uid = a.peer().uid();
+                }
+                e.position = holder.position();
+                e.lag = holder.lag();
+                e.refusedClaims = refusedClaims;
+                e.end = closed ? RefusalReason.CHANNEL_CLOSED.name() : "COMMIT";
+                e.commit();
+            }
+        } catch (Throwable ignored) {
+            // the line is lost; the watch goes on
+        }
+    }
+
+    /**
+     * A broadcast consumer's published lap count rose: the producer overwrote records it had not
+     * read. JFR only: laps are an overwrite ring's normal business, and a log line per lap could
+     * flood the log. The counts are the consumer's own, untrusted: shown as they are.
+     */
+    static void lapped(HostedChannel channel, Attachment a, long laps, long lost, long totalLaps, long totalLost) {
+        try {
+            Lap e = new Lap();
+            if (e.shouldCommit()) {
+                e.describe(channel, a);
+                e.laps = laps;
+                e.lost = lost;
+                e.totalLaps = totalLaps;
+                e.totalLost = totalLost;
+                e.commit();
+            }
+        } catch (Throwable ignored) {
+            // the event is lost
+        }
+    }
+
+    /** How a stall line names what holds the producer. */
+    private static String describe(StallWatch.Holder holder) {
+        Attachment a = holder.consumer();
+        String who = a == null ? "no consumer attached"
+                : a.role() + " #" + a.id() + " peer pid " + a.peer().pid() + " uid " + a.peer().uid();
+        return who + " at position " + holder.position() + ", " + holder.lag() + " bytes behind the producer";
     }
 
     /** How a log line names a peer of a channel: the same words in every line about it. */
@@ -228,5 +305,62 @@ final class ChannelEvents {
         int claimsAborted;
         @Label("Takes Released")
         int takesReleased;
+    }
+
+    @Name("io.sluice.Stall")
+    @Label("Sluice Stall")
+    @Category("Sluice")
+    @Description("A producer was held back by its consumers (back-pressure) beyond the host's stall threshold;"
+            + " committed when the stall ends or the channel closes")
+    @StackTrace(false)
+    static final class Stall extends Event {
+        @Label("Channel")
+        String channel;
+        @Label("Kind")
+        String kind;
+        @Label("Stalled")
+        @Description("From the first refused claim to the commit that ended the stall (or the channel's close),"
+                + " to within the host's watch interval")
+        @Timespan(Timespan.NANOSECONDS)
+        long stalled;
+        @Label("Attachment")
+        @Description("The consumer the producer waited for, as the host saw it when it reported the stall; 0 if none was attached")
+        long attachment;
+        @Label("Peer PID")
+        @Description("That consumer's pid, per SO_PEERCRED; 0 if none")
+        int pid;
+        @Label("Peer UID")
+        int uid;
+        @Label("Consumer Position")
+        @Description("That consumer's published position (untrusted)")
+        long position;
+        @Label("Lag")
+        @Description("Bytes between the producer's position and that consumer's")
+        long lag;
+        @Label("Refused Claims")
+        @Description("Claims the producer had refused since the host last saw it unstalled")
+        long refusedClaims;
+        @Label("End")
+        @Description("COMMIT (the producer committed again) or CHANNEL_CLOSED")
+        String end;
+    }
+
+    @Name("io.sluice.Lap")
+    @Label("Sluice Lap")
+    @Category("Sluice")
+    @Description("A broadcast consumer's published lap count rose: the producer overwrote records it had not read")
+    @StackTrace(false)
+    static final class Lap extends PeerEvent {
+        @Label("Laps")
+        @Description("Laps since the host last looked")
+        long laps;
+        @Label("Lost")
+        @Description("Messages those laps took from the consumer")
+        long lost;
+        @Label("Total Laps")
+        @Description("The consumer's published lap count (untrusted)")
+        long totalLaps;
+        @Label("Total Lost")
+        long totalLost;
     }
 }

@@ -53,7 +53,10 @@ public final class ChannelHost implements AutoCloseable {
     // again; each pause ends in one accept attempt (which sheds one connection), so this costs
     // nothing measurable while the process stays out of descriptors.
     private static final long MAX_BACKOFF_NANOS = 200_000_000L;
-    /** How often the host looks at its MPMC rings for a head stuck behind a claim. */
+    /**
+     * How often the host looks at its channels at most (stalls, stuck consumers, laps, an MPMC head
+     * stuck behind a claim); shorter when a threshold asks for it ({@link #watchInterval}).
+     */
     private static final long WATCH_INTERVAL_NANOS = 1_000_000_000L;
     /** How long consumers may wait behind one claim before the host says so. */
     static final long MPMC_STALL_NANOS = 5_000_000_000L;
@@ -70,6 +73,7 @@ public final class ChannelHost implements AutoCloseable {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicLong attachmentIds = new AtomicLong();
     private final Thread thread;
+    private final long watchInterval; // nanos between two looks at the channels
     private volatile boolean closing; // close() has begun: no new channel
     private volatile boolean closed;  // the host's thread stops
 
@@ -104,7 +108,20 @@ public final class ChannelHost implements AutoCloseable {
             refusalLogs.put(r, new RateLimitedLog(Level.WARNING,
                     r == RefusalReason.CONNECTION_LIMIT ? WARNING_INTERVAL_NANOS : 1_000_000_000L));
         }
+        this.watchInterval = watchInterval(options);
         this.thread = Thread.ofPlatform().daemon().name("sluice-host " + server.path()).unstarted(this::run);
+    }
+
+    /**
+     * A quarter of the shortest threshold the watch serves, at most {@link #WATCH_INTERVAL_NANOS}:
+     * a stall or a stuck consumer is then acted on within a quarter more than its threshold.
+     */
+    static long watchInterval(HostOptions options) {
+        long shortest = options.stallLogThreshold().toNanos();
+        if (!options.stuckConsumerTimeout().isZero()) {
+            shortest = Math.min(shortest, options.stuckConsumerTimeout().toNanos());
+        }
+        return Math.max(1_000_000L, Math.min(WATCH_INTERVAL_NANOS, shortest / 4));
     }
 
     /**
@@ -311,6 +328,19 @@ public final class ChannelHost implements AutoCloseable {
         return " (hosted: " + String.join(", ", channels.keySet().stream().sorted().toList()) + ")";
     }
 
+    /**
+     * How many consumers the stuck-consumer policy detached ({@code DETACH(STUCK)}) since the
+     * host started ({@link HostOptions#stuckConsumerTimeout}); any thread.
+     */
+    long stuckConsumerDetaches() {
+        return statusCounters.stuckDetaches.get();
+    }
+
+    /** A channel detaches a stuck consumer (under that channel's lock). */
+    void noteStuckDetach() {
+        statusCounters.stuckDetaches.incrementAndGet();
+    }
+
     /** Counts, logs and records a refusal; {@code channel}: the name asked for, null if unknown (host thread). */
     void noteRefusal(RefusalReason reason, PeerCredentials peer, String channel, String text) {
         refusals.get(reason).incrementAndGet();
@@ -355,13 +385,11 @@ public final class ChannelHost implements AutoCloseable {
     private void step() {
         runTasks();
         long now = System.nanoTime();
-        if (now - lastWatch >= WATCH_INTERVAL_NANOS) {
+        if (now - lastWatch >= watchInterval) {
             lastWatch = now;
             for (HostedChannel ch : channels.values()) {
                 ch.tidy();
-                if (ch instanceof HostedMpmcChannel mpmc) {
-                    mpmc.watch(now, MPMC_STALL_NANOS);
-                }
+                ch.watch(now);
             }
         }
         if (now - lastStatus >= STATUS_INTERVAL_NANOS) {
@@ -383,6 +411,7 @@ public final class ChannelHost implements AutoCloseable {
         boolean accepting = acceptPausedUntil - now <= 0;
         long wait = Math.min(nextDeadline == Long.MAX_VALUE ? 1_000_000_000L : nextDeadline - now,
                 accepting ? 1_000_000_000L : acceptPausedUntil - now);
+        wait = Math.min(wait, lastWatch + watchInterval - now);
         int timeoutMillis = (int) Math.max(1, Math.min(1_000, (wait + 999_999) / 1_000_000));
         List<SeqPacketSocket> sockets = new ArrayList<>(sessions.size());
         for (HostSession s : sessions) {

@@ -81,7 +81,8 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
         int n = consumer.poll(handler, limit);
         if (n == 0 && session.hostGone()) {
             ChannelLink.End end = session.end();
-            if (end != null && (end.reason() == RefusalReason.BAD_POSITION || end.reason() == RefusalReason.CHANNEL_CORRUPT)) {
+            if (end != null && (end.reason() == RefusalReason.BAD_POSITION || end.reason() == RefusalReason.CHANNEL_CORRUPT
+                    || end.reason() == RefusalReason.STUCK)) {
                 // Detached for cause: the producer no longer waits for this consumer, so what is
                 // still in the ring may be overwritten under it. Stop here.
                 throw new ConnectionClosedException(end.text(), end.reason());

@@ -30,9 +30,18 @@ import java.util.Set;
  * @param listChannelsInRefusals whether an {@code UNKNOWN_CHANNEL} refusal lists the hosted
  *                             channel names (only to peers the host's access policy admits);
  *                             off by default, since names can say more than their owner wants
+ * @param stallLogThreshold    how long a producer of an SPSC or broadcast channel must have been
+ *                             held back (back-pressure) before the host logs the stall, once, with
+ *                             the consumer that holds it, and records it as a JFR event when it ends
+ * @param stuckConsumerTimeout {@link Duration#ZERO} (the default): off. Otherwise, on an SPSC or
+ *                             back-pressure broadcast channel, a consumer that has not moved its
+ *                             position for this long while the producer has waited for room at least
+ *                             as long is detached with {@code DETACH(STUCK)} (see
+ *                             {@code docs/guarantees.md})
  */
 public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, Set<PosixFilePermission> socketPermissions,
-                          long memoryBudget, int maxConnections, int maxConnectionsPerUid, boolean listChannelsInRefusals) {
+                          long memoryBudget, int maxConnections, int maxConnectionsPerUid, boolean listChannelsInRefusals,
+                          Duration stallLogThreshold, Duration stuckConsumerTimeout) {
     /** Default handshake step timeout: 5 s. */
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
     /** Default memory budget: 1 GiB of data regions. */
@@ -47,6 +56,15 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
     public static final long MAX_MEMORY_BUDGET = 1L << 40;
     /** Largest connection cap accepted: 65536. */
     public static final int MAX_CONNECTIONS = 1 << 16;
+    /** Default stall log threshold: 1 s. */
+    public static final Duration DEFAULT_STALL_LOG_THRESHOLD = Duration.ofSeconds(1);
+    /**
+     * Shortest stall log threshold and stuck-consumer timeout accepted: 10 ms. The host looks at
+     * its channels a few times per threshold, on its one thread; shorter would make it a poller.
+     */
+    public static final Duration MIN_WATCH_THRESHOLD = Duration.ofMillis(10);
+    /** Longest stall log threshold and stuck-consumer timeout accepted: 1 hour. */
+    public static final Duration MAX_WATCH_THRESHOLD = Duration.ofHours(1);
 
     /**
      * Checks every value against its bound, and copies the permission set.
@@ -71,16 +89,32 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
             throw new IllegalArgumentException("max connections per uid " + maxConnectionsPerUid + " is outside 1.."
                     + maxConnections + " (max connections)");
         }
+        Objects.requireNonNull(stallLogThreshold, "stallLogThreshold");
+        Objects.requireNonNull(stuckConsumerTimeout, "stuckConsumerTimeout");
+        if (!withinWatchBounds(stallLogThreshold)) {
+            throw new IllegalArgumentException("stall log threshold " + stallLogThreshold + " is outside ["
+                    + MIN_WATCH_THRESHOLD + ", " + MAX_WATCH_THRESHOLD + "]");
+        }
+        if (!stuckConsumerTimeout.isZero() && !withinWatchBounds(stuckConsumerTimeout)) {
+            throw new IllegalArgumentException("stuck consumer timeout " + stuckConsumerTimeout + " is neither zero (off) nor in ["
+                    + MIN_WATCH_THRESHOLD + ", " + MAX_WATCH_THRESHOLD + "]");
+        }
+    }
+
+    private static boolean withinWatchBounds(Duration d) {
+        return d.compareTo(MIN_WATCH_THRESHOLD) >= 0 && d.compareTo(MAX_WATCH_THRESHOLD) <= 0;
     }
 
     /**
-     * Same uid only, 5 s handshake steps, socket mode 0600, 1 GiB budget, 1024 connections, 256 per uid.
+     * Same uid only, 5 s handshake steps, socket mode 0600, 1 GiB budget, 1024 connections, 256 per
+     * uid, stalls logged after 1 s, stuck consumers not detached.
      *
      * @return the defaults
      */
     public static HostOptions defaults() {
         return new HostOptions(AccessPolicy.sameUser(), DEFAULT_HANDSHAKE_TIMEOUT, SeqPacketServer.OWNER_ONLY,
-                DEFAULT_MEMORY_BUDGET, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_UID, false);
+                DEFAULT_MEMORY_BUDGET, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_UID, false,
+                DEFAULT_STALL_LOG_THRESHOLD, Duration.ZERO);
     }
 
     /**
@@ -91,7 +125,7 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
      */
     public HostOptions accessPolicy(AccessPolicy policy) {
         return new HostOptions(policy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
-                maxConnectionsPerUid, listChannelsInRefusals);
+                maxConnectionsPerUid, listChannelsInRefusals, stallLogThreshold, stuckConsumerTimeout);
     }
 
     /**
@@ -104,7 +138,7 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
      */
     public HostOptions handshakeTimeout(Duration timeout) {
         return new HostOptions(accessPolicy, timeout, socketPermissions, memoryBudget, maxConnections,
-                maxConnectionsPerUid, listChannelsInRefusals);
+                maxConnectionsPerUid, listChannelsInRefusals, stallLogThreshold, stuckConsumerTimeout);
     }
 
     /**
@@ -116,7 +150,7 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
      */
     public HostOptions socketPermissions(Set<PosixFilePermission> permissions) {
         return new HostOptions(accessPolicy, handshakeTimeout, permissions, memoryBudget, maxConnections,
-                maxConnectionsPerUid, listChannelsInRefusals);
+                maxConnectionsPerUid, listChannelsInRefusals, stallLogThreshold, stuckConsumerTimeout);
     }
 
     /**
@@ -129,7 +163,7 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
      */
     public HostOptions memoryBudget(long bytes) {
         return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, bytes, maxConnections,
-                maxConnectionsPerUid, listChannelsInRefusals);
+                maxConnectionsPerUid, listChannelsInRefusals, stallLogThreshold, stuckConsumerTimeout);
     }
 
     /**
@@ -141,7 +175,8 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
      */
     public HostOptions maxConnections(int connections) {
         return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, connections,
-                Math.min(maxConnectionsPerUid, Math.max(1, connections)), listChannelsInRefusals);
+                Math.min(maxConnectionsPerUid, Math.max(1, connections)), listChannelsInRefusals, stallLogThreshold,
+                stuckConsumerTimeout);
     }
 
     /**
@@ -154,7 +189,7 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
      */
     public HostOptions maxConnectionsPerUid(int connections) {
         return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
-                connections, listChannelsInRefusals);
+                connections, listChannelsInRefusals, stallLogThreshold, stuckConsumerTimeout);
     }
 
     /**
@@ -165,6 +200,36 @@ public record HostOptions(AccessPolicy accessPolicy, Duration handshakeTimeout, 
      */
     public HostOptions listChannelsInRefusals(boolean list) {
         return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
-                maxConnectionsPerUid, list);
+                maxConnectionsPerUid, list, stallLogThreshold, stuckConsumerTimeout);
+    }
+
+    /**
+     * The same options with another stall log threshold: a producer held back by its consumers
+     * (back-pressure) for longer is logged once, naming the consumer that holds it, and again
+     * when the stall ends (see {@code docs/observability.md}).
+     *
+     * @param threshold {@link #MIN_WATCH_THRESHOLD} to {@link #MAX_WATCH_THRESHOLD}
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException naming the field and its bounds if the value is outside them
+     */
+    public HostOptions stallLogThreshold(Duration threshold) {
+        return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
+                maxConnectionsPerUid, listChannelsInRefusals, threshold, stuckConsumerTimeout);
+    }
+
+    /**
+     * The same options with the stuck-consumer policy on ({@code timeout} positive) or off
+     * ({@link Duration#ZERO}): on an SPSC or back-pressure broadcast channel, a consumer that has
+     * not moved its position for {@code timeout} while the producer has waited for room at least
+     * as long is detached with {@code DETACH(STUCK)}, so that the producer is not held forever
+     * by a consumer that is alive but no longer reads (see {@code docs/guarantees.md}).
+     *
+     * @param timeout zero (off), or {@link #MIN_WATCH_THRESHOLD} to {@link #MAX_WATCH_THRESHOLD}
+     * @return new options; these are unchanged
+     * @throws IllegalArgumentException naming the field and its bounds if the value is outside them
+     */
+    public HostOptions stuckConsumerTimeout(Duration timeout) {
+        return new HostOptions(accessPolicy, handshakeTimeout, socketPermissions, memoryBudget, maxConnections,
+                maxConnectionsPerUid, listChannelsInRefusals, stallLogThreshold, timeout);
     }
 }

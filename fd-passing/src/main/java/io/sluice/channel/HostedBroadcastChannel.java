@@ -10,10 +10,14 @@ import io.sluice.memfd.Seal;
 import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
 import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.BroadcastRing;
+import io.sluice.ringbuffer.BroadcastRingDescriptor;
 import io.sluice.ringbuffer.ConsumerFault;
 
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -38,6 +42,19 @@ public final class HostedBroadcastChannel extends HostedChannel {
     private int consumers;                                        // guarded by this: joined, not yet left
     private final Map<Attachment, Long> registrations = new HashMap<>(); // guarded by this
     private final RetiredRegions retired; // guarded by this: versions are generations
+    // The ring region: the committed tail the host's watch reads (opaque, StallWatch).
+    private final MemorySegment ring;
+    private final StallWatch stalls;      // guarded by this
+    private final Map<Attachment, Watched> watched = new HashMap<>(); // guarded by this
+    private long lapsSeen;                // guarded by this: laps the consumers published, summed
+
+    /** What the host's watch last saw of one consumer (guarded by the channel's lock). */
+    private static final class Watched {
+        long position = Long.MIN_VALUE; // none seen yet
+        long unmovedSince;
+        long laps;                      // 0 at format: a lap before the first look is still reported
+        long lost;
+    }
 
     private HostedBroadcastChannel(String name, RingKind kind, long capacity, MemfdRegion data, MemorySegment ring,
                                    int maxConsumers) {
@@ -46,6 +63,8 @@ public final class HostedBroadcastChannel extends HostedChannel {
         this.maxConsumers = maxConsumers;
         this.producer = BroadcastRing.attachProducer(ring, name);
         this.retired = new RetiredRegions(producer::isDoneWith);
+        this.ring = ring;
+        this.stalls = new StallWatch(this, producer.counters());
         if (backpressure) {
             // On the producer thread, inside a claim: only hand the fault to the host's thread.
             producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
@@ -169,6 +188,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
 
     @Override
     synchronized void left(Attachment attachment) {
+        watched.remove(attachment);
         consumers--;
         Long registration = registrations.remove(attachment);
         MemfdRegion region = attachment.takePositionRegion();
@@ -179,6 +199,83 @@ public final class HostedBroadcastChannel extends HostedChannel {
             region.close();
         }
         retired.closeDone();
+    }
+
+    /**
+     * The host's look (under this object's lock): each consumer's published lap count, reported
+     * when it rose (JFR {@code io.sluice.Lap}); on a back-pressure ring a stall beyond the
+     * threshold, and with the stuck-consumer policy on, the gating consumers whose position has
+     * not moved for the timeout while the producer has waited at least as long, with records
+     * still to read, detached.
+     */
+    @Override
+    synchronized void watchRing(long now, HostOptions options) {
+        long stalled = backpressure ? stalls.look(now, options.stallLogThreshold().toNanos(), this::holder) : -1;
+        Duration timeout = options.stuckConsumerTimeout();
+        long t = timeout.toNanos();
+        long tail = tail();
+        List<Attachment> stuck = new ArrayList<>(0);
+        for (Attachment a : attachments()) {
+            MemorySegment view = a.positionView();
+            if (view == null) {
+                continue;
+            }
+            Watched w = watched.computeIfAbsent(a, k -> new Watched());
+            long laps = StallWatch.opaque(view, BroadcastConsumerPositionDescriptor.LAPS_OFFSET);
+            long lost = StallWatch.opaque(view, BroadcastConsumerPositionDescriptor.LOST_OFFSET);
+            if (laps > w.laps) {
+                ChannelEvents.lapped(this, a, laps - w.laps, lost - w.lost, laps, lost);
+                lapsSeen += laps - w.laps;
+            }
+            w.laps = laps; // a count that went back (a liar) is the base from now on
+            w.lost = lost;
+            long position = StallWatch.opaque(view, BroadcastConsumerPositionDescriptor.POSITION_OFFSET);
+            if (position != w.position) {
+                w.position = position;
+                w.unmovedSince = now;
+            } else if (t > 0 && stalled >= t && now - w.unmovedSince >= t && position != tail
+                    && registrations.containsKey(a)) {
+                stuck.add(a);
+            }
+        }
+        for (Attachment a : stuck) {
+            Watched w = watched.get(a);
+            expelStuck(a, w.position, now - w.unmovedSince, stalled, timeout);
+        }
+    }
+
+    /** What holds the producer: the gating consumer furthest behind, as published. */
+    private StallWatch.Holder holder() {
+        long tail = tail();
+        Attachment slowest = null;
+        long lowest = tail;
+        for (Attachment a : registrations.keySet()) {
+            MemorySegment view = a.positionView();
+            long position = view == null ? tail : StallWatch.opaque(view, BroadcastConsumerPositionDescriptor.POSITION_OFFSET);
+            if (slowest == null || position < lowest) {
+                slowest = a;
+                lowest = position;
+            }
+        }
+        return new StallWatch.Holder(slowest, lowest, tail - lowest);
+    }
+
+    /** The committed tail, as the producer publishes it to consumers. */
+    private long tail() {
+        return StallWatch.opaque(ring, BroadcastRingDescriptor.TAIL_OFFSET);
+    }
+
+    /**
+     * Laps the consumers have published since they attached, summed as the host's watch saw them
+     * rise (each also a JFR {@code io.sluice.Lap} event).
+     */
+    synchronized long lapsSeen() {
+        return lapsSeen;
+    }
+
+    @Override
+    synchronized void ringClosing(long now) {
+        stalls.channelClosing(now);
     }
 
     @Override

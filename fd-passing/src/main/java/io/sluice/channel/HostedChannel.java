@@ -8,6 +8,7 @@ import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.OwnedFd;
 
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -42,6 +43,8 @@ public abstract sealed class HostedChannel implements AutoCloseable
     // Written under this object's lock (close); read under it where a decision must hold (join),
     // and without it by isClosed (volatile), which local participants call on their hot path.
     private volatile boolean closed;
+    // A watch that fails (a defect) says so at most once per interval: the tick comes several times a second.
+    private final RateLimitedLog watchFailure = new RateLimitedLog(Level.WARNING, 10_000_000_000L);
 
     HostedChannel(String name, RingKind kind, long capacity, MemfdRegion data) {
         this.name = name;
@@ -296,6 +299,47 @@ public abstract sealed class HostedChannel implements AutoCloseable
     }
 
     /**
+     * Host thread, every watch tick of the host: the ring looks at its producer and consumers
+     * (back-pressure stalls, stuck consumers, laps; MPMC: a head stuck behind a claim). A failure
+     * is logged, and the next tick tries again.
+     */
+    final synchronized void watch(long now) {
+        ChannelHost owner = host;
+        if (closed || owner == null) {
+            return;
+        }
+        try {
+            watchRing(now, owner.options());
+        } catch (RuntimeException e) {
+            watchFailure.log(() -> "channel '" + name + "': watching the ring failed: " + e, e);
+        }
+    }
+
+    /** Ring-specific: one look at the ring (under this object's lock, the channel open). */
+    void watchRing(long now, HostOptions options) {
+    }
+
+    /** Ring-specific: the channel closes (under this object's lock, once, before anything is released). */
+    void ringClosing(long now) {
+    }
+
+    /**
+     * Detaches a consumer the stuck-consumer policy found stuck: counted by the host, then ended
+     * as any expelled peer is ({@code DETACH(STUCK)}, logged, JFR {@code io.sluice.Detach}), and
+     * its place in the ring recovered ({@link #left}). Under this object's lock.
+     */
+    final void expelStuck(Attachment consumer, long position, long unmovedNanos, long stalledNanos, Duration timeout) {
+        ChannelHost owner = host;
+        if (owner != null) {
+            owner.noteStuckDetach();
+        }
+        expel(consumer, RefusalReason.STUCK, "channel '" + name + "': consumer #" + consumer.id()
+                + " has not moved from position " + position + " for " + unmovedNanos / 1_000_000
+                + " ms while the producer waited " + stalledNanos / 1_000_000 + " ms for room (stuck consumer timeout "
+                + timeout.toMillis() + " ms)");
+    }
+
+    /**
      * Ring-specific: the departed consumers' position regions that wait for the producer (guarded
      * by this object's lock), or null if the ring has none (MPMC: no position regions).
      */
@@ -332,6 +376,11 @@ public abstract sealed class HostedChannel implements AutoCloseable
             owner.forget(this);
         }
         synchronized (this) {
+            try {
+                ringClosing(System.nanoTime());
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "channel '" + name + "': closing its watch failed", e);
+            }
             for (Attachment a : attachments) {
                 attachments.remove(a);
                 String text = "channel '" + name + "' was closed by its host";

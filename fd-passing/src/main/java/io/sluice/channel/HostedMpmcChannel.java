@@ -236,6 +236,11 @@ public final class HostedMpmcChannel extends HostedChannel {
      * {@code stallNanos} behind a claim is reported once, naming the claimant; a claim held by an
      * id nobody has (a forgery, or a leftover) is recovered at once, so the ring flows again.
      */
+    @Override
+    void watchRing(long now, HostOptions options) {
+        watch(now, ChannelHost.MPMC_STALL_NANOS);
+    }
+
     synchronized void watch(long now, long stallNanos) {
         if (corruption != null || isClosed()) {
             return;

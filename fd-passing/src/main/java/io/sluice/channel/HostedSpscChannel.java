@@ -14,11 +14,13 @@ import io.sluice.ringbuffer.ConsumerFault;
 import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
 import io.sluice.ringbuffer.SpscProducer;
 import io.sluice.ringbuffer.SpscRing;
+import io.sluice.ringbuffer.SpscRingDescriptor;
 import io.sluice.ringbuffer.SpscWakeup;
 
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 
 /**
  * An SPSC channel: the producer is in the hosting process, one consumer at a time attaches from
@@ -55,6 +57,15 @@ public final class HostedSpscChannel extends HostedChannel {
     private final boolean wakes;
     private SpscWakeup waker; // null unless wakes
 
+    // The ring's header: the producer position the host's watch reads (opaque, StallWatch).
+    private final MemorySegment ringHeader;
+    private final StallWatch stalls;             // guarded by this
+    // The stuck-consumer watch (guarded by this): the consumer last looked at, its position then,
+    // and when the host first saw it there.
+    private Attachment watchedConsumer;
+    private long watchedPosition;
+    private long unmovedSince;
+
     private HostedSpscChannel(String name, MemfdRegion data, MemorySegment ring, long capacity, boolean wakes) {
         super(name, RingKind.SPSC, capacity, data);
         this.capacity = capacity;
@@ -62,6 +73,8 @@ public final class HostedSpscChannel extends HostedChannel {
         SpscRing.formatConsumerPosition(standby, capacity);
         this.producer = SpscRing.attachProducer(ring, standby, name);
         this.retired = new RetiredRegions(producer::isDoneWith);
+        this.ringHeader = ring.asSlice(0, SpscRingDescriptor.HEADER_LENGTH);
+        this.stalls = new StallWatch(this, producer.counters());
         // On the producer thread, inside a claim: only hand the fault to the host's thread.
         producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
         this.wakes = wakes;
@@ -224,6 +237,52 @@ public final class HostedSpscChannel extends HostedChannel {
         consumer = null;
         retired.retire(attachment.takePositionRegion(), generation);
         retired.closeDone();
+    }
+
+    /**
+     * The host's look (under this object's lock): a stall beyond the threshold is reported; with
+     * the stuck-consumer policy on, a consumer whose position has not moved for the timeout while
+     * the producer has waited at least as long, with records still to read, is detached. The
+     * standby region (no consumer) is never detached: it holds what the next consumer receives.
+     */
+    @Override
+    synchronized void watchRing(long now, HostOptions options) {
+        long stalled = stalls.look(now, options.stallLogThreshold().toNanos(), this::holder);
+        Attachment c = consumer;
+        if (c == null) {
+            watchedConsumer = null;
+            return;
+        }
+        long position = SpscConsumerPositionDescriptor.position(c.positionView());
+        if (c != watchedConsumer || position != watchedPosition) {
+            watchedConsumer = c;
+            watchedPosition = position;
+            unmovedSince = now;
+            return;
+        }
+        Duration timeout = options.stuckConsumerTimeout();
+        long t = timeout.toNanos();
+        if (t > 0 && stalled >= t && now - unmovedSince >= t && producerPosition() != position) {
+            watchedConsumer = null;
+            expelStuck(c, position, now - unmovedSince, stalled, timeout);
+        }
+    }
+
+    /** What holds the producer: the consumer, or the standby region that keeps the last one's place. */
+    private StallWatch.Holder holder() {
+        Attachment c = consumer;
+        long position = SpscConsumerPositionDescriptor.position(c == null ? standby : c.positionView());
+        return new StallWatch.Holder(c, position, producerPosition() - position);
+    }
+
+    /** The position after the producer's last commit, as it published it for monitors. */
+    private long producerPosition() {
+        return StallWatch.opaque(ringHeader, SpscRingDescriptor.PRODUCER_POSITION_OFFSET);
+    }
+
+    @Override
+    synchronized void ringClosing(long now) {
+        stalls.channelClosing(now);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.sluice.channel;
 
 import io.sluice.api.AttachRefusedException;
+import io.sluice.api.BroadcastPolicy;
+import io.sluice.api.MessageProducer;
 import io.sluice.api.RefusalReason;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;
@@ -21,7 +23,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -158,8 +163,194 @@ class ChannelEventsTest {
         }
     }
 
+    @Test
+    void aStallBeyondTheThresholdIsLoggedOnceNamingTheConsumerAndRecordedWhenACommitEndsIt() throws Exception {
+        String name = "stall-orders";
+        Path socket = dir.resolve("stall.sock");
+        Path file = dir.resolve("stall.jfr");
+        Duration threshold = Duration.ofMillis(200);
+        long childPid;
+        long attachment;
+        long refused;
+        List<String> lines;
+        try (Recording recording = new Recording(Configuration.getConfiguration("default")); JulCapture log = new JulCapture()) {
+            recording.start();
+            try (ChannelHost host = ChannelHost.bind(socket, HostOptions.defaults().stallLogThreshold(threshold))) {
+                HostedSpscChannel ch = host.spsc(name, SpscOptions.of(4096));
+                try (ChildJvm child = ChildJvm.start(ChannelPeer.class, "spsc-stop", socket.toString(), name, "2")) {
+                    child.awaitLine("ATTACHED", TIMEOUT_S);
+                    childPid = child.pid();
+                    attachment = ch.consumer().id();
+                    var producer = ch.producer();
+                    long seq = 0;
+                    while (seq < 2) {
+                        seq += produce(producer, seq) ? 1 : 0;
+                    }
+                    child.awaitLine("HELD 2", TIMEOUT_S);
+                    while (produce(producer, seq)) { // the child reads no more: this ends at the first refusal
+                        seq++;
+                    }
+                    String stallLine = "WARNING: stall: channel '" + name + "' SPSC producer held back for ";
+                    await(() -> lines(log).stream().anyMatch(l -> l.startsWith(stallLine)), "the stall's line");
+                    // Several watch ticks later, and more refusals: still the one line.
+                    await(() -> producer.counters().stalledNanos(System.nanoTime()) >= 5 * threshold.toNanos(), "a long stall");
+                    assertFalse(produce(producer, seq));
+                    refused = producer.counters().refusedClaims();
+                    child.stdin().write("go\n".getBytes(StandardCharsets.UTF_8));
+                    child.stdin().flush();
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+                    while (!produce(producer, seq)) {
+                        assertTrue(System.nanoTime() < deadline, "the producer never found room again");
+                        Thread.onSpinWait();
+                    }
+                    await(() -> lines(log).stream().anyMatch(l -> l.startsWith("INFO: stall ended: channel '" + name + "'")),
+                            "the stall's end");
+                }
+            }
+            recording.stop();
+            recording.dump(file);
+            lines = log.lines();
+        }
+        String who = " by CONSUMER #" + attachment + " peer pid " + childPid + " uid ";
+        String report = assertOne(lines, "WARNING: stall: channel '" + name + "' SPSC producer held back for ", who, " claims refused");
+        assertTrue(report.matches(".* at position [1-9][0-9]*, [1-9][0-9]* bytes behind the producer; [1-9][0-9]* claims refused"),
+                report);
+        assertOne(lines, "INFO: stall ended: channel '" + name + "' SPSC producer was held back for ", who);
+
+        List<RecordedEvent> stalls = sluiceEvents(file, name).stream()
+                .filter(e -> e.getEventType().getName().equals("io.sluice.Stall")).toList();
+        assertEquals(1, stalls.size(), stalls.toString());
+        RecordedEvent stall = stalls.get(0);
+        assertEquals(childPid, stall.getInt("pid"));
+        assertEquals(attachment, stall.getLong("attachment"));
+        assertEquals("SPSC", stall.getString("kind"));
+        assertEquals("COMMIT", stall.getString("end"));
+        assertTrue(stall.getDuration("stalled").compareTo(threshold.multipliedBy(5)) >= 0, stall.toString());
+        assertTrue(stall.getLong("refusedClaims") >= refused, stall.toString()); // and those while the child drained
+        assertTrue(stall.getLong("lag") > 0 && stall.getLong("lag") <= 4096, stall.toString());
+    }
+
+    @Test
+    void aBroadcastStallOpenWhenItsChannelClosesIsRecordedWithTheConsumerThatHeldIt() throws Exception {
+        String name = "stall-quotes";
+        Path socket = dir.resolve("bstall.sock");
+        Path file = dir.resolve("bstall.jfr");
+        long childPid;
+        long attachment;
+        List<String> lines;
+        try (Recording recording = new Recording(Configuration.getConfiguration("default")); JulCapture log = new JulCapture()) {
+            recording.start();
+            try (ChannelHost host = ChannelHost.bind(socket, HostOptions.defaults().stallLogThreshold(Duration.ofMillis(100)))) {
+                HostedBroadcastChannel ch = host.broadcast(name, BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 4096));
+                try (ChildJvm child = ChildJvm.start(ChannelPeer.class, "bcast-stop", socket.toString(), name)) {
+                    child.awaitLine("ATTACHED", TIMEOUT_S);
+                    childPid = child.pid();
+                    attachment = ch.attachments().get(0).id();
+                    long seq = 0;
+                    while (produce(ch.producer(), seq)) {
+                        seq++;
+                    }
+                    await(() -> lines(log).stream().anyMatch(l -> l.startsWith("WARNING: stall: channel '" + name + "'")),
+                            "the stall's line");
+                    ch.close();
+                    child.stdin().write("go\n".getBytes(StandardCharsets.UTF_8)); // now it reads: the host is gone
+                    child.stdin().flush();
+                    child.awaitLine("DETACHED CHANNEL_CLOSED", TIMEOUT_S);
+                }
+            }
+            recording.stop();
+            recording.dump(file);
+            lines = log.lines();
+        }
+        String who = " by CONSUMER #" + attachment + " peer pid " + childPid + " uid ";
+        assertOne(lines, "WARNING: stall: channel '" + name + "' BROADCAST_BACKPRESSURE producer held back for ", who,
+                " at position 0, ");
+        assertOne(lines, "INFO: stall ended: channel '" + name + "' BROADCAST_BACKPRESSURE producer was held back for ", who,
+                "; the channel closed");
+        List<RecordedEvent> stalls = sluiceEvents(file, name).stream()
+                .filter(e -> e.getEventType().getName().equals("io.sluice.Stall")).toList();
+        assertEquals(1, stalls.size(), stalls.toString());
+        assertEquals("CHANNEL_CLOSED", stalls.get(0).getString("end"));
+        assertEquals(childPid, stalls.get(0).getInt("pid"));
+        assertEquals(0, stalls.get(0).getLong("position"));
+    }
+
+    @Test
+    void aBroadcastConsumersLapsAreRecordedAsTheHostSeesItsPublishedCountRise() throws Exception {
+        String name = "lap-quotes";
+        Path socket = dir.resolve("lap.sock");
+        Path file = dir.resolve("lap.jfr");
+        long childPid;
+        long laps;
+        long lost;
+        try (Recording recording = new Recording(Configuration.getConfiguration("default"))) {
+            recording.start();
+            try (ChannelHost host = ChannelHost.bind(socket, HostOptions.defaults().stallLogThreshold(Duration.ofMillis(100)))) {
+                HostedBroadcastChannel ch = host.broadcast(name, BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 4096));
+                try (ChildJvm child = ChildJvm.start(ChannelPeer.class, "bcast-lap", socket.toString(), name)) {
+                    child.awaitLine("ATTACHED", TIMEOUT_S);
+                    childPid = child.pid();
+                    for (long seq = 0; seq < 1000; seq++) { // far more than the ring holds: the child is lapped
+                        assertTrue(produce(ch.producer(), seq));
+                    }
+                    child.stdin().write("go\n".getBytes(StandardCharsets.UTF_8));
+                    child.stdin().flush();
+                    String[] counts = child.awaitLine("LAPS ", TIMEOUT_S).split(" ");
+                    laps = Long.parseLong(counts[1]);
+                    lost = Long.parseLong(counts[2]);
+                    assertTrue(laps >= 1 && lost >= 1, String.join(" ", counts));
+                    await(() -> ch.lapsSeen() == laps, "the host to see " + laps + " laps");
+                    child.stdin().close();
+                    assertEquals(0, child.waitFor(TIMEOUT_S), child.output());
+                }
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        List<RecordedEvent> lapEvents = sluiceEvents(file, name).stream()
+                .filter(e -> e.getEventType().getName().equals("io.sluice.Lap")).toList();
+        assertFalse(lapEvents.isEmpty());
+        assertEquals(laps, lapEvents.stream().mapToLong(e -> e.getLong("laps")).sum(), lapEvents.toString());
+        assertEquals(lost, lapEvents.stream().mapToLong(e -> e.getLong("lost")).sum(), lapEvents.toString());
+        RecordedEvent last = lapEvents.get(lapEvents.size() - 1);
+        assertEquals(laps, last.getLong("totalLaps"));
+        assertEquals(childPid, last.getInt("pid"));
+        assertEquals("BROADCAST_OVERWRITE", last.getString("kind"));
+        assertEquals("CONSUMER", last.getString("role"));
+    }
+
+    /** One message carrying {@code seq}; false if the ring had no room. */
+    static boolean produce(MessageProducer producer, long seq) {
+        long at = producer.tryClaim(1, 56);
+        if (at < 0) {
+            return false;
+        }
+        producer.buffer().set(JAVA_LONG_UNALIGNED, at, seq);
+        producer.commit(at);
+        return true;
+    }
+
+    /** Waits for {@code condition}, looking every few milliseconds, at most the test's timeout. */
+    static void await(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("waited " + TIMEOUT_S + " s for " + what);
+            }
+            LockSupport.parkNanos(5_000_000L);
+        }
+    }
+
+    static List<String> lines(JulCapture log) {
+        try {
+            return log.lines();
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** The one line that starts with {@code start} (after its level) and contains each of {@code parts}. */
-    private static String assertOne(List<String> lines, String start, String... parts) {
+    static String assertOne(List<String> lines, String start, String... parts) {
         List<String> found = lines.stream().filter(l -> l.startsWith(start)).toList();
         assertEquals(1, found.size(), "lines starting '" + start + "' in:\n" + String.join("\n", lines));
         for (String p : parts) {
@@ -169,7 +360,7 @@ class ChannelEventsTest {
     }
 
     /** The Sluice events of channel {@code name} in {@code file}, oldest first: other tests of this JVM may host channels meanwhile. */
-    private static List<RecordedEvent> sluiceEvents(Path file, String name) throws Exception {
+    static List<RecordedEvent> sluiceEvents(Path file, String name) throws Exception {
         List<RecordedEvent> events = new ArrayList<>();
         for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
             if (e.getEventType().getName().startsWith("io.sluice.") && name.equals(e.getString("channel"))) {

@@ -24,6 +24,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * refuse SOCKET CHANNEL ROLE          attach, expecting a refusal: "REFUSED reason: text"
  * bcast-consume SOCKET CHANNEL COUNT  consume COUNT broadcast messages from the oldest, in order: "DONE n sum"
  * bcast-hold SOCKET CHANNEL           attach, print "ATTACHED", never read (holds a back-pressured producer)
+ * spsc-stop SOCKET CHANNEL K          attach, print "ATTACHED", consume K messages, print "HELD K", then
+ *                                     stop polling (alive, blocked on stdin); on a line, poll until the
+ *                                     host is gone: "DETACHED reason n" (n: messages read meanwhile)
+ * bcast-stop SOCKET CHANNEL           attach, print "ATTACHED", never poll until a line on stdin, then
+ *                                     poll until the host is gone: "DETACHED reason n"
+ * bcast-lap SOCKET CHANNEL            attach, print "ATTACHED", wait for a line on stdin, read until
+ *                                     the ring is empty: "LAPS laps lost"; then wait for stdin's end
  * mpmc-produce SOCKET CHANNEL TAG N   produce N messages (tag, seq): "PRODUCED n"
  * mpmc-consume SOCKET CHANNEL         consume until a STOP message: "CONSUMED tag:count:sum ..."
  * mpmc-claim-die SOCKET CHANNEL       claim a slot, never commit, print "CLAIMED", spin (to be killed)
@@ -42,6 +49,10 @@ public final class ChannelPeer {
                 case "refuse" -> refuse(socket, channel, Role.valueOf(args[3]));
                 case "bcast-consume" -> bcastConsume(socket, channel, Long.parseLong(args[3]));
                 case "bcast-hold" -> bcastHold(socket, channel);
+                case "spsc-stop" -> stopThenDrain(Channels.spsc(socket, channel), Long.parseLong(args[3]));
+                case "bcast-stop" -> stopThenDrain(Channels.broadcast(socket, channel,
+                        io.sluice.ringbuffer.BroadcastStart.OLDEST), 0);
+                case "bcast-lap" -> bcastLap(socket, channel);
                 case "mpmc-produce" -> mpmcProduce(socket, channel, Integer.parseInt(args[3]), Long.parseLong(args[4]));
                 case "mpmc-consume" -> mpmcConsume(socket, channel);
                 case "mpmc-claim-die" -> mpmcClaimAndDie(socket, channel);
@@ -153,6 +164,49 @@ public final class ChannelPeer {
                 a.poll(check::accept, 256);
             }
             System.out.println("DONE " + check.count + " " + check.sum + " laps=" + a.consumer().lapCount());
+        }
+    }
+
+    /** Reads K, then stops polling while staying alive; on a line from the test, drains until the host is gone. */
+    private static void stopThenDrain(ConsumerAttachment<?> a, long k) throws java.io.IOException {
+        try (a) {
+            System.out.println("ATTACHED");
+            System.out.flush();
+            long[] read = {0};
+            while (read[0] < k) {
+                a.poll((type, payload) -> read[0]++, 1);
+            }
+            System.out.println("HELD " + read[0]);
+            System.out.flush();
+            new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine(); // blocked, not polling
+            long after = 0;
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            try {
+                while (System.nanoTime() < deadline) {
+                    after += a.poll((type, payload) -> { }, 256);
+                }
+                System.out.println("STILL ATTACHED " + after);
+            } catch (ConnectionClosedException e) {
+                System.out.println("DETACHED " + e.reason() + " " + after);
+            }
+        }
+    }
+
+    /** Lets the producer lap it, then reads once through: its lap count rises, and it publishes it. */
+    private static void bcastLap(Path socket, String channel) throws java.io.IOException {
+        try (var a = Channels.broadcast(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST)) {
+            System.out.println("ATTACHED");
+            System.out.flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+            in.readLine();
+            long read = 0;
+            int n;
+            while ((n = a.poll((type, payload) -> { }, 256)) > 0 || read == 0) {
+                read += n;
+            }
+            System.out.println("LAPS " + a.consumer().lapCount() + " " + a.consumer().lostMessages());
+            System.out.flush();
+            in.readLine(); // alive, its region mapped by the host, until the test is done
         }
     }
 

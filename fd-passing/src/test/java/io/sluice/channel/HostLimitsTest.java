@@ -83,6 +83,16 @@ class HostLimitsTest {
         assertThrows(IllegalArgumentException.class, () -> HostOptions.defaults().maxConnections(0));
         assertThrows(IllegalArgumentException.class, () -> HostOptions.defaults().maxConnectionsPerUid(100_000));
         assertThrows(IllegalArgumentException.class, () -> HostOptions.defaults().handshakeTimeout(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> HostOptions.defaults().stallLogThreshold(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> HostOptions.defaults().stallLogThreshold(Duration.ofDays(1)));
+        assertThrows(IllegalArgumentException.class, () -> HostOptions.defaults().stuckConsumerTimeout(Duration.ofMillis(1)));
+        assertThrows(IllegalArgumentException.class, () -> HostOptions.defaults().stuckConsumerTimeout(Duration.ofMillis(-1)));
+        assertTrue(HostOptions.defaults().stuckConsumerTimeout().isZero(), "the stuck-consumer policy is off by default");
+        assertEquals(Duration.ofSeconds(1), HostOptions.defaults().stallLogThreshold());
+        // The host looks at its channels often enough for the shortest threshold, and at least once a second.
+        assertEquals(250_000_000L, ChannelHost.watchInterval(HostOptions.defaults()));
+        assertEquals(75_000_000L, ChannelHost.watchInterval(HostOptions.defaults().stuckConsumerTimeout(Duration.ofMillis(300))));
+        assertEquals(1_000_000_000L, ChannelHost.watchInterval(HostOptions.defaults().stallLogThreshold(Duration.ofMinutes(1))));
     }
 
     @Test

@@ -210,7 +210,8 @@ class NativeConformanceTest {
             m("SLUICE_REFUSED_CONNECTION_LIMIT", RefusalReason.CONNECTION_LIMIT.code()),
             m("SLUICE_REFUSED_CHANNEL_CORRUPT", RefusalReason.CHANNEL_CORRUPT.code()),
             m("SLUICE_REFUSED_BAD_POSITION", RefusalReason.BAD_POSITION.code()),
-            m("SLUICE_REFUSED_CHANNEL_CLOSED", RefusalReason.CHANNEL_CLOSED.code()));
+            m("SLUICE_REFUSED_CHANNEL_CLOSED", RefusalReason.CHANNEL_CLOSED.code()),
+            m("SLUICE_REFUSED_STUCK", RefusalReason.STUCK.code()));
 
     @Test
     void everyConstantOfTheNativeClientEqualsTheHostsConstant() throws Exception {

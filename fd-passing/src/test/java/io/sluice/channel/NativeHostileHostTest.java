@@ -164,6 +164,7 @@ class NativeHostileHostTest {
         reasons.put(11, "CHANNEL_CORRUPT");
         reasons.put(12, "BAD_POSITION");
         reasons.put(13, "CHANNEL_CLOSED");
+        reasons.put(14, "STUCK");
         reasons.put(99, "UNKNOWN_REASON");
         Path socket = dir.resolve("refuse.sock");
         try (NativeFakeHost host = NativeFakeHost.bind(socket)) {
