@@ -78,6 +78,7 @@ public final class HostedMpmcChannel extends HostedChannel {
             // Every admitted participant writes it, so no FUTURE_WRITE; but nobody may add a seal
             // (a FUTURE_WRITE added by one participant would lock every later one out).
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.SEAL);
+            data.readOnlyFd(); // what monitors receive: opened now, so that a failure shows here
             int maxPayload = MpmcRingDescriptor.validate(ring, name).maxMessageLength();
             return new HostedMpmcChannel(name, (long) slotCount * slotLength, data, ring, maxParticipantId, maxPayload);
         } catch (RuntimeException e) {

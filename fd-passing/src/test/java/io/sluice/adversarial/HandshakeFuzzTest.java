@@ -276,7 +276,8 @@ class HandshakeFuzzTest {
                 Expect e = oracle(state, p, w);
                 if (e instanceof Welcome welcome && rnd.nextInt(4) == 0) {
                     // send the next step's packet before reading the WELCOME: "two HELLOs", a message after READY
-                    State next = welcome.target().kind() == RingKind.MPMC ? State.ATTACHED : State.POSITION;
+                    State next = welcome.target().kind() == RingKind.MPMC || welcome.role() == Role.MONITOR
+                            ? State.ATTACHED : State.POSITION;
                     pipelined = packetFor(next, null, owned, true);
                     note("pipelined");
                     send(c, pipelined, null, owned);
@@ -292,7 +293,8 @@ class HandshakeFuzzTest {
                 if (w == null) {
                     w = after;
                 }
-                state = e instanceof Welcome welcome ? (welcome.target().kind() == RingKind.MPMC ? State.ATTACHED : State.POSITION)
+                state = e instanceof Welcome welcome
+                        ? (welcome.target().kind() == RingKind.MPMC || welcome.role() == Role.MONITOR ? State.ATTACHED : State.POSITION)
                         : State.ATTACHED;
             }
         } finally {
@@ -354,15 +356,16 @@ class HandshakeFuzzTest {
                     int dataFd = m.fds()[0];
                     assertEquals(welcome.dataRegionSize(), FdCalls.fstat(dataFd).size(), "the data region's size is WELCOME's");
                     boolean mpmc = welcome.kind() == RingKind.MPMC;
-                    assertEquals(mpmc ? 0 : POSITION_SIZE, welcome.positionRegionSize(), "position region size");
-                    if (mpmc) {
+                    boolean monitor = x.role() == Role.MONITOR; // a tap: no position region, no id, read-only
+                    assertEquals(mpmc || monitor ? 0 : POSITION_SIZE, welcome.positionRegionSize(), "position region size");
+                    if (mpmc && !monitor) {
                         assertTrue(welcome.participantId() >= 1 && welcome.participantId() <= MPMC_PARTICIPANTS, welcome.toString());
-                    } else { // a consumer's fd is opened read-only: it can add no seal and write nothing
+                    } else { // a consumer's (or monitor's) fd is opened read-only: it can add no seal and write nothing
                         assertEquals(FdCalls.O_RDONLY, FdCalls.fcntl(dataFd, FdCalls.F_GETFL, 0) & FdCalls.O_ACCMODE, "consumer's data fd access mode");
                     }
                     outcome.append(" WELCOME");
                     Welcomed next = new Welcomed(x.target(), x.role(), welcome, dataFd);
-                    if (mpmc) { // READY follows WELCOME directly
+                    if (mpmc || monitor) { // READY follows WELCOME directly
                         expect(c, new Ready(false), next, outcome);
                     }
                     return next;
@@ -377,7 +380,7 @@ class HandshakeFuzzTest {
                     assertEquals(Wire.READY, type, "expected READY, got " + describe(m));
                     assertEquals(0, m.fds().length, "READY carries no fd");
                     long registration = Wire.decodeReady(buffer(m.data()));
-                    if (w.target().kind() == RingKind.BROADCAST_BACKPRESSURE) {
+                    if (w.target().kind() == RingKind.BROADCAST_BACKPRESSURE && w.role() != Role.MONITOR) {
                         assertTrue(registration > 0, "a back-pressure consumer gets a registration: " + registration);
                     } else {
                         assertEquals(0, registration, "registration of a " + w.target().kind() + " " + w.role());
@@ -507,7 +510,7 @@ class HandshakeFuzzTest {
         int roleCode = u16(d, 8);
         int n = u16(d, 10);
         int flags = i32(d, 12);
-        if (flags != 0 || n < 1 || n > 128 || d.length != 16 + n || roleCode < 1 || roleCode > 3) {
+        if (flags != 0 || n < 1 || n > 128 || d.length != 16 + n || roleCode < 1 || roleCode > 4) {
             return new Refuse(RefusalReason.MALFORMED);
         }
         byte[] name = Arrays.copyOfRange(d, 16, d.length);
@@ -527,7 +530,7 @@ class HandshakeFuzzTest {
             return new Refuse(RefusalReason.ACCESS_DENIED);
         }
         Role role = Role.fromCode(roleCode);
-        if (t.kind() != RingKind.MPMC && role != Role.CONSUMER) {
+        if (t.kind() != RingKind.MPMC && role != Role.CONSUMER && role != Role.MONITOR) {
             return new Refuse(RefusalReason.ROLE_NOT_ALLOWED);
         }
         return new Welcome(t, role);
@@ -563,13 +566,16 @@ class HandshakeFuzzTest {
         return all.get(rnd.nextInt(all.size()));
     }
 
-    /** A role the target takes (MPMC: any; others: consumer). */
+    /** A role the target takes (MPMC: any; others: consumer), now and then a monitor (a tap). */
     private Role fittingRole(Target t) {
+        if (rnd.nextInt(8) == 0) {
+            return Role.MONITOR;
+        }
         return t.kind() == RingKind.MPMC ? Role.values()[rnd.nextInt(3)] : Role.CONSUMER;
     }
 
     private int anyRoleCode() {
-        return 1 + rnd.nextInt(3);
+        return 1 + rnd.nextInt(4);
     }
 
     private byte[] randomBytes(int n) {
@@ -583,7 +589,13 @@ class HandshakeFuzzTest {
             "ORDERS", "order", "orders.", "work\r\nINFO forged log line", "\\x41", "%s%s%n"};
 
     /** A channel name's bytes: hosted, near-miss, random in the rule, or outside it (control, space, '/', non-ASCII, invalid UTF-8). */
+    /** A name for a HELLO; never the host's status channel {@code *}, whose answers HostStatusTest covers. */
     private byte[] nameBytes() {
+        byte[] b = anyNameBytes();
+        return b.length == 1 && b[0] == '*' ? new byte[] {'*', '*'} : b;
+    }
+
+    private byte[] anyNameBytes() {
         int k = rnd.nextInt(10);
         if (k < 4) {
             return anyTarget().name().getBytes(StandardCharsets.US_ASCII);
