@@ -179,6 +179,26 @@
 #define SLI_BC_POS_LOST_OFFSET 160          /* u64: messages lost to laps (idem) */
 #define SLI_BC_POS_REGION_SIZE 384
 
+/* The host status region (docs/layout.md, "Host status region"): what a monitor maps read-only.
+   Written by the host alone under a seqlock at SLI_ST_SEQUENCE_OFFSET (odd while it writes). */
+#define SLI_ST_MAGIC 0x5453454349554C53ull /* the bytes "SLUICEST" */
+#define SLI_ST_VERSION_OFFSET 8         /* u32: 1 */
+#define SLI_ST_HEADER_LENGTH_OFFSET 12  /* u32: SLI_ST_HEADER_LENGTH */
+#define SLI_ST_HEADER_LENGTH 256
+#define SLI_ST_CHANNEL_SLOTS_OFFSET 16  /* u32: C */
+#define SLI_ST_PEER_SLOTS_OFFSET 20     /* u32: P */
+#define SLI_ST_SEQUENCE_OFFSET 64       /* u64: seqlock */
+#define SLI_ST_CHANNELS_IN_USE_OFFSET 80
+#define SLI_ST_PEERS_IN_USE_OFFSET 84
+#define SLI_ST_REFUSALS_OFFSET 128      /* 16 x u64 by reason code */
+#define SLI_ST_CHANNEL_SLOT_LENGTH 256  /* channel slot i at SLI_ST_HEADER_LENGTH + i * 256 */
+#define SLI_ST_CH_COMMITTED 32          /* u64 within a channel slot */
+#define SLI_ST_CH_NAME_LENGTH 76        /* u32 */
+#define SLI_ST_CH_NAME 128              /* ASCII, at most 128 bytes */
+#define SLI_ST_PEER_SLOT_LENGTH 128     /* peer slot j after the C channel slots */
+#define SLI_ST_PEER_PID 12              /* u32 within a peer slot */
+#define SLI_ST_PEER_LAG_BYTES 48        /* i64 */
+
 /* ---- MPMC ring (docs/layout.md, MPMC) -------------------------------------------------------------
  *
  * Header (four lines), then Slot Count slots of Slot Length bytes:

@@ -60,7 +60,7 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * {@link #latestFault()}); the host removes and detaches it. An honest consumer that is merely
  * slow, or dead, holds the producer until the host removes it.
  */
-public final class BroadcastProducer implements MessageProducer {
+public final class BroadcastProducer extends ProducerCounters implements MessageProducer {
     private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
     private static final VarHandle INT_U = RegionHeaderDescriptor.U32.varHandle().withInvokeExactBehavior();
     private static final VarHandle LONG_U = RegionHeaderDescriptor.U64.varHandle().withInvokeExactBehavior();
@@ -85,7 +85,6 @@ public final class BroadcastProducer implements MessageProducer {
     private final BroadcastOverwrite overwrite;
     // The consumers it gates on: consulted on backpressure rings only (empty on an overwrite ring).
     private final BroadcastGate gate;
-    private final ProducerCounters counters = new ProducerCounters();
 
     private BroadcastProducer(MemorySegment region, String what, BroadcastRingDescriptor.Header header,
                               BroadcastOverwrite overwrite) {
@@ -132,7 +131,7 @@ public final class BroadcastProducer implements MessageProducer {
         final long gap = offset + span > capacity ? capacity - offset : 0;
         final long newTail = tail + gap + span;
         if (backpressure && !gate.admits(newTail, tail)) {
-            counters.onRefused();
+            onRefused();
             return INSUFFICIENT_CAPACITY;
         }
         overwrite.announce(newTail, tail);
@@ -177,7 +176,7 @@ public final class BroadcastProducer implements MessageProducer {
         nextSequence = sequence;
         tail = claimEnd;
         claimStart = NO_CLAIM;
-        counters.onCommit();
+        onCommit();
     }
 
     /**
@@ -197,13 +196,9 @@ public final class BroadcastProducer implements MessageProducer {
         LONG.setRelease(region, TAIL_OFFSET, claimEnd);
         tail = claimEnd;
         claimStart = NO_CLAIM;
-        counters.onAbort();
+        onAbort();
     }
 
-    /** {@return what this producer has done since it was attached; read from any thread} */
-    public ProducerCounters counters() {
-        return counters;
-    }
 
     private void checkClaim(long offset, String operation) {
         if (claimStart == NO_CLAIM) {

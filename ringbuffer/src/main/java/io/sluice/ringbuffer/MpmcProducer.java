@@ -54,7 +54,7 @@ import static io.sluice.ringbuffer.MpmcSlotDescriptor.STATE_MASK;
  *
  * <p>Not thread-safe: one thread per instance, at most one claim pending at a time.
  */
-public final class MpmcProducer implements MessageProducer {
+public final class MpmcProducer extends ProducerCounters implements MessageProducer {
     private static final VarHandle STATE = MpmcSlotDescriptor.STATE;
     private static final VarHandle TYPE = MpmcSlotDescriptor.TYPE;
     private static final VarHandle LENGTH = MpmcSlotDescriptor.LENGTH;
@@ -73,7 +73,6 @@ public final class MpmcProducer implements MessageProducer {
     private final int slotCountShift;
     private final int slotLengthShift;
     private final int maxMessageLength;
-    private final ProducerCounters counters = new ProducerCounters();
 
     // The pending claim: slot offset (or NO_CLAIM), the exact word our claim CAS wrote, its position.
     private long claimedSlot = NO_CLAIM;
@@ -143,7 +142,7 @@ public final class MpmcProducer implements MessageProducer {
                 continue; // another producer claimed this position first
             }
             if (!onSlotNotFree(tail, word)) {
-                counters.onRefused();
+                onRefused();
                 return INSUFFICIENT_CAPACITY;
             }
         }
@@ -194,7 +193,7 @@ public final class MpmcProducer implements MessageProducer {
     @Override
     public void commit(long offset) {
         finish(offset, COMMITTED_BITS, "commit");
-        counters.onCommit();
+        onCommit();
     }
 
     /**
@@ -207,13 +206,9 @@ public final class MpmcProducer implements MessageProducer {
     @Override
     public void abort(long offset) {
         finish(offset, ABORTED_BITS, "abort");
-        counters.onAbort();
+        onAbort();
     }
 
-    /** {@return what this producer has done since it was attached; read from any thread} */
-    public ProducerCounters counters() {
-        return counters;
-    }
 
     private void finish(long offset, long stateBits, String action) {
         final long slot = claimedSlot;

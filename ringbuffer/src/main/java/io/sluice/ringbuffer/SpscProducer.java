@@ -72,7 +72,7 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
  * is a single call C2 compiles whole, so it costs the same in every run; for a message staged
  * off-heap it is the steadier choice there. Claim and commit stay the way to encode in place.
  */
-public final class SpscProducer implements MessageProducer {
+public final class SpscProducer extends ProducerCounters implements MessageProducer {
     private static final VarHandle HANDOVER;
 
     static {
@@ -91,7 +91,6 @@ public final class SpscProducer implements MessageProducer {
     private final String name;
     // The ring's header line, writable: the producer position lives there (SpscRingDescriptor).
     private final MemorySegment header;
-    private final ProducerCounters counters = new ProducerCounters();
     // The data area (the region after its header), writable. Final, one per instance: the JIT
     // can hoist its base and size (docs/performance-notes.md).
     private final MemorySegment data;
@@ -220,7 +219,7 @@ public final class SpscProducer implements MessageProducer {
     /** The claim that pads to the end of the data area first, or needs the consumer's position read again. */
     private long claimSlowly(int type, int length, int recordLength, long position, long index, long padding, long end) {
         if (end > producerLimit && end > refreshProducerLimit()) {
-            counters.onRefused();
+            onRefused();
             return INSUFFICIENT_CAPACITY;
         }
         if (padding == 0) {
@@ -257,7 +256,7 @@ public final class SpscProducer implements MessageProducer {
         PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, next);
         tail = next;
         claimPosition = NO_CLAIM;
-        counters.onCommit();
+        onCommit();
         final SpscWakeup w = wakeup;
         if (w != null) {
             wakeIfParked(w);
@@ -305,7 +304,7 @@ public final class SpscProducer implements MessageProducer {
     public void abort(long offset) {
         checkClaim("abort", offset);
         claimPosition = NO_CLAIM;
-        counters.onAbort();
+        onAbort();
     }
 
     /**
@@ -341,10 +340,6 @@ public final class SpscProducer implements MessageProducer {
         return capacity;
     }
 
-    /** {@return what this producer has done since it was attached; read from any thread} */
-    public ProducerCounters counters() {
-        return counters;
-    }
 
     /**
      * The position after the last committed record, as the ring header publishes it (acquire):

@@ -1,6 +1,11 @@
 package io.sluice.perf.jmh;
 
+import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.MessageHandler;
+import io.sluice.ringbuffer.BroadcastConsumer;
+import io.sluice.ringbuffer.BroadcastProducer;
+import io.sluice.ringbuffer.BroadcastRing;
+import io.sluice.ringbuffer.BroadcastStart;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscProducer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -55,6 +60,9 @@ public class SendPollCost {
     UnsafeBuffer agronaPayload;
     final AgronaValue agronaValue = new AgronaValue();
 
+    BroadcastProducer broadcastProducer;
+    BroadcastConsumer broadcastConsumer;
+
     long sequence;
 
     @Setup
@@ -63,6 +71,13 @@ public class SendPollCost {
         producer = ring.producer;
         consumer = ring.consumer;
         payload = Arena.ofAuto().allocate(messageLength); // off-heap, as the harness's Sluice rows (Payload.offHeapMessage)
+
+        Arena shared = Arena.ofAuto();
+        MemorySegment bcRing = shared.allocate(BroadcastRing.regionSize(Rings.DATA_CAPACITY), 4096);
+        BroadcastRing.format(bcRing, BroadcastPolicy.OVERWRITE, Rings.DATA_CAPACITY);
+        broadcastProducer = BroadcastRing.attachProducer(bcRing, "jmh.cost.broadcast");
+        broadcastConsumer = BroadcastRing.attachConsumer(bcRing.asReadOnly(),
+                shared.allocate(BroadcastRing.consumerPositionRegionSize(), 128), BroadcastStart.NEWEST, "jmh.cost.broadcast");
 
         agronaBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(Rings.DATA_CAPACITY + RingBufferDescriptor.TRAILER_LENGTH));
         agrona = new OneToOneRingBuffer(agronaBuffer);
@@ -84,6 +99,21 @@ public class SendPollCost {
         producer.commit(at);
         while (consumer.poll(sluiceValue, 1) == 0) {
             // never taken: Sluice's poll skips a padding record and reads on from offset 0
+        }
+        return sluiceValue.value;
+    }
+
+    /** The same on an overwrite broadcast ring with one consumer that publishes its position (and counts). */
+    @Benchmark
+    public long sluiceBroadcast() {
+        long value = ++sequence;
+        long at = broadcastProducer.tryClaim(1, messageLength);
+        MemorySegment buffer = broadcastProducer.buffer();
+        buffer.set(JAVA_LONG_UNALIGNED, at, value);
+        MemorySegment.copy(payload, 0, buffer, at + 8, messageLength - 8);
+        broadcastProducer.commit(at);
+        while (broadcastConsumer.poll(sluiceValue, 1) == 0) {
+            // never taken: the record was committed above
         }
         return sluiceValue.value;
     }
