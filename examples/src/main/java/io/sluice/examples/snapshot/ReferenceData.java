@@ -1,5 +1,6 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.cache.snapshot.SnapshotWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;

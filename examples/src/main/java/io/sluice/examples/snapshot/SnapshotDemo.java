@@ -1,5 +1,7 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.cache.snapshot.SnapshotWriter;
+import io.sluice.cache.snapshot.SnapshotMessages;
 import io.sluice.examples.DemoJvm;
 
 import io.sluice.api.SluiceException;

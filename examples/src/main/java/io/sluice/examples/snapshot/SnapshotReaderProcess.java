@@ -1,5 +1,8 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.cache.snapshot.SnapshotReader;
+import io.sluice.cache.snapshot.SealedSnapshot;
+import io.sluice.cache.snapshot.SnapshotMessages;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
 import io.sluice.examples.WriteAttempts;

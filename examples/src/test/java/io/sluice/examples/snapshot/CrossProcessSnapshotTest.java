@@ -1,5 +1,8 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.cache.snapshot.SnapshotWriter;
+import io.sluice.cache.snapshot.SealedSnapshot;
+import io.sluice.cache.snapshot.SnapshotMessages;
 import io.sluice.testing.ChildJvm;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketServer;

@@ -1,5 +1,8 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.cache.snapshot.SnapshotWriter;
+import io.sluice.cache.snapshot.SealedSnapshot;
+import io.sluice.cache.snapshot.CorruptSnapshotException;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.api.RegionRefusedException;
 import io.sluice.api.SystemCallException;

@@ -1,5 +1,7 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.cache.snapshot.SealedSnapshot;
+import io.sluice.cache.snapshot.SnapshotMessages;
 import io.sluice.api.SystemCallException;
 import io.sluice.fdpassing.ReceivedMessage;
 import io.sluice.fdpassing.SeqPacketSocket;

@@ -1,5 +1,8 @@
 package io.sluice.examples.snapshot;
 
+import io.sluice.cache.snapshot.SnapshotDescriptor;
+import io.sluice.cache.snapshot.SnapshotWriter;
+import io.sluice.cache.snapshot.SnapshotReader;
 import io.sluice.memfd.MemfdRegion;
 import org.junit.jupiter.api.Test;
 

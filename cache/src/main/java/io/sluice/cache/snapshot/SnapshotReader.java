@@ -1,11 +1,11 @@
-package io.sluice.examples.snapshot;
+package io.sluice.cache.snapshot;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-import static io.sluice.examples.snapshot.SnapshotDescriptor.*;
+import static io.sluice.cache.snapshot.SnapshotDescriptor.*;
 
 /**
  * Looks keys up in a snapshot table ({@link SnapshotDescriptor}) in place: a hit is a read-only

@@ -1,4 +1,4 @@
-package io.sluice.examples.snapshot;
+package io.sluice.cache.snapshot;
 
 import java.util.SplittableRandom;
 

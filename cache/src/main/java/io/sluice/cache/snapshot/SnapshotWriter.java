@@ -1,4 +1,4 @@
-package io.sluice.examples.snapshot;
+package io.sluice.cache.snapshot;
 
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.Seal;
@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
-import static io.sluice.examples.snapshot.SnapshotDescriptor.*;
+import static io.sluice.cache.snapshot.SnapshotDescriptor.*;
 
 /**
  * Collects key&rarr;value pairs on the heap, then lays them out as one snapshot table

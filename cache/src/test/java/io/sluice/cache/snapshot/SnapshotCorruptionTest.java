@@ -1,4 +1,4 @@
-package io.sluice.examples.snapshot;
+package io.sluice.cache.snapshot;
 
 import org.junit.jupiter.api.Test;
 
@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
-import static io.sluice.examples.snapshot.SnapshotDescriptor.*;
+import static io.sluice.cache.snapshot.SnapshotDescriptor.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

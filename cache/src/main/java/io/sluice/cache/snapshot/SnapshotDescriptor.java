@@ -1,4 +1,4 @@
-package io.sluice.examples.snapshot;
+package io.sluice.cache.snapshot;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

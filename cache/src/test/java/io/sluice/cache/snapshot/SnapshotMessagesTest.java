@@ -1,4 +1,4 @@
-package io.sluice.examples.snapshot;
+package io.sluice.cache.snapshot;
 
 import io.sluice.api.ProtocolException;
 import org.junit.jupiter.api.Test;
