@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds the native client, its examples and its test programs (the peers of the fd-passing tests
-# and layout_constants, which prints the layout constants for the conformance test), twice:
+# Builds the native client, its examples and its test programs (the peers of the fd-passing tests,
+# cache_reader for the cache module's tests, and layout_constants, which prints the layout
+# constants for the conformance tests), twice:
 #   OUT/release/  gcc -std=c11 -O2, every warning an error
 #   OUT/asan/     the same plus -fsanitize=address,undefined (the tests run the C side under it)
 # In each, libsluice.a is the library as users get it (the examples link it); the test peer links
@@ -26,7 +27,7 @@ EOT
 fi
 
 # The library's units, one concern each (README.md in this directory lists them).
-units="errors escape packet protocol region attach channel spsc broadcast mpmc"
+units="errors escape packet protocol region attach channel spsc broadcast mpmc snapshot shared_map"
 
 warnings="-Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2"
 common="-std=c11 $warnings -O2 -g"
@@ -54,7 +55,7 @@ build() { # variant extra-flags
         echo "build.sh: $dir/libsluice.a contains a test hook (sluice_test_*): only libsluice-test.a may" >&2
         exit 1
     fi
-    for prog in examples/md_subscriber examples/order_producer test/chaos_peer; do
+    for prog in examples/md_subscriber examples/order_producer test/chaos_peer test/cache_reader; do
         # shellcheck disable=SC2086
         $cc $common $2 -o "$dir/$(basename "$prog")" "$here/$prog.c" "$dir/libsluice.a"
     done

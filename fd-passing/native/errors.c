@@ -123,6 +123,8 @@ const char *sluice_code_name(int code) {
         case SLUICE_EARGUMENT: return "SLUICE_EARGUMENT";
         case SLUICE_ESTATE: return "SLUICE_ESTATE";
         case SLUICE_ESLOTLOST: return "SLUICE_ESLOTLOST";
+        case SLUICE_ABSENT: return "SLUICE_ABSENT";
+        case SLUICE_ECONTENDED: return "SLUICE_ECONTENDED";
         default: return "SLUICE_E?";
     }
 }

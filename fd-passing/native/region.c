@@ -197,3 +197,32 @@ int sli_seal_position_region(int fd, sluice_error *e) {
     }
     return SLUICE_OK;
 }
+
+/* ---- cache regions (snapshot tables, shared maps) ----------------------------------------------- */
+
+/*
+ * Checks a cache region's fd (sli_verify_memfd: a memfd, at least `seals`, then, with the size
+ * final, exactly `size` bytes), then maps it read-only. Before mapping, the size must hold the
+ * layout's `header_length`-byte header (mmap of a region too small to hold one would be refused
+ * later anyway; this says why). *out is the mapping. The fd stays the caller's, open or not.
+ */
+int sli_map_cache_region(int fd, int seals, uint64_t size, size_t header_length, const char *what, const uint8_t **out,
+                         sluice_error *e) {
+    int rc = sli_verify_memfd(fd, seals, size, MAP_FOR_READING, what, e);
+    if (rc != SLUICE_OK) {
+        return rc;
+    }
+    if (size < header_length) {
+        return sli_fail(e, SLUICE_ELAYOUT, "%s: region of %llu bytes is smaller than the %zu-byte header", what,
+                        (unsigned long long) size, header_length);
+    }
+    if (size > (uint64_t) PTRDIFF_MAX) {
+        return sli_fail(e, SLUICE_EREGION, "%s: region of %llu bytes cannot be mapped", what, (unsigned long long) size);
+    }
+    void *p = mmap(NULL, (size_t) size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        return sli_fail_sys(e, errno, "mmap of the %s (%llu bytes, read-only)", what, (unsigned long long) size);
+    }
+    *out = p;
+    return SLUICE_OK;
+}

@@ -84,7 +84,11 @@ enum {
     SLUICE_ETIMEOUT = -8,     /* a handshake step did not arrive in time */
     SLUICE_EARGUMENT = -9,    /* the caller passed something invalid */
     SLUICE_ESTATE = -10,      /* not possible in this state or role (e.g. commit without a claim) */
-    SLUICE_ESLOTLOST = -11    /* MPMC: the host recovered our slot, believing us dead */
+    SLUICE_ESLOTLOST = -11,   /* MPMC: the host recovered our slot, believing us dead */
+    SLUICE_ABSENT = -12,      /* snapshot and shared-map lookups: the key is not there (not a failure: no
+                                 message is written) */
+    SLUICE_ECONTENDED = -13   /* shared map: the writer changed the key's slot on every one of the reader's
+                                 tries (SLUICE_MAP_READ_RETRIES retries) */
 };
 
 /* REFUSE and DETACH reason codes (docs/protocol.md). */
@@ -222,6 +226,114 @@ int sluice_data_fd(const sluice_channel *ch);             /* the data region's m
                                                              hardened host) */
 const void *sluice_data(const sluice_channel *ch);        /* the data region's mapping */
 size_t sluice_data_size(const sluice_channel *ch);
+
+/*
+ * ---- Caches: sealed snapshot tables and the shared map -----------------------------------------
+ *
+ * Both arrive as a memfd that another process (usually a JVM: io.sluice.cache) owns, sent with
+ * its size over a socket (SCM_RIGHTS); how the fd gets here is the application's. Each open
+ * function takes the fd (it is the handle's from then on: closed by the close function, and on
+ * every failure before the open function returns), checks it before mapping it (a memfd, the
+ * seals the layout needs, then, with the size final, the size announced), maps it read-only, and
+ * validates the header field by field (SLUICE_EREGION for the fd, SLUICE_ELAYOUT for the header).
+ * Lookups check every offset and length they follow: whatever the bytes, nothing outside the
+ * mapping is read and no probe is endless.
+ *
+ * Threads: once open, a handle is only read; any number of threads may look up at once. Errors
+ * are written to the sluice_error passed (NULL: none written), so each thread passes its own.
+ */
+
+/*
+ * The key hash of both layouts: FNV-1a 64 over the key bytes, then the MurmurHash3 fmix64
+ * finaliser (docs/snapshot-layout.md, "The hash").
+ */
+uint64_t sluice_key_hash(const void *key, size_t length);
+
+/*
+ * A sealed snapshot table (docs/snapshot-layout.md): immutable, sealed SHRINK|GROW|WRITE by its
+ * owner, so a value found is a pointer into the mapping that stays valid and unchanged until
+ * sluice_snapshot_close.
+ */
+typedef struct sluice_snapshot sluice_snapshot;
+
+/*
+ * Opens the table in `fd` (taken: see above), of `size` bytes and version `version` as the owner
+ * announced them (PUBLISH); `version` 0: whatever version the header holds. SLUICE_EREGION if the
+ * fd is not a memfd sealed SHRINK|GROW|WRITE of that size; SLUICE_ELAYOUT if the header breaks a
+ * rule of the layout or names another version.
+ */
+int sluice_snapshot_open(int fd, uint64_t size, uint64_t version, sluice_snapshot **out, sluice_error *err);
+
+/*
+ * Looks `key` up: SLUICE_OK with *value (in place, read-only, 8-aligned) and *value_length set,
+ * SLUICE_ABSENT, or SLUICE_ECORRUPT if a slot the lookup examines points outside the heap or its
+ * hash is not its key's. Examines at most the header's max probe length slots; no system call,
+ * no allocation.
+ */
+int sluice_snapshot_get(const sluice_snapshot *snapshot, const void *key, size_t key_length, const void **value,
+                        size_t *value_length, sluice_error *err);
+
+uint64_t sluice_snapshot_version(const sluice_snapshot *snapshot);
+uint32_t sluice_snapshot_entry_count(const sluice_snapshot *snapshot);
+size_t sluice_snapshot_size(const sluice_snapshot *snapshot);
+
+/* Unmaps the table and closes its fd; values found in it are gone with it. NULL: nothing. */
+void sluice_snapshot_close(sluice_snapshot *snapshot);
+
+/*
+ * A shared map (docs/cache-layout.md): one writer, its owner, updates it in place while readers
+ * look keys up; readers map it read-only (sealed SHRINK|GROW|FUTURE_WRITE). A lookup copies the
+ * value out under the slot's control word (a seqlock) and returns it only once the copy is known
+ * whole: a pointer into the mapping could change under the caller, so none is handed out.
+ */
+typedef struct sluice_map sluice_map;
+
+/* Retries of one lookup (or of one slot, iterating) while the writer keeps changing the slot. */
+#define SLUICE_MAP_READ_RETRIES 64
+
+/*
+ * Opens the map in `fd` (taken: see above) of `size` bytes, as its owner announced. SLUICE_EREGION
+ * if the fd is not a memfd sealed SHRINK|GROW|FUTURE_WRITE of that size; SLUICE_ELAYOUT if the
+ * header breaks a rule of the layout or the size is not the header's.
+ */
+int sluice_map_open(int fd, uint64_t size, sluice_map **out, sluice_error *err);
+
+/*
+ * Looks `key` up and copies its value into `value` (room for `capacity` bytes; a buffer of
+ * sluice_map_max_value_length bytes always suffices). Returns the value's length (>= 0), a
+ * value the writer wrote whole (the old or the new one of an update in progress, never a mix);
+ * SLUICE_ABSENT; SLUICE_EARGUMENT if the value is longer than `capacity` (nothing copied);
+ * SLUICE_ECONTENDED after SLUICE_MAP_READ_RETRIES retries that all saw the writer change the slot;
+ * SLUICE_ECORRUPT if the slot holds what no writer can write. At most slot-count slots are
+ * examined; no system call, no allocation.
+ */
+int sluice_map_get(const sluice_map *map, const void *key, size_t key_length, void *value, size_t capacity,
+                   sluice_error *err);
+
+/* One live entry, copied out whole; the pointers are valid during the call only. Return false to stop. */
+typedef bool (*sluice_map_visitor)(void *ctx, const void *key, uint32_t key_length, const void *value,
+                                   uint32_t value_length);
+
+/*
+ * Calls `visit` for every entry that is live when its slot is read, in slot order, each with a
+ * consistent copy of its key and value. A map being updated meanwhile gives no snapshot of the
+ * whole: an entry updated during the walk is seen once, old or new; one inserted or deleted may
+ * be seen or not. Returns the number of entries visited, or a negative code (SLUICE_ECONTENDED,
+ * SLUICE_ECORRUPT; SLUICE_ESYSCALL if the copy buffers, max key + max value bytes, cannot be
+ * allocated).
+ */
+int64_t sluice_map_for_each(const sluice_map *map, sluice_map_visitor visit, void *ctx, sluice_error *err);
+
+uint32_t sluice_map_slot_count(const sluice_map *map);
+uint32_t sluice_map_capacity(const sluice_map *map);
+uint32_t sluice_map_max_key_length(const sluice_map *map);
+uint32_t sluice_map_max_value_length(const sluice_map *map);
+/* The owner's counts in the header: informational (the owner updates them; a reader trusts nothing in them). */
+uint64_t sluice_map_live_entries(const sluice_map *map);
+uint64_t sluice_map_updates_applied(const sluice_map *map);
+
+/* Unmaps the map and closes its fd. NULL: nothing. */
+void sluice_map_close(sluice_map *map);
 
 /* Names for codes, for messages: "EPERM", "UNKNOWN_CHANNEL", "SLUICE_ECORRUPT". */
 const char *sluice_errno_name(int err);

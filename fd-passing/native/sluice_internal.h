@@ -354,6 +354,8 @@ int sli_validate_region_header(const uint8_t *r, size_t size, uint32_t kind, uin
                                int64_t *capacity, sluice_error *e);
 int sli_create_position_region(sluice_channel *ch, int *fd_out, sluice_error *e);
 int sli_seal_position_region(int fd, sluice_error *e);
+int sli_map_cache_region(int fd, int seals, uint64_t size, size_t header_length, const char *what, const uint8_t **out,
+                         sluice_error *e);
 
 /* ---- channel.c ------------------------------------------------------------------------------------ */
 

@@ -3,11 +3,13 @@
  *
  * Every offset, length, magic and code of the attach handshake (docs/protocol.md) and of the
  * regions it hands over (docs/layout.md: the common region header, the SPSC, broadcast and MPMC
- * rings, and the consumer position regions) appears here once, under a name that says which
- * field it is. The library uses only these names. The host is written in Java, and its copies of
- * the same values are checked against this file by a conformance test: test/layout_constants.c
- * prints every constant below, and the fd-passing tests compare each line with the host's value.
- * A constant added here belongs in that program too.
+ * rings, and the consumer position regions), and of the caches' regions (docs/snapshot-layout.md:
+ * the sealed snapshot table; docs/cache-layout.md: the shared map), appears here once, under a
+ * name that says which field it is. The library uses only these names. The host is written in
+ * Java, and its copies of the same values are checked against this file by conformance tests:
+ * test/layout_constants.c prints every constant below, and the fd-passing tests (the SLI_SNAP_ and
+ * SLI_MAP_ constants: the cache module's tests) compare each line with the Java value. A constant
+ * added here belongs in that program too.
  *
  * This file describes formats: changing a value here changes a byte on the wire or in shared
  * memory, which the documents above forbid without a new protocol or layout version.
@@ -237,5 +239,83 @@
 #define SLI_MPMC_COMMITTED 2 /* published, waiting for a consumer */
 #define SLI_MPMC_ABORTED 3   /* given back by its producer; consumers skip it */
 #define SLI_MPMC_CONSUMING 4 /* a consumer reads it */
+
+/* ---- sealed snapshot table (docs/snapshot-layout.md) ---------------------------------------------
+ *
+ * Written whole by its owner, then sealed SHRINK|GROW|WRITE: nobody writes it again. A 64-byte
+ * header, Slot Count slots of 16 bytes, then the heap of entries:
+ *     0   magic "SLUICESN" (u64)   8 layout version (u32, 1)   12 header length (u32, 64)
+ *     16  snapshot version (u64, 1 .. 2^63 - 1)   24 entry count (u32)   28 slot count (u32)
+ *     32  max probe length (u32)   36 reserved (u32, 0)   40 heap offset (u64)   48 heap length (u64)
+ *     56  reserved (u64, 0)
+ * Slot: key hash (u64), entry offset (u64, 0 = empty). Entry: key length (u32), value length (u32),
+ * key bytes padded to 8, value bytes padded to 8.
+ */
+#define SLI_SNAP_MAGIC 0x4E53454349554C53ull /* the bytes "SLUICESN" */
+#define SLI_SNAP_MAGIC_OFFSET 0
+#define SLI_SNAP_LAYOUT_VERSION 1
+#define SLI_SNAP_LAYOUT_VERSION_OFFSET 8
+#define SLI_SNAP_HEADER_LENGTH_OFFSET 12
+#define SLI_SNAP_HEADER_LENGTH 64
+#define SLI_SNAP_VERSION_OFFSET 16
+#define SLI_SNAP_ENTRY_COUNT_OFFSET 24
+#define SLI_SNAP_SLOT_COUNT_OFFSET 28
+#define SLI_SNAP_MAX_PROBE_OFFSET 32
+#define SLI_SNAP_RESERVED_U32_OFFSET 36
+#define SLI_SNAP_HEAP_OFFSET_OFFSET 40
+#define SLI_SNAP_HEAP_LENGTH_OFFSET 48
+#define SLI_SNAP_RESERVED_U64_OFFSET 56
+#define SLI_SNAP_MAX_SLOT_COUNT (1u << 30)
+#define SLI_SNAP_SLOT_LENGTH 16
+#define SLI_SNAP_SLOT_HASH_OFFSET 0
+#define SLI_SNAP_SLOT_ENTRY_OFFSET 8
+#define SLI_SNAP_ENTRY_KEY_LENGTH_OFFSET 0
+#define SLI_SNAP_ENTRY_VALUE_LENGTH_OFFSET 4
+#define SLI_SNAP_ENTRY_HEADER_LENGTH 8
+#define SLI_SNAP_ALIGNMENT 8
+
+/* ---- shared map (docs/cache-layout.md) --------------------------------------------------------------
+ *
+ * One writer (the owner) updates it in place; readers map it read-only (sealed SHRINK|GROW|
+ * FUTURE_WRITE). A 128-byte header, then Slot Count slots of Slot Length bytes:
+ *     0   magic "SLUICEMP" (u64)   8 layout version (u32, 1)   12 header length (u32, 128)
+ *     16  slot count (u32)   20 slot length (u32)   24 max key length (u32)   28 max value length (u32)
+ *     32  capacity (u32)   36 reserved (u32, 0)   40 live entries (u64)   48 updates applied (u64)
+ *     56..127 reserved, zero
+ * Slot: control (u64: state in bits 0-1, active value buffer in bit 2, change count above), key
+ * hash (u64), key length (u32), reserved (u32), value length of buffer 0 (u32), of buffer 1 (u32),
+ * key bytes (align8(max key) bytes), value buffer 0, value buffer 1 (align8(max value) bytes each).
+ */
+#define SLI_MAP_MAGIC 0x504D454349554C53ull /* the bytes "SLUICEMP" */
+#define SLI_MAP_MAGIC_OFFSET 0
+#define SLI_MAP_LAYOUT_VERSION 1
+#define SLI_MAP_LAYOUT_VERSION_OFFSET 8
+#define SLI_MAP_HEADER_LENGTH_OFFSET 12
+#define SLI_MAP_HEADER_LENGTH 128
+#define SLI_MAP_SLOT_COUNT_OFFSET 16
+#define SLI_MAP_SLOT_LENGTH_OFFSET 20
+#define SLI_MAP_MAX_KEY_LENGTH_OFFSET 24
+#define SLI_MAP_MAX_VALUE_LENGTH_OFFSET 28
+#define SLI_MAP_CAPACITY_OFFSET 32
+#define SLI_MAP_RESERVED_U32_OFFSET 36
+#define SLI_MAP_LIVE_ENTRIES_OFFSET 40    /* u64: the owner's count, informational (never trusted) */
+#define SLI_MAP_UPDATES_OFFSET 48         /* u64: the owner's count, informational (never trusted) */
+#define SLI_MAP_RESERVED_FIELDS_OFFSET 56 /* 56..127 zero */
+#define SLI_MAP_MAX_SLOT_COUNT (1u << 30)
+#define SLI_MAP_MAX_KEY_LENGTH 65536u
+#define SLI_MAP_MAX_VALUE_LENGTH (16u << 20)
+#define SLI_MAP_SLOT_CONTROL_OFFSET 0
+#define SLI_MAP_SLOT_HASH_OFFSET 8
+#define SLI_MAP_SLOT_KEY_LENGTH_OFFSET 16
+#define SLI_MAP_SLOT_RESERVED_OFFSET 20
+#define SLI_MAP_SLOT_VALUE_LENGTH_OFFSET 24 /* u32 of buffer 0; buffer 1's at + 4 */
+#define SLI_MAP_SLOT_KEY_OFFSET 32
+#define SLI_MAP_SLOT_HEADER_LENGTH 32
+#define SLI_MAP_STATE_MASK 0x3ull
+#define SLI_MAP_EMPTY 0
+#define SLI_MAP_LIVE 1
+#define SLI_MAP_DELETED 2
+#define SLI_MAP_ACTIVE_BUFFER_BIT 0x4ull
+#define SLI_MAP_COUNT_SHIFT 3
 
 #endif /* SLUICE_LAYOUT_H */

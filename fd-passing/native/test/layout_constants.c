@@ -1,9 +1,11 @@
 /*
  * layout_constants: prints every constant the native client shares with the host, one
  * NAME=value line each (decimal), so that a test can compare them with the host's own
- * definitions: sluice_layout.h (the handshake's and the rings' bytes) and the codes of sluice.h
- * that travel in them (versions, ring kinds, roles, refusal reasons). NativeConformanceTest, in
- * fd-passing's tests, runs it and fails on any difference, and on any name it does not know.
+ * definitions: sluice_layout.h (the handshake's and the rings' bytes, and the caches' regions) and
+ * the codes of sluice.h that travel in them (versions, ring kinds, roles, refusal reasons).
+ * NativeConformanceTest, in fd-passing's tests, runs it and fails on any difference, and on any
+ * name it does not know; the SLI_SNAP_ and SLI_MAP_ names are the cache module's
+ * (NativeCacheConformanceTest), whose descriptors fd-passing cannot see.
  *
  * build.sh builds it, and fails if a #define SLI_ of sluice_layout.h is missing here.
  */
@@ -167,6 +169,61 @@ int main(void) {
     P(SLI_MPMC_COMMITTED);
     P(SLI_MPMC_ABORTED);
     P(SLI_MPMC_CONSUMING);
+
+    /* sluice_layout.h: the caches' regions (checked by the cache module's conformance test) */
+    P(SLI_SNAP_MAGIC);
+    P(SLI_SNAP_MAGIC_OFFSET);
+    P(SLI_SNAP_LAYOUT_VERSION);
+    P(SLI_SNAP_LAYOUT_VERSION_OFFSET);
+    P(SLI_SNAP_HEADER_LENGTH_OFFSET);
+    P(SLI_SNAP_HEADER_LENGTH);
+    P(SLI_SNAP_VERSION_OFFSET);
+    P(SLI_SNAP_ENTRY_COUNT_OFFSET);
+    P(SLI_SNAP_SLOT_COUNT_OFFSET);
+    P(SLI_SNAP_MAX_PROBE_OFFSET);
+    P(SLI_SNAP_RESERVED_U32_OFFSET);
+    P(SLI_SNAP_HEAP_OFFSET_OFFSET);
+    P(SLI_SNAP_HEAP_LENGTH_OFFSET);
+    P(SLI_SNAP_RESERVED_U64_OFFSET);
+    P(SLI_SNAP_MAX_SLOT_COUNT);
+    P(SLI_SNAP_SLOT_LENGTH);
+    P(SLI_SNAP_SLOT_HASH_OFFSET);
+    P(SLI_SNAP_SLOT_ENTRY_OFFSET);
+    P(SLI_SNAP_ENTRY_KEY_LENGTH_OFFSET);
+    P(SLI_SNAP_ENTRY_VALUE_LENGTH_OFFSET);
+    P(SLI_SNAP_ENTRY_HEADER_LENGTH);
+    P(SLI_SNAP_ALIGNMENT);
+    P(SLI_MAP_MAGIC);
+    P(SLI_MAP_MAGIC_OFFSET);
+    P(SLI_MAP_LAYOUT_VERSION);
+    P(SLI_MAP_LAYOUT_VERSION_OFFSET);
+    P(SLI_MAP_HEADER_LENGTH_OFFSET);
+    P(SLI_MAP_HEADER_LENGTH);
+    P(SLI_MAP_SLOT_COUNT_OFFSET);
+    P(SLI_MAP_SLOT_LENGTH_OFFSET);
+    P(SLI_MAP_MAX_KEY_LENGTH_OFFSET);
+    P(SLI_MAP_MAX_VALUE_LENGTH_OFFSET);
+    P(SLI_MAP_CAPACITY_OFFSET);
+    P(SLI_MAP_RESERVED_U32_OFFSET);
+    P(SLI_MAP_LIVE_ENTRIES_OFFSET);
+    P(SLI_MAP_UPDATES_OFFSET);
+    P(SLI_MAP_RESERVED_FIELDS_OFFSET);
+    P(SLI_MAP_MAX_SLOT_COUNT);
+    P(SLI_MAP_MAX_KEY_LENGTH);
+    P(SLI_MAP_MAX_VALUE_LENGTH);
+    P(SLI_MAP_SLOT_CONTROL_OFFSET);
+    P(SLI_MAP_SLOT_HASH_OFFSET);
+    P(SLI_MAP_SLOT_KEY_LENGTH_OFFSET);
+    P(SLI_MAP_SLOT_RESERVED_OFFSET);
+    P(SLI_MAP_SLOT_VALUE_LENGTH_OFFSET);
+    P(SLI_MAP_SLOT_KEY_OFFSET);
+    P(SLI_MAP_SLOT_HEADER_LENGTH);
+    P(SLI_MAP_STATE_MASK);
+    P(SLI_MAP_EMPTY);
+    P(SLI_MAP_LIVE);
+    P(SLI_MAP_DELETED);
+    P(SLI_MAP_ACTIVE_BUFFER_BIT);
+    P(SLI_MAP_COUNT_SHIFT);
 
     /* sluice.h: codes carried in the handshake and in ring headers */
     P(SLUICE_PROTOCOL_VERSION);
