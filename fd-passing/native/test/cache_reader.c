@@ -19,7 +19,9 @@
  *        "RACED lookups COUNT found F torn T contended C"
  *   open-snapshots SOCK | open-maps SOCK
  *        opens each region sent until END, expecting refusals: one line per region,
- *        "OPEN i CODE fds-before fds-after: message" (CODE SLUICE_OK when it opened), then "END"
+ *        "OPEN i CODE fds-before fds-after: message", then "END". A region that opens (CODE SLUICE_OK)
+ *        is probed with lookups of key(0, 0 .. 39) and, a map, a walk: "opened found F absent A
+ *        corrupt C other O [walk ok|CODE]"
  *
  * The keys and the lookups follow a PRNG both sides implement (splitmix64), so the test's model
  * and this program agree on every key without sending any:
@@ -245,6 +247,15 @@ static bool walk_entry(void *ctx, const void *key, uint32_t key_length, const vo
     return true;
 }
 
+static bool walk_all(void *ctx, const void *key, uint32_t key_length, const void *value, uint32_t value_length) {
+    (void) ctx;
+    (void) key;
+    (void) key_length;
+    (void) value;
+    (void) value_length;
+    return true;
+}
+
 static int map_lookups(char **argv) {
     sluice_map *m = open_map(argv[2]);
     uint64_t key_seed = arg_u64(argv[3]), n = arg_u64(argv[4]), state = arg_u64(argv[5]), count = arg_u64(argv[6]);
@@ -331,6 +342,44 @@ static int map_race(char **argv) {
     return 0;
 }
 
+/* After a refused-or-not open: lookups of key(0, 0 .. KEYS-1), counted by answer. */
+#define PROBE_KEYS 40
+
+static void probe_snapshot(const sluice_snapshot *s, char *out, size_t cap) {
+    int found = 0, absent = 0, corrupt = 0, other = 0;
+    uint8_t key[MAX_KEY];
+    for (uint64_t i = 0; i < PROBE_KEYS; i++) {
+        size_t kl = make_key(0, i, key);
+        const void *value;
+        size_t vl;
+        int rc = sluice_snapshot_get(s, key, kl, &value, &vl, NULL);
+        found += rc == SLUICE_OK;
+        absent += rc == SLUICE_ABSENT;
+        corrupt += rc == SLUICE_ECORRUPT;
+        other += rc != SLUICE_OK && rc != SLUICE_ABSENT && rc != SLUICE_ECORRUPT;
+    }
+    snprintf(out, cap, "opened found %d absent %d corrupt %d other %d", found, absent, corrupt, other);
+}
+
+static void probe_map(const sluice_map *m, char *out, size_t cap) {
+    int found = 0, absent = 0, corrupt = 0, other = 0;
+    uint8_t key[MAX_KEY];
+    size_t vcap = sluice_map_max_value_length(m);
+    uint8_t *value = malloc(vcap > 0 ? vcap : 1);
+    for (uint64_t i = 0; i < PROBE_KEYS; i++) {
+        size_t kl = make_key(0, i, key);
+        int rc = sluice_map_get(m, key, kl, value, vcap, NULL);
+        found += rc >= 0;
+        absent += rc == SLUICE_ABSENT;
+        corrupt += rc == SLUICE_ECORRUPT;
+        other += rc < 0 && rc != SLUICE_ABSENT && rc != SLUICE_ECORRUPT;
+    }
+    int64_t walked = sluice_map_for_each(m, walk_all, NULL, NULL);
+    free(value);
+    snprintf(out, cap, "opened found %d absent %d corrupt %d other %d walk %s", found, absent, corrupt, other,
+             walked >= 0 ? "ok" : sluice_code_name((int) walked));
+}
+
 static int open_series(const char *path, bool maps) {
     int sock = connect_to(path);
     for (int i = 0;; i++) {
@@ -341,17 +390,24 @@ static int open_series(const char *path, bool maps) {
             break;
         }
         sluice_error err = {0};
+        char probed[200] = "";
         int rc;
         if (maps) {
             sluice_map *m = NULL;
             rc = sluice_map_open(fd, size, &m, &err);
+            if (rc == SLUICE_OK) {
+                probe_map(m, probed, sizeof probed);
+            }
             sluice_map_close(m);
         } else {
             sluice_snapshot *s = NULL;
             rc = sluice_snapshot_open(fd, size, first, &s, &err);
+            if (rc == SLUICE_OK) {
+                probe_snapshot(s, probed, sizeof probed);
+            }
             sluice_snapshot_close(s);
         }
-        say("OPEN %d %s %d %d: %s", i, sluice_code_name(rc), before, count_fds(), rc == SLUICE_OK ? "opened" : err.message);
+        say("OPEN %d %s %d %d: %s", i, sluice_code_name(rc), before, count_fds(), rc == SLUICE_OK ? probed : err.message);
     }
     say("END");
     close(sock);

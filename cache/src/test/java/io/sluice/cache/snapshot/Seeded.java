@@ -4,23 +4,24 @@ import java.util.SplittableRandom;
 
 /**
  * Runs a randomised check with a seed that a failure names. The seed is random unless
- * {@code -Dsnapshot.seed=<n>} fixes it (to replay a failure).
+ * {@code -Dsnapshot.seed=<n>} fixes it (to replay a failure). Public: the native-client tests of
+ * {@code io.sluice.cache.nativeclient} use it too.
  */
-final class Seeded {
+public final class Seeded {
     private Seeded() {
     }
 
-    interface Check {
+    public interface Check {
         void run(SplittableRandom random) throws Exception;
     }
 
-    static long seed() {
+    public static long seed() {
         String fixed = System.getProperty("snapshot.seed");
         return fixed != null ? Long.parseLong(fixed) : new SplittableRandom().nextLong();
     }
 
     /** Runs {@code check}; any failure is rethrown as an AssertionError naming the seed. */
-    static void run(long seed, Check check) {
+    public static void run(long seed, Check check) {
         try {
             check.run(new SplittableRandom(seed));
         } catch (Throwable t) {
