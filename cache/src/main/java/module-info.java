@@ -7,4 +7,5 @@ module io.sluice.cache {
     requires transitive io.sluice.memfd;
     requires transitive io.sluice.fdpassing;
     exports io.sluice.cache.snapshot;
+    exports io.sluice.cache.map;
 }
