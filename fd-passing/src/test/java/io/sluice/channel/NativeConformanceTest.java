@@ -246,7 +246,7 @@ class NativeConformanceTest {
             }
         }
         for (String name : c.keySet()) {
-            if (!mirrored.contains(name)) {
+            if (!mirrored.contains(name) && !isCacheConstant(name)) {
                 problems.add(name + ": printed by layout_constants but mirrors no Java constant in "
                         + "NativeConformanceTest.MIRRORS (add the Java constant it copies)");
             }
@@ -256,6 +256,15 @@ class NativeConformanceTest {
                     + String.join("\n  ", problems));
         }
         assertTrue(c.size() > 100, "layout_constants printed only " + c.size() + " constants");
+    }
+
+    /**
+     * The constants of the caches' regions (sealed snapshot tables, the shared map) mirror classes
+     * of the cache module, which this module cannot see: the cache module's
+     * NativeCacheConformanceTest checks them, and fails on any of these prefixes it does not know.
+     */
+    private static boolean isCacheConstant(String cName) {
+        return cName.startsWith("SLI_SNAP_") || cName.startsWith("SLI_MAP_");
     }
 
     /** What native/test/layout_constants prints: NAME=value, one per line, every name once. */

@@ -60,7 +60,7 @@ final class CacheReader implements AutoCloseable {
         return new CacheReader(ChildJvm.watch(pb));
     }
 
-    static CacheReader start(String variant, String... args) throws IOException {
+    static CacheReader reader(String variant, String... args) throws IOException {
         return start(variant, "cache_reader", args);
     }
 

@@ -80,7 +80,7 @@ class NativeSnapshotLookupTest {
         Path socket = dir.resolve("snapshot-" + variant + "-" + entries + ".sock");
         try (SeqPacketServer server = SeqPacketServer.bind(socket);
              MemfdRegion table = writer.build("native.lookups", version);
-             CacheReader c = CacheReader.start(variant, "snapshot", socket.toString(), Long.toString(keySeed),
+             CacheReader c = CacheReader.reader(variant, "snapshot", socket.toString(), Long.toString(keySeed),
                      Integer.toString(n), Long.toString(lookupSeed), Integer.toString(count))) {
             try (SeqPacketSocket conn = server.accept(Duration.ofSeconds(TIMEOUT_S))) {
                 assertNotNull(conn, "cache_reader did not connect; its output:\n" + c.output());
