@@ -5,6 +5,8 @@
  * over the host's Unix socket, exactly as a Java peer does: the attach handshake of
  * docs/protocol.md, the verified fd hand-over (SCM_RIGHTS, seals, sizes), and the ring layouts
  * (docs/layout-*.md). It then reads and writes the very pages the host maps: zero copies.
+ * It also reads the caches a JVM keeps (io.sluice.cache): sealed snapshot tables and the shared
+ * map, from a memfd the application received (see "Caches" below).
  *
  * Roles this client can take (the producers of SPSC and broadcast channels are their hosts):
  *   - SPSC consumer            (data region mapped read-only, from an O_RDWR or O_RDONLY fd; own position
