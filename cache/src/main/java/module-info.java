@@ -6,6 +6,7 @@ module io.sluice.cache {
     requires transitive io.sluice.api;
     requires transitive io.sluice.memfd;
     requires transitive io.sluice.fdpassing;
+    exports io.sluice.cache;
     exports io.sluice.cache.snapshot;
     exports io.sluice.cache.map;
 }

@@ -53,6 +53,17 @@ public final class TestCalls {
     }
 
     /**
+     * Opens {@code path} {@code O_RDONLY | O_CLOEXEC}: an fd that is not a memfd, for tests that
+     * hand a peer the wrong kind of file; owned by the caller.
+     *
+     * @param path the file to open, e.g. {@code /dev/null}
+     * @return the new fd
+     */
+    public static OwnedFd openReadOnly(String path) {
+        return OwnedFd.adopt(FdCalls.open(path, FdCalls.O_RDONLY | FdCalls.O_CLOEXEC, 0), path);
+    }
+
+    /**
      * {@code mprotect(address, length, prot)}; throws {@link SystemCallException} naming the errno on refusal.
      *
      * @param address page-aligned start of a mapping

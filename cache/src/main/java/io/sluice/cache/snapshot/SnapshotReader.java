@@ -143,6 +143,18 @@ public final class SnapshotReader {
      *                                  holds a hash that its entry's key does not have
      */
     public MemorySegment get(MemorySegment key) {
+        long entry = findEntry(key);
+        return entry < 0 ? null : table.asSlice(valueOffset(entry), valueLength(entry));
+    }
+
+    /**
+     * The offset of {@code key}'s entry in {@link #segment()}, or -1 if the table does not hold
+     * the key: the lookup without even a slice, for callers that read the value through
+     * {@link #valueOffset(long)} and {@link #valueLength(long)} and allocate nothing.
+     *
+     * @throws CorruptSnapshotException as {@link #get(MemorySegment)}
+     */
+    public long findEntry(MemorySegment key) {
         long hash = SnapshotDescriptor.hash(key);
         long keyLength = key.byteSize();
         int slot = (int) hash & mask;
@@ -150,15 +162,14 @@ public final class SnapshotReader {
             long slotAt = slotOffset(slot);
             long entryOffset = table.get(U64, slotAt + SLOT_ENTRY_OFFSET);
             if (entryOffset == 0) {
-                return null; // an empty slot ends every probe sequence that passes it
+                return -1; // an empty slot ends every probe sequence that passes it
             }
             if (table.get(U64, slotAt + SLOT_HASH_OFFSET) == hash) {
                 long storedKeyLength = checkedKeyLength(slot, entryOffset);
                 long keyAt = entryOffset + ENTRY_HEADER_LENGTH;
                 if (storedKeyLength == keyLength
                         && MemorySegment.mismatch(key, 0, keyLength, table, keyAt, keyAt + keyLength) == -1) {
-                    long valueAt = keyAt + align(keyLength);
-                    return table.asSlice(valueAt, u32(table, entryOffset + ENTRY_VALUE_LENGTH_OFFSET));
+                    return entryOffset; // checkedKeyLength proved key and value inside the heap
                 }
                 // Equal 64-bit hashes of different keys are possible but so rare that checking
                 // costs nothing in practice, and it catches a slot whose hash was forged.
@@ -166,7 +177,17 @@ public final class SnapshotReader {
             }
             slot = (slot + 1) & mask;
         }
-        return null;
+        return -1;
+    }
+
+    /** Where the value of the entry {@link #findEntry} returned starts in {@link #segment()}. */
+    public long valueOffset(long entry) {
+        return entry + ENTRY_HEADER_LENGTH + align(u32(table, entry + ENTRY_KEY_LENGTH_OFFSET));
+    }
+
+    /** The value length of the entry {@link #findEntry} returned. */
+    public long valueLength(long entry) {
+        return u32(table, entry + ENTRY_VALUE_LENGTH_OFFSET);
     }
 
     /** {@link #get(MemorySegment)} for a key held in an array. */

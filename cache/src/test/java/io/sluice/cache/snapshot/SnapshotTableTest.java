@@ -1,9 +1,5 @@
-package io.sluice.examples.snapshot;
+package io.sluice.cache.snapshot;
 
-import io.sluice.cache.snapshot.SnapshotDescriptor;
-import io.sluice.cache.snapshot.SnapshotWriter;
-import io.sluice.cache.snapshot.SnapshotReader;
-import io.sluice.memfd.MemfdRegion;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -141,25 +137,6 @@ class SnapshotTableTest {
             int slots = w.slotCount();
             assertEquals(1, Integer.bitCount(slots), n + " entries: " + slots + " slots");
             assertTrue(slots >= 2 * n && (n == 0 || slots < 4 * n), n + " entries: " + slots + " slots");
-        }
-    }
-
-    @Test
-    void referenceDataOfEveryInstrumentIsFoundInASealedMemfd() {
-        try (MemfdRegion region = ReferenceData.table(3).build("test.refdata", 3)) {
-            SnapshotReader r = SnapshotReader.open(region.mapReadOnly(), region.name());
-            r.verify();
-            int listed = ReferenceData.instrumentCount(3);
-            assertEquals(listed, r.entryCount());
-            for (int i = 0; i < listed + 500; i++) {
-                MemorySegment v = r.get(ReferenceData.symbol(i));
-                if (i < listed) {
-                    assertNotNull(v, "instrument " + i);
-                    assertArrayEquals(ReferenceData.value(3, i), v.toArray(ValueLayout.JAVA_BYTE), "instrument " + i);
-                } else {
-                    assertNull(v, "instrument " + i + " is not listed in v3");
-                }
-            }
         }
     }
 

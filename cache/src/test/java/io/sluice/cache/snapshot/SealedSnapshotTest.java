@@ -1,15 +1,11 @@
-package io.sluice.examples.snapshot;
+package io.sluice.cache.snapshot;
 
-import io.sluice.cache.snapshot.SnapshotWriter;
-import io.sluice.cache.snapshot.SealedSnapshot;
-import io.sluice.cache.snapshot.CorruptSnapshotException;
 import io.sluice.memfd.OwnedFd;
 import io.sluice.api.RegionRefusedException;
 import io.sluice.api.SystemCallException;
 import io.sluice.memfd.MemfdRegion;
 import io.sluice.memfd.ProcessResources;
 import io.sluice.memfd.Seal;
-import io.sluice.examples.WriteAttempts;
 import io.sluice.testing.TestCalls;
 import org.junit.jupiter.api.Test;
 

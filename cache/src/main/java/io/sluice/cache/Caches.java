@@ -1,0 +1,43 @@
+package io.sluice.cache;
+
+import io.sluice.api.ChannelNames;
+import io.sluice.fdpassing.SeqPacketSocket;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Subscribing to caches a {@link CacheHost} serves, by socket path and name. */
+public final class Caches {
+    /** How long {@link #snapshot(Path, String)} waits for the first version. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
+    private Caches() {
+    }
+
+    /**
+     * Subscribes to the sealed snapshot {@code name}, waiting up to {@link #DEFAULT_TIMEOUT} for
+     * its first version.
+     *
+     * @see #snapshot(Path, String, Duration)
+     */
+    public static SnapshotSubscription snapshot(Path socket, String name) {
+        return snapshot(socket, name, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * Subscribes to the sealed snapshot {@code name}: connects, says HELLO, and returns once the
+     * first version is received, checked and mapped read-only.
+     *
+     * @param timeout how long to wait for the first version (the host sends it at once if it has one)
+     * @return the subscription, holding the current version; close it
+     * @throws io.sluice.api.AttachRefusedException if the host refused (unknown name, access policy, limits)
+     * @throws io.sluice.api.ProtocolException      if the host broke the protocol
+     * @throws io.sluice.api.RegionRefusedException if its fd is no memfd sealed {@code SHRINK|GROW|WRITE} of the announced size
+     * @throws io.sluice.cache.snapshot.CorruptSnapshotException if the table in it is not a valid table of the announced version
+     * @throws io.sluice.fdpassing.ReceiveTimeoutException if no version came within {@code timeout}
+     */
+    public static SnapshotSubscription snapshot(Path socket, String name, Duration timeout) {
+        ChannelNames.validate(name);
+        return SnapshotSubscription.open(SeqPacketSocket.connect(socket), name, timeout);
+    }
+}
