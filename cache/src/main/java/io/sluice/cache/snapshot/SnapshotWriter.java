@@ -29,6 +29,10 @@ public final class SnapshotWriter {
     private final Map<Key, byte[]> entries = new LinkedHashMap<>();
     private long heapLength;
 
+    /** An empty table to {@link #put} pairs into. */
+    public SnapshotWriter() {
+    }
+
     /** Adds a pair; keys are compared byte for byte, and a key may be put only once. */
     public SnapshotWriter put(byte[] key, byte[] value) {
         if (entries.size() == MAX_SLOT_COUNT / 2) {
