@@ -18,8 +18,9 @@ import java.nio.ByteBuffer;
  * <pre>{@code
  * ReadOnlySegmentBuffer view = new ReadOnlySegmentBuffer();
  * QuoteDecoder decoder = new QuoteDecoder();
+ * MemorySegment ring = consumer.buffer();             // once: what every payload is a slice of
  * consumer.poll((type, payload) -> {
- *     view.wrap(payload);
+ *     view.wrapPayload(ring, payload);                // keeps ring and an offset: no allocation
  *     decoder.wrap(view, 0, QuoteDecoder.BLOCK_LENGTH, QuoteDecoder.SCHEMA_VERSION);
  *     onQuote(decoder);
  * }, 64);
@@ -42,13 +43,44 @@ public final class ReadOnlySegmentBuffer extends SegmentReads {
     }
 
     /**
-     * Points this view at the whole of {@code segment} (a payload, say). Allocates nothing.
+     * Points this view at the whole of {@code segment}. Allocates nothing itself, but the view
+     * keeps {@code segment}: a payload slice wrapped this way escapes and costs the JIT an
+     * allocation per message, which {@link #wrapPayload} avoids.
      *
      * @param segment the bytes to view, at most {@link Integer#MAX_VALUE} long
      * @throws IllegalArgumentException if the segment is longer than an {@code int} can index
      */
     public void wrap(MemorySegment segment) {
         point(segment);
+    }
+
+    /**
+     * Points this view at {@code payload} through the long-lived segment it is a slice of (a
+     * consumer's {@code buffer()}): the view keeps {@code ringBuffer} and the payload's offset in
+     * it, never the payload slice, so the JIT can still scalar-replace the slice and a message
+     * costs no allocation. {@link #wrap(MemorySegment) wrap(payload)} keeps the slice in this
+     * view, which makes it escape: 40 bytes a message.
+     *
+     * @param ringBuffer the segment the consumer's payloads are slices of
+     * @param payload    the payload the handler was given
+     * @throws IllegalArgumentException if {@code payload} is not inside {@code ringBuffer}
+     */
+    public void wrapPayload(MemorySegment ringBuffer, MemorySegment payload) {
+        if (!ringBuffer.isNative() || !payload.isNative()) {
+            point(payload); // heap memory (tests, in-process rings over arrays): keep the slice
+            return;
+        }
+        long offset = payload.address() - ringBuffer.address();
+        long length = payload.byteSize();
+        if (offset < 0 || offset > ringBuffer.byteSize() - length) {
+            throw notInside(ringBuffer, payload);
+        }
+        point(ringBuffer, offset, (int) length);
+    }
+
+    private static IllegalArgumentException notInside(MemorySegment ringBuffer, MemorySegment payload) {
+        return new IllegalArgumentException("payload " + payload + " is not inside the ring buffer " + ringBuffer
+                + " (wrapPayload takes the consumer's buffer() and a payload it handed over)");
     }
 
     /**

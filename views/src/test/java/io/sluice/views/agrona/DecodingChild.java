@@ -4,6 +4,7 @@ import io.sluice.channel.Channels;
 import io.sluice.channel.ConsumerAttachment;
 import io.sluice.ringbuffer.SpscConsumer;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -22,13 +23,14 @@ public final class DecodingChild {
         try (ConsumerAttachment<SpscConsumer> in = Channels.spsc(Path.of(args[0]), args[1])) {
             System.out.println("ATTACHED");
             ReadOnlySegmentBuffer view = new ReadOnlySegmentBuffer();
+            MemorySegment ring = in.consumer().buffer();
             TestQuote.Decoder decoder = new TestQuote.Decoder();
             long[] counts = new long[2]; // seen, matched
             String[] firstMismatch = {"none"};
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (counts[0] < messages && System.nanoTime() < deadline) {
                 in.poll((type, payload) -> {
-                    view.wrap(payload);
+                    view.wrapPayload(ring, payload);
                     String m = TestQuote.mismatch(decoder.wrap(view, 0), seed, counts[0]);
                     if (m == null && type == TestQuote.TYPE) {
                         counts[1]++;

@@ -53,8 +53,9 @@ class RingRoundTripTest {
                         TestQuote.encode(encoder.wrap(claim, 0), seed, sent++);
                         producer.commit(at);
                     }
+                    MemorySegment ringBuffer = consumer.buffer();
                     consumer.poll((type, bytes) -> {
-                        payload.wrap(bytes);
+                        payload.wrapPayload(ringBuffer, bytes);
                         String m = type != TestQuote.TYPE ? "type " + type
                                 : payload.capacity() != TestQuote.BLOCK_LENGTH ? "length " + payload.capacity()
                                 : TestQuote.mismatch(decoder.wrap(payload, 0), seed, next[0]);
