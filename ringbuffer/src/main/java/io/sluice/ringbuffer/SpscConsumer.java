@@ -142,6 +142,20 @@ public final class SpscConsumer implements MessageConsumer {
         return count;
     }
 
+    /**
+     * The read-only segment every payload this consumer hands to a handler is a slice of, for
+     * code that keeps a reference across messages without keeping the slice (a buffer view
+     * re-pointed per message keeps this segment and a payload's offset in it, the difference of
+     * their addresses).
+     * Keeping the payload slice itself in a field makes the JIT allocate it, 40 bytes a message;
+     * an offset into this segment costs nothing.
+     *
+     * @return a read-only segment over the ring this consumer reads; valid as long as the ring is
+     */
+    public MemorySegment buffer() {
+        return data.asReadOnly();
+    }
+
     /** {@return bytes in the data area} */
     public long capacity() {
         return capacity;
