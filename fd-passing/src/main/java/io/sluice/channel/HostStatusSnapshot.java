@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static io.sluice.channel.HostStatusDescriptor.*;
 
@@ -85,7 +87,12 @@ public record HostStatusSnapshot(long hostPid, long hostStarted, long updatedAt,
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle()
             .withInvokeExactBehavior();
     private static final int MAX_SLOTS = 1 << 16;
-    private static final int ATTEMPTS = 1_000;
+    /**
+     * How long a reader keeps trying for a stable copy. A count of spins was not enough: a host
+     * descheduled mid-update on a busy machine holds the sequence odd for milliseconds.
+     */
+    private static final long STABLE_COPY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+    private static final int SPINS_BEFORE_PARKING = 100;
 
     /**
      * Reads a status region: copies it under its seqlock, then decodes the copy, bounding every
@@ -95,8 +102,8 @@ public record HostStatusSnapshot(long hostPid, long hostStarted, long updatedAt,
      * @return the figures of one update
      * @throws RingLayoutException   if the header is not a status region's, or the mapping is
      *                               shorter than it says, or a count or index is out of range
-     * @throws IllegalStateException if no stable copy could be made in {@value #ATTEMPTS}
-     *                               attempts (the host died mid-update, or rewrites without pause)
+     * @throws IllegalStateException if no stable copy could be made within two seconds (the host
+     *                               died mid-update, or rewrites without pause)
      */
     public static HostStatusSnapshot read(MemorySegment region) {
         if (region.byteSize() < HEADER_LENGTH) {
@@ -121,19 +128,27 @@ public record HostStatusSnapshot(long hostPid, long hostStarted, long updatedAt,
                     + region.byteSize());
         }
         MemorySegment copy = MemorySegment.ofArray(new long[(int) ((needed + 7) / 8)]);
-        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+        long start = System.nanoTime();
+        for (int attempt = 0; ; attempt++) {
             long before = (long) WORD.getAcquire(region, SEQUENCE_OFFSET);
-            if ((before & 1) != 0) {
-                Thread.onSpinWait();
-                continue;
+            if ((before & 1) == 0) {
+                MemorySegment.copy(region, 0, copy, 0, needed);
+                VarHandle.loadLoadFence(); // the copy's loads before the sequence's reload
+                if ((long) WORD.getAcquire(region, SEQUENCE_OFFSET) == before) {
+                    return decode(copy, channelSlots, peerSlots);
+                }
             }
-            MemorySegment.copy(region, 0, copy, 0, needed);
-            VarHandle.loadLoadFence(); // the copy's loads before the sequence's reload
-            if ((long) WORD.getAcquire(region, SEQUENCE_OFFSET) == before) {
-                return decode(copy, channelSlots, peerSlots);
+            if (System.nanoTime() - start > STABLE_COPY_TIMEOUT_NS) {
+                throw new IllegalStateException("status region: no stable copy in "
+                        + TimeUnit.NANOSECONDS.toMillis(STABLE_COPY_TIMEOUT_NS) + " ms (" + attempt
+                        + " attempts; the host died mid-update or rewrites without pause)");
+            }
+            if (attempt < SPINS_BEFORE_PARKING) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(100_000); // the writer is likely descheduled: give it the core
             }
         }
-        throw new IllegalStateException("status region: no stable copy in " + ATTEMPTS + " attempts");
     }
 
     private static HostStatusSnapshot decode(MemorySegment v, int channelSlots, int peerSlots) {
