@@ -7,6 +7,8 @@ import io.sluice.api.RefusalReason;
 import io.sluice.api.SluiceException;
 import io.sluice.api.SystemCallException;
 import io.sluice.api.UntrustedText;
+import io.sluice.cache.map.SharedMapOptions;
+import io.sluice.cache.map.SharedMapWriter;
 import io.sluice.fdpassing.PeerCredentials;
 import io.sluice.fdpassing.PollSet;
 import io.sluice.fdpassing.ReceivedMessage;
@@ -28,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Serves named cache regions on a Unix socket: readers connect, say which region they want
  * ({@code HELLO}), and get its current version and every later one as an fd ({@code PUBLISH});
- * see {@code docs/cache-protocol.md}. Sealed snapshots are made with {@link #snapshot(String)}.
+ * see {@code docs/cache-protocol.md}. Sealed snapshots are made with {@link #snapshot(String)},
+ * shared maps with {@link #map(String, SharedMapOptions)}; names are shared by both kinds.
  *
  * <p>Threads: one. The host's thread waits on the listening socket and every connection at once
  * ({@code poll(2)}), admits readers (connection caps, then the access policy on the kernel's
@@ -128,10 +131,47 @@ public final class CacheHost implements AutoCloseable {
     }
 
     /**
+     * Creates a shared map and serves it under {@code name}; readers subscribe with
+     * {@link Caches#map(Path, String)} and get its read-only fd, as version 1, the only one. The
+     * map is made at once, {@link SharedMapOptions#regionSize()} bytes (bounded by the options),
+     * in a memfd named {@code sluice:<name>}, sealed before any reader can have it.
+     *
+     * @param name    the name readers ask for (see {@link ChannelNames}); unique within the host,
+     *                whatever the kind (a name is one region)
+     * @param options capacity and maxima, bounded when they were made
+     * @return the map and its writer, served until it or the host closes
+     * @throws IllegalArgumentException          if the name is not acceptable
+     * @throws SluiceException                   if the name is already served
+     * @throws io.sluice.api.SystemCallException if the memfd cannot be made, mapped or sealed
+     */
+    public PublishedMap map(String name, SharedMapOptions options) {
+        java.util.Objects.requireNonNull(options, "options");
+        ServedRegion region = serve(name, CacheMessages.KIND_SHARED_MAP); // the name first: nothing made if taken
+        SharedMapWriter writer;
+        try {
+            writer = SharedMapWriter.create(name, options);
+        } catch (SystemCallException e) {
+            region.close();
+            throw e.about("shared map '" + name + "'");
+        } catch (RuntimeException | Error e) {
+            region.close();
+            throw e;
+        }
+        try {
+            // The publication owns the writer: the region closes it when it closes.
+            region.offer(new Publication(CacheMessages.KIND_SHARED_MAP, 1, writer.regionSize(), writer.readOnlyFd(), writer));
+        } catch (RuntimeException | Error e) {
+            writer.close(); // offer closed it already if it refused; close is idempotent
+            region.close();
+            throw e;
+        }
+        return new PublishedMap(region, writer);
+    }
+
+    /**
      * Registers a region of {@code kind} under {@code name}. Every kind is served the same way
-     * (a {@link Publication} per version: kind, version, size, a read-only fd); a shared map is
-     * one more caller of this method, offering a single version 1 built from its writer's
-     * read-only fd and region size.
+     * (a {@link Publication} per version: kind, version, size, a read-only fd); a shared map
+     * offers a single version 1 built from its writer's read-only fd and region size.
      */
     synchronized ServedRegion serve(String name, int kind) {
         ChannelNames.validate(name);
@@ -282,9 +322,16 @@ public final class CacheHost implements AutoCloseable {
             return false;
         }
         ServedRegion region = regions.get(hello.name());
-        if (region == null || region.kind() != hello.kind()) {
+        if (region == null) {
             refuse(s, RefusalReason.UNKNOWN_CHANNEL, hello.name(), "no " + CacheMessages.kindName(hello.kind())
                     + " named '" + hello.name() + "' on this host");
+            return false;
+        }
+        if (region.kind() != hello.kind()) {
+            // The same reason as an unknown name (there is no such region of that kind), with a
+            // text that says what the name is: the reader asked with the wrong call.
+            refuse(s, RefusalReason.UNKNOWN_CHANNEL, hello.name(), "'" + hello.name() + "' is a "
+                    + CacheMessages.kindName(region.kind()) + ", not a " + CacheMessages.kindName(hello.kind()));
             return false;
         }
         if (!region.subscribe(s.connection)) {

@@ -1,7 +1,5 @@
 package io.sluice.cache;
 
-import io.sluice.api.AttachRefusedException;
-import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.ProtocolException;
 import io.sluice.api.SluiceException;
 import io.sluice.cache.snapshot.SealedSnapshot;
@@ -57,24 +55,8 @@ public final class SnapshotSubscription implements AutoCloseable {
      */
     static SnapshotSubscription open(SeqPacketSocket connection, String name, Duration timeout) {
         try {
-            try {
-                connection.send(CacheMessages.hello(CacheMessages.KIND_SNAPSHOT, name));
-            } catch (ConnectionClosedException e) {
-                // The host may have refused at once (a connection cap) and closed: its REFUSED is
-                // still in our queue, and says more than EPIPE.
-            }
             SnapshotLease first;
-            try (ReceivedMessage m = connection.receive(CacheMessages.MAX_LENGTH, 1, timeout)) {
-                short type = CacheMessages.type(m.data(), m.fdCount());
-                if (type == CacheMessages.REFUSED) {
-                    CacheMessages.Refused r = CacheMessages.decodeRefused(m.data());
-                    throw new AttachRefusedException(r.reason(), "snapshot '" + name + "' refused by the host ("
-                            + (r.reason() == null ? "code " + r.code() : r.reason()) + "): " + r.text());
-                }
-                if (type != CacheMessages.PUBLISH) {
-                    throw new ProtocolException("snapshot '" + name + "': " + CacheMessages.typeName(type)
-                            + " where the first PUBLISH or a REFUSED was due");
-                }
+            try (ReceivedMessage m = CacheHandshake.subscribe(connection, CacheMessages.KIND_SNAPSHOT, name, timeout)) {
                 first = adopt(name, m, 0);
             }
             SnapshotSubscription s = new SnapshotSubscription(connection, name, first);
@@ -91,20 +73,7 @@ public final class SnapshotSubscription implements AutoCloseable {
      * size, header, version, then the whole table verified once. The fd is closed on refusal.
      */
     private static SnapshotLease adopt(String name, ReceivedMessage m, long after) {
-        CacheMessages.Publish p;
-        try {
-            p = CacheMessages.decodePublish(m.data());
-        } catch (ProtocolException e) {
-            throw new ProtocolException("snapshot '" + name + "': " + e.getMessage());
-        }
-        if (p.kind() != CacheMessages.KIND_SNAPSHOT) {
-            throw new ProtocolException("snapshot '" + name + "': PUBLISH of a " + CacheMessages.kindName(p.kind())
-                    + ", a snapshot was asked for");
-        }
-        if (p.version() <= after) {
-            throw new ProtocolException("snapshot '" + name + "': PUBLISH of version " + p.version()
-                    + " after version " + after + " (versions strictly increase)");
-        }
+        CacheMessages.Publish p = CacheHandshake.publish(m, CacheMessages.KIND_SNAPSHOT, name, after);
         SealedSnapshot snapshot = SealedSnapshot.adopt(m.takeFd(0), p.regionSize(), p.version());
         try {
             // Sealed WRITE: the bytes can never change, so one full check covers every later lookup.

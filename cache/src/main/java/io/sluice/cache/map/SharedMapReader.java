@@ -173,6 +173,11 @@ public final class SharedMapReader implements AutoCloseable {
         return get(MemorySegment.ofArray(key), dst);
     }
 
+    /** {@link #get(MemorySegment, MemorySegment)} for a UTF-8 key (encoding it allocates). */
+    public int get(String key, MemorySegment dst) {
+        return get(key.getBytes(StandardCharsets.UTF_8), dst);
+    }
+
     /**
      * Runs {@code reader} on the value of {@code key} in place (no copy) and returns its result, or
      * null if the key is absent. The result is returned only if the value did not change while

@@ -2,6 +2,15 @@ package io.sluice.examples.readme;
 
 import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.Role;
+import io.sluice.cache.CacheHost;
+import io.sluice.cache.Caches;
+import io.sluice.cache.MapSubscription;
+import io.sluice.cache.PublishedMap;
+import io.sluice.cache.PublishedSnapshot;
+import io.sluice.cache.SnapshotLease;
+import io.sluice.cache.SnapshotSubscription;
+import io.sluice.cache.map.SharedMapOptions;
+import io.sluice.cache.snapshot.SnapshotWriter;
 import io.sluice.channel.AccessPolicy;
 import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.ChannelHost;
@@ -37,10 +46,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 /**
- * The code of the README's "Using Sluice in your application", compiled: each method holds one of
- * its {@code java} blocks word for word (ReadmeSnippetsTest checks that, and runs them), so the
- * README cannot drift from the API. What the snippets leave to the reader ({@code running()},
- * {@code nextPrice()}, {@code onQuote(...)}) is given by the caller.
+ * The code of the README's "Using Sluice in your application" and "A cache in a dozen lines",
+ * compiled: each method holds one of their {@code java} blocks word for word (ReadmeSnippetsTest
+ * checks that, and runs them), so the README cannot drift from the API. What the snippets leave
+ * to the reader ({@code running()}, {@code nextPrice()}, {@code onQuote(...)}, {@code instrument()},
+ * {@code price()}) is given by the caller.
  */
 public final class ReadmeSnippets {
     /** The message type of a quote. */
@@ -50,6 +60,8 @@ public final class ReadmeSnippets {
     private final BooleanSupplier running;
     private final LongSupplier prices;
     private final Consumer<MemorySegment> handler;
+    /** Where the cache reader copies a price: 8 bytes, little-endian, of one {@code nextPrice()}. */
+    private final MemorySegment price = MemorySegment.ofArray(new byte[64]);
 
     /**
      * @param socket  the host's socket
@@ -74,6 +86,22 @@ public final class ReadmeSnippets {
 
     private void onQuote(MemorySegment quote) {
         handler.accept(quote);
+    }
+
+    /** The reference data of an instrument, for the cache snippet. */
+    static byte[] instrument() {
+        return "EUR/USD spot, 5 decimals".getBytes(UTF_8);
+    }
+
+    private byte[] price() {
+        byte[] p = new byte[8];
+        MemorySegment.ofArray(p).set(JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, nextPrice());
+        return p;
+    }
+
+    /** The price the cache reader copied last (its first 8 bytes). */
+    public long lastPriceRead() {
+        return price.get(JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
     }
 
     /** The hosting process: publishes quotes while {@code running()}. */
@@ -119,6 +147,30 @@ public final class ReadmeSnippets {
                 .memoryBudget(4L << 30)                        // 1 GiB by default
                 .maxConnectionsPerUid(64));                    // 256 by default, 1024 in all
         return host;
+    }
+
+    /** The cache's owner: a snapshot of reference data and a map of prices it writes while {@code running()}. */
+    public void cacheOwner() {
+        // the owner
+        try (CacheHost cache = CacheHost.bind(socket);                          // mode 0600: this uid only
+             PublishedSnapshot refdata = cache.snapshot("refdata");
+             PublishedMap prices = cache.map("prices", SharedMapOptions.of(10_000, 16, 64))) {
+            refdata.publish(new SnapshotWriter().put("EURUSD", instrument()));    // version 1, to every reader
+            while (running()) {
+                prices.writer().put("EURUSD", price());                          // in place: no message, no copy
+            }
+        }
+    }
+
+    /** A reader of the cache: looks the instrument and its price up once ({@link #lastPriceRead()}). */
+    public void cacheReader() {
+        // any other process of the same user: read-only mappings, checked before they are read
+        try (SnapshotSubscription refdata = Caches.snapshot(socket, "refdata");
+             MapSubscription prices = Caches.map(socket, "prices");
+             SnapshotLease table = refdata.acquire()) {                          // holds one version
+            MemorySegment instrument = table.get("EURUSD");                      // a read-only slice, no copy
+            int length = prices.reader().get("EURUSD", price);                   // the value now, copied whole
+        }
     }
 
     /** The layer below (compiled, not run: it binds a fixed path and waits for a peer). */

@@ -44,8 +44,17 @@ class ReadmeSnippetsTest {
 
     @Test
     void everyJavaBlockOfTheUsingSluiceSectionIsInReadmeSnippetsWordForWord() throws IOException {
-        List<List<String>> blocks = javaBlocks(section(Files.readAllLines(README), "## Using Sluice"));
-        assertTrue(blocks.size() >= 4, "the section's java blocks: " + blocks.size());
+        assertEveryJavaBlockIsInReadmeSnippets("## Using Sluice", 4);
+    }
+
+    @Test
+    void everyJavaBlockOfTheCacheSectionIsInReadmeSnippetsWordForWord() throws IOException {
+        assertEveryJavaBlockIsInReadmeSnippets("## A cache in a dozen lines", 2);
+    }
+
+    private static void assertEveryJavaBlockIsInReadmeSnippets(String heading, int atLeast) throws IOException {
+        List<List<String>> blocks = javaBlocks(section(Files.readAllLines(README), heading));
+        assertTrue(blocks.size() >= atLeast, "the section's java blocks: " + blocks.size());
         List<String> code = stripped(Files.readAllLines(SNIPPETS));
         for (List<String> block : blocks) {
             List<String> lines = stripped(block);
@@ -79,6 +88,34 @@ class ReadmeSnippetsTest {
             host.get(WAIT_S, TimeUnit.SECONDS);
         } finally {
             received.complete(-1L);
+            pool.shutdownNow();
+        }
+        assertFalse(Files.exists(socket), "the host removed its socket when it closed");
+    }
+
+    @Test
+    void theCacheReaderFindsWhatTheOwnerPublished() throws Exception {
+        Path socket = dir.resolve("cache.sock");
+        CountDownLatch written = new CountDownLatch(2); // the second price is asked for once the first is in the map
+        AtomicLong price = new AtomicLong(1_000);
+        CompletableFuture<Void> read = new CompletableFuture<>();
+        ReadmeSnippets owner = new ReadmeSnippets(socket, () -> !read.isDone(), () -> {
+            written.countDown();
+            LockSupport.parkNanos(100_000); // a price every 0.1 ms or so: the owner need not spin
+            return price.incrementAndGet();
+        }, quote -> fail("no quotes here"));
+        ReadmeSnippets reader = new ReadmeSnippets(socket, () -> false, () -> 0, quote -> fail("no quotes here"));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> hosting = pool.submit(owner::cacheOwner);
+            assertTrue(written.await(WAIT_S, TimeUnit.SECONDS), "the owner publishes within " + WAIT_S + " s");
+            reader.cacheReader(); // subscribes to both, looks up once, closes both
+            read.complete(null);
+            long seen = reader.lastPriceRead();
+            assertTrue(seen > 1_000 && seen <= price.get(), "a price the owner wrote: " + seen);
+            hosting.get(WAIT_S, TimeUnit.SECONDS); // the owner's loop ends and it closes cleanly
+        } finally {
+            read.complete(null);
             pool.shutdownNow();
         }
         assertFalse(Files.exists(socket), "the host removed its socket when it closed");
