@@ -127,7 +127,10 @@ static int take_publish(sluice_cache *c, sluice_cache_version *v, sluice_error *
     if (rc != SLUICE_OK) {
         char why[sizeof e->message];
         memcpy(why, e->message, sizeof why);
-        return sli_fail(e, rc, "%s: version %llu refused: %s", c->what, (unsigned long long) version, why);
+        int sys_errno = e->sys_errno; /* kept: an ESYSCALL (mmap) says which errno */
+        sli_fail(e, rc, "%s: version %llu refused: %s", c->what, (unsigned long long) version, why);
+        e->sys_errno = sys_errno;
+        return rc;
     }
     v->version = version;
     c->last_version = version;

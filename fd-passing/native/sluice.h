@@ -236,7 +236,8 @@ size_t sluice_data_size(const sluice_channel *ch);
  * ---- Caches: sealed snapshot tables and the shared map -----------------------------------------
  *
  * Both arrive as a memfd that another process (usually a JVM: io.sluice.cache) owns, sent with
- * its size over a socket (SCM_RIGHTS); how the fd gets here is the application's. Each open
+ * its size over a socket (SCM_RIGHTS): from a cache host through "Cache subscriptions" below,
+ * which opens each version itself, or over a socket of the application's own. Each open
  * function takes the fd (it is the handle's from then on: closed by the close function, and on
  * every failure before the open function returns), checks it before mapping it (a memfd, the
  * seals the layout needs, then, with the size final, the size announced), maps it read-only, and
