@@ -61,6 +61,7 @@ public final class SnapshotDemo {
         Path socket = dir.resolve("cache.sock");
         List<String> labels = new ArrayList<>();
         try (CacheHost host = CacheHost.bind(socket)) { // closing the host closes the table too
+            Path cReader = buildCReader(dir);
             PublishedSnapshot table = host.snapshot(NAME);
             publish(table, 1);
             for (int i = 1; i <= JAVA_READERS; i++) {
@@ -69,7 +70,6 @@ public final class SnapshotDemo {
                 watch(label, DemoJvm.startSmall(SnapshotReaderProcess.class, socket.toString(), NAME, label,
                         Long.toString(lookupsPerVersion)));
             }
-            Path cReader = buildCReader(dir);
             if (cReader != null) {
                 labels.add("c-1");
                 watch("c-1", new ProcessBuilder(cReader.toString(), socket.toString(), NAME, "c-1",
@@ -86,8 +86,8 @@ public final class SnapshotDemo {
                     publish(table, v + 1);
                 }
             }
-            table.close(); // END to every reader: no version will come
-            say("closed the table: every reader is sent END");
+            say("closing the table: every reader is sent END");
+            table.close(); // no version will come
             DemoJvm.awaitAll(readers, WAIT.toSeconds(), pumps);
             return summarize(labels, start);
         } finally {
