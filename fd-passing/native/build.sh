@@ -27,7 +27,7 @@ EOT
 fi
 
 # The library's units, one concern each (README.md in this directory lists them).
-units="errors escape packet protocol region attach channel spsc broadcast mpmc snapshot shared_map"
+units="errors escape packet protocol region attach channel spsc broadcast mpmc snapshot shared_map cache_client"
 
 warnings="-Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2"
 common="-std=c11 $warnings -O2 -g"
@@ -55,7 +55,7 @@ build() { # variant extra-flags
         echo "build.sh: $dir/libsluice.a contains a test hook (sluice_test_*): only libsluice-test.a may" >&2
         exit 1
     fi
-    for prog in examples/md_subscriber examples/order_producer test/chaos_peer test/cache_reader; do
+    for prog in examples/md_subscriber examples/order_producer examples/snapshot_reader test/chaos_peer test/cache_reader; do
         # shellcheck disable=SC2086
         $cc $common $2 -o "$dir/$(basename "$prog")" "$here/$prog.c" "$dir/libsluice.a"
     done

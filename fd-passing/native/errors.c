@@ -125,6 +125,7 @@ const char *sluice_code_name(int code) {
         case SLUICE_ESLOTLOST: return "SLUICE_ESLOTLOST";
         case SLUICE_ABSENT: return "SLUICE_ABSENT";
         case SLUICE_ECONTENDED: return "SLUICE_ECONTENDED";
+        case SLUICE_EENDED: return "SLUICE_EENDED";
         default: return "SLUICE_E?";
     }
 }

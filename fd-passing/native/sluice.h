@@ -6,7 +6,8 @@
  * docs/protocol.md, the verified fd hand-over (SCM_RIGHTS, seals, sizes), and the ring layouts
  * (docs/layout-*.md). It then reads and writes the very pages the host maps: zero copies.
  * It also reads the caches a JVM keeps (io.sluice.cache): sealed snapshot tables and the shared
- * map, from a memfd the application received (see "Caches" below).
+ * map, subscribing to the JVM's cache host (the cache protocol: "Cache subscriptions" below) or
+ * from a memfd the application received itself (see "Caches" below).
  *
  * Roles this client can take (the producers of SPSC and broadcast channels are their hosts):
  *   - SPSC consumer            (data region mapped read-only, from an O_RDWR or O_RDONLY fd; own position
@@ -89,8 +90,10 @@ enum {
     SLUICE_ESLOTLOST = -11,   /* MPMC: the host recovered our slot, believing us dead */
     SLUICE_ABSENT = -12,      /* snapshot and shared-map lookups: the key is not there (not a failure: no
                                  message is written) */
-    SLUICE_ECONTENDED = -13   /* shared map: the writer changed the key's slot on every one of the reader's
+    SLUICE_ECONTENDED = -13,  /* shared map: the writer changed the key's slot on every one of the reader's
                                  tries (SLUICE_MAP_READ_RETRIES retries) */
+    SLUICE_EENDED = -14       /* cache subscription: the host sent END (it closed the region or itself): no
+                                 version will come (not a failure: versions already received stay readable) */
 };
 
 /* REFUSE and DETACH reason codes (docs/protocol.md). */
@@ -233,7 +236,8 @@ size_t sluice_data_size(const sluice_channel *ch);
  * ---- Caches: sealed snapshot tables and the shared map -----------------------------------------
  *
  * Both arrive as a memfd that another process (usually a JVM: io.sluice.cache) owns, sent with
- * its size over a socket (SCM_RIGHTS); how the fd gets here is the application's. Each open
+ * its size over a socket (SCM_RIGHTS): from a cache host through "Cache subscriptions" below,
+ * which opens each version itself, or over a socket of the application's own. Each open
  * function takes the fd (it is the handle's from then on: closed by the close function, and on
  * every failure before the open function returns), checks it before mapping it (a memfd, the
  * seals the layout needs, then, with the size final, the size announced), maps it read-only, and
@@ -336,6 +340,69 @@ uint64_t sluice_map_updates_applied(const sluice_map *map);
 
 /* Unmaps the map and closes its fd. NULL: nothing. */
 void sluice_map_close(sluice_map *map);
+
+/*
+ * ---- Cache subscriptions: the cache protocol (docs/cache-protocol.md) --------------------------
+ *
+ * A C reader of the regions a JVM serves with io.sluice.cache.CacheHost, by socket path and name,
+ * as Caches.snapshot does in Java: sluice_cache_connect says HELLO and waits for the first
+ * version; sluice_cache_next hands out each version as an open handle (a sluice_snapshot or a
+ * sluice_map), so the fds that arrive never leave the library unowned. Every message is checked
+ * before it is acted on (header, exact length and fd count of its type, reserved fields, the kind
+ * asked for, a version above the last, a size in bounds), then the fd by the open function (memfd,
+ * seals, then size, before mapping); a message that fails a check ends the subscription with its
+ * fds closed. A cache subscription is used by one thread at a time; the handles it hands out are
+ * independent of it (they outlive sluice_cache_close) and are closed by their own close function.
+ */
+typedef struct sluice_cache sluice_cache;
+
+/* HELLO's and PUBLISH's kind. */
+typedef enum {
+    SLUICE_CACHE_SNAPSHOT = 1, /* a sealed snapshot table: versions 1, 2, ... */
+    SLUICE_CACHE_MAP = 2       /* a shared map: published once, as version 1 */
+} sluice_cache_kind;
+
+/* A version received: exactly one of the handles is set, by the subscription's kind; it is the
+   caller's, closed with sluice_snapshot_close or sluice_map_close. */
+typedef struct {
+    uint64_t version;
+    sluice_snapshot *snapshot;
+    sluice_map *map;
+} sluice_cache_version;
+
+/*
+ * Connects to the cache host at `socket_path`, asks for region `name` (1..128 bytes, printable
+ * ASCII 0x21..0x7E except '/': SLUICE_EARGUMENT before connecting otherwise) of `kind`, and waits
+ * up to `timeout_ms` (0: 5000) for its first version, which it checks and opens; sluice_cache_next
+ * then hands it out at once. Returns SLUICE_OK and *out, or: SLUICE_EREFUSED (err.refusal: the
+ * host's reason, e.g. SLUICE_REFUSED_UNKNOWN_CHANNEL for an unknown name or one served as another
+ * kind; its text escaped in the message), SLUICE_EENDED (END before any version), SLUICE_ETIMEOUT,
+ * SLUICE_EHOSTGONE, SLUICE_EPROTOCOL, or what the open function returned (SLUICE_EREGION,
+ * SLUICE_ELAYOUT). On failure nothing stays open.
+ */
+int sluice_cache_connect(const char *socket_path, const char *name, sluice_cache_kind kind, int timeout_ms,
+                         sluice_cache **out, sluice_error *err);
+
+/*
+ * The next version: the first one (received by sluice_cache_connect) at once, then each later
+ * PUBLISH, waiting up to `timeout_ms` (0: do not wait). SLUICE_OK and *v; SLUICE_ETIMEOUT if none
+ * came (the subscription goes on); SLUICE_EENDED once the host sent END. Anything else ends the
+ * subscription with its cause (SLUICE_EPROTOCOL, SLUICE_EREGION, SLUICE_ELAYOUT, SLUICE_EHOSTGONE,
+ * SLUICE_ESYSCALL): the connection is closed, and every later call returns the same code and
+ * message. Versions handed out before stay valid: a snapshot is sealed, nothing can change it.
+ */
+int sluice_cache_next(sluice_cache *cache, int timeout_ms, sluice_cache_version *v, sluice_error *err);
+
+/* The last version received (handed out or not), 0 before the first. */
+uint64_t sluice_cache_last_version(const sluice_cache *cache);
+
+/* The connection, for epoll (readable: a version, END, or the host gone; call sluice_cache_next);
+   -1 once the subscription ended. Do not close it. */
+int sluice_cache_socket_fd(const sluice_cache *cache);
+
+/* Closes the connection (the host sees end of stream at once) and a first version not handed out
+   yet; handles handed out stay open. NULL: nothing. */
+void sluice_cache_close(sluice_cache *cache);
 
 /* Names for codes, for messages: "EPERM", "UNKNOWN_CHANNEL", "SLUICE_ECORRUPT". */
 const char *sluice_errno_name(int err);

@@ -318,4 +318,38 @@
 #define SLI_MAP_ACTIVE_BUFFER_BIT 0x4ull
 #define SLI_MAP_COUNT_SHIFT 3
 
+/* ---- cache protocol (docs/cache-protocol.md): subscribing to a cache region a JVM serves --------
+ *
+ * Every message starts with the same 8-byte header as the handshake's, with its own magic:
+ *     0 magic "SLCA" (u32)   4 protocol version (u16, 1)   6 type (u16)
+ *     HELLO    (1) reader -> host, 12 + N bytes, no fd:  8 kind (u16)  10 name length N (u16)  12 name
+ *     PUBLISH  (2) host -> reader, 32 bytes, 1 fd:       8 kind (u16)  10 reserved (u16, 0)  12 reserved (u32, 0)
+ *                                                        16 version (u64)  24 region size (u64)
+ *     REFUSED  (3) host -> reader, 12 + T bytes, no fd:  8 reason (u16)  10 text length T (u16)  12 text
+ *     END      (4) host -> reader, 8 bytes, no fd
+ */
+#define SLI_CACHE_MAGIC 0x41434C53u /* the bytes "SLCA" */
+#define SLI_CACHE_PROTOCOL_VERSION 1
+#define SLI_CACHE_MSG_HELLO 1
+#define SLI_CACHE_MSG_PUBLISH 2
+#define SLI_CACHE_MSG_REFUSED 3
+#define SLI_CACHE_MSG_END 4
+#define SLI_CACHE_KIND_SNAPSHOT 1 /* a sealed snapshot table */
+#define SLI_CACHE_KIND_MAP 2      /* a shared map, published once, as version 1 */
+#define SLI_CACHE_HEADER_LENGTH 8
+#define SLI_CACHE_HELLO_KIND_OFFSET 8
+#define SLI_CACHE_HELLO_NAME_LENGTH_OFFSET 10
+#define SLI_CACHE_HELLO_NAME_OFFSET 12
+#define SLI_CACHE_PUBLISH_KIND_OFFSET 8
+#define SLI_CACHE_PUBLISH_RESERVED_U16_OFFSET 10
+#define SLI_CACHE_PUBLISH_RESERVED_U32_OFFSET 12
+#define SLI_CACHE_PUBLISH_VERSION_OFFSET 16
+#define SLI_CACHE_PUBLISH_SIZE_OFFSET 24
+#define SLI_CACHE_PUBLISH_LENGTH 32
+#define SLI_CACHE_REFUSED_REASON_OFFSET 8
+#define SLI_CACHE_REFUSED_TEXT_LENGTH_OFFSET 10
+#define SLI_CACHE_REFUSED_TEXT_OFFSET 12
+#define SLI_CACHE_MAX_TEXT_BYTES 1024
+#define SLI_CACHE_MAX_REGION_BYTES (1ll << 34) /* the largest region a PUBLISH may announce */
+
 #endif /* SLUICE_LAYOUT_H */

@@ -1,18 +1,28 @@
 /*
  * cache_reader: the C side of the cache module's native tests (cache/src/test/java/io/sluice/cache/
- * natives/Native*Test): it reads sealed snapshot tables and shared maps that a JVM built, through
- * sluice_snapshot_* and sluice_map_*. It connects to the test's SOCK_SEQPACKET socket and receives
- * each region as one 24-byte message with its fd: a snapshot as the snapshot protocol's PUBLISH
- * (docs/snapshot-layout.md: "SNAP", version 1, type 1, snapshot version, region size), a shared
- * map as the same shape with the magic "MAPT" (test framing only: version 1, type 1, 0, region
- * size). END (type 2, 8 bytes) ends a series. Lines on stdout, flushed; exit 0 on success, 2
- * usage, 3 a message was not what the test sends, 4 an open or lookup failed.
+ * nativeclient/Native*Test): it subscribes to snapshots through the cache protocol
+ * (sluice_cache_connect, sluice_cache_next; docs/cache-protocol.md) and reads sealed snapshot
+ * tables and shared maps that a JVM built, through sluice_snapshot_* and sluice_map_*. Lines on
+ * stdout, flushed; exit 0 on success, 2 usage, 3 a message was not what the test sends, 4 an open
+ * or lookup failed.
  *
  *   snapshot SOCK KEYSEED N LOOKUPSEED COUNT
- *        open the one snapshot sent, then COUNT lookups of keys drawn from LOOKUPSEED among
- *        key(KEYSEED, 0 .. 2N-1) (keys below N are the table's): "DONE lookups COUNT found F digest D"
+ *        subscribes to snapshot "lookups" (sluice_cache_connect), then COUNT lookups in its first
+ *        version of keys drawn from LOOKUPSEED among key(KEYSEED, 0 .. 2N-1) (keys below N are the
+ *        table's): "DONE lookups COUNT found F digest D"
+ *   subscribe SOCK NAME KEYSEED N LOOKUPSEED COUNT
+ *        subscribes to snapshot NAME and, for every version until END, makes the same COUNT lookups
+ *        (the lookup state starts at LOOKUPSEED for each version), closing the version before:
+ *        "VERSION v lookups COUNT found F digest D", then "ENDED after v fds B A" (fds open before
+ *        the connect and after the close)
+ *   connect SOCK NAME KIND ROUNDS
+ *        ROUNDS subscriptions one after the other (the test's fake host answers each its own way):
+ *        connects, then takes versions (10 s each) until one call fails, closing each; one line a
+ *        round: "ROUND i CONNECT-CODE NEXT-CODE versions V refusal R fds B A: message" (NEXT-CODE
+ *        "-" when the connect failed; the message is the failure's)
  *   map SOCK KEYSEED N LOOKUPSEED COUNT
- *        the same over the one shared map sent; then iterates it: "LIVE entries E digest D"
+ *        the lookups of "snapshot" over the one shared map sent (test framing below); then iterates
+ *        it: "LIVE entries E digest D"
  *   map-race SOCK KEYSEED N COUNT
  *        COUNT lookups of key(KEYSEED, 0 .. N-1), round robin, while the test's writer updates them;
  *        every value found must carry its key's index and a valid checksum (race_value_ok):
@@ -22,6 +32,11 @@
  *        "OPEN i CODE fds-before fds-after: message", then "END". A region that opens (CODE SLUICE_OK)
  *        is probed with lookups of key(0, 0 .. 39) and, a map, a walk: "opened found F absent A
  *        corrupt C other O [walk ok|CODE]"
+ *
+ * Framing of the modes that receive regions themselves (open-snapshots, and the maps): a snapshot
+ * comes as the cache protocol's PUBLISH (32 bytes, kind 1, its fd attached) and a series ends with
+ * its END; a shared map as a 24-byte message with the magic "MAPT" (test framing only: version 1,
+ * type 1, 0, region size; END: type 2, 8 bytes).
  *
  * The keys and the lookups follow a PRNG both sides implement (splitmix64), so the test's model
  * and this program agree on every key without sending any:
@@ -48,7 +63,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define SNAP_MAGIC 0x50414E53u /* "SNAP" */
+#define SLCA_MAGIC 0x41434C53u /* "SLCA": the cache protocol */
+#define SLCA_PUBLISH 2
+#define SLCA_END 4
 #define MAPT_MAGIC 0x5450414Du /* "MAPT" */
 #define MSG_REGION 1
 #define MSG_END 2
@@ -162,36 +179,44 @@ static int receive(int sock, uint32_t magic, int *fd, uint64_t *first, uint64_t 
         }
     }
     int type = n >= 8 ? (int) get_le(buf + 6, 2) : -1;
-    if (n >= 8 && get_le(buf, 4) == magic && get_le(buf + 4, 2) == 1 && type == MSG_REGION && n == 24 && nfds == 1
-        && (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0) {
-        *fd = fds[0];
-        *first = get_le(buf + 8, 8);
-        *size = get_le(buf + 16, 8);
-        return MSG_REGION;
-    }
-    if (n == 8 && get_le(buf, 4) == magic && type == MSG_END && nfds == 0) {
-        return MSG_END;
+    bool whole = n >= 8 && get_le(buf, 4) == magic && get_le(buf + 4, 2) == 1 && (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
+    if (magic == SLCA_MAGIC) { /* PUBLISH: 8 kind (1), 10 and 12 reserved, 16 version, 24 size */
+        if (whole && type == SLCA_PUBLISH && n == 32 && nfds == 1 && get_le(buf + 8, 2) == 1) {
+            *fd = fds[0];
+            *first = get_le(buf + 16, 8);
+            *size = get_le(buf + 24, 8);
+            return MSG_REGION;
+        }
+        if (whole && type == SLCA_END && n == 8 && nfds == 0) {
+            return MSG_END;
+        }
+    } else {
+        if (whole && type == MSG_REGION && n == 24 && nfds == 1) {
+            *fd = fds[0];
+            *first = get_le(buf + 8, 8);
+            *size = get_le(buf + 16, 8);
+            return MSG_REGION;
+        }
+        if (whole && n == 8 && type == MSG_END && nfds == 0) {
+            return MSG_END;
+        }
     }
     say("BAD-MESSAGE %zd bytes type %d fds %d", n, type, nfds);
     exit(3);
 }
 
+/* The first version of snapshot "lookups", through the cache protocol; exits 4 if it fails. */
 static sluice_snapshot *open_snapshot(const char *path) {
-    int sock = connect_to(path);
-    int fd;
-    uint64_t version, size;
-    if (receive(sock, SNAP_MAGIC, &fd, &version, &size) != MSG_REGION) {
-        say("BAD-MESSAGE END before any snapshot");
-        exit(3);
-    }
-    close(sock);
     sluice_error err;
-    sluice_snapshot *s;
-    if (sluice_snapshot_open(fd, size, version, &s, &err) != SLUICE_OK) {
+    sluice_cache *c;
+    sluice_cache_version v;
+    if (sluice_cache_connect(path, "lookups", SLUICE_CACHE_SNAPSHOT, 30000, &c, &err) != SLUICE_OK
+        || sluice_cache_next(c, 0, &v, &err) != SLUICE_OK) {
         say("OPEN-FAILED %s: %s", sluice_code_name(err.code), err.message);
         exit(4);
     }
-    return s;
+    sluice_cache_close(c); /* the version handed out stays open */
+    return v.snapshot;
 }
 
 static sluice_map *open_map(const char *path) {
@@ -212,9 +237,9 @@ static sluice_map *open_map(const char *path) {
     return m;
 }
 
-static int snapshot_lookups(char **argv) {
-    sluice_snapshot *s = open_snapshot(argv[2]);
-    uint64_t key_seed = arg_u64(argv[3]), n = arg_u64(argv[4]), state = arg_u64(argv[5]), count = arg_u64(argv[6]);
+/* COUNT lookups drawn from LOOKUPSEED: *found and *digest, or exits 4 on a lookup failure. */
+static void lookups(const sluice_snapshot *s, uint64_t key_seed, uint64_t n, uint64_t state, uint64_t count,
+                    uint64_t *found_out, uint64_t *digest_out) {
     uint64_t digest = 0xcbf29ce484222325ULL, found = 0;
     uint8_t key[MAX_KEY];
     for (uint64_t j = 0; j < count; j++) {
@@ -225,13 +250,87 @@ static int snapshot_lookups(char **argv) {
         int rc = sluice_snapshot_get(s, key, kl, &value, &vl, &err);
         if (rc != SLUICE_OK && rc != SLUICE_ABSENT) {
             say("LOOKUP-FAILED %s: %s", sluice_code_name(rc), err.message);
-            return 4;
+            exit(4);
         }
         found += rc == SLUICE_OK;
         digest = digest_lookup(digest, rc == SLUICE_OK, value, (uint32_t) vl);
     }
+    *found_out = found;
+    *digest_out = digest;
+}
+
+static int snapshot_lookups(char **argv) {
+    sluice_snapshot *s = open_snapshot(argv[2]);
+    uint64_t key_seed = arg_u64(argv[3]), n = arg_u64(argv[4]), state = arg_u64(argv[5]), count = arg_u64(argv[6]);
+    uint64_t found, digest;
+    lookups(s, key_seed, n, state, count, &found, &digest);
     say("DONE lookups %" PRIu64 " found %" PRIu64 " digest %" PRIu64, count, found, digest);
     sluice_snapshot_close(s);
+    return 0;
+}
+
+static int subscribe(char **argv) {
+    const char *name = argv[3];
+    uint64_t key_seed = arg_u64(argv[4]), n = arg_u64(argv[5]), lookup_seed = arg_u64(argv[6]), count = arg_u64(argv[7]);
+    int before = count_fds();
+    sluice_error err;
+    sluice_cache *c;
+    if (sluice_cache_connect(argv[2], name, SLUICE_CACHE_SNAPSHOT, 30000, &c, &err) != SLUICE_OK) {
+        say("CONNECT-FAILED %s: %s", sluice_code_name(err.code), err.message);
+        return 4;
+    }
+    sluice_snapshot *current = NULL;
+    int rc;
+    for (;;) {
+        sluice_cache_version v;
+        rc = sluice_cache_next(c, 60000, &v, &err);
+        if (rc != SLUICE_OK) {
+            break;
+        }
+        sluice_snapshot_close(current); /* the reader's switch: the new version in, the old one closed */
+        current = v.snapshot;
+        uint64_t found, digest;
+        lookups(current, key_seed, n, lookup_seed, count, &found, &digest);
+        say("VERSION %" PRIu64 " lookups %" PRIu64 " found %" PRIu64 " digest %" PRIu64, v.version, count, found, digest);
+    }
+    uint64_t last = sluice_cache_last_version(c);
+    sluice_snapshot_close(current);
+    sluice_cache_close(c);
+    if (rc != SLUICE_EENDED) {
+        say("NEXT-FAILED %s: %s", sluice_code_name(rc), err.message);
+        return 4;
+    }
+    say("ENDED after %" PRIu64 " fds %d %d", last, before, count_fds());
+    return 0;
+}
+
+static int connect_rounds(char **argv) {
+    int kind = (int) arg_u64(argv[4]);
+    uint64_t rounds = arg_u64(argv[5]);
+    for (uint64_t i = 0; i < rounds; i++) {
+        int before = count_fds();
+        sluice_error err;
+        memset(&err, 0, sizeof err);
+        sluice_cache *c = NULL;
+        int versions = 0;
+        int rc = sluice_cache_connect(argv[2], argv[3], (sluice_cache_kind) kind, 10000, &c, &err);
+        int next = SLUICE_OK;
+        if (rc == SLUICE_OK) {
+            for (;;) {
+                sluice_cache_version v;
+                next = sluice_cache_next(c, 10000, &v, &err);
+                if (next != SLUICE_OK) {
+                    break;
+                }
+                versions++;
+                sluice_snapshot_close(v.snapshot);
+                sluice_map_close(v.map);
+            }
+            sluice_cache_close(c);
+        }
+        say("ROUND %" PRIu64 " %s %s versions %d refusal %d fds %d %d: %s", i, sluice_code_name(rc),
+            rc == SLUICE_OK ? sluice_code_name(next) : "-", versions, err.refusal, before, count_fds(), err.message);
+    }
     return 0;
 }
 
@@ -386,7 +485,7 @@ static int open_series(const char *path, bool maps) {
         int before = count_fds();
         int fd;
         uint64_t first, size;
-        if (receive(sock, maps ? MAPT_MAGIC : SNAP_MAGIC, &fd, &first, &size) == MSG_END) {
+        if (receive(sock, maps ? MAPT_MAGIC : SLCA_MAGIC, &fd, &first, &size) == MSG_END) {
             break;
         }
         sluice_error err = {0};
@@ -417,6 +516,12 @@ static int open_series(const char *path, bool maps) {
 int main(int argc, char **argv) {
     if (argc == 7 && strcmp(argv[1], "snapshot") == 0) {
         return snapshot_lookups(argv);
+    }
+    if (argc == 8 && strcmp(argv[1], "subscribe") == 0) {
+        return subscribe(argv);
+    }
+    if (argc == 6 && strcmp(argv[1], "connect") == 0) {
+        return connect_rounds(argv);
     }
     if (argc == 7 && strcmp(argv[1], "map") == 0) {
         return map_lookups(argv);

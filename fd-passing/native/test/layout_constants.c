@@ -4,7 +4,7 @@
  * definitions: sluice_layout.h (the handshake's and the rings' bytes, and the caches' regions) and
  * the codes of sluice.h that travel in them (versions, ring kinds, roles, refusal reasons).
  * NativeConformanceTest, in fd-passing's tests, runs it and fails on any difference, and on any
- * name it does not know; the SLI_SNAP_ and SLI_MAP_ names are the cache module's
+ * name it does not know; the SLI_SNAP_, SLI_MAP_ and SLI_CACHE_ names are the cache module's
  * (NativeCacheConformanceTest), whose descriptors fd-passing cannot see.
  *
  * build.sh builds it, and fails if a #define SLI_ of sluice_layout.h is missing here.
@@ -171,6 +171,29 @@ int main(void) {
     P(SLI_MPMC_CONSUMING);
 
     /* sluice_layout.h: the caches' regions (checked by the cache module's conformance test) */
+    P(SLI_CACHE_MAGIC);
+    P(SLI_CACHE_PROTOCOL_VERSION);
+    P(SLI_CACHE_MSG_HELLO);
+    P(SLI_CACHE_MSG_PUBLISH);
+    P(SLI_CACHE_MSG_REFUSED);
+    P(SLI_CACHE_MSG_END);
+    P(SLI_CACHE_KIND_SNAPSHOT);
+    P(SLI_CACHE_KIND_MAP);
+    P(SLI_CACHE_HEADER_LENGTH);
+    P(SLI_CACHE_HELLO_KIND_OFFSET);
+    P(SLI_CACHE_HELLO_NAME_LENGTH_OFFSET);
+    P(SLI_CACHE_HELLO_NAME_OFFSET);
+    P(SLI_CACHE_PUBLISH_KIND_OFFSET);
+    P(SLI_CACHE_PUBLISH_RESERVED_U16_OFFSET);
+    P(SLI_CACHE_PUBLISH_RESERVED_U32_OFFSET);
+    P(SLI_CACHE_PUBLISH_VERSION_OFFSET);
+    P(SLI_CACHE_PUBLISH_SIZE_OFFSET);
+    P(SLI_CACHE_PUBLISH_LENGTH);
+    P(SLI_CACHE_REFUSED_REASON_OFFSET);
+    P(SLI_CACHE_REFUSED_TEXT_LENGTH_OFFSET);
+    P(SLI_CACHE_REFUSED_TEXT_OFFSET);
+    P(SLI_CACHE_MAX_TEXT_BYTES);
+    P(SLI_CACHE_MAX_REGION_BYTES);
     P(SLI_SNAP_MAGIC);
     P(SLI_SNAP_MAGIC_OFFSET);
     P(SLI_SNAP_LAYOUT_VERSION);

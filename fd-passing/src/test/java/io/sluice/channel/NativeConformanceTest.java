@@ -259,12 +259,12 @@ class NativeConformanceTest {
     }
 
     /**
-     * The constants of the caches' regions (sealed snapshot tables, the shared map) mirror classes
-     * of the cache module, which this module cannot see: the cache module's
+     * The constants of the caches' regions (sealed snapshot tables, the shared map) and of the cache
+     * protocol mirror classes of the cache module, which this module cannot see: the cache module's
      * NativeCacheConformanceTest checks them, and fails on any of these prefixes it does not know.
      */
     private static boolean isCacheConstant(String cName) {
-        return cName.startsWith("SLI_SNAP_") || cName.startsWith("SLI_MAP_");
+        return cName.startsWith("SLI_SNAP_") || cName.startsWith("SLI_MAP_") || cName.startsWith("SLI_CACHE_");
     }
 
     /** What native/test/layout_constants prints: NAME=value, one per line, every name once. */

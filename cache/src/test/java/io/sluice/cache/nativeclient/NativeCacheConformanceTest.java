@@ -1,9 +1,13 @@
 package io.sluice.cache.nativeclient;
 
+import io.sluice.api.RefusalReason;
+import io.sluice.cache.CacheMessages;
 import io.sluice.cache.map.SharedMapDescriptor;
 import io.sluice.cache.snapshot.SnapshotDescriptor;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,11 +19,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The native client's copy of the caches' layouts against the Java descriptors: every
- * {@code SLI_SNAP_} and {@code SLI_MAP_} constant of {@code fd-passing/native/sluice_layout.h},
- * as {@code layout_constants} prints it, must equal the Java constant it mirrors, and every such
+ * The native client's copy of the caches' layouts and of the cache protocol against the Java
+ * descriptors and {@link CacheMessages}: every {@code SLI_SNAP_}, {@code SLI_MAP_} and
+ * {@code SLI_CACHE_} constant of {@code fd-passing/native/sluice_layout.h}, as
+ * {@code layout_constants} prints it, must equal the Java constant it mirrors, and every such
  * constant printed must have a mirror here. (fd-passing's NativeConformanceTest checks the other
- * constants, and leaves these two prefixes to this test: it cannot see the cache module.)
+ * constants, and leaves these three prefixes to this test: it cannot see the cache module.) The
+ * protocol's field offsets have no Java constant of their own: they are found in messages
+ * {@link CacheMessages} encodes, by where a field's distinctive value lands.
  */
 class NativeCacheConformanceTest {
     private static final long TIMEOUT_S = 60;
@@ -31,7 +38,58 @@ class NativeCacheConformanceTest {
         return new Mirror(cName, javaValue);
     }
 
+    private static final long MARK_VERSION = 0x1122_3344_5566_7788L;
+    private static final long MARK_SIZE = 0x0000_0003_99AA_BBCCL;
+    private static final byte[] PUBLISH = CacheMessages.publish(CacheMessages.KIND_SHARED_MAP, MARK_VERSION, MARK_SIZE);
+    private static final byte[] HELLO = CacheMessages.hello(CacheMessages.KIND_SHARED_MAP, "n".repeat(0x33));
+    private static final byte[] REFUSED = CacheMessages.refused(RefusalReason.CHANNEL_CLOSED, "t".repeat(0x21));
+
+    /** Where the little-endian value {@code value} of {@code width} bytes starts in {@code message} (exactly once), from {@code from}. */
+    private static long offsetOf(byte[] message, long value, int width, int from) {
+        ByteBuffer b = ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN);
+        int found = -1;
+        for (int at = from; at + width <= message.length; at++) {
+            long v = switch (width) {
+                case 2 -> Short.toUnsignedLong(b.getShort(at));
+                case 8 -> b.getLong(at);
+                default -> throw new IllegalArgumentException("width " + width);
+            };
+            if (v == value) {
+                if (found >= 0) {
+                    throw new AssertionError("value 0x" + Long.toHexString(value) + " occurs twice in the message");
+                }
+                found = at;
+            }
+        }
+        return found;
+    }
+
     private static final List<Mirror> MIRRORS = List.of(
+            // the cache protocol (docs/cache-protocol.md); offsets found in encoded messages
+            m("SLI_CACHE_MAGIC", CacheMessages.MAGIC),
+            m("SLI_CACHE_PROTOCOL_VERSION", CacheMessages.PROTOCOL_VERSION),
+            m("SLI_CACHE_MSG_HELLO", CacheMessages.HELLO),
+            m("SLI_CACHE_MSG_PUBLISH", CacheMessages.PUBLISH),
+            m("SLI_CACHE_MSG_REFUSED", CacheMessages.REFUSED),
+            m("SLI_CACHE_MSG_END", CacheMessages.END),
+            m("SLI_CACHE_KIND_SNAPSHOT", CacheMessages.KIND_SNAPSHOT),
+            m("SLI_CACHE_KIND_MAP", CacheMessages.KIND_SHARED_MAP),
+            m("SLI_CACHE_HEADER_LENGTH", CacheMessages.HEADER_LENGTH),
+            m("SLI_CACHE_HELLO_KIND_OFFSET", offsetOf(HELLO, CacheMessages.KIND_SHARED_MAP, 2, CacheMessages.HEADER_LENGTH)),
+            m("SLI_CACHE_HELLO_NAME_LENGTH_OFFSET", offsetOf(HELLO, 0x33, 2, CacheMessages.HEADER_LENGTH)),
+            m("SLI_CACHE_HELLO_NAME_OFFSET", HELLO.length - 0x33),
+            m("SLI_CACHE_PUBLISH_KIND_OFFSET", offsetOf(PUBLISH, CacheMessages.KIND_SHARED_MAP, 2, CacheMessages.HEADER_LENGTH)),
+            m("SLI_CACHE_PUBLISH_RESERVED_U16_OFFSET", 10), // what is left between the kind and the version, checked below
+            m("SLI_CACHE_PUBLISH_RESERVED_U32_OFFSET", 12),
+            m("SLI_CACHE_PUBLISH_VERSION_OFFSET", offsetOf(PUBLISH, MARK_VERSION, 8, 0)),
+            m("SLI_CACHE_PUBLISH_SIZE_OFFSET", offsetOf(PUBLISH, MARK_SIZE, 8, 0)),
+            m("SLI_CACHE_PUBLISH_LENGTH", CacheMessages.PUBLISH_LENGTH),
+            m("SLI_CACHE_REFUSED_REASON_OFFSET", offsetOf(REFUSED, RefusalReason.CHANNEL_CLOSED.code(), 2, CacheMessages.HEADER_LENGTH)),
+            m("SLI_CACHE_REFUSED_TEXT_LENGTH_OFFSET", offsetOf(REFUSED, 0x21, 2, CacheMessages.HEADER_LENGTH)),
+            m("SLI_CACHE_REFUSED_TEXT_OFFSET", REFUSED.length - 0x21),
+            m("SLI_CACHE_MAX_TEXT_BYTES", CacheMessages.MAX_TEXT_LENGTH),
+            m("SLI_CACHE_MAX_REGION_BYTES", io.sluice.memfd.MemfdRegion.MAX_SIZE),
+
             // sealed snapshot table (docs/snapshot-layout.md)
             m("SLI_SNAP_MAGIC", SnapshotDescriptor.MAGIC),
             m("SLI_SNAP_MAGIC_OFFSET", SnapshotDescriptor.MAGIC_OFFSET),
@@ -107,7 +165,8 @@ class NativeCacheConformanceTest {
             }
         }
         for (String name : c.keySet()) {
-            if ((name.startsWith("SLI_SNAP_") || name.startsWith("SLI_MAP_")) && !mirrored.contains(name)) {
+            if ((name.startsWith("SLI_SNAP_") || name.startsWith("SLI_MAP_") || name.startsWith("SLI_CACHE_"))
+                    && !mirrored.contains(name)) {
                 problems.add(name + ": printed by layout_constants but mirrors no Java constant in "
                         + "NativeCacheConformanceTest.MIRRORS (add the Java constant it copies)");
             }
@@ -116,7 +175,11 @@ class NativeCacheConformanceTest {
             fail("the native client's cache constants differ from the Java descriptors' (" + problems.size() + "):\n  "
                     + String.join("\n  ", problems));
         }
-        assertTrue(mirrored.size() > 40, "only " + mirrored.size() + " cache constants mirrored");
+        assertTrue(mirrored.size() > 60, "only " + mirrored.size() + " cache constants mirrored");
+        // The reserved fields: the PUBLISH bytes between the kind and the version are zero, and are the two fields.
+        ByteBuffer p = ByteBuffer.wrap(PUBLISH).order(ByteOrder.LITTLE_ENDIAN);
+        assertTrue(p.getShort(10) == 0 && p.getInt(12) == 0 && offsetOf(PUBLISH, MARK_VERSION, 8, 0) == 16,
+                "PUBLISH: reserved u16 at 10 and u32 at 12, then the version at 16");
     }
 
     /** What layout_constants prints: NAME=value, one per line. */

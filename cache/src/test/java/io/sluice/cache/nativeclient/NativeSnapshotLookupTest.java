@@ -1,7 +1,7 @@
 package io.sluice.cache.nativeclient;
 
+import io.sluice.cache.CacheMessages;
 import io.sluice.cache.snapshot.Seeded;
-import io.sluice.cache.snapshot.SnapshotMessages;
 import io.sluice.cache.snapshot.SnapshotWriter;
 import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
@@ -21,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
  * A snapshot table built in Java, read from C: the JVM publishes a sealed table of seeded random
- * keys and values over a socket (PUBLISH with the memfd), {@code cache_reader} opens it with
- * {@code sluice_snapshot_open} and makes a million lookups, hits and misses, with keys both sides
+ * keys and values over a socket (the cache protocol's PUBLISH with the memfd), {@code cache_reader}
+ * subscribes with {@code sluice_cache_connect} (which opens it with {@code sluice_snapshot_open})
+ * and makes a million lookups, hits and misses, with keys both sides
  * derive from the seeds ({@link KeyStream}); its count of hits and its digest of every answer
  * (found or not, value bytes) must equal the Java model's exactly.
  */
@@ -84,7 +85,7 @@ class NativeSnapshotLookupTest {
                      Integer.toString(n), Long.toString(lookupSeed), Integer.toString(count))) {
             try (SeqPacketSocket conn = server.accept(Duration.ofSeconds(TIMEOUT_S))) {
                 assertNotNull(conn, "cache_reader did not connect; its output:\n" + c.output());
-                conn.send(SnapshotMessages.publish(version, table.size()), table.fd());
+                conn.send(CacheMessages.publish(CacheMessages.KIND_SNAPSHOT, version, table.size()), table.fd());
             }
             String done = c.awaitLine("DONE", TIMEOUT_S);
             assertEquals("DONE lookups " + count + " found " + found + " digest " + Long.toUnsignedString(digest), done,

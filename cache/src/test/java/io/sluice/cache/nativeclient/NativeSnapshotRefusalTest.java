@@ -1,7 +1,7 @@
 package io.sluice.cache.nativeclient;
 
+import io.sluice.cache.CacheMessages;
 import io.sluice.cache.snapshot.SnapshotDescriptor;
-import io.sluice.cache.snapshot.SnapshotMessages;
 import io.sluice.cache.snapshot.SnapshotWriter;
 import io.sluice.fdpassing.SeqPacketServer;
 import io.sluice.fdpassing.SeqPacketSocket;
@@ -73,7 +73,7 @@ class NativeSnapshotRefusalTest {
     private void add(String name, MemorySegment bytes, Set<Seal> seals, long announcedVersion, long announcedSize,
                      String code, String words) {
         MemfdRegion r = region(bytes, seals);
-        cases.add(new Case(name, SnapshotMessages.publish(announcedVersion, announcedSize), r.fd(), r, code, words));
+        cases.add(new Case(name, CacheMessages.publish(CacheMessages.KIND_SNAPSHOT, announcedVersion, announcedSize), r.fd(), r, code, words));
     }
 
     private void damaged(String name, Consumer<MemorySegment> damage, String code, String words) {
@@ -153,7 +153,7 @@ class NativeSnapshotRefusalTest {
                 for (Case k : cases) {
                     conn.send(k.message(), k.fd());
                 }
-                conn.send(SnapshotMessages.end());
+                conn.send(CacheMessages.end());
                 c.awaitLine("END", TIMEOUT_S);
             }
             c.assertExitsCleanly(TIMEOUT_S);
