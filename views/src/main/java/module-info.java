@@ -1,10 +1,15 @@
 /**
- * Views of Sluice payloads and claims as Agrona's buffer types, over the same bytes:
- * {@code DirectBuffer} and {@code MutableDirectBuffer}, what SBE codecs encode into and decode
- * from. Re-pointing a view allocates nothing.
+ * Views of Sluice payloads and claims as the buffer types of other libraries, over the same
+ * bytes: Agrona's {@code DirectBuffer} and {@code MutableDirectBuffer} (what SBE codecs encode
+ * into and decode from), and Chronicle Bytes' {@code BytesIn} and {@code Bytes} (what a
+ * {@code BytesMarshallable} reads and writes). Re-pointing a view allocates nothing. Chronicle
+ * is optional: only an application that uses {@code io.sluice.views.chronicle} needs it.
  */
 module io.sluice.views {
     requires transitive io.sluice.api;
     requires transitive org.agrona;
+    requires static transitive chronicle.bytes;
+    requires static transitive chronicle.core;
     exports io.sluice.views.agrona;
+    exports io.sluice.views.chronicle;
 }
