@@ -699,6 +699,12 @@ public final class ReadOnlySegmentBytes implements BytesIn {
      */
     @Override
     public ReadBytesMarshallable readMarshallableLength16(Class clazz, ReadBytesMarshallable using) {
+        int length = readUnsignedShort();
+        long end = readPosition + length;
+        if (end > readLimit) { // the length is the peer's: checked before anything is made or read
+            throw new DecoratedBufferUnderflowException("message of " + length + " bytes at position " + readPosition
+                    + " is past the read limit " + readLimit);
+        }
         ReadBytesMarshallable into = using;
         if (into == null) {
             try {
@@ -706,12 +712,6 @@ public final class ReadOnlySegmentBytes implements BytesIn {
             } catch (ReflectiveOperationException e) {
                 throw new IllegalArgumentException("cannot make a " + clazz.getName() + " to read into: " + e, e);
             }
-        }
-        int length = readUnsignedShort();
-        long end = readPosition + length;
-        if (end > readLimit) {
-            throw new DecoratedBufferUnderflowException("message of " + length + " bytes at position " + readPosition
-                    + " is past the read limit " + readLimit);
         }
         long limit = readLimit;
         readLimit = end;
