@@ -1,5 +1,6 @@
 package io.sluice.views.agrona;
 
+import io.sluice.views.Seeded;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.HostedSpscChannel;
 import io.sluice.channel.SpscOptions;

@@ -1,5 +1,6 @@
 package io.sluice.views.agrona;
 
+import io.sluice.views.Seeded;
 import io.sluice.api.MessageProducer;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscProducer;

@@ -1,5 +1,6 @@
 package io.sluice.views.agrona;
 
+import io.sluice.views.Seeded;
 import org.agrona.AsciiNumberFormatException;
 import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.Test;

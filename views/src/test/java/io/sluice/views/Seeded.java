@@ -1,4 +1,4 @@
-package io.sluice.views.agrona;
+package io.sluice.views;
 
 import java.util.SplittableRandom;
 
@@ -6,21 +6,21 @@ import java.util.SplittableRandom;
  * Runs a randomised check with a seed that a failure names. The seed is random unless
  * {@code -Dviews.seed=<n>} fixes it (to replay a failure).
  */
-final class Seeded {
+public final class Seeded {
     private Seeded() {
     }
 
-    interface Check {
+    public interface Check {
         void run(SplittableRandom random) throws Exception;
     }
 
-    static long seed() {
+    public static long seed() {
         String fixed = System.getProperty("views.seed");
         return fixed != null ? Long.parseLong(fixed) : new SplittableRandom().nextLong();
     }
 
     /** Runs {@code check}; any failure is rethrown as an AssertionError naming the seed. */
-    static void run(long seed, Check check) {
+    public static void run(long seed, Check check) {
         try {
             check.run(new SplittableRandom(seed));
         } catch (Throwable t) {
