@@ -92,13 +92,21 @@ public final class SharedMapUpdates {
      * nothing outside {@code payload}.
      */
     public static String check(int type, MemorySegment payload, long maxKeyLength, long maxValueLength) {
-        long size = payload.byteSize();
+        return check(type, payload, 0, payload.byteSize(), maxKeyLength, maxValueLength);
+    }
+
+    /**
+     * As {@link #check(int, MemorySegment, long, long)} for the {@code size} bytes of a message at
+     * {@code at} in {@code source}: reads nothing outside them.
+     */
+    public static String check(int type, MemorySegment source, long at, long size, long maxKeyLength,
+                               long maxValueLength) {
         if (type == PUT) {
             if (size < PUT_HEADER_LENGTH) {
                 return "PUT of " + size + " bytes is shorter than its " + PUT_HEADER_LENGTH + "-byte header";
             }
-            long keyLength = keyLength(payload);
-            long valueLength = valueLength(payload);
+            long keyLength = keyLength(source, at);
+            long valueLength = valueLength(source, at);
             if (keyLength > maxKeyLength) {
                 return "PUT key length " + keyLength + " exceeds the map's max key length " + maxKeyLength;
             }
@@ -115,7 +123,7 @@ public final class SharedMapUpdates {
             if (size < REMOVE_HEADER_LENGTH) {
                 return "REMOVE of " + size + " bytes is shorter than its " + REMOVE_HEADER_LENGTH + "-byte header";
             }
-            long keyLength = keyLength(payload);
+            long keyLength = keyLength(source, at);
             if (keyLength > maxKeyLength) {
                 return "REMOVE key length " + keyLength + " exceeds the map's max key length " + maxKeyLength;
             }
@@ -128,12 +136,12 @@ public final class SharedMapUpdates {
     }
 
     /** The key length of a PUT or REMOVE (u32). */
-    static long keyLength(MemorySegment payload) {
-        return SharedMapDescriptor.u32(payload, KEY_LENGTH_OFFSET);
+    static long keyLength(MemorySegment source, long at) {
+        return SharedMapDescriptor.u32(source, at + KEY_LENGTH_OFFSET);
     }
 
     /** The value length of a PUT (u32). */
-    static long valueLength(MemorySegment payload) {
-        return SharedMapDescriptor.u32(payload, VALUE_LENGTH_OFFSET);
+    static long valueLength(MemorySegment source, long at) {
+        return SharedMapDescriptor.u32(source, at + VALUE_LENGTH_OFFSET);
     }
 }

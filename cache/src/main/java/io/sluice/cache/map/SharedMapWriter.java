@@ -57,7 +57,20 @@ public final class SharedMapWriter implements AutoCloseable {
     private HostedMpmcChannel updateChannel;
     private MpmcAttachment updates;
     private long rejectedUpdates;
-    private final MessageHandler applier = this::applyUpdate;
+    private MemorySegment updateRing; // the consumer's read-only view of the whole ring
+    /*
+     * Hands on the payload's place in the ring, never the payload slice: the slice then stays
+     * inside this inlined handler and the JIT scalar-replaces it; passed into put (too big to
+     * inline) it escaped, and every update allocated 40 bytes.
+     */
+    private final MessageHandler applier = (type, payload) -> {
+        MemorySegment ring = updateRing;
+        if (payload.isNative() && ring.isNative()) {
+            applyUpdate(type, ring, payload.address() - ring.address(), payload.byteSize());
+        } else {
+            applyUpdate(type, payload, 0, payload.byteSize());
+        }
+    };
 
     private SharedMapWriter(MemfdRegion region, MemorySegment map, Geometry geometry, String name) {
         this.region = region;
@@ -395,6 +408,7 @@ public final class SharedMapWriter implements AutoCloseable {
         HostedMpmcChannel hosted = host.mpmc(channel, options);
         try {
             updates = hosted.attachLocal(Role.CONSUMER);
+            updateRing = updates.consumer().buffer();
         } catch (RuntimeException e) {
             hosted.close();
             throw e;
@@ -421,16 +435,16 @@ public final class SharedMapWriter implements AutoCloseable {
         return updates.poll(applier, limit);
     }
 
-    private void applyUpdate(int type, MemorySegment payload) {
-        String problem = SharedMapUpdates.check(type, payload, geometry.maxKeyLength(), geometry.maxValueLength());
+    private void applyUpdate(int type, MemorySegment source, long at, long size) {
+        String problem = SharedMapUpdates.check(type, source, at, size, geometry.maxKeyLength(), geometry.maxValueLength());
         if (problem == null) {
             try {
                 if (type == SharedMapUpdates.PUT) {
-                    long keyLength = SharedMapUpdates.keyLength(payload);
-                    put(payload, SharedMapUpdates.PUT_HEADER_LENGTH, keyLength,
-                            payload, SharedMapUpdates.PUT_HEADER_LENGTH + keyLength, SharedMapUpdates.valueLength(payload));
+                    long keyLength = SharedMapUpdates.keyLength(source, at);
+                    long keyAt = at + SharedMapUpdates.PUT_HEADER_LENGTH;
+                    put(source, keyAt, keyLength, source, keyAt + keyLength, SharedMapUpdates.valueLength(source, at));
                 } else {
-                    remove(payload, SharedMapUpdates.REMOVE_HEADER_LENGTH, SharedMapUpdates.keyLength(payload));
+                    remove(source, at + SharedMapUpdates.REMOVE_HEADER_LENGTH, SharedMapUpdates.keyLength(source, at));
                 }
                 return;
             } catch (LimitExceededException e) {

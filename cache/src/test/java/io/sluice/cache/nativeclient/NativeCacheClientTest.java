@@ -117,7 +117,7 @@ class NativeCacheClientTest {
             assertRound(run(socket, "nosuch", CacheMessages.KIND_SNAPSHOT), "SLUICE_EREFUSED", "-", 0,
                     RefusalReason.UNKNOWN_CHANNEL.code(), "refused by the host (UNKNOWN_CHANNEL): cache region 'nosuch': no snapshot named 'nosuch'");
             assertRound(run(socket, NAME, CacheMessages.KIND_SHARED_MAP), "SLUICE_EREFUSED", "-", 0,
-                    RefusalReason.UNKNOWN_CHANNEL.code(), "no shared map named 'refdata'");
+                    RefusalReason.UNKNOWN_CHANNEL.code(), "'refdata' is a snapshot, not a shared map");
             assertEquals(2, host.refusals(RefusalReason.UNKNOWN_CHANNEL));
         }
     }
