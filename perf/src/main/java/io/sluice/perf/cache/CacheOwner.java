@@ -1,19 +1,17 @@
 package io.sluice.perf.cache;
 
 import io.sluice.cache.CacheHost;
+import io.sluice.cache.PublishedMap;
 import io.sluice.cache.PublishedSnapshot;
 import io.sluice.cache.map.SharedMapOptions;
 import io.sluice.cache.map.SharedMapWriter;
 import io.sluice.cache.snapshot.SnapshotWriter;
-import io.sluice.fdpassing.SeqPacketServer;
-import io.sluice.fdpassing.SeqPacketSocket;
 import net.openhft.chronicle.map.ChronicleMap;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.locks.LockSupport;
 
@@ -24,8 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>CacheOwner SYSTEM ENTRIES DIR UPDATES_PER_SECOND</pre>
  * SYSTEM: {@code snapshot} (a {@link CacheHost} serving one sealed version at {@code DIR/cache.sock}),
- * {@code map} (a shared map whose read-only fd goes to every reader that connects to
- * {@code DIR/map.sock}, with its size, as the cache tests hand it over), {@code chronicle}
+ * {@code map} (a shared map served by the same kind of host, which readers subscribe to by name
+ * with {@code Caches.map}), {@code chronicle}
  * (Chronicle Map persisted to {@code DIR/chronicle.map}). An update keeps the value's first word
  * (the key, which readers check) and changes the second; 0 updates per second means none.
  */
@@ -79,29 +77,16 @@ public final class CacheOwner {
     }
 
     private static void serveMap(CacheData data, Path dir, long rate, Thread stdinWatcher) throws InterruptedException {
-        try (SharedMapWriter w = SharedMapWriter.create(MAP_NAME,
-                SharedMapOptions.of(data.entries(), CacheData.KEY_LENGTH, CacheData.VALUE_LENGTH));
-             SeqPacketServer server = SeqPacketServer.bind(dir.resolve("map.sock"));
+        // Served as a user serves one: readers subscribe by name (Caches.map) on the host's socket.
+        try (CacheHost host = CacheHost.bind(dir.resolve("cache.sock"));
+             PublishedMap published = host.map(MAP_NAME,
+                     SharedMapOptions.of(data.entries(), CacheData.KEY_LENGTH, CacheData.VALUE_LENGTH));
              Arena arena = Arena.ofConfined()) {
+            SharedMapWriter w = published.writer();
             for (int i = 0; i < data.entries(); i++) {
                 long k = data.key(i);
                 w.put(CacheData.keyBytes(k), CacheData.value(k));
             }
-            byte[] announcement = Long.toString(w.regionSize()).getBytes(StandardCharsets.US_ASCII);
-            // Hands the map to every reader that connects, until the server closes (at exit).
-            Thread.ofPlatform().daemon().name("map-acceptor").start(() -> {
-                try {
-                    while (true) {
-                        try (SeqPacketSocket conn = server.accept()) {
-                            conn.send(announcement, w.readOnlyFd()); // the kernel gives the reader its own fd
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    if (stdinWatcher.isAlive()) {
-                        System.err.println("map hand-over failed: " + e);
-                    }
-                }
-            });
             MemorySegment key = arena.allocate(CacheData.KEY_LENGTH, 8);
             MemorySegment value = arena.allocate(CacheData.VALUE_LENGTH, 8);
             long[] order = data.probes(1 << 16, true, CacheData.SEED + 3);

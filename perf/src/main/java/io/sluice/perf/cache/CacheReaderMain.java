@@ -1,11 +1,10 @@
 package io.sluice.perf.cache;
 
 import io.sluice.cache.Caches;
+import io.sluice.cache.MapSubscription;
 import io.sluice.cache.SnapshotLease;
 import io.sluice.cache.SnapshotSubscription;
 import io.sluice.cache.map.SharedMapReader;
-import io.sluice.fdpassing.ReceivedMessage;
-import io.sluice.fdpassing.SeqPacketSocket;
 import net.openhft.chronicle.map.ChronicleMap;
 import org.HdrHistogram.Histogram;
 
@@ -183,12 +182,9 @@ public final class CacheReaderMain {
                 };
             }
             case "map" -> {
-                SharedMapReader r;
-                try (SeqPacketSocket conn = SeqPacketSocket.connect(dir.resolve("map.sock"));
-                     ReceivedMessage m = conn.receive(64, 1, WAIT)) {
-                    r = SharedMapReader.adopt(m.takeFd(0), Long.parseLong(new String(m.bytes(), StandardCharsets.US_ASCII)));
-                }
-                held[0] = r;
+                MapSubscription subscription = Caches.map(dir.resolve("cache.sock"), CacheOwner.MAP_NAME, WAIT);
+                SharedMapReader r = subscription.reader();
+                held[0] = subscription;
                 MemorySegment value = arena.allocate(CacheData.VALUE_LENGTH, 8);
                 return (k, unused) -> {
                     CacheData.setKey(key, k);
