@@ -20,23 +20,8 @@ cd "$root"
 
 ./mvnw -q -B -pl perf -am package -DskipTests -Djcstress.skip=true
 
-latency=perf/target/latency
-java_home=""
-if [[ -f "$latency/java.home" ]]; then
-  java_home="$(cat "$latency/java.home")"
-fi
-if [[ ! -x "$java_home/bin/java" ]]; then
-  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]] \
-      && "$JAVA_HOME/bin/java" -version 2>&1 | grep -Eq 'version "(2[5-9]|[3-9][0-9])'; then
-    java_home="$JAVA_HOME"
-  else
-    java_home="$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -n 1 || true)"
-  fi
-fi
-if [[ ! -x "$java_home/bin/java" ]]; then
-  echo "run-cache.sh: no JDK 25 found (build record, JAVA_HOME, /usr/lib/jvm/*25*)" >&2
-  exit 1
-fi
+# shellcheck source=java-home.sh
+source perf/java-home.sh run-cache.sh
 
 # Sluice's modules and HdrHistogram, then Chronicle Map and what it pulls in; the launcher hands
 # its class path to the owner and reader JVMs.

@@ -19,24 +19,8 @@ cd "$root"
 
 ./mvnw -q -B -pl perf -am package -DskipTests
 
-latency=perf/target/latency
-java_home=""
-if [[ -f "$latency/java.home" ]]; then
-  java_home="$(cat "$latency/java.home")"
-fi
-if [[ ! -x "$java_home/bin/java" ]]; then
-  # Fallbacks, should the record be missing: JAVA_HOME if it is 25 or later, else a JDK 25 in /usr/lib/jvm.
-  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]] \
-      && "$JAVA_HOME/bin/java" -version 2>&1 | grep -Eq 'version "(2[5-9]|[3-9][0-9])'; then
-    java_home="$JAVA_HOME"
-  else
-    java_home="$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -n 1 || true)"
-  fi
-fi
-if [[ ! -x "$java_home/bin/java" ]]; then
-  echo "run-latency.sh: no JDK 25 found (build record, JAVA_HOME, /usr/lib/jvm/*25*)" >&2
-  exit 1
-fi
+# shellcheck source=java-home.sh
+source perf/java-home.sh run-latency.sh
 
 # The C programs: the raw probe (the raw-c row) and the C client's side of the sluice-java-c and
 # sluice-c-java rows, built with the client's own sources as a C user would build them.

@@ -102,12 +102,8 @@ public final class CacheOwner {
     }
 
     private static void serveChronicle(CacheData data, Path dir, long rate, Thread stdinWatcher) throws InterruptedException {
-        try (ChronicleMap<Long, byte[]> map = ChronicleMaps.persisted("bench.chronicle", data.entries(),
-                dir.resolve("chronicle.map").toFile())) {
-            for (int i = 0; i < data.entries(); i++) {
-                long k = data.key(i);
-                map.put(k, CacheData.value(k));
-            }
+        try (ChronicleMap<Long, byte[]> map = ChronicleMaps.fill(ChronicleMaps.persisted("bench.chronicle", data.entries(),
+                dir.resolve("chronicle.map").toFile()), data)) {
             byte[] value = CacheData.value(0);
             long[] order = data.probes(1 << 16, true, CacheData.SEED + 3);
             ready();

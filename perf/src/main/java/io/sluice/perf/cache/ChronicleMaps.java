@@ -49,6 +49,15 @@ public final class ChronicleMaps {
         return builder(name, entries).create();
     }
 
+    /** Puts every entry of {@code data} into {@code map}, the same values the Sluice rows hold; returns the map. */
+    public static ChronicleMap<Long, byte[]> fill(ChronicleMap<Long, byte[]> map, CacheData data) {
+        for (int i = 0; i < data.entries(); i++) {
+            long k = data.key(i);
+            map.put(k, CacheData.value(k));
+        }
+        return map;
+    }
+
     /**
      * A map persisted to {@code file} (in {@code /dev/shm} for the cross-process rows): the first
      * process creates it, the others open the same file with the same configuration and share its

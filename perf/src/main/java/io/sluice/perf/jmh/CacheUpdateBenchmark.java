@@ -204,11 +204,7 @@ public class CacheUpdateBenchmark {
 
         @Setup
         public void setup(Data d) {
-            map = ChronicleMaps.inMemory("bench.update-chronicle", d.data.entries());
-            for (int i = 0; i < d.data.entries(); i++) {
-                long k = d.data.key(i);
-                map.put(k, CacheData.value(k));
-            }
+            map = ChronicleMaps.fill(ChronicleMaps.inMemory("bench.update-chronicle", d.data.entries()), d.data);
         }
 
         @TearDown
