@@ -20,6 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * thread allocated (HotSpot's per-thread counter) stay below what one object per message would
  * take. Runs in a fresh JVM, for the reason ViewAllocationTest gives (one handler class at the
  * ring's call site).
+ *
+ * <p>The child keeps the quote's decoder out of line. Inlined, it makes the handler's own compiled
+ * code large; when C2 compiles the handler on its own before the loop (a race, lost in 2 of 8 runs
+ * on a loaded 2-core machine), it then refuses to inline it into the ring's poll ("already
+ * compiled into a big method") and the ring's payload slice, not the view, is allocated: 40 B a
+ * message for the rest of the run. docs/views.md says what that means for a handler.
  */
 public final class ChronicleViewAllocationTest {
     private static final int MESSAGES = 1_000_000;
@@ -29,6 +35,8 @@ public final class ChronicleViewAllocationTest {
     void aMillionMessagesThroughARingAllocateNothing() throws Exception {
         long allocated;
         try (ChildJvm child = ChildJvm.launcher(ChronicleViewAllocationTest.class).jvmOptions(ChronicleFlags.ofThisJvm())
+                .jvmOptions("-XX:CompileCommand=quiet",
+                        "-XX:CompileCommand=dontinline," + ChronicleQuote.class.getName() + "::readMarshallable")
                 .withoutStdin().start()) {
             String line = child.awaitLine("ALLOCATED ", 120);
             allocated = Long.parseLong(line.substring("ALLOCATED ".length()).trim());
