@@ -234,6 +234,12 @@ static int bc_check_sequence(sluice_channel *ch, int64_t position, int64_t seq) 
     b->lost_messages += (uint64_t) lost;
     b->lost_bytes += (uint64_t) (position - b->lap_from);
     b->expected_sequence = seq;
+    /* For monitors: laps and losses change only here, so they are stored here, before the
+       position store that ends this poll; the per-poll path stores the two counts that move. */
+    if (b->counts != NULL) {
+        atomic_store_explicit(&b->counts[2], (int64_t) b->laps, memory_order_relaxed);
+        atomic_store_explicit(&b->counts[3], (int64_t) b->lost_messages, memory_order_relaxed);
+    }
     return SLUICE_OK;
 }
 
@@ -320,12 +326,11 @@ out:
            acquire load that lets it overwrite them. */
         atomic_store_explicit(b->position, cursor, memory_order_release);
         b->published = cursor;
-        /* For monitors only, after the position: the four counts at 136..167, in layout order. */
+        /* For monitors only, after the position: the two counts every delivery moves (laps and
+           losses are stored when they change, in the lap accounting). */
         b->delivered += (uint64_t) delivered;
         atomic_store_explicit(&b->counts[0], (int64_t) b->delivered, memory_order_relaxed);
         atomic_store_explicit(&b->counts[1], b->anchored ? b->expected_sequence : -1, memory_order_relaxed);
-        atomic_store_explicit(&b->counts[2], (int64_t) b->laps, memory_order_relaxed);
-        atomic_store_explicit(&b->counts[3], (int64_t) b->lost_messages, memory_order_relaxed);
     }
     return rc < 0 ? rc : delivered;
 }
