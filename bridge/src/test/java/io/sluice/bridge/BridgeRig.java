@@ -1,0 +1,59 @@
+package io.sluice.bridge;
+
+import io.sluice.testing.ChildJvm;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Starts the bridge tests' processes: each bridge side and each subscriber is a JVM of its own. */
+final class BridgeRig {
+    static final long TIMEOUT_S = 120;
+    /** What Agrona, under Aeron, needs on JDK 25 (the bridge pom's aeron.flags). */
+    static final String[] AERON_FLAGS = {"--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow"};
+
+    private BridgeRig() {
+    }
+
+    /** A UDP port free at the time of asking, on loopback. */
+    static int freeUdpPort() throws IOException {
+        try (DatagramSocket s = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static String unicast(int port) {
+        return "aeron:udp?endpoint=127.0.0.1:" + port;
+    }
+
+    static ChildJvm bridgeOut(Path dir, Path socket, String channel, String aeronChannel, String... more) throws IOException {
+        List<String> args = new java.util.ArrayList<>(List.of("out", "--socket", socket.toString(), "--channel", channel,
+                "--aeron-channel", aeronChannel, "--embedded-dir", dir.resolve("aeron-out-" + System.nanoTime()).toString()));
+        args.addAll(List.of(more));
+        return ChildJvm.launcher(BridgeCommand.class).jvmOptions(AERON_FLAGS).withoutStdin().start(args.toArray(String[]::new));
+    }
+
+    static ChildJvm bridgeIn(Path dir, Path socket, String channel, String aeronChannel, String... more) throws IOException {
+        List<String> args = new java.util.ArrayList<>(List.of("in", "--socket", socket.toString(), "--channel", channel,
+                "--aeron-channel", aeronChannel, "--max-message", Integer.toString(Quotes.MAX_LENGTH),
+                "--embedded-dir", dir.resolve("aeron-in-" + System.nanoTime()).toString()));
+        args.addAll(List.of(more));
+        return ChildJvm.launcher(BridgeCommand.class).jvmOptions(AERON_FLAGS).withoutStdin().start(args.toArray(String[]::new));
+    }
+
+    static ChildJvm subscriber(Path socket, String channel, long last) throws IOException {
+        return ChildJvm.launcher(BridgeSubscriber.class).withoutStdin().start(socket.toString(), channel, Long.toString(last));
+    }
+
+    /** SIGTERM: the bridge stops, prints its summary and exits 143 (128 + SIGTERM), as a JVM does. */
+    static String stop(ChildJvm bridge, String side) throws InterruptedException {
+        ProcessHandle.of(bridge.pid()).ifPresent(ProcessHandle::destroy);
+        String line = bridge.awaitLine("bridge " + side + ": STOPPED", TIMEOUT_S);
+        if (bridge.waitFor(TIMEOUT_S) != 143) {
+            throw new AssertionError("bridge " + side + " exited " + bridge.exitValue() + ":\n" + bridge.output());
+        }
+        return line;
+    }
+}
