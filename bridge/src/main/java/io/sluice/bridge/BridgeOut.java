@@ -1,6 +1,7 @@
 package io.sluice.bridge;
 
 import io.aeron.Publication;
+import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.IdleStrategy;
 import io.sluice.api.MessageConsumer;
 import io.sluice.api.MessageHandler;
@@ -134,12 +135,18 @@ public final class BridgeOut implements AutoCloseable {
      */
     public String run(BooleanSupplier stop, IdleStrategy idle) {
         this.stop = stop;
-        while (!stop.getAsBoolean()) {
-            int n = doWork(64);
-            if (n == 0 && !source.isHostAlive()) {
-                return "host gone";
+        try {
+            while (!stop.getAsBoolean()) {
+                int n = doWork(64);
+                if (n == 0 && !source.isHostAlive()) {
+                    return "host gone";
+                }
+                idle.idle(n);
             }
-            idle.idle(n);
+        } catch (ConnectionClosedException e) {
+            // The host closed the channel or went away, and everything it committed was taken.
+            LOG.log(System.Logger.Level.INFO, "bridge out: {0}", e.getMessage());
+            return "host gone";
         }
         return "stopped";
     }
