@@ -3,8 +3,10 @@ package io.sluice.bridge;
 import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import org.agrona.concurrent.AgentInvoker;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The Aeron a bridge talks through: a media driver embedded in this process (the default: one
@@ -15,11 +17,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class AeronMedia implements AutoCloseable {
     private final MediaDriver driver; // null: an external driver
     private final Aeron aeron;
+    private final AgentInvoker invoker; // an invoked driver: its duty cycle, run by invokeDriver()
+    private final AtomicBoolean helperRuns; // an invoked driver: true while the helper thread runs it
+    private final Thread helper;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private AeronMedia(MediaDriver driver, Aeron aeron) {
+    private AeronMedia(MediaDriver driver, Aeron aeron, AgentInvoker invoker, AtomicBoolean helperRuns, Thread helper) {
         this.driver = driver;
         this.aeron = aeron;
+        this.invoker = invoker;
+        this.helperRuns = helperRuns;
+        this.helper = helper;
     }
 
     /**
@@ -30,19 +38,83 @@ public final class AeronMedia implements AutoCloseable {
      * @return the media, to close when the bridge is done
      */
     public static AeronMedia embedded(String directory) {
+        MediaDriver driver = launch(directory, ThreadingMode.SHARED);
+        try {
+            return new AeronMedia(driver, Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName())), null, null, null);
+        } catch (RuntimeException e) {
+            driver.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Starts a media driver in this process with no thread of its own (Aeron's INVOKER mode): the
+     * application's thread runs its duty cycle through {@link #invokeDriver()}, so a bridge and its
+     * driver share one core. Until {@link #runDriverHere()} a helper thread runs it, so that
+     * connecting and adding publications and subscriptions can complete.
+     *
+     * @param directory the driver's directory, or null for Aeron's default
+     * @return the media, to close when the bridge is done
+     */
+    public static AeronMedia invoked(String directory) {
+        MediaDriver driver = launch(directory, ThreadingMode.INVOKER);
+        AgentInvoker invoker = driver.sharedAgentInvoker();
+        AtomicBoolean helperRuns = new AtomicBoolean(true);
+        Thread helper = Thread.ofPlatform().name("aeron-driver-setup").daemon().start(() -> {
+            while (helperRuns.get()) {
+                if (invoker.invoke() == 0) {
+                    LockSupport.parkNanos(100_000);
+                }
+            }
+        });
+        try {
+            return new AeronMedia(driver, Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName())),
+                    invoker, helperRuns, helper);
+        } catch (RuntimeException e) {
+            stop(helperRuns, helper);
+            driver.close();
+            throw e;
+        }
+    }
+
+    /** A driver in this process, in {@code directory} (null: Aeron's default), removed on close. */
+    private static MediaDriver launch(String directory, ThreadingMode mode) {
         MediaDriver.Context ctx = new MediaDriver.Context()
-                .threadingMode(ThreadingMode.SHARED)
+                .threadingMode(mode)
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true);
         if (directory != null) {
             ctx.aeronDirectoryName(directory);
         }
-        MediaDriver driver = MediaDriver.launchEmbedded(ctx);
+        return MediaDriver.launchEmbedded(ctx);
+    }
+
+    /**
+     * For an {@link #invoked} driver: stops the helper thread; from now on only the calling
+     * thread runs the driver, through {@link #invokeDriver()}. Does nothing for other drivers.
+     */
+    public void runDriverHere() {
+        if (helper != null) {
+            stop(helperRuns, helper);
+        }
+    }
+
+    /**
+     * Runs one duty cycle of an {@link #invoked} driver (send, receive, flow control) once
+     * {@link #runDriverHere()} was called; does nothing otherwise.
+     *
+     * @return the work the driver did (0: none)
+     */
+    public int invokeDriver() {
+        return invoker == null || helperRuns.get() ? 0 : invoker.invoke();
+    }
+
+    private static void stop(AtomicBoolean runs, Thread thread) {
+        runs.set(false);
         try {
-            return new AeronMedia(driver, Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName())));
-        } catch (RuntimeException e) {
-            driver.close();
-            throw e;
+            thread.join(10_000); // it ends within one duty cycle and a 100 us park
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -54,7 +126,7 @@ public final class AeronMedia implements AutoCloseable {
      * @return the media, to close when the bridge is done (the driver goes on)
      */
     public static AeronMedia external(String directory) {
-        return new AeronMedia(null, Aeron.connect(new Aeron.Context().aeronDirectoryName(directory)));
+        return new AeronMedia(null, Aeron.connect(new Aeron.Context().aeronDirectoryName(directory)), null, null, null);
     }
 
     /** {@return the Aeron client} */
@@ -77,6 +149,7 @@ public final class AeronMedia implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        runDriverHere();
         try {
             aeron.close();
         } finally {

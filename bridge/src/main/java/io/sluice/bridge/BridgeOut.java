@@ -39,6 +39,7 @@ public final class BridgeOut implements AutoCloseable {
     private final ConsumerAttachment<? extends MessageConsumer> source;
     private final BroadcastConsumer lappable; // non-null on an overwrite channel: copy, then check
     private final Publication publication;
+    private final AeronMedia media; // an invoked driver runs only when this thread runs it
     private final OutPolicy policy;
     private final long dropAfterNanos;
     private final IdleStrategy offerIdle = new io.sluice.api.BackOffIdleStrategy();
@@ -57,10 +58,11 @@ public final class BridgeOut implements AutoCloseable {
     private long dropped;
     private long torn;
 
-    private BridgeOut(ConsumerAttachment<? extends MessageConsumer> source, Publication publication, OutPolicy policy,
-                      Duration dropAfter) {
+    private BridgeOut(ConsumerAttachment<? extends MessageConsumer> source, Publication publication, AeronMedia media,
+                      OutPolicy policy, Duration dropAfter) {
         this.source = source;
         this.publication = publication;
+        this.media = media;
         this.policy = policy;
         this.dropAfterNanos = dropAfter.toNanos();
         int max = source.info().maxMessageLength();
@@ -104,7 +106,7 @@ public final class BridgeOut implements AutoCloseable {
                         + " bytes) and the bridge header do not fit Aeron's largest message on " + aeronChannel + " ("
                         + publication.maxMessageLength() + " bytes; a longer term length raises it)");
             }
-            BridgeOut out = new BridgeOut(source, publication, policy, dropAfter);
+            BridgeOut out = new BridgeOut(source, publication, media, policy, dropAfter);
             LOG.log(System.Logger.Level.INFO, "bridge out: channel ''{0}'' ({1}) -> {2} stream {3}, policy {4}",
                     channel, source.info().kind(), aeronChannel, Integer.toString(streamId), policy);
             return out;
@@ -151,9 +153,13 @@ public final class BridgeOut implements AutoCloseable {
         return "stopped";
     }
 
+    /**
+     * The handler: small, so that it inlines into the ring's poll and the payload slice it is
+     * handed is never allocated; it keeps the slice's address and length, and the offer happens in
+     * {@link #offer}, which takes no slice.
+     */
     private void forward(int type, MemorySegment message) {
         int length = (int) message.byteSize();
-        UnsafeBuffer body;
         if (lappable != null) {
             MemorySegment.copy(message, 0, stagingSegment, 0, length);
             if (!lappable.isStillValid()) {
@@ -161,11 +167,14 @@ public final class BridgeOut implements AutoCloseable {
                 sequence++;
                 return;
             }
-            body = staging;
+            offer(type, staging, length);
         } else {
             payload.wrap(message.address(), length);
-            body = payload;
+            offer(type, payload, length);
         }
+    }
+
+    private void offer(int type, UnsafeBuffer body, int length) {
         header.putInt(BridgeFrameDescriptor.TYPE_OFFSET, type, ByteOrder.LITTLE_ENDIAN);
         header.putLong(BridgeFrameDescriptor.SEQUENCE_OFFSET, sequence, ByteOrder.LITTLE_ENDIAN);
         long deadline = 0;
@@ -196,7 +205,9 @@ public final class BridgeOut implements AutoCloseable {
                 dropped++;
                 break;
             }
-            offerIdle.idle();
+            if (media.invokeDriver() == 0) { // an invoked driver must run for Aeron to take more
+                offerIdle.idle();
+            }
         }
         sequence++;
     }

@@ -1,5 +1,7 @@
 package io.sluice.bridge;
 
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
 import io.sluice.api.BroadcastPolicy;
 import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.ChannelHost;
@@ -14,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.sluice.bridge.BridgeRig.TIMEOUT_S;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A million messages from a publisher on "host 1" to a subscriber on "host 2", through
@@ -53,6 +56,34 @@ class BridgeLoopbackTest {
                 }
                 assertEquals("bridge in: STOPPED published=" + COUNT + " missed=0 malformed=0 sessions=1",
                         BridgeRig.stop(in, "in"));
+            }
+        }
+    }
+
+    @Test
+    void bothSidesCanUseAnExternalMediaDriver() throws Exception {
+        long count = 100_000;
+        Path source = dir.resolve("host1.sock");
+        Path remote = dir.resolve("host2.sock");
+        String udp = BridgeRig.unicast(BridgeRig.freeUdpPort());
+        String aeronDir = dir.resolve("aeron-external").toString();
+        // A driver of its own, as an operator runs it (here in the test's JVM; the bridges reach it by its directory).
+        try (MediaDriver driver = MediaDriver.launch(new MediaDriver.Context().aeronDirectoryName(aeronDir)
+                .threadingMode(ThreadingMode.SHARED).dirDeleteOnStart(true).dirDeleteOnShutdown(true));
+             ChannelHost host = ChannelHost.bind(source);
+             ChildJvm in = BridgeRig.bridgeIn(dir, remote, "md", udp, "--aeron-dir", aeronDir)) {
+            HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 256 * 1024)
+                    .maxMessageLength(Quotes.MAX_LENGTH));
+            in.awaitLine("bridge in: READY", TIMEOUT_S);
+            try (ChildJvm subscriber = BridgeRig.subscriber(remote, "md", count - 1)) {
+                subscriber.awaitLine("ATTACHED", TIMEOUT_S);
+                try (ChildJvm out = BridgeRig.bridgeOut(dir, source, "md", udp, "--aeron-dir", aeronDir)) {
+                    assertTrue(out.awaitLine("bridge out: READY", TIMEOUT_S).endsWith("(Aeron external, " + aeronDir + ")"));
+                    publish(ch.producer(), count, out);
+                    assertEquals("DONE " + count + " 0 0", subscriber.awaitLine("DONE", TIMEOUT_S));
+                    BridgeRig.stop(out, "out");
+                }
+                assertEquals("bridge in: STOPPED published=" + count + " missed=0 malformed=0 sessions=1", BridgeRig.stop(in, "in"));
             }
         }
     }

@@ -30,17 +30,25 @@ final class BridgeRig {
 
     static ChildJvm bridgeOut(Path dir, Path socket, String channel, String aeronChannel, String... more) throws IOException {
         List<String> args = new java.util.ArrayList<>(List.of("out", "--socket", socket.toString(), "--channel", channel,
-                "--aeron-channel", aeronChannel, "--embedded-dir", dir.resolve("aeron-out-" + System.nanoTime()).toString()));
-        args.addAll(List.of(more));
+                "--aeron-channel", aeronChannel));
+        args.addAll(media(dir, "aeron-out-", more));
         return ChildJvm.launcher(BridgeCommand.class).jvmOptions(AERON_FLAGS).withoutStdin().start(args.toArray(String[]::new));
     }
 
     static ChildJvm bridgeIn(Path dir, Path socket, String channel, String aeronChannel, String... more) throws IOException {
         List<String> args = new java.util.ArrayList<>(List.of("in", "--socket", socket.toString(), "--channel", channel,
-                "--aeron-channel", aeronChannel, "--max-message", Integer.toString(Quotes.MAX_LENGTH),
-                "--embedded-dir", dir.resolve("aeron-in-" + System.nanoTime()).toString()));
-        args.addAll(List.of(more));
+                "--aeron-channel", aeronChannel, "--max-message", Integer.toString(Quotes.MAX_LENGTH)));
+        args.addAll(media(dir, "aeron-in-", more));
         return ChildJvm.launcher(BridgeCommand.class).jvmOptions(AERON_FLAGS).withoutStdin().start(args.toArray(String[]::new));
+    }
+
+    /** {@code more}, with an embedded driver's directory under the test's unless it names an external driver. */
+    private static List<String> media(Path dir, String prefix, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of(more));
+        if (!args.contains("--aeron-dir")) {
+            args.addAll(List.of("--embedded-dir", dir.resolve(prefix + System.nanoTime()).toString()));
+        }
+        return args;
     }
 
     static ChildJvm subscriber(Path socket, String channel, long last) throws IOException {
