@@ -97,13 +97,22 @@ public final class Control {
      * peer that died does not leave the other spinning forever.
      */
     public static void sync(Role me, long phase) {
+        sync(me, phase, Thread::onSpinWait);
+    }
+
+    /**
+     * As {@link #sync(Role, long)}, running {@code whileWaiting} instead of a spin-wait hint: a
+     * sender whose transport needs its thread to deliver what it sent (Aeron's driver in INVOKER
+     * mode, {@link Endpoint#idle()}) keeps it running until the other side has it all.
+     */
+    public static void sync(Role me, long phase, Runnable whileWaiting) {
         long mine = me == Role.INITIATOR ? PHASE_A : PHASE_B;
         long theirs = me == Role.INITIATOR ? PHASE_B : PHASE_A;
         LONG.setRelease(SEGMENT, mine, phase);
         long deadline = System.nanoTime() + SYNC_TIMEOUT_NS;
         int spins = 0;
         while ((long) LONG.getAcquire(SEGMENT, theirs) < phase) {
-            Thread.onSpinWait();
+            whileWaiting.run();
             if (++spins == 1 << 16) {
                 spins = 0;
                 if (System.nanoTime() > deadline) {

@@ -240,7 +240,7 @@ public final class PeerMain {
             for (int b = 0; b < spec.warmupBatches(); b++, seq += batch) {
                 Loops.send(e, batch, seq);
             }
-            Control.sync(role, ++phase);
+            Control.sync(role, ++phase, e::idle); // idle: the last messages may still need this thread
             AllocationMeter allocation = new AllocationMeter();
             allocation.start();
             for (long done = 0; done < spec.measuredMessages(); done += batch, seq += batch) {
@@ -248,6 +248,7 @@ public final class PeerMain {
             }
             allocation.stop();
             allocation.report(role, spec.measuredMessages(), out);
+            Control.sync(role, ++phase, e::idle); // until B has them all
         } else {
             for (int b = 0; b < spec.warmupBatches(); b++) {
                 Loops.receive(e, batch);
@@ -274,6 +275,7 @@ public final class PeerMain {
             if (last != expectedLast) {
                 throw new IllegalStateException("last message carried " + last + ", expected " + expectedLast);
             }
+            Control.sync(role, ++phase);
             out.setProperty("throughput.messages", Long.toString(spec.measuredMessages()));
             out.setProperty("throughput.elapsedNs", Long.toString(elapsed));
             out.setProperty("slices.rate", rates.toString());

@@ -2,13 +2,16 @@ package io.sluice.perf.latency;
 
 import io.sluice.perf.latency.systems.AeronDriverMode;
 import io.sluice.perf.latency.systems.AeronEndpoint;
+import io.sluice.perf.latency.systems.AeronUdpEndpoint;
 import io.sluice.perf.latency.systems.AgronaEndpoint;
 import io.sluice.perf.latency.systems.ChronicleEndpoint;
 import io.sluice.perf.latency.systems.DisruptorEndpoint;
 import io.sluice.perf.latency.systems.JCToolsEndpoint;
 import io.sluice.perf.latency.systems.RawJavaEndpoint;
+import io.sluice.perf.latency.systems.SluiceBridgeEndpoint;
 import io.sluice.perf.latency.systems.SluiceChannelRows;
 import io.sluice.perf.latency.systems.SluiceMixedRows;
+import io.sluice.perf.latency.systems.UdpPorts;
 
 import java.util.List;
 import java.util.Set;
@@ -70,6 +73,18 @@ public final class Systems {
                     .withClasspathSets("aeron")
                     .withJvmArgs("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
                             "-Daeron.print.configuration=false"),
+            LatencySystem.of("aeron-udp",
+                    "Aeron over UDP on loopback, each side a host with its own driver (INVOKER, run by the measured thread), "
+                            + "exclusive publication + subscription per direction: the bridge row's reference",
+                    IPC, EVERY_SCENARIO, (role, spec) -> AeronUdpEndpoint.open(role, spec))
+                    .withClasspathSets("aeron")
+                    .withJvmArgs(UdpPorts.AERON_JVM_ARGS),
+            LatencySystem.of("sluice-bridge",
+                    "Sluice over the Aeron bridge: each side sends into its SPSC channel, bridge out -> UDP (loopback) -> "
+                            + "bridge in -> broadcast channel read by the other side; as aeron-udp, all on the measured thread",
+                    IPC, EVERY_SCENARIO, (role, spec) -> SluiceBridgeEndpoint.open(role, spec))
+                    .withClasspathSets("aeron")
+                    .withJvmArgs(UdpPorts.AERON_JVM_ARGS),
             LatencySystem.of("chronicle",
                     "Chronicle Queue (binary queue per direction in /dev/shm, appender + tailer)",
                     IPC, EVERY_SCENARIO, (role, spec) -> ChronicleEndpoint.open(role, spec))

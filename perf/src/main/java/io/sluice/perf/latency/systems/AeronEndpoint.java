@@ -48,6 +48,11 @@ public final class AeronEndpoint implements Endpoint, FragmentHandler {
 
     private final MediaDriver driver;
     private final SetupInvoker setup;
+    /**
+     * UDP (the aeron-udp row): the driver must run after each send to put it on the wire and
+     * before each poll to take it off; over IPC it is needed only for flow control and setup.
+     */
+    private final boolean networked;
     /** INVOKER mode, side A: the driver's duty cycle, run by the measured thread while it waits. */
     private final AgentInvoker invoker;
     private int emptyPolls;
@@ -89,13 +94,14 @@ public final class AeronEndpoint implements Endpoint, FragmentHandler {
         boolean a = role == Role.INITIATOR;
         ExclusivePublication publication = aeron.addExclusivePublication(channel, a ? STREAM_AB : STREAM_BA);
         Subscription subscription = aeron.addSubscription("aeron:ipc", a ? STREAM_BA : STREAM_AB);
-        return new AeronEndpoint(driver, setup, aeron, publication, subscription, spec.messageSize());
+        return new AeronEndpoint(driver, setup, aeron, publication, subscription, spec.messageSize(), false);
     }
 
     AeronEndpoint(MediaDriver driver, SetupInvoker setup, Aeron aeron, ExclusivePublication publication,
-                  Subscription subscription, int size) {
+                  Subscription subscription, int size, boolean networked) {
         this.driver = driver;
         this.setup = setup;
+        this.networked = networked;
         this.invoker = setup == null ? null : setup.invoker;
         this.aeron = aeron;
         this.publication = publication;
@@ -134,6 +140,9 @@ public final class AeronEndpoint implements Endpoint, FragmentHandler {
         buffer.putLong(at, value);
         buffer.putBytes(at + 8, payload, 0, size - 8);
         claim.commit();
+        if (networked) {
+            invoker.invoke(); // the sender puts it on the wire now
+        }
     }
 
     @Override
@@ -146,6 +155,9 @@ public final class AeronEndpoint implements Endpoint, FragmentHandler {
     @Override
     public long poll() {
         received = EMPTY;
+        if (networked) {
+            invoker.invoke(); // the receiver takes what the socket holds
+        }
         if (subscription.poll(this, 1) == 0 && invoker != null && (++emptyPolls & 255) == 0) {
             invoker.invoke();
         }
