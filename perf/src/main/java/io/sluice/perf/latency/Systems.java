@@ -50,6 +50,10 @@ public final class Systems {
             LatencySystem.of("sluice-broadcast",
                     "Sluice broadcast channel (back-pressure, one consumer) over sealed memfds, attached by socket",
                     IPC, EVERY_SCENARIO, (role, spec) -> SluiceChannelRows.broadcast(role, spec)),
+            LatencySystem.of("sluice-mpmc",
+                    "Sluice MPMC channels, one per direction: each side hosts the one it receives on (local consumer) "
+                            + "and attaches to the other's as a producer",
+                    IPC, PING_PONG, (role, spec) -> SluiceChannelRows.mpmc(role, spec)),
             LatencySystem.of("sluice-mixed",
                     "Sluice, one JVM hosts an SPSC channel out and an MPMC channel back, "
                             + "the other JVM attaches (the Java reference of the C rows)",

@@ -12,8 +12,8 @@ import io.sluice.ringbuffer.BroadcastStart;
 
 /**
  * The Sluice rows where each process hosts the channel it sends on and attaches to the other's,
- * as two applications would ({@link SluiceChannelEndpoint}): {@code sluice-spsc} and
- * {@code sluice-broadcast}. Both send with {@link OfferSender} and read one message per poll in
+ * as two applications would ({@link SluiceChannelEndpoint}): {@code sluice-spsc},
+ * {@code sluice-broadcast} and {@code sluice-mpmc}. Both send with {@link OfferSender} and read one message per poll in
  * place, busy-spinning. Every scenario.
  */
 public final class SluiceChannelRows {
@@ -39,6 +39,15 @@ public final class SluiceChannelRows {
                                 .maxMessageLength(spec.messageSize()).maxConsumers(1)).producer(),
                         (socket, name) -> Channels.broadcast(socket, name, BroadcastStart.NEWEST),
                         SluiceChannelRows::awaitGated);
+    }
+
+    /**
+     * MPMC channels, one per direction (an MPMC hop each way): each side hosts the one it
+     * receives on and attaches to the other's as a producer ({@link SluiceMpmcEndpoint}).
+     * Ping-pong only.
+     */
+    public static Endpoint mpmc(Role role, RunSpec spec) {
+        return new SluiceMpmcEndpoint(role, spec);
     }
 
     /**
