@@ -20,6 +20,7 @@ public final class AeronMedia implements AutoCloseable {
     private final AgentInvoker invoker; // an invoked driver: its duty cycle, run by invokeDriver()
     private final AtomicBoolean helperRuns; // an invoked driver: true while the helper thread runs it
     private final Thread helper;
+    private boolean driverHere; // runDriverHere's caller, the one thread that invokes the driver from then on
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private AeronMedia(MediaDriver driver, Aeron aeron, AgentInvoker invoker, AtomicBoolean helperRuns, Thread helper) {
@@ -95,7 +96,8 @@ public final class AeronMedia implements AutoCloseable {
      */
     public void runDriverHere() {
         if (helper != null) {
-            stop(helperRuns, helper);
+            stop(helperRuns, helper); // join: the helper's last invoke happens-before ours
+            driverHere = true;
         }
     }
 
@@ -106,7 +108,7 @@ public final class AeronMedia implements AutoCloseable {
      * @return the work the driver did (0: none)
      */
     public int invokeDriver() {
-        return invoker == null || helperRuns.get() ? 0 : invoker.invoke();
+        return driverHere ? invoker.invoke() : 0;
     }
 
     private static void stop(AtomicBoolean runs, Thread thread) {
@@ -142,6 +144,12 @@ public final class AeronMedia implements AutoCloseable {
     /** {@return whether the driver runs in this process} */
     public boolean isEmbedded() {
         return driver != null;
+    }
+
+    /** {@return "Aeron embedded, DIR" or "Aeron external, DIR"} */
+    @Override
+    public String toString() {
+        return "Aeron " + (isEmbedded() ? "embedded, " : "external, ") + directory();
     }
 
     @Override

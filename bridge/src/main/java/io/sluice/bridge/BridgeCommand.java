@@ -70,6 +70,20 @@ public final class BridgeCommand implements Runnable {
         }
     }
 
+    /** The Aeron stream both sides name: channel URI and stream id. */
+    static final class Stream {
+        @Option(names = "--aeron-channel", required = true, paramLabel = "URI",
+                description = "The Aeron channel, e.g. aeron:udp?endpoint=host2:40123 or aeron:udp?endpoint=239.1.1.1:40123|interface=10.0.0.1.")
+        String channel;
+        @Option(names = "--stream", defaultValue = "1001", paramLabel = "ID", description = "The Aeron stream id. Default: ${DEFAULT-VALUE}.")
+        int id;
+
+        @Override
+        public String toString() {
+            return channel + " stream " + id;
+        }
+    }
+
     /** Runs {@code body} until SIGTERM/SIGINT sets the flag it checks; the hook waits for its summary. */
     static void untilSignalled(java.util.function.Consumer<AtomicBoolean> body) {
         AtomicBoolean stop = new AtomicBoolean();
@@ -105,11 +119,8 @@ public final class BridgeCommand implements Runnable {
         @Option(names = "--start", defaultValue = "OLDEST", paramLabel = "WHERE",
                 description = "Where a broadcast consumer starts: OLDEST or NEWEST. Default: ${DEFAULT-VALUE}.")
         BroadcastStart start;
-        @Option(names = "--aeron-channel", required = true, paramLabel = "URI",
-                description = "The Aeron channel, e.g. aeron:udp?endpoint=host2:40123 or aeron:udp?endpoint=239.1.1.1:40123|interface=10.0.0.1.")
-        String aeronChannel;
-        @Option(names = "--stream", defaultValue = "1001", paramLabel = "ID", description = "The Aeron stream id. Default: ${DEFAULT-VALUE}.")
-        int stream;
+        @CommandLine.Mixin
+        Stream stream;
         @Option(names = "--policy", defaultValue = "HOLD", paramLabel = "POLICY",
                 description = "When Aeron does not take a message: HOLD (wait, holding a back-pressure channel) or DROP. Default: ${DEFAULT-VALUE}.")
         OutPolicy policy;
@@ -124,9 +135,8 @@ public final class BridgeCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             untilSignalled(stop -> {
                 try (AeronMedia m = media.open();
-                     BridgeOut bridge = BridgeOut.open(socket, channel, source, start, m, aeronChannel, stream, policy, dropAfter)) {
-                    out.println("bridge out: READY channel '" + channel + "' -> " + aeronChannel + " stream " + stream
-                            + " (Aeron " + (m.isEmbedded() ? "embedded, " : "external, ") + m.directory() + ")");
+                     BridgeOut bridge = BridgeOut.open(socket, channel, source, start, m, stream.channel, stream.id, policy, dropAfter)) {
+                    out.println("bridge out: READY channel '" + channel + "' -> " + stream + " (" + m + ")");
                     out.flush();
                     String why = bridge.run(stop::get, new BackOffIdleStrategy());
                     out.println("bridge out: STOPPED (" + why + ") forwarded=" + bridge.forwarded() + " dropped=" + bridge.dropped()
@@ -146,11 +156,8 @@ public final class BridgeCommand implements Runnable {
         Path socket;
         @Option(names = "--channel", required = true, paramLabel = "NAME", description = "The local broadcast channel to create.")
         String channel;
-        @Option(names = "--aeron-channel", required = true, paramLabel = "URI",
-                description = "The Aeron channel, e.g. aeron:udp?endpoint=0.0.0.0:40123.")
-        String aeronChannel;
-        @Option(names = "--stream", defaultValue = "1001", paramLabel = "ID", description = "The Aeron stream id. Default: ${DEFAULT-VALUE}.")
-        int stream;
+        @CommandLine.Mixin
+        Stream stream;
         @Option(names = "--policy", defaultValue = "BACK_PRESSURE", paramLabel = "POLICY",
                 description = "The local channel's policy: BACK_PRESSURE (slow subscribers hold the stream) or OVERWRITE. Default: ${DEFAULT-VALUE}.")
         BroadcastPolicy policy;
@@ -172,9 +179,8 @@ public final class BridgeCommand implements Runnable {
             BroadcastOptions options = BroadcastOptions.of(policy, capacity).maxMessageLength(maxMessage).maxConsumers(maxConsumers);
             untilSignalled(stop -> {
                 try (AeronMedia m = media.open();
-                     BridgeIn bridge = BridgeIn.open(socket, channel, options, m, aeronChannel, stream)) {
-                    out.println("bridge in: READY " + aeronChannel + " stream " + stream + " -> channel '" + channel + "' at " + socket
-                            + " (Aeron " + (m.isEmbedded() ? "embedded, " : "external, ") + m.directory() + ")");
+                     BridgeIn bridge = BridgeIn.open(socket, channel, options, m, stream.channel, stream.id)) {
+                    out.println("bridge in: READY " + stream + " -> channel '" + channel + "' at " + socket + " (" + m + ")");
                     out.flush();
                     bridge.run(stop::get, new BackOffIdleStrategy());
                     out.println("bridge in: STOPPED published=" + bridge.published() + " missed=" + bridge.missed()

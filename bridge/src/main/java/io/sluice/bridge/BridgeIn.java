@@ -44,6 +44,8 @@ public final class BridgeIn implements AutoCloseable {
     private final Subscription subscription;
     private final ControlledFragmentAssembler assembler = new ControlledFragmentAssembler(this::onMessage);
     private final Int2ObjectHashMap<long[]> nextBySession = new Int2ObjectHashMap<>(); // poll thread only
+    private int lastSession; // the session of the last message, and its entry: one stream, no lookup per message
+    private long[] lastNext;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private long published;
@@ -127,7 +129,7 @@ public final class BridgeIn implements AutoCloseable {
         ring.putBytes(Math.toIntExact(at), buffer, offset + BridgeFrameDescriptor.HEADER_LENGTH, payloadLength);
         producer.commit(at);
         published++;
-        long[] next = nextBySession.get(header.sessionId());
+        long[] next = header.sessionId() == lastSession ? lastNext : nextBySession.get(header.sessionId());
         if (next == null) {
             next = new long[] {sequence};
             nextBySession.put(header.sessionId(), next);
@@ -146,6 +148,8 @@ public final class BridgeIn implements AutoCloseable {
             }
         }
         next[0] = sequence + 1;
+        lastSession = header.sessionId();
+        lastNext = next;
         return Action.CONTINUE;
     }
 

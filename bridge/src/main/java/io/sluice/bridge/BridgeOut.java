@@ -1,6 +1,7 @@
 package io.sluice.bridge;
 
 import io.aeron.Publication;
+import io.sluice.api.BackOffIdleStrategy;
 import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.IdleStrategy;
 import io.sluice.api.MessageConsumer;
@@ -14,11 +15,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -42,16 +43,15 @@ public final class BridgeOut implements AutoCloseable {
     private final AeronMedia media; // an invoked driver runs only when this thread runs it
     private final OutPolicy policy;
     private final long dropAfterNanos;
-    private final IdleStrategy offerIdle = new io.sluice.api.BackOffIdleStrategy();
-    private final UnsafeBuffer header = new UnsafeBuffer(ByteBuffer.allocateDirect(BridgeFrameDescriptor.HEADER_LENGTH)
-            .order(ByteOrder.LITTLE_ENDIAN));
+    private final IdleStrategy offerIdle = new BackOffIdleStrategy();
+    private final Arena arena = Arena.ofShared(); // the header, and the staging copy of an overwrite channel
+    private final UnsafeBuffer header;
     private final UnsafeBuffer payload = new UnsafeBuffer(0, 0);
-    private final Arena arena = Arena.ofShared();
     private final MemorySegment stagingSegment;
     private final UnsafeBuffer staging;
     private final MessageHandler handler = this::forward;
     private BooleanSupplier stop = () -> false;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private long sequence;
     private long forwarded;
@@ -66,6 +66,8 @@ public final class BridgeOut implements AutoCloseable {
         this.policy = policy;
         this.dropAfterNanos = dropAfter.toNanos();
         int max = source.info().maxMessageLength();
+        this.header = new UnsafeBuffer(arena.allocate(BridgeFrameDescriptor.HEADER_LENGTH, Long.BYTES).address(),
+                BridgeFrameDescriptor.HEADER_LENGTH);
         this.lappable = source.info().kind() == RingKind.BROADCAST_OVERWRITE ? (BroadcastConsumer) source.consumer() : null;
         this.stagingSegment = lappable == null ? null : arena.allocate(Math.max(max, 8), 64);
         this.staging = lappable == null ? null : new UnsafeBuffer(stagingSegment.address(), (int) stagingSegment.byteSize());
@@ -129,7 +131,8 @@ public final class BridgeOut implements AutoCloseable {
     }
 
     /**
-     * Forwards until {@code stop} says so or the local host is gone.
+     * Forwards until {@code stop} says so or the local host is gone (the channel's poll says so
+     * once it has delivered everything the host committed).
      *
      * @param stop checked between messages, and while a message waits for Aeron
      * @param idle how to wait while the channel is empty
@@ -139,11 +142,7 @@ public final class BridgeOut implements AutoCloseable {
         this.stop = stop;
         try {
             while (!stop.getAsBoolean()) {
-                int n = doWork(64);
-                if (n == 0 && !source.isHostAlive()) {
-                    return "host gone";
-                }
-                idle.idle(n);
+                idle.idle(doWork(64));
             }
         } catch (ConnectionClosedException e) {
             // The host closed the channel or went away, and everything it committed was taken.

@@ -2,17 +2,13 @@ package io.sluice.bridge;
 
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
-import io.sluice.api.BroadcastPolicy;
-import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.HostedBroadcastChannel;
-import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static io.sluice.bridge.BridgeRig.TIMEOUT_S;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,15 +32,14 @@ class BridgeLoopbackTest {
         String udp = BridgeRig.unicast(BridgeRig.freeUdpPort());
         try (ChannelHost host = ChannelHost.bind(source);
              ChildJvm in = BridgeRig.bridgeIn(dir, remote, "md", udp)) {
-            HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 256 * 1024)
-                    .maxMessageLength(Quotes.MAX_LENGTH));
+            HostedBroadcastChannel ch = BridgeRig.sourceChannel(host);
             in.awaitLine("bridge in: READY", TIMEOUT_S);
             try (ChildJvm subscriber = BridgeRig.subscriber(remote, "md", COUNT - 1)) {
                 subscriber.awaitLine("ATTACHED", TIMEOUT_S);
                 try (ChildJvm out = BridgeRig.bridgeOut(dir, source, "md", udp)) {
                     out.awaitLine("bridge out: READY", TIMEOUT_S);
                     long started = System.nanoTime();
-                    publish(ch.producer(), COUNT, out);
+                    BridgeRig.publish(ch.producer(), COUNT, out);
                     String done = subscriber.awaitLine("DONE", TIMEOUT_S);
                     double seconds = (System.nanoTime() - started) / 1e9;
                     System.out.printf("bridge loopback: %,d messages in %.1f s (%,.0f msg/s) through out -> UDP -> in%n",
@@ -72,35 +67,18 @@ class BridgeLoopbackTest {
                 .threadingMode(ThreadingMode.SHARED).dirDeleteOnStart(true).dirDeleteOnShutdown(true));
              ChannelHost host = ChannelHost.bind(source);
              ChildJvm in = BridgeRig.bridgeIn(dir, remote, "md", udp, "--aeron-dir", aeronDir)) {
-            HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 256 * 1024)
-                    .maxMessageLength(Quotes.MAX_LENGTH));
+            HostedBroadcastChannel ch = BridgeRig.sourceChannel(host);
             in.awaitLine("bridge in: READY", TIMEOUT_S);
             try (ChildJvm subscriber = BridgeRig.subscriber(remote, "md", count - 1)) {
                 subscriber.awaitLine("ATTACHED", TIMEOUT_S);
                 try (ChildJvm out = BridgeRig.bridgeOut(dir, source, "md", udp, "--aeron-dir", aeronDir)) {
                     assertTrue(out.awaitLine("bridge out: READY", TIMEOUT_S).endsWith("(Aeron external, " + aeronDir + ")"));
-                    publish(ch.producer(), count, out);
+                    BridgeRig.publish(ch.producer(), count, out);
                     assertEquals("DONE " + count + " 0 0", subscriber.awaitLine("DONE", TIMEOUT_S));
                     BridgeRig.stop(out, "out");
                 }
                 assertEquals("bridge in: STOPPED published=" + count + " missed=0 malformed=0 sessions=1", BridgeRig.stop(in, "in"));
             }
-        }
-    }
-
-    /** Publishes messages 0..count-1, waiting while the back-pressure ring is full. */
-    static void publish(BroadcastProducer p, long count, ChildJvm out) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
-        for (long s = 0; s < count; s++) {
-            long at;
-            while ((at = p.tryClaim(Quotes.TYPE, Quotes.length(s))) < 0) {
-                if (System.nanoTime() > deadline || !out.isAlive()) {
-                    throw new AssertionError("the ring stayed full at message " + s + "; bridge out:\n" + out.output());
-                }
-                Thread.onSpinWait();
-            }
-            Quotes.write(p.buffer(), at, s);
-            p.commit(at);
         }
     }
 }

@@ -1,7 +1,5 @@
 package io.sluice.bridge;
 
-import io.sluice.api.BroadcastPolicy;
-import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.HostedBroadcastChannel;
 import io.sluice.testing.ChildJvm;
@@ -46,8 +44,7 @@ class BridgeMulticastTest {
         try (ChannelHost host = ChannelHost.bind(source);
              ChildJvm inB = BridgeRig.bridgeIn(dir, b, "md", udp);
              ChildJvm inC = BridgeRig.bridgeIn(dir, c, "md", udp)) {
-            HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 256 * 1024)
-                    .maxMessageLength(Quotes.MAX_LENGTH));
+            HostedBroadcastChannel ch = BridgeRig.sourceChannel(host);
             inB.awaitLine("bridge in: READY", TIMEOUT_S);
             inC.awaitLine("bridge in: READY", TIMEOUT_S);
             try (ChildJvm subB = BridgeRig.subscriber(b, "md", COUNT - 1);
@@ -56,7 +53,7 @@ class BridgeMulticastTest {
                 subC.awaitLine("ATTACHED", TIMEOUT_S);
                 try (ChildJvm out = BridgeRig.bridgeOut(dir, source, "md", udp)) {
                     out.awaitLine("bridge out: READY", TIMEOUT_S);
-                    BridgeLoopbackTest.publish(ch.producer(), COUNT, out);
+                    BridgeRig.publish(ch.producer(), COUNT, out);
                     String doneB = subB.awaitLine("DONE", TIMEOUT_S);
                     String doneC = subC.awaitLine("DONE", TIMEOUT_S);
                     System.out.printf("bridge multicast %s: host 2 %s, host 3 %s%n", udp, doneB, doneC);

@@ -1,7 +1,5 @@
 package io.sluice.bridge;
 
-import io.sluice.api.BroadcastPolicy;
-import io.sluice.channel.BroadcastOptions;
 import io.sluice.channel.ChannelHost;
 import io.sluice.channel.HostedBroadcastChannel;
 import io.sluice.ringbuffer.BroadcastProducer;
@@ -36,15 +34,14 @@ class BridgeRestartTest {
         Path remote = dir.resolve("host2.sock");
         String udp = BridgeRig.unicast(BridgeRig.freeUdpPort());
         try (ChannelHost host = ChannelHost.bind(source)) {
-            HostedBroadcastChannel ch = host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 256 * 1024)
-                    .maxMessageLength(Quotes.MAX_LENGTH));
+            HostedBroadcastChannel ch = BridgeRig.sourceChannel(host);
             ChildJvm first = BridgeRig.bridgeIn(dir, remote, "md", udp);
             try (first; ChildJvm subscriber = BridgeRig.subscriber(remote, "md", COUNT - 1)) {
                 first.awaitLine("bridge in: READY", TIMEOUT_S);
                 subscriber.awaitLine("ATTACHED", TIMEOUT_S);
                 try (ChildJvm out = BridgeRig.bridgeOut(dir, source, "md", udp)) {
                     out.awaitLine("bridge out: READY", TIMEOUT_S);
-                    CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> publish(ch.producer(), out));
+                    CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> BridgeRig.publish(ch.producer(), COUNT, out));
                     awaitPublished(ch.producer(), COUNT / 3, publishing);
                     first.kill(); // SIGKILL, mid-stream
                     first.waitFor(TIMEOUT_S);
@@ -72,10 +69,6 @@ class BridgeRestartTest {
                 }
             }
         }
-    }
-
-    private static void publish(BroadcastProducer p, ChildJvm out) {
-        BridgeLoopbackTest.publish(p, COUNT, out);
     }
 
     private static void awaitPublished(BroadcastProducer p, long messages, CompletableFuture<Void> publishing) throws Exception {

@@ -1,11 +1,17 @@
 package io.sluice.bridge;
 
+import io.sluice.api.BroadcastPolicy;
+import io.sluice.api.MessageProducer;
+import io.sluice.channel.BroadcastOptions;
+import io.sluice.channel.ChannelHost;
+import io.sluice.channel.HostedBroadcastChannel;
 import io.sluice.testing.ChildJvm;
 
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** Starts the bridge tests' processes: each bridge side and each subscriber is a JVM of its own. */
 final class BridgeRig {
@@ -53,6 +59,27 @@ final class BridgeRig {
 
     static ChildJvm subscriber(Path socket, String channel, long last) throws IOException {
         return ChildJvm.launcher(BridgeSubscriber.class).withoutStdin().start(socket.toString(), channel, Long.toString(last));
+    }
+
+    /** The source channel of the tests on "host 1": broadcast, back-pressure, 256 KiB, the quotes' largest message. */
+    static HostedBroadcastChannel sourceChannel(ChannelHost host) {
+        return host.broadcast("md", BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 256 * 1024).maxMessageLength(Quotes.MAX_LENGTH));
+    }
+
+    /** Publishes quotes 0..count-1, waiting while the ring is full, at most {@link #TIMEOUT_S} and while {@code out} lives. */
+    static void publish(MessageProducer p, long count, ChildJvm out) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        for (long s = 0; s < count; s++) {
+            long at;
+            while ((at = p.tryClaim(Quotes.TYPE, Quotes.length(s))) < 0) {
+                if (System.nanoTime() > deadline || !out.isAlive()) {
+                    throw new AssertionError("the ring stayed full at message " + s + "; bridge out:\n" + out.output());
+                }
+                Thread.onSpinWait();
+            }
+            Quotes.write(p.buffer(), at, s);
+            p.commit(at);
+        }
     }
 
     /** SIGTERM: the bridge stops, prints its summary and exits 143 (128 + SIGTERM), as a JVM does. */

@@ -1,6 +1,6 @@
 package io.sluice.channel;
 
-import io.sluice.api.SystemCallException;
+import io.sluice.fdpassing.SealedRegionChild;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.testing.TestCalls;
 
@@ -46,8 +46,8 @@ public final class NamespacedConsumer {
             long address = a.consumer().buffer().address();
             System.out.println("MAP " + permissionsAt(address));
             long page = address & ~4095L;
-            System.out.println("WRITE map=" + attempt(() -> a.dataRegion().mapReadWrite())
-                    + " mprotect=" + attempt(() -> TestCalls.mprotect(page, 4096, TestCalls.PROT_READ | TestCalls.PROT_WRITE)));
+            System.out.println("WRITE map=" + SealedRegionChild.attempt(() -> a.dataRegion().mapReadWrite())
+                    + " mprotect=" + SealedRegionChild.attempt(() -> TestCalls.mprotect(page, 4096, TestCalls.PROT_READ | TestCalls.PROT_WRITE)));
         }
         System.out.flush();
     }
@@ -68,16 +68,5 @@ public final class NamespacedConsumer {
             }
         }
         return "none";
-    }
-
-    private static String attempt(Runnable r) {
-        try {
-            r.run();
-            return "ALLOWED";
-        } catch (SystemCallException e) {
-            return e.errnoName();
-        } catch (RuntimeException e) {
-            return e.getClass().getSimpleName();
-        }
     }
 }

@@ -68,7 +68,6 @@ public final class BroadcastConsumer implements MessageConsumer {
 
     private long cursor;
     private long publishedPosition = -1;
-    private long publishedLaps; // laps last stored in the position region (0 at format)
     private long recordPosition = -1;
     private long sequence = -1;
 
@@ -118,6 +117,7 @@ public final class BroadcastConsumer implements MessageConsumer {
         if (positionRegion != null) {
             BroadcastConsumerPositionDescriptor.format(positionRegion, consumer.cursor);
             consumer.publishedPosition = consumer.cursor;
+            consumer.laps.publishTo(positionRegion);
         }
         return consumer;
     }
@@ -237,20 +237,10 @@ public final class BroadcastConsumer implements MessageConsumer {
             LONG.setRelease(positionRegion, BroadcastConsumerPositionDescriptor.POSITION_OFFSET, cursor);
             publishedPosition = cursor;
             // For monitors only, after the position: opaque, on the position's line. Only the two
-            // counts every delivery moves; laps and losses are stored when they change.
+            // counts every delivery moves; laps and losses are stored where they change (BroadcastLaps).
             LONG.setOpaque(positionRegion, BroadcastConsumerPositionDescriptor.DELIVERED_OFFSET, laps.delivered());
             LONG.setOpaque(positionRegion, BroadcastConsumerPositionDescriptor.NEXT_SEQUENCE_OFFSET, laps.nextSequence());
-            if (laps.count() != publishedLaps) {
-                publishLaps();
-            }
         }
-    }
-
-    /** Off the delivery path: a lap is rare, and its counts are stored only when one was counted. */
-    private void publishLaps() {
-        publishedLaps = laps.count();
-        LONG.setOpaque(positionRegion, BroadcastConsumerPositionDescriptor.LAPS_OFFSET, publishedLaps);
-        LONG.setOpaque(positionRegion, BroadcastConsumerPositionDescriptor.LOST_OFFSET, laps.lostMessages());
     }
 
     /**

@@ -54,8 +54,8 @@ import java.lang.foreign.ValueLayout;
  *       next message the consumer will deliver, -1 before it knows), <b>Laps</b> (times the
  *       producer overwrote records it had not read) and <b>Messages Lost</b> (messages those laps
  *       took from it): the consumer's own counts, 0 at format, written only by the consumer,
- *       opaque; the first two right after each store of the position, the last two in the poll
- *       that counts a lap (they change only then). For monitors (lag in messages, laps);
+ *       opaque; the first two right after each store of the position, the last two when a lap
+ *       is counted (they change only then), before that poll's position store. For monitors (lag in messages, laps);
  *       the producer never reads them, and a monitor trusts nothing they say.</li>
  *   <li><b>Parked Flag</b>: reserved (a futex word: "this consumer is parked,
  *       wake me"); 4-byte aligned on a line of its own so that futex traffic does not disturb

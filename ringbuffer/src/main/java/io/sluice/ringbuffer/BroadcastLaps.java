@@ -1,5 +1,8 @@
 package io.sluice.ringbuffer;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
 /**
  * A broadcast consumer's sequence expectation and what it lost to being lapped (overwrite rings,
  * or a backpressure joiner the producer lapped before it adopted it). Every record header carries
@@ -11,7 +14,12 @@ package io.sluice.ringbuffer;
  * Consumer thread only.
  */
 final class BroadcastLaps {
+    private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
+
     private final BroadcastRecordCheck check;
+    // The consumer's position region (null for a tap): laps and losses are published there when
+    // they change, opaque, for monitors only (BroadcastConsumerPositionDescriptor).
+    private MemorySegment countsRegion;
     // False until the consumer knows which sequence to expect (its start raced a claim throughout).
     private boolean anchored;
     private long expectedSequence = -1;
@@ -86,11 +94,21 @@ final class BroadcastLaps {
         return anchored ? expectedSequence : -1;
     }
 
-    /** One lap: {@code messages} and {@code bytes} skipped. Tells the listener, if any. */
+    /** Publishes laps and losses in {@code positionRegion} from now on, whenever they change. */
+    void publishTo(MemorySegment positionRegion) {
+        countsRegion = positionRegion;
+    }
+
+    /** One lap: {@code messages} and {@code bytes} skipped. Publishes the counts and tells the listener, if any. */
     private void lapped(long messages, long bytes) {
         count++;
         lostMessages += messages;
         lostBytes += bytes;
+        if (countsRegion != null) {
+            // Here, where they change (a lap is rare), before the position store that ends this poll.
+            LONG.setOpaque(countsRegion, BroadcastConsumerPositionDescriptor.LAPS_OFFSET, count);
+            LONG.setOpaque(countsRegion, BroadcastConsumerPositionDescriptor.LOST_OFFSET, lostMessages);
+        }
         if (listener != null) {
             listener.onLapped(messages, bytes);
         }
