@@ -8,7 +8,7 @@
 #   perf/run-latency.sh --systems raw-c,raw-java,agrona --scenarios pingpong --rounds 5
 #
 # Options: --mode quick|full, --rounds N, --systems a,b,..., --scenarios pingpong,fixedrate,throughput,
-# --run-id ID, --compare-to SYSTEM (extra ratio columns; by default the first sluice* row, if any). Extra JVM properties for the launcher and every peer (e.g.
+# --throughput-sizes 4096,65536 (rings then hold at least 16 messages), --run-id ID, --compare-to SYSTEM (extra ratio columns; by default the first sluice* row, if any). Extra JVM properties for the launcher and every peer (e.g.
 # -Dsluice.perf.aeron.driver=shared-busy) go in LATENCY_JAVA_OPTS.
 #
 # The peers run on the JDK the build used (its java.home is recorded in
@@ -28,11 +28,12 @@ native=()
 if command -v gcc >/dev/null 2>&1; then
   mkdir -p perf/target/native
   gcc -O2 -Wall -Wextra -o perf/target/native/rawpingpong perf/native/rawpingpong.c
+  gcc -O2 -Wall -Wextra -o perf/target/native/memcpybw perf/native/memcpybw.c
   gcc -O2 -Wall -Wextra -I fd-passing/native -o perf/target/native/sluice_latency_peer \
     perf/native/sluice_latency_peer.c fd-passing/native/*.c
-  native=(--probe perf/target/native/rawpingpong --native-peer perf/target/native/sluice_latency_peer)
+  native=(--probe perf/target/native/rawpingpong --memcpy-probe perf/target/native/memcpybw --native-peer perf/target/native/sluice_latency_peer)
 else
-  echo "run-latency.sh: no gcc, so no raw-c, sluice-java-c or sluice-c-java rows" >&2
+  echo "run-latency.sh: no gcc, so no raw-c, memcpy, sluice-java-c or sluice-c-java rows" >&2
 fi
 
 # shellcheck disable=SC2086 # LATENCY_JAVA_OPTS is a list of flags

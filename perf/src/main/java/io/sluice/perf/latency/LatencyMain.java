@@ -61,7 +61,7 @@ public final class LatencyMain {
         System.out.printf("Sluice latency harness: run %s, %s mode, %d rounds, %d runs; %s%n", options.runId(), plan.mode(),
                 plan.rounds(), totalRuns, pinned() ? "A pinned to CPU 0, B to CPU 1 (taskset)" : "NOT PINNED (needs taskset and 2 CPUs)");
         System.out.println("results: " + resultsDir);
-        List<String> noPeer = options.systems().stream().filter(s -> !s.equals("raw-c") && Systems.byId(s).nativeSide().isPresent()
+        List<String> noPeer = options.systems().stream().filter(s -> !s.equals("raw-c") && !s.equals(LaunchOptions.MEMCPY) && Systems.byId(s).nativeSide().isPresent()
                 && !options.hasNativePeer()).toList();
         if (!noPeer.isEmpty()) {
             System.out.println("no native peer (--native-peer, built by run-latency.sh with gcc): skipping " + noPeer);
@@ -74,8 +74,11 @@ public final class LatencyMain {
                 for (int round = 1; round <= plan.rounds(); round++) {
                     for (String system : options.systemsFor(c)) {
                         runNumber++;
-                        RunResult r = system.equals("raw-c") ? launcher.runProbe(c, round)
-                                : launcher.runJvms(Systems.byId(system), c, round, runNumber);
+                        RunResult r = switch (system) {
+                            case "raw-c" -> launcher.runProbe(c, round);
+                            case LaunchOptions.MEMCPY -> launcher.runMemcpy(c, round);
+                            default -> launcher.runJvms(Systems.byId(system), c, round, runNumber);
+                        };
                         results.computeIfAbsent(c.key(), k -> new LinkedHashMap<>()).computeIfAbsent(system, k -> new ArrayList<>()).add(r);
                         output.saveHistograms(c, r);
                         System.out.println(RunOutput.describe(c, r, runNumber, totalRuns));

@@ -21,17 +21,22 @@ import java.util.Map;
  * @param classes    {@code perf/target/classes}
  * @param probe      the raw C probe, or null
  * @param nativePeer the native peer program, or null
+ * @param memcpyProbe the C copy probe (the {@code memcpy} row of the throughput tables), or null
  * @param runId      {@code --run-id}, or the UTC time and mode
  * @param resultsDir where this run's results go: {@code <results>/<run-id>}
  * @param shmDir     this run's work folders, in /dev/shm (else the temporary folder)
- * @param systems    the rows to run, {@code raw-c} among them by default
+ * @param systems    the rows to run, {@code raw-c} and {@code memcpy} among them by default
  * @param scenarios  the scenarios to run
  */
 record LaunchOptions(Map<String, String> options, Plan plan, Path latencyDir, Path classes, Path probe, Path nativePeer,
-                     String runId, Path resultsDir, Path shmDir, List<String> systems, List<Scenario> scenarios) {
+                     Path memcpyProbe, String runId, Path resultsDir, Path shmDir, List<String> systems, List<Scenario> scenarios) {
 
     /** Data bytes of every ring (default 64 KiB): smaller rings wrap more often, which shows a ring's wrap cost in its tail. */
     static final String RING_CAPACITY_PROPERTY = "sluice.perf.ringCapacity";
+    /** Rings hold at least this many messages of the run's size, whatever the property says (64 KiB messages get 1 MiB rings). */
+    static final int MIN_MESSAGES_PER_RING = 16;
+    /** The row of the C copy probe in throughput tables: one core copying the same messages into a ring-sized buffer. */
+    static final String MEMCPY = "memcpy";
 
     /** Parses {@code --option value} pairs. */
     static LaunchOptions parse(String[] args) {
@@ -50,10 +55,15 @@ record LaunchOptions(Map<String, String> options, Plan plan, Path latencyDir, Pa
         if (options.containsKey("rounds")) {
             plan = plan.withRounds(Integer.parseInt(options.get("rounds")));
         }
+        if (options.containsKey("throughput-sizes")) {
+            plan = plan.withThroughputSizes(Arrays.stream(options.get("throughput-sizes").split(","))
+                    .map(String::trim).map(Integer::valueOf).toList());
+        }
         Path latencyDir = Path.of(required(options, "latency-dir")).toAbsolutePath();
         Path classes = Path.of(required(options, "classes")).toAbsolutePath();
         Path probe = options.containsKey("probe") ? Path.of(options.get("probe")).toAbsolutePath() : null;
         Path nativePeer = options.containsKey("native-peer") ? Path.of(options.get("native-peer")).toAbsolutePath() : null;
+        Path memcpyProbe = options.containsKey("memcpy-probe") ? Path.of(options.get("memcpy-probe")).toAbsolutePath() : null;
         String runId = options.getOrDefault("run-id",
                 LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + plan.mode());
         Path resultsDir = Path.of(options.getOrDefault("results", "perf/results")).toAbsolutePath().resolve(runId);
@@ -61,6 +71,7 @@ record LaunchOptions(Map<String, String> options, Plan plan, Path latencyDir, Pa
                 .resolve("sluice-perf-" + runId);
         List<String> all = new ArrayList<>();
         all.add("raw-c");
+        all.add(MEMCPY);
         Systems.ALL.forEach(s -> all.add(s.id()));
         List<String> systems = options.containsKey("systems") ? Arrays.asList(options.get("systems").split(",")) : all;
         for (String s : systems) {
@@ -70,7 +81,7 @@ record LaunchOptions(Map<String, String> options, Plan plan, Path latencyDir, Pa
         }
         List<Scenario> scenarios = Arrays.stream(options.getOrDefault("scenarios", "pingpong,fixedrate,throughput").split(","))
                 .map(Scenario::ofKey).toList();
-        return new LaunchOptions(options, plan, latencyDir, classes, probe, nativePeer, runId, resultsDir, shmDir, systems,
+        return new LaunchOptions(options, plan, latencyDir, classes, probe, nativePeer, memcpyProbe, runId, resultsDir, shmDir, systems,
                 scenarios);
     }
 
@@ -99,6 +110,10 @@ record LaunchOptions(Map<String, String> options, Plan plan, Path latencyDir, Pa
         return probe != null && Files.isExecutable(probe);
     }
 
+    boolean hasMemcpyProbe() {
+        return memcpyProbe != null && Files.isExecutable(memcpyProbe);
+    }
+
     boolean hasNativePeer() {
         return nativePeer != null && Files.isExecutable(nativePeer);
     }
@@ -109,6 +124,10 @@ record LaunchOptions(Map<String, String> options, Plan plan, Path latencyDir, Pa
         for (String s : systems) {
             if (s.equals("raw-c")) {
                 if (c.scenario() == Scenario.PING_PONG && hasProbe()) {
+                    out.add(s);
+                }
+            } else if (s.equals(MEMCPY)) {
+                if (c.scenario() == Scenario.THROUGHPUT && hasMemcpyProbe()) {
                     out.add(s);
                 }
             } else {
@@ -143,6 +162,15 @@ record LaunchOptions(Map<String, String> options, Plan plan, Path latencyDir, Pa
         int batch = Plan.batchFor(sliceSize);
         int warmupBatches = Math.max(plan.warmupBatches(), (Plan.MIN_WARMUP_MESSAGES + batch - 1) / batch);
         return new RunSpec(system, c.scenario(), c.messageSize(), c.rate(), warmupBatches, batch, slices, sliceSize,
-                plan.settleMillis(), plan.bracketWarmup(), plan.bracketCount(), Integer.getInteger(RING_CAPACITY_PROPERTY, 64 * 1024), workDir, output);
+                plan.settleMillis(), plan.bracketWarmup(), plan.bracketCount(), ringCapacity(c.messageSize()), workDir, output);
+    }
+
+    /**
+     * Data bytes of each ring for messages of {@code messageSize}: the property (default 64 KiB),
+     * raised to the power of two that holds {@link #MIN_MESSAGES_PER_RING} messages.
+     */
+    static int ringCapacity(int messageSize) {
+        int configured = Integer.getInteger(RING_CAPACITY_PROPERTY, 64 * 1024);
+        return Math.max(configured, Integer.highestOneBit(Math.max(1, messageSize * MIN_MESSAGES_PER_RING - 1)) << 1);
     }
 }

@@ -67,6 +67,12 @@ public record Plan(String mode, int rounds, List<Integer> pingSizes, List<Intege
                 runTimeoutSeconds);
     }
 
+    public Plan withThroughputSizes(List<Integer> sizes) {
+        return new Plan(mode, rounds, pingSizes, rateSizes, rates, List.copyOf(sizes), pingSlices, pingSliceSize, rateSlices,
+                rateSliceMillis, throughputSlices, throughputSliceBytes, warmupBatches, settleMillis, bracketWarmup, bracketCount,
+                runTimeoutSeconds);
+    }
+
     /** Batch size for a slice of {@code sliceSize} messages: a tenth, at most 10,000, dividing it. */
     static int batchFor(int sliceSize) {
         int batch = Math.max(1, Math.min(10_000, sliceSize / 10));

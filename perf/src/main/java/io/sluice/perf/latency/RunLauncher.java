@@ -98,6 +98,31 @@ final class RunLauncher {
         return new RunResult("raw-c", round, h, null, null, slices, 0, 0, 0, null);
     }
 
+    /**
+     * The C copy probe at {@code c}'s message size, round {@code round}: as many warm-up and
+     * measured messages, in as many slices, as a throughput run of that size, into a buffer of the
+     * run's ring capacity, pinned to side A's CPU.
+     */
+    RunResult runMemcpy(ScenarioConfig c, int round) throws Exception {
+        Path logDir = options.resultsDir().resolve("logs").resolve(c.key());
+        Files.createDirectories(logDir);
+        Path log = logDir.resolve(LaunchOptions.MEMCPY + "-r" + round + ".log");
+        RunSpec spec = options.spec(LaunchOptions.MEMCPY, c, logDir, log);
+        List<String> cmd = List.of(options.memcpyProbe().toString(), Integer.toString(c.messageSize()),
+                Integer.toString(spec.ringCapacity()), Long.toString((long) spec.warmupBatches() * spec.batchSize()),
+                Long.toString(spec.measuredMessages()), Integer.toString(spec.sliceSize()), Integer.toString(Role.INITIATOR.cpu()));
+        Process p = start(cmd, log);
+        String failure = await(List.of(p), options.plan().runTimeoutSeconds());
+        if (failure != null) {
+            return RunResult.failure(LaunchOptions.MEMCPY, round, failure);
+        }
+        List<Long> rates = Files.readAllLines(log).stream().filter(l -> l.startsWith("slice_rate"))
+                .flatMap(l -> Arrays.stream(l.split(" ")).skip(1)).map(Long::parseLong).toList();
+        double seconds = rates.stream().mapToDouble(r -> (double) spec.sliceSize() / r).sum();
+        double perSecond = spec.measuredMessages() / seconds;
+        return new RunResult(LaunchOptions.MEMCPY, round, null, null, null, rates, perSecond, 0, 0, null);
+    }
+
     private static Process start(List<String> cmd, Path log) throws IOException {
         Files.writeString(log, "$ " + String.join(" ", cmd) + System.lineSeparator());
         return new ProcessBuilder(cmd).redirectErrorStream(true)

@@ -49,6 +49,8 @@ final class SummaryWriter {
 
         md.append("## Systems\n\n| row | what | jars |\n|---|---|---|\n");
         md.append("| raw-c | raw cache-line ping-pong in C (perf/native/rawpingpong.c, gcc -O2, memfd, two forked processes) | — |\n");
+        md.append("| memcpy | the copy limit in C (perf/native/memcpybw.c, gcc -O2): one process on CPU 0 copies each message into "
+                + "a ring-sized memfd mapping at the next offset, as a producer does; throughput only | — |\n");
         for (LatencySystem s : Systems.ALL) {
             md.append("| ").append(s.id()).append(" | ").append(s.label()).append(" | ").append(jarNames(s)).append(" |\n");
         }

@@ -42,4 +42,15 @@ class LaunchOptionsTest {
         ScenarioConfig throughput = o.configs().getLast();
         assertEquals(List.of("agrona"), o.systemsFor(throughput)); // raw-java is ping-pong only
     }
+
+    @Test
+    void largeMessagesGetARingThatHoldsSixteenOfThem() {
+        LaunchOptions o = parse("--scenarios", "throughput", "--throughput-sizes", "4096,65536", "--systems", "memcpy,agrona",
+                "--memcpy-probe", "/nonexistent");
+        assertEquals(List.of("throughput-4096B", "throughput-65536B"), o.configs().stream().map(ScenarioConfig::key).toList());
+        assertEquals(64 * 1024, LaunchOptions.ringCapacity(32));
+        assertEquals(64 * 1024, LaunchOptions.ringCapacity(4096));
+        assertEquals(1024 * 1024, LaunchOptions.ringCapacity(65536));
+        assertEquals(List.of("agrona"), o.systemsFor(o.configs().getFirst())); // no copy probe built
+    }
 }
