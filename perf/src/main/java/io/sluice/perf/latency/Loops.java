@@ -30,6 +30,57 @@ final class Loops {
         }
     }
 
+    /**
+     * Ping-pong, A, traced ({@link TailTrace}): as {@link #ping}, and every spin iteration or
+     * send longer than {@link TailTrace#GAP_NANOS} is logged as a gap, every round trip as a trip.
+     */
+    static void pingTraced(Endpoint e, int n, long first, Histogram h, TailTrace trace) {
+        for (int i = 0; i < n; i++) {
+            long seq = first + i;
+            long t0 = System.nanoTime();
+            e.send(seq);
+            long last = System.nanoTime();
+            if (last - t0 > TailTrace.GAP_NANOS) {
+                trace.gap(t0, last);
+            }
+            long v;
+            while ((v = e.poll()) == Endpoint.EMPTY) {
+                long now = System.nanoTime();
+                if (now - last > TailTrace.GAP_NANOS) {
+                    trace.gap(last, now);
+                }
+                last = now;
+            }
+            long rtt = System.nanoTime() - t0;
+            if (v != seq) {
+                throw new IllegalStateException("ping " + seq + " came back as " + v);
+            }
+            h.recordValue(rtt);
+            trace.trip(t0, rtt, seq);
+        }
+    }
+
+    /** Ping-pong, B, traced: as {@link #echo}, logging the gaps of its spin and its sends. */
+    static void echoTraced(Endpoint e, int n, TailTrace trace) {
+        long last = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long v;
+            while ((v = e.poll()) == Endpoint.EMPTY) {
+                long now = System.nanoTime();
+                if (now - last > TailTrace.GAP_NANOS) {
+                    trace.gap(last, now);
+                }
+                last = now;
+            }
+            e.send(v);
+            long now = System.nanoTime();
+            if (now - last > TailTrace.GAP_NANOS) {
+                trace.gap(last, now);
+            }
+            last = now;
+        }
+    }
+
     /** Ping-pong, B: echo {@code n} messages. */
     static void echo(Endpoint e, int n) {
         for (int i = 0; i < n; i++) {

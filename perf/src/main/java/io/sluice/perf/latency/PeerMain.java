@@ -143,11 +143,20 @@ public final class PeerMain {
      */
     private static long recordSlices(Role role, RunSpec spec, long phase, Histogram slice, Runnable batch,
                                      ToLongFunction<Histogram> sliceDone, Properties out) {
+        return recordSlices(role, spec, phase, slice, batch, sliceDone, null, out);
+    }
+
+    /** As above; a {@code trace} (or null) starts after the warm-up and ends with the last slice. */
+    private static long recordSlices(Role role, RunSpec spec, long phase, Histogram slice, Runnable batch,
+                                     ToLongFunction<Histogram> sliceDone, TailTrace trace, Properties out) {
         for (int b = 0; b < spec.warmupBatches(); b++) {
             batch.run();
         }
         slice.reset();
         Control.sync(role, ++phase);
+        if (trace != null) {
+            trace.begin(role);
+        }
         StringJoiner p50s = new StringJoiner(",");
         AllocationMeter allocation = new AllocationMeter();
         for (int s = 0; s < spec.slices(); s++) {
@@ -159,36 +168,59 @@ public final class PeerMain {
             p50s.add(Long.toString(sliceDone.applyAsLong(slice)));
             slice.reset();
         }
+        if (trace != null) {
+            trace.end(role);
+        }
         allocation.report(role, spec.measuredMessages(), out);
         out.setProperty("slices.p50", p50s.toString());
         return phase;
     }
 
-    private static long pingPong(Endpoint e, Role role, RunSpec spec, long phase, Properties out) {
+    private static long pingPong(Endpoint e, Role role, RunSpec spec, long phase, Properties out) throws IOException {
         int batch = spec.batchSize();
         if (role == Role.INITIATOR) {
             Histogram total = Histograms.newHistogram();
             Histogram slice = Histograms.newHistogram();
             long[] seq = {1};
+            TailTrace trace = TailTrace.ENABLED ? new TailTrace(spec.measuredMessages()) : null;
             phase = recordSlices(role, spec, phase, slice, () -> {
-                Loops.ping(e, batch, seq[0], slice);
+                if (trace == null) {
+                    Loops.ping(e, batch, seq[0], slice);
+                } else {
+                    Loops.pingTraced(e, batch, seq[0], slice, trace);
+                }
                 seq[0] += batch;
             }, done -> {
                 total.add(done);
                 return done.getValueAtPercentile(50);
-            }, out);
+            }, trace, out);
             out.setProperty("histogram.measured", Histograms.encode(total));
+            if (trace != null) {
+                trace.write(spec, role);
+            }
         } else {
             for (int b = 0; b < spec.warmupBatches(); b++) {
                 Loops.echo(e, batch);
             }
             Control.sync(role, ++phase);
+            TailTrace trace = TailTrace.ENABLED ? new TailTrace(0) : null;
             AllocationMeter allocation = new AllocationMeter();
+            if (trace != null) {
+                trace.begin(role);
+            }
             allocation.start();
             for (long done = 0; done < spec.measuredMessages(); done += batch) {
-                Loops.echo(e, batch);
+                if (trace == null) {
+                    Loops.echo(e, batch);
+                } else {
+                    Loops.echoTraced(e, batch, trace);
+                }
             }
             allocation.stop();
+            if (trace != null) {
+                trace.end(role);
+                trace.write(spec, role);
+            }
             allocation.report(role, spec.measuredMessages(), out);
         }
         return phase;

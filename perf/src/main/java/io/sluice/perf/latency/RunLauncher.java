@@ -68,6 +68,9 @@ final class RunLauncher {
                 Files.writeString(dir.resolve(name + "-uncorrected.hgrm"),
                         Histograms.hgrm(Histograms.decode(b.getProperty("histogram.uncorrected"))));
             }
+            if (c.scenario() == Scenario.PING_PONG) {
+                TailBreakdown.append(output, system.id() + " " + c.key(), resultsDir.resolve("tail.md"));
+            }
             return PeerResults.parse(system.id(), round, c, a, b).withAllocation(PeerResults.allocation(a, b));
         } finally {
             for (Process p : processes) {
