@@ -2,6 +2,7 @@ package io.sluice.perf.latency.systems;
 
 import io.aeron.Aeron;
 import io.aeron.ExclusivePublication;
+import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
@@ -19,6 +20,7 @@ import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -39,12 +41,16 @@ import java.util.concurrent.locks.LockSupport;
  * {@code -Dsluice.perf.aeron.driver=shared-busy} or {@code shared-backoff}.
  *
  * <p>Term length = the ring capacity (64 KiB, Aeron's minimum); the MTU is raised only where a
- * message would not fit one frame, so every message is one fragment. The client pre-touches the
- * log buffers it maps, the driver allocates them non-sparse.
+ * message would not fit one frame, so every message is one fragment, up to Aeron's largest MTU
+ * (65,504 bytes). A larger message (64 KiB) is sent with {@code offer}, which fragments it, and
+ * put together again by a {@link FragmentAssembler}: Aeron's own way for messages above its MTU.
+ * The client pre-touches the log buffers it maps, the driver allocates them non-sparse.
  */
 public final class AeronEndpoint implements Endpoint, FragmentHandler {
     private static final int STREAM_AB = 1001;
     private static final int STREAM_BA = 1002;
+    /** Aeron's largest MTU: a UDP payload's limit, rounded down to its 32-byte frame alignment. */
+    private static final int MAX_MTU = 65_504;
 
     private final MediaDriver driver;
     private final SetupInvoker setup;
@@ -63,6 +69,10 @@ public final class AeronEndpoint implements Endpoint, FragmentHandler {
     private final UnsafeBuffer payload;
     private final int size;
     private long received;
+    /** Null while a message fits one frame; else what puts a message's fragments together. */
+    private FragmentAssembler assembler;
+    private UnsafeBuffer whole; // the message offered whole when it is fragmented: value, then payload
+    private int fragmentsPerMessage = 1;
 
     public static AeronEndpoint open(Role role, RunSpec spec) {
         String dir = spec.workDir().resolve("aeron").toString();
@@ -89,7 +99,7 @@ public final class AeronEndpoint implements Endpoint, FragmentHandler {
         }
         Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir).preTouchMappedMemory(true));
         int termLength = Math.max(64 * 1024, Integer.highestOneBit(spec.ringCapacity()));
-        int mtu = Math.max(1408, (spec.messageSize() + 32 + 31) & ~31);
+        int mtu = Math.min(MAX_MTU, Math.max(1408, (spec.messageSize() + 32 + 31) & ~31));
         String channel = "aeron:ipc?term-length=" + termLength + "|mtu=" + mtu;
         boolean a = role == Role.INITIATOR;
         ExclusivePublication publication = aeron.addExclusivePublication(channel, a ? STREAM_AB : STREAM_BA);
@@ -119,13 +129,23 @@ public final class AeronEndpoint implements Endpoint, FragmentHandler {
             setup.stopAndJoin(); // from here on the measured thread invokes the driver
         }
         if (size > publication.maxPayloadLength()) {
-            throw new IllegalStateException("a " + size + "-byte message does not fit one frame ("
-                    + publication.maxPayloadLength() + ")");
+            if (size > publication.maxMessageLength()) {
+                throw new IllegalStateException("a " + size + "-byte message is above Aeron's largest ("
+                        + publication.maxMessageLength() + ") for this term length");
+            }
+            assembler = new FragmentAssembler(this);
+            whole = new UnsafeBuffer(ByteBuffer.allocateDirect(size));
+            whole.putBytes(8, payload, 0, size - 8);
+            fragmentsPerMessage = (size + publication.maxPayloadLength() - 1) / publication.maxPayloadLength();
         }
     }
 
     @Override
     public void send(long value) {
+        if (assembler != null) {
+            sendFragmented(value);
+            return;
+        }
         long result;
         while ((result = publication.tryClaim(size, claim)) < 0) {
             if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED) {
@@ -145,6 +165,23 @@ public final class AeronEndpoint implements Endpoint, FragmentHandler {
         }
     }
 
+    /** A message above one frame: offer copies it into the term, fragment by fragment. */
+    private void sendFragmented(long value) {
+        whole.putLong(0, value);
+        long result;
+        while ((result = publication.offer(whole, 0, size)) < 0) {
+            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED) {
+                throw new IllegalStateException("publication: " + Publication.errorString(result));
+            }
+            if (invoker != null) {
+                invoker.invoke();
+            }
+        }
+        if (networked) {
+            invoker.invoke();
+        }
+    }
+
     @Override
     public void idle() {
         if (invoker != null) {
@@ -158,7 +195,8 @@ public final class AeronEndpoint implements Endpoint, FragmentHandler {
         if (networked) {
             invoker.invoke(); // the receiver takes what the socket holds
         }
-        if (subscription.poll(this, 1) == 0 && invoker != null && (++emptyPolls & 255) == 0) {
+        int polled = assembler == null ? subscription.poll(this, 1) : subscription.poll(assembler, fragmentsPerMessage);
+        if (polled == 0 && invoker != null && (++emptyPolls & 255) == 0) {
             invoker.invoke();
         }
         return received;
