@@ -74,10 +74,16 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
  */
 public final class SpscProducer extends ProducerCounters implements MessageProducer {
     private static final VarHandle HANDOVER;
+    private static final VarHandle VALIDATED_POSITION;
+    private static final VarHandle READING_POSITIONS;
 
     static {
         try {
             HANDOVER = MethodHandles.lookup().findVarHandle(SpscProducer.class, "handover", Handover.class)
+                    .withInvokeExactBehavior();
+            VALIDATED_POSITION = MethodHandles.lookup().findVarHandle(SpscProducer.class, "validatedPosition", long.class)
+                    .withInvokeExactBehavior();
+            READING_POSITIONS = MethodHandles.lookup().findVarHandle(SpscProducer.class, "readingPositions", boolean.class)
                     .withInvokeExactBehavior();
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -110,10 +116,10 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     // clears it with a CAS, so a newer hand-over is never lost.
     //
     // With validatedPosition below it is also one half of a Dekker pair that makes hold()
-    // airtight. Every access to both fields is volatile, so all of them fall in one total order
-    // consistent with each thread's program order:
+    // airtight. The host's accesses are volatile; the producer's store of V is a release store
+    // followed by a full fence, so it too is ordered before its volatile load of handover:
     //   host, hold():        handover = H ............. then load validatedPosition
-    //   producer, refresh:   validatedPosition = V, full fence, then load handover
+    //   producer, refresh:   validatedPosition = V (release), full fence, then load handover
     // If the producer's load misses H, that load precedes the store of H, so the producer's
     // store of V precedes the host's load: the host reads V (or later). If the host reads a value
     // older than V, its load precedes the store of V, so the producer's load follows the store of
@@ -124,8 +130,10 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     private volatile Handover handover;
     // The last consumer position the producer accepted (validated) from any region it followed;
     // its room ends at this + capacity. Written by the producer thread only, always before the
-    // new room is used and followed by a full fence (the Dekker pair above; the fence also keeps
-    // the producer's later overwrites from being reordered before the store). Read by the host.
+    // new room is used, with a release store followed by a full fence (the Dekker pair above; the
+    // fence also keeps the producer's later overwrites from being reordered before the store): a
+    // volatile store there would pay a second fence for nothing, once per capacity check that
+    // reads the consumer. Read (volatile) by the host.
     private volatile long validatedPosition;
     // Generation of the last hand-over the producer adopted: written by the producer after it
     // switched, read by the host to know when it may unmap the region left behind.
@@ -138,7 +146,8 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     //   host, hand-over:     handover = H ............. then load readingPositions
     // If the host reads false, a check that starts later loads handover after its store of true,
     // so after H: it adopts H (or later) before reading any region; a check that ended before
-    // stored false after its last read.
+    // stored false after its last read: a release store, which orders every read of the region
+    // before it (no fence needed; the store of true is volatile, as the Dekker pair needs).
     private volatile boolean readingPositions;
     private long requestedGeneration; // guarded by this (hand-overs from any thread)
     private boolean holding;          // guarded by this: the last hand-over requested was hold()
@@ -277,7 +286,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
             // The protocol (fence, parked flag, wake) and its ordering argument: SpscWakeup.
             w.afterCommit(consumerPosition); // null: holding, or the region is faulted
         } finally {
-            readingPositions = false;
+            READING_POSITIONS.setRelease(this, false);
         }
     }
 
@@ -368,7 +377,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         try {
             return refreshProducerLimitReading();
         } finally {
-            readingPositions = false;
+            READING_POSITIONS.setRelease(this, false);
         }
     }
 
@@ -393,7 +402,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
                 fault(problem, position, validated);
                 return producerLimit;
             }
-            validatedPosition = position;
+            VALIDATED_POSITION.setRelease(this, position);
             VarHandle.fullFence();
             if (handover != null) {
                 // A hold (or another region) came in after we read this position: the host may
