@@ -25,6 +25,10 @@ import java.util.Properties;
  *   <li><b>Kernel counts</b> over the measured loop: local timer interrupts of the side's CPU
  *       ({@code /proc/interrupts}, LOC) and the thread's involuntary context switches
  *       ({@code /proc/thread-self/status}).</li>
+ *   <li><b>The window</b>: {@code startNanos} and {@code endNanos} of the measured loop, in
+ *       {@code System.nanoTime()}, the clock of {@code -Xlog}'s {@code timenanos} decoration, so
+ *       that safepoints and deoptimizations logged by the JVM can be placed inside or outside it
+ *       (perf/README.md).</li>
  * </ul>
  * Arrays are allocated before the measured loop and never grow; what does not fit is counted.
  */
@@ -83,7 +87,12 @@ final class TailTrace {
 
     /** After it: the kernel's counts over the loop. */
     void end(Role role) {
-        counts.setProperty("seconds", Double.toString((System.nanoTime() - startNanos) / 1e9));
+        long endNanos = System.nanoTime();
+        counts.setProperty("seconds", Double.toString((endNanos - startNanos) / 1e9));
+        // The window in System.nanoTime(), which is -Xlog's "timenanos" decoration: a JVM log
+        // written with it (safepoints, deoptimization) can be matched against the measured loop.
+        counts.setProperty("startNanos", Long.toString(startNanos));
+        counts.setProperty("endNanos", Long.toString(endNanos));
         counts.setProperty("localTimerInterrupts", Long.toString(localTimerInterrupts(role.cpu()) - locBefore));
         counts.setProperty("involuntarySwitches", Long.toString(involuntarySwitches() - switchesBefore));
         counts.setProperty("gapsLost", Long.toString(gapsLost));
