@@ -10,7 +10,10 @@
  *          the way the SPSC ring works;
  *   tail   the sender writes the header plainly and release-stores a tail counter on a separate
  *          line; the receiver spins on the tail, then reads the record: two lines per message,
- *          the way the broadcast ring works today.
+ *          the way the broadcast ring works today;
+ *   touch  as tail, but every spin also loads the record's first word (and drops it), so that
+ *          when both lines change the two misses are in flight together instead of one after
+ *          the other.
  *
  *   handoff MODE SIZE WARMUP COUNT [CPU_A CPU_B]
  *
@@ -68,7 +71,7 @@ struct way {
 
 struct end {
     struct way *out, *in;
-    int tail_mode;
+    int tail_mode;               /* 0 stamp, 1 tail, 2 touch */
     long size, span;
     int64_t out_at, in_at;       /* positions (bytes since start) */
     unsigned char *message;
@@ -105,7 +108,15 @@ static void send(struct end *e, int64_t value) {
 
 static int64_t receive(struct end *e) {
     int64_t p = e->in_at;
-    if (e->tail_mode) {
+    if (e->tail_mode == 2) {
+        _Atomic int64_t *stamp = stamp_of(e->in, p);
+        int64_t seen = 0;
+        while (atomic_load_explicit(&e->in->tail, memory_order_acquire) <= p) {
+            seen += atomic_load_explicit(stamp, memory_order_relaxed);
+        }
+        __asm__ volatile("" : : "r"(seen));
+        if (atomic_load_explicit(stamp, memory_order_relaxed) != p) abort();
+    } else if (e->tail_mode) {
         while (atomic_load_explicit(&e->in->tail, memory_order_acquire) <= p) { }
         if (atomic_load_explicit(stamp_of(e->in, p), memory_order_relaxed) != p) abort();
     } else {
@@ -120,14 +131,14 @@ static int64_t receive(struct end *e) {
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: %s stamp|tail SIZE WARMUP COUNT [CPU_A CPU_B]\n", argv[0]);
+        fprintf(stderr, "usage: %s stamp|tail|touch SIZE WARMUP COUNT [CPU_A CPU_B]\n", argv[0]);
         return 2;
     }
-    int tail_mode = strcmp(argv[1], "tail") == 0;
+    int tail_mode = strcmp(argv[1], "tail") == 0 ? 1 : strcmp(argv[1], "touch") == 0 ? 2 : 0;
     long size = atol(argv[2]), warmup = atol(argv[3]), count = atol(argv[4]);
     int cpu_a = argc > 5 ? atoi(argv[5]) : 0, cpu_b = argc > 6 ? atoi(argv[6]) : 1;
     if ((!tail_mode && strcmp(argv[1], "stamp") != 0) || size < 8 || size > RING / 4 || warmup < 0 || count <= 0) {
-        fprintf(stderr, "handoff: MODE stamp or tail, 8 <= SIZE <= %d, WARMUP >= 0, COUNT > 0\n", RING / 4);
+        fprintf(stderr, "handoff: MODE stamp, tail or touch, 8 <= SIZE <= %d, WARMUP >= 0, COUNT > 0\n", RING / 4);
         return 2;
     }
     size_t bytes = 2 * sizeof(struct way);
