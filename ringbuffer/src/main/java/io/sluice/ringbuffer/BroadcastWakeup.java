@@ -58,7 +58,7 @@ import java.util.function.IntSupplier;
  * {@link #removeConsumer} and {@link #wake} from any thread); a consumer instance belongs to the
  * consumer's thread.
  */
-public final class BroadcastWakeup implements ConsumerWaker {
+public final class BroadcastWakeup implements ConsumerWaker, ConsumerParking {
     private static final VarHandle WORD = ParkLoop.WORD;
     private static final MemorySegment[] NONE = new MemorySegment[0];
 
@@ -206,6 +206,7 @@ public final class BroadcastWakeup implements ConsumerWaker {
      * @param timeoutNanos the longest wait in nanoseconds, from the first empty poll
      * @return the last poll's count (0 on timeout)
      */
+    @Override
     public int pollOrPark(IntSupplier poll, long timeoutNanos) {
         return consumerHalf().pollOrPark(poll, timeoutNanos);
     }
@@ -219,6 +220,7 @@ public final class BroadcastWakeup implements ConsumerWaker {
      * @param sliceNanos the longest sleep, in nanoseconds
      * @return what the last poll returned
      */
+    @Override
     public int parkOnce(IntSupplier poll, long sliceNanos) {
         return consumerHalf().parkOnce(poll, sliceNanos);
     }

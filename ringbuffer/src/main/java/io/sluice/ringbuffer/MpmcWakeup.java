@@ -51,7 +51,7 @@ import java.util.function.IntSupplier;
  * <p>One instance per participant; the consumer half belongs to the consumer's thread, the
  * producer half to the producer's.
  */
-public final class MpmcWakeup implements ConsumerWaker {
+public final class MpmcWakeup implements ConsumerWaker, ConsumerParking {
     private static final VarHandle WORD = ParkLoop.WORD;
 
     private final MemorySegment wakeSequence;
@@ -165,6 +165,7 @@ public final class MpmcWakeup implements ConsumerWaker {
      * @param timeoutNanos the longest wait in nanoseconds, from the first empty poll
      * @return the last poll's count (0 on timeout)
      */
+    @Override
     public int pollOrPark(IntSupplier poll, long timeoutNanos) {
         return parking.pollOrPark(poll, timeoutNanos);
     }
@@ -178,6 +179,7 @@ public final class MpmcWakeup implements ConsumerWaker {
      * @param sliceNanos the longest sleep, in nanoseconds
      * @return what the last poll returned
      */
+    @Override
     public int parkOnce(IntSupplier poll, long sliceNanos) {
         return parking.parkOnce(poll, sliceNanos);
     }

@@ -49,7 +49,7 @@ import java.util.function.IntSupplier;
  * thread; {@link #wakes()} may be read from any thread. A consumer instance belongs to the
  * consumer's thread.
  */
-public final class SpscWakeup implements ConsumerWaker {
+public final class SpscWakeup implements ConsumerWaker, ConsumerParking {
     /** The wake sequence and the parked flag: 4-byte aligned u32, little-endian. */
     private static final VarHandle WORD = ParkLoop.WORD;
 
@@ -149,6 +149,7 @@ public final class SpscWakeup implements ConsumerWaker {
      * @param timeoutNanos the longest wait in nanoseconds, from the first empty poll
      * @return the last poll's count (0 on timeout)
      */
+    @Override
     public int pollOrPark(IntSupplier poll, long timeoutNanos) {
         return consumerHalf().pollOrPark(poll, timeoutNanos);
     }
@@ -162,6 +163,7 @@ public final class SpscWakeup implements ConsumerWaker {
      * @param sliceNanos the longest sleep, in nanoseconds
      * @return what the last poll returned
      */
+    @Override
     public int parkOnce(IntSupplier poll, long sliceNanos) {
         return consumerHalf().parkOnce(poll, sliceNanos);
     }
