@@ -167,7 +167,15 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
     public int poll(MessageHandler handler, int limit) {
         checkSound();
         MpmcConsumer c = consumer();
-        int n = c.poll(handler, limit);
+        int n;
+        try {
+            n = c.poll(handler, limit);
+        } catch (IllegalStateException unmapped) {
+            if (link.hostGone()) {
+                throw ended(); // a participant of the hosting process: the closed channel took the ring with it
+            }
+            throw unmapped;
+        }
         if (n == 0 && link.hostGone()) {
             n = c.poll(handler, limit); // what was committed before the end is delivered
             if (n == 0) {
