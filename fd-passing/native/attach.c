@@ -84,9 +84,8 @@ static int take_welcome(sluice_channel *ch, sli_packet *p, const sluice_attach_o
     if (max_message > INT32_MAX) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME max message length %u is out of range", max_message);
     }
-    if ((flags & ~SLI_WELCOME_FLAG_WAKE) != 0 || ((flags & SLI_WELCOME_FLAG_WAKE) && kind != SLUICE_KIND_SPSC)) {
-        return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME flags 0x%x: unknown bits, or a wake flag on a %s channel", flags,
-                        sli_kind_name(kind));
+    if ((flags & ~SLI_WELCOME_FLAG_WAKE) != 0) {
+        return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME flags 0x%x: unknown bits for a %s channel", flags, sli_kind_name(kind));
     }
     if (start_position > (uint64_t) INT64_MAX || (kind != SLUICE_KIND_SPSC && start_position != 0)) {
         return sli_fail(e, SLUICE_EPROTOCOL, "WELCOME start position %llu is impossible for %s",

@@ -27,7 +27,7 @@ EOT
 fi
 
 # The library's units, one concern each (README.md in this directory lists them).
-units="errors escape packet protocol region attach channel spsc broadcast mpmc snapshot shared_map cache_client"
+units="errors escape packet protocol region attach channel spsc broadcast mpmc park snapshot shared_map cache_client"
 
 warnings="-Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2"
 common="-std=c11 $warnings -O2 -g"

@@ -128,7 +128,7 @@ uint32_t sluice_participant_id(const sluice_channel *ch) {
 }
 
 bool sluice_can_block(const sluice_channel *ch) {
-    return ch->kind == SLUICE_KIND_SPSC && (ch->welcome_flags & SLI_WELCOME_FLAG_WAKE) != 0;
+    return (ch->welcome_flags & SLI_WELCOME_FLAG_WAKE) != 0;
 }
 
 int sluice_socket_fd(const sluice_channel *ch) {

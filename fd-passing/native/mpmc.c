@@ -202,6 +202,9 @@ static int m_finish(sluice_channel *ch, int state, const char *action) {
                         (unsigned long long) ((uint64_t) m->claimed_position & m->slot_mask), (long long) m->claimed_position,
                         (unsigned long long) now, m_state_name(m_state(now)));
     }
+    if (ch->welcome_flags & SLI_WELCOME_FLAG_WAKE) {
+        sli_mpmc_wake_parked(ch); /* a commit delivers, an abort lets consumers skip the slot: both can end a sleep */
+    }
     return SLUICE_OK;
 }
 

@@ -172,10 +172,12 @@ const sluice_error *sluice_last_error(const sluice_channel *ch);
 int sluice_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit);
 
 /*
- * SPSC, on a channel whose host wakes parked consumers (sluice_can_block): like sluice_poll, but
- * sleeps in the kernel (futex on the ring's Wake Sequence) while the ring stays empty, at most
- * timeout_ms. Returns 0 only on timeout; SLUICE_EHOSTGONE once the host is gone and every message
- * it committed was delivered.
+ * Consumers of any kind (SPSC, broadcast, MPMC), on a channel whose host wakes parked consumers
+ * (sluice_can_block): like sluice_poll, but sleeps in the kernel (futex on the ring's Wake
+ * Sequence) while the ring has nothing to read, at most timeout_ms, in slices of at most 50 ms
+ * (the host's liveness is checked between them). Returns 0 only on timeout; SLUICE_EHOSTGONE once
+ * the host is gone and every message it committed was delivered; SLUICE_ESTATE on a channel
+ * without wake-ups, or for an MPMC producer. The host's close wakes a sleeper at once.
  */
 int sluice_poll_blocking(sluice_channel *ch, sluice_handler handler, void *ctx, int limit, int timeout_ms);
 
@@ -212,7 +214,9 @@ int sluice_bcast_stats_get(sluice_channel *ch, sluice_bcast_stats *stats);
  * SLUICE_FULL if no slot is free, or an error. Exactly one commit or abort follows.
  */
 int sluice_mpmc_try_claim(sluice_channel *ch, int32_t type, uint32_t length, void **payload);
-/* Publishes the claimed message. SLUICE_ESLOTLOST if the host recovered the claim meanwhile. */
+/* Publishes the claimed message. SLUICE_ESLOTLOST if the host recovered the claim meanwhile. On a
+   channel with wake-ups (sluice_can_block), commit and abort wake parked consumers: a full fence and
+   one load, and a system call only when some consumer is asleep. */
 int sluice_mpmc_commit(sluice_channel *ch);
 /* Gives the claimed slot back; consumers skip it. */
 int sluice_mpmc_abort(sluice_channel *ch);
@@ -223,7 +227,7 @@ int sluice_mpmc_offer(sluice_channel *ch, int32_t type, const void *message, uin
 sluice_kind sluice_channel_kind(const sluice_channel *ch);
 uint32_t sluice_max_message_length(const sluice_channel *ch);
 uint32_t sluice_participant_id(const sluice_channel *ch); /* MPMC; else 0 */
-bool sluice_can_block(const sluice_channel *ch);          /* SPSC with WELCOME's wake flag */
+bool sluice_can_block(const sluice_channel *ch);          /* WELCOME's wake flag: producers wake parked consumers */
 /* The two fds stay open until sluice_detach, which closes them: do not close them, nor use them after. */
 int sluice_socket_fd(const sluice_channel *ch);           /* for epoll: readable/HUP = host gone (or a DETACH to read:
                                                              call sluice_host_alive) */

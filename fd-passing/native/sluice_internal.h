@@ -373,6 +373,8 @@ void sli_bc_init_position(sluice_channel *ch);
 int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit);
 
 int sli_mpmc_validate(sluice_channel *ch, sluice_error *e);
+/* park.c: producers' half of the MPMC wake-up (after a commit or abort CAS). */
+void sli_mpmc_wake_parked(sluice_channel *ch);
 int sli_mpmc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit);
 
 #endif /* SLUICE_INTERNAL_H */

@@ -57,7 +57,7 @@
 #define SLI_WELCOME_FLAGS_OFFSET 36          /* u32: SLI_WELCOME_FLAG_* */
 #define SLI_WELCOME_START_POSITION_OFFSET 40 /* u64: SPSC: where the consumer starts; else 0 */
 #define SLI_WELCOME_LENGTH 48
-#define SLI_WELCOME_FLAG_WAKE 0x1u /* the producer wakes parked consumers (SPSC only) */
+#define SLI_WELCOME_FLAG_WAKE 0x1u /* producers wake parked consumers (any ring kind) */
 
 /* REFUSE and DETACH: reason code, text length, text (UTF-8, untrusted). */
 #define SLI_REFUSE_REASON_OFFSET 8       /* u16: SLUICE_REFUSED_* */
@@ -155,6 +155,7 @@
 #define SLI_BC_LATEST_OFFSET 152
 #define SLI_BC_NEXT_SEQUENCE_OFFSET 160
 #define SLI_BC_GATED_REGISTRATION_OFFSET 256
+#define SLI_BC_WAKE_SEQUENCE_OFFSET 320 /* u32: futex word parked consumers sleep on (the producer adds 1, then wakes all) */
 #define SLI_BC_HEADER_LENGTH 384
 #define SLI_BC_DATA_OFFSET SLI_BC_HEADER_LENGTH
 #define SLI_BC_NO_MESSAGE (-1LL) /* Latest when nothing was committed yet */
@@ -179,6 +180,7 @@
 #define SLI_BC_POS_NEXT_SEQUENCE_OFFSET 144 /* i64: the sequence expected next, -1 unknown (idem) */
 #define SLI_BC_POS_LAPS_OFFSET 152          /* u64: laps (idem) */
 #define SLI_BC_POS_LOST_OFFSET 160          /* u64: messages lost to laps (idem) */
+#define SLI_BC_POS_PARKED_OFFSET 256        /* u32: 1 while the consumer sleeps on the ring's wake sequence */
 #define SLI_BC_POS_REGION_SIZE 384
 
 /* The host status region (docs/layout.md, "Host status region"): what a monitor maps read-only.
@@ -206,7 +208,9 @@
  * Header (four lines), then Slot Count slots of Slot Length bytes:
  *     0   common header (ring-specific u32: slot length; capacity = slot count x slot length)
  *     32  slot count (u32)   36  max participant id (u32)   40..127 reserved, zero
- *     128 tail position (u64, CAS)   256 head position (u64, CAS)   384, 448 reserved wait words
+ *     128 tail position (u64, CAS)   256 head position (u64, CAS)
+ *     384 wake sequence (u32: futex word; producers add 1, then wake all)   388 parked count (u32: consumers
+ *         about to sleep or asleep; +1 before, -1 after, never below 0)   448 reserved wait word
  *     512 slot 0 ...
  */
 #define SLI_MPMC_SLOT_LENGTH_OFFSET SLI_REGION_RING_SPECIFIC_U32_OFFSET
@@ -215,6 +219,8 @@
 #define SLI_MPMC_RESERVED_FIELDS_OFFSET 40
 #define SLI_MPMC_TAIL_OFFSET 128
 #define SLI_MPMC_HEAD_OFFSET 256
+#define SLI_MPMC_WAKE_SEQUENCE_OFFSET 384
+#define SLI_MPMC_PARKED_COUNT_OFFSET 388
 #define SLI_MPMC_HEADER_LENGTH 512
 #define SLI_MPMC_MIN_SLOT_LENGTH 32u
 #define SLI_MPMC_MAX_SLOT_LENGTH (1u << 30)

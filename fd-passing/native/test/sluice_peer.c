@@ -26,6 +26,10 @@
  *   until-gone SOCK CHAN [block]           attach as consumer: "ATTACHED kind data fd O_RDONLY|O_RDWR"; consume
  *                                          until the host is gone (at most 60 s): "HOSTGONE code refusal R after N
  *                                          messages: <sluice_last_error>" (block: sluice_poll_blocking)
+ *   block SOCK CHAN COUNT                  attach as consumer (broadcast: oldest): "ATTACHED kind can-block|no-block";
+ *                                          then COUNT times "PARKING i", sluice_poll_blocking (60 s slices of the
+ *                                          test's bound) for one message whose first 8 bytes are i, "GOT i"; then a
+ *                                          blocking poll of 100 ms on the empty ring: "TIMEOUT n ms" (n its result)
  *   attach-loop SOCK CHAN ROLE N [TIMEOUT_MS]   N attaches, whatever each answers: "TRY i CODE: message" (one that
  *                                          succeeds waits for the host to go, then detaches); at the end
  *                                          "LOOPED N attached A fds BEFORE AFTER" (open fds before the first, after the last)
@@ -838,6 +842,59 @@ static void await_host_gone(sluice_channel *ch, bool block, uint64_t *count) {
     say("STILL-ATTACHED");
 }
 
+static int64_t peer_monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct block_check {
+    int64_t expected;
+    int64_t got;
+    bool wrong;
+};
+
+static void on_block_message(void *ctx, int32_t type, const void *payload, uint32_t length) {
+    (void) type;
+    struct block_check *c = ctx;
+    int64_t seq = -1;
+    if (length >= 8) {
+        memcpy(&seq, payload, 8);
+    }
+    c->got = seq;
+    c->wrong |= seq != c->expected;
+}
+
+/* Sleeps in sluice_poll_blocking for each message the Java producer sends, then times out once. */
+static int block_consume(int argc, char **argv) {
+    (void) argc;
+    sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_OLDEST);
+    say("ATTACHED %d %s", (int) sluice_channel_kind(ch), sluice_can_block(ch) ? "can-block" : "no-block");
+    long count = atol(argv[4]);
+    for (long i = 0; i < count; i++) {
+        struct block_check c = {.expected = i, .got = -1};
+        say("PARKING %ld", i);
+        int n;
+        while ((n = sluice_poll_blocking(ch, on_block_message, &c, 1, 60000)) == 0) {
+        }
+        if (n < 0) {
+            ring_error_exit(ch, n);
+        }
+        if (c.wrong) {
+            say("WRONG expected %ld got %" PRId64, i, c.got);
+            sluice_detach(ch);
+            return 4;
+        }
+        say("GOT %ld", i);
+    }
+    struct block_check none = {.expected = -1, .got = -1};
+    int64_t start = peer_monotonic_ms();
+    int n = sluice_poll_blocking(ch, on_block_message, &none, 1, 100);
+    say("TIMEOUT %d %" PRId64 " ms", n, peer_monotonic_ms() - start);
+    sluice_detach(ch);
+    return 0;
+}
+
 static int until_gone(int argc, char **argv) {
     bool block = argc > 4 && strcmp(argv[4], "block") == 0;
     sluice_channel *ch = attach_or_exit(argv[2], argv[3], SLUICE_ROLE_CONSUMER, SLUICE_START_NEWEST);
@@ -1176,6 +1233,8 @@ int main(int argc, char **argv) {
         rc = echo(argv);
     } else if (strcmp(mode, "chatty") == 0 && argc >= 4) {
         rc = chatty(argv);
+    } else if (strcmp(mode, "block") == 0 && argc >= 5) {
+        rc = block_consume(argc, argv);
     } else if (strcmp(mode, "until-gone") == 0 && argc >= 4) {
         rc = until_gone(argc, argv);
     } else if (strcmp(mode, "attach-loop") == 0 && argc >= 6) {

@@ -21,8 +21,13 @@ import java.util.Objects;
  *                         by default an eighth of the capacity
  * @param maxConsumers     consumers attached at once: 1 to {@link #MAX_CONSUMERS}; by default
  *                         {@link #DEFAULT_MAX_CONSUMERS}
+ * @param wakeParkedConsumers whether the producer wakes consumers that sleep in
+ *                            {@link ConsumerAttachment#pollBlocking} (a full fence and one load per
+ *                            attached consumer per commit, and a system call only when one is
+ *                            asleep); off by default
  */
-public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMessageLength, int maxConsumers) {
+public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMessageLength, int maxConsumers,
+                               boolean wakeParkedConsumers) {
     /** Largest {@code maxConsumers} a broadcast channel takes. */
     public static final int MAX_CONSUMERS = 4096;
     /** {@code maxConsumers} unless set: 16. */
@@ -48,6 +53,19 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
     }
 
     /**
+     * Options whose producer does not wake parked consumers.
+     *
+     * @param policy           what the producer does when a consumer falls a ring behind
+     * @param capacity         the data area in bytes: a power of two, within the ring's bounds
+     * @param maxMessageLength the longest payload
+     * @param maxConsumers     consumers attached at once
+     * @throws IllegalArgumentException naming the field and its bounds if a value is outside them
+     */
+    public BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMessageLength, int maxConsumers) {
+        this(policy, capacity, maxMessageLength, maxConsumers, false);
+    }
+
+    /**
      * A channel of {@code capacity} data bytes with {@code policy}, messages up to an eighth of
      * the capacity and up to {@link #DEFAULT_MAX_CONSUMERS} consumers.
      *
@@ -59,7 +77,7 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
     public static BroadcastOptions of(BroadcastPolicy policy, long capacity) {
         regionSize(capacity); // before the default length is derived from it
         return new BroadcastOptions(policy, capacity, BroadcastRing.maxMessageLength(capacity),
-                DEFAULT_MAX_CONSUMERS);
+                DEFAULT_MAX_CONSUMERS, false);
     }
 
     /**
@@ -70,7 +88,7 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
      * @throws IllegalArgumentException if {@code bytes} is out of bounds
      */
     public BroadcastOptions maxMessageLength(int bytes) {
-        return new BroadcastOptions(policy, capacity, bytes, maxConsumers);
+        return new BroadcastOptions(policy, capacity, bytes, maxConsumers, wakeParkedConsumers);
     }
 
     /**
@@ -81,7 +99,17 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
      * @throws IllegalArgumentException if {@code consumers} is out of bounds
      */
     public BroadcastOptions maxConsumers(int consumers) {
-        return new BroadcastOptions(policy, capacity, maxMessageLength, consumers);
+        return new BroadcastOptions(policy, capacity, maxMessageLength, consumers, wakeParkedConsumers);
+    }
+
+    /**
+     * The same options, with the producer waking parked consumers or not.
+     *
+     * @param wake true to wake consumers parked in {@link ConsumerAttachment#pollBlocking}
+     * @return new options; these are unchanged
+     */
+    public BroadcastOptions wakeParkedConsumers(boolean wake) {
+        return new BroadcastOptions(policy, capacity, maxMessageLength, maxConsumers, wake);
     }
 
     /** Bytes of shared memory the channel's data region takes. */

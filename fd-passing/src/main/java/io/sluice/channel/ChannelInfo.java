@@ -12,8 +12,8 @@ import io.sluice.api.RingKind;
  * @param capacity             the ring's data area in bytes: the SPSC or broadcast capacity, or an
  *                             MPMC ring's slot count &times; slot length
  * @param maxMessageLength     the longest message (an MPMC slot's payload) in bytes
- * @param wakesParkedConsumers whether the producer wakes consumers that sleep in
- *                             {@link ConsumerAttachment#pollBlocking}
+ * @param wakesParkedConsumers whether producers wake consumers that sleep in
+ *                             {@link ConsumerAttachment#pollBlocking} or {@link MpmcAttachment#pollBlocking}
  */
 public record ChannelInfo(String name, RingKind kind, long capacity, int maxMessageLength, boolean wakesParkedConsumers) {
 }

@@ -5,6 +5,7 @@ import io.sluice.api.Role;
 import io.sluice.ringbuffer.BroadcastConsumer;
 import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.ringbuffer.BroadcastStart;
+import io.sluice.ringbuffer.BroadcastWakeup;
 import io.sluice.ringbuffer.RegionHeaderDescriptor;
 import io.sluice.ringbuffer.SpscConsumer;
 import io.sluice.ringbuffer.SpscConsumerPositionDescriptor;
@@ -116,7 +117,8 @@ public final class Channels {
             if (s.registration() > 0) {
                 c.registered(s.registration());
             }
-            return new ConsumerAttachment<>(s, c, null);
+            BroadcastWakeup parking = BroadcastWakeup.forConsumer(s.dataView(), s.positionView(), LibcFutex.INSTANCE);
+            return new ConsumerAttachment<>(s, c, parking);
         } catch (RuntimeException e) {
             s.close();
             throw e;

@@ -4,7 +4,7 @@ import io.sluice.api.ConnectionClosedException;
 import io.sluice.api.MessageConsumer;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.RefusalReason;
-import io.sluice.ringbuffer.SpscWakeup;
+import io.sluice.ringbuffer.ConsumerParking;
 
 import java.time.Duration;
 
@@ -23,9 +23,9 @@ import java.time.Duration;
 public final class ConsumerAttachment<C extends MessageConsumer> implements MessageConsumer, AutoCloseable {
     private final AttachSession session;
     private final C consumer;
-    private final SpscWakeup parking; // null when the host does not wake parked consumers
+    private final ConsumerParking parking; // null when the host does not wake parked consumers
 
-    ConsumerAttachment(AttachSession session, C consumer, SpscWakeup parking) {
+    ConsumerAttachment(AttachSession session, C consumer, ConsumerParking parking) {
         this.session = session;
         this.consumer = consumer;
         this.parking = session.info().wakesParkedConsumers() ? parking : null;
@@ -34,7 +34,8 @@ public final class ConsumerAttachment<C extends MessageConsumer> implements Mess
     /**
      * Like {@link #poll}, but when the ring is empty the thread sleeps in the kernel (a futex on
      * the producer's wake word) until the producer commits, instead of spinning. Needs a channel
-     * whose host wakes parked consumers.
+     * whose host wakes parked consumers (SPSC or broadcast, either policy). Each sleep lasts at
+     * most 50 ms, after which it checks the host again; the host's close wakes it at once.
      *
      * @return messages handled; 0 only if {@code timeout} passed with nothing to read
      * @throws IllegalStateException     if the host does not wake parked consumers on this channel

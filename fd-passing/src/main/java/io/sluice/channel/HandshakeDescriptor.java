@@ -102,7 +102,7 @@ final class HandshakeDescriptor {
     static final int WELCOME_START_POSITION_OFFSET = 40;
     static final int WELCOME_LENGTH = 48;
 
-    /** WELCOME flag: the producer wakes parked consumers (futex); a consumer may block. */
+    /** WELCOME flag, any ring kind: producers wake parked consumers (futex); a consumer may block. */
     static final int WELCOME_FLAG_BLOCKING_WAKE = 0x1;
 
     // REFUSE's body, which DETACH shares: reason code, text length, text.

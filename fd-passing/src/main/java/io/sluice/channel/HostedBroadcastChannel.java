@@ -11,6 +11,7 @@ import io.sluice.ringbuffer.BroadcastConsumerPositionDescriptor;
 import io.sluice.ringbuffer.BroadcastProducer;
 import io.sluice.ringbuffer.BroadcastRing;
 import io.sluice.ringbuffer.BroadcastRingDescriptor;
+import io.sluice.ringbuffer.BroadcastWakeup;
 import io.sluice.ringbuffer.ConsumerFault;
 
 import java.lang.foreign.MemorySegment;
@@ -47,6 +48,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
     private final StallWatch stalls;      // guarded by this
     private final Map<Attachment, Watched> watched = new HashMap<>(); // guarded by this
     private long lapsSeen;                // guarded by this: laps the consumers published, summed
+    private final BroadcastWakeup waker;  // null unless the producer wakes parked consumers
 
     /** What the host's watch last saw of one consumer (guarded by the channel's lock). */
     private static final class Watched {
@@ -57,7 +59,7 @@ public final class HostedBroadcastChannel extends HostedChannel {
     }
 
     private HostedBroadcastChannel(String name, RingKind kind, long capacity, MemfdRegion data, MemorySegment ring,
-                                   int maxConsumers) {
+                                   int maxConsumers, boolean wakes) {
         super(name, kind, capacity, data);
         this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
         this.maxConsumers = maxConsumers;
@@ -68,6 +70,31 @@ public final class HostedBroadcastChannel extends HostedChannel {
         if (backpressure) {
             // On the producer thread, inside a claim: only hand the fault to the host's thread.
             producer.onConsumerFault(fault -> onHostThread(() -> consumerFaulted(fault)));
+        }
+        this.waker = wakes ? BroadcastWakeup.forProducer(ring, LibcFutex.INSTANCE) : null;
+        if (waker != null) {
+            producer.wakeParkedConsumersWith(waker);
+        }
+    }
+
+    /**
+     * How many commits found a consumer asleep and woke the sleepers (0 if this channel does not wake).
+     *
+     * @return the count so far
+     */
+    public long wakeups() {
+        return waker == null ? 0 : waker.wakes();
+    }
+
+    @Override
+    int welcomeFlags() {
+        return waker != null ? HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE : 0;
+    }
+
+    @Override
+    void wakeParkedConsumers() {
+        if (waker != null) {
+            waker.wake();
         }
     }
 
@@ -83,7 +110,8 @@ public final class HostedBroadcastChannel extends HostedChannel {
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.FUTURE_WRITE);
             data.addSeals(Seal.SEAL); // final: no peer can add a seal of its own
             data.readOnlyFd(); // what consumers receive: opened now, so that a failure shows here
-            return new HostedBroadcastChannel(name, kind, capacity, data, ring, maxConsumers);
+            return new HostedBroadcastChannel(name, kind, capacity, data, ring, maxConsumers,
+                    options.wakeParkedConsumers());
         } catch (RuntimeException e) {
             data.close();
             throw e;
@@ -171,6 +199,11 @@ public final class HostedBroadcastChannel extends HostedChannel {
         if (backpressure) {
             registrations.put(attachment, registration);
         }
+        if (waker != null) {
+            // Before READY: the consumer cannot park until then, so the producer checks its flag
+            // from its first park on (the argument: BroadcastWakeup, "The consumer set").
+            waker.addConsumer(attachment.positionView());
+        }
         consumers++;
         retired.closeDone();
         return registration; // 0 without back-pressure: the producer never reads positions
@@ -190,6 +223,9 @@ public final class HostedBroadcastChannel extends HostedChannel {
     synchronized void left(Attachment attachment) {
         watched.remove(attachment);
         consumers--;
+        if (waker != null) {
+            waker.removeConsumer(attachment.positionView()); // before its region is closed below
+        }
         Long registration = registrations.remove(attachment);
         MemfdRegion region = attachment.takePositionRegion();
         if (registration != null) {

@@ -348,6 +348,14 @@ public abstract sealed class HostedChannel implements AutoCloseable
     }
 
     /**
+     * Ring-specific: the channel closes and its peers are told; wake every consumer asleep on the
+     * ring's wake sequence, so that none sleeps on past the close (under this object's lock, once,
+     * before the data region is released). Nothing to do on a channel that does not wake.
+     */
+    void wakeParkedConsumers() {
+    }
+
+    /**
      * Ring-specific: release what the ring holds besides the data region and the retired position
      * regions (under this object's lock, once).
      */
@@ -387,6 +395,13 @@ public abstract sealed class HostedChannel implements AutoCloseable
                 ChannelEvents.detached(this, a, RefusalReason.CHANNEL_CLOSED.name(), text);
                 a.sendDetach(RefusalReason.CHANNEL_CLOSED, text);
                 a.release(); // the ring goes away with the channel: nothing to recover
+            }
+            try {
+                // After every connection is closed: a woken consumer that polls finds its host
+                // gone (or will at its next check) instead of sleeping on past the close.
+                wakeParkedConsumers();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "channel '" + name + "': waking parked consumers on close failed", e);
             }
             try {
                 RetiredRegions retired = retiredRegions();

@@ -14,6 +14,7 @@ import io.sluice.ringbuffer.MpmcRing;
 import io.sluice.ringbuffer.MpmcRingDescriptor;
 import io.sluice.ringbuffer.MpmcRingInspector;
 import io.sluice.ringbuffer.MpmcSlotDescriptor;
+import io.sluice.ringbuffer.MpmcWakeup;
 import java.util.Objects;
 
 import java.lang.System.Logger.Level;
@@ -57,14 +58,40 @@ public final class HostedMpmcChannel extends HostedChannel {
     private boolean stallReported;
     private String suspectedGap;      // a counter that skipped a position, seen at the last look; null if none
     private long suspectedSince;
+    // The host's own wake-up (recoveries, close); null unless participants wake parked consumers.
+    private final MpmcWakeup waker;
+    private int localConsumers;       // guarded by this: local participants that consume
 
     private HostedMpmcChannel(String name, long capacity, MemfdRegion data, MemorySegment ring, int maxParticipantId,
-                              int maxPayload) {
+                              int maxPayload, boolean wakes) {
         super(name, RingKind.MPMC, capacity, data);
         this.ring = ring;
         this.maxParticipantId = maxParticipantId;
         this.maxPayload = maxPayload;
         this.inspector = MpmcRingInspector.of(ring, name);
+        this.waker = wakes ? MpmcWakeup.forParticipant(ring, LibcFutex.INSTANCE) : null;
+    }
+
+    @Override
+    int welcomeFlags() {
+        return waker != null ? HandshakeDescriptor.WELCOME_FLAG_BLOCKING_WAKE : 0;
+    }
+
+    @Override
+    void wakeParkedConsumers() {
+        if (waker != null) {
+            waker.wake();
+        }
+    }
+
+    /**
+     * How many times the host itself woke parked consumers: after recoveries that gave slots
+     * back, and on close (0 if this channel does not wake). Participants' own wakes are theirs.
+     *
+     * @return the count so far
+     */
+    public long wakeups() {
+        return waker == null ? 0 : waker.wakes();
     }
 
     static HostedMpmcChannel create(String name, MpmcOptions options) {
@@ -80,7 +107,8 @@ public final class HostedMpmcChannel extends HostedChannel {
             data.addSeals(Seal.SHRINK, Seal.GROW, Seal.SEAL);
             data.readOnlyFd(); // what monitors receive: opened now, so that a failure shows here
             int maxPayload = MpmcRingDescriptor.validate(ring, name).maxMessageLength();
-            return new HostedMpmcChannel(name, (long) slotCount * slotLength, data, ring, maxParticipantId, maxPayload);
+            return new HostedMpmcChannel(name, (long) slotCount * slotLength, data, ring, maxParticipantId, maxPayload,
+                    options.wakeParkedConsumers());
         } catch (RuntimeException e) {
             data.close();
             throw e;
@@ -110,8 +138,11 @@ public final class HostedMpmcChannel extends HostedChannel {
             } catch (Refused r) {
                 throw r.toException();
             }
+            if (role != Role.PRODUCER) {
+                localConsumers++;
+            }
         }
-        LocalLink link = new LocalLink(this, id);
+        LocalLink link = new LocalLink(this, id, role != Role.PRODUCER);
         return MpmcAttachment.of(link, role, id, ring);
     }
 
@@ -215,7 +246,34 @@ public final class HostedMpmcChannel extends HostedChannel {
         lastRecovery = r;
         if (r.recovered() > 0) {
             ChannelEvents.recovered(this, id, who, "after it left", r.claimsAborted(), r.takesReleased());
+            wakeAfterRecovery();
         }
+        if (waker != null && !consumerAttached()) {
+            // Nobody can be asleep now: drop what consumers killed while asleep left counted, so
+            // producers stop paying a wake per commit for them. A consumer that parks later counts
+            // itself from zero; one expelled but still running cannot take the count below zero.
+            MpmcWakeup.resetParkedCount(ring);
+        }
+    }
+
+    /** A recovery aborted a claim (consumers may now pass it) or freed a slot: wake any sleeper. */
+    private void wakeAfterRecovery() {
+        if (waker != null) {
+            waker.wake();
+        }
+    }
+
+    /** Whether a participant that consumes is attached, here or in another process (under this lock). */
+    private boolean consumerAttached() {
+        if (localConsumers > 0) {
+            return true;
+        }
+        for (Attachment a : attachments()) {
+            if (a.role() == Role.CONSUMER || a.role() == Role.PARTICIPANT) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Recovers {@code id}; on a corrupt ring marks the channel corrupt and returns null. */
@@ -283,6 +341,7 @@ public final class HostedMpmcChannel extends HostedChannel {
             if (r != null && r.recovered() > 0) {
                 ChannelEvents.recovered(this, holder, "no participant", "after its claim stalled the ring",
                         r.claimsAborted(), r.takesReleased());
+                wakeAfterRecovery();
             }
         } else {
             String claimant = who != null ? who : "a participant of the hosting process";
@@ -338,11 +397,13 @@ public final class HostedMpmcChannel extends HostedChannel {
     private static final class LocalLink implements ChannelLink {
         private final HostedMpmcChannel channel;
         private final int id;
+        private final boolean consumes;
         private volatile boolean closed;
 
-        LocalLink(HostedMpmcChannel channel, int id) {
+        LocalLink(HostedMpmcChannel channel, int id, boolean consumes) {
             this.channel = channel;
             this.id = id;
+            this.consumes = consumes;
         }
 
         @Override
@@ -382,7 +443,12 @@ public final class HostedMpmcChannel extends HostedChannel {
         public void close() {
             if (!closed) {
                 closed = true;
-                channel.participantLeft(id, "local participant " + id);
+                synchronized (channel) {
+                    if (consumes) {
+                        channel.localConsumers--;
+                    }
+                    channel.participantLeft(id, "local participant " + id);
+                }
             }
         }
     }

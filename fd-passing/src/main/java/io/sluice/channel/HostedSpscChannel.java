@@ -291,6 +291,13 @@ public final class HostedSpscChannel extends HostedChannel {
     }
 
     @Override
+    void wakeParkedConsumers() {
+        if (waker != null) {
+            waker.wake();
+        }
+    }
+
+    @Override
     void closeRing() {
         standbyArena.close();
     }

@@ -10,6 +10,7 @@ import io.sluice.api.Role;
 import io.sluice.ringbuffer.MpmcConsumer;
 import io.sluice.ringbuffer.MpmcProducer;
 import io.sluice.ringbuffer.MpmcRing;
+import io.sluice.ringbuffer.MpmcWakeup;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -33,13 +34,16 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
     private final int participantId;
     private final MpmcProducer producer;
     private final MpmcConsumer consumer;
+    private final MpmcWakeup parking; // null when the host does not have participants wake parked consumers
 
-    private MpmcAttachment(ChannelLink link, Role role, int participantId, MpmcProducer producer, MpmcConsumer consumer) {
+    private MpmcAttachment(ChannelLink link, Role role, int participantId, MpmcProducer producer, MpmcConsumer consumer,
+                           MpmcWakeup parking) {
         this.link = link;
         this.role = role;
         this.participantId = participantId;
         this.producer = producer;
         this.consumer = consumer;
+        this.parking = parking;
     }
 
     /** An attachment over a writable mapping of the ring; closes {@code link} if the ring is refused. */
@@ -47,7 +51,15 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
         try {
             MpmcProducer p = role != Role.CONSUMER ? MpmcRing.attachProducer(ring, participantId, link.channel()) : null;
             MpmcConsumer c = role != Role.PRODUCER ? MpmcRing.attachConsumer(ring, participantId, link.channel()) : null;
-            return new MpmcAttachment(link, role, participantId, p, c);
+            MpmcWakeup w = null;
+            if (link.info().wakesParkedConsumers()) {
+                // The host announced it: every producer of the channel, in every process, wakes.
+                w = MpmcWakeup.forParticipant(ring, LibcFutex.INSTANCE);
+                if (p != null) {
+                    p.wakeParkedConsumersWith(w);
+                }
+            }
+            return new MpmcAttachment(link, role, participantId, p, c, w);
         } catch (RuntimeException e) {
             link.close();
             throw e;
@@ -155,7 +167,15 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
     public int poll(MessageHandler handler, int limit) {
         checkSound();
         MpmcConsumer c = consumer();
-        int n = c.poll(handler, limit);
+        int n;
+        try {
+            n = c.poll(handler, limit);
+        } catch (IllegalStateException unmapped) {
+            if (link.hostGone()) {
+                throw ended(); // a participant of the hosting process: the closed channel took the ring with it
+            }
+            throw unmapped;
+        }
         if (n == 0 && link.hostGone()) {
             n = c.poll(handler, limit); // what was committed before the end is delivered
             if (n == 0) {
@@ -163,6 +183,41 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
             }
         }
         return n;
+    }
+
+    /**
+     * Like {@link #poll}, but when the ring has nothing to take the thread sleeps in the kernel (a
+     * futex on the ring's wake word) until a producer, in any process, commits, instead of
+     * spinning. Needs a channel whose host has producers wake parked consumers
+     * ({@link MpmcOptions#wakeParkedConsumers}). Each sleep lasts at most 50 ms, after which it
+     * checks the host again; the host's close wakes it at once.
+     *
+     * @return messages handled; 0 only if {@code timeout} passed with nothing to take
+     * @throws IllegalStateException     if the host does not wake parked consumers on this channel,
+     *                                   or this attachment does not consume
+     * @throws ConnectionClosedException when the host is gone and nothing is left to take
+     * @throws CorruptRingException      if the host marked the ring corrupt
+     * @param handler called once per message, on this thread; the payload is valid only during the call
+     * @param limit   the most messages to hand over in this call, at least 1
+     * @param timeout how long to sleep at most when the ring has nothing to take
+     */
+    public int pollBlocking(MessageHandler handler, int limit, Duration timeout) {
+        if (parking == null) {
+            throw new IllegalStateException("channel '" + link.channel()
+                    + "' does not wake parked consumers: its host must enable it (spin or back off instead)");
+        }
+        consumer(); // a producer-only attachment has nothing to wait for
+        return parking.pollOrPark(() -> poll(handler, limit), timeout.toNanos());
+    }
+
+    /**
+     * Whether this channel's host has producers wake parked consumers ({@link #pollBlocking} works
+     * on an attachment that consumes).
+     *
+     * @return true if the host announced that producers wake parked consumers
+     */
+    public boolean canBlock() {
+        return parking != null;
     }
 
     private void checkSound() {

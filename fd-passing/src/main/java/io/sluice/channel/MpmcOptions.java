@@ -17,8 +17,12 @@ import io.sluice.ringbuffer.MpmcSlotDescriptor;
  * @param maxParticipants producers and consumers attached at once, across processes, the hosting
  *                        one included: 1 to {@link #MAX_PARTICIPANTS}; by default
  *                        {@link #DEFAULT_MAX_PARTICIPANTS}
+ * @param wakeParkedConsumers whether producers (in every process) wake consumers that sleep in
+ *                            {@link MpmcAttachment#pollBlocking} (a full fence and one load per
+ *                            commit and abort, and a system call only when one is asleep); off by
+ *                            default
  */
-public record MpmcOptions(int slotCount, int slotLength, int maxParticipants) {
+public record MpmcOptions(int slotCount, int slotLength, int maxParticipants, boolean wakeParkedConsumers) {
     /** Largest {@code maxParticipants}: the largest participant id a slot word holds. */
     public static final int MAX_PARTICIPANTS = MpmcSlotDescriptor.MAX_PARTICIPANT_ID;
     /** {@code maxParticipants} unless set: 16. */
@@ -38,6 +42,18 @@ public record MpmcOptions(int slotCount, int slotLength, int maxParticipants) {
     }
 
     /**
+     * Options whose producers do not wake parked consumers.
+     *
+     * @param slotCount       the number of slots
+     * @param slotLength      bytes per slot including its header
+     * @param maxParticipants participants attached at once
+     * @throws IllegalArgumentException naming the field and its bounds if a value is outside them
+     */
+    public MpmcOptions(int slotCount, int slotLength, int maxParticipants) {
+        this(slotCount, slotLength, maxParticipants, false);
+    }
+
+    /**
      * A channel of {@code slotCount} slots of {@code slotLength} bytes, for up to {@link #DEFAULT_MAX_PARTICIPANTS} participants.
      *
      * @param slotCount  the number of slots, a power of two within the ring's bounds
@@ -46,7 +62,7 @@ public record MpmcOptions(int slotCount, int slotLength, int maxParticipants) {
      * @throws IllegalArgumentException if a value is out of bounds
      */
     public static MpmcOptions of(int slotCount, int slotLength) {
-        return new MpmcOptions(slotCount, slotLength, DEFAULT_MAX_PARTICIPANTS);
+        return new MpmcOptions(slotCount, slotLength, DEFAULT_MAX_PARTICIPANTS, false);
     }
 
     /**
@@ -57,7 +73,17 @@ public record MpmcOptions(int slotCount, int slotLength, int maxParticipants) {
      * @throws IllegalArgumentException if {@code participants} is out of bounds
      */
     public MpmcOptions maxParticipants(int participants) {
-        return new MpmcOptions(slotCount, slotLength, participants);
+        return new MpmcOptions(slotCount, slotLength, participants, wakeParkedConsumers);
+    }
+
+    /**
+     * The same options, with producers waking parked consumers or not.
+     *
+     * @param wake true to wake consumers parked in {@link MpmcAttachment#pollBlocking}
+     * @return new options; these are unchanged
+     */
+    public MpmcOptions wakeParkedConsumers(boolean wake) {
+        return new MpmcOptions(slotCount, slotLength, maxParticipants, wake);
     }
 
     /** Bytes of shared memory the channel's data region takes. */

@@ -39,7 +39,7 @@ class BlockingWaitTest {
         return "S";
     }
 
-    private static void awaitSleeping(ChildJvm child) throws Exception {
+    static void awaitSleeping(ChildJvm child) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
         int sleepingSamples = 0;
         while (sleepingSamples < 20) { // asleep in 20 samples in a row: parked, not spinning

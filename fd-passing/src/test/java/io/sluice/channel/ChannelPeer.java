@@ -34,6 +34,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * mpmc-produce SOCKET CHANNEL TAG N   produce N messages (tag, seq): "PRODUCED n"
  * mpmc-consume SOCKET CHANNEL         consume until a STOP message: "CONSUMED tag:count:sum ..."
  * mpmc-claim-die SOCKET CHANNEL       claim a slot, never commit, print "CLAIMED", spin (to be killed)
+ * bcast-block SOCKET CHANNEL COUNT    as spsc-block, a broadcast consumer from the oldest record
+ * mpmc-block SOCKET CHANNEL COUNT     as spsc-block, an MPMC consumer (message: seq in the first 8 bytes)
+ * KIND-sleep SOCKET CHANNEL           KIND spsc, bcast or mpmc: attach, print "PARKING", pollBlocking with a
+ *                                     60 s timeout until the host is gone: "CLOSED ms" (ms asleep)
  * </pre>
  */
 public final class ChannelPeer {
@@ -56,6 +60,31 @@ public final class ChannelPeer {
                 case "mpmc-produce" -> mpmcProduce(socket, channel, Integer.parseInt(args[3]), Long.parseLong(args[4]));
                 case "mpmc-consume" -> mpmcConsume(socket, channel);
                 case "mpmc-claim-die" -> mpmcClaimAndDie(socket, channel);
+                case "bcast-block" -> {
+                    try (var a = Channels.broadcast(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST)) {
+                        block(Long.parseLong(args[3]), a::pollBlocking);
+                    }
+                }
+                case "mpmc-block" -> {
+                    try (var a = Channels.mpmc(socket, channel, Role.CONSUMER)) {
+                        block(Long.parseLong(args[3]), a::pollBlocking);
+                    }
+                }
+                case "spsc-sleep" -> {
+                    try (var a = Channels.spsc(socket, channel)) {
+                        sleepUntilClosed(a::pollBlocking);
+                    }
+                }
+                case "bcast-sleep" -> {
+                    try (var a = Channels.broadcast(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST)) {
+                        sleepUntilClosed(a::pollBlocking);
+                    }
+                }
+                case "mpmc-sleep" -> {
+                    try (var a = Channels.mpmc(socket, channel, Role.CONSUMER)) {
+                        sleepUntilClosed(a::pollBlocking);
+                    }
+                }
                 default -> throw new IllegalArgumentException("unknown mode " + args[0]);
             }
         } catch (AttachRefusedException e) {
@@ -125,6 +154,42 @@ public final class ChannelPeer {
                 System.out.println("GOT " + i);
                 System.out.flush();
             }
+        }
+    }
+
+    /** pollBlocking of any attachment. */
+    interface BlockingPoll {
+        int pollBlocking(io.sluice.api.MessageHandler handler, int limit, java.time.Duration timeout);
+    }
+
+    /** As spscBlock, for any kind: "PARKING i" before each wait, "GOT i" after each message. */
+    private static void block(long count, BlockingPoll a) {
+        SequenceCheck check = new SequenceCheck(0);
+        for (long i = 0; i < count; i++) {
+            System.out.println("PARKING " + i);
+            System.out.flush();
+            while (a.pollBlocking(check::accept, 1, java.time.Duration.ofSeconds(60)) == 0) {
+                // timed out: wait again (the test bounds the whole run)
+            }
+            System.out.println("GOT " + i);
+            System.out.flush();
+        }
+    }
+
+    /** Sleeps on an empty ring until the host closes the channel: "CLOSED ms", ms spent in the call that ended. */
+    private static void sleepUntilClosed(BlockingPoll a) {
+        System.out.println("PARKING");
+        System.out.flush();
+        long start = System.nanoTime();
+        try {
+            while (true) {
+                start = System.nanoTime();
+                int n = a.pollBlocking((type, payload) -> { }, 1, java.time.Duration.ofSeconds(60));
+                System.out.println("UNEXPECTED " + n);
+                System.out.flush();
+            }
+        } catch (ConnectionClosedException e) {
+            System.out.println("CLOSED " + (System.nanoTime() - start) / 1_000_000);
         }
     }
 

@@ -34,7 +34,7 @@ import java.lang.foreign.ValueLayout;
  *  +---------------------------------------------------------------+
  *  |                    Reserved, zero, up to 256                 ... 168
  *  +===============================================================+
- *  |                   Parked Flag (u32, reserved)                 | 256  parked line
+ *  |                       Parked Flag (u32)                       | 256  parked line
  *  +---------------------------------------------------------------+
  *  |                    Reserved, zero, up to 384                 ... 260
  *  +---------------------------------------------------------------+
@@ -57,9 +57,16 @@ import java.lang.foreign.ValueLayout;
  *       opaque; the first two right after each store of the position, the last two when a lap
  *       is counted (they change only then), before that poll's position store. For monitors (lag in messages, laps);
  *       the producer never reads them, and a monitor trusts nothing they say.</li>
- *   <li><b>Parked Flag</b>: reserved (a futex word: "this consumer is parked,
- *       wake me"); 4-byte aligned on a line of its own so that futex traffic does not disturb
- *       the position line. Zero until then; nobody reads it yet.</li>
+ *   <li><b>Parked Flag</b>: 1 while the consumer sleeps (or is about to) on the ring's Wake
+ *       Sequence ({@link BroadcastRingDescriptor#WAKE_SEQUENCE_OFFSET}), else 0; 0 at format.
+ *       Written only by the consumer: a release store of 1, then a full fence before it checks
+ *       the ring once more, and a release store of 0 once awake. Read by a producer that wakes
+ *       parked consumers: after each commit a full fence, then a volatile load; if it is 1 the
+ *       producer bumps the Wake Sequence and wakes every sleeper. Dekker's protocol, argued in
+ *       {@link BroadcastWakeup}: either the consumer's last check sees the commit or the producer
+ *       sees the flag. A flag the producer cannot trust costs it a needless wake, nothing more.
+ *       4-byte aligned on a line of its own so that futex traffic does not disturb the position
+ *       line.</li>
  * </ul>
  */
 public final class BroadcastConsumerPositionDescriptor {
@@ -88,7 +95,7 @@ public final class BroadcastConsumerPositionDescriptor {
     public static final long LAPS_OFFSET = NEXT_SEQUENCE_OFFSET + Long.BYTES;
     /** Offset of the u64 count of messages lost to laps (consumer, opaque; monitors only). */
     public static final long LOST_OFFSET = LAPS_OFFSET + Long.BYTES;
-    /** Reserved for a "consumer is parked" futex word, on the third line. */
+    /** Offset of the u32 Parked Flag: 1 while the consumer sleeps on the ring's Wake Sequence (third line). */
     public static final long PARKED_FLAG_OFFSET = POSITION_OFFSET + RegionHeaderDescriptor.LINE;
     /** Bytes of a position region (the value of its Region Length field). */
     public static final int REGION_SIZE = (int) PARKED_FLAG_OFFSET + RegionHeaderDescriptor.LINE;

@@ -85,6 +85,9 @@ public final class BroadcastProducer extends ProducerCounters implements Message
     private final BroadcastOverwrite overwrite;
     // The consumers it gates on: consulted on backpressure rings only (empty on an overwrite ring).
     private final BroadcastGate gate;
+    // Wakes parked consumers after commits; null (the default) when consumers only spin. Set
+    // once before the producer thread starts producing (see wakeParkedConsumersWith).
+    private BroadcastWakeup wakeup;
 
     private BroadcastProducer(MemorySegment region, String what, BroadcastRingDescriptor.Header header,
                               BroadcastOverwrite overwrite) {
@@ -177,6 +180,25 @@ public final class BroadcastProducer extends ProducerCounters implements Message
         tail = claimEnd;
         claimStart = NO_CLAIM;
         onCommit();
+        final BroadcastWakeup w = wakeup;
+        if (w != null) {
+            w.afterCommit(); // the protocol (fence, parked flags, wake) and its argument: BroadcastWakeup
+        }
+    }
+
+    /**
+     * Makes every commit check whether a registered consumer is parked and, if so, wake the
+     * sleepers: the producer's half of {@link BroadcastWakeup}, made with
+     * {@link BroadcastWakeup#forProducer} on this ring's region (its owner registers each
+     * consumer with {@link BroadcastWakeup#addConsumer}). Costs a full fence and one load per
+     * registered consumer per commit; without it consumers must spin or poll. Call before
+     * producing, from the thread that starts the producer thread. An abort needs no wake: it
+     * publishes no message.
+     *
+     * @param wakeup the producer's half of the wake-up, on this ring's region
+     */
+    public void wakeParkedConsumersWith(BroadcastWakeup wakeup) {
+        this.wakeup = wakeup;
     }
 
     /**

@@ -44,7 +44,9 @@ import java.lang.foreign.ValueLayout;
  *  +===============================================================+
  *  |                  Gated Registration (i64)                     | 256  gate line
  *  +---------------------------------------------------------------+
- *  |                    Reserved, zero, up to 384                 ... 264
+ *  |                    Reserved, zero, up to 320                 ... 264
+ *  +-------------------------------+-------------------------------+
+ *  |      Wake Sequence (u32)      |   Reserved, zero, up to 384  ... 320
  *  +===============================================================+
  *  |           Data: Capacity bytes of records, see               ... 384
  *  |                 BroadcastRecordDescriptor                     |
@@ -80,6 +82,14 @@ import java.lang.foreign.ValueLayout;
  *       producer gates on. The producer release-stores it after it has acquire-loaded the
  *       position of every consumer in that set; from then on it never writes past any of those
  *       positions plus the capacity. See {@link BroadcastProducer#addConsumer}.</li>
+ *   <li><b>Wake Sequence</b> (u32, both policies): the futex word consumers parked in a blocking
+ *       poll sleep on; 0 at format. The producer (or its host, closing the channel) adds 1
+ *       atomically and then calls {@code FUTEX_WAKE} for all waiters, after a commit whose full
+ *       fence was followed by a volatile load that found some consumer's Parked Flag raised; a
+ *       consumer acquire-loads it before it raises its flag and waits on the value it loaded, so a
+ *       wake between its last check and its sleep makes the wait return at once (the argument is
+ *       in {@link BroadcastWakeup}). On the gate line's second 64-byte half: rarely written, and
+ *       away from the counters consumers load on every poll.</li>
  * </ul>
  */
 public final class BroadcastRingDescriptor {
@@ -107,6 +117,8 @@ public final class BroadcastRingDescriptor {
     // The gate line (third).
     /** Offset of the u64 Gated Registration: the consumer-set version the producer adopted (gate line). */
     public static final long GATED_REGISTRATION_OFFSET = 2 * RegionHeaderDescriptor.LINE;
+    /** Offset of the u32 Wake Sequence: the futex word parked consumers sleep on (gate line, second half). */
+    public static final long WAKE_SEQUENCE_OFFSET = GATED_REGISTRATION_OFFSET + RegionHeaderDescriptor.LINE / 2;
 
     /** Bytes before the data area (three 128-byte lines); also the header length field's value. */
     public static final int HEADER_LENGTH = 3 * RegionHeaderDescriptor.LINE;

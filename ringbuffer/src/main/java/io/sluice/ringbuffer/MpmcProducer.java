@@ -78,6 +78,9 @@ public final class MpmcProducer extends ProducerCounters implements MessageProdu
     private long claimedSlot = NO_CLAIM;
     private long claimedWord;
     private long claimedPosition;
+    // Wakes parked consumers after commits and aborts; null (the default) when consumers only
+    // spin. Set once before the producer thread starts producing (see wakeParkedConsumersWith).
+    private MpmcWakeup wakeup;
 
     /**
      * A producer on the ring in {@code region}.
@@ -194,6 +197,10 @@ public final class MpmcProducer extends ProducerCounters implements MessageProdu
     public void commit(long offset) {
         finish(offset, COMMITTED_BITS, "commit");
         onCommit();
+        final MpmcWakeup w = wakeup;
+        if (w != null) {
+            w.afterPublish(); // the protocol (fence, parked count, wake) and its argument: MpmcWakeup
+        }
     }
 
     /**
@@ -207,6 +214,22 @@ public final class MpmcProducer extends ProducerCounters implements MessageProdu
     public void abort(long offset) {
         finish(offset, ABORTED_BITS, "abort");
         onAbort();
+        final MpmcWakeup w = wakeup;
+        if (w != null) {
+            w.afterPublish(); // consumers parked behind this claim can now skip it and take what follows
+        }
+    }
+
+    /**
+     * Makes every commit and abort check whether consumers are parked and, if so, wake them: the
+     * producer's half of {@link MpmcWakeup}, made with {@link MpmcWakeup#forParticipant} on this
+     * ring's region. Costs a full fence and one load per commit; without it consumers must spin or
+     * poll. Call before producing, from the thread that starts the producer thread.
+     *
+     * @param wakeup the participant's wake-up, on this ring's region
+     */
+    public void wakeParkedConsumersWith(MpmcWakeup wakeup) {
+        this.wakeup = wakeup;
     }
 
 

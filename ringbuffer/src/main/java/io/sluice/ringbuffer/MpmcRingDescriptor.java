@@ -8,8 +8,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 /**
- * The MPMC ring region: the common header, the ring's own fields, two counter lines, a reserved
- * wait line, then {@code slotCount} slots of {@code slotLength} bytes ({@link MpmcSlotDescriptor}).
+ * The MPMC ring region: the common header, the ring's own fields, two counter lines, a wait line,
+ * then {@code slotCount} slots of {@code slotLength} bytes ({@link MpmcSlotDescriptor}).
  * Every participant maps the whole region read-write (a trusted group: docs/security.md).
  * All fields little-endian.
  *
@@ -36,9 +36,9 @@ import java.lang.invoke.VarHandle;
  *  +---------------------------------------------------------------+
  *  |                     Padding, zero (120 bytes)                ... 264
  *  +---------------------------------------------------------------+
- *  |     Consumer Wait Word (u32, reserved, zero)                  | 384
- *  +---------------------------------------------------------------+
- *  |                     Reserved, zero (60 bytes)                ... 388
+ *  |      Wake Sequence (u32)      |      Parked Count (u32)       | 384
+ *  +-------------------------------+-------------------------------+
+ *  |                     Reserved, zero (56 bytes)                ... 392
  *  +---------------------------------------------------------------+
  *  |     Producer Wait Word (u32, reserved, zero)                  | 448
  *  +---------------------------------------------------------------+
@@ -68,9 +68,21 @@ import java.lang.invoke.VarHandle;
  *       below it has been claimed.</li>
  *   <li>Head Position (u64 at 256): the next position a consumer will take. Same rules, by
  *       consumers; every position below it has been taken (CONSUMING) or skipped (ABORTED).</li>
- *   <li>Wait words (384, 448): reserved for futex "parked" flags (a blocking wait);
- *       zero, and nobody writes them in this layout version. Each sits on its own 64-byte cache
- *       line, both away from the counters.</li>
+ *   <li>Wake Sequence (u32 at 384): the futex word parked consumers sleep on; 0 at format. A
+ *       producer (any participant, in any process; or the host, after a recovery and on close)
+ *       adds 1 atomically and then calls {@code FUTEX_WAKE} for all waiters, after a commit or
+ *       abort whose full fence was followed by a volatile load that found the Parked Count not
+ *       zero. A consumer acquire-loads it before it counts itself parked and waits on that
+ *       value, so a wake in between makes its wait return at once.</li>
+ *   <li>Parked Count (u32 at 388): consumers about to sleep or sleeping; 0 at format. A consumer
+ *       adds 1 atomically (then a full fence, then one more take attempt, then the wait) and
+ *       afterwards takes 1 away by compare-and-set, never below 0. Producers volatile-load it
+ *       after the full fence that follows their commit's CAS. Dekker's protocol, argued in
+ *       {@link MpmcWakeup}. Shared by all, so it can be wrong (a consumer killed asleep leaves it
+ *       1 too high; the host sets it to 0 when the last consumer leaves): too high costs needless
+ *       wakes, too low a sleep to the end of its slice (50 ms), never a hang.</li>
+ *   <li>Producer Wait Word (448): reserved (a futex word for producers waiting for room); zero,
+ *       nobody writes it in this layout version. Away from the consumers' half of the line.</li>
  * </ul>
  * A region holding only zeros after the first 40 bytes is an empty ring: every slot word is
  * FREE at lap 0, tail and head are 0.
@@ -91,10 +103,12 @@ public final class MpmcRingDescriptor {
     public static final long TAIL_POSITION_OFFSET = RegionHeaderDescriptor.LINE;
     /** The consumers' counter, alone on the third line. */
     public static final long HEAD_POSITION_OFFSET = 2 * RegionHeaderDescriptor.LINE;
-    /** Reserved for a futex "parked" flag: the fourth line's first 64-byte half. */
-    public static final long CONSUMER_WAIT_WORD_OFFSET = 3 * RegionHeaderDescriptor.LINE;
-    /** Reserved for a futex "parked" flag: the fourth line's second half. */
-    public static final long PRODUCER_WAIT_WORD_OFFSET = CONSUMER_WAIT_WORD_OFFSET + RegionHeaderDescriptor.LINE / 2;
+    /** Offset of the u32 Wake Sequence parked consumers sleep on: the fourth line's first 64-byte half. */
+    public static final long WAKE_SEQUENCE_OFFSET = 3 * RegionHeaderDescriptor.LINE;
+    /** Offset of the u32 Parked Count: consumers about to sleep or sleeping, next to the Wake Sequence. */
+    public static final long PARKED_COUNT_OFFSET = WAKE_SEQUENCE_OFFSET + Integer.BYTES;
+    /** Reserved for a futex word of producers waiting for room: the fourth line's second half. */
+    public static final long PRODUCER_WAIT_WORD_OFFSET = WAKE_SEQUENCE_OFFSET + RegionHeaderDescriptor.LINE / 2;
     /** Header and counter lines; slot 0 starts here. */
     public static final int HEADER_LENGTH = 4 * RegionHeaderDescriptor.LINE;
     /** Fewest slots a ring may have. */

@@ -44,26 +44,34 @@ import java.util.function.IntSupplier;
  * flag it finds raised costs one atomic add and one system call. A consumer that is just about
  * to sleep when the message arrives may be woken needlessly; it polls again and parks again.
  *
- * <p>A producer instance is shared by the producer thread; {@link #wakes()} may be read from any
- * thread. A consumer instance belongs to the consumer's thread.
+ * <p>The consumer's loop (spins, slices, deadline, c1..c6) is {@link ParkLoop}, shared with the
+ * other rings; this class supplies the SPSC words. A producer instance is shared by the producer
+ * thread; {@link #wakes()} may be read from any thread. A consumer instance belongs to the
+ * consumer's thread.
  */
-public final class SpscWakeup implements ConsumerWaker {
+public final class SpscWakeup implements ConsumerWaker, ConsumerParking {
     /** The wake sequence and the parked flag: 4-byte aligned u32, little-endian. */
-    private static final VarHandle WORD = RegionHeaderDescriptor.ALIGNED_U32.varHandle().withInvokeExactBehavior();
-    /** Spins before parking: a message due within a few microseconds costs no system call. */
-    private static final int SPINS = 200;
-    /** Longest single sleep: the consumer re-checks its deadline (and whatever its poll checks). */
-    private static final long SLICE_NANOS = 50_000_000L;
+    private static final VarHandle WORD = ParkLoop.WORD;
 
     private final MemorySegment wakeSequence; // producer: writable; consumer: read-only is enough
-    private final MemorySegment parkedFlag;   // consumer: its own flag; producer: null (it reads the followed consumer's)
     private final Futex futex;
+    private final ParkLoop parking;           // consumer: the shared spin-then-park loop; producer: null
     private final LongAdder wakes = new LongAdder();
 
     private SpscWakeup(MemorySegment wakeSequence, MemorySegment parkedFlag, Futex futex) {
         this.wakeSequence = wakeSequence;
-        this.parkedFlag = parkedFlag;
         this.futex = Objects.requireNonNull(futex, "futex");
+        this.parking = parkedFlag == null ? null : new ParkLoop(wakeSequence, futex, new ParkLoop.Mark() {
+            @Override
+            public void raise() {
+                WORD.setRelease(parkedFlag, 0L, 1);               // c2
+            }
+
+            @Override
+            public void lower() {
+                WORD.setRelease(parkedFlag, 0L, 0);               // c6
+            }
+        });
     }
 
     /**
@@ -122,8 +130,7 @@ public final class SpscWakeup implements ConsumerWaker {
      */
     @Override
     public void wake() {
-        int ignored = (int) WORD.getAndAdd(wakeSequence, 0L, 1);
-        futex.wakeAll(wakeSequence);
+        ParkLoop.bump(wakeSequence, futex);
         wakes.increment();
     }
 
@@ -142,22 +149,9 @@ public final class SpscWakeup implements ConsumerWaker {
      * @param timeoutNanos the longest wait in nanoseconds, from the first empty poll
      * @return the last poll's count (0 on timeout)
      */
+    @Override
     public int pollOrPark(IntSupplier poll, long timeoutNanos) {
-        checkConsumer();
-        int n = poll.getAsInt();
-        for (int i = 0; n == 0 && i < SPINS; i++) {
-            Thread.onSpinWait();
-            n = poll.getAsInt();
-        }
-        final long deadline = System.nanoTime() + timeoutNanos;
-        while (n == 0) {
-            final long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return 0;
-            }
-            n = parkOnce(poll, Math.min(left, SLICE_NANOS));
-        }
-        return n;
+        return consumerHalf().pollOrPark(poll, timeoutNanos);
     }
 
     /**
@@ -169,22 +163,15 @@ public final class SpscWakeup implements ConsumerWaker {
      * @param sliceNanos the longest sleep, in nanoseconds
      * @return what the last poll returned
      */
+    @Override
     public int parkOnce(IntSupplier poll, long sliceNanos) {
-        checkConsumer();
-        final int seen = (int) WORD.getAcquire(wakeSequence, 0L); // c1
-        WORD.setRelease(parkedFlag, 0L, 1);                       // c2
-        VarHandle.fullFence();                                    // c3: the flag before the ring check
-        int n = poll.getAsInt();                                  // c4
-        if (n == 0) {
-            futex.await(wakeSequence, seen, sliceNanos);          // c5
-        }
-        WORD.setRelease(parkedFlag, 0L, 0);                       // c6
-        return n == 0 ? poll.getAsInt() : n;
+        return consumerHalf().parkOnce(poll, sliceNanos);
     }
 
-    private void checkConsumer() {
-        if (parkedFlag == null) {
+    private ParkLoop consumerHalf() {
+        if (parking == null) {
             throw new IllegalStateException("spsc ring: a producer's wake-up cannot park (use forConsumer)");
         }
+        return parking;
     }
 }
