@@ -206,7 +206,7 @@ public final class BroadcastConsumer implements MessageConsumer {
                 laps.delivered(seq);
                 cursor += span;
                 delivered++;
-                handler.onMessage(type, region.asSlice(at + HEADER_LENGTH, length - HEADER_LENGTH));
+                handler.onMessage(type, PayloadSlice.of(region, at + HEADER_LENGTH, length - HEADER_LENGTH));
             }
         } finally {
             this.cursor = cursor;

@@ -152,7 +152,7 @@ public final class MpmcConsumer implements MessageConsumer {
             throw MpmcCorruption.message(what, head, slotCount, type, length, maxMessageLength);
         }
         try {
-            handler.onMessage(type, readOnlyRegion.asSlice(slot + PAYLOAD_OFFSET, length));
+            handler.onMessage(type, PayloadSlice.of(readOnlyRegion, slot + PAYLOAD_OFFSET, length));
         } catch (Throwable t) {
             try {
                 release(head, slot, taken);

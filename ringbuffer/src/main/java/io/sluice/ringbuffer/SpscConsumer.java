@@ -128,7 +128,7 @@ public final class SpscConsumer implements MessageConsumer {
                 head += end - index;
                 if (type != PADDING_TYPE) {
                     count++;
-                    handler.onMessage(type, data.asSlice(index + HEADER_LENGTH, length));
+                    handler.onMessage(type, PayloadSlice.of(data, index + HEADER_LENGTH, length));
                 }
             }
         } finally {

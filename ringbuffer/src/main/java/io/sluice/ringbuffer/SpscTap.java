@@ -106,7 +106,7 @@ public final class SpscTap implements MessageConsumer {
             if (type != PADDING_TYPE) {
                 recordPosition = at;
                 delivered++;
-                handler.onMessage(type, data.asSlice(index + HEADER_LENGTH, length));
+                handler.onMessage(type, PayloadSlice.of(data, index + HEADER_LENGTH, length));
             }
         }
         return delivered;
