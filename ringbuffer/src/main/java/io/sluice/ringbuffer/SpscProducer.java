@@ -45,8 +45,8 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
  * The consumer's position region is written by another process. Whenever the producer reads a
  * position (only when its cached room runs out) it validates it: a multiple of 8, not behind the
  * last position it accepted ({@link #validatedPosition()}), not beyond its own tail, and where a
- * record starts (it walks its own record headers from the accepted position up to the new one,
- * each record once over the ring's life). A position that fails is that consumer's fault, not the
+ * record starts (a private map of where its last capacity of records start,
+ * {@code SpscRecordStarts}: the ring itself is not read). A position that fails is that consumer's fault, not the
  * ring's: the producer does not throw. It stops reading that region until the host hands it
  * another, keeps the room the last accepted position gave it (claims return
  * {@link #INSUFFICIENT_CAPACITY} once that is used up, as if the consumer had stalled), and
@@ -169,6 +169,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     private final int maxMessageLength;
 
     // Producer-local state; nothing below is shared.
+    private final SpscRecordStarts recordStarts; // where the last capacity's records start: check()
     private long tail;               // position of the next record (its stamp slot holds INVALID_STAMP)
     private long producerLimit;          // validatedPosition + capacity: room ends here
     private long claimPosition = NO_CLAIM;
@@ -186,6 +187,17 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         this.tail = tail;
         this.producerLimit = head + capacity;
         this.validatedPosition = head;
+        this.recordStarts = new SpscRecordStarts(capacity);
+        // The records a previous producer committed and the consumer has not read yet (their
+        // headers were checked while the tail was found).
+        for (long position = head; position < tail; ) {
+            final long index = position & mask;
+            final int type = (int) TYPE.get(data, index);
+            final long span = type == PADDING_TYPE ? capacity - index
+                    : SpscRecordDescriptor.recordLength((int) LENGTH.get(data, index));
+            recordStarts.recordAt(index, span);
+            position += span;
+        }
         PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, tail);
     }
 
@@ -259,6 +271,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         final long position = checkClaim("commit", offset);
         final long next = position + claimRecordLength;
         final MemorySegment data = this.data;
+        recordStarts.recordAt(position & mask, claimRecordLength);
         STAMP.set(data, next & mask, INVALID_STAMP);              // next slot: not committed (plain)
         STAMP.setRelease(data, position & mask, position);       // publishes header, payload, the line above
         // For monitors only: after the stamp, so a monitor that loads this finds every record before it committed.
@@ -430,35 +443,9 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         if (position < validated) {
             return adoptedRegionUnread ? ConsumerFault.Problem.BEHIND_ON_ADOPTION : ConsumerFault.Problem.REWOUND;
         }
-        // The producer's own tail is always a record start: a consumer that has caught up (the
-        // common case when it keeps up) costs no walk at all.
-        return position == tail || isRecordStart(validated, position) ? null : ConsumerFault.Problem.INSIDE_RECORD;
-    }
-
-    /**
-     * Whether a record starts at {@code to}, walking this producer's own records from
-     * {@code from} (a record start, {@code from <= to <= tail}); padding records count. Plain
-     * loads: this thread wrote every header walked, and none of them can have been overwritten,
-     * because the producer writes nothing at or past {@code from + capacity} while {@code from}
-     * is its validated position. Each record is walked once over the ring's life (the next walk
-     * starts where this one was accepted), so the cost is O(1) per record, in the slow path only.
-     */
-    private boolean isRecordStart(long from, long to) {
-        final MemorySegment data = this.data;
-        long position = from;
-        while (position < to) {
-            final long index = position & mask;
-            final int type = (int) TYPE.get(data, index);
-            final int length = (int) LENGTH.get(data, index);
-            final long span = type == PADDING_TYPE ? capacity - index : SpscRecordDescriptor.recordLength(length);
-            if (span < HEADER_LENGTH || index + span > capacity || (type <= 0 && type != PADDING_TYPE)) {
-                throw new CorruptRingException(name + ": the producer's own record at position " + position
-                        + " (data offset " + index + ") has length " + length + " and type " + type
-                        + ": something wrote the data area outside a claim");
-            }
-            position += span;
-        }
-        return position == to;
+        // The producer's own tail is always a record start; below it, its private map of record
+        // starts says, without reading the ring.
+        return position == tail || recordStarts.startsAt(position & mask) ? null : ConsumerFault.Problem.INSIDE_RECORD;
     }
 
     private void fault(ConsumerFault.Problem problem, long position, long validated) {
@@ -636,6 +623,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
 
     private void publishPadding(long position, long index, long padding) {
         final MemorySegment data = this.data;
+        recordStarts.recordAt(index, padding);
         LENGTH.set(data, index, (int) (padding - HEADER_LENGTH));
         TYPE.set(data, index, PADDING_TYPE);
         STAMP.set(data, 0L, INVALID_STAMP);                      // the next record starts the lap

@@ -32,17 +32,23 @@ public final class FutexCalls {
         default -> -1;
     };
 
+    // The relative timeout of FUTEX_WAIT (struct timespec: seconds, nanoseconds), one per thread
+    // as Errno's capture buffer is, so that a consumer going to sleep allocates nothing.
+    private static final ThreadLocal<MemorySegment> TIMESPEC =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(16, 8));
+
     /**
      * {@code futex(word, FUTEX_WAIT, expected, timeout)} on a shared mapping: sleeps while the
      * 32-bit word still holds {@code expected}, until woken, interrupted by a signal, or
      * {@code timeoutNanos} pass. Not the private variant: the waker may be another process.
+     * Allocation-free after a thread's first call.
      *
      * @return true if woken (or the word had already changed), false on timeout or signal
      */
     public static boolean futexWait(MemorySegment word, int expected, long timeoutNanos) {
         requireFutex();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ts = arena.allocate(16, 8);
+        try {
+            MemorySegment ts = TIMESPEC.get();
             ts.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
             ts.set(JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
             long r = (long) SYSCALL6.invokeExact(Errno.buffer(), SYS_FUTEX, word, FUTEX_WAIT, expected, ts,
