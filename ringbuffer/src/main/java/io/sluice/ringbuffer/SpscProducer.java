@@ -195,7 +195,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
             final int type = (int) TYPE.get(data, index);
             final long span = type == PADDING_TYPE ? capacity - index
                     : SpscRecordDescriptor.recordLength((int) LENGTH.get(data, index));
-            recordStarts.recordAt(index, span);
+            recordStarts.recordAt(position);
             position += span;
         }
         PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, tail);
@@ -271,7 +271,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         final long position = checkClaim("commit", offset);
         final long next = position + claimRecordLength;
         final MemorySegment data = this.data;
-        recordStarts.recordAt(position & mask, claimRecordLength);
+        recordStarts.recordAt(position);
         STAMP.set(data, next & mask, INVALID_STAMP);              // next slot: not committed (plain)
         STAMP.setRelease(data, position & mask, position);       // publishes header, payload, the line above
         // For monitors only: after the stamp, so a monitor that loads this finds every record before it committed.
@@ -445,7 +445,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         }
         // The producer's own tail is always a record start; below it, its private map of record
         // starts says, without reading the ring.
-        return position == tail || recordStarts.startsAt(position & mask) ? null : ConsumerFault.Problem.INSIDE_RECORD;
+        return position == tail || recordStarts.startsAt(position) ? null : ConsumerFault.Problem.INSIDE_RECORD;
     }
 
     private void fault(ConsumerFault.Problem problem, long position, long validated) {
@@ -623,7 +623,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
 
     private void publishPadding(long position, long index, long padding) {
         final MemorySegment data = this.data;
-        recordStarts.recordAt(index, padding);
+        recordStarts.recordAt(position);
         LENGTH.set(data, index, (int) (padding - HEADER_LENGTH));
         TYPE.set(data, index, PADDING_TYPE);
         STAMP.set(data, 0L, INVALID_STAMP);                      // the next record starts the lap
