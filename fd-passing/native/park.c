@@ -58,7 +58,11 @@ static void park_raise(const park_words *w) { /* c2 */
     if (w->flag != NULL) {
         atomic_store_explicit(w->flag, 1, memory_order_release);
     } else {
-        atomic_fetch_add_explicit(w->count, 1, memory_order_seq_cst);
+        /* Never past INT32_MAX (garbage a peer wrote): that high already wakes every producer. */
+        int32_t v = atomic_load_explicit(w->count, memory_order_relaxed);
+        while (v != INT32_MAX
+               && !atomic_compare_exchange_weak_explicit(w->count, &v, v + 1, memory_order_seq_cst, memory_order_relaxed)) {
+        }
     }
 }
 

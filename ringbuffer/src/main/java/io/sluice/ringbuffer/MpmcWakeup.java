@@ -68,7 +68,7 @@ public final class MpmcWakeup implements ConsumerWaker, ConsumerParking {
         this.parking = new ParkLoop(wakeSequence, futex, new ParkLoop.Mark() {
             @Override
             public void raise() {
-                int ignored = (int) WORD.getAndAdd(count, 0L, 1);  // c2
+                incrementBelowMax(count);                          // c2
             }
 
             @Override
@@ -89,6 +89,21 @@ public final class MpmcWakeup implements ConsumerWaker, ConsumerParking {
     public static MpmcWakeup forParticipant(MemorySegment ringRegion, Futex futex) {
         Misuse.checkWritable(ringRegion, "mpmc ring", "a participant", "ring region");
         return new MpmcWakeup(ringRegion, futex);
+    }
+
+    /**
+     * c2: adds one unless the count is at {@link Integer#MAX_VALUE} (garbage a peer wrote): a count
+     * that high already makes every producer wake, and adding would wrap it below zero.
+     */
+    private static void incrementBelowMax(MemorySegment count) {
+        int v = (int) WORD.getVolatile(count, 0L);
+        while (v != Integer.MAX_VALUE) {
+            int witness = (int) WORD.compareAndExchange(count, 0L, v, v + 1);
+            if (witness == v) {
+                return;
+            }
+            v = witness;
+        }
     }
 
     /**

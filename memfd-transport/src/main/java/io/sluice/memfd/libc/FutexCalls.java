@@ -41,24 +41,35 @@ public final class FutexCalls {
      * {@code futex(word, FUTEX_WAIT, expected, timeout)} on a shared mapping: sleeps while the
      * 32-bit word still holds {@code expected}, until woken, interrupted by a signal, or
      * {@code timeoutNanos} pass. Not the private variant: the waker may be another process.
-     * Allocation-free after a thread's first call.
+     * Reuses a per-thread timeout buffer: no arena per call.
      *
-     * @return true if woken (or the word had already changed), false on timeout or signal
+     * <p>The word is passed by address only, so the sleep does not hold the session of the
+     * mapping it lies in: a host that wakes its sleepers and then unmaps the ring (closing the
+     * channel) is not refused because a thread of its own process is still on its way out of the
+     * kernel. Unmapped before the thread got into the kernel, the call fails with {@code EFAULT},
+     * which is reported as a wake: the caller polls again and finds the ring closed.
+     *
+     * @return true if woken (or the word had already changed, or was unmapped), false on timeout
+     *         or signal
      */
     public static boolean futexWait(MemorySegment word, int expected, long timeoutNanos) {
         requireFutex();
+        if (word.byteSize() < Integer.BYTES || !word.isNative()) {
+            throw new IllegalArgumentException("futex word: a native segment of at least 4 bytes, was " + word);
+        }
+        final MemorySegment address = MemorySegment.ofAddress(word.address());
         try {
             MemorySegment ts = TIMESPEC.get();
             ts.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
             ts.set(JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
-            long r = (long) SYSCALL6.invokeExact(Errno.buffer(), SYS_FUTEX, word, FUTEX_WAIT, expected, ts,
+            long r = (long) SYSCALL6.invokeExact(Errno.buffer(), SYS_FUTEX, address, FUTEX_WAIT, expected, ts,
                     MemorySegment.NULL, 0);
             if (r == 0) {
                 return true;
             }
             int errno = Errno.last();
-            if (errno == Errno.EAGAIN) {
-                return true; // the word changed before we slept
+            if (errno == Errno.EAGAIN || errno == Errno.EFAULT) {
+                return true; // the word changed before we slept, or its mapping is gone (closed)
             }
             if (errno == Errno.ETIMEDOUT || errno == Errno.EINTR) {
                 return false;
