@@ -207,7 +207,16 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
                     + "' does not wake parked consumers: its host must enable it (spin or back off instead)");
         }
         consumer(); // a producer-only attachment has nothing to wait for
-        return parking.pollOrPark(() -> poll(handler, limit), timeout.toNanos());
+        try {
+            return parking.pollOrPark(() -> poll(handler, limit), timeout.toNanos());
+        } catch (IllegalStateException unmapped) {
+            if (link.hostGone()) {
+                // A participant of the hosting process, woken by the close: the ring's words went
+                // with the channel before the wait loop read them again.
+                throw ended();
+            }
+            throw unmapped;
+        }
     }
 
     /**
