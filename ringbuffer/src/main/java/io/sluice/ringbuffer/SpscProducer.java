@@ -45,9 +45,9 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
  * The consumer's position region is written by another process. Whenever the producer reads a
  * position (only when its cached room runs out) it validates it: a multiple of 8, not behind the
  * last position it accepted ({@link #validatedPosition()}), not beyond its own tail, and where a
- * record starts (a private map of where its last capacity of records start,
- * {@code SpscRecordStarts}: the ring itself is not read). A position that fails is that consumer's fault, not the
- * ring's: the producer does not throw. It stops reading that region until the host hands it
+ * record starts (a private map of where its records of the last two laps start,
+ * {@code SpscRecordStarts}: the ring itself is not read). A position that fails is that
+ * consumer's fault, not the ring's: the producer does not throw. It stops reading that region until the host hands it
  * another, keeps the room the last accepted position gave it (claims return
  * {@link #INSUFFICIENT_CAPACITY} once that is used up, as if the consumer had stalled), and
  * reports the fault once ({@link #onConsumerFault}, {@link #latestFault()}).
@@ -169,7 +169,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     private final int maxMessageLength;
 
     // Producer-local state; nothing below is shared.
-    private final SpscRecordStarts recordStarts; // where the last capacity's records start: check()
+    private final SpscRecordStarts recordStarts; // where the last two laps' records start: check()
     private long tail;               // position of the next record (its stamp slot holds INVALID_STAMP)
     private long producerLimit;          // validatedPosition + capacity: room ends here
     private long claimPosition = NO_CLAIM;
@@ -188,15 +188,12 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         this.producerLimit = head + capacity;
         this.validatedPosition = head;
         this.recordStarts = new SpscRecordStarts(capacity);
-        // The records a previous producer committed and the consumer has not read yet (their
-        // headers were checked while the tail was found).
-        for (long position = head; position < tail; ) {
-            final long index = position & mask;
-            final int type = (int) TYPE.get(data, index);
-            final long span = type == PADDING_TYPE ? capacity - index
-                    : SpscRecordDescriptor.recordLength((int) LENGTH.get(data, index));
+        // The records a previous producer committed and the consumer has not read yet: their
+        // headers were checked while the tail was found, a padding record's length included (it
+        // runs to the end of the data area, so its record length is the rest of the lap too).
+        for (long position = head; position < tail;
+             position += SpscRecordDescriptor.recordLength((int) LENGTH.get(data, position & mask))) {
             recordStarts.recordAt(position);
-            position += span;
         }
         PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, tail);
     }

@@ -47,7 +47,9 @@ public final class FutexCalls {
      * mapping it lies in: a host that wakes its sleepers and then unmaps the ring (closing the
      * channel) is not refused because a thread of its own process is still on its way out of the
      * kernel. Unmapped before the thread got into the kernel, the call fails with {@code EFAULT},
-     * which is reported as a wake: the caller polls again and finds the ring closed.
+     * which is reported as a wake: the caller polls again and finds the ring closed. Were the
+     * address mapped again meanwhile, by something else, the sleep would at worst last to
+     * {@code timeoutNanos}: callers sleep in bounded slices and check their ring between them.
      *
      * @return true if woken (or the word had already changed, or was unmapped), false on timeout
      *         or signal
