@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * 512 +--------------------------------+ raw-java row, A to B
  * 640 +--------------------------------+ raw-java row, B to A
  * 768 +--------------------------------+ settle decision: A writes +n (go on after batch n) or -n (stop)
- * 896 +--------------------------------+ (unused up to 4096)
+ * 896 +--------------------------------+ throughput warm-up: A writes the number of its last warm-up batch
+ * 1024 +-------------------------------+ (unused up to 4096)
  * </pre>
  *
  * Every word is a little-endian long on its own 128-byte line (adjacent-line prefetch). The
@@ -51,6 +52,7 @@ public final class Control {
     public static final long MAILBOX_AB = 512;
     public static final long MAILBOX_BA = 640;
     static final long SETTLE = 768;
+    static final long WARMUP_END = 896;
     private static final int SETTLE_BATCH = 10_000;
 
     /** Access to a long word of {@link #SEGMENT}: exact invocation, so a wrong coordinate type throws. */
@@ -89,6 +91,19 @@ public final class Control {
         } catch (IOException e) {
             throw new UncheckedIOException("control file " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The throughput initiator's decision: its warm-up ends with batch {@code batches}. Stored
+     * (release) before that batch is sent, so a receiver that has taken the batch sees it.
+     */
+    public static void endWarmupAfter(long batches) {
+        LONG.setRelease(SEGMENT, WARMUP_END, batches);
+    }
+
+    /** {@return the number of warm-up batches the initiator declared, or 0 while it warms up} */
+    public static long warmupEnd() {
+        return (long) LONG.getAcquire(SEGMENT, WARMUP_END);
     }
 
     /**

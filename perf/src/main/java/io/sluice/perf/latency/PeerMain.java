@@ -269,8 +269,19 @@ public final class PeerMain {
         int batch = spec.batchSize();
         if (role == Role.INITIATOR) {
             long seq = 1;
-            for (int b = 0; b < spec.warmupBatches(); b++, seq += batch) {
+            long warmupStart = System.nanoTime();
+            for (long b = 1; ; b++, seq += batch) {
+                // The last warm-up batch is declared before it is sent: B, having received it,
+                // then sees the count (it was stored before those messages were committed).
+                boolean last = b >= spec.warmupBatches() && System.nanoTime() - warmupStart >= Plan.MIN_THROUGHPUT_WARMUP_NANOS;
+                if (last) {
+                    Control.endWarmupAfter(b);
+                }
                 Loops.send(e, batch, seq);
+                if (last) {
+                    seq += batch;
+                    break;
+                }
             }
             Control.sync(role, ++phase, e::idle); // idle: the last messages may still need this thread
             AllocationMeter allocation = new AllocationMeter();
@@ -282,9 +293,11 @@ public final class PeerMain {
             allocation.report(role, spec.measuredMessages(), out);
             Control.sync(role, ++phase, e::idle); // until B has them all
         } else {
-            for (int b = 0; b < spec.warmupBatches(); b++) {
+            long warmupBatches = 0;
+            do {
                 Loops.receive(e, batch);
-            }
+                warmupBatches++;
+            } while (Control.warmupEnd() != warmupBatches);
             Control.sync(role, ++phase);
             StringJoiner rates = new StringJoiner(",");
             AllocationMeter allocation = new AllocationMeter();
@@ -303,7 +316,7 @@ public final class PeerMain {
             }
             long elapsed = System.nanoTime() - start;
             allocation.report(role, spec.measuredMessages(), out);
-            long expectedLast = (long) spec.warmupBatches() * batch + spec.measuredMessages();
+            long expectedLast = warmupBatches * batch + spec.measuredMessages();
             if (last != expectedLast) {
                 throw new IllegalStateException("last message carried " + last + ", expected " + expectedLast);
             }

@@ -40,6 +40,14 @@ public record Plan(String mode, int rounds, List<Integer> pingSizes, List<Intege
      * profiling code in some runs and not in others (0.7 to 7.6 M msg/s).
      */
     static final int MIN_WARMUP_MESSAGES = 200_000;
+    /**
+     * Shortest warm-up of a throughput run, on top of its batches: the sender goes on until both
+     * are done and tells the receiver how many batches that was (Control.endWarmupAfter). A
+     * count alone lasted 50 ms at 32 bytes and 0.3 s at 4 KiB; the compiler threads share the
+     * pinned CPUs, and C2 was still compiling the send path while the first slices ran (slices of
+     * one run at 0.6, 1.7, 2.6 M msg/s).
+     */
+    static final long MIN_THROUGHPUT_WARMUP_NANOS = 1_000_000_000L;
     /** Fewest messages in a throughput slice (at 4 KiB, 8 MiB was 2,000 messages: a few ms). */
     static final int MIN_THROUGHPUT_SLICE_MESSAGES = 50_000;
 
