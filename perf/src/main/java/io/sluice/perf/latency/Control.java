@@ -21,15 +21,15 @@ import java.util.concurrent.TimeUnit;
  * and the mailbox of the {@code raw-java} row.
  *
  * <pre>
- *   0 +--------------------------------+ bracket ping: A writes the round-trip number
- * 128 +--------------------------------+ bracket pong: B echoes it
- * 256 +--------------------------------+ phase of A (sync points it reached)
- * 384 +--------------------------------+ phase of B
- * 512 +--------------------------------+ raw-java row, A to B
- * 640 +--------------------------------+ raw-java row, B to A
- * 768 +--------------------------------+ settle decision: A writes +n (go on after batch n) or -n (stop)
- * 896 +--------------------------------+ throughput warm-up: A writes the number of its last warm-up batch
- * 1024 +-------------------------------+ (unused up to 4096)
+ *    0 +--------------------------------+ bracket ping: A writes the round-trip number
+ *  128 +--------------------------------+ bracket pong: B echoes it
+ *  256 +--------------------------------+ phase of A (sync points it reached)
+ *  384 +--------------------------------+ phase of B
+ *  512 +--------------------------------+ raw-java row, A to B
+ *  640 +--------------------------------+ raw-java row, B to A
+ *  768 +--------------------------------+ settle decision: A writes +n (go on after batch n) or -n (stop)
+ *  896 +--------------------------------+ throughput warm-up: A writes the number of its last warm-up batch
+ * 1024 +--------------------------------+ (unused up to 4096)
  * </pre>
  *
  * Every word is a little-endian long on its own 128-byte line (adjacent-line prefetch). The
