@@ -34,7 +34,7 @@ int sli_bc_validate(sluice_channel *ch, sluice_error *e) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: record alignment %u, expected %d", ch->what, al, SLI_BC_REC_ALIGNMENT);
     }
     int32_t max = (int32_t) sli_rd32(r, SLI_BC_MAX_MESSAGE_LENGTH_OFFSET);
-    int32_t limit = (int32_t) (cap / 2 - SLI_BC_REC_HEADER_LENGTH);
+    int32_t limit = (int32_t) (cap / 2 - 2 * SLI_BC_REC_HEADER_LENGTH);
     if (max < 0 || max > limit) {
         return sli_fail(e, SLUICE_ELAYOUT, "%s: max message length %d outside [0, %d] for capacity %lld", ch->what, max, limit,
                         (long long) cap);
@@ -44,9 +44,24 @@ int sli_bc_validate(sluice_channel *ch, sluice_error *e) {
     b->capacity = cap;
     b->mask = cap - 1;
     b->max_length = max;
+    b->settled = -1;
     return SLUICE_OK;
 }
 
+/* Where the record after one ending at end starts: end, or the next lap if the implicit gap is there. */
+static int64_t bc_next_record_start(const struct bcast_state *b, int64_t end) {
+    int64_t to_end = b->capacity - (end & b->mask);
+    return to_end < SLI_BC_REC_HEADER_LENGTH ? end + to_end : end;
+}
+
+/* The Tail Intent of an idle producer whose tail is tail: the end of the next slot's header. */
+static int64_t bc_reach(const struct bcast_state *b, int64_t tail) {
+    return bc_next_record_start(b, tail) + SLI_BC_REC_HEADER_LENGTH;
+}
+
+
+/* drain's bound when records are read by their commit words, not up to the Tail. */
+#define SLI_BC_NO_TAIL INT64_MAX
 
 /* Returns the record's span (> 0), or a negative code if the (intact) header is impossible. */
 static int64_t bc_check_record(sluice_channel *ch, int64_t position, int32_t length, int32_t type, int64_t tail) {
@@ -72,7 +87,7 @@ static int64_t bc_check_record(sluice_channel *ch, int64_t position, int32_t len
     } else {
         return sli_fail_record(ch, position, "unknown record type %d", type);
     }
-    if (position + span > tail) {
+    if (tail != SLI_BC_NO_TAIL && position + span > tail) {
         return sli_fail_record(ch, position, "record of %lld bytes ends past the tail %lld", (long long) span, (long long) tail);
     }
     return span;
@@ -135,7 +150,7 @@ int sli_bc_start(sluice_channel *ch, sluice_start policy) {
         }
         int64_t seq = sli_load_acquire64(r + SLI_BC_NEXT_SEQUENCE_OFFSET);
         int64_t intent = sli_load_acquire64(r + SLI_BC_TAIL_INTENT_OFFSET);
-        if (intent == tail) {
+        if (intent == bc_reach(b, tail)) {
             if (seq < 0) {
                 return sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: negative next sequence %lld", ch->what, (long long) seq);
             }
@@ -243,22 +258,21 @@ static int bc_check_sequence(sluice_channel *ch, int64_t position, int64_t seq) 
     return SLUICE_OK;
 }
 
-int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit) {
+/*
+ * Delivers records from b->cursor: up to tail, or, with SLI_BC_NO_TAIL, as long as each record's
+ * Sequence (the commit word) holds the number expected next.
+ */
+static int bc_drain(sluice_channel *ch, sluice_handler handler, void *ctx, int limit, int64_t tail) {
     struct bcast_state *b = &ch->u.bc;
     const uint8_t *r = b->region;
-    if (!b->gated && !bc_try_gate(b)) {
-        return 0;
-    }
-    int64_t tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
+    const bool stamped = tail == SLI_BC_NO_TAIL;
     int64_t cursor = b->cursor;
-    if (cursor >= tail) {
-        return 0;
-    }
     int delivered = 0;
     int resyncs = 0;
     int rc = 0;
-    if (!b->overwrite) {
-        /* Gated, nothing overwrites us; once per poll, catch a lap from before we were gated. */
+    if (!b->overwrite && !stamped) {
+        /* Gated, nothing overwrites us; after a change of the consumer set, catch a lap from before
+           we were gated, or from after we were removed. */
         int64_t intent = sli_load_acquire64(r + SLI_BC_TAIL_INTENT_OFFSET);
         if (intent < tail) {
             rc = sli_fail(&ch->error, SLUICE_ECORRUPT, "%s: tail intent %lld is behind tail %lld", ch->what,
@@ -281,14 +295,18 @@ int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit
             continue;
         }
         const uint8_t *rec = r + SLI_BC_DATA_OFFSET + offset;
+        /* Acquire: the commit word first, the rest of the header and the payload after it. */
+        const int64_t seq = sli_load_acquire64(rec + SLI_BC_REC_SEQUENCE_OFFSET);
+        if (stamped && (!b->anchored || b->lap_pending || seq != b->expected_sequence)) {
+            break; /* not committed yet (or a lap, which the next poll sorts out against the Tail) */
+        }
         const int32_t length = sli_load_relaxed32(rec + SLI_BC_REC_LENGTH_OFFSET);
         const int32_t type = sli_load_relaxed32(rec + SLI_BC_REC_TYPE_OFFSET);
-        const int64_t seq = sli_load_relaxed64(rec + SLI_BC_REC_SEQUENCE_OFFSET);
         if (b->overwrite) {
             /* Seqlock check: the header loads above before the intent load below. */
             atomic_thread_fence(memory_order_acquire);
             if (sli_load_acquire64(r + SLI_BC_TAIL_INTENT_OFFSET) - b->capacity > cursor) {
-                if (++resyncs > limit) {
+                if (stamped || ++resyncs > limit) {
                     break; /* bounded work per poll even against a producer that laps us forever */
                 }
                 rc = bc_resync_poll(ch, &cursor, &tail);
@@ -333,6 +351,43 @@ out:
         atomic_store_explicit(&b->counts[1], b->anchored ? b->expected_sequence : -1, memory_order_relaxed);
     }
     return rc < 0 ? rc : delivered;
+}
+
+int sli_bc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int limit) {
+    struct bcast_state *b = &ch->u.bc;
+    const uint8_t *r = b->region;
+    if (!b->gated && !bc_try_gate(b)) {
+        return 0;
+    }
+    /* The fast path: the record at the cursor is committed when its Sequence holds the number we
+       expect (every slot after a committed record holds SLI_BC_NOT_COMMITTED until its own
+       commit); it reads only the record's line. Back-pressure: valid while the consumer set is
+       the one we last checked under (the Gated Registration has not moved). */
+    if (b->anchored && !b->lap_pending) {
+        const int64_t seq = sli_load_acquire64(r + SLI_BC_DATA_OFFSET + (bc_next_record_start(b, b->cursor) & b->mask)
+                                               + SLI_BC_REC_SEQUENCE_OFFSET);
+        const bool settled = b->overwrite
+                             || sli_load_acquire64(r + SLI_BC_GATED_REGISTRATION_OFFSET) == b->settled;
+        if (seq == b->expected_sequence && settled) {
+            return bc_drain(ch, handler, ctx, limit, SLI_BC_NO_TAIL);
+        }
+        if (seq == SLI_BC_NOT_COMMITTED && settled && !b->overwrite) {
+            return 0;
+        }
+    }
+    /* Anything else (not anchored yet, a lap, a change of the consumer set, corruption, or an
+       overwrite ring with nothing new) is sorted out against the Tail. */
+    const int64_t gated_registration = b->overwrite ? 0 : sli_load_acquire64(r + SLI_BC_GATED_REGISTRATION_OFFSET);
+    const int64_t tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
+    if (b->cursor >= tail) {
+        b->settled = gated_registration;
+        return 0;
+    }
+    const int rc = bc_drain(ch, handler, ctx, limit, tail);
+    if (rc >= 0) {
+        b->settled = gated_registration;
+    }
+    return rc;
 }
 
 int sluice_bcast_still_valid(sluice_channel *ch) {

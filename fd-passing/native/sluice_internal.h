@@ -123,6 +123,7 @@ struct bcast_state {
     int64_t record_position;   /* the record last delivered, or -1: what sluice_bcast_still_valid checks */
     int64_t sequence;          /* its sequence, or -1 */
     int64_t registration;      /* READY's number; back-pressure: gated once the ring's Gated Registration reaches it */
+    int64_t settled;           /* back-pressure: the Gated Registration of the last check against Tail Intent, -1 never */
     bool gated;                /* the producer waits for us (overwrite: always) */
     bool lap_pending;          /* we were lapped at lap_from; the next record read says how much was lost */
     int64_t lap_from;

@@ -165,7 +165,8 @@
 /* Broadcast record: length (header included), type, sequence, payload. */
 #define SLI_BC_REC_LENGTH_OFFSET 0   /* i32: header + payload bytes */
 #define SLI_BC_REC_TYPE_OFFSET 4     /* i32: > 0 a message, SLI_BC_PADDING_TYPE a gap to skip */
-#define SLI_BC_REC_SEQUENCE_OFFSET 8 /* i64: the message's sequence number */
+#define SLI_BC_REC_SEQUENCE_OFFSET 8 /* i64: the message's sequence number; the commit word (release) */
+#define SLI_BC_NOT_COMMITTED (-1LL)   /* the Sequence of the slot after the last claimed record */
 #define SLI_BC_REC_HEADER_LENGTH 16
 #define SLI_BC_REC_ALIGNMENT 8
 #define SLI_BC_PADDING_TYPE (-1)

@@ -12,9 +12,11 @@ import java.util.Objects;
 import static io.sluice.ringbuffer.BroadcastRecordCheck.aligned;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.LENGTH_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.NOT_COMMITTED;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.PADDING_TYPE;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.SEQUENCE_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.TYPE_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.nextRecordStart;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.DATA_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.HEAD_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_INTENT_OFFSET;
@@ -70,6 +72,8 @@ public final class BroadcastConsumer implements MessageConsumer {
     private long publishedPosition = -1;
     private long recordPosition = -1;
     private long sequence = -1;
+    /** {@link #drain}'s bound when records are read by their commit words, not up to the Tail. */
+    private static final long NO_TAIL = Long.MAX_VALUE;
 
     private BroadcastConsumer(MemorySegment region, MemorySegment positionRegion, String what,
                               BroadcastRingDescriptor.Header header, boolean tap) {
@@ -142,26 +146,56 @@ public final class BroadcastConsumer implements MessageConsumer {
         if (!registration.isGated()) {
             return 0;
         }
+        // The fast path: the record at the cursor is committed when its Sequence, the commit
+        // word, holds the number this consumer expects (every slot after a committed record holds
+        // NOT_COMMITTED until its own commit). It reads only the record's line.
+        final long expected = laps.expectedSequence();
+        if (expected >= 0) {
+            final long seq = (long) LONG.getAcquire(region, sequenceAddress(cursor));
+            final boolean settled = overwrite || registration.isSettled();
+            if (seq == expected && settled) {
+                return drain(handler, limit, NO_TAIL);
+            }
+            if (seq == NOT_COMMITTED && settled && !overwrite) {
+                return 0;
+            }
+        }
+        // Anything else (not anchored yet, a lap, a change of the consumer set, corruption, or
+        // an overwrite ring with nothing new) is sorted out against the Tail.
+        final long gatedRegistration = registration.gatedRegistration();
         final long tail = (long) LONG.getAcquire(region, TAIL_OFFSET);
         if (cursor >= tail) {
+            registration.settle(gatedRegistration);
             return 0;
         }
         // Records are read by drain, entered only with something to read: inside one method the
         // JIT would profile the delivery as rare next to the empty polls of a spinning consumer,
         // decline to inline handler and slice, and allocate a slice per message (SpscConsumer.poll
         // says more).
-        return drain(handler, limit, tail);
+        final int delivered = drain(handler, limit, tail);
+        registration.settle(gatedRegistration);
+        return delivered;
     }
 
+    /** Address of the Sequence of the record slot at {@code position} (past the implicit gap, if there). */
+    private long sequenceAddress(long position) {
+        return DATA_OFFSET + (nextRecordStart(position, capacity) & mask) + SEQUENCE_OFFSET;
+    }
+
+    /**
+     * Delivers records from the cursor: up to {@code tail}, or, with {@link #NO_TAIL}, as long as
+     * each record's Sequence shows its commit (the number expected next).
+     */
     private int drain(MessageHandler handler, int limit, long tail) {
         final MemorySegment region = this.region;
+        final boolean stamped = tail == NO_TAIL;
         long cursor = this.cursor;
         int delivered = 0;
         int resyncs = 0;
         try {
-            if (!overwrite) {
-                // Gated, nothing can overwrite us; once per poll, catch the cases where we were
-                // not gated: lapped before the producer adopted us, or removed while reading.
+            if (!overwrite && !stamped) {
+                // Gated, nothing can overwrite us; when the consumer set changed, catch the cases
+                // where we were not gated: lapped before the producer adopted us, or removed.
                 final long intent = (long) LONG.getAcquire(region, TAIL_INTENT_OFFSET);
                 if (intent < tail) {
                     throw new CorruptRingException(what + ": tail intent " + intent + " is behind tail " + tail);
@@ -180,14 +214,18 @@ public final class BroadcastConsumer implements MessageConsumer {
                     continue;
                 }
                 final long at = DATA_OFFSET + offset;
+                // Acquire: the commit word first, the rest of the header and the payload after it.
+                final long seq = (long) LONG.getAcquire(region, at + SEQUENCE_OFFSET);
+                if (stamped && seq != laps.expectedSequence()) {
+                    break; // not committed yet (or a lap, which the next poll sorts out against the Tail)
+                }
                 final int length = (int) INT_U.get(region, at + LENGTH_OFFSET);
                 final int type = (int) INT_U.get(region, at + TYPE_OFFSET);
-                final long seq = (long) LONG_U.get(region, at + SEQUENCE_OFFSET);
                 if (overwrite) {
                     // Seqlock check: the header loads above before the intent load below.
                     VarHandle.loadLoadFence();
                     if ((long) LONG.getAcquire(region, TAIL_INTENT_OFFSET) - capacity > cursor) {
-                        if (++resyncs > limit) {
+                        if (stamped || ++resyncs > limit) {
                             break; // bounded work per poll even against a producer that laps us forever
                         }
                         cursor = resync(cursor);

@@ -22,7 +22,8 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * Where a broadcast consumer starts reading, and which sequence it expects there. Reading the
  * start record's header races with an overwriting producer, so the header is checked against the
  * Tail Intent like any other; at the tail the sequence comes from the Next Sequence counter, valid
- * only if no claim is in flight (Tail Intent == Tail). Retries a bounded number of times; if a
+ * only if no claim is in flight (Tail Intent is the tail's
+ * {@link BroadcastRecordDescriptor#reach reach}). Retries a bounded number of times; if a
  * claim stays in flight throughout, the consumer anchors on the first record it reads.
  */
 final class BroadcastConsumerStart {
@@ -87,7 +88,7 @@ final class BroadcastConsumerStart {
             }
             final long seq = (long) LONG.getAcquire(region, NEXT_SEQUENCE_OFFSET);
             final long intent = (long) LONG.getAcquire(region, TAIL_INTENT_OFFSET);
-            if (intent == tail) {
+            if (intent == BroadcastRecordDescriptor.reach(tail, capacity)) {
                 if (seq < 0) {
                     throw new CorruptRingException(what + ": negative next sequence " + seq);
                 }

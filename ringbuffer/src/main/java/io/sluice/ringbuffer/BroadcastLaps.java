@@ -94,6 +94,15 @@ final class BroadcastLaps {
         return anchored ? expectedSequence : -1;
     }
 
+    /**
+     * The sequence the record at the consumer's cursor carries once committed, or -1 while that is
+     * not known: not anchored yet, or a lap is pending (the cursor moved to the Head, whose record
+     * tells the loss).
+     */
+    long expectedSequence() {
+        return anchored && !lapPending ? expectedSequence : -1;
+    }
+
     /** Publishes laps and losses in {@code positionRegion} from now on, whenever they change. */
     void publishTo(MemorySegment positionRegion) {
         countsRegion = positionRegion;

@@ -76,9 +76,10 @@ final class BroadcastOverwrite {
         if (tail < 0 || (tail & (ALIGNMENT - 1)) != 0) {
             throw new RingLayoutException(what + ": tail " + tail + " is negative or not 8-byte aligned");
         }
-        if (intent != tail) {
-            throw new RingLayoutException(what + ": tail intent " + intent + " differs from tail " + tail
-                    + ": another producer is active, or one died in the middle of a claim");
+        if (intent != BroadcastRecordDescriptor.reach(tail, capacity)) {
+            throw new RingLayoutException(what + ": tail intent " + intent + " is not the reach of tail " + tail
+                    + " (" + BroadcastRecordDescriptor.reach(tail, capacity)
+                    + "): another producer is active, or one died in the middle of a claim");
         }
         if (head < 0 || head > tail || tail - head > capacity || (head & (ALIGNMENT - 1)) != 0) {
             throw new RingLayoutException(what + ": head " + head + " is not an aligned position within a capacity ("
@@ -95,22 +96,24 @@ final class BroadcastOverwrite {
     }
 
     /**
-     * Announces a claim from {@code tail} to {@code newTail}: walks the Head over what it will
-     * overwrite, then publishes the Tail Intent. Call before writing any byte of the claim.
+     * Announces a claim from {@code tail} that writes up to {@code reach} (its record, and the
+     * next slot's Sequence it marks not committed): walks the Head over what it will overwrite,
+     * then publishes {@code reach} as the Tail Intent. Call before writing any byte of the claim.
      */
-    void announce(long newTail, long tail) {
-        advanceHead(newTail - capacity, tail);
+    void announce(long reach, long tail) {
+        advanceHead(reach - capacity, tail);
         // The seqlock "intent": release orders the Head store before it; the store-store fence
         // orders it before every byte of the claim, so a reader that sees any of those bytes and
         // then loads the intent sees this value (or a later one).
-        LONG.setRelease(region, TAIL_INTENT_OFFSET, newTail);
+        LONG.setRelease(region, TAIL_INTENT_OFFSET, reach);
         VarHandle.storeStoreFence();
     }
 
     /**
      * Moves the Head to the first record start at or after {@code floor}, walking the headers of
      * the records the coming claim overwrites (this producer wrote them; nobody else may write the
-     * data area). Because a claim spans less than the capacity, {@code floor < tail} and the walk
+     * data area). Because a claim reaches less than a capacity past the tail
+     * ({@link BroadcastRingDescriptor#maxMessageLengthLimit}), {@code floor < tail} and the walk
      * never reaches the claim itself.
      */
     private void advanceHead(long floor, long tail) {

@@ -9,10 +9,12 @@ import java.lang.invoke.VarHandle;
 
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.LENGTH_OFFSET;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.NOT_COMMITTED;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.PADDING_TYPE;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.SEQUENCE_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.TYPE_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.align;
+import static io.sluice.ringbuffer.BroadcastRecordDescriptor.reach;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.DATA_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.LATEST_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRingDescriptor.NEXT_SEQUENCE_OFFSET;
@@ -79,6 +81,7 @@ public final class BroadcastProducer extends ProducerCounters implements Message
     private long tail;
     private long nextSequence;
     private long claimStart = NO_CLAIM;
+    private long claimGap;
     private long claimEnd;
     private long claimPayloadOffset;
     // What a claim overwrites: the Head walk and the Tail Intent (both policies).
@@ -133,30 +136,47 @@ public final class BroadcastProducer extends ProducerCounters implements Message
         // A record never wraps: if it does not fit before the end, the rest of the lap is padding.
         final long gap = offset + span > capacity ? capacity - offset : 0;
         final long newTail = tail + gap + span;
-        if (backpressure && !gate.admits(newTail, tail)) {
+        final long reach = reach(newTail, capacity);
+        if (backpressure && !gate.admits(reach, tail)) {
             onRefused();
             return INSUFFICIENT_CAPACITY;
         }
-        overwrite.announce(newTail, tail);
+        overwrite.announce(reach, tail);
 
-        final long sequence = nextSequence;
+        // The slot after the record is not committed: a consumer that reads this record's commit
+        // and moves on must find the mark there, not an older lap's bytes (released by commit).
+        LONG_U.set(region, DATA_OFFSET + ((reach - HEADER_LENGTH) & mask) + SEQUENCE_OFFSET, NOT_COMMITTED);
         if (gap >= HEADER_LENGTH) {
-            writeHeader(DATA_OFFSET + offset, (int) gap, PADDING_TYPE, sequence);
+            writeHeader(DATA_OFFSET + offset, (int) gap, PADDING_TYPE);
         }
         final long start = tail + gap;
         final long recordOffset = start & mask;
-        writeHeader(DATA_OFFSET + recordOffset, (int) recordLength, type, sequence);
+        writeHeader(DATA_OFFSET + recordOffset, (int) recordLength, type);
 
+        claimGap = gap;
         claimStart = start;
         claimEnd = newTail;
         claimPayloadOffset = recordOffset + HEADER_LENGTH;
         return claimPayloadOffset;
     }
 
-    private void writeHeader(long at, int length, int type, long sequence) {
+    // Length and Type only: the Sequence is the commit word, release-stored by commit or abort.
+    private void writeHeader(long at, int length, int type) {
         INT_U.set(region, at + LENGTH_OFFSET, length);
         INT_U.set(region, at + TYPE_OFFSET, type);
-        LONG_U.set(region, at + SEQUENCE_OFFSET, sequence);
+    }
+
+    /**
+     * Release-stores the Sequence of the claim's padding (if any) and then of its record: a
+     * consumer that acquire-loads the record's Sequence and finds the number it expects sees every
+     * byte written since the claim. Both carry {@code sequence}: a padding record carries the
+     * number of the message after it.
+     */
+    private void publishRecord(long sequence) {
+        if (claimGap >= HEADER_LENGTH) {
+            LONG.setRelease(region, DATA_OFFSET + ((claimStart - claimGap) & mask) + SEQUENCE_OFFSET, sequence);
+        }
+        LONG.setRelease(region, DATA_OFFSET + (claimStart & mask) + SEQUENCE_OFFSET, sequence);
     }
 
     /**
@@ -168,6 +188,7 @@ public final class BroadcastProducer extends ProducerCounters implements Message
     @Override
     public void commit(long offset) {
         checkClaim(offset, "commit");
+        publishRecord(nextSequence);
         final long sequence = nextSequence + 1;
         // Next Sequence before Tail: a joiner at the tail reads Tail, Next Sequence, Tail Intent.
         LONG.setRelease(region, NEXT_SEQUENCE_OFFSET, sequence);
@@ -215,6 +236,7 @@ public final class BroadcastProducer extends ProducerCounters implements Message
         // have used) is exactly what a padding record carries: the next message's number.
         INT_U.set(region, at + TYPE_OFFSET, PADDING_TYPE);
         INT_U.set(region, at + LENGTH_OFFSET, (int) (claimEnd - claimStart));
+        publishRecord(nextSequence);
         LONG.setRelease(region, TAIL_OFFSET, claimEnd);
         tail = claimEnd;
         claimStart = NO_CLAIM;

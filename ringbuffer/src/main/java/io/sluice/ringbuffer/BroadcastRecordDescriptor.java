@@ -61,6 +61,40 @@ public final class BroadcastRecordDescriptor {
     public static final int PADDING_TYPE = -1;
 
     /**
+     * The Sequence of a record slot the producer has not committed yet: written at claim time into
+     * the slot that follows the claimed record, so that a consumer waiting there never takes an
+     * older lap's bytes for a commit. Sequences are never negative.
+     */
+    public static final long NOT_COMMITTED = -1;
+
+    /**
+     * Where the record after one ending at {@code end} starts: {@code end} itself, or the start
+     * of the next lap if fewer than {@link #HEADER_LENGTH} bytes remain before the end of the data
+     * area (the implicit gap).
+     *
+     * @param end a record's end position, a multiple of {@link #ALIGNMENT}
+     * @param capacity the data area's size, a power of two
+     * @return the position the next record starts at
+     */
+    public static long nextRecordStart(long end, long capacity) {
+        final long toEnd = capacity - (end & (capacity - 1));
+        return toEnd < HEADER_LENGTH ? end + toEnd : end;
+    }
+
+    /**
+     * How far the producer has written when its committed tail is {@code tail}: to the end of the
+     * next record slot's header, whose Sequence holds {@link #NOT_COMMITTED}. The ring's Tail Intent
+     * has this value whenever no claim is in flight.
+     *
+     * @param tail the producer's committed tail
+     * @param capacity the data area's size, a power of two
+     * @return the end of the next record slot's header
+     */
+    public static long reach(long tail, long capacity) {
+        return nextRecordStart(tail, capacity) + HEADER_LENGTH;
+    }
+
+    /**
      * {@code length} rounded up to {@link #ALIGNMENT}.
      *
      * @param length a record length in bytes, not negative

@@ -25,6 +25,8 @@ final class BroadcastRegistration {
     // number: the producer release-stored that version after it read our position, so every claim
     // from then on respects that position, and every earlier Tail Intent is visible to us.
     private boolean gated;
+    // The Gated Registration under which the consumer last checked it was not lapped; -1: never.
+    private long settledRegistration = -1;
 
     BroadcastRegistration(MemorySegment region, String what, boolean overwrite) {
         this.region = region;
@@ -45,6 +47,29 @@ final class BroadcastRegistration {
             throw new IllegalStateException(what + ": already registered as " + this.registration);
         }
         this.registration = registration;
+    }
+
+    /**
+     * Backpressure rings: whether the consumer set the producer gates on is still the one of the
+     * last {@link #settle}, so that nothing can have overwritten what this consumer has not read
+     * since (it was gated then and has not been removed). One acquire load of Gated Registration,
+     * a field the producer writes only when it adopts a new set. Overwrite rings: false.
+     */
+    boolean isSettled() {
+        return !overwrite && (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET) == settledRegistration;
+    }
+
+    /** {@return the ring's Gated Registration (acquire), to {@link #settle} on; 0 on overwrite rings} */
+    long gatedRegistration() {
+        return overwrite ? 0 : (long) LONG.getAcquire(region, GATED_REGISTRATION_OFFSET);
+    }
+
+    /**
+     * Records that the consumer checked, against the Tail and Tail Intent loaded after
+     * {@code gatedRegistration}, that nothing it has not read was overwritten.
+     */
+    void settle(long gatedRegistration) {
+        settledRegistration = gatedRegistration;
     }
 
     /** Whether the producer gates on this consumer yet: one field read once it does. */

@@ -149,13 +149,14 @@ public final class BroadcastRingDescriptor {
     }
 
     /**
-     * The largest max message length a ring of {@code capacity} accepts: half the capacity minus a
-     * header. A record (with its header) then spans at most half the ring, so a wrap padding plus
-     * the record that follows it always fit in less than one capacity — the producer's head walk
-     * relies on that.
+     * The largest max message length a ring of {@code capacity} accepts: half the capacity minus two
+     * headers. A record (with its header) then spans at most half the ring less 16 bytes, so a wrap
+     * padding, the record that follows it and the next slot's header the claim marks
+     * ({@link BroadcastRecordDescriptor#reach}) always fit in less than one capacity — the
+     * producer's head walk relies on that.
      */
     static int maxMessageLengthLimit(long capacity) {
-        return (int) (capacity / 2 - BroadcastRecordDescriptor.HEADER_LENGTH);
+        return (int) (capacity / 2 - 2 * BroadcastRecordDescriptor.HEADER_LENGTH);
     }
 
     /** The default max message length: an eighth of the capacity (as Agrona's broadcast buffer). */
@@ -170,8 +171,9 @@ public final class BroadcastRingDescriptor {
     }
 
     /**
-     * Lays out an empty broadcast ring at the start of {@code region}: zeroes the header lines and
-     * writes the header fields. The data area is not touched (nothing depends on it being zero).
+     * Lays out an empty broadcast ring at the start of {@code region}: zeroes the header lines,
+     * writes the header fields and marks the first record slot not committed (nothing depends on
+     * the data area being zero).
      * Must happen before the region is shared; the hand-over publishes these plain stores.
      *
      * @throws IllegalArgumentException if the kind is not a broadcast kind, the capacity is not a
@@ -195,6 +197,10 @@ public final class BroadcastRingDescriptor {
         region.set(U32, RECORD_HEADER_LENGTH_FIELD_OFFSET, BroadcastRecordDescriptor.HEADER_LENGTH);
         region.set(U32, RECORD_ALIGNMENT_FIELD_OFFSET, BroadcastRecordDescriptor.ALIGNMENT);
         region.set(U64, LATEST_OFFSET, NO_MESSAGE);
+        // The first record slot is not committed, whatever the data area held; the Tail Intent
+        // covers that write, as it does the mark every claim leaves after its record.
+        region.set(U64, DATA_OFFSET + BroadcastRecordDescriptor.SEQUENCE_OFFSET, BroadcastRecordDescriptor.NOT_COMMITTED);
+        region.set(U64, TAIL_INTENT_OFFSET, BroadcastRecordDescriptor.reach(0, capacity));
     }
 
     private static void checkCapacity(long capacity) {
