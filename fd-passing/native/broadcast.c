@@ -265,7 +265,7 @@ static int bc_check_sequence(sluice_channel *ch, int64_t position, int64_t seq) 
 static int bc_drain(sluice_channel *ch, sluice_handler handler, void *ctx, int limit, int64_t tail) {
     struct bcast_state *b = &ch->u.bc;
     const uint8_t *r = b->region;
-    const bool stamped = tail == SLI_BC_NO_TAIL;
+    bool stamped = tail == SLI_BC_NO_TAIL;
     int64_t cursor = b->cursor;
     int delivered = 0;
     int resyncs = 0;
@@ -288,31 +288,34 @@ static int bc_drain(sluice_channel *ch, sluice_handler handler, void *ctx, int l
         }
     }
     while (delivered < limit && cursor < tail) {
-        const int64_t offset = cursor & b->mask;
-        const int64_t to_end = b->capacity - offset;
-        if (to_end < SLI_BC_REC_HEADER_LENGTH) {
-            cursor += to_end; /* implicit gap: nothing is written there */
-            continue;
+        /* Past the implicit gap, if the cursor is in it; the cursor moves there only once the
+           record there is known to be committed (a published position never passes the tail). */
+        const int64_t start = bc_next_record_start(b, cursor);
+        if (start >= tail) {
+            cursor = start; /* the tail itself is past the gap: nothing more to read */
+            break;
         }
-        const uint8_t *rec = r + SLI_BC_DATA_OFFSET + offset;
+        const uint8_t *rec = r + SLI_BC_DATA_OFFSET + (start & b->mask);
         /* Acquire: the commit word first, the rest of the header and the payload after it. */
         const int64_t seq = sli_load_acquire64(rec + SLI_BC_REC_SEQUENCE_OFFSET);
         if (stamped && (!b->anchored || b->lap_pending || seq != b->expected_sequence)) {
             break; /* not committed yet (or a lap, which the next poll sorts out against the Tail) */
         }
+        cursor = start;
         const int32_t length = sli_load_relaxed32(rec + SLI_BC_REC_LENGTH_OFFSET);
         const int32_t type = sli_load_relaxed32(rec + SLI_BC_REC_TYPE_OFFSET);
         if (b->overwrite) {
             /* Seqlock check: the header loads above before the intent load below. */
             atomic_thread_fence(memory_order_acquire);
             if (sli_load_acquire64(r + SLI_BC_TAIL_INTENT_OFFSET) - b->capacity > cursor) {
-                if (stamped || ++resyncs > limit) {
+                if (++resyncs > limit) {
                     break; /* bounded work per poll even against a producer that laps us forever */
                 }
                 rc = bc_resync_poll(ch, &cursor, &tail);
                 if (rc != SLUICE_OK) {
                     goto out;
                 }
+                stamped = false; /* from the Head on, read up to the Tail */
                 continue;
             }
         }

@@ -152,6 +152,7 @@ class NativeConformanceTest {
             m("SLI_BC_REC_HEADER_LENGTH", BroadcastRecordDescriptor.HEADER_LENGTH),
             m("SLI_BC_REC_ALIGNMENT", BroadcastRecordDescriptor.ALIGNMENT),
             m("SLI_BC_PADDING_TYPE", BroadcastRecordDescriptor.PADDING_TYPE),
+            m("SLI_BC_NOT_COMMITTED", BroadcastRecordDescriptor.NOT_COMMITTED),
             m("SLI_BC_POS_MAGIC", BroadcastConsumerPositionDescriptor.MAGIC),
             m("SLI_BC_POS_MAGIC_OFFSET", BroadcastConsumerPositionDescriptor.MAGIC_OFFSET),
             m("SLI_BC_POS_VERSION_OFFSET", BroadcastConsumerPositionDescriptor.VERSION_OFFSET),

@@ -188,7 +188,7 @@ public final class BroadcastConsumer implements MessageConsumer {
      */
     private int drain(MessageHandler handler, int limit, long tail) {
         final MemorySegment region = this.region;
-        final boolean stamped = tail == NO_TAIL;
+        boolean stamped = tail == NO_TAIL;
         long cursor = this.cursor;
         int delivered = 0;
         int resyncs = 0;
@@ -207,29 +207,33 @@ public final class BroadcastConsumer implements MessageConsumer {
                 }
             }
             while (delivered < limit && cursor < tail) {
-                final long offset = cursor & mask;
-                final long toEnd = capacity - offset;
-                if (toEnd < HEADER_LENGTH) {
-                    cursor += toEnd; // implicit gap: nothing is written there
-                    continue;
+                // Past the implicit gap, if the cursor is in it; the cursor moves there only once
+                // the record there is known to be committed (a published position never passes
+                // the producer's tail).
+                final long start = nextRecordStart(cursor, capacity);
+                if (start >= tail) {
+                    cursor = start; // the tail itself is past the gap: nothing more to read
+                    break;
                 }
-                final long at = DATA_OFFSET + offset;
+                final long at = DATA_OFFSET + (start & mask);
                 // Acquire: the commit word first, the rest of the header and the payload after it.
                 final long seq = (long) LONG.getAcquire(region, at + SEQUENCE_OFFSET);
                 if (stamped && seq != laps.expectedSequence()) {
                     break; // not committed yet (or a lap, which the next poll sorts out against the Tail)
                 }
+                cursor = start;
                 final int length = (int) INT_U.get(region, at + LENGTH_OFFSET);
                 final int type = (int) INT_U.get(region, at + TYPE_OFFSET);
                 if (overwrite) {
                     // Seqlock check: the header loads above before the intent load below.
                     VarHandle.loadLoadFence();
                     if ((long) LONG.getAcquire(region, TAIL_INTENT_OFFSET) - capacity > cursor) {
-                        if (stamped || ++resyncs > limit) {
+                        if (++resyncs > limit) {
                             break; // bounded work per poll even against a producer that laps us forever
                         }
                         cursor = resync(cursor);
                         tail = (long) LONG.getAcquire(region, TAIL_OFFSET);
+                        stamped = false; // from the Head on, read up to the Tail
                         continue;
                     }
                 }

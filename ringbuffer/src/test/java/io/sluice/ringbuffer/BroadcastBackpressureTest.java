@@ -52,15 +52,16 @@ class BroadcastBackpressureTest {
     void producerStopsAtTheSlowestConsumerAndResumesAsItMoves() {
         BroadcastConsumer fast = join(BroadcastStart.OLDEST);
         BroadcastConsumer slow = join(BroadcastStart.OLDEST);
-        assertEquals(16, fill());                                   // exactly one capacity of 64-byte records
-        assertEquals(MessageProducer.INSUFFICIENT_CAPACITY, producer.tryClaim(TYPE, 0));
-        assertEquals(range(0, 16), drain(fast));
+        // One capacity of 64-byte records less one: a claim also marks the next record's header.
+        assertEquals(15, fill());
+        assertEquals(MessageProducer.INSUFFICIENT_CAPACITY, producer.tryClaim(TYPE, 48));
+        assertEquals(range(0, 15), drain(fast));
         assertEquals(0, fill(), "the slow consumer has not moved");
         assertEquals(1, slow.poll((t, p) -> { }, 1));
         assertEquals(1, fill(), "one record read, one record of room");
-        assertEquals(range(1, 17), drain(slow));
-        assertEquals(range(16, 17), drain(fast));
-        assertEquals(16, fill());
+        assertEquals(range(1, 16), drain(slow));
+        assertEquals(range(15, 16), drain(fast));
+        assertEquals(15, fill());
         assertEquals(0, fast.lapCount() + slow.lapCount());
     }
 
@@ -77,12 +78,12 @@ class BroadcastBackpressureTest {
         BroadcastConsumer slow = BroadcastRing.attachConsumer(ring, heapPositionRegion(), BroadcastStart.OLDEST, "md");
         long slowRegistration = producer.addConsumer(slow.positionRegion());
         slow.registered(slowRegistration);
-        assertEquals(16, fill());
+        assertEquals(15, fill());
         drain(fast);
         assertEquals(0, fill());
         assertTrue(producer.removeConsumer(slowRegistration));
         assertFalse(producer.removeConsumer(slowRegistration));
-        assertEquals(16, fill(), "only the fast consumer gates now");
+        assertEquals(15, fill(), "only the fast consumer gates now");
     }
 
     @Test
@@ -98,9 +99,9 @@ class BroadcastBackpressureTest {
         assertTrue(producer.refreshConsumers());
         assertFalse(producer.refreshConsumers(), "nothing changed since");
         assertEquals(registration, ring.get(ValueLayout.JAVA_LONG, BroadcastRingDescriptor.GATED_REGISTRATION_OFFSET));
-        assertEquals(11, fill(), "the joiner at 0 is protected from adoption on");
-        assertEquals(range(0, 16), drain(joiner));
-        assertEquals(16, fill());
+        assertEquals(10, fill(), "the joiner at 0 is protected from adoption on");
+        assertEquals(range(0, 15), drain(joiner));
+        assertEquals(15, fill());
     }
 
     @Test
@@ -122,13 +123,14 @@ class BroadcastBackpressureTest {
         joiner.registered(producer.addConsumer(joiner.positionRegion()));
         assertFalse(send(producer, 40, 48), "adopted a consumer a lap behind: the producer must stop");
         assertTrue(joiner.isGated());
-        // Tail 2560: the oldest intact record is message 24 at 1536.
-        assertEquals(range(24, 40), drain(joiner));
+        // Tail 2560, Tail Intent 2576 (the next header's mark): the oldest intact record is message
+        // 25 at 1600, the first to start at or after 2576 - 1024.
+        assertEquals(range(25, 40), drain(joiner));
         assertEquals(1, joiner.lapCount());
-        assertEquals(24, joiner.lostMessages());
-        assertEquals(1536, joiner.lostBytes());
-        assertEquals(16, fill(), "caught up: a full ring of room");
-        assertEquals(range(40, 56), drain(joiner));
+        assertEquals(25, joiner.lostMessages());
+        assertEquals(1600, joiner.lostBytes());
+        assertEquals(15, fill(), "caught up: a full ring of room");
+        assertEquals(range(40, 55), drain(joiner));
         assertEquals(1, joiner.lapCount());
     }
 
@@ -137,11 +139,11 @@ class BroadcastBackpressureTest {
         BroadcastConsumer consumer = join(BroadcastStart.OLDEST);
         long registration = producer.addConsumer(heapPositionRegionFormatted());
         assertTrue(producer.removeConsumer(registration));
-        assertEquals(16, fill());
+        assertEquals(15, fill());
         // The host removes this consumer (say it was thought dead): the producer runs on.
         assertTrue(producer.removeConsumer(1));
         sendAll(producer, 20, 48);
-        assertEquals(range(20, 36), drain(consumer));
+        assertEquals(range(20, 35), drain(consumer));
         assertEquals(20, consumer.lostMessages());
     }
 
@@ -159,16 +161,16 @@ class BroadcastBackpressureTest {
         // A position beyond the tail is a lie: the liar gates nothing any more, the honest
         // consumer still does, so nothing it has not read is overwritten.
         liar.set(ValueLayout.JAVA_LONG, BroadcastConsumerPositionDescriptor.POSITION_OFFSET, Long.MAX_VALUE & -8L);
-        assertEquals(16, fill());
+        assertEquals(15, fill());
         assertEquals(registration, producer.latestFault().registration());
-        assertEquals(range(0, 16), drain(honest));
+        assertEquals(range(0, 15), drain(honest));
         assertEquals(0, honest.lapCount());
         // Whatever the liar writes now is not read; the host removes it.
         liar.set(ValueLayout.JAVA_LONG, BroadcastConsumerPositionDescriptor.POSITION_OFFSET, Long.MIN_VALUE);
-        assertEquals(16, fill());
+        assertEquals(15, fill());
         assertTrue(producer.removeConsumer(registration));
-        assertEquals(range(16, 32), drain(honest));
-        assertEquals(16, fill(), "only the honest consumer gates, as before");
+        assertEquals(range(15, 30), drain(honest));
+        assertEquals(15, fill(), "only the honest consumer gates, as before");
     }
 
     @Test

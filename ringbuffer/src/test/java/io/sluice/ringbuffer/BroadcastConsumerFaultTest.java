@@ -69,7 +69,7 @@ class BroadcastConsumerFaultTest {
     }
 
     enum Lie {
-        BEYOND_THE_TAIL(Problem.BEYOND_PRODUCER, 1536 + 64),
+        BEYOND_THE_TAIL(Problem.BEYOND_PRODUCER, 1472 + 64),
         FAR_BEYOND(Problem.BEYOND_PRODUCER, Long.MAX_VALUE & -8L),
         NEGATIVE(Problem.NEGATIVE, -64),
         MOST_NEGATIVE(Problem.NEGATIVE, Long.MIN_VALUE),
@@ -86,14 +86,17 @@ class BroadcastConsumerFaultTest {
         }
     }
 
-    /** The liar "read" 8 records (publishing 512, which the producer saw), and the ring is full again: tail 1536. */
+    /**
+     * The liar "read" 8 records (publishing 512, which the producer saw), and the ring is full
+     * again: tail 1472 (a capacity past 512, less the next record's header the claims mark).
+     */
     private void liarAtFiveTwelveAndRingFull() {
         registerLiarAt(0);
-        assertEquals(16, fill());
+        assertEquals(15, fill());
         assertEquals(0, fill(), "held by the liar at 0");
         liarPublishes(512);
         assertEquals(8, fill(), "the producer read 512");
-        assertEquals(1536, producer.position());
+        assertEquals(1472, producer.position());
         assertTrue(faults.isEmpty());
     }
 
@@ -108,13 +111,13 @@ class BroadcastConsumerFaultTest {
         assertEquals(liarRegistration, fault.registration());
         assertEquals(lie.problem, fault.problem());
         assertEquals(lie.position, fault.position());
-        assertEquals(1536, fault.producerPosition());
+        assertEquals(1472, fault.producerPosition());
         assertEquals(512, fault.validatedPosition(), "the last position read from it");
         assertTrue(fault.reason().startsWith("broadcast ring 'md': consumer " + liarRegistration + " position "
                 + lie.position + " is "), fault.reason());
         assertSame(fault, producer.latestFault());
 
-        liarPublishes(1536);
+        liarPublishes(1472);
         assertEquals(1000, fill());
         assertEquals(1, faults.size(), "reported once; its region is not read any more");
         assertTrue(producer.removeConsumer(liarRegistration), "the host removes it as for a dead consumer");
@@ -125,16 +128,16 @@ class BroadcastConsumerFaultTest {
     void aLiarNextToAnHonestSlowConsumerLeavesTheHonestOneInCharge() {
         BroadcastConsumer honest = honestConsumer();
         registerLiarAt(0);
-        assertEquals(16, fill());
+        assertEquals(15, fill());
         liarPublishes(1 << 20);
         assertEquals(0, fill(), "the honest consumer has read nothing: the producer must still wait");
         assertEquals(1, faults.size());
         assertEquals(Problem.BEYOND_PRODUCER, faults.getFirst().problem());
         assertEquals(1, honest.poll((t, p) -> { }, 1));
         assertEquals(1, fill(), "one record read, one record of room, exactly as without the liar");
-        assertEquals(LongStream.range(1, 17).boxed().toList(), drain(honest));
+        assertEquals(LongStream.range(1, 16).boxed().toList(), drain(honest));
         assertEquals(0, honest.lapCount(), "nothing the honest consumer had not read was overwritten");
-        assertEquals(16, fill());
+        assertEquals(15, fill());
         assertEquals(1, faults.size());
     }
 
@@ -146,7 +149,7 @@ class BroadcastConsumerFaultTest {
         assertEquals(0, fill(), "a position far behind on the first read holds the producer");
         assertTrue(faults.isEmpty());
         liarPublishes(producer.position());
-        assertEquals(16, fill());
+        assertEquals(15, fill());
         liarPublishes(producer.position() - 1024 - 64);
         assertEquals(1000, fill(), "going back after the first read is a lie: it gates nothing any more");
         assertEquals(Problem.REWOUND, faults.getFirst().problem());
@@ -163,7 +166,7 @@ class BroadcastConsumerFaultTest {
     void theLastPositionReadIsKeptAcrossAdoptionsOfNewSets() {
         liarAtFiveTwelveAndRingFull();
         BroadcastConsumer other = honestConsumer();                // a new set adopted: the liar's 512 is kept
-        producer.removeConsumer(producer.addConsumer(formatted(1536)));
+        producer.removeConsumer(producer.addConsumer(formatted(1472)));
         producer.refreshConsumers();
         liarPublishes(256);
         drain(other);
@@ -189,7 +192,7 @@ class BroadcastConsumerFaultTest {
         liarPublishes(producer.position());
         long again = producer.addConsumer(liar);
         producer.refreshConsumers();
-        assertEquals(16, fill(), "registered again, honest now: it gates");
+        assertEquals(15, fill(), "registered again, honest now: it gates");
         assertEquals(0, fill());
         assertEquals(1, faults.size());
         liarPublishes(7);

@@ -53,10 +53,10 @@ class BroadcastJoinTest {
     void joinerAtOldestGetsEverythingStillIntact(RingKind kind) {
         MemorySegment ring = heapRing(kind, 1024, 100);
         BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
-        sendAll(producer, 40, 48);                          // 64-byte records: 24..39 intact
+        sendAll(producer, 40, 48);                          // 64-byte records: 25..39 intact (intent 2576)
         BroadcastConsumer joiner = join(ring, producer, BroadcastStart.OLDEST);
-        assertEquals(24, joiner.nextSequence());
-        assertEquals(range(24, 40), drain(joiner));
+        assertEquals(25, joiner.nextSequence());
+        assertEquals(range(25, 40), drain(joiner));
         assertEquals(0, joiner.lapCount());
         assertEquals(0, joiner.lostMessages());
     }
@@ -108,15 +108,15 @@ class BroadcastJoinTest {
         BroadcastConsumer joiner = BroadcastRing.attachConsumer(ring, null, BroadcastStart.NEWEST, null);
         drain(joiner);                                      // at the tail, 192, expecting 3
         assertEquals(3, joiner.nextSequence());
-        sendAll(producer, 20, 48);                          // tail 1472: intact from 448, message 7
-        assertEquals(range(7, 23), drain(joiner));
-        assertEquals(4, joiner.lostMessages());
-        assertEquals(256, joiner.lostBytes());
+        sendAll(producer, 20, 48);                          // tail 1472, intent 1488: intact from 512, message 8
+        assertEquals(range(8, 23), drain(joiner));
+        assertEquals(5, joiner.lostMessages());
+        assertEquals(320, joiner.lostBytes());
     }
 
     @Test
     void joinerWhoseHeadSitsInTheImplicitGapStartsAtTheNextLap() {
-        MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 256, 112);
+        MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 256, 96);
         BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
         sendAll(producer, 5, 24);                           // 200
         sendAll(producer, 1, 32);                           // 248: 8 bytes left

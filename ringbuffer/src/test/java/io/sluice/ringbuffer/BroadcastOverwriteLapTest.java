@@ -34,42 +34,44 @@ class BroadcastOverwriteLapTest {
         consumer.lapListener((messages, bytes) -> laps.add(new long[]{messages, bytes}));
 
         sendAll(producer, 40, 48);                      // 64-byte records, 16 per lap of the ring
-        // Tail 2560: records at positions >= 2560 - 1024 = 1536 (message 24 on) are intact.
-        assertEquals(range(24, 40), drain(consumer));
+        // Tail 2560, Tail Intent 2576 (the claim marked the next record's header): records at
+        // positions >= 2576 - 1024 = 1552 (message 25 on, at 1600) are intact.
+        assertEquals(range(25, 40), drain(consumer));
         assertEquals(1, consumer.lapCount());
-        assertEquals(24, consumer.lostMessages());
-        assertEquals(24 * 64, consumer.lostBytes());
+        assertEquals(25, consumer.lostMessages());
+        assertEquals(25 * 64, consumer.lostBytes());
         assertEquals(1, laps.size());
-        assertEquals(24, laps.getFirst()[0]);
-        assertEquals(1536, laps.getFirst()[1]);
+        assertEquals(25, laps.getFirst()[0]);
+        assertEquals(1600, laps.getFirst()[1]);
 
-        sendAll(producer, 100, 48);                     // tail 8960: intact from 7936, message 124
-        assertEquals(range(124, 140), drain(consumer));
+        sendAll(producer, 100, 48);                     // tail 8960, intent 8976: intact from 8000, message 125
+        assertEquals(range(125, 140), drain(consumer));
         assertEquals(2, consumer.lapCount());
-        assertEquals(24 + 84, consumer.lostMessages());
-        assertEquals(1536 + 84 * 64, consumer.lostBytes());
+        assertEquals(25 + 85, consumer.lostMessages());
+        assertEquals(1600 + 85 * 64, consumer.lostBytes());
 
-        sendAll(producer, 16, 48);                      // exactly one ring's worth: nothing lost
-        assertEquals(range(140, 156), drain(consumer));
+        sendAll(producer, 15, 48);                      // a ring's worth less the next header: nothing lost
+        assertEquals(range(140, 155), drain(consumer));
         assertEquals(2, consumer.lapCount());
 
-        sendAll(producer, 17, 48);                      // one record more than fits: exactly one lost
-        assertEquals(range(157, 173), drain(consumer));
+        sendAll(producer, 16, 48);                      // one record more than fits: exactly one lost
+        assertEquals(range(156, 171), drain(consumer));
         assertEquals(3, consumer.lapCount());
-        assertEquals(24 + 84 + 1, consumer.lostMessages());
-        assertEquals(1536 + 84 * 64 + 64, consumer.lostBytes());
+        assertEquals(25 + 85 + 1, consumer.lostMessages());
+        assertEquals(1600 + 85 * 64 + 64, consumer.lostBytes());
     }
 
     @Test
     void lapThatOnlyOverwrotePaddingLosesNoMessages() {
         // Consumer stops right before a wrap padding; the producer overwrites only that padding.
-        MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 256, 112);
+        MemorySegment ring = heapRing(RingKind.BROADCAST_OVERWRITE, 256, 96);
         BroadcastProducer producer = BroadcastRing.attachProducer(ring, "md");
         BroadcastConsumer consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
         sendAll(producer, 5, 32);                       // 5 x 48 = 240
         assertEquals(range(0, 5), drain(consumer));
         sendAll(producer, 1, 48);                       // padding [240, 256) + message 5 at [256, 320)
-        sendAll(producer, 3, 48);                       // [320, 512): intent 512 overwrites [240, 256)
+        sendAll(producer, 2, 48);                       // [320, 448)
+        sendAll(producer, 1, 32);                       // [448, 496): intent 512 overwrites [240, 256)
         // Consumer at 240 (the padding): lapped, resumes at the head 256 = message 5. Nothing lost.
         assertEquals(range(5, 9), drain(consumer));
         assertEquals(1, consumer.lapCount());
@@ -136,7 +138,7 @@ class BroadcastOverwriteLapTest {
             long tail = producer.position();
             int limit = random.nextInt(1, 20);
             List<Long> expected = new ArrayList<>();
-            long floor = tail - capacity;
+            long floor = BroadcastRecordDescriptor.reach(tail, capacity) - capacity;
             long cursor = modelCursor;
             if (cursor % capacity > capacity - 16 && cursor < tail) {
                 cursor += capacity - cursor % capacity;  // the implicit gap is skipped before any check

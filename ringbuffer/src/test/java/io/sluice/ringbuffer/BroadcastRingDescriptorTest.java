@@ -41,11 +41,11 @@ class BroadcastRingDescriptorTest {
         assertThrows(IllegalArgumentException.class, () -> BroadcastRingDescriptor.format(big, RingKind.BROADCAST_OVERWRITE, 1000));
         assertThrows(IllegalArgumentException.class, () -> BroadcastRingDescriptor.format(big, RingKind.BROADCAST_OVERWRITE, 64));
         assertThrows(IllegalArgumentException.class, () -> BroadcastRingDescriptor.format(big, RingKind.BROADCAST_OVERWRITE, 8192));
-        assertThrows(IllegalArgumentException.class, () -> BroadcastRingDescriptor.format(big, RingKind.BROADCAST_OVERWRITE, 1024, 497));
+        assertThrows(IllegalArgumentException.class, () -> BroadcastRingDescriptor.format(big, RingKind.BROADCAST_OVERWRITE, 1024, 481));
         assertThrows(IllegalArgumentException.class, () -> BroadcastRingDescriptor.format(big, RingKind.BROADCAST_OVERWRITE, 1024, -1));
         MemorySegment bytes = MemorySegment.ofArray(new byte[8192]);
         assertThrows(IllegalArgumentException.class, () -> BroadcastRingDescriptor.format(bytes, RingKind.BROADCAST_OVERWRITE, 1024));
-        BroadcastRingDescriptor.format(big, RingKind.BROADCAST_OVERWRITE, 1024, 496); // the limit itself is fine
+        BroadcastRingDescriptor.format(big, RingKind.BROADCAST_OVERWRITE, 1024, 480); // the limit itself is fine
     }
 
     @Test
@@ -92,7 +92,7 @@ class BroadcastRingDescriptorTest {
         BroadcastProducer first = BroadcastRing.attachProducer(ring, "md");
         first.tryClaim(1, 10);
         RingLayoutException e = assertThrows(RingLayoutException.class, () -> BroadcastRing.attachProducer(ring, "md"));
-        assertTrue(e.getMessage().contains("tail intent 32 differs from tail 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("tail intent 48 is not the reach of tail 0 (16)"), e.getMessage());
     }
 
     @Test

@@ -27,7 +27,8 @@ class BroadcastStillValidTest {
     private final BroadcastConsumer consumer;
 
     BroadcastStillValidTest() {
-        sendAll(producer, 16, 48);                          // a full ring of 64-byte records, 0..15
+        // A full ring of 64-byte records, 0..14: a 16th would mark the first record's header.
+        sendAll(producer, 15, 48);
         consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
     }
 
@@ -38,12 +39,15 @@ class BroadcastStillValidTest {
         consumer.poll((type, payload) -> {
             assertEquals(1, consumer.sequence());
             observations.add("read " + payloadMatches(payload, 1) + " valid " + consumer.isStillValid());
-            sendAll(producer, 1, 48);                       // message 16 over [0, 64): intent 1088 = 64 + capacity
+            sendAll(producer, 1, 48);                       // message 15 over [960, 1024): intent 1040, 64 + capacity is 1088
             observations.add("read " + payloadMatches(payload, 1) + " valid " + consumer.isStillValid());
-            sendAll(producer, 1, 48);                       // message 17 over [64, 128): our record
+            sendAll(producer, 1, 48);                       // message 16 over [1024, 1088), intent 1104: it marks our Sequence
+            observations.add("read " + payloadMatches(payload, 1) + " valid " + consumer.isStillValid());
+            sendAll(producer, 1, 48);                       // message 17 over [1088, 1152): our payload
             observations.add("read " + payloadMatches(payload, 1) + " valid " + consumer.isStillValid());
         }, 1);
-        assertEquals(List.of("read true valid true", "read true valid true", "read false valid false"), observations);
+        assertEquals(List.of("read true valid true", "read true valid true", "read true valid false",
+                "read false valid false"), observations);
     }
 
     @Test
@@ -51,7 +55,7 @@ class BroadcastStillValidTest {
         List<Boolean> valid = new ArrayList<>();
         consumer.poll((type, payload) -> {
             valid.add(consumer.isStillValid());
-            long at = producer.tryClaim(7, 0);              // 16 bytes over [0, 16): the header of our record
+            long at = producer.tryClaim(7, 48);             // [960, 1024), marking [1032, 1040): our record's Sequence
             valid.add(consumer.isStillValid());             // intent moved before any byte was written
             producer.abort(at);
         }, 1);
@@ -61,9 +65,9 @@ class BroadcastStillValidTest {
     @Test
     void validityFollowsTheLastDeliveredMessageAfterPollReturns() {
         assertThrows(IllegalStateException.class, consumer::isStillValid);
-        assertEquals(16, consumer.poll((t, p) -> { }, 16));
-        assertTrue(consumer.isStillValid());                // message 15 at [960, 1024)
-        sendAll(producer, 15, 48);                          // overwrites up to 960
+        assertEquals(15, consumer.poll((t, p) -> { }, 16));
+        assertTrue(consumer.isStillValid());                // message 14 at [896, 960)
+        sendAll(producer, 14, 48);                          // overwrites up to 832 and marks up to 848
         assertTrue(consumer.isStillValid());
         sendAll(producer, 1, 48);
         assertFalse(consumer.isStillValid());
@@ -75,13 +79,13 @@ class BroadcastStillValidTest {
         for (int split = 0; split <= 48; split += 8) {
             MemorySegment r = heapRing(RingKind.BROADCAST_OVERWRITE, 1024, 100);
             BroadcastProducer p = BroadcastRing.attachProducer(r, "md");
-            sendAll(p, 16, 48);
+            sendAll(p, 15, 48);
             BroadcastConsumer c = BroadcastRing.attachConsumer(r, null, BroadcastStart.OLDEST, null);
             int at = split;
             boolean[] result = new boolean[2];
             c.poll((type, payload) -> {
                 byte[] first = payload.asSlice(0, at).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                sendAll(p, 1, 48);                          // message 16 lands on our bytes
+                sendAll(p, 2, 48);                          // message 16 lands on our bytes
                 byte[] rest = payload.asSlice(at).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
                 byte[] all = new byte[48];
                 System.arraycopy(first, 0, all, 0, first.length);

@@ -23,8 +23,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 /**
  * The publication race of the broadcast ring: a consumer polling while the producer claims,
  * writes and commits sees either nothing or the whole record (type, sequence, every payload
- * byte), never a record without its payload. Run on both kinds; the backpressure consumer is
- * registered and gated before the race.
+ * byte), never a record without its payload, nor an older lap's bytes for a record. Run on both
+ * kinds; the backpressure consumer is registered and gated before the race.
  */
 public final class BroadcastPublicationTest {
     private BroadcastPublicationTest() {
@@ -33,6 +33,8 @@ public final class BroadcastPublicationTest {
     static final long A = 0x1111_1111_1111_1111L;
     static final long B = 0x2222_2222_2222_2222L;
     static final long C = 0x3333_3333_3333_3333L;
+    /** The sequence number of the raced record. */
+    static final long RACED = 5;
 
     /** One ring, one producer, one consumer; r1 = type seen (0: none), r2 = 1 if the record was whole. */
     abstract static class Race implements MessageHandler {
@@ -42,8 +44,8 @@ public final class BroadcastPublicationTest {
         int whole;
 
         Race(RingKind kind) {
-            MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(128) / 8]);
-            BroadcastRing.format(ring, BroadcastPolicy.of(kind), 128, 48);
+            MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(256) / 8]);
+            BroadcastRing.format(ring, BroadcastPolicy.of(kind), 256, 48);
             producer = BroadcastRing.attachProducer(ring, "jcstress");
             if (kind == RingKind.BROADCAST_BACKPRESSURE) {
                 MemorySegment position = MemorySegment.ofArray(new long[48]);
@@ -52,6 +54,25 @@ public final class BroadcastPublicationTest {
                 producer.refreshConsumers();
             } else {
                 consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
+            }
+            // A lap of records whose payload is the number 5 in every word: four of 64 bytes over
+            // [0, 256), then [256, 296). The raced record, number 5, starts at 296 (offset 40), so
+            // its Sequence word (offset 48) held 5 a lap ago: only the mark the claim of
+            // [256, 296) left there keeps the consumer from taking that for a commit. The consumer
+            // reads each one first, so it races on its fast path (Sequence only, no Tail).
+            for (int i = 0; i < 4; i++) {
+                prefill(48);
+            }
+            prefill(24);
+        }
+
+        private void prefill(int length) {
+            long at = producer.tryClaim(5, length);
+            producer.buffer().asSlice(at, length).elements(ValueLayout.JAVA_LONG_UNALIGNED)
+                    .forEach(word -> word.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, RACED));
+            producer.commit(at);
+            if (consumer.poll((t, p) -> { }, 1) != 1) {
+                throw new IllegalStateException("set-up: message " + producer.nextSequence() + " not read");
             }
         }
 
@@ -77,7 +98,7 @@ public final class BroadcastPublicationTest {
                     && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == A
                     && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 8) == B
                     && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 16) == C
-                    && consumer.sequence() == 0 ? 1 : -1;
+                    && consumer.sequence() == RACED ? 1 : -1;
         }
     }
 
