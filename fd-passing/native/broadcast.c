@@ -1,9 +1,11 @@
 /*
  * broadcast.c: a consumer of a broadcast ring (docs/layout.md, broadcast), back-pressure or
  * overwrite. Records carry sequence numbers, so laps (records overwritten before we read them)
- * are counted exactly. On an overwrite ring a record may be rewritten while we read it: the
- * producer announces every overwrite in Tail Intent before it writes (a seqlock), and a record
- * read before Tail Intent passed it is intact.
+ * are counted exactly. A record's sequence is also its commit word: a consumer that keeps up
+ * spins on the sequence at its cursor, which reads -1 until the record there is committed, and
+ * never loads the producer's counters. On an overwrite ring a record may be rewritten while we
+ * read it: the producer announces every overwrite in Tail Intent before it writes (a seqlock),
+ * and a record read before Tail Intent passed it is intact.
  */
 #include "sluice_internal.h"
 

@@ -28,8 +28,15 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * only writes go to its own position region, if it has one. Not thread safe: one thread polls.
  *
  * <h2>Reading</h2>
- * {@link #poll} acquire-loads the Tail once, then walks records up to it, handing each message's
- * payload to the handler as a read-only slice of the ring (no copy).
+ * {@link #poll} follows the records' commit words: it acquire-loads the Sequence at its cursor
+ * and, if it is the number expected next, reads that record and the ones after it while theirs
+ * are too, handing each message's payload to the handler as a read-only slice of the ring (no
+ * copy). So a consumer that keeps up reads one cache line per message, the record's, as on the
+ * SPSC ring. It reads up to an acquire load of the Tail instead when it does not know what to
+ * expect (not anchored yet, after a lap), in its first poll and after each change of the
+ * consumer set (backpressure: see below), when an overwrite ring has nothing new, and when the
+ * Sequence at the cursor is neither not-committed nor expected (a lap or corruption, which the
+ * Tail sorts out).
  * <ul>
  *   <li><b>Overwrite rings.</b> The producer may overwrite a record while it is read. After
  *       loading a record header the consumer issues a load-load fence and checks the Tail Intent:
@@ -41,7 +48,11 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  *       (the seqlock's second check) and discards what it read if that returns false.</li>
  *   <li><b>Backpressure rings.</b> Once gated, the producer never writes past this consumer's
  *       published position plus the capacity, so records are stable while read. The position is
- *       release-stored at the end of each poll, after the handler calls returned.</li>
+ *       release-stored at the end of each poll, after the handler calls returned. Whether it
+ *       was lapped before the producer adopted it, or removed since, the consumer checks against
+ *       the Tail Intent whenever the ring's Gated Registration differs from the one it last
+ *       checked under (one load of a line the producer writes only when its consumer set
+ *       changes).</li>
  * </ul>
  *
  * <h2>Lap accounting</h2>

@@ -106,21 +106,23 @@ final class BroadcastGate {
     }
 
     /**
-     * Producer thread: whether a claim ending at {@code newTail} respects every gated consumer.
+     * Producer thread: whether a claim writing up to {@code reach} (its record and the next
+     * slot's mark, {@link BroadcastRecordDescriptor#reach}) respects every gated consumer.
      * Fast path: one acquire load and a compare against the cached limit.
      *
+     * @param reach the end of what the claim writes
      * @param tail the producer's committed tail (positions beyond it are faults)
      */
-    boolean admits(long newTail, long tail) {
+    boolean admits(long reach, long tail) {
         final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getAcquire(this);
-        if (set == adoptedSet && newTail <= producerLimit) {
+        if (set == adoptedSet && reach <= producerLimit) {
             return true;
         }
-        return admitsSlowly(newTail, tail);
+        return admitsSlowly(reach, tail);
     }
 
     /** The set changed or the cached limit is used up: read the positions (see readingPositions). */
-    private boolean admitsSlowly(long newTail, long tail) {
+    private boolean admitsSlowly(long reach, long tail) {
         readingPositions = true;
         try {
             final BroadcastConsumerSet set = (BroadcastConsumerSet) CONSUMER_SET.getVolatile(this);
@@ -129,7 +131,7 @@ final class BroadcastGate {
             } else {
                 producerLimit = computeProducerLimit(tail);
             }
-            return newTail <= producerLimit;
+            return reach <= producerLimit;
         } finally {
             readingPositions = false;
         }

@@ -27,11 +27,14 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * <h2>Claim, write, commit</h2>
  * {@link #tryClaim} computes where the record goes (a padding record or implicit gap first if it
  * does not fit before the end of the data area), advances the Head past every record the claim
- * will overwrite, publishes the Tail Intent (release, then a store-store fence), writes the
- * padding and record headers, and returns the payload offset in {@link #buffer()}. The caller
- * writes the payload in place; {@link #commit} publishes Next Sequence, Tail and Latest with release
- * stores. {@link #abort} turns the claimed record into padding and publishes the Tail without
- * consuming a sequence number.
+ * will overwrite, publishes the Tail Intent (release, then a store-store fence), marks the
+ * Sequence of the slot after the record not committed, writes the padding and record headers but
+ * their Sequences, and returns the payload offset in {@link #buffer()}. The caller writes the
+ * payload in place; {@link #commit} release-stores the Sequences (the commit words consumers
+ * follow, {@link BroadcastRecordDescriptor}), then Next Sequence, Tail and Latest. {@link #abort}
+ * turns the claimed record into padding and publishes it the same way without consuming a
+ * sequence number. A claim writes 16 bytes past its record (the mark), so a backpressure ring
+ * holds records up to its capacity less 16 bytes ahead of its slowest consumer.
  *
  * <h2>Overflow</h2>
  * <ul>

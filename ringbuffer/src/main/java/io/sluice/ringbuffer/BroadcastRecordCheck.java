@@ -26,7 +26,12 @@ final class BroadcastRecordCheck {
         this.maxMessageLength = maxMessageLength;
     }
 
-    /** Returns the record's span, or throws if the (intact) header is impossible. */
+    /**
+     * Returns the record's span, or throws if the (intact) header is impossible.
+     *
+     * @param tail the Tail the record was read up to; {@code Long.MAX_VALUE} for a record read by
+     *             its commit word (not checked against the Tail, which the reader did not load)
+     */
     long span(long position, int length, int type, long tail) {
         final long toEnd = capacity - (position & mask);
         final long span;

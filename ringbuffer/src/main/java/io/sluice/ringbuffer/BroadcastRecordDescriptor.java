@@ -28,7 +28,9 @@ package io.sluice.ringbuffer;
  *   <li>Sequence: for a message, its number in the stream (0 for the first message ever committed,
  *       then 1, 2, ...); for a padding record, the number the next message will carry. So every
  *       record says "the next message at or after me is number Sequence" — which is what lets a
- *       lapped consumer count exactly how many messages it lost.</li>
+ *       lapped consumer count exactly how many messages it lost. It is also the record's
+ *       <em>commit word</em>: the producer release-stores it last, and {@link #NOT_COMMITTED}
+ *       marks a slot not committed yet.</li>
  * </ul>
  *
  * <p>A message never wraps. When the record does not fit before the end of the data area the
@@ -37,9 +39,18 @@ package io.sluice.ringbuffer;
  * gap</em>: nothing is written there, and a reader at an offset within the last 8 bytes skips to
  * the start of the next lap. A record therefore never starts in the last 8 bytes.
  *
- * <p>All header fields are written with plain stores by the producer, before the tail counter
- * that publishes them is release-stored (see {@link BroadcastRingDescriptor}); readers load them
- * plainly after an acquire load of the tail.
+ * <h2>The commit word</h2>
+ * Length, Type and payload are written with plain stores; the commit release-stores the
+ * Sequence, then the ring's Tail (see {@link BroadcastRingDescriptor}). A consumer that expects
+ * number {@code n} at its cursor acquire-loads the Sequence there: {@code n} means committed,
+ * every byte visible, with no load of the producer's counters. What the slot held a lap before
+ * cannot pass for {@code n}: every claim first stores {@link #NOT_COMMITTED} in the Sequence of
+ * the slot after its record ({@link #reach}{@code (end) - 8}), and formatting does the same for the
+ * first slot, so the word at a consumer's cursor is {@code -1} until the record there is committed
+ * (an older lap's record there carries a smaller number). A padding record's Sequence is stored at
+ * the commit of the claim that made it, just before the record's. Readers that read up to the
+ * Tail instead (joining, the first poll, after a lap) load the header plainly after an acquire
+ * load of the Tail.
  */
 public final class BroadcastRecordDescriptor {
     private BroadcastRecordDescriptor() {

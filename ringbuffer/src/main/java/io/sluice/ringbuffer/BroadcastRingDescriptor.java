@@ -54,20 +54,24 @@ import java.lang.foreign.ValueLayout;
  * </pre>
  *
  * <p>Every field below is written by the producer only; consumers map the region read-only.
- * The five counters share one 128-byte line on purpose: one writer, and a consumer that reads
- * the tail usually wants the intent from the same line — splitting them would cost readers a
- * second miss per batch without removing any false sharing (there is no second writer).
+ * The five counters share one 128-byte line on purpose: one writer, and a consumer reads them
+ * only off its fast path (which follows the records' commit words, see
+ * {@link BroadcastRecordDescriptor}), usually several at once — splitting them would cost those
+ * readers more misses without removing any false sharing (there is no second writer).
  * <ul>
- *   <li><b>Tail Intent</b>: the position the in-flight claim will end at; equal to Tail when no
- *       claim is in flight. Written with a release store <em>followed by a store-store fence</em>
- *       before any byte of the claimed span (or of the padding before it) is written: whoever
+ *   <li><b>Tail Intent</b>: how far the in-flight claim writes: its record's end plus the header
+ *       of the slot after it, whose Sequence the claim marks not committed
+ *       ({@link BroadcastRecordDescriptor#reach}); equal to {@code reach(Tail)} when no claim is in
+ *       flight (16 at format). Written with a release store <em>followed by a store-store fence</em>
+ *       before any byte of the claim (padding, record or mark) is written: whoever
  *       reads a byte the producer wrote at position {@code q} and then (after a load-load fence)
  *       reads Tail Intent sees a value {@code > q}. Hence data read at positions {@code >= p} was
  *       intact if Tail Intent, loaded after the data, is {@code <= p + capacity} (the seqlock
  *       check behind {@link BroadcastConsumer#isStillValid()}). Monotonic.</li>
- *   <li><b>Tail</b>: end of the last committed record; release-stored after the record (and the
- *       Next Sequence) are written, so an acquire load of it makes every record before it
- *       visible. Readers never read at or past Tail.</li>
+ *   <li><b>Tail</b>: end of the last committed record; release-stored after the record's commit
+ *       word (and the Next Sequence), so an acquire load of it makes every record before it
+ *       visible. Readers that read up to the Tail never read at or past it; readers that follow
+ *       commit words may read a record a moment before the Tail covers it.</li>
  *   <li><b>Head</b>: start of the oldest record still intact, i.e. the first record start
  *       {@code >= TailIntent - capacity}. Release-stored before Tail Intent, so a reader that
  *       acquire-loads Tail Intent and then Head gets a Head no older than that intent.
@@ -77,7 +81,7 @@ import java.lang.foreign.ValueLayout;
  *       not count), or {@link #NO_MESSAGE} before the first. Release-stored after Tail.</li>
  *   <li><b>Next Sequence</b>: the sequence the next message will carry. Release-stored after
  *       Tail Intent and before Tail, so a reader that loads Tail, Next Sequence, then Tail Intent
- *       (each acquire) and finds Tail Intent == Tail has a matching pair.</li>
+ *       (each acquire) and finds Tail Intent == {@code reach(Tail)} has a matching pair.</li>
  *   <li><b>Gated Registration</b> (backpressure only, else 0): the version of the consumer set the
  *       producer gates on. The producer release-stores it after it has acquire-loaded the
  *       position of every consumer in that set; from then on it never writes past any of those

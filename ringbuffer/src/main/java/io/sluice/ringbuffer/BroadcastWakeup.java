@@ -26,7 +26,8 @@ import java.util.function.IntSupplier;
  * <h2>The protocol and why no wake is lost</h2>
  * <pre>
  *   consumer (ParkLoop)                          producer (afterCommit)
- *   c1  seen = wakeSequence          (acquire)   p1  tail = end of record    (release: the commit)
+ *   c1  seen = wakeSequence          (acquire)   p1  the commit: the record's Sequence, then the
+ *                                                    Tail (release stores)
  *   c2  parkedFlag = 1               (release)   p2  full fence              (StoreLoad)
  *   c3  full fence                   (StoreLoad) p3  for each registered consumer:
  *   c4  poll the ring: a message? stop                if its parkedFlag == 1 (volatile load):
@@ -34,7 +35,7 @@ import java.util.function.IntSupplier;
  *   c6  parkedFlag = 0               (release)   p5      futex wake (all), stop scanning
  * </pre>
  * For each consumer it is the SPSC argument ({@link SpscWakeup}): each side stores (c2, p1),
- * fences (c3, p2), then loads what the other stored (c4 loads the Tail, p3 the flag), so either
+ * fences (c3, p2), then loads what the other stored (c4 loads the record's commit word or the Tail, p3 the flag), so either
  * the consumer's poll finds the record or the producer sees the flag; the wait at c5 is on the
  * value read at c1, before the flag was raised, so a bump after p3 makes it return at once.
  *
@@ -163,11 +164,11 @@ public final class BroadcastWakeup implements ConsumerWaker, ConsumerParking {
     }
 
     /**
-     * p2..p5: after the commit's release store of the Tail (p1), wakes every sleeper if any
+     * p2..p5: after the commit's release stores of the Sequence and the Tail (p1), wakes every sleeper if any
      * registered consumer's parked flag is raised. Producer thread.
      */
     void afterCommit() {
-        VarHandle.fullFence(); // p2: the Tail before the flags (Dekker with c2..c4)
+        VarHandle.fullFence(); // p2: the commit before the flags (Dekker with c2..c4)
         for (MemorySegment region : consumers) {
             try {
                 if ((int) WORD.getVolatile(region, BroadcastConsumerPositionDescriptor.PARKED_FLAG_OFFSET) != 0) {
