@@ -301,7 +301,14 @@ static int bc_drain(sluice_channel *ch, sluice_handler handler, void *ctx, int l
         /* Acquire: the commit word first, the rest of the header and the payload after it. */
         const int64_t seq = sli_load_acquire64(rec + SLI_BC_REC_SEQUENCE_OFFSET);
         if (stamped && (!b->anchored || b->lap_pending || seq != b->expected_sequence)) {
-            break; /* not committed yet (or a lap, which the next poll sorts out against the Tail) */
+            if (!b->overwrite || seq == SLI_BC_NOT_COMMITTED) {
+                break; /* not committed yet (back-pressure: anything else is the next poll's, against the Tail) */
+            }
+            /* Another number on an overwrite ring: a lap under way (or corruption); the Tail and
+               the seqlock check below sort it out. */
+            tail = sli_load_acquire64(r + SLI_BC_TAIL_OFFSET);
+            stamped = false;
+            continue;
         }
         cursor = start;
         const int32_t length = sli_load_relaxed32(rec + SLI_BC_REC_LENGTH_OFFSET);

@@ -230,7 +230,14 @@ public final class BroadcastConsumer implements MessageConsumer {
                 // Acquire: the commit word first, the rest of the header and the payload after it.
                 final long seq = (long) LONG.getAcquire(region, at + SEQUENCE_OFFSET);
                 if (stamped && seq != laps.expectedSequence()) {
-                    break; // not committed yet (or a lap, which the next poll sorts out against the Tail)
+                    if (!overwrite || seq == NOT_COMMITTED) {
+                        break; // not committed yet (backpressure: anything else is the next poll's, against the Tail)
+                    }
+                    // Another number on an overwrite ring: a lap under way (or corruption); the
+                    // Tail and the seqlock check below sort it out.
+                    tail = (long) LONG.getAcquire(region, TAIL_OFFSET);
+                    stamped = false;
+                    continue;
                 }
                 cursor = start;
                 final int length = (int) INT_U.get(region, at + LENGTH_OFFSET);

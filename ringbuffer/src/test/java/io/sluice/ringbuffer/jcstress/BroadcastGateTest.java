@@ -1,7 +1,9 @@
 package io.sluice.ringbuffer.jcstress;
 
 import io.sluice.api.BroadcastPolicy;
+import io.sluice.ringbuffer.BroadcastRecordDescriptor;
 import io.sluice.ringbuffer.BroadcastRing;
+import io.sluice.ringbuffer.BroadcastRingDescriptor;
 import io.sluice.api.MessageHandler;
 import io.sluice.api.MessageProducer;
 import io.sluice.ringbuffer.BroadcastConsumer;
@@ -21,11 +23,12 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * The backpressure gate race: a ring full for its one (gated) consumer; the consumer reads the
- * oldest record in place while the producer tries to claim the space that record occupies. The
+ * The backpressure gate race: a 256-byte ring full for its one (gated) consumer (three 64-byte
+ * records: a fourth would mark the Sequence of the slot after it, the header of record 0 a lap
+ * on); the consumer reads the oldest record in place while the producer tries to claim. The
  * producer may succeed only once the consumer has published a position past the record — after
- * it finished reading — so the consumer never sees its payload change. r1 = 1 if the payload read
- * was intact, r2 = 1 if the producer's claim succeeded.
+ * it finished reading — so the consumer never sees its payload or its header change. r1 = 1 if
+ * the record read was intact, r2 = 1 if the producer's claim succeeded.
  */
 @JCStressTest
 @Description("Backpressure ring: the producer never overwrites a record the gated consumer is reading.")
@@ -41,15 +44,16 @@ public class BroadcastGateTest implements MessageHandler {
     private int intact = -1;
 
     public BroadcastGateTest() {
-        MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(128) / 8]);
-        BroadcastRing.format(ring, BroadcastPolicy.BACK_PRESSURE, 128, PAYLOAD);
+        MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(256) / 8]);
+        BroadcastRing.format(ring, BroadcastPolicy.BACK_PRESSURE, 256, PAYLOAD);
         producer = BroadcastRing.attachProducer(ring, "jcstress");
         MemorySegment position = MemorySegment.ofArray(new long[48]);
         consumer = BroadcastRing.attachConsumer(ring, position, BroadcastStart.OLDEST, null);
         consumer.registered(producer.addConsumer(position));
         producer.refreshConsumers();
         send(0);
-        send(1); // full: the next claim needs the space of record 0
+        send(1);
+        send(2); // full: the next claim needs the header of record 0
     }
 
     static long marker(long seq) {
@@ -71,7 +75,7 @@ public class BroadcastGateTest implements MessageHandler {
 
     @Actor
     public void producer(II_Result r) {
-        r.r2 = send(2) ? 1 : 0;
+        r.r2 = send(3) ? 1 : 0;
     }
 
     @Actor
@@ -86,6 +90,9 @@ public class BroadcastGateTest implements MessageHandler {
         for (int i = 0; i < PAYLOAD; i += 8) {
             same &= payload.get(ValueLayout.JAVA_LONG_UNALIGNED, i) == marker(0);
         }
+        // Record 0's Sequence, after the payload: the claim's mark would land there.
+        same &= consumer.buffer().get(ValueLayout.JAVA_LONG_UNALIGNED,
+                BroadcastRingDescriptor.DATA_OFFSET + BroadcastRecordDescriptor.SEQUENCE_OFFSET) == 0;
         intact = same ? 1 : 0;
     }
 }

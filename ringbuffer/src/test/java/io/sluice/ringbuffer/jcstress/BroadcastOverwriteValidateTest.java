@@ -21,9 +21,11 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * The overwrite/validate race (the seqlock): a full overwrite ring of two 64-byte records, the
- * consumer at the oldest. The producer writes one more record, landing on the one the consumer is
- * reading in place; the consumer's handler reads the six payload longs and then asks
+ * The overwrite/validate race (the seqlock): an overwrite ring of 256 bytes holding three 64-byte
+ * records, the consumer at the oldest. The producer writes one more, of 112 bytes: it does not fit
+ * in the 64 bytes left, so it pads them and lands on the first 112 bytes of the next lap, over the
+ * record the consumer is reading in place (and the next). The consumer's handler reads the six
+ * payload longs and then asks
  * {@code isStillValid()}. A payload that is not entirely the record's own must never be reported
  * valid. r1 = 1 if the payload read was consistent (every long the marker of the delivered
  * sequence), r2 = 1 if isStillValid() said so.
@@ -38,6 +40,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class BroadcastOverwriteValidateTest implements MessageHandler {
     private static final int PAYLOAD = 48;
+    private static final int BIG = 96;
 
     private final BroadcastProducer producer;
     private final BroadcastConsumer consumer;
@@ -45,11 +48,12 @@ public class BroadcastOverwriteValidateTest implements MessageHandler {
     private int valid = -1;
 
     public BroadcastOverwriteValidateTest() {
-        MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(128) / 8]);
-        BroadcastRing.format(ring, BroadcastPolicy.OVERWRITE, 128, PAYLOAD);
+        MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(256) / 8]);
+        BroadcastRing.format(ring, BroadcastPolicy.OVERWRITE, 256, BIG);
         producer = BroadcastRing.attachProducer(ring, "jcstress");
-        send(0);
-        send(1);
+        send(0, PAYLOAD);
+        send(1, PAYLOAD);
+        send(2, PAYLOAD);
         consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
     }
 
@@ -57,10 +61,10 @@ public class BroadcastOverwriteValidateTest implements MessageHandler {
         return (seq + 1) * 0x0101_0101_0101_0101L;
     }
 
-    private void send(long seq) {
-        long at = producer.tryClaim(3, PAYLOAD);
+    private void send(long seq, int length) {
+        long at = producer.tryClaim(3, length);
         MemorySegment buffer = producer.buffer();
-        for (int i = 0; i < PAYLOAD; i += 8) {
+        for (int i = 0; i < length; i += 8) {
             buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at + i, marker(seq));
         }
         producer.commit(at);
@@ -68,7 +72,7 @@ public class BroadcastOverwriteValidateTest implements MessageHandler {
 
     @Actor
     public void producer() {
-        send(2);
+        send(3, BIG);
     }
 
     @Actor
