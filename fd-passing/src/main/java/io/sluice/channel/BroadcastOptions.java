@@ -17,7 +17,7 @@ import java.util.Objects;
  *
  * @param policy           what the producer does when its slowest consumer is a whole ring behind
  * @param capacity         data bytes of the ring: a power of two from 128 to 2<sup>30</sup>
- * @param maxMessageLength longest message in bytes: 0 to half the capacity less a record header;
+ * @param maxMessageLength longest message in bytes: 0 to half the capacity less two record headers;
  *                         by default an eighth of the capacity
  * @param maxConsumers     consumers attached at once: 1 to {@link #MAX_CONSUMERS}; by default
  *                         {@link #DEFAULT_MAX_CONSUMERS}
@@ -83,7 +83,7 @@ public record BroadcastOptions(BroadcastPolicy policy, long capacity, int maxMes
     /**
      * The same options with messages up to {@code bytes} long.
      *
-     * @param bytes the longest payload: 0 to half the capacity less a record header
+     * @param bytes the longest payload: 0 to half the capacity less two record headers
      * @return new options; these are unchanged
      * @throws IllegalArgumentException if {@code bytes} is out of bounds
      */

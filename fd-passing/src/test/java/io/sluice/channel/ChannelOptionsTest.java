@@ -34,7 +34,7 @@ class ChannelOptionsTest {
                 () -> SpscOptions.of(100));
         assertMessage("SpscOptions.capacity: spsc capacity 32 is not a power of two", () -> new SpscOptions(32, true));
         assertMessage("BroadcastOptions.capacity: ", () -> BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 64));
-        assertMessage("BroadcastOptions.maxMessageLength -1 is outside 0..2032 for capacity 4096",
+        assertMessage("BroadcastOptions.maxMessageLength -1 is outside 0..2016 for capacity 4096",
                 () -> BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 4096).maxMessageLength(-1));
         assertMessage("BroadcastOptions.maxConsumers 0 is outside 1..4096",
                 () -> BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 4096).maxConsumers(0));

@@ -55,7 +55,7 @@ class HostLimitsTest {
             assertTrue(e.getMessage().contains("MpmcOptions.maxParticipants 0 is outside 1.."), e.getMessage());
             e = assertThrows(IllegalArgumentException.class,
                     () -> BroadcastOptions.of(BroadcastPolicy.BACK_PRESSURE, 4096).maxMessageLength(4096));
-            assertTrue(e.getMessage().contains("BroadcastOptions.maxMessageLength 4096 is outside 0..2032 for capacity 4096"), e.getMessage());
+            assertTrue(e.getMessage().contains("BroadcastOptions.maxMessageLength 4096 is outside 0..2016 for capacity 4096"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> MpmcOptions.of(3, 64));
             assertTrue(e.getMessage().startsWith("MpmcOptions: slot count 3 is not a power of two"), e.getMessage());
             assertEquals(fds, ProcessResources.openFds(), "nothing was created");

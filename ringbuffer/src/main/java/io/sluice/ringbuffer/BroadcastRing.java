@@ -61,7 +61,7 @@ public final class BroadcastRing {
 
     /**
      * The largest maximum message length {@link #format(MemorySegment, BroadcastPolicy, long, int)}
-     * accepts for {@code capacity}: half the capacity minus a record header.
+     * accepts for {@code capacity}: half the capacity minus two record headers.
      *
      * @param capacity data area bytes, a power of two
      * @return the largest max message length a ring of that capacity may be formatted with
