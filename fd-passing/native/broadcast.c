@@ -178,7 +178,7 @@ void sli_bc_init_position(sluice_channel *ch) {
     uint8_t *p = ch->pos;
     memset(p, 0, SLI_BC_POS_REGION_SIZE);
     sli_wr64(p, SLI_BC_POS_MAGIC_OFFSET, SLI_BC_POS_MAGIC);
-    sli_wr32(p, SLI_BC_POS_VERSION_OFFSET, SLUICE_LAYOUT_VERSION);
+    sli_wr32(p, SLI_BC_POS_VERSION_OFFSET, SLUICE_POSITION_LAYOUT_VERSION);
     sli_wr32(p, SLI_BC_POS_REGION_LENGTH_OFFSET, SLI_BC_POS_REGION_SIZE);
     b->position = (_Atomic int64_t *) (void *) (p + SLI_BC_POS_POSITION_OFFSET);
     b->counts = (_Atomic int64_t *) (void *) (p + SLI_BC_POS_DELIVERED_OFFSET);

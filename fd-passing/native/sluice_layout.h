@@ -127,7 +127,7 @@
 /* SPSC consumer position region ("SLUICECP"): a header line, the position line, the parked line. */
 #define SLI_SPSC_POS_MAGIC 0x5043454349554C53ull /* the bytes "SLUICECP" */
 #define SLI_SPSC_POS_MAGIC_OFFSET 0
-#define SLI_SPSC_POS_VERSION_OFFSET 8        /* u32: SLUICE_LAYOUT_VERSION */
+#define SLI_SPSC_POS_VERSION_OFFSET 8        /* u32: SLUICE_POSITION_LAYOUT_VERSION */
 #define SLI_SPSC_POS_KIND_OFFSET 12          /* u32: SLUICE_KIND_SPSC */
 #define SLI_SPSC_POS_HEADER_LENGTH_OFFSET 16 /* u32: SLI_SPSC_POS_HEADER_LENGTH */
 #define SLI_SPSC_POS_CAPACITY_OFFSET 24      /* u64: the ring's data capacity */
@@ -174,7 +174,7 @@
 /* Broadcast consumer position region ("SLUICEBP"). */
 #define SLI_BC_POS_MAGIC 0x5042454349554C53ull /* the bytes "SLUICEBP" */
 #define SLI_BC_POS_MAGIC_OFFSET 0
-#define SLI_BC_POS_VERSION_OFFSET 8        /* u32: SLUICE_LAYOUT_VERSION */
+#define SLI_BC_POS_VERSION_OFFSET 8        /* u32: SLUICE_POSITION_LAYOUT_VERSION */
 #define SLI_BC_POS_REGION_LENGTH_OFFSET 12 /* u32: SLI_BC_POS_REGION_SIZE */
 #define SLI_BC_POS_POSITION_OFFSET 128     /* u64: the consumer's position (release) */
 #define SLI_BC_POS_DELIVERED_OFFSET 136     /* u64: messages delivered (consumer, relaxed, after the position) */

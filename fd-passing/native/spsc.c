@@ -53,7 +53,7 @@ int sli_spsc_init_position(sluice_channel *ch, int64_t start, sluice_error *e) {
     uint8_t *p = ch->pos;
     memset(p, 0, SLI_SPSC_POS_REGION_SIZE);
     sli_wr64(p, SLI_SPSC_POS_MAGIC_OFFSET, SLI_SPSC_POS_MAGIC);
-    sli_wr32(p, SLI_SPSC_POS_VERSION_OFFSET, SLUICE_LAYOUT_VERSION);
+    sli_wr32(p, SLI_SPSC_POS_VERSION_OFFSET, SLUICE_POSITION_LAYOUT_VERSION);
     sli_wr32(p, SLI_SPSC_POS_KIND_OFFSET, SLUICE_KIND_SPSC);
     sli_wr32(p, SLI_SPSC_POS_HEADER_LENGTH_OFFSET, SLI_SPSC_POS_HEADER_LENGTH);
     sli_wr64(p, SLI_SPSC_POS_CAPACITY_OFFSET, (uint64_t) s->capacity);

@@ -256,6 +256,7 @@ int main(void) {
     /* sluice.h: codes carried in the handshake and in ring headers */
     P(SLUICE_PROTOCOL_VERSION);
     P(SLUICE_LAYOUT_VERSION);
+    P(SLUICE_POSITION_LAYOUT_VERSION);
     P(SLUICE_KIND_SPSC);
     P(SLUICE_KIND_BROADCAST_BACKPRESSURE);
     P(SLUICE_KIND_BROADCAST_OVERWRITE);

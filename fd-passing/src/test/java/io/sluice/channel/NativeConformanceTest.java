@@ -99,8 +99,8 @@ class NativeConformanceTest {
             m("SLI_LINE", RegionHeaderDescriptor.LINE),
             m("SLI_REGION_MAX_CAPACITY", RegionHeaderDescriptor.MAX_CAPACITY),
             m("SLUICE_LAYOUT_VERSION", RegionHeaderDescriptor.LAYOUT_VERSION),
-            m("SLUICE_LAYOUT_VERSION", SpscConsumerPositionDescriptor.LAYOUT_VERSION),
-            m("SLUICE_LAYOUT_VERSION", BroadcastConsumerPositionDescriptor.LAYOUT_VERSION),
+            m("SLUICE_POSITION_LAYOUT_VERSION", SpscConsumerPositionDescriptor.LAYOUT_VERSION),
+            m("SLUICE_POSITION_LAYOUT_VERSION", BroadcastConsumerPositionDescriptor.LAYOUT_VERSION),
 
             // SPSC ring, record, consumer position region
             m("SLI_SPSC_HEADER_LENGTH", SpscRingDescriptor.HEADER_LENGTH),

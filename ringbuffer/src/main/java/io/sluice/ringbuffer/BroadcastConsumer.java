@@ -52,7 +52,9 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  *       was lapped before the producer adopted it, or removed since, the consumer checks against
  *       the Tail Intent whenever the ring's Gated Registration differs from the one it last
  *       checked under (one load of a line the producer writes only when its consumer set
- *       changes).</li>
+ *       changes). A consumer the producer no longer gates (removed, or registered with an earlier
+ *       producer) is not protected: between those checks it may read a record overwritten under
+ *       it without noticing; its host detaches it.</li>
  * </ul>
  *
  * <h2>Lap accounting</h2>
@@ -229,7 +231,9 @@ public final class BroadcastConsumer implements MessageConsumer {
                 final long at = DATA_OFFSET + (start & mask);
                 // Acquire: the commit word first, the rest of the header and the payload after it.
                 final long seq = (long) LONG.getAcquire(region, at + SEQUENCE_OFFSET);
-                if (stamped && seq != laps.expectedSequence()) {
+                final long expected = stamped ? laps.expectedSequence() : 0;
+                // expected < 0 (not known) never meets a commit word: -1 is also NOT_COMMITTED.
+                if (stamped && (expected < 0 || seq != expected)) {
                     if (!overwrite || seq == NOT_COMMITTED) {
                         break; // not committed yet (backpressure: anything else is the next poll's, against the Tail)
                     }

@@ -133,7 +133,7 @@ public final class BroadcastConsumerPositionDescriptor {
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static void validate(MemorySegment region, String what) {
-        RegionHeaderDescriptor.checkIdentity(region, REGION_SIZE, MAGIC, "SLUICEBP", what, "position region ");
+        RegionHeaderDescriptor.checkIdentity(region, REGION_SIZE, MAGIC, "SLUICEBP", LAYOUT_VERSION, what, "position region ");
         int length = region.get(U32, REGION_LENGTH_OFFSET);
         if (length != REGION_SIZE) {
             throw new RingLayoutException(what + ": region length " + length + ", expected " + REGION_SIZE);

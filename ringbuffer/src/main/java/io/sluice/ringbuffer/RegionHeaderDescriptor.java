@@ -87,7 +87,7 @@ public final class RegionHeaderDescriptor {
     /** "SLUICERB" as a little-endian u64. */
     public static final long MAGIC = 0x4252_4543_4955_4C53L;
     /** Layout version of the common header; a region with another is refused. */
-    public static final int LAYOUT_VERSION = 1;
+    public static final int LAYOUT_VERSION = 2;
     /** Spacing of hot counters and alignment of every area: two cache lines. */
     public static final int LINE = 128;
 
@@ -145,7 +145,7 @@ public final class RegionHeaderDescriptor {
      */
     static long validate(MemorySegment region, String what, int headerLength, long minCapacity,
                          RingKind... expectedKinds) {
-        checkIdentity(region, headerLength, MAGIC, "SLUICERB", what, "");
+        checkIdentity(region, headerLength, MAGIC, "SLUICERB", LAYOUT_VERSION, what, "");
         int kindCode = region.get(U32, KIND_OFFSET);
         RingKind kind = RingKind.fromCode(kindCode);
         if (!contains(expectedKinds, kind)) {
@@ -180,14 +180,15 @@ public final class RegionHeaderDescriptor {
 
     /**
      * The first half of every header check, shared by ring regions and position regions (which
-     * open with their own magic and the same version field): segment size, 8-byte alignment (the
-     * counters need aligned access), magic, version.
+     * open with their own magic and a version field at the same offset): segment size, 8-byte
+     * alignment (the counters need aligned access), magic, version.
      *
+     * @param layoutVersion the version this kind of region must carry ({@link #LAYOUT_VERSION} for rings)
      * @param regionName the region in messages after {@code what}, e.g. {@code "consumer position region "}
      *                   (empty for the ring region itself)
      */
-    static void checkIdentity(MemorySegment region, long minSize, long magic, String magicText, String what,
-                              String regionName) {
+    static void checkIdentity(MemorySegment region, long minSize, long magic, String magicText, int layoutVersion,
+                              String what, String regionName) {
         if (region.byteSize() < minSize) {
             throw new RingLayoutException(what + ": " + regionName + "segment of " + region.byteSize()
                     + " bytes is smaller than the " + minSize + "-byte header");
@@ -202,9 +203,9 @@ public final class RegionHeaderDescriptor {
                     + ", expected 0x" + Long.toHexString(magic) + " (\"" + magicText + "\")");
         }
         int version = region.get(U32, VERSION_OFFSET);
-        if (version != LAYOUT_VERSION) {
+        if (version != layoutVersion) {
             throw new RingLayoutException(what + ": " + regionName + "layout version " + version
-                    + ", this library reads " + LAYOUT_VERSION);
+                    + ", this library reads " + layoutVersion);
         }
     }
 

@@ -141,7 +141,7 @@ public final class SpscConsumerPositionDescriptor {
      * @throws RingLayoutException naming the first field that is wrong
      */
     public static void validate(MemorySegment region, RingKind expectedKind, long expectedCapacity, String what) {
-        RegionHeaderDescriptor.checkIdentity(region, REGION_SIZE, MAGIC, "SLUICECP", what, "consumer position region ");
+        RegionHeaderDescriptor.checkIdentity(region, REGION_SIZE, MAGIC, "SLUICECP", LAYOUT_VERSION, what, "consumer position region ");
         int kindCode = region.get(U32, KIND_OFFSET);
         RingKind kind = RingKind.fromCode(kindCode);
         if (kind != expectedKind) {

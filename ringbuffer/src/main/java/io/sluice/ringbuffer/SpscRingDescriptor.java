@@ -20,7 +20,7 @@ import java.lang.foreign.ValueLayout;
  *  |                 Magic "SLUICERB" (u64, LE bytes)              |  0
  *  |                                                               |
  *  +-------------------------------+-------------------------------+
- *  |      Layout Version (1)       |        Ring Kind (1 = SPSC)   |  8
+ *  |      Layout Version (2)       |        Ring Kind (1 = SPSC)   |  8
  *  +-------------------------------+-------------------------------+
  *  |     Header Length (128)       |    Max Message Length (u32)   | 16
  *  +-------------------------------+-------------------------------+

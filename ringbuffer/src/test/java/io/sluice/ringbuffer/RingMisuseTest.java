@@ -322,8 +322,8 @@ class RingMisuseTest {
                         + " (\"SLUICERB\")",
                 assertThrows(RingLayoutException.class, () -> ring.attachProducer(notARing, Arena.ofAuto())).getMessage());
         MemorySegment newer = ring.formatted();
-        newer.set(RegionHeaderDescriptor.U32, RegionHeaderDescriptor.VERSION_OFFSET, 2);
-        assertEquals(ring.named + ": layout version 2, this library reads 1",
+        newer.set(RegionHeaderDescriptor.U32, RegionHeaderDescriptor.VERSION_OFFSET, 3);
+        assertEquals(ring.named + ": layout version 3, this library reads 2",
                 assertThrows(RingLayoutException.class, () -> ring.attachProducer(newer, Arena.ofAuto())).getMessage());
     }
 

@@ -65,7 +65,7 @@ class SpscRingLayoutTest {
     void formatWritesTheDocumentedHeader() {
         MemorySegment region = formattedRegion();
         assertEquals(RegionHeaderDescriptor.MAGIC, region.get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
-        assertEquals(1, region.get(ValueLayout.JAVA_INT_UNALIGNED, 8), "layout version");
+        assertEquals(2, region.get(ValueLayout.JAVA_INT_UNALIGNED, 8), "layout version");
         assertEquals(RingKind.SPSC.code(), region.get(ValueLayout.JAVA_INT_UNALIGNED, 12));
         assertEquals(128, region.get(ValueLayout.JAVA_INT_UNALIGNED, 16), "header length");
         assertEquals(128, region.get(ValueLayout.JAVA_INT_UNALIGNED, 20), "max message length = capacity / 8");
@@ -121,7 +121,7 @@ class SpscRingLayoutTest {
     @Test
     void aWrongMagicVersionKindOrHeaderLengthIsRefused() {
         assertRingRefused(r -> r.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 0x1234L), "bad magic 0x1234");
-        assertRingRefused(r -> r.set(ValueLayout.JAVA_INT_UNALIGNED, 8, 2), "layout version 2");
+        assertRingRefused(r -> r.set(ValueLayout.JAVA_INT_UNALIGNED, 8, 1), "layout version 1");
         assertRingRefused(r -> r.set(ValueLayout.JAVA_INT_UNALIGNED, 12, RingKind.MPMC.code()), "ring kind MPMC, expected SPSC");
         assertRingRefused(r -> r.set(ValueLayout.JAVA_INT_UNALIGNED, 12, 99), "ring kind code 99");
         assertRingRefused(r -> r.set(ValueLayout.JAVA_INT_UNALIGNED, 16, 256), "header length 256");
