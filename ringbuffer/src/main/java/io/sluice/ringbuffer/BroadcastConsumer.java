@@ -66,7 +66,8 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
 public final class BroadcastConsumer implements MessageConsumer {
     private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
     private static final VarHandle INT_U = RegionHeaderDescriptor.U32.varHandle().withInvokeExactBehavior();
-    private static final VarHandle LONG_U = RegionHeaderDescriptor.U64.varHandle().withInvokeExactBehavior();
+    /** {@link #drain}'s bound when records are read by their commit words, not up to the Tail. */
+    private static final long NO_TAIL = Long.MAX_VALUE;
 
     private final MemorySegment region;
     private final MemorySegment positionRegion;
@@ -85,8 +86,6 @@ public final class BroadcastConsumer implements MessageConsumer {
     private long publishedPosition = -1;
     private long recordPosition = -1;
     private long sequence = -1;
-    /** {@link #drain}'s bound when records are read by their commit words, not up to the Tail. */
-    private static final long NO_TAIL = Long.MAX_VALUE;
 
     private BroadcastConsumer(MemorySegment region, MemorySegment positionRegion, String what,
                               BroadcastRingDescriptor.Header header, boolean tap) {

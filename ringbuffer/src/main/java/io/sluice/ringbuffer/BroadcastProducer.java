@@ -28,7 +28,7 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
  * {@link #tryClaim} computes where the record goes (a padding record or implicit gap first if it
  * does not fit before the end of the data area), advances the Head past every record the claim
  * will overwrite, publishes the Tail Intent (release, then a store-store fence), marks the
- * Sequence of the slot after the record not committed, writes the padding and record headers but
+ * Sequence of the slot after the record not committed, writes the padding and record headers except
  * their Sequences, and returns the payload offset in {@link #buffer()}. The caller writes the
  * payload in place; {@link #commit} release-stores the Sequences (the commit words consumers
  * follow, {@link BroadcastRecordDescriptor}), then Next Sequence, Tail and Latest. {@link #abort}
@@ -68,7 +68,6 @@ import static io.sluice.ringbuffer.BroadcastRingDescriptor.TAIL_OFFSET;
 public final class BroadcastProducer extends ProducerCounters implements MessageProducer {
     private static final VarHandle LONG = RegionHeaderDescriptor.ALIGNED_U64.varHandle().withInvokeExactBehavior();
     private static final VarHandle INT_U = RegionHeaderDescriptor.U32.varHandle().withInvokeExactBehavior();
-    private static final VarHandle LONG_U = RegionHeaderDescriptor.U64.varHandle().withInvokeExactBehavior();
     private static final long NO_CLAIM = -1;
 
     private final MemorySegment region;
@@ -147,8 +146,9 @@ public final class BroadcastProducer extends ProducerCounters implements Message
         overwrite.announce(reach, tail);
 
         // The slot after the record is not committed: a consumer that reads this record's commit
-        // and moves on must find the mark there, not an older lap's bytes (released by commit).
-        LONG_U.set(region, DATA_OFFSET + ((reach - HEADER_LENGTH) & mask) + SEQUENCE_OFFSET, NOT_COMMITTED);
+        // and moves on must find the mark there, not an older lap's bytes. Opaque: one untorn
+        // 8-byte store; the commit's release store orders it before the commit.
+        LONG.setOpaque(region, DATA_OFFSET + ((reach - HEADER_LENGTH) & mask) + SEQUENCE_OFFSET, NOT_COMMITTED);
         if (gap >= HEADER_LENGTH) {
             writeHeader(DATA_OFFSET + offset, (int) gap, PADDING_TYPE);
         }
