@@ -61,7 +61,6 @@ static int64_t bc_reach(const struct bcast_state *b, int64_t tail) {
     return bc_next_record_start(b, tail) + SLI_BC_REC_HEADER_LENGTH;
 }
 
-
 /* drain's bound when records are read by their commit words, not up to the Tail. */
 #define SLI_BC_NO_TAIL INT64_MAX
 
@@ -89,7 +88,7 @@ static int64_t bc_check_record(sluice_channel *ch, int64_t position, int32_t len
     } else {
         return sli_fail_record(ch, position, "unknown record type %d", type);
     }
-    if (tail != SLI_BC_NO_TAIL && position + span > tail) {
+    if (position + span > tail) { /* never, with SLI_BC_NO_TAIL: a record read by its commit word */
         return sli_fail_record(ch, position, "record of %lld bytes ends past the tail %lld", (long long) span, (long long) tail);
     }
     return span;
@@ -124,11 +123,7 @@ int sli_bc_start(sluice_channel *ch, sluice_start policy) {
             candidate = head;
         }
         if (candidate < tail) {
-            int64_t at = candidate;
-            int64_t to_end = b->capacity - (at & b->mask);
-            if (to_end < SLI_BC_REC_HEADER_LENGTH) {
-                at += to_end; /* the Head may sit in the implicit gap; the record follows it */
-            }
+            const int64_t at = bc_next_record_start(b, candidate); /* the Head may sit in the implicit gap */
             const uint8_t *rec = r + SLI_BC_DATA_OFFSET + (at & b->mask);
             int32_t length = sli_load_relaxed32(rec + SLI_BC_REC_LENGTH_OFFSET);
             int32_t type = sli_load_relaxed32(rec + SLI_BC_REC_TYPE_OFFSET);

@@ -230,9 +230,8 @@ public final class BroadcastConsumer implements MessageConsumer {
                 final long at = DATA_OFFSET + (start & mask);
                 // Acquire: the commit word first, the rest of the header and the payload after it.
                 final long seq = (long) LONG.getAcquire(region, at + SEQUENCE_OFFSET);
-                final long expected = stamped ? laps.expectedSequence() : 0;
-                // expected < 0 (not known) never meets a commit word: -1 is also NOT_COMMITTED.
-                if (stamped && (expected < 0 || seq != expected)) {
+                // An expectation not known (-1) never meets a commit word: -1 is also NOT_COMMITTED.
+                if (stamped && (laps.expectedSequence() < 0 || seq != laps.expectedSequence())) {
                     if (!overwrite || seq == NOT_COMMITTED) {
                         break; // not committed yet (backpressure: anything else is the next poll's, against the Tail)
                     }

@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
 import static io.sluice.ringbuffer.BroadcastRecordCheck.aligned;
-import static io.sluice.ringbuffer.BroadcastRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.LENGTH_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.SEQUENCE_OFFSET;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.TYPE_OFFSET;
@@ -65,11 +64,8 @@ final class BroadcastConsumerStart {
                 candidate = head;
             }
             if (candidate < tail) {
-                long at = candidate;
-                final long toEnd = capacity - (at & mask);
-                if (toEnd < HEADER_LENGTH) {
-                    at += toEnd; // the Head may sit in the implicit gap; the record follows it
-                }
+                // The Head may sit in the implicit gap; the record follows it.
+                final long at = BroadcastRecordDescriptor.nextRecordStart(candidate, capacity);
                 final long base = DATA_OFFSET + (at & mask);
                 final int length = (int) INT_U.get(region, base + LENGTH_OFFSET);
                 final int type = (int) INT_U.get(region, base + TYPE_OFFSET);

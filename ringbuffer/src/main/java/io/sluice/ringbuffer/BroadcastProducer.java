@@ -83,7 +83,6 @@ public final class BroadcastProducer extends ProducerCounters implements Message
     private long tail;
     private long nextSequence;
     private long claimStart = NO_CLAIM;
-    private long claimGap;
     private long claimEnd;
     private long claimPayloadOffset;
     // What a claim overwrites: the Head walk and the Tail Intent (both policies).
@@ -156,7 +155,6 @@ public final class BroadcastProducer extends ProducerCounters implements Message
         final long recordOffset = start & mask;
         writeHeader(DATA_OFFSET + recordOffset, (int) recordLength, type);
 
-        claimGap = gap;
         claimStart = start;
         claimEnd = newTail;
         claimPayloadOffset = recordOffset + HEADER_LENGTH;
@@ -176,8 +174,9 @@ public final class BroadcastProducer extends ProducerCounters implements Message
      * number of the message after it.
      */
     private void publishRecord(long sequence) {
-        if (claimGap >= HEADER_LENGTH) {
-            LONG.setRelease(region, DATA_OFFSET + ((claimStart - claimGap) & mask) + SEQUENCE_OFFSET, sequence);
+        // The claim's padding, if any, runs from the committed tail (not yet advanced) to its start.
+        if (claimStart - tail >= HEADER_LENGTH) {
+            LONG.setRelease(region, DATA_OFFSET + (tail & mask) + SEQUENCE_OFFSET, sequence);
         }
         LONG.setRelease(region, DATA_OFFSET + (claimStart & mask) + SEQUENCE_OFFSET, sequence);
     }
