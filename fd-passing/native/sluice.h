@@ -48,7 +48,8 @@ extern "C" {
 #endif
 
 #define SLUICE_PROTOCOL_VERSION 1 /* docs/protocol.md */
-#define SLUICE_LAYOUT_VERSION 2          /* ring region layouts (2: the broadcast record's sequence commits it) */
+#define SLUICE_LAYOUT_VERSION 3          /* ring region layouts (2: the broadcast record's sequence commits it;
+                                            3: no SPSC record starts in the last 16 bytes of a line) */
 #define SLUICE_POSITION_LAYOUT_VERSION 1 /* consumer position region layouts */
 
 /* HELLO's role field. */

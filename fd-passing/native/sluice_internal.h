@@ -296,6 +296,11 @@ static inline int64_t sli_align8(int64_t v) {
     return (v + 7) & ~(int64_t) 7;
 }
 
+/* Where the SPSC record after one ending at end (a position or data offset, 8-aligned) starts. */
+static inline int64_t sli_spsc_next_record_start(int64_t end) {
+    return (end & (SLI_SPSC_LINE_LENGTH - 1)) <= SLI_SPSC_LAST_START_IN_LINE ? end : (end | (SLI_SPSC_LINE_LENGTH - 1)) + 1;
+}
+
 /* ---- errors.c: error reporting and names ----------------------------------------------------- */
 
 /* Fills e (if not NULL) with code and a formatted message; returns code. */

@@ -121,6 +121,10 @@
 #define SLI_SPSC_REC_TYPE_OFFSET 12  /* i32: > 0 a message, SLI_SPSC_PADDING_TYPE to the end of the data area */
 #define SLI_SPSC_REC_HEADER_LENGTH 16
 #define SLI_SPSC_REC_ALIGNMENT 8
+/* No record starts in the last 16 bytes of a 64-byte line of the data area (header and the first 8
+   payload bytes share a line): a record ending there is followed by the next line. */
+#define SLI_SPSC_LINE_LENGTH 64
+#define SLI_SPSC_LAST_START_IN_LINE (SLI_SPSC_LINE_LENGTH - SLI_SPSC_REC_HEADER_LENGTH - 8)
 #define SLI_SPSC_PADDING_TYPE (-1)
 #define SLI_SPSC_INVALID_STAMP (-1LL)
 

@@ -64,6 +64,10 @@ int sli_spsc_init_position(sluice_channel *ch, int64_t start, sluice_error *e) {
         return sli_fail(e, SLUICE_EPROTOCOL, "%s: WELCOME start position %lld is not a non-negative multiple of 8", ch->what,
                         (long long) start);
     }
+    if ((start & (SLI_SPSC_LINE_LENGTH - 1)) > SLI_SPSC_LAST_START_IN_LINE) {
+        return sli_fail(e, SLUICE_EPROTOCOL, "%s: WELCOME start position %lld lies in the last 16 bytes of a %d-byte line,"
+                        " where no record starts", ch->what, (long long) start, SLI_SPSC_LINE_LENGTH);
+    }
     atomic_store_explicit(s->position, start, memory_order_release);
     int64_t stamp = sli_load_acquire64(s->data + (start & s->mask));
     if (stamp != start && stamp != SLI_SPSC_INVALID_STAMP) {
@@ -112,12 +116,12 @@ int sli_spsc_poll(sluice_channel *ch, sluice_handler handler, void *ctx, int lim
             break;
         }
         const int64_t end = index + sli_align8((int64_t) SLI_SPSC_REC_HEADER_LENGTH + length);
-        if (end > capacity || (end < capacity && capacity - end < SLI_SPSC_REC_HEADER_LENGTH)) {
-            rc = sli_fail_record(ch, head, "length %d runs past the end of the data area (capacity %lld)%s", length,
-                              (long long) capacity, end > capacity ? "" : " or leaves a gap shorter than a header");
+        if (end > capacity) {
+            rc = sli_fail_record(ch, head, "length %d runs past the end of the data area (capacity %lld)", length,
+                              (long long) capacity);
             break;
         }
-        head += end - index;
+        head = sli_spsc_next_record_start(head + (end - index));
         if (type != SLI_SPSC_PADDING_TYPE) {
             count++;
             handler(ctx, type, data + index + SLI_SPSC_REC_HEADER_LENGTH, (uint32_t) length);

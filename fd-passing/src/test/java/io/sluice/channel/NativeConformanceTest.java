@@ -116,6 +116,8 @@ class NativeConformanceTest {
             m("SLI_SPSC_REC_TYPE_OFFSET", SpscRecordDescriptor.TYPE_OFFSET),
             m("SLI_SPSC_REC_HEADER_LENGTH", SpscRecordDescriptor.HEADER_LENGTH),
             m("SLI_SPSC_REC_ALIGNMENT", SpscRecordDescriptor.ALIGNMENT),
+            m("SLI_SPSC_LINE_LENGTH", SpscRecordDescriptor.LINE_LENGTH),
+            m("SLI_SPSC_LAST_START_IN_LINE", SpscRecordDescriptor.LAST_START_IN_LINE),
             m("SLI_SPSC_PADDING_TYPE", SpscRecordDescriptor.PADDING_TYPE),
             m("SLI_SPSC_INVALID_STAMP", SpscRecordDescriptor.INVALID_STAMP),
             m("SLI_SPSC_POS_MAGIC", SpscConsumerPositionDescriptor.MAGIC),

@@ -9,6 +9,7 @@ import io.sluice.memfd.Seal;
 import io.sluice.memfd.libc.FdCalls;
 import io.sluice.memfd.libc.MemfdCalls;
 import io.sluice.ringbuffer.SpscProducer;
+import io.sluice.api.RingKind;
 import io.sluice.ringbuffer.SpscRing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -241,6 +242,10 @@ class NativeHostileHostTest {
             behaviours.put("welcome-too-big", conn -> conn.send(tooBig, good.fd()));
             behaviours.put("too-long-with-fds", conn -> conn.send(new byte[2000], pipe[0], pipe[1]));
             behaviours.put("bad-magic-with-fds", conn -> conn.send(badMagic, good.fd(), pipe[0]));
+            // No SPSC record starts in the last 16 bytes of a 64-byte line: a start there is a lie.
+            byte[] startInLineEnd = Handshake.welcome(new Handshake.Welcome(RingKind.SPSC, 0, SpscRing.regionSize(CAPACITY),
+                    SpscRing.consumerPositionRegionSize(), SpscRing.maxMessageLength(CAPACITY), 0, 48));
+            behaviours.put("welcome-start-at-line-end", conn -> conn.send(startInLineEnd, good.fd()));
             behaviours.put("refused-after-position", conn -> {
                 conn.send(welcome, good.fd());
                 try (ReceivedMessage m = receivePosition(conn)) {
@@ -299,6 +304,8 @@ class NativeHostileHostTest {
                         "SLUICE_EPROTOCOL: WELCOME data region size 2147483648 is out of range",
                         "SLUICE_EPROTOCOL: the host's WELCOME was truncated (MSG_TRUNC",
                         "SLUICE_EPROTOCOL: the host's message has bad magic",
+                        "SLUICE_EPROTOCOL: spsc ring 'orders': WELCOME start position 48 lies in the last 16 bytes of a"
+                                + " 64-byte line, where no record starts",
                         "SLUICE_EREFUSED: attaching to 'orders' refused (BAD_REGION): not that one",
                         "SLUICE_EPROTOCOL: READY is 16 bytes with 1 fds",
                         "SLUICE_EHOSTGONE: the host closed the connection while we waited for READY",

@@ -87,7 +87,7 @@ public final class RegionHeaderDescriptor {
     /** "SLUICERB" as a little-endian u64. */
     public static final long MAGIC = 0x4252_4543_4955_4C53L;
     /** Layout version of the common header; a region with another is refused. */
-    public static final int LAYOUT_VERSION = 2;
+    public static final int LAYOUT_VERSION = 3;
     /** Spacing of hot counters and alignment of every area: two cache lines. */
     public static final int LINE = 128;
 

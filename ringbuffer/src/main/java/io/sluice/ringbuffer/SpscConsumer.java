@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION;
 import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.MESSAGES_CONSUMED_OFFSET;
 import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION_OFFSET;
-import static io.sluice.ringbuffer.SpscRecordDescriptor.ALIGNMENT;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.LENGTH;
@@ -121,11 +120,11 @@ public final class SpscConsumer implements MessageConsumer {
                     throw corrupt(head, "unknown type " + type);
                 }
                 final long end = index + SpscRecordDescriptor.recordLength(length);
-                if (end > capacity || capacity - end == ALIGNMENT) {
+                if (end > capacity) {
                     throw corrupt(head, "length " + length + " runs past the end of the data area (capacity "
-                            + capacity + ")" + (end > capacity ? "" : " or leaves a gap shorter than a header"));
+                            + capacity + ")");
                 }
-                head += end - index;
+                head = SpscRecordDescriptor.nextRecordStart(head + (end - index));
                 if (type != PADDING_TYPE) {
                     count++;
                     handler.onMessage(type, PayloadSlice.of(data, index + HEADER_LENGTH, length));

@@ -15,10 +15,12 @@ import static io.sluice.ringbuffer.SpscRingDescriptor.PRODUCER_POSITION_OFFSET;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.LENGTH;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.LINE_LENGTH;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.PADDING_TYPE;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.STAMP_LENGTH;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
+import static io.sluice.ringbuffer.SpscRecordDescriptor.nextRecordStart;
 
 /**
  * The one producer of an SPSC ring. Not thread-safe: one thread at a time (hand it over with a
@@ -27,14 +29,16 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
  * <p>Claim, write in place, commit:
  * <ol>
  *   <li>{@link #tryClaim} computes the room the record needs (its aligned length, a padding
- *       record if it does not fit before the end of the data area, and the next record's stamp
- *       slot) and checks it against the cached consumer position; only when the cache says full
+ *       record if it does not fit before the end of the data area, the gap to the next line if it
+ *       ends in the last 16 bytes of one, and the next record's stamp slot) and checks it against the cached consumer position; only when the cache says full
  *       does it acquire-load the consumer's position again. It writes length and type (plain)
  *       and returns the payload offset in {@link #buffer()}.</li>
  *   <li>The caller writes the payload there.</li>
  *   <li>{@link #commit} writes {@link SpscRecordDescriptor#INVALID_STAMP} into the next record's
  *       stamp slot (plain), then the record's position into its own stamp slot (release): the
- *       consumer that acquires the stamp sees header, payload and the invalidated next slot.</li>
+ *       consumer that acquires the stamp sees header, payload and the invalidated next slot.
+ *       Then, once per line, it stores an invalid stamp at the start of the line after the next
+ *       record's, so that line is already its own when a later commit first writes it.</li>
  * </ol>
  * {@link #abort} simply forgets the claim: nothing was published (the claimed record's stamp slot
  * still holds the invalid stamp), and the next claim reuses the space.
@@ -171,6 +175,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     // Producer-local state; nothing below is shared.
     private final SpscRecordStarts recordStarts; // where the last two laps' records start: check()
     private long tail;               // position of the next record (its stamp slot holds INVALID_STAMP)
+    private long lineAhead = -1;     // the line start commit last stored an invalid stamp at (see commit)
     private long producerLimit;          // validatedPosition + capacity: room ends here
     private long claimPosition = NO_CLAIM;
     private int claimRecordLength;
@@ -192,7 +197,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         // headers were checked while the tail was found, a padding record's length included (it
         // runs to the end of the data area, so its record length is the rest of the lap too).
         for (long position = head; position < tail;
-             position += SpscRecordDescriptor.recordLength((int) LENGTH.get(data, position & mask))) {
+             position = nextRecordStart(position + SpscRecordDescriptor.recordLength((int) LENGTH.get(data, position & mask)))) {
             recordStarts.recordAt(position);
         }
         PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, tail);
@@ -223,11 +228,11 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         final long position = tail;
         final long index = position & mask;
         final long toEnd = capacity - index;
-        // Pad to the end when the record does not fit, and also when it would leave exactly 8
-        // bytes: a record header (16) never starts in the last 8 bytes, so no header wraps.
-        final long padding = recordLength <= toEnd && toEnd - recordLength != ALIGNMENT ? 0 : toEnd;
-        // The claim owns padding, record and the next record's stamp slot (see commit).
-        final long end = position + padding + recordLength + STAMP_LENGTH;
+        // Pad to the end when the record does not fit. (A record ending in the last 16 bytes of the
+        // data area is followed by the next lap: nextRecordStart, so no header ever wraps.)
+        final long padding = recordLength <= toEnd ? 0 : toEnd;
+        // The claim owns padding, record, the gap after it and the next record's stamp slot.
+        final long end = nextRecordStart(position + padding + recordLength) + STAMP_LENGTH;
         if (padding != 0 || end > producerLimit) {
             return claimSlowly(type, length, recordLength, position, index, padding, end);
         }
@@ -266,7 +271,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     @Override
     public void commit(long offset) {
         final long position = checkClaim("commit", offset);
-        final long next = position + claimRecordLength;
+        final long next = nextRecordStart(position + claimRecordLength);
         final MemorySegment data = this.data;
         recordStarts.recordAt(position);
         STAMP.set(data, next & mask, INVALID_STAMP);              // next slot: not committed (plain)
@@ -275,6 +280,16 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, next);
         tail = next;
         claimPosition = NO_CLAIM;
+        // Take the line after the next record's own now, while the consumer reads this record: a
+        // store there (an invalid stamp in free room, which no consumer reads before a record is
+        // committed over it) makes the line this core's, so that the commit that first writes it
+        // does not wait, before its stamp can be seen, for the consumer's core to drop the copy it
+        // kept from the last lap. Once per line; never past the room (hold() relies on that).
+        final long ahead = (next | (LINE_LENGTH - 1)) + 1;
+        if (ahead != lineAhead && ahead + STAMP_LENGTH <= producerLimit) {
+            STAMP.set(data, ahead & mask, INVALID_STAMP);
+            lineAhead = ahead;
+        }
         onCommit();
         final SpscWakeup w = wakeup;
         if (w != null) {
@@ -567,7 +582,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
                         + index + ") has length " + length + " and type " + type
                         + ": something wrote the data area outside a claim");
             }
-            position += span;
+            position = nextRecordStart(position + span);
         }
         return position == departedPosition ? departedPosition : validated;
     }

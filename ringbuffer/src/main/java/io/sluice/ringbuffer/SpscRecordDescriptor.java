@@ -7,9 +7,12 @@ import java.lang.invoke.VarHandle;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
- * The header of every record in an SPSC ring's data area. Records are laid end to end from
+ * The header of every record in an SPSC ring's data area. Records follow one another from
  * position 0; each starts at a multiple of {@link #ALIGNMENT} and takes
- * {@code align(HEADER_LENGTH + length, ALIGNMENT)} bytes. All fields little-endian.
+ * {@code align(HEADER_LENGTH + length, ALIGNMENT)} bytes ({@link #recordLength}). The next record
+ * starts where the last one ends, except that no record starts in the last 16 bytes of a 64-byte
+ * line ({@link #LINE_LENGTH}): a record that ends there is followed by a gap to the next line
+ * ({@link #nextRecordStart}). All fields little-endian.
  *
  * <pre>
  *   0                   1                   2                   3
@@ -27,7 +30,18 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  *  +---------------------------------------------------------------+
  *  |     0..7 bytes to the next multiple of 8 (unspecified)        |
  *  +---------------------------------------------------------------+
+ *  |  0, 8 or 16 bytes of gap to the next line (unspecified), when  |
+ *  |  the record ends in the last 16 bytes of a 64-byte line        |
+ *  +---------------------------------------------------------------+
  * </pre>
+ *
+ * <h2>Why no record starts in the last 16 bytes of a line</h2>
+ * A consumer learns of a record from its stamp and reads the payload right after: if the header
+ * filled the end of a line, the payload would begin on the next one, and the consumer would wait
+ * for a second line to come from the producer's core after the first. Starting at most 40 bytes
+ * into a line keeps the header and the first 8 payload bytes on the stamp's line (and a payload of
+ * up to 48 bytes whole on it when the record starts on a line boundary). The gap costs at most
+ * 16 bytes per record; what it saves is in docs/benchmarks.md.
  *
  * <h2>Position Stamp: the commit flag</h2>
  * Written by the producer, <b>last, with a release store</b>, once the header and payload are in
@@ -45,6 +59,10 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  *       (a claim owns its record plus the next 8 bytes);</li>
  *   <li>format writes {@link #INVALID_STAMP} into the slot of position 0.</li>
  * </ol>
+ * The producer may also write {@link #INVALID_STAMP} anywhere in its free room, past the next
+ * record's slot and below the consumer's position + capacity (it stores one into the first slot
+ * of the line after its position, so that the line is its own before the next commit needs it):
+ * no consumer reads there before a record is committed over it.
  * So the slot of the producer's next position always holds {@code INVALID_STAMP} by the time
  * the consumer can get there (it learnt that position by acquiring the previous record's stamp,
  * which happens after the invalid stamp was written). Until the producer commits a record there,
@@ -80,6 +98,13 @@ public final class SpscRecordDescriptor {
     public static final int HEADER_LENGTH = (int) LAYOUT.byteSize();
     /** Every record starts at a multiple of this. */
     public static final int ALIGNMENT = 8;
+    /**
+     * The line length records are placed by: no record starts in the last 16 bytes of a line of
+     * this many bytes (the data area's offsets, so a line starts at every multiple of it).
+     */
+    public static final int LINE_LENGTH = 64;
+    /** The furthest into a line a record starts: header and 8 payload bytes then share the line. */
+    public static final int LAST_START_IN_LINE = LINE_LENGTH - HEADER_LENGTH - 8;
     /** Size of the stamp slot the producer invalidates ahead of each commit. */
     public static final int STAMP_LENGTH = 8;
     /** Type of a padding record. Types 0 and below other than this are invalid. */
@@ -102,5 +127,18 @@ public final class SpscRecordDescriptor {
      */
     public static int recordLength(int length) {
         return (HEADER_LENGTH + length + ALIGNMENT - 1) & -ALIGNMENT;
+    }
+
+    /**
+     * Where the record after one ending at {@code end} starts: {@code end} itself, or the start of
+     * the next line if {@code end} lies in the last 16 bytes of a line (see the class comment).
+     * The same for positions and data offsets: a line starts at every multiple of
+     * {@link #LINE_LENGTH} in both.
+     *
+     * @param end where a record ends (a position or data offset), a multiple of {@link #ALIGNMENT}
+     * @return where the next record starts, at most 16 bytes further
+     */
+    public static long nextRecordStart(long end) {
+        return (end & (LINE_LENGTH - 1)) <= LAST_START_IN_LINE ? end : (end | (LINE_LENGTH - 1)) + 1;
     }
 }

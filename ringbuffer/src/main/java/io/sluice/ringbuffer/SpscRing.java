@@ -180,6 +180,10 @@ public final class SpscRing {
             throw new RingLayoutException(what + ": consumer position " + head
                     + " is not a non-negative multiple of " + SpscRecordDescriptor.ALIGNMENT);
         }
+        if ((head & (SpscRecordDescriptor.LINE_LENGTH - 1)) > SpscRecordDescriptor.LAST_START_IN_LINE) {
+            throw new RingLayoutException(what + ": consumer position " + head + " lies in the last 16 bytes of a "
+                    + SpscRecordDescriptor.LINE_LENGTH + "-byte line, where no record starts");
+        }
         return head;
     }
 
@@ -207,11 +211,11 @@ public final class SpscRing {
             boolean valid = type > 0 ? length >= 0 && length <= maxLength
                     : type == SpscRecordDescriptor.PADDING_TYPE && length == capacity - index - SpscRecordDescriptor.HEADER_LENGTH;
             long end = index + SpscRecordDescriptor.recordLength(length);
-            if (!valid || end > capacity || capacity - end == SpscRecordDescriptor.ALIGNMENT) {
+            if (!valid || end > capacity) {
                 throw new RingLayoutException(what + ": record at position " + position + " has length " + length
                         + " and type " + type + ", which are impossible");
             }
-            position += end - index;
+            position = SpscRecordDescriptor.nextRecordStart(position + (end - index));
             if (position - head > capacity - SpscRecordDescriptor.STAMP_LENGTH) {
                 throw new RingLayoutException(what + ": committed records from the consumer position " + head
                         + " fill more than the capacity " + capacity);

@@ -20,7 +20,7 @@ import java.lang.foreign.ValueLayout;
  *  |                 Magic "SLUICERB" (u64, LE bytes)              |  0
  *  |                                                               |
  *  +-------------------------------+-------------------------------+
- *  |      Layout Version (2)       |        Ring Kind (1 = SPSC)   |  8
+ *  |      Layout Version (3)       |        Ring Kind (1 = SPSC)   |  8
  *  +-------------------------------+-------------------------------+
  *  |     Header Length (128)       |    Max Message Length (u32)   | 16
  *  +-------------------------------+-------------------------------+
@@ -117,15 +117,18 @@ public final class SpscRingDescriptor {
     }
 
     /**
-     * How far past the published producer position a claim in flight may write: a padding record
-     * to the end of the data area (shorter than a longest record), a longest record, and the next
-     * record's stamp slot.
+     * How far past the published producer position the producer may already have written: a claim
+     * in flight writes a padding record to the end of the data area (shorter than a longest
+     * record), a longest record, the gap to the next line (at most 16 bytes) and the next record's
+     * stamp slot; and a commit stores an invalid stamp at the start of the line after the next
+     * record's (at most a line and a stamp slot past it).
      *
      * @param capacity data area bytes, a power of two
-     * @return bytes past the producer position a claim may already have overwritten
+     * @return bytes past the producer position the producer may already have overwritten
      */
     public static long inFlightReach(long capacity) {
-        return 2 * SpscRecordDescriptor.recordLength(maxMessageLength(capacity)) + SpscRecordDescriptor.STAMP_LENGTH;
+        return 2 * SpscRecordDescriptor.recordLength(maxMessageLength(capacity)) + 16
+                + SpscRecordDescriptor.LINE_LENGTH + SpscRecordDescriptor.STAMP_LENGTH;
     }
 
     /**

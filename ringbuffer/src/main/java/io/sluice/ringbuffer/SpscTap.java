@@ -129,10 +129,10 @@ public final class SpscTap implements MessageConsumer {
             throw corrupt("length " + length + " and type " + type + " are impossible");
         }
         final long end = index + SpscRecordDescriptor.recordLength(length);
-        if (end > capacity || capacity - end == ALIGNMENT) {
+        if (end > capacity) {
             throw corrupt("length " + length + " runs past the end of the data area");
         }
-        return end - index;
+        return SpscRecordDescriptor.nextRecordStart(end) - index;
     }
 
     private CorruptRingException corrupt(String problem) {

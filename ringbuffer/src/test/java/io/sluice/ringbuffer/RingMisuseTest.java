@@ -322,8 +322,9 @@ class RingMisuseTest {
                         + " (\"SLUICERB\")",
                 assertThrows(RingLayoutException.class, () -> ring.attachProducer(notARing, Arena.ofAuto())).getMessage());
         MemorySegment newer = ring.formatted();
-        newer.set(RegionHeaderDescriptor.U32, RegionHeaderDescriptor.VERSION_OFFSET, 3);
-        assertEquals(ring.named + ": layout version 3, this library reads 2",
+        newer.set(RegionHeaderDescriptor.U32, RegionHeaderDescriptor.VERSION_OFFSET, RegionHeaderDescriptor.LAYOUT_VERSION + 1);
+        assertEquals(ring.named + ": layout version " + (RegionHeaderDescriptor.LAYOUT_VERSION + 1) + ", this library reads "
+                        + RegionHeaderDescriptor.LAYOUT_VERSION,
                 assertThrows(RingLayoutException.class, () -> ring.attachProducer(newer, Arena.ofAuto())).getMessage());
     }
 

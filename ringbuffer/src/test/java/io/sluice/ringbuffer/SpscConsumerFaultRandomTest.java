@@ -57,7 +57,9 @@ class SpscConsumerFaultRandomTest {
         final int max;
         final List<ConsumerFault> faults = new ArrayList<>();
 
-        // Every record the producer committed (padding too): start -> end, and start -> message number.
+        // Every record the producer committed (padding too): start -> where the next record starts
+        // (its end, or the next line after a record ending in the last 16 bytes of one: no record
+        // starts in that gap either), and start -> message number.
         final TreeMap<Long, Long> records = new TreeMap<>();
         final TreeMap<Long, Long> messages = new TreeMap<>();
         long sent;
@@ -134,7 +136,10 @@ class SpscConsumerFaultRandomTest {
                     return;
                 }
                 long end = producer.position();
-                long start = end - SpscRecordDescriptor.recordLength(length);
+                int recordLength = SpscRecordDescriptor.recordLength(length);
+                // Here if it fits before the end of the data area, else after padding to the next lap.
+                long start = (before & (capacity - 1)) + recordLength <= capacity ? before : (before | (capacity - 1)) + 1;
+                assertEquals(SpscRecordDescriptor.nextRecordStart(start + recordLength), end, "the next record's start");
                 if (start != before) {
                     records.put(before, start);                  // padding to the end of the lap
                 }

@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the host's hold / nextConsumerStart / followConsumer sequence loses nothing committed.
  *
  * <p>The ring: capacity 256 (messages up to 32 bytes), records of 16 bytes of payload (32 bytes
- * each), so record k starts at position 32k. Message k has type k + 1 and payload pattern(k).
+ * each, ending 0 or 32 bytes into a line, so no gap follows them), so record k starts at position
+ * 32k. Message k has type k + 1 and payload pattern(k).
  */
 class SpscConsumerFaultTest {
     private static final long CAPACITY = 256;
@@ -224,13 +225,16 @@ class SpscConsumerFaultTest {
         assertEquals(Problem.UNALIGNED, producer.latestFault().problem());
     }
 
-    /** Messages 0..6 read (224), then a 32-byte message that pads 224..256 and lands at 256..304. */
+    /**
+     * Messages 0..6 read (224), then a 32-byte message that pads 224..256 and lands at 256..304;
+     * 304 is 48 bytes into its line, so the next record starts at 320.
+     */
     private void paddedRecordAtTwoFiftySix() {
         assertEquals(7, fill());
         assertEquals(7, ring.consumer.poll((t, p) -> { }, 100));
         long at = SpscRingTest.publish(producer, 99, SpscRingTest.pattern(99, 32));
         assertEquals(16, at, "padded to the next lap");
-        assertEquals(304, producer.position());
+        assertEquals(320, producer.position(), "after the gap to the next line");
         assertEquals(224, producer.validatedPosition());
     }
 
@@ -238,9 +242,9 @@ class SpscConsumerFaultTest {
     void positionsWhereRecordsStartAreAcceptedHoweverFarTheyJumpAndPaddingCounts() {
         paddedRecordAtTwoFiftySix();
         assertEquals(1, ring.consumer.poll((t, p) -> { }, 10), "the padding is skipped, the record read");
-        assertEquals(304, ring.consumer.position());
+        assertEquals(320, ring.consumer.position());
         fill();
-        assertEquals(304, producer.validatedPosition(), "accepted: padding 224..256, record 256..304");
+        assertEquals(320, producer.validatedPosition(), "accepted: padding 224..256, record 256..304, gap to 320");
         assertTrue(faults.isEmpty(), faults.toString());
     }
 
@@ -300,14 +304,15 @@ class SpscConsumerFaultTest {
     void nextConsumerStartWalksOverPaddingAndSeesRecordsCommittedWhileHolding() {
         paddedRecordAtTwoFiftySix();
         assertTrue(send());
-        assertTrue(send());                                   // 304..336, 336..368
+        assertTrue(send());                                   // 320..352, 352..384
         producer.hold();
         assertEquals(256, producer.nextConsumerStart(256), "just after the padding");
         assertEquals(224, producer.nextConsumerStart(240), "inside the padding");
-        assertEquals(304, producer.nextConsumerStart(304));
-        assertEquals(368, producer.nextConsumerStart(368), "the tail");
+        assertEquals(224, producer.nextConsumerStart(304), "in the gap after the record: no record starts there");
+        assertEquals(320, producer.nextConsumerStart(320), "just after the gap");
+        assertEquals(384, producer.nextConsumerStart(384), "the tail");
         assertTrue(send(), "room left below validated + capacity (480): the producer goes on while held");
-        assertEquals(400, producer.nextConsumerStart(400), "a record committed while holding is seen");
+        assertEquals(416, producer.nextConsumerStart(416), "a record committed while holding is seen");
         assertTrue(faults.isEmpty());
     }
 }

@@ -25,22 +25,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SpscCorruptionTest {
     private static final long CAPACITY = 1024;
 
-    /** Two good records, then a third at position 48 whose header {@code corrupt} rewrites. */
+    /**
+     * Two good records of 24 bytes at 0 and 24, then a third whose header {@code corrupt} rewrites:
+     * at 64, since the second ends at 48, in the last 16 bytes of its line.
+     */
     private static CorruptRingException pollCorrupted(long capacity, java.util.function.Consumer<MemorySegment> corrupt,
                                                       String expected) {
         SpscTestRing ring = SpscTestRing.onHeap(capacity);
         publish(ring.producer, 1, pattern(1, 8));
         publish(ring.producer, 2, pattern(2, 8));
         publish(ring.producer, 3, pattern(3, 8));
-        corrupt.accept(ring.data().asSlice(48));
+        corrupt.accept(ring.data().asSlice(64));
         List<Integer> seen = new ArrayList<>();
         CorruptRingException e = assertThrows(CorruptRingException.class,
                 () -> ring.consumer.poll((type, payload) -> seen.add(type), 10));
-        assertTrue(e.getMessage().startsWith("spsc ring 'test': record at position 48 (data offset 48): "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("spsc ring 'test': record at position 64 (data offset 64): "), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage() + " should say " + expected);
         assertEquals(List.of(1, 2), seen, "the good records before it are delivered");
-        assertEquals(48, ring.consumer.position(), "the position stays before the bad record");
-        assertEquals(48, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET));
+        assertEquals(64, ring.consumer.position(), "the position stays before the bad record");
+        assertEquals(64, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET));
         assertThrows(CorruptRingException.class, () -> ring.consumer.poll((t, p) -> { }, 10), "and stays refused");
         return e;
     }
@@ -58,37 +61,49 @@ class SpscCorruptionTest {
         pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 8, 129), "length 129 outside 0..128");
     }
 
-    /** A ring of 256 (max message 32) with committed, unconsumed records at 192 (24 bytes), 216 (24) and 240 (16). */
+    /**
+     * A ring of 256 (max message 32) with committed, unconsumed records at 192 (24 bytes), 216 (16)
+     * and 232 (16), the last ending 8 bytes before the end of the data area: the next lap follows it.
+     */
     private static SpscTestRing nearTheEnd() {
         SpscTestRing ring = SpscTestRing.onHeap(256);
-        for (int i = 0; i < 4; i++) {
-            publish(ring.producer, 1, pattern(i, 32));            // 0..192
+        for (int i = 0; i < 3; i++) {
+            publish(ring.producer, 1, pattern(i, 32));            // 0, 64, 128 (48 bytes, then a gap) -> 192
         }
         drain(ring.consumer, 10);
         publish(ring.producer, 2, pattern(4, 8));                 // 192..216
-        publish(ring.producer, 3, pattern(5, 8));                 // 216..240
-        publish(ring.producer, 4, new byte[0]);                   // 240..256
+        publish(ring.producer, 3, new byte[0]);                   // 216..232
+        publish(ring.producer, 4, new byte[0]);                   // 232..248, then the next lap at 256
+        assertEquals(256, ring.producer.position());
         return ring;
     }
 
     @Test
     void aLengthWithinTheMaximumThatRunsPastTheEndOfTheDataAreaIsCorrupt() {
         SpscTestRing ring = nearTheEnd();
-        ring.data().set(ValueLayout.JAVA_INT_UNALIGNED, 240 + 8, 16); // 240 + 32 > 256
+        ring.data().set(ValueLayout.JAVA_INT_UNALIGNED, 232 + 8, 16); // 232 + 32 > 256
         List<Integer> seen = new ArrayList<>();
         CorruptRingException e = assertThrows(CorruptRingException.class, () -> ring.consumer.poll((t, p) -> seen.add(t), 10));
-        assertTrue(e.getMessage().contains("record at position 240 (data offset 240): length 16 runs past the end of the data area"),
+        assertTrue(e.getMessage().contains("record at position 232 (data offset 232): length 16 runs past the end of the data area"),
                 e.getMessage());
         assertEquals(List.of(2, 3), seen);
     }
 
     @Test
-    void aRecordLeavingAGapShorterThanAHeaderAtTheEndIsCorrupt() {
+    void aRecordLeavingAGapShorterThanAHeaderAtTheEndIsDeliveredAndTheNextLapFollows() {
+        // Layout 2 called a record ending 8 bytes before the end corrupt (no header fitted in the
+        // gap); now no record starts in the last 16 bytes of a line, so the next lap follows it.
         SpscTestRing ring = nearTheEnd();
-        ring.data().set(ValueLayout.JAVA_INT_UNALIGNED, 216 + 8, 16); // 216 + 32 = 248: 8 bytes left
-        CorruptRingException e = assertThrows(CorruptRingException.class, () -> drain(ring.consumer, 10));
-        assertTrue(e.getMessage().contains("record at position 216 (data offset 216): length 16")
-                && e.getMessage().contains("leaves a gap shorter than a header"), e.getMessage());
+        List<Integer> seen = new ArrayList<>();
+        assertEquals(3, ring.consumer.poll((t, p) -> seen.add(t), 10));
+        assertEquals(List.of(2, 3, 4), seen);
+        assertEquals(256, ring.consumer.position(), "after the record ending at 248, the next lap");
+        assertEquals(256, ring.position.get(ValueLayout.JAVA_LONG_UNALIGNED, SpscConsumerPositionDescriptor.POSITION_OFFSET));
+        publish(ring.producer, 5, pattern(6, 8));                 // 256..280
+        List<SpscRingTest.Message> got = drain(ring.consumer, 10);
+        assertEquals(1, got.size());
+        assertEquals(5, got.getFirst().type());
+        assertEquals(280, ring.consumer.position());
     }
 
     @Test
@@ -101,13 +116,13 @@ class SpscCorruptionTest {
     @Test
     void aPaddingRecordThatDoesNotRunToTheEndIsCorrupt() {
         pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_INT_UNALIGNED, 12, SpscRecordDescriptor.PADDING_TYPE),
-                "padding length 8 does not run to the end of the data area (960)");
+                "padding length 8 does not run to the end of the data area (944)");
     }
 
     @Test
     void aStampThatIsNeitherThePositionNorInvalidIsCorrupt() {
-        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 12345L), "stamp 12345, expected 48 or -1");
-        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 48L + CAPACITY), "stamp 1072");
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 12345L), "stamp 12345, expected 64 or -1");
+        pollCorrupted(CAPACITY, h -> h.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, 64L + CAPACITY), "stamp 1088");
     }
 
     @Test

@@ -5,8 +5,10 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static io.sluice.ringbuffer.SpscRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.SpscRecordDescriptor.INVALID_STAMP;
@@ -99,19 +101,22 @@ class SpscRingTest {
     @Test
     void aRecordThatDoesNotFitTheEndOfTheLapGoesToTheStartBehindAPaddingRecord() {
         SpscTestRing ring = SpscTestRing.onHeap(256); // max message 32
-        // 4 records of 48 bytes (32-byte payloads) -> position 192, 64 bytes left.
-        for (int i = 0; i < 4; i++) {
-            publish(ring.producer, 1, pattern(i, 32));
+        // 3 records of 48 bytes (32-byte payloads) at 0, 64, 128: each ends 48 bytes into its line,
+        // in the last 16 bytes, so the next starts on the next line -> position 192.
+        for (int i = 0; i < 3; i++) {
+            assertTrue(publish(ring.producer, 1, pattern(i, 32)) >= 0);
         }
-        assertEquals(4, drain(ring.consumer, 10).size());
-        publish(ring.producer, 1, pattern(4, 24));            // 40 bytes -> 232, 24 left
+        assertEquals(192, ring.producer.position());
+        assertEquals(3, drain(ring.consumer, 10).size());
+        publish(ring.producer, 1, pattern(4, 24));            // 40 bytes -> 232 (40 into its line), 24 left
+        assertEquals(232, ring.producer.position());
         long at = publish(ring.producer, 9, pattern(5, 16));  // 32 bytes: does not fit 24
         assertEquals(HEADER_LENGTH, at, "the record starts the next lap");
         MemorySegment data = ring.data();
         assertEquals(232, data.get(ValueLayout.JAVA_LONG_UNALIGNED, 232), "padding stamped with its position");
         assertEquals(24 - HEADER_LENGTH, data.get(ValueLayout.JAVA_INT_UNALIGNED, 232 + 8), "padding runs to the end");
         assertEquals(PADDING_TYPE, data.get(ValueLayout.JAVA_INT_UNALIGNED, 232 + 12));
-        assertEquals(256 + 32, ring.producer.position());
+        assertEquals(256 + 32, ring.producer.position(), "the record ends 32 into the line: no gap after it");
 
         List<Message> got = drain(ring.consumer, 10);
         assertEquals(2, got.size(), "padding is not delivered");
@@ -121,36 +126,58 @@ class SpscRingTest {
     }
 
     @Test
-    void aRecordThatWouldLeaveOnlyEightBytesAtTheEndIsPaddedSoNoHeaderEverWraps() {
-        SpscTestRing ring = SpscTestRing.onHeap(256);
-        for (int i = 0; i < 4; i++) {
-            publish(ring.producer, 1, pattern(i, 32));        // -> 192
+    void aRecordEndingInTheLastSixteenBytesOfTheDataAreaIsFollowedByTheNextLapWithoutPadding() {
+        // Bytes the producer never writes keep this fill: the gap after such a record must too.
+        SpscTestRing ring = SpscTestRing.onHeapFilled(256, (byte) 0x5A);
+        MemorySegment data = ring.data();
+        for (int i = 0; i < 3; i++) {
+            publish(ring.producer, 1, pattern(i, 32));        // 0, 64, 128 -> 192
         }
         drain(ring.consumer, 10);
-        long at = publish(ring.producer, 2, pattern(9, 40 - HEADER_LENGTH)); // 40 bytes would leave 24
-        assertEquals(192 + HEADER_LENGTH, at);
-        drain(ring.consumer, 10);
-        // 232: 24 bytes left. A 16-byte record would leave 8: padded instead.
-        at = publish(ring.producer, 3, new byte[0]);
-        assertEquals(HEADER_LENGTH, at, "went to the next lap");
-        assertEquals(PADDING_TYPE, ring.data().get(ValueLayout.JAVA_INT_UNALIGNED, 232 + 12));
+        // A 48-byte record at 192 ends at 240, 16 bytes before the end: the next lap follows.
+        long at = publish(ring.producer, 2, pattern(9, 32));
+        assertEquals(192 + HEADER_LENGTH, at, "it fits: no padding before it");
+        assertEquals(256, ring.producer.position(), "the next lap, no padding record in 240..256");
+        assertEquals(INVALID_STAMP, stampAt(ring, 256), "the next lap's first slot was invalidated");
+        assertEquals(0x5A5A_5A5A_5A5A_5A5AL, data.get(ValueLayout.JAVA_LONG_UNALIGNED, 240), "nothing written at 240");
+        assertEquals(0x5A5A_5A5A_5A5A_5A5AL, data.get(ValueLayout.JAVA_LONG_UNALIGNED, 248));
         List<Message> got = drain(ring.consumer, 10);
         assertEquals(1, got.size());
-        assertEquals(3, got.getFirst().type());
-        assertEquals(0, got.getFirst().payload().length);
+        assertEquals(2, got.getFirst().type());
+        assertArrayEquals(pattern(9, 32), got.getFirst().payload());
+        assertEquals(256, ring.consumer.position(), "the consumer continues at the next lap");
+
+        for (int i = 0; i < 3; i++) {
+            publish(ring.producer, 1, pattern(i, 32));        // 256, 320, 384 -> 448 (data offset 192)
+        }
+        drain(ring.consumer, 10);
+        publish(ring.producer, 2, pattern(9, 40 - HEADER_LENGTH)); // 40 bytes -> 488 (data offset 232)
+        // A 16-byte record at 232 ends at 248, 8 bytes before the end (layout 2 padded it instead).
+        at = publish(ring.producer, 3, new byte[0]);
+        assertEquals(232 + HEADER_LENGTH, at, "it fits: no padding before it");
+        assertEquals(512, ring.producer.position(), "the next lap, no padding record in 248..256");
+        assertEquals(INVALID_STAMP, stampAt(ring, 512));
+        assertEquals(0x5A5A_5A5A_5A5A_5A5AL, data.get(ValueLayout.JAVA_LONG_UNALIGNED, 248), "nothing written at 248");
+        got = drain(ring.consumer, 10);
+        assertEquals(2, got.size());
+        assertEquals(3, got.getLast().type());
+        assertEquals(0, got.getLast().payload().length);
+        assertEquals(512, ring.consumer.position());
+        assertEquals(HEADER_LENGTH, publish(ring.producer, 4, pattern(4, 8)), "the next record starts the lap");
+        assertEquals(4, drain(ring.consumer, 10).getFirst().type());
     }
 
     @Test
     void aRecordThatFitsTheEndExactlyNeedsNoPadding() {
         SpscTestRing ring = SpscTestRing.onHeap(256);
-        for (int i = 0; i < 4; i++) {
-            publish(ring.producer, 1, pattern(i, 32));        // -> 192
+        for (int i = 0; i < 3; i++) {
+            publish(ring.producer, 1, pattern(i, 32));        // 0, 64, 128 -> 192
         }
         drain(ring.consumer, 10);
-        long at = publish(ring.producer, 2, pattern(7, 64 - HEADER_LENGTH - 16)); // 48 bytes -> 240
+        long at = publish(ring.producer, 2, pattern(7, 40 - HEADER_LENGTH)); // 40 bytes -> 232
         assertEquals(192 + HEADER_LENGTH, at);
-        at = publish(ring.producer, 3, new byte[0]);          // 16 bytes: exactly the end
-        assertEquals(240 + HEADER_LENGTH, at);
+        at = publish(ring.producer, 3, pattern(8, 8));        // 24 bytes: exactly the end
+        assertEquals(232 + HEADER_LENGTH, at);
         assertEquals(256, ring.producer.position());
         assertEquals(INVALID_STAMP, stampAt(ring, 256), "the next lap's first slot was invalidated");
         assertEquals(2, drain(ring.consumer, 10).size());
@@ -179,11 +206,12 @@ class SpscRingTest {
     @Test
     void anAbortAfterAPaddingRecordKeepsThePaddingAndTheConsumerSkipsIt() {
         SpscTestRing ring = SpscTestRing.onHeap(256);
-        for (int i = 0; i < 5; i++) {
-            publish(ring.producer, 1, pattern(i, 32));        // -> 240
+        for (int i = 0; i < 3; i++) {
+            publish(ring.producer, 1, pattern(i, 32));        // 0, 64, 128 -> 192
         }
-        drain(ring.consumer, 10);
-        long at = ring.producer.tryClaim(2, 32);              // pads 16 bytes, record at 256
+        publish(ring.producer, 1, pattern(3, 24));            // 40 bytes -> 232
+        assertEquals(4, drain(ring.consumer, 10).size());
+        long at = ring.producer.tryClaim(2, 32);              // 48 > 24: pads 24 bytes, record at 256
         assertEquals(HEADER_LENGTH, at);
         ring.producer.abort(at);
         assertEquals(256, ring.producer.position());
@@ -200,21 +228,29 @@ class SpscRingTest {
         while (publish(ring.producer, 1, pattern(published, 32)) >= 0) {
             published++;
         }
-        // 5 x 48 = 240; a sixth needs 48 + the next stamp slot.
-        assertEquals(5, published);
+        // 0, 64, 128 (48 bytes each, then a 16-byte gap): a fourth at 192 ends at 240, and needs
+        // the next lap's stamp slot too: 256 + 8 > 256.
+        assertEquals(3, published);
+        assertTrue(publish(ring.producer, 1, pattern(published++, 24)) >= 0, "40 bytes + 8 fit: 192 -> 232");
         long position = ring.producer.position();
-        assertEquals(MessageProducer.INSUFFICIENT_CAPACITY, ring.producer.tryClaim(1, 0), "not even an empty one: 16 + 8 > 16");
+        assertEquals(232, position);
+        assertEquals(MessageProducer.INSUFFICIENT_CAPACITY, ring.producer.tryClaim(1, 0),
+                "not even an empty one: it ends at 248, so the next record is at 256, and 256 + 8 > 256");
         assertFalse(ring.producer.offer(1, MemorySegment.ofArray(new byte[4]), 0, 4));
         assertEquals(position, ring.producer.position());
-        assertEquals(1, drain(ring.consumer, 1).size());                       // head 48: room up to 304
+        assertEquals(INVALID_STAMP, stampAt(ring, position), "nothing written at the tail");
+        assertEquals(1, drain(ring.consumer, 1).size());                       // head 64: room up to 320
         assertEquals(MessageProducer.INSUFFICIENT_CAPACITY, ring.producer.tryClaim(1, 32),
-                "16 bytes of padding + 48 + 8 do not fit the 64 released");
-        assertTrue(publish(ring.producer, 2, new byte[0]) >= 0, "an empty record fits the end exactly: 16 + 8");
-        assertEquals(1, drain(ring.consumer, 1).size());                       // head 96
+                "24 bytes of padding + 48, then the gap to 320, + 8 do not fit the 64 released");
+        assertEquals(position, ring.producer.position());
+        assertEquals(INVALID_STAMP, stampAt(ring, position), "the refused claim wrote no padding");
+        assertTrue(publish(ring.producer, 2, new byte[0]) >= 0, "an empty record fits: 232 -> 248, next lap at 256, + 8");
+        assertEquals(256, ring.producer.position(), "no padding after it");
+        assertEquals(1, drain(ring.consumer, 1).size());                       // head 128
         assertTrue(publish(ring.producer, 3, pattern(99, 32)) >= 0, "room after the consumer released another record");
         List<Message> rest = drain(ring.consumer, 100);
-        assertEquals(5, rest.size());
-        assertEquals(2, rest.get(3).type());
+        assertEquals(4, rest.size());                                          // 128, 192, 232, 256
+        assertEquals(2, rest.get(2).type());
         assertArrayEquals(pattern(99, 32), rest.getLast().payload());
     }
 
@@ -356,5 +392,94 @@ class SpscRingTest {
             ring.producer.commit(at);
             assertEquals(1, drain(ring.consumer, 10).size());
         }
+    }
+
+    /** A message the layout test sent and the consumer has not delivered yet: where it must be read. */
+    private record Sent(long seq, int type, int length, long index) {
+    }
+
+    /**
+     * Layout 3's placement rule, against arithmetic worked out here rather than taken from
+     * SpscRecordDescriptor: records of random lengths through a small ring, a consumer draining in
+     * random batches. Every record starts at most 40 bytes into its 64-byte line; the producer's
+     * position after each commit is where the next record must start; a claim is refused exactly
+     * when the room it needs (up to the next record's stamp slot) is not free; a record ending 8
+     * or 16 bytes before the end of the data area is followed by the next lap, no padding record
+     * between; and every payload arrives intact, in order, where it was claimed.
+     */
+    @Test
+    void noRecordStartsInTheLastSixteenBytesOfALine() {
+        long seed = new SplittableRandom().nextLong();
+        SplittableRandom random = new SplittableRandom(seed);
+        SpscTestRing ring = SpscTestRing.onHeap(256);
+        long capacity = ring.capacity;
+        int max = ring.producer.maxMessageLength();
+        ArrayDeque<Sent> inFlight = new ArrayDeque<>();
+        int messages = 20_000;
+        int[] endedShort = new int[2]; // records that ended 8, and 16, bytes before the end of the data area
+        int paddings = 0;
+        int refusals = 0;
+        for (long seq = 0; seq < messages; seq++) {
+            int length = random.nextInt(max + 1);
+            int type = 1 + random.nextInt(1000);
+            int recordLength = (HEADER_LENGTH + length + 7) & -8;
+            long before = ring.producer.position();
+            // Where it must go: here if it fits before the end of the data area, else the next lap;
+            // and where the next one must start: where it ends, unless that is past 40 into a line.
+            long start = (before & (capacity - 1)) + recordLength <= capacity ? before : (before / capacity + 1) * capacity;
+            long end = start + recordLength;
+            long next = (end & 63) <= 40 ? end : (end / 64 + 1) * 64;
+            String what = "seed " + seed + ", message " + seq + " (" + start + ".." + end + ")";
+            long at;
+            while ((at = ring.producer.tryClaim(type, length)) == MessageProducer.INSUFFICIENT_CAPACITY) {
+                assertTrue(next + 8 > ring.consumer.position() + capacity, what + ": refused, yet the room up to "
+                        + (next + 8) + " is free (consumer at " + ring.consumer.position() + ")");
+                assertEquals(before, ring.producer.position(), what + ": a refused claim writes nothing");
+                refusals++;
+                drainChecked(ring.consumer, inFlight, 1 + random.nextInt(4), seed);
+            }
+            assertTrue(next + 8 <= ring.consumer.position() + capacity, what + ": claimed without room up to " + (next + 8));
+            assertEquals((start & (capacity - 1)) + HEADER_LENGTH, at, what + ": payload offset");
+            SpscPayloads.fill(ring.producer.buffer(), at, length, seq);
+            ring.producer.commit(at);
+            assertEquals(next, ring.producer.position(), what + ": the producer's next position");
+            if (start != before) {
+                paddings++;
+            }
+            long left = capacity - (end & (capacity - 1));
+            if (left == 8 || left == 16) {
+                // The next lap follows directly: no padding record in the last 8 or 16 bytes.
+                assertEquals(end + left, ring.producer.position(), what + ": ends " + left + " bytes before the lap");
+                endedShort[left == 8 ? 0 : 1]++;
+            }
+            inFlight.add(new Sent(seq, type, length, start & (capacity - 1)));
+            if (random.nextInt(3) == 0) {
+                drainChecked(ring.consumer, inFlight, 1 + random.nextInt(4), seed);
+            }
+        }
+        while (!inFlight.isEmpty()) {
+            assertTrue(drainChecked(ring.consumer, inFlight, 100, seed) > 0, "seed " + seed + ": messages lost " + inFlight);
+        }
+        assertEquals(messages, ring.consumer.messagesConsumed(), "seed " + seed + ": paddings are not delivered");
+        assertEquals(ring.producer.position(), ring.consumer.position(), "seed " + seed);
+        assertTrue(endedShort[0] > 100 && endedShort[1] > 100 && paddings > 100 && refusals > 100,
+                "seed " + seed + ": every case came up (8 left: " + endedShort[0] + ", 16 left: " + endedShort[1]
+                        + ", padded: " + paddings + ", refused: " + refusals + ")");
+    }
+
+    /** Polls up to {@code limit} messages, each checked against the next one sent; returns how many. */
+    private static int drainChecked(SpscConsumer consumer, ArrayDeque<Sent> inFlight, int limit, long seed) {
+        long base = consumer.buffer().address();
+        return consumer.poll((type, payload) -> {
+            Sent sent = inFlight.poll();
+            assertTrue(sent != null, "seed " + seed + ": a message nobody sent");
+            String what = "seed " + seed + ", message " + sent.seq();
+            long index = payload.address() - base - HEADER_LENGTH;
+            assertTrue((index & 63) <= 40, what + ": record at data offset " + index + ", " + (index & 63) + " into its line");
+            assertEquals(sent.index(), index, what + ": read where it was written");
+            assertEquals(sent.type(), type, what);
+            assertEquals(sent.length(), payload.byteSize(), what);
+            assertTrue(SpscPayloads.matches(payload, sent.seq()), what + ": payload intact");
+        }, limit);
     }
 }

@@ -38,12 +38,13 @@ class SpscStaleBytesTest {
         buf.set(ValueLayout.JAVA_LONG_UNALIGNED, at + 16, 0xBADL);  // "payload"
         ring.producer.commit(at);
         assertEquals(1, drain(ring.consumer, 10).size());
-        for (int i = 0; i < 4; i++) {
-            publish(ring.producer, 3, new byte[32]);                // 48 -> 240
+        assertEquals(64, ring.consumer.position(), "the first record ends at 48, in the last 16 bytes of its line");
+        for (int i = 0; i < 3; i++) {
+            publish(ring.producer, 3, new byte[32]);                // 64, 128, 192 (48 bytes, then a gap) -> 256
         }
-        publish(ring.producer, 3, new byte[0]);                     // 240 -> 256
         publish(ring.producer, 3, new byte[0]);                     // 256 -> 272
-        assertEquals(6, drain(ring.consumer, 10).size(), "the six fillers and nothing else (a phantom at 272 makes 7)");
+        assertEquals(272, ring.producer.position());
+        assertEquals(4, drain(ring.consumer, 10).size(), "the four fillers and nothing else (a phantom at 272 makes 5)");
         assertEquals(272, ring.consumer.position());
 
         assertEquals(INVALID_STAMP, ring.data().get(ValueLayout.JAVA_LONG_UNALIGNED, 16),
@@ -92,7 +93,7 @@ class SpscStaleBytesTest {
     @Test
     void formattingOverTheRecordsOfAnEarlierRingDeliversOnlyNewRecords() {
         SpscTestRing old = SpscTestRing.onHeap(1024);
-        // The earlier ring: a chain of committed 24-byte records at positions 0, 24, 48, ...
+        // The earlier ring: a chain of committed 24-byte records at positions 0, 24, 64, 88, 128, ...
         for (int i = 0; i < 40; i++) {
             publish(old.producer, 9, pattern(i, 8));
         }

@@ -21,20 +21,21 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 /**
  * The SPSC hand-over race: a host holds the producer (its consumer is leaving) and reads the
  * validated position, to decide where the next consumer starts, while the producer reads the
- * departing consumer's newer position to make room. The ring (capacity 64) holds two records,
- * 0..24 and 24..48, both read: the consumer published 48, the producer still has 0. The
- * producer's claim needs the room that 48 gives.
+ * departing consumer's newer position to make room. The ring (capacity 64) holds one record,
+ * 0..24, read: the consumer published 24, the producer still has 0. The producer's claim needs
+ * the room that 24 gives. (A second record 24..48 would leave no room to hold both: the record
+ * after it starts at 64, in the next lap, and its stamp slot is past 0 + 64.)
  * r1 = the validated position the host read after hold(), r2 = 1 if the producer's claim
- * succeeded (it used 48). If the host read 0, the producer must not write as if it were at 48:
+ * succeeded (it used 24). If the host read 0, the producer must not write as if it were at 24:
  * the host would let the next consumer start at 0 over records the producer may overwrite.
  */
 @JCStressTest
 @Description("SPSC hold(): the host's store-then-load against the producer's store-then-load (Dekker)")
-@Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "the hold came first: the producer never used 48")
-@Outcome(id = "48, 1", expect = ACCEPTABLE, desc = "the producer accepted 48 first, and the host read it")
-@Outcome(id = "48, 0", expect = ACCEPTABLE_INTERESTING,
-        desc = "the host read 48 in the instant before the producer saw the hold and put 0 back")
-@Outcome(id = "0, 1", expect = FORBIDDEN, desc = "the host read 0, yet the producer used 48")
+@Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "the hold came first: the producer never used 24")
+@Outcome(id = "24, 1", expect = ACCEPTABLE, desc = "the producer accepted 24 first, and the host read it")
+@Outcome(id = "24, 0", expect = ACCEPTABLE_INTERESTING,
+        desc = "the host read 24 in the instant before the producer saw the hold and put 0 back")
+@Outcome(id = "0, 1", expect = FORBIDDEN, desc = "the host read 0, yet the producer used 24")
 @Outcome(expect = FORBIDDEN, desc = "anything else")
 @State
 public class SpscHoldDekkerTest {
@@ -48,9 +49,10 @@ public class SpscHoldDekkerTest {
         SpscRing.format(region, CAPACITY);
         SpscRing.formatConsumerPosition(position, CAPACITY);
         producer = SpscRing.attachProducer(region, position.asReadOnly(), "jcstress");
-        publish();                                              // 0..24
-        publish();                                              // 24..48
-        SpscConsumerPositionDescriptor.publishPosition(position, 48); // the consumer read both
+        if (!publish()) {                                       // 0..24
+            throw new IllegalStateException("setup: ring full");
+        }
+        SpscConsumerPositionDescriptor.publishPosition(position, 24); // the consumer read it
     }
 
     private boolean publish() {
@@ -65,8 +67,9 @@ public class SpscHoldDekkerTest {
 
     @Actor
     public void producer(JJ_Result r) {
-        // At 48 the record pads to the end (16 bytes) and lands at 64: it needs room up to 96,
-        // beyond 0 + 64, so the producer reads the consumer's position again.
+        // At 24 the record ends at 48, in the last 16 bytes of the line: it needs room up to the
+        // next record's stamp slot at 64, so to 72, beyond 0 + 64: the producer reads the
+        // consumer's position again.
         r.r2 = publish() ? 1 : 0;
     }
 

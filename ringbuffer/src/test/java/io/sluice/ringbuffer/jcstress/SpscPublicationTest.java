@@ -64,13 +64,13 @@ public class SpscPublicationTest {
         buf.set(ValueLayout.JAVA_LONG_UNALIGNED, at + 24, 296L);         // "stamp" of position 296
         producer.commit(at);
         consume(1);
-        // Fill up to position 272 = lap 1, data offset 16, and consume everything.
-        for (int i = 0; i < 4; i++) {
-            commitEmpty(32);                                               // 48 bytes each: 48 -> 240
+        // Fill up to position 272 = lap 1, data offset 16, and consume everything. (The record
+        // above ends at 48, in the last 16 bytes of its line: the next starts at 64.)
+        for (int i = 0; i < 3; i++) {
+            commitEmpty(32);                                               // 48 bytes, then a gap: 64 -> 256
         }
-        commitEmpty(0);                                                    // 16 bytes: 240 -> 256 (end of lap)
         commitEmpty(0);                                                    // 16 bytes: 256 -> 272
-        consume(6);
+        consume(4);
         if (producer.position() != 272 || consumer.position() != 272) {
             throw new IllegalStateException("setup: producer at " + producer.position() + ", consumer at " + consumer.position());
         }

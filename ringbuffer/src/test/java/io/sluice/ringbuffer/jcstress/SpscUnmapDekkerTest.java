@@ -46,9 +46,12 @@ public class SpscUnmapDekkerTest {
         SpscRing.formatConsumerPosition(departing, CAPACITY);
         SpscRing.formatConsumerPosition(next, CAPACITY);
         producer = SpscRing.attachProducer(region, departing.asReadOnly(), "jcstress");
-        publish();                                                 // 0..24
-        publish();                                                 // 24..48: the cached room is used up
-        SpscConsumerPositionDescriptor.publishPosition(departing, 48);  // read by the consumer that leaves
+        // 0..24: the cached room is used up, since a record at 24 would end at 48, in the last 16
+        // bytes of the line, and so need room up to the stamp slot of the next record at 64.
+        if (!publish()) {
+            throw new IllegalStateException("setup: ring full");
+        }
+        SpscConsumerPositionDescriptor.publishPosition(departing, 24);  // read by the consumer that leaves
         SpscConsumerPositionDescriptor.publishPosition(next, 0);
     }
 
@@ -63,7 +66,7 @@ public class SpscUnmapDekkerTest {
 
     @Actor
     public void producer(II_Result r) {
-        publish(); // needs room beyond 64: reads a consumer position
+        publish(); // needs room up to 72, beyond 64: reads a consumer position
         r.r2 = producer.latestFault() != null ? 1 : 0;
     }
 
