@@ -30,8 +30,9 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.nextRecordStart;
  * <ol>
  *   <li>{@link #tryClaim} computes the room the record needs (its aligned length, a padding
  *       record if it does not fit before the end of the data area, the gap to the next line if it
- *       ends in the last 16 bytes of one, and the next record's stamp slot) and checks it against the cached consumer position; only when the cache says full
- *       does it acquire-load the consumer's position again. It writes length and type (plain)
+ *       ends in the last 16 bytes of one, and the next record's stamp slot) and checks it against
+ *       the cached consumer position; only when the cache says full does it acquire-load the
+ *       consumer's position again. It writes length and type (plain)
  *       and returns the payload offset in {@link #buffer()}.</li>
  *   <li>The caller writes the payload there.</li>
  *   <li>{@link #commit} writes {@link SpscRecordDescriptor#INVALID_STAMP} into the next record's
@@ -285,9 +286,11 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         // committed over it) makes the line this core's, so that the commit that first writes it
         // does not wait, before its stamp can be seen, for the consumer's core to drop the copy it
         // kept from the last lap. Once per line; never past the room (hold() relies on that).
+        // Release (a plain mov on x86): ordered after the producer position above, so a tap that
+        // loads that position may count this store in the reach past it (inFlightReach).
         final long ahead = (next | (LINE_LENGTH - 1)) + 1;
         if (ahead != lineAhead && ahead + STAMP_LENGTH <= producerLimit) {
-            STAMP.set(data, ahead & mask, INVALID_STAMP);
+            STAMP.setRelease(data, ahead & mask, INVALID_STAMP);
             lineAhead = ahead;
         }
         onCommit();
@@ -385,7 +388,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         return (long) PRODUCER_POSITION.getAcquire(header, PRODUCER_POSITION_OFFSET);
     }
 
-    /** {@return the position the next record goes to (bytes written so far, padding included)} */
+    /** {@return the position the next record goes to (bytes written so far, padding and gaps included)} */
     public long position() {
         return tail;
     }

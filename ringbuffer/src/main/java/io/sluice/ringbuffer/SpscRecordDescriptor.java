@@ -53,16 +53,17 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * including <em>payload</em> bytes of an older, longer record, which may well equal {@code p}.
  * The producer closes that hole:
  * <ol>
- *   <li>before it releases a record ending at position {@code q}, it writes
- *       {@link #INVALID_STAMP} (plain) into the stamp slot of {@code q}, the next record's slot.
- *       The release of the record orders that store before it; its room is part of every claim
- *       (a claim owns its record plus the next 8 bytes);</li>
+ *   <li>before it releases a record whose successor starts at position {@code q}
+ *       ({@link #nextRecordStart} of the record's end), it writes {@link #INVALID_STAMP} (plain)
+ *       into the stamp slot of {@code q}, the next record's slot. The release of the record orders
+ *       that store before it; its room is part of every claim (a claim owns its record, the gap
+ *       after it and the next 8 bytes);</li>
  *   <li>format writes {@link #INVALID_STAMP} into the slot of position 0.</li>
  * </ol>
  * The producer may also write {@link #INVALID_STAMP} anywhere in its free room, past the next
- * record's slot and below the consumer's position + capacity (it stores one into the first slot
- * of the line after its position, so that the line is its own before the next commit needs it):
- * no consumer reads there before a record is committed over it.
+ * record's slot and below its limit, the last consumer position it validated + capacity (it
+ * stores one into the first slot of the line after the next record's, so that the line is its own
+ * before a later commit needs it): no consumer reads there before a record is committed over it.
  * So the slot of the producer's next position always holds {@code INVALID_STAMP} by the time
  * the consumer can get there (it learnt that position by acquiring the previous record's stamp,
  * which happens after the invalid stamp was written). Until the producer commits a record there,

@@ -61,8 +61,9 @@ import java.lang.foreign.ValueLayout;
  *       producer at attach and after every commit (a {@code mov} on x86). Consumers do not read
  *       it; monitors do (lag, and a tap that reads records without taking the consumer's place,
  *       {@link SpscTap}). A record the tap read at {@code p} was intact if, loaded after the read,
- *       the producer position is at most {@code p + capacity - }{@link #inFlightReach}: a claim
- *       in flight writes at most that far past the published position.</li>
+ *       the producer position is at most {@code p + capacity - }{@link #inFlightReach}: the
+ *       producer writes at most that far past the published position (a claim in flight, or the
+ *       invalid stamp a commit stores a line ahead).</li>
  *   <li>Data Capacity: a power of two in [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (64 bytes
  *       to 2<sup>30</sup> bytes, 1 GiB). A record at position {@code p} starts at data offset
  *       {@code p & (capacity - 1)}. The region therefore needs at most {@code 128 + 2^30} bytes;
@@ -93,7 +94,7 @@ public final class SpscRingDescriptor {
     /** u64, 8-byte aligned: the position after the last committed record (producer, release). */
     public static final long PRODUCER_POSITION_OFFSET = WAKE_SEQUENCE_OFFSET + Long.BYTES;
 
-    /** Smallest data capacity: room for a few maximum-length records. */
+    /** Smallest data capacity: room for one or two maximum-length records (8 bytes of payload). */
     public static final long MIN_CAPACITY = 64;
     /** Largest data capacity: 2<sup>30</sup> bytes (1 GiB), as for every ring ({@link RegionHeaderDescriptor#MAX_CAPACITY}). */
     public static final long MAX_CAPACITY = RegionHeaderDescriptor.MAX_CAPACITY;
@@ -120,15 +121,16 @@ public final class SpscRingDescriptor {
      * How far past the published producer position the producer may already have written: a claim
      * in flight writes a padding record to the end of the data area (shorter than a longest
      * record), a longest record, the gap to the next line (at most 16 bytes) and the next record's
-     * stamp slot; and a commit stores an invalid stamp at the start of the line after the next
-     * record's (at most a line and a stamp slot past it).
+     * stamp slot; the commit that published the position has stored an invalid stamp at the start
+     * of the line after it (at most a line and a stamp slot past it, released after the position).
      *
      * @param capacity data area bytes, a power of two
      * @return bytes past the producer position the producer may already have overwritten
      */
     public static long inFlightReach(long capacity) {
-        return 2 * SpscRecordDescriptor.recordLength(maxMessageLength(capacity)) + 16
-                + SpscRecordDescriptor.LINE_LENGTH + SpscRecordDescriptor.STAMP_LENGTH;
+        final long claim = 2L * SpscRecordDescriptor.recordLength(maxMessageLength(capacity)) + 16
+                + SpscRecordDescriptor.STAMP_LENGTH;
+        return Math.max(claim, SpscRecordDescriptor.LINE_LENGTH + SpscRecordDescriptor.STAMP_LENGTH);
     }
 
     /**

@@ -183,6 +183,29 @@ class SpscRingTest {
         assertEquals(2, drain(ring.consumer, 10).size());
     }
 
+    /**
+     * After each commit the producer stores an invalid stamp at the start of the line after the
+     * next record's, to own that line early; only inside its room, where no unread record lies.
+     */
+    @Test
+    void theLineAheadIsTakenOnlyInsideTheRoomAndNeverOverAnUnreadRecord() {
+        SpscTestRing ring = SpscTestRing.onHeap(256); // the consumer stays at 0: the room ends at 256
+        publish(ring.producer, 1, pattern(0, 32));     // 0..48, the next record at 64
+        assertEquals(INVALID_STAMP, stampAt(ring, 128), "the line after the next record's is taken");
+        publish(ring.producer, 2, pattern(1, 32));     // 64..112, next at 128
+        assertEquals(INVALID_STAMP, stampAt(ring, 192));
+        publish(ring.producer, 3, pattern(2, 32));     // 128..176, next at 192: the line at 256 is past the room
+        assertEquals(0, stampAt(ring, 256), "data offset 0 still holds the unread first record's stamp");
+        assertEquals(MessageProducer.INSUFFICIENT_CAPACITY, ring.producer.tryClaim(4, 32),
+                "192..240, then the next record's slot at 256: past the room");
+        assertEquals(0, stampAt(ring, 256), "a refused claim takes no line either");
+        List<Message> got = drain(ring.consumer, 10);
+        assertEquals(3, got.size(), "every unread record is delivered");
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(pattern(i, 32), got.get(i).payload(), "message " + i);
+        }
+    }
+
     @Test
     void anAbortedClaimIsNeverDeliveredAndItsSpaceIsReused() {
         SpscTestRing ring = SpscTestRing.onHeap(256);

@@ -1,6 +1,8 @@
 package io.sluice.ringbuffer;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
@@ -71,12 +73,15 @@ class SpscTapTest {
         }
     }
 
-    @Test
-    void aTapStartsAtTheNewestAndSeesWhatFollows() {
-        try (SpscTestRing ring = SpscTestRing.onHeap(1024)) {
+    /** The reach a tap allows for (claims in flight, the line a commit takes ahead) fits a small ring too. */
+    @ParameterizedTest
+    @ValueSource(ints = {128, 1024})
+    void aTapStartsAtTheNewestAndSeesWhatFollows(int capacity) {
+        try (SpscTestRing ring = SpscTestRing.onHeap(capacity)) {
             for (int i = 0; i < 3; i++) {
                 assertTrue(send(ring.producer, i, 8));
             }
+            assertEquals(3, ring.consumer.poll((t, m) -> { }, 10), "room for the next one on the small ring");
             MemorySegment region = ring.region;
             SpscTap tap = SpscRing.attachTap(region, "tap");
             assertEquals(0, tap.poll((t, m) -> { }, 10), "what was there before it attached is not its business");
