@@ -131,6 +131,7 @@ class SpscCorruptionTest {
         SplittableRandom random = new SplittableRandom(seed);
         int corrupt = 0;
         int delivered = 0;
+        int paddings = 0;
         try {
             for (int i = 0; i < 2000; i++) {
                 SpscTestRing ring = SpscTestRing.onHeap(256);
@@ -146,6 +147,13 @@ class SpscCorruptionTest {
                 int type = random.nextBoolean() ? random.nextInt(-3, 4) : random.nextInt();
                 header.set(ValueLayout.JAVA_INT_UNALIGNED, 8, length);
                 header.set(ValueLayout.JAVA_INT_UNALIGNED, 12, type);
+                // Garbage can make a valid padding record (to the end of the data area): skipped,
+                // and the next lap's first slot may hold the invalid stamp the producer stores a
+                // line ahead, so such a poll may rightly deliver nothing and refuse nothing.
+                long index = at - SpscRecordDescriptor.HEADER_LENGTH;
+                if (type == SpscRecordDescriptor.PADDING_TYPE && length == 256 - index - SpscRecordDescriptor.HEADER_LENGTH) {
+                    paddings++;
+                }
                 try {
                     int n = ring.consumer.poll((t, p) -> {
                         assertTrue(t > 0, "only positive types reach a handler");
@@ -159,7 +167,8 @@ class SpscCorruptionTest {
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError("seed " + seed + ": " + e, e);
         }
-        assertTrue(corrupt > 1000, "most garbage is refused (" + corrupt + ")");
-        assertTrue(corrupt + delivered >= 2000, "each poll either refused or delivered what fits");
+        assertTrue(corrupt > 1000, "seed " + seed + ": most garbage is refused (" + corrupt + ")");
+        assertTrue(corrupt + delivered + paddings >= 2000, "seed " + seed + ": each poll refused, delivered what fits,"
+                + " or skipped a valid padding record (" + corrupt + " + " + delivered + " + " + paddings + ")");
     }
 }
