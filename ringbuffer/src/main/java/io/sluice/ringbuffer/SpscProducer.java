@@ -179,7 +179,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     private long lineAhead = -1;     // the line start commit last stored an invalid stamp at (see commit)
     private long producerLimit;          // validatedPosition + capacity: room ends here
     private long claimPosition = NO_CLAIM;
-    private int claimRecordLength;
+    private long claimNext;          // where the record after the open claim starts (its mark goes there)
 
     SpscProducer(String name, MemorySegment header, MemorySegment data, MemorySegment consumerPosition, long tail,
                  long head) {
@@ -233,33 +233,34 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         // data area is followed by the next lap: nextRecordStart, so no header ever wraps.)
         final long padding = recordLength <= toEnd ? 0 : toEnd;
         // The claim owns padding, record, the gap after it and the next record's stamp slot.
-        final long end = nextRecordStart(position + padding + recordLength) + STAMP_LENGTH;
-        if (padding != 0 || end > producerLimit) {
-            return claimSlowly(type, length, recordLength, position, index, padding, end);
+        final long next = nextRecordStart(position + padding + recordLength);
+        if (padding != 0 || next + STAMP_LENGTH > producerLimit) {
+            return claimSlowly(type, length, position, index, padding, next);
         }
-        return claimAt(position, index, type, length, recordLength);
+        return claimAt(position, index, type, length, next);
     }
 
     /** The claim that pads to the end of the data area first, or needs the consumer's position read again. */
-    private long claimSlowly(int type, int length, int recordLength, long position, long index, long padding, long end) {
+    private long claimSlowly(int type, int length, long position, long index, long padding, long next) {
+        final long end = next + STAMP_LENGTH;
         if (end > producerLimit && end > refreshProducerLimit()) {
             onRefused();
             return INSUFFICIENT_CAPACITY;
         }
         if (padding == 0) {
-            return claimAt(position, index, type, length, recordLength);
+            return claimAt(position, index, type, length, next);
         }
         publishPadding(position, index, padding);
         tail = position + padding;
-        return claimAt(position + padding, 0, type, length, recordLength);
+        return claimAt(position + padding, 0, type, length, next);
     }
 
-    private long claimAt(long position, long index, int type, int length, int recordLength) {
+    private long claimAt(long position, long index, int type, int length, long next) {
         final MemorySegment data = this.data;
         LENGTH.set(data, index, length);
         TYPE.set(data, index, type);
         claimPosition = position;
-        claimRecordLength = recordLength;
+        claimNext = next;
         return index + HEADER_LENGTH;
     }
 
@@ -272,7 +273,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     @Override
     public void commit(long offset) {
         final long position = checkClaim("commit", offset);
-        final long next = nextRecordStart(position + claimRecordLength);
+        final long next = claimNext;
         final MemorySegment data = this.data;
         recordStarts.recordAt(position);
         STAMP.set(data, next & mask, INVALID_STAMP);              // next slot: not committed (plain)
