@@ -8,7 +8,7 @@
 #   perf/run-latency.sh --systems raw-c,raw-java,agrona --scenarios pingpong --rounds 5
 #
 # Options: --mode quick|full, --rounds N, --systems a,b,..., --scenarios pingpong,fixedrate,throughput,
-# --throughput-sizes 4096,65536 (rings then hold at least 16 messages), --run-id ID, --compare-to SYSTEM (extra ratio columns; by default the first sluice* row, if any). Extra JVM properties for the launcher and every peer (e.g.
+# --ping-sizes 64,200 (ping-pong message sizes; default 32,256), --throughput-sizes 4096,65536 (rings then hold at least 16 messages), --run-id ID, --compare-to SYSTEM (extra ratio columns; by default the first sluice* row, if any). Extra JVM properties for the launcher and every peer (e.g.
 # -Dsluice.perf.aeron.driver=shared-busy) go in LATENCY_JAVA_OPTS.
 #
 # The peers run on the JDK the build used (its java.home is recorded in

@@ -50,14 +50,20 @@ record LaunchOptions(Map<String, String> options, Plan plan, Path latencyDir, Pa
         return of(options);
     }
 
+    private static List<Integer> sizes(String list) {
+        return Arrays.stream(list.split(",")).map(String::trim).map(Integer::valueOf).toList();
+    }
+
     static LaunchOptions of(Map<String, String> options) {
         Plan plan = Plan.of(options.getOrDefault("mode", "quick"));
         if (options.containsKey("rounds")) {
             plan = plan.withRounds(Integer.parseInt(options.get("rounds")));
         }
+        if (options.containsKey("ping-sizes")) {
+            plan = plan.withPingSizes(sizes(options.get("ping-sizes")));
+        }
         if (options.containsKey("throughput-sizes")) {
-            plan = plan.withThroughputSizes(Arrays.stream(options.get("throughput-sizes").split(","))
-                    .map(String::trim).map(Integer::valueOf).toList());
+            plan = plan.withThroughputSizes(sizes(options.get("throughput-sizes")));
         }
         Path latencyDir = Path.of(required(options, "latency-dir")).toAbsolutePath();
         Path classes = Path.of(required(options, "classes")).toAbsolutePath();

@@ -75,6 +75,12 @@ public record Plan(String mode, int rounds, List<Integer> pingSizes, List<Intege
                 runTimeoutSeconds);
     }
 
+    public Plan withPingSizes(List<Integer> sizes) {
+        return new Plan(mode, rounds, List.copyOf(sizes), rateSizes, rates, throughputSizes, pingSlices, pingSliceSize, rateSlices,
+                rateSliceMillis, throughputSlices, throughputSliceBytes, warmupBatches, settleMillis, bracketWarmup, bracketCount,
+                runTimeoutSeconds);
+    }
+
     public Plan withThroughputSizes(List<Integer> sizes) {
         return new Plan(mode, rounds, pingSizes, rateSizes, rates, List.copyOf(sizes), pingSlices, pingSliceSize, rateSlices,
                 rateSliceMillis, throughputSlices, throughputSliceBytes, warmupBatches, settleMillis, bracketWarmup, bracketCount,

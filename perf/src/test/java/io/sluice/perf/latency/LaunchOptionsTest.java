@@ -53,4 +53,10 @@ class LaunchOptionsTest {
         assertEquals(1024 * 1024, LaunchOptions.ringCapacity(65536));
         assertEquals(List.of("agrona"), o.systemsFor(o.configs().getFirst())); // no copy probe built
     }
+
+    @Test
+    void pingSizesPickTheRoundTripMessages() {
+        LaunchOptions o = parse("--scenarios", "pingpong", "--ping-sizes", "240, 272", "--systems", "agrona");
+        assertEquals(List.of("pingpong-240B", "pingpong-272B"), o.configs().stream().map(ScenarioConfig::key).toList());
+    }
 }
