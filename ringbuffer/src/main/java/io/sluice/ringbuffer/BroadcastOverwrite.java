@@ -45,6 +45,8 @@ final class BroadcastOverwrite {
     final long resumedNextSequence;
     // The authoritative Head: only this producer writes the ring's copy (release, see advanceHead).
     private long head;
+    // The spans of the records made since this producer started, for the Head walk.
+    private final BroadcastSpans spans;
 
     private BroadcastOverwrite(MemorySegment region, String what, BroadcastRingDescriptor.Header header,
                                long tail, long head, long nextSequence) {
@@ -56,6 +58,7 @@ final class BroadcastOverwrite {
         this.mask = capacity - 1;
         this.maxMessageLength = header.maxMessageLength();
         this.head = head;
+        this.spans = new BroadcastSpans(capacity, tail);
     }
 
     /**
@@ -110,19 +113,34 @@ final class BroadcastOverwrite {
     }
 
     /**
-     * Moves the Head to the first record start at or after {@code floor}, walking the headers of
-     * the records the coming claim overwrites (this producer wrote them; nobody else may write the
-     * data area). Because a claim reaches less than a capacity past the tail
-     * ({@link BroadcastRingDescriptor#maxMessageLengthLimit}), {@code floor < tail} and the walk
-     * never reaches the claim itself.
+     * Tells the walk of what a claim made from the tail: the gap or padding to the end of the lap
+     * (0 if none), then its record. Call after {@link #announce}, in claim order.
+     */
+    void made(long gap, long span) {
+        if (gap != 0) {
+            spans.add(gap);
+        }
+        spans.add(span);
+    }
+
+    /**
+     * Moves the Head to the first record start at or after {@code floor}, stepping over the
+     * records the coming claim overwrites: by the spans this producer kept ({@link BroadcastSpans}),
+     * or, for records it does not have, by reading their headers (this producer or the one before
+     * it wrote them; nobody else may write the data area). Because a claim reaches less than a
+     * capacity past the tail ({@link BroadcastRingDescriptor#maxMessageLengthLimit}),
+     * {@code floor < tail} and the walk never reaches the claim itself.
      */
     private void advanceHead(long floor, long tail) {
         long head = this.head;
         if (head >= floor) {
             return;
         }
+        final BroadcastSpans spans = this.spans;
         do {
-            head += spanAt(head, tail);
+            // The Head only ever steps over whole spans, and those kept start at from(): below it
+            // (records older than this producer, or dropped) the walk reads the ring's headers.
+            head += head == spans.from() && !spans.isEmpty() ? spans.take() : spanAt(head, tail);
         } while (head < floor);
         this.head = head;
         // Release, and before the Tail Intent: a consumer that acquire-loads an intent showing a

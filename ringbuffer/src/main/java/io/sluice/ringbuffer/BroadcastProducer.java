@@ -143,6 +143,7 @@ public final class BroadcastProducer extends ProducerCounters implements Message
             return INSUFFICIENT_CAPACITY;
         }
         overwrite.announce(reach, tail);
+        overwrite.made(gap, span);
 
         // The slot after the record is not committed: a consumer that reads this record's commit
         // and moves on must find the mark there, not an older lap's bytes. Opaque: one untorn
