@@ -10,10 +10,11 @@ package io.sluice.ringbuffer;
  * core may hold, and the claim cannot start before it returns (the loads depend on each other);
  * docs/benchmarks.md has what that cost a round trip. Kept here, a span is an array read.
  *
- * <p>Bounded: at most {@link #MAX_SPANS} entries (256 KiB), enough for every record of a lap when
- * the ring holds no more records than that (a 1 MiB ring of any messages, a 64 KiB ring of
- * 16-byte ones). When it is full the oldest span is dropped and {@link #from()} moves past it; the
- * walk then reads those records from the ring, as it does after a producer resumes a used ring.
+ * <p>Bounded: {@code capacity / 16} entries (a lap never holds more records), at most
+ * {@link #MAX_SPANS} (256 KiB of heap), which covers every record of a lap on any ring of up to
+ * 1 MiB and on larger ones whose records are long enough. When it is full the oldest span is
+ * dropped and {@link #from()} moves past it; the walk then reads those records from the ring, as
+ * it does after a producer resumes a used ring.
  * Producer thread only.
  */
 final class BroadcastSpans {
