@@ -32,17 +32,18 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.nextRecordStart;
  *       record if it does not fit before the end of the data area, the gap to the next line if it
  *       ends in the last 16 bytes of one, and the next record's stamp slot) and checks it against
  *       the cached consumer position; only when the cache says full does it acquire-load the
- *       consumer's position again. It writes length and type (plain)
- *       and returns the payload offset in {@link #buffer()}.</li>
+ *       consumer's position again. It writes {@link SpscRecordDescriptor#INVALID_STAMP} into the
+ *       next record's stamp slot, then length and type (all plain), and returns the payload
+ *       offset in {@link #buffer()}.</li>
  *   <li>The caller writes the payload there.</li>
- *   <li>{@link #commit} writes {@link SpscRecordDescriptor#INVALID_STAMP} into the next record's
- *       stamp slot (plain), then the record's position into its own stamp slot (release): the
- *       consumer that acquires the stamp sees header, payload and the invalidated next slot.
+ *   <li>{@link #commit} writes the record's position into its stamp slot (release): the
+ *       consumer that acquires the stamp sees the invalidated next slot, header and payload.
  *       Then, once per line, it stores an invalid stamp at the start of the line after the next
  *       record's, so that line is already its own when a later commit first writes it.</li>
  * </ol>
  * {@link #abort} simply forgets the claim: nothing was published (the claimed record's stamp slot
- * still holds the invalid stamp), and the next claim reuses the space.
+ * still holds the invalid stamp, and the one the claim wrote lies in free room), and the next
+ * claim reuses the space.
  *
  * <p>Steady state allocates nothing and makes no system call.
  *
@@ -257,6 +258,12 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
 
     private long claimAt(long position, long index, int type, int length, long next) {
         final MemorySegment data = this.data;
+        // The next record's slot: not committed (plain; the claim owns it, and the commit's
+        // release orders it before the stamp). Stored first rather than at commit: then header,
+        // payload and stamp reach the record's line back to back, and a consumer spinning on that
+        // line takes it away from this core once instead of again between payload and stamp
+        // (docs/benchmarks.md). If the claim is aborted it stays, in free room.
+        STAMP.set(data, next & mask, INVALID_STAMP);
         LENGTH.set(data, index, length);
         TYPE.set(data, index, type);
         claimPosition = position;
@@ -276,7 +283,6 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         final long next = claimNext;
         final MemorySegment data = this.data;
         recordStarts.recordAt(position);
-        STAMP.set(data, next & mask, INVALID_STAMP);              // next slot: not committed (plain)
         STAMP.setRelease(data, position & mask, position);       // publishes header, payload, the line above
         // For monitors only: after the stamp, so a monitor that loads this finds every record before it committed.
         PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, next);

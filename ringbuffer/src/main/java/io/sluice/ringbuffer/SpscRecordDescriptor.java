@@ -54,7 +54,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * The producer closes that hole:
  * <ol>
  *   <li>before it releases a record whose successor starts at position {@code q}
- *       ({@link #nextRecordStart} of the record's end), it writes {@link #INVALID_STAMP} (plain)
+ *       ({@link #nextRecordStart} of the record's end), it writes {@link #INVALID_STAMP} (plain,
+ *       when it claims the record)
  *       into the stamp slot of {@code q}, the next record's slot. The release of the record orders
  *       that store before it; its room is part of every claim (a claim owns its record, the gap
  *       after it and the next 8 bytes);</li>

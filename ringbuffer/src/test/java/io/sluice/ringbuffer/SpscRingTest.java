@@ -216,6 +216,8 @@ class SpscRingTest {
         ring.producer.abort(at);
         assertEquals(position, ring.producer.position(), "abort gives the space back");
         assertEquals(INVALID_STAMP, stampAt(ring, position), "nothing published");
+        long abortedNext = SpscRecordDescriptor.nextRecordStart(position + SpscRecordDescriptor.recordLength(32));
+        assertEquals(INVALID_STAMP, stampAt(ring, abortedNext), "the claim marked its successor's slot; it stays, in free room");
         List<Message> got = drain(ring.consumer, 10);
         assertEquals(1, got.size());
         assertEquals(0, drain(ring.consumer, 10).size());
@@ -224,6 +226,12 @@ class SpscRingTest {
         assertEquals(1, got.size());
         assertEquals(3, got.getFirst().type());
         assertArrayEquals(pattern(3, 4), got.getFirst().payload());
+        for (int i = 0; i < 20; i++) {                  // laps over the slot the aborted claim marked
+            publish(ring.producer, 4, pattern(i, 24 + i % 9));
+            got = drain(ring.consumer, 10);
+            assertEquals(1, got.size());
+            assertArrayEquals(pattern(i, 24 + i % 9), got.getFirst().payload(), "message " + i);
+        }
     }
 
     @Test
