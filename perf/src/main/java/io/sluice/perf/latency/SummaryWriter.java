@@ -85,12 +85,43 @@ final class SummaryWriter {
                             + "with other work it shows the scheduler (see *late sends* and the `-uncorrected.hgrm` files).\n");
                 }
             }
+            md.append(byLevel(c, e.getValue()));
             md.append('\n').append(runsDetail(c, e.getValue())).append('\n');
         }
         failures(md);
         String text = md.toString();
         Files.writeString(run.resultsDir().resolve("summary.md"), text);
         return text;
+    }
+
+    /**
+     * The same table again for each level the machine was at (see {@link Levels}), from the runs
+     * made wholly at it; nothing when all runs were at one level.
+     */
+    private String byLevel(ScenarioConfig c, Map<String, List<RunResult>> bySystem) {
+        List<Levels.Level> levels = Levels.of(bySystem.values());
+        if (levels.size() < 2) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("\nThe machine was at ").append(levels.size())
+                .append(" levels during these runs; the same table from the runs made wholly at each (runs whose level "
+                        + "changed while they ran are in none):\n");
+        for (Levels.Level level : levels) {
+            Map<String, List<RunResult>> at = Levels.at(level, bySystem);
+            sb.append("\n**At ").append(level.label()).append("**\n\n");
+            if (c.scenario() == Scenario.THROUGHPUT) {
+                List<Summary.ThroughputRow> rows = new ArrayList<>();
+                at.forEach((system, runs) -> rows.add(Summary.throughputRow(system, runs, c.messageSize())));
+                sb.append(Summary.throughputTable(rows, rows.stream().filter(r -> r.system().equals(reference(at)))
+                        .findFirst().orElse(null)));
+            } else {
+                List<Summary.LatencyRow> rows = new ArrayList<>();
+                at.forEach((system, runs) -> rows.add(Summary.latencyRow(system, runs)));
+                sb.append(Summary.latencyTable(rows, c.scenario() == Scenario.FIXED_RATE, rows.stream()
+                        .filter(r -> r.system().equals(reference(at))).findFirst().orElse(null)));
+            }
+        }
+        return sb.toString();
     }
 
     /**
