@@ -45,12 +45,28 @@ class StatTailCommandTest {
         }
     }
 
+    /** Reads the status (JSON) until it contains {@code text}, at most 10 s. */
+    private static void awaitStatus(Path socket, String text) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        Run j;
+        do {
+            j = sluice("stat", "--json", "--interval", "10", socket.toString());
+            if (j.status() == 0 && j.out().contains(text)) {
+                return;
+            }
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("the host's status did not show " + text + " within 10 s; last reading: " + j.out() + j.err());
+    }
+
     @Test
     void statOnceShowsTheChannelWithExactCounts() {
         Path socket = dir.resolve("h.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
             HostedBroadcastChannel ch = host.broadcast("md.quotes", BroadcastOptions.of(BroadcastPolicy.OVERWRITE, 4096));
             publish(ch.producer(), 123);
+            // The host rewrites its status region every 100 ms: wait until it shows the 123, so
+            // that both readings of --once see them and the rate is 0.
+            awaitStatus(socket, "\"committed\":123,");
             Run r = sluice("stat", "--once", "--interval", "300", socket.toString());
             assertEquals(0, r.status(), r.err());
             assertTrue(r.out().startsWith("host " + socket + "  pid " + ProcessHandle.current().pid()), r.out());
