@@ -66,17 +66,11 @@ final class SummaryWriter {
                     md.append("![throughput](throughput.png)\n\n");
                     throughputChartDone = true;
                 }
-                List<Summary.ThroughputRow> rows = new ArrayList<>();
-                e.getValue().forEach((system, runs) -> rows.add(Summary.throughputRow(system, runs, c.messageSize())));
-                md.append(Summary.throughputTable(rows, rows.stream().filter(r -> r.system().equals(reference(e.getValue())))
-                        .findFirst().orElse(null)));
+                md.append(table(c, e.getValue()));
             } else {
                 latencyChart(c, e.getValue());
                 md.append("![").append(c.key()).append("](").append(c.key()).append(".png)\n\n");
-                List<Summary.LatencyRow> rows = new ArrayList<>();
-                e.getValue().forEach((system, runs) -> rows.add(Summary.latencyRow(system, runs)));
-                md.append(Summary.latencyTable(rows, c.scenario() == Scenario.FIXED_RATE, rows.stream()
-                        .filter(r -> r.system().equals(reference(e.getValue()))).findFirst().orElse(null)));
+                md.append(table(c, e.getValue()));
                 if (c.scenario() == Scenario.FIXED_RATE) {
                     md.append("\nOne-way latency, stamped by the sender with System.nanoTime() and recorded with "
                             + "coordinated-omission correction (expected interval ").append(1_000_000_000L / c.rate())
@@ -107,21 +101,23 @@ final class SummaryWriter {
                 .append(" levels during these runs; the same table from the runs made wholly at each (runs whose level "
                         + "changed while they ran are in none):\n");
         for (Levels.Level level : levels) {
-            Map<String, List<RunResult>> at = Levels.at(level, bySystem);
-            sb.append("\n**At ").append(level.label()).append("**\n\n");
-            if (c.scenario() == Scenario.THROUGHPUT) {
-                List<Summary.ThroughputRow> rows = new ArrayList<>();
-                at.forEach((system, runs) -> rows.add(Summary.throughputRow(system, runs, c.messageSize())));
-                sb.append(Summary.throughputTable(rows, rows.stream().filter(r -> r.system().equals(reference(at)))
-                        .findFirst().orElse(null)));
-            } else {
-                List<Summary.LatencyRow> rows = new ArrayList<>();
-                at.forEach((system, runs) -> rows.add(Summary.latencyRow(system, runs)));
-                sb.append(Summary.latencyTable(rows, c.scenario() == Scenario.FIXED_RATE, rows.stream()
-                        .filter(r -> r.system().equals(reference(at))).findFirst().orElse(null)));
-            }
+            sb.append("\n**At ").append(level.label()).append("**\n\n").append(table(c, Levels.at(level, bySystem)));
         }
         return sb.toString();
+    }
+
+    /** The scenario's table of {@code bySystem}, divided by its reference row where it has one. */
+    private String table(ScenarioConfig c, Map<String, List<RunResult>> bySystem) {
+        String reference = reference(bySystem);
+        if (c.scenario() == Scenario.THROUGHPUT) {
+            List<Summary.ThroughputRow> rows = new ArrayList<>();
+            bySystem.forEach((system, runs) -> rows.add(Summary.throughputRow(system, runs, c.messageSize())));
+            return Summary.throughputTable(rows, rows.stream().filter(r -> r.system().equals(reference)).findFirst().orElse(null));
+        }
+        List<Summary.LatencyRow> rows = new ArrayList<>();
+        bySystem.forEach((system, runs) -> rows.add(Summary.latencyRow(system, runs)));
+        return Summary.latencyTable(rows, c.scenario() == Scenario.FIXED_RATE,
+                rows.stream().filter(r -> r.system().equals(reference)).findFirst().orElse(null));
     }
 
     /**
