@@ -32,14 +32,18 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.nextRecordStart;
  *       record if it does not fit before the end of the data area, the gap to the next line if it
  *       ends in the last 16 bytes of one, and the next record's stamp slot) and checks it against
  *       the cached consumer position; only when the cache says full does it acquire-load the
- *       consumer's position again. It writes {@link SpscRecordDescriptor#INVALID_STAMP} into the
+ *       consumer's position again (commit has usually done so already, see below). It writes {@link SpscRecordDescriptor#INVALID_STAMP} into the
  *       next record's stamp slot, then length and type (all plain), and returns the payload
  *       offset in {@link #buffer()}.</li>
  *   <li>The caller writes the payload there.</li>
  *   <li>{@link #commit} writes the record's position into its stamp slot (release): the
  *       consumer that acquires the stamp sees the invalidated next slot, header and payload.
- *       Then, once per line, it stores an invalid stamp at the start of the line after the next
- *       record's, so that line is already its own when a later commit first writes it.</li>
+ *       Then, off the path of that record and of the next claim, it does what would otherwise
+ *       cost a claim once a lap: it reads the consumer's position again when less than a quarter
+ *       of the ring is left; it publishes a padding record to the end of the lap when a record as
+ *       long as this one would not fit before it; and, once per line, it stores an invalid stamp
+ *       at the start of the line after the next record's, so that line is already its own when a
+ *       later commit first writes it.</li>
  * </ol>
  * {@link #abort} simply forgets the claim: nothing was published (the claimed record's stamp slot
  * still holds the invalid stamp, and the one the claim wrote lies in free room), and the next
@@ -49,13 +53,13 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.nextRecordStart;
  *
  * <h2>A consumer it does not trust</h2>
  * The consumer's position region is written by another process. Whenever the producer reads a
- * position (only when its cached room runs out) it validates it: a multiple of 8, not behind the
- * last position it accepted ({@link #validatedPosition()}), not beyond its own tail, and where a
- * record starts (a private map of where its records of the last two laps start,
- * {@code SpscRecordStarts}: the ring itself is not read). A position that fails is that
- * consumer's fault, not the ring's: the producer does not throw. It stops reading that region until the host hands it
- * another, keeps the room the last accepted position gave it (claims return
- * {@link #INSUFFICIENT_CAPACITY} once that is used up, as if the consumer had stalled), and
+ * position (when its cached room runs out, or runs low at a commit) it validates it: a multiple
+ * of 8, not behind the last position it accepted ({@link #validatedPosition()}), not beyond its
+ * own tail, and where a record starts (a private map of where its records of the last two laps
+ * start, {@code SpscRecordStarts}: the ring itself is not read). A position that fails is that
+ * consumer's fault, not the ring's: the producer does not throw. It stops reading that region
+ * until the host hands it another, keeps the room the last accepted position gave it (claims
+ * return {@link #INSUFFICIENT_CAPACITY} once that is used up, as if the consumer had stalled), and
  * reports the fault once ({@link #onConsumerFault}, {@link #latestFault()}).
  *
  * <h2>Consumers coming and going</h2>
@@ -181,6 +185,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     private long producerLimit;          // validatedPosition + capacity: room ends here
     private long claimPosition = NO_CLAIM;
     private long claimNext;          // where the record after the open claim starts (its mark goes there)
+    private long refreshAhead;       // commit reads the consumer's position early again from this tail on
 
     SpscProducer(String name, MemorySegment header, MemorySegment data, MemorySegment consumerPosition, long tail,
                  long head) {
@@ -286,16 +291,40 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         STAMP.setRelease(data, position & mask, position);       // publishes header, payload, the line above
         // For monitors only: after the stamp, so a monitor that loads this finds every record before it committed.
         PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, next);
-        tail = next;
         claimPosition = NO_CLAIM;
-        // Take the line after the next record's own now, while the consumer reads this record: a
-        // store there (an invalid stamp in free room, which no consumer reads before a record is
-        // committed over it) makes the line this core's, so that the commit that first writes it
-        // does not wait, before its stamp can be seen, for the consumer's core to drop the copy it
-        // kept from the last lap. Once per line; never past the room (hold() relies on that).
-        // Release (a plain mov on x86): ordered after the producer position above, so a tap that
-        // loads that position may count this store in the reach past it (inFlightReach).
-        final long ahead = (next | (LINE_LENGTH - 1)) + 1;
+        tail = next; // before step 1: a consumer may already be past this record
+        // What follows is off the path of the record just published and of the next claim; each
+        // step moves a once-a-lap cost out of the claim that would otherwise pay it (docs/benchmarks.md).
+        // 1. Read the consumer's position before the room runs out, not in the claim that finds it
+        //    gone: a quarter of the ring early, and at most once per eighth of it (when the
+        //    consumer lags, claims still read it whenever they need more room).
+        if (next >= refreshAhead && producerLimit - next < (capacity >>> 2)) {
+            refreshAhead = next + (capacity >>> 3);
+            refreshProducerLimit();
+        }
+        // 2. Pad to the end of the lap now if a record as long as this one would not fit before
+        //    it, so that the next claim (commonly of the same size) starts the next lap as a plain
+        //    claim: the consumer meanwhile reads the padding and waits at the lap's first line, as
+        //    it waits for any record. A shorter next message loses the rest of the lap, at most
+        //    one record's span. Only inside the room (hold() relies on that).
+        final long toEnd = capacity - (next & mask);
+        //    The position goes out a second time, after the padding, so that what the producer
+        //    writes beyond the last one a tap may have loaded stays within its reach (inFlightReach).
+        if (toEnd < next - position && next + toEnd + STAMP_LENGTH <= producerLimit) {
+            publishPadding(next, next & mask, toEnd);
+            tail = next + toEnd;
+            PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, tail);
+        }
+        final long tail = this.tail;
+        // 3. Take the line after the next record's own now, while the consumer reads this record:
+        //    a store there (an invalid stamp in free room, which no consumer reads before a record
+        //    is committed over it) makes the line this core's, so that the commit that first
+        //    writes it does not wait, before its stamp can be seen, for the consumer's core to
+        //    drop the copy it kept from the last lap. Once per line; never past the room (hold()
+        //    relies on that). Release (a plain mov on x86): ordered after the producer position
+        //    above, so a tap that loads that position may count this store in the reach past it
+        //    (inFlightReach).
+        final long ahead = (tail | (LINE_LENGTH - 1)) + 1;
         if (ahead != lineAhead && ahead + STAMP_LENGTH <= producerLimit) {
             STAMP.setRelease(data, ahead & mask, INVALID_STAMP);
             lineAhead = ahead;

@@ -108,21 +108,59 @@ class SpscRingTest {
         }
         assertEquals(192, ring.producer.position());
         assertEquals(3, drain(ring.consumer, 10).size());
-        publish(ring.producer, 1, pattern(4, 24));            // 40 bytes -> 232 (40 into its line), 24 left
-        assertEquals(232, ring.producer.position());
-        long at = publish(ring.producer, 9, pattern(5, 16));  // 32 bytes: does not fit 24
+        publish(ring.producer, 1, pattern(4, 8));             // 24 bytes -> 216; one as long fits the 40 left
+        assertEquals(216, ring.producer.position(), "no padding yet");
+        long at = publish(ring.producer, 9, pattern(5, 32));  // 48 bytes: does not fit 40
         assertEquals(HEADER_LENGTH, at, "the record starts the next lap");
         MemorySegment data = ring.data();
-        assertEquals(232, data.get(ValueLayout.JAVA_LONG_UNALIGNED, 232), "padding stamped with its position");
-        assertEquals(24 - HEADER_LENGTH, data.get(ValueLayout.JAVA_INT_UNALIGNED, 232 + 8), "padding runs to the end");
-        assertEquals(PADDING_TYPE, data.get(ValueLayout.JAVA_INT_UNALIGNED, 232 + 12));
-        assertEquals(256 + 32, ring.producer.position(), "the record ends 32 into the line: no gap after it");
+        assertEquals(216, data.get(ValueLayout.JAVA_LONG_UNALIGNED, 216), "padding stamped with its position");
+        assertEquals(40 - HEADER_LENGTH, data.get(ValueLayout.JAVA_INT_UNALIGNED, 216 + 8), "padding runs to the end");
+        assertEquals(PADDING_TYPE, data.get(ValueLayout.JAVA_INT_UNALIGNED, 216 + 12));
+        assertEquals(256 + 64, ring.producer.position(), "the record ends 48 into the line: the next starts on the next");
 
         List<Message> got = drain(ring.consumer, 10);
         assertEquals(2, got.size(), "padding is not delivered");
         assertEquals(9, got.get(1).type());
-        assertArrayEquals(pattern(5, 16), got.get(1).payload());
-        assertEquals(256 + 32, ring.consumer.position());
+        assertArrayEquals(pattern(5, 32), got.get(1).payload());
+        assertEquals(256 + 64, ring.consumer.position());
+    }
+
+    /**
+     * A commit that leaves less room before the end of the data area than its own record spans
+     * pads to the end right away, so the next claim of that size starts the lap without padding;
+     * only inside the room, never over an unread record.
+     */
+    @Test
+    void aCommitPadsToTheEndOfTheLapWhenARecordAsLongWouldNotFitBeforeIt() {
+        SpscTestRing ring = SpscTestRing.onHeap(256);
+        for (int i = 0; i < 3; i++) {
+            publish(ring.producer, 1, pattern(i, 32));        // 0, 64, 128 -> 192
+        }
+        assertEquals(3, drain(ring.consumer, 10).size());
+        publish(ring.producer, 1, pattern(3, 24));            // 40 bytes -> 232: 24 left < 40
+        assertEquals(256, ring.producer.position(), "padded to the end of the lap at the commit");
+        MemorySegment data = ring.data();
+        assertEquals(232, data.get(ValueLayout.JAVA_LONG_UNALIGNED, 232), "padding stamped with its position");
+        assertEquals(24 - HEADER_LENGTH, data.get(ValueLayout.JAVA_INT_UNALIGNED, 232 + 8), "padding runs to the end");
+        assertEquals(PADDING_TYPE, data.get(ValueLayout.JAVA_INT_UNALIGNED, 232 + 12));
+        assertEquals(INVALID_STAMP, stampAt(ring, 256), "the next lap's first slot was invalidated first");
+        assertEquals(1, drain(ring.consumer, 10).size(), "the record, then the padding skipped");
+        assertEquals(256, ring.consumer.position(), "the consumer waits at the next lap");
+        assertEquals(HEADER_LENGTH, publish(ring.producer, 2, pattern(4, 24)), "the next claim starts the lap");
+        List<Message> got = drain(ring.consumer, 10);
+        assertEquals(1, got.size());
+        assertArrayEquals(pattern(4, 24), got.getFirst().payload());
+
+        SpscTestRing full = SpscTestRing.onHeap(256);          // the consumer stays at 0: room up to 256
+        for (int i = 0; i < 3; i++) {
+            publish(full.producer, 1, pattern(i, 32));
+        }
+        publish(full.producer, 1, pattern(3, 24));            // -> 232; padding would need 256 + 8
+        assertEquals(232, full.producer.position(), "no padding past the room");
+        assertEquals(0, stampAt(full, 256), "data offset 0 still holds the unread first record's stamp");
+        assertEquals(1, drain(full.consumer, 1).size());       // room up to 320
+        assertEquals(HEADER_LENGTH, publish(full.producer, 2, pattern(4, 24)), "the claim pads instead");
+        assertEquals(4, drain(full.consumer, 10).size(), "every record delivered, the padding skipped");
     }
 
     @Test
@@ -151,7 +189,8 @@ class SpscRingTest {
             publish(ring.producer, 1, pattern(i, 32));        // 256, 320, 384 -> 448 (data offset 192)
         }
         drain(ring.consumer, 10);
-        publish(ring.producer, 2, pattern(9, 40 - HEADER_LENGTH)); // 40 bytes -> 488 (data offset 232)
+        publish(ring.producer, 2, new byte[0]);               // 16 bytes -> 464 (data offset 208)
+        publish(ring.producer, 2, pattern(9, 8));             // 24 bytes -> 488 (data offset 232); 24 left: no padding
         // A 16-byte record at 232 ends at 248, 8 bytes before the end (layout 2 padded it instead).
         at = publish(ring.producer, 3, new byte[0]);
         assertEquals(232 + HEADER_LENGTH, at, "it fits: no padding before it");
@@ -159,7 +198,7 @@ class SpscRingTest {
         assertEquals(INVALID_STAMP, stampAt(ring, 512));
         assertEquals(0x5A5A_5A5A_5A5A_5A5AL, data.get(ValueLayout.JAVA_LONG_UNALIGNED, 248), "nothing written at 248");
         got = drain(ring.consumer, 10);
-        assertEquals(2, got.size());
+        assertEquals(3, got.size());
         assertEquals(3, got.getLast().type());
         assertEquals(0, got.getLast().payload().length);
         assertEquals(512, ring.consumer.position());
@@ -174,13 +213,34 @@ class SpscRingTest {
             publish(ring.producer, 1, pattern(i, 32));        // 0, 64, 128 -> 192
         }
         drain(ring.consumer, 10);
-        long at = publish(ring.producer, 2, pattern(7, 40 - HEADER_LENGTH)); // 40 bytes -> 232
+        long at = publish(ring.producer, 2, pattern(7, 8));   // 24 bytes -> 216; 40 left
         assertEquals(192 + HEADER_LENGTH, at);
-        at = publish(ring.producer, 3, pattern(8, 8));        // 24 bytes: exactly the end
-        assertEquals(232 + HEADER_LENGTH, at);
+        at = publish(ring.producer, 3, pattern(8, 40 - HEADER_LENGTH)); // 40 bytes: exactly the end
+        assertEquals(216 + HEADER_LENGTH, at);
         assertEquals(256, ring.producer.position());
         assertEquals(INVALID_STAMP, stampAt(ring, 256), "the next lap's first slot was invalidated");
         assertEquals(2, drain(ring.consumer, 10).size());
+    }
+
+    /**
+     * A commit reads the consumer's position when less than a quarter of the ring is left, at most
+     * once per eighth of it, so that the claims of a ring that keeps up never have to.
+     */
+    @Test
+    void aCommitReadsTheConsumerPositionBeforeTheRoomRunsOut() {
+        SpscTestRing ring = SpscTestRing.onHeap(1024);        // a quarter: 256 bytes, an eighth: 128
+        for (int i = 0; i < 13; i++) {
+            publish(ring.producer, 1, pattern(i, 32));        // 48-byte records, one per line -> 832
+        }
+        assertEquals(832, ring.producer.position());
+        assertEquals(0, ring.producer.validatedPosition(), "read at 832 (192 left), the consumer still at 0");
+        assertEquals(5, drain(ring.consumer, 5).size());      // the consumer at 320
+        publish(ring.producer, 1, pattern(13, 32));           // -> 896: 128 left, but not an eighth since
+        assertEquals(0, ring.producer.validatedPosition(), "not read again before 832 + 128");
+        publish(ring.producer, 1, pattern(14, 32));           // -> 960
+        assertEquals(320, ring.producer.validatedPosition(), "read again at 960");
+        assertEquals(0, ring.producer.counters().refusedClaims(), "no claim found the room gone");
+        assertEquals(10, drain(ring.consumer, 100).size());
     }
 
     /**
@@ -433,7 +493,8 @@ class SpscRingTest {
      * Layout 3's placement rule, against arithmetic worked out here rather than taken from
      * SpscRecordDescriptor: records of random lengths through a small ring, a consumer draining in
      * random batches. Every record starts at most 40 bytes into its 64-byte line; the producer's
-     * position after each commit is where the next record must start; a claim is refused exactly
+     * position after each commit is where the next record must start (or the next lap, when the
+     * commit padded because a record as long would not fit before it); a claim is refused exactly
      * when the room it needs (up to the next record's stamp slot) is not free; a record ending 8
      * or 16 bytes before the end of the data area is followed by the next lap, no padding record
      * between; and every payload arrives intact, in order, where it was claimed.
@@ -449,6 +510,7 @@ class SpscRingTest {
         int messages = 20_000;
         int[] endedShort = new int[2]; // records that ended 8, and 16, bytes before the end of the data area
         int paddings = 0;
+        int eagerPaddings = 0;
         int refusals = 0;
         for (long seq = 0; seq < messages; seq++) {
             int length = random.nextInt(max + 1);
@@ -473,9 +535,17 @@ class SpscRingTest {
             assertEquals((start & (capacity - 1)) + HEADER_LENGTH, at, what + ": payload offset");
             SpscPayloads.fill(ring.producer.buffer(), at, length, seq);
             ring.producer.commit(at);
-            assertEquals(next, ring.producer.position(), what + ": the producer's next position");
+            // The commit pads to the end of the lap when a record as long would not fit before it
+            // and the padding lies in the room (up to the last position the producer accepted).
+            long toEnd = capacity - (next & (capacity - 1));
+            boolean padNow = toEnd < next - start && next + toEnd + 8 <= ring.producer.validatedPosition() + capacity;
+            assertEquals(padNow ? next + toEnd : next, ring.producer.position(), what + ": the producer's next position");
+            assertTrue(ring.producer.validatedPosition() <= ring.consumer.position(), what + ": validated what the consumer published");
             if (start != before) {
                 paddings++;
+            }
+            if (padNow) {
+                eagerPaddings++;
             }
             long left = capacity - (end & (capacity - 1));
             if (left == 8 || left == 16) {
@@ -493,9 +563,9 @@ class SpscRingTest {
         }
         assertEquals(messages, ring.consumer.messagesConsumed(), "seed " + seed + ": paddings are not delivered");
         assertEquals(ring.producer.position(), ring.consumer.position(), "seed " + seed);
-        assertTrue(endedShort[0] > 100 && endedShort[1] > 100 && paddings > 100 && refusals > 100,
+        assertTrue(endedShort[0] > 100 && endedShort[1] > 100 && paddings > 100 && eagerPaddings > 100 && refusals > 100,
                 "seed " + seed + ": every case came up (8 left: " + endedShort[0] + ", 16 left: " + endedShort[1]
-                        + ", padded: " + paddings + ", refused: " + refusals + ")");
+                        + ", padded by a claim: " + paddings + ", by a commit: " + eagerPaddings + ", refused: " + refusals + ")");
     }
 
     /** Polls up to {@code limit} messages, each checked against the next one sent; returns how many. */
