@@ -32,9 +32,9 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.nextRecordStart;
  *       record if it does not fit before the end of the data area, the gap to the next line if it
  *       ends in the last 16 bytes of one, and the next record's stamp slot) and checks it against
  *       the cached consumer position; only when the cache says full does it acquire-load the
- *       consumer's position again (commit has usually done so already, see below). It writes {@link SpscRecordDescriptor#INVALID_STAMP} into the
- *       next record's stamp slot, then length and type (all plain), and returns the payload
- *       offset in {@link #buffer()}.</li>
+ *       consumer's position again (a commit has usually done so already, see below). It writes
+ *       {@link SpscRecordDescriptor#INVALID_STAMP} into the next record's stamp slot, then length
+ *       and type (all plain), and returns the payload offset in {@link #buffer()}.</li>
  *   <li>The caller writes the payload there.</li>
  *   <li>{@link #commit} writes the record's position into its stamp slot (release): the
  *       consumer that acquires the stamp sees the invalidated next slot, header and payload.
@@ -308,14 +308,13 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         //    it waits for any record. A shorter next message loses the rest of the lap, at most
         //    one record's span. Only inside the room (hold() relies on that).
         final long toEnd = capacity - (next & mask);
-        //    The position goes out a second time, after the padding, so that what the producer
-        //    writes beyond the last one a tap may have loaded stays within its reach (inFlightReach).
         if (toEnd < next - position && next + toEnd + STAMP_LENGTH <= producerLimit) {
             publishPadding(next, next & mask, toEnd);
             tail = next + toEnd;
+            // Published again, after the padding, so that what the producer writes past the
+            // position a tap may have loaded stays within its reach (inFlightReach).
             PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, tail);
         }
-        final long tail = this.tail;
         // 3. Take the line after the next record's own now, while the consumer reads this record:
         //    a store there (an invalid stamp in free room, which no consumer reads before a record
         //    is committed over it) makes the line this core's, so that the commit that first
