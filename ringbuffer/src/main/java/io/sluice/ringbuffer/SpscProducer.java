@@ -122,7 +122,8 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     private boolean adoptedRegionUnread;
     // A region to follow instead (null view: hold), handed over by another thread (a channel
     // host, when consumers come and go). A volatile store publishes the record and its view; the
-    // producer loads it (volatile) at its capacity checks only, so the hot path pays nothing; it
+    // producer loads it (volatile) at its capacity checks only (in a claim, or a commit's early
+    // read), and before it looks for a parked consumer, so the hot path pays nothing; it
     // clears it with a CAS, so a newer hand-over is never lost.
     //
     // With validatedPosition below it is also one half of a Dekker pair that makes hold()
@@ -148,8 +149,8 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     // Generation of the last hand-over the producer adopted: written by the producer after it
     // switched, read by the host to know when it may unmap the region left behind.
     private volatile long adoptedGeneration;
-    // True while the producer thread reads a consumer's region: in its capacity check, and after a
-    // commit when it looks for a parked consumer to wake. With handover it is a second Dekker
+    // True while the producer thread reads a consumer's region: in its capacity check (in a claim,
+    // or a commit's early read), and after a commit when it looks for a parked consumer to wake. With handover it is a second Dekker
     // pair, telling a host when a region it handed over away from may be unmapped (isDoneWith),
     // even while the producer is idle:
     //   producer, reading:   readingPositions = true, then load handover, then read the region
@@ -629,7 +630,8 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
      * Any thread: whether the producer will never again read a position region it followed
      * before the hand-over of {@code generation} ({@link #followConsumer} or {@link #hold} returned
      * it), so that the region may be unmapped now, also while the producer is idle. False only
-     * while the producer is in a capacity check at this moment: ask again later.
+     * while the producer is reading a consumer's region at this moment (a capacity check, or a
+     * look for a parked consumer): ask again later.
      *
      * @param generation a generation {@link #followConsumer} or {@link #hold} returned
      * @return true if regions followed before it may be unmapped now

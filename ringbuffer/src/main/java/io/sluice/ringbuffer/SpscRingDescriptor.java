@@ -62,8 +62,9 @@ import java.lang.foreign.ValueLayout;
  *       it; monitors do (lag, and a tap that reads records without taking the consumer's place,
  *       {@link SpscTap}). A record the tap read at {@code p} was intact if, loaded after the read,
  *       the producer position is at most {@code p + capacity - }{@link #inFlightReach}: the
- *       producer writes at most that far past the published position (a claim in flight, or the
- *       invalid stamp a commit stores a line ahead).</li>
+ *       producer writes at most that far past the published position (a claim in flight, a
+ *       padding record a commit writes before it publishes the position again, or the invalid
+ *       stamp a commit stores a line ahead).</li>
  *   <li>Data Capacity: a power of two in [{@link #MIN_CAPACITY}, {@link #MAX_CAPACITY}] (64 bytes
  *       to 2<sup>30</sup> bytes, 1 GiB). A record at position {@code p} starts at data offset
  *       {@code p & (capacity - 1)}. The region therefore needs at most {@code 128 + 2^30} bytes;
