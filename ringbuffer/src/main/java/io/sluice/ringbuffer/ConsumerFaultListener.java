@@ -3,8 +3,9 @@ package io.sluice.ringbuffer;
 /**
  * Told when a producer refuses a consumer's published position ({@link ConsumerFault}). Called on
  * the producer's thread, inside the producer call that read the position (a claim, or an SPSC
- * commit's early read; a slow path, never the common case), once per faulty consumer. Keep it short and do not call the producer from it; hand the
- * fault to another thread (the host's) to act on. An exception it throws is caught and ignored:
+ * commit's early read; a slow path, never the common case), once per faulty consumer. Keep it
+ * short and do not call the producer from it; hand the fault to another thread (the host's) to
+ * act on. An exception it throws is caught and ignored:
  * the producer goes on.
  */
 @FunctionalInterface

@@ -150,9 +150,9 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     // switched, read by the host to know when it may unmap the region left behind.
     private volatile long adoptedGeneration;
     // True while the producer thread reads a consumer's region: in its capacity check (in a claim,
-    // or a commit's early read), and after a commit when it looks for a parked consumer to wake. With handover it is a second Dekker
-    // pair, telling a host when a region it handed over away from may be unmapped (isDoneWith),
-    // even while the producer is idle:
+    // or a commit's early read), and after a commit when it looks for a parked consumer to wake.
+    // With handover it is a second Dekker pair, telling a host when a region it handed over away
+    // from may be unmapped (isDoneWith), even while the producer is idle:
     //   producer, reading:   readingPositions = true, then load handover, then read the region
     //   host, hand-over:     handover = H ............. then load readingPositions
     // If the host reads false, a check that starts later loads handover after its store of true,
@@ -293,17 +293,18 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
         // For monitors only: after the stamp, so a monitor that loads this finds every record before it committed.
         PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, next);
         claimPosition = NO_CLAIM;
-        tail = next; // before step 1: a consumer may already be past this record
+        tail = next; // before step 3: a consumer may already be past this record
         // What follows is off the path of the record just published and of the next claim; each
         // step moves a once-a-lap cost out of the claim that would otherwise pay it (docs/benchmarks.md).
-        // 1. Read the consumer's position before the room runs out, not in the claim that finds it
+        // The steps are those of docs/layout.md, SPSC 3.2.
+        // Step 3. Read the consumer's position before the room runs out, not in the claim that finds it
         //    gone: a quarter of the ring early, and at most once per eighth of it (when the
         //    consumer lags, claims still read it whenever they need more room).
         if (next >= refreshAhead && producerLimit - next < (capacity >>> 2)) {
             refreshAhead = next + (capacity >>> 3);
             refreshProducerLimit();
         }
-        // 2. Pad to the end of the lap now if a record as long as this one would not fit before
+        // Step 4. Pad to the end of the lap now if a record as long as this one would not fit before
         //    it, so that the next claim (commonly of the same size) starts the next lap as a plain
         //    claim: the consumer meanwhile reads the padding and waits at the lap's first line, as
         //    it waits for any record. A shorter next message loses the rest of the lap, at most
@@ -316,7 +317,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
             // position a tap may have loaded stays within its reach (inFlightReach).
             PRODUCER_POSITION.setRelease(header, PRODUCER_POSITION_OFFSET, tail);
         }
-        // 3. Take the line after the next record's own now, while the consumer reads this record:
+        // Step 5. Take the line after the next record's own now, while the consumer reads this record:
         //    a store there (an invalid stamp in free room, which no consumer reads before a record
         //    is committed over it) makes the line this core's, so that the commit that first
         //    writes it does not wait, before its stamp can be seen, for the consumer's core to
