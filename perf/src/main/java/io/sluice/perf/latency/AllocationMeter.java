@@ -16,6 +16,17 @@ final class AllocationMeter {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
+    /**
+     * Reads the thread bean once, at a peer's start rather than first in front of a measured
+     * loop. Its first use sets up the platform's management classes (reflection, streams,
+     * lambdas), and the compiler threads then compile what that ran while the measured loop runs
+     * beside them on the same pinned CPU: the first slices of a throughput run lost milliseconds
+     * to them (docs/benchmarks.md).
+     */
+    static void prime() {
+        THREADS.getCurrentThreadAllocatedBytes();
+    }
+
     private long inLoops;
     private long startedAt;
 

@@ -86,6 +86,7 @@ public final class PeerMain {
     private static void measure(LatencySystem system, Role role, RunSpec spec, Properties out) throws Exception {
         boolean a = role == Role.INITIATOR;
         long phase = 0;
+        AllocationMeter.prime(); // before any warm-up: see prime()
         Control.sync(role, ++phase);
         Endpoint endpoint = null;
         if (a) {
@@ -267,6 +268,8 @@ public final class PeerMain {
 
     private static long throughput(Endpoint e, Role role, RunSpec spec, long phase, Properties out) {
         int batch = spec.batchSize();
+        // Made (its lambda bootstrapped) before the warm-up, for the reason of AllocationMeter.prime.
+        Runnable idle = e::idle;
         if (role == Role.INITIATOR) {
             long seq = 1;
             long warmupStart = System.nanoTime();
@@ -283,7 +286,7 @@ public final class PeerMain {
                     break;
                 }
             }
-            Control.sync(role, ++phase, e::idle); // idle: the last messages may still need this thread
+            Control.sync(role, ++phase, idle); // idle: the last messages may still need this thread
             AllocationMeter allocation = new AllocationMeter();
             allocation.start();
             for (long done = 0; done < spec.measuredMessages(); done += batch, seq += batch) {
@@ -291,7 +294,7 @@ public final class PeerMain {
             }
             allocation.stop();
             allocation.report(role, spec.measuredMessages(), out);
-            Control.sync(role, ++phase, e::idle); // until B has them all
+            Control.sync(role, ++phase, idle); // until B has them all
         } else {
             long warmupBatches = 0;
             do {
