@@ -5,8 +5,7 @@ package io.sluice.ringbuffer;
  * the producer's thread, inside the producer call that read the position (a claim, or an SPSC
  * commit's early read; a slow path, never the common case), once per faulty consumer. Keep it
  * short and do not call the producer from it; hand the fault to another thread (the host's) to
- * act on. An exception it throws is caught and ignored:
- * the producer goes on.
+ * act on. An exception it throws is caught and ignored: the producer goes on.
  */
 @FunctionalInterface
 public interface ConsumerFaultListener {

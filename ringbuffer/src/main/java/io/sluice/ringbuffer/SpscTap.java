@@ -24,8 +24,8 @@ import static io.sluice.ringbuffer.SpscRecordDescriptor.TYPE;
  * {@link SpscRingDescriptor}): it acquire-loads the position {@code P} and reads the records below
  * it. The producer writes at most {@link SpscRingDescriptor#inFlightReach} bytes past the
  * position it last published (a claim in flight, a padding record a commit writes before it
- * publishes the position again, or the invalid stamp a commit stores a line ahead), so the bytes of a record at {@code p} can have been
- * overwritten only once {@code P + reach > p + capacity}. The tap checks that with a position
+ * publishes the position again, or the invalid stamp a commit stores a line ahead), so the bytes
+ * of a record at {@code p} can have been overwritten only once {@code P + reach > p + capacity}. The tap checks that with a position
  * loaded after its reads (a load-load fence between): before it hands a record over (the header)
  * and, through {@link #isStillValid()}, after the handler read the payload. A record that fails is
  * skipped with everything up to the producer's position. A header that passes the check and is

@@ -268,9 +268,9 @@ public final class PeerMain {
 
     private static long throughput(Endpoint e, Role role, RunSpec spec, long phase, Properties out) {
         int batch = spec.batchSize();
-        // Made (its lambda bootstrapped) before the warm-up, for the reason of AllocationMeter.prime.
-        Runnable idle = e::idle;
         if (role == Role.INITIATOR) {
+            // Made (its lambda bootstrapped) before the warm-up, for the reason of AllocationMeter.prime.
+            Runnable idle = e::idle;
             long seq = 1;
             long warmupStart = System.nanoTime();
             for (long b = 1; ; b++, seq += batch) {
