@@ -169,17 +169,23 @@ public final class BroadcastProducer extends ProducerCounters implements Message
     }
 
     /**
-     * Release-stores the Sequence of the claim's padding (if any) and then of its record: a
+     * Release-stores the Sequence of the claim's record and then of its padding (if any): a
      * consumer that acquire-loads the record's Sequence and finds the number it expects sees every
      * byte written since the claim. Both carry {@code sequence}: a padding record carries the
      * number of the message after it.
      */
     private void publishRecord(long sequence) {
-        // The claim's padding, if any, runs from the committed tail (not yet advanced) to its start.
+        LONG.setRelease(region, DATA_OFFSET + (claimStart & mask) + SEQUENCE_OFFSET, sequence);
+        // The claim's padding, if any, runs from the committed tail (not yet advanced) to its
+        // start. Its Sequence last: a consumer that finds the padding committed skips it and finds
+        // the record committed too, never an uncommitted record behind a committed padding. That
+        // state was reachable in the instants between the two stores, once in many laps; a
+        // consumer's read loop that had never met it during its warm-up was compiled without it,
+        // and meeting it sent the loop back to unoptimised code for the tens of milliseconds a
+        // recompilation takes (docs/benchmarks.md).
         if (claimStart - tail >= HEADER_LENGTH) {
             LONG.setRelease(region, DATA_OFFSET + (tail & mask) + SEQUENCE_OFFSET, sequence);
         }
-        LONG.setRelease(region, DATA_OFFSET + (claimStart & mask) + SEQUENCE_OFFSET, sequence);
     }
 
     /**

@@ -48,7 +48,8 @@ package io.sluice.ringbuffer;
  * the slot after its record ({@link #reach}{@code (end) - 8}), and formatting does the same for the
  * first slot, so the word at a consumer's cursor is {@code -1} until the record there is committed
  * (an older lap's record there carries a smaller number). A padding record's Sequence is stored at
- * the commit of the claim that made it, just before the record's. Readers that read up to the
+ * the commit of the claim that made it, just after the record's, so a consumer that finds the
+ * padding committed finds the record after it committed too. Readers that read up to the
  * Tail instead (joining, the first poll, after a lap) load the header plainly after an acquire
  * load of the Tail.
  */
