@@ -177,12 +177,10 @@ public final class BroadcastProducer extends ProducerCounters implements Message
     private void publishRecord(long sequence) {
         LONG.setRelease(region, DATA_OFFSET + (claimStart & mask) + SEQUENCE_OFFSET, sequence);
         // The claim's padding, if any, runs from the committed tail (not yet advanced) to its
-        // start. Its Sequence last: a consumer that finds the padding committed skips it and finds
-        // the record committed too, never an uncommitted record behind a committed padding. That
-        // state was reachable in the instants between the two stores, once in many laps; a
-        // consumer's read loop that had never met it during its warm-up was compiled without it,
-        // and meeting it sent the loop back to unoptimised code for the tens of milliseconds a
-        // recompilation takes (docs/benchmarks.md).
+        // start. Its Sequence last: a consumer that finds the padding committed finds the record
+        // after it committed too. In the other order a poll between the two stores skipped the
+        // padding and stopped at the record, a branch so rare that the JIT compiled consumers'
+        // read loops without it and deoptimized them when it came (docs/benchmarks.md).
         if (claimStart - tail >= HEADER_LENGTH) {
             LONG.setRelease(region, DATA_OFFSET + (tail & mask) + SEQUENCE_OFFSET, sequence);
         }
