@@ -1,12 +1,6 @@
 package io.sluice.ringbuffer.jcstress;
 
-import io.sluice.api.BroadcastPolicy;
-import io.sluice.api.MessageHandler;
 import io.sluice.api.RingKind;
-import io.sluice.ringbuffer.BroadcastConsumer;
-import io.sluice.ringbuffer.BroadcastProducer;
-import io.sluice.ringbuffer.BroadcastRing;
-import io.sluice.ringbuffer.BroadcastStart;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -15,7 +9,6 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -31,9 +24,6 @@ public final class BroadcastPaddingPublicationTest {
     private BroadcastPaddingPublicationTest() {
     }
 
-    static final long A = 0x1111_1111_1111_1111L;
-    static final long B = 0x2222_2222_2222_2222L;
-    static final long C = 0x3333_3333_3333_3333L;
     /** Where the consumer waits: the padding's position, the end of the set-up's lap. */
     static final long PADDING_AT = 224;
 
@@ -42,51 +32,22 @@ public final class BroadcastPaddingPublicationTest {
      * if it read the whole raced record (-1 torn, 0 none), r3 = how far the consumer's position
      * moved.
      */
-    abstract static class Race implements MessageHandler {
-        final BroadcastProducer producer;
-        final BroadcastConsumer consumer;
+    abstract static class Race extends BroadcastRace {
         int whole;
 
         Race(RingKind kind) {
-            MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(256) / 8]);
-            BroadcastRing.format(ring, BroadcastPolicy.of(kind), 256, 48);
-            producer = BroadcastRing.attachProducer(ring, "jcstress");
-            if (kind == RingKind.BROADCAST_BACKPRESSURE) {
-                MemorySegment position = MemorySegment.ofArray(new long[48]);
-                consumer = BroadcastRing.attachConsumer(ring, position, BroadcastStart.OLDEST, null);
-                consumer.registered(producer.addConsumer(position));
-                producer.refreshConsumers();
-            } else {
-                consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
-            }
+            super(kind);
             // Three records of 64 bytes and one of 32: the tail at 224, 32 bytes before the end.
             // The raced record (40 bytes) does not fit there, so its claim writes padding over
             // [224, 256) and the record at 256, the next lap's first slot, whose Sequence still
             // holds message 0's number: not the one the consumer expects.
             for (int i = 0; i < 3; i++) {
-                prefill(48);
+                prefill(48, 0);
             }
-            prefill(16);
+            prefill(16, 0);
             if (consumer.position() != PADDING_AT) {
                 throw new IllegalStateException("set-up: consumer at " + consumer.position() + ", not " + PADDING_AT);
             }
-        }
-
-        private void prefill(int length) {
-            long at = producer.tryClaim(5, length);
-            producer.commit(at);
-            if (consumer.poll((t, p) -> { }, 1) != 1) {
-                throw new IllegalStateException("set-up: message " + producer.nextSequence() + " not read");
-            }
-        }
-
-        void produce() {
-            long at = producer.tryClaim(7, 24);
-            MemorySegment buffer = producer.buffer();
-            buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at, A);
-            buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at + 8, B);
-            buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at + 16, C);
-            producer.commit(at);
         }
 
         void consume(III_Result r) {
@@ -97,10 +58,7 @@ public final class BroadcastPaddingPublicationTest {
 
         @Override
         public void onMessage(int type, MemorySegment payload) {
-            whole = type == 7 && payload.byteSize() == 24
-                    && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == A
-                    && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 8) == B
-                    && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 16) == C ? 1 : -1;
+            whole = type == RACED_TYPE && isRacedPayload(payload) ? 1 : -1;
         }
     }
 

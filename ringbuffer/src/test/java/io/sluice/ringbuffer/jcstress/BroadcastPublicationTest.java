@@ -1,12 +1,6 @@
 package io.sluice.ringbuffer.jcstress;
 
-import io.sluice.api.BroadcastPolicy;
-import io.sluice.ringbuffer.BroadcastRing;
-import io.sluice.api.MessageHandler;
 import io.sluice.api.RingKind;
-import io.sluice.ringbuffer.BroadcastConsumer;
-import io.sluice.ringbuffer.BroadcastProducer;
-import io.sluice.ringbuffer.BroadcastStart;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -15,7 +9,6 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -30,59 +23,25 @@ public final class BroadcastPublicationTest {
     private BroadcastPublicationTest() {
     }
 
-    static final long A = 0x1111_1111_1111_1111L;
-    static final long B = 0x2222_2222_2222_2222L;
-    static final long C = 0x3333_3333_3333_3333L;
     /** The sequence number of the raced record. */
     static final long RACED = 5;
 
     /** One ring, one producer, one consumer; r1 = type seen (0: none), r2 = 1 if the record was whole. */
-    abstract static class Race implements MessageHandler {
-        final BroadcastProducer producer;
-        final BroadcastConsumer consumer;
+    abstract static class Race extends BroadcastRace {
         int type;
         int whole;
 
         Race(RingKind kind) {
-            MemorySegment ring = MemorySegment.ofArray(new long[(int) BroadcastRing.regionSize(256) / 8]);
-            BroadcastRing.format(ring, BroadcastPolicy.of(kind), 256, 48);
-            producer = BroadcastRing.attachProducer(ring, "jcstress");
-            if (kind == RingKind.BROADCAST_BACKPRESSURE) {
-                MemorySegment position = MemorySegment.ofArray(new long[48]);
-                consumer = BroadcastRing.attachConsumer(ring, position, BroadcastStart.OLDEST, null);
-                consumer.registered(producer.addConsumer(position));
-                producer.refreshConsumers();
-            } else {
-                consumer = BroadcastRing.attachConsumer(ring, null, BroadcastStart.OLDEST, null);
-            }
+            super(kind);
             // A lap of records whose payload is the number 5 in every word: four of 64 bytes over
             // [0, 256), then [256, 296). The raced record, number 5, starts at 296 (offset 40), so
             // its Sequence word (offset 48) held 5 a lap ago: only the mark the claim of
             // [256, 296) left there keeps the consumer from taking that for a commit. The consumer
             // reads each one first, so it races on its fast path (Sequence only, no Tail).
             for (int i = 0; i < 4; i++) {
-                prefill(48);
+                prefill(48, RACED);
             }
-            prefill(24);
-        }
-
-        private void prefill(int length) {
-            long at = producer.tryClaim(5, length);
-            producer.buffer().asSlice(at, length).elements(ValueLayout.JAVA_LONG_UNALIGNED)
-                    .forEach(word -> word.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, RACED));
-            producer.commit(at);
-            if (consumer.poll((t, p) -> { }, 1) != 1) {
-                throw new IllegalStateException("set-up: message " + producer.nextSequence() + " not read");
-            }
-        }
-
-        void produce() {
-            long at = producer.tryClaim(7, 24);
-            MemorySegment buffer = producer.buffer();
-            buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at, A);
-            buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at + 8, B);
-            buffer.set(ValueLayout.JAVA_LONG_UNALIGNED, at + 16, C);
-            producer.commit(at);
+            prefill(24, RACED);
         }
 
         void consume(II_Result r) {
@@ -94,11 +53,7 @@ public final class BroadcastPublicationTest {
         @Override
         public void onMessage(int type, MemorySegment payload) {
             this.type = type;
-            this.whole = payload.byteSize() == 24
-                    && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == A
-                    && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 8) == B
-                    && payload.get(ValueLayout.JAVA_LONG_UNALIGNED, 16) == C
-                    && consumer.sequence() == RACED ? 1 : -1;
+            this.whole = isRacedPayload(payload) && consumer.sequence() == RACED ? 1 : -1;
         }
     }
 
