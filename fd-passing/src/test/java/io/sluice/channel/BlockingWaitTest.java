@@ -61,18 +61,13 @@ class BlockingWaitTest {
                 SpscChannelTest.send(ch.producer(), s, null);
             }
             assertEquals(0, ch.wakeups());
-            try (ChildJvm child = ChildJvm.start(ChannelPeer.class, "spsc-block", socket.toString(), "alerts", "6")) {
+            try (ChildJvm child = ChildJvm.start(ChannelPeer.class, "spsc-block", socket.toString(), "alerts",
+                    Integer.toString(6 + WakeRounds.SPARE))) {
                 for (long i = 0; i < 3; i++) {
                     child.awaitLine("GOT " + i, TIMEOUT_S); // the three sent before it came
                 }
-                for (long s = 3; s < 6; s++) {
-                    child.awaitLine("PARKING " + s, TIMEOUT_S);
-                    awaitSleeping(child);
-                    long before = ch.wakeups();
-                    SpscChannelTest.send(ch.producer(), s, child);
-                    child.awaitLine("GOT " + s, TIMEOUT_S);
-                    assertTrue(ch.wakeups() > before, "the commit woke the sleeping consumer");
-                }
+                WakeRounds.run(3, 3, s -> ParkedConsumersTest.asleep(child, s), s -> SpscChannelTest.send(ch.producer(), s, child),
+                        s -> child.awaitLine("GOT " + s, TIMEOUT_S), ch::wakeups, child::output);
                 assertEquals(0, child.waitFor(TIMEOUT_S), child.output());
             }
         }

@@ -48,7 +48,11 @@ public final class ChannelPeer {
             switch (args[0]) {
                 case "spsc-consume" -> spscConsume(socket, channel, Long.parseLong(args[3]));
                 case "spsc-hold" -> spscHold(socket, channel, Long.parseLong(args[3]));
-                case "spsc-block" -> spscBlock(socket, channel, Long.parseLong(args[3]));
+                case "spsc-block" -> {
+                    try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, channel)) {
+                        block(Long.parseLong(args[3]), a::pollBlocking);
+                    }
+                }
                 case "spsc-drain" -> spscDrain(socket, channel, Long.parseLong(args[3]));
                 case "refuse" -> refuse(socket, channel, Role.valueOf(args[3]));
                 case "bcast-consume" -> bcastConsume(socket, channel, Long.parseLong(args[3]));
@@ -142,27 +146,12 @@ public final class ChannelPeer {
         }
     }
 
-    private static void spscBlock(Path socket, String channel, long count) {
-        try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, channel)) {
-            SequenceCheck check = new SequenceCheck(0);
-            for (long i = 0; i < count; i++) {
-                System.out.println("PARKING " + i);
-                System.out.flush();
-                while (a.pollBlocking(check::accept, 1, java.time.Duration.ofSeconds(60)) == 0) {
-                    // timed out: wait again (the test bounds the whole run)
-                }
-                System.out.println("GOT " + i);
-                System.out.flush();
-            }
-        }
-    }
-
     /** pollBlocking of any attachment. */
     interface BlockingPoll {
         int pollBlocking(io.sluice.api.MessageHandler handler, int limit, java.time.Duration timeout);
     }
 
-    /** As spscBlock, for any kind: "PARKING i" before each wait, "GOT i" after each message. */
+    /** Any kind: "PARKING i" before each wait, "GOT i" after each message. */
     private static void block(long count, BlockingPoll a) {
         SequenceCheck check = new SequenceCheck(0);
         for (long i = 0; i < count; i++) {

@@ -57,18 +57,15 @@ class NativeParkingTest {
                     : host.broadcast("p", BroadcastOptions.of(BroadcastPolicy.valueOf(kind), 4096).wakeParkedConsumers(true));
             HostedMpmcChannel work = mpmc ? host.mpmc("p", MpmcOptions.of(16, 64).wakeParkedConsumers(true)) : null;
             try (MpmcAttachment producer = mpmc ? work.attachLocal(Role.PRODUCER) : null;
-                 NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "block", socket.toString(), "p", "4")) {
+                 NativeChild c = NativeChild.start(NativeChild.SANITIZED, "sluice_peer", "block", socket.toString(), "p",
+                         Integer.toString(4 + WakeRounds.SPARE))) {
                 assertTrue(c.awaitLine("ATTACHED", TIMEOUT_S).endsWith(" can-block"), "WELCOME's wake flag, any kind");
                 MemorySegment ring = mpmc ? producer.producer().buffer() : null;
-                for (long s = 0; s < 4; s++) {
+                WakeRounds.run(0, 4, s -> {
                     c.awaitLine("PARKING " + s, TIMEOUT_S);
                     awaitSleeping(c);
-                    long before = mpmc ? ring.get(U32, MpmcRingDescriptor.WAKE_SEQUENCE_OFFSET) : bcast.wakeups();
-                    ParkedConsumersTest.send(mpmc ? producer : bcast.producer(), s);
-                    c.awaitLine("GOT " + s, TIMEOUT_S);
-                    long after = mpmc ? ring.get(U32, MpmcRingDescriptor.WAKE_SEQUENCE_OFFSET) : bcast.wakeups();
-                    assertNotEquals(before, after, "the commit found the C consumer parked and woke it");
-                }
+                }, s -> ParkedConsumersTest.send(mpmc ? producer : bcast.producer(), s), s -> c.awaitLine("GOT " + s, TIMEOUT_S),
+                        () -> mpmc ? ring.get(U32, MpmcRingDescriptor.WAKE_SEQUENCE_OFFSET) : bcast.wakeups(), () -> c.lines("").toString());
                 String timeout = c.awaitLine("TIMEOUT", TIMEOUT_S);
                 String[] f = timeout.split(" ");
                 assertEquals("0", f[1], "a blocking poll that times out returns 0: " + timeout);

@@ -61,18 +61,19 @@ class ParkedConsumersTest {
         Path socket = dir.resolve("bcast.sock");
         try (ChannelHost host = ChannelHost.bind(socket)) {
             HostedBroadcastChannel ch = host.broadcast("quotes", BroadcastOptions.of(policy, 4096).wakeParkedConsumers(true));
-            try (ChildJvm child = ChildJvm.start(ChannelPeer.class, "bcast-block", socket.toString(), "quotes", "4")) {
-                for (long s = 0; s < 4; s++) {
-                    child.awaitLine("PARKING " + s, TIMEOUT_S);
-                    BlockingWaitTest.awaitSleeping(child);
-                    long before = ch.wakeups();
-                    send(ch.producer(), s);
-                    child.awaitLine("GOT " + s, TIMEOUT_S);
-                    assertTrue(ch.wakeups() > before, "the commit woke the sleeping consumer; child:\n" + child.output());
-                }
+            try (ChildJvm child = ChildJvm.start(ChannelPeer.class, "bcast-block", socket.toString(), "quotes",
+                    Integer.toString(4 + WakeRounds.SPARE))) {
+                WakeRounds.run(0, 4, s -> asleep(child, s), s -> send(ch.producer(), s),
+                        s -> child.awaitLine("GOT " + s, TIMEOUT_S), ch::wakeups, child::output);
                 assertEquals(0, child.waitFor(TIMEOUT_S), child.output());
             }
         }
+    }
+
+    /** The child announced message {@code seq} and sleeps (asleep in 20 samples in a row). */
+    static void asleep(ChildJvm child, long seq) throws Exception {
+        child.awaitLine("PARKING " + seq, TIMEOUT_S);
+        BlockingWaitTest.awaitSleeping(child);
     }
 
     @Test
@@ -81,17 +82,13 @@ class ParkedConsumersTest {
         try (ChannelHost host = ChannelHost.bind(socket)) {
             HostedMpmcChannel ch = host.mpmc("work", MpmcOptions.of(16, 64).wakeParkedConsumers(true));
             try (MpmcAttachment producer = ch.attachLocal(Role.PRODUCER);
-                 ChildJvm child = ChildJvm.start(ChannelPeer.class, "mpmc-block", socket.toString(), "work", "4")) {
+                 ChildJvm child = ChildJvm.start(ChannelPeer.class, "mpmc-block", socket.toString(), "work",
+                         Integer.toString(4 + WakeRounds.SPARE))) {
                 MemorySegment ring = producer.producer().buffer();
-                for (long s = 0; s < 4; s++) {
-                    child.awaitLine("PARKING " + s, TIMEOUT_S);
-                    BlockingWaitTest.awaitSleeping(child);
-                    int before = ring.get(U32, MpmcRingDescriptor.WAKE_SEQUENCE_OFFSET);
-                    send(producer, s);
-                    child.awaitLine("GOT " + s, TIMEOUT_S);
-                    assertNotEquals(before, ring.get(U32, MpmcRingDescriptor.WAKE_SEQUENCE_OFFSET),
-                            "the commit found the consumer counted parked and woke it; child:\n" + child.output());
-                }
+                // The wake sequence moves when a commit finds the consumer counted parked and wakes it.
+                WakeRounds.run(0, 4, s -> asleep(child, s), s -> send(producer, s),
+                        s -> child.awaitLine("GOT " + s, TIMEOUT_S),
+                        () -> ring.get(U32, MpmcRingDescriptor.WAKE_SEQUENCE_OFFSET), child::output);
                 assertEquals(0, child.waitFor(TIMEOUT_S), child.output());
                 assertEquals(0, MpmcWakeup.parkedCount(ring), "every consumer that parked counted itself out again");
             }
