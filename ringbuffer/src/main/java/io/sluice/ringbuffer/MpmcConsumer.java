@@ -110,23 +110,6 @@ public final class MpmcConsumer implements MessageConsumer {
         if (limit < 1) {
             throw Misuse.pollLimit(what, limit);
         }
-        // The empty check, small enough to inline into every caller's spin loop: the slot at the
-        // head still FREE for the head's lap (no producer has claimed it yet) is the common state
-        // in which take could only return 0. Everything else, the handler's call included, is in
-        // take, which is entered only when there may be something to do: inside one method the
-        // JIT would profile the message branch as rare (a spinning consumer polls thousands of
-        // times per message), and a deoptimization of that method in a measured window would
-        // run the handler's path unoptimized, allocating each payload slice (as SpscConsumer).
-        final long head = (long) POSITION.getAcquire(region, HEAD_POSITION_OFFSET);
-        if (head >= 0 && (long) STATE.getAcquire(region, HEADER_LENGTH + ((head & slotMask) << slotLengthShift))
-                == MpmcSlotDescriptor.lapBits(head, slotCountShift)) {
-            return 0;
-        }
-        return take(handler, limit);
-    }
-
-    /** The poll proper: takes up to {@code limit} messages from the head, helping it on past the slots it may skip. */
-    private int take(MessageHandler handler, int limit) {
         final MemorySegment region = this.region;
         int count = 0;
         while (count < limit) {
