@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,13 +35,20 @@ class SnapshotSubscriptionTest {
              PublishedSnapshot snap = host.snapshot("held")) {
             snap.publish(Tables.version(1));
             List<Long> told = new CopyOnWriteArrayList<>();
+            CountDownLatch toldOnce = new CountDownLatch(1);
             try (SnapshotSubscription sub = Caches.snapshot(host.path(), "held")) {
-                sub.addListener(told::add);
+                sub.addListener(v -> {
+                    told.add(v);
+                    toldOnce.countDown();
+                });
                 assertEquals(1, sub.version());
                 SnapshotLease v1 = sub.acquire();
                 MemorySegment value = v1.get("k7");
                 snap.publish(Tables.version(2));
                 assertTrue(sub.awaitVersion(2, WAIT), "version 2 arrives");
+                // awaitVersion returns once version 2 is current; the receiving thread drops its hold
+                // on version 1 and tells the listeners after that: wait for it before counting.
+                assertTrue(toldOnce.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the listener is told of version 2");
                 assertEquals(List.of(2L), told);
                 assertEquals(1, mapsOf("held.v1"), "v1 is still mapped: a lease holds it");
                 assertEquals("v1:7", new String(value.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8));
