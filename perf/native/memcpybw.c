@@ -21,24 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static inline int64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t) t.tv_sec * 1000000000L + t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
-
-static void pin(int cpu) {
-    if (cpu < 0 || cpu >= sysconf(_SC_NPROCESSORS_ONLN)) return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) perror("sched_setaffinity");
-}
+#include "probe.h"
 
 int main(int argc, char **argv) {
     if (argc < 6) {

@@ -58,6 +58,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe.h"
+
 #define CONTROL_SIZE 4096
 #define PING 0
 #define PONG 128
@@ -100,12 +102,6 @@ static const char *output_base; /* set once the spec is parsed: where failures a
 static bool initiator;
 static _Atomic int64_t *ping_word, *pong_word, *phase_mine, *phase_theirs, *settle_word;
 static int64_t bracket_sequence;
-
-static inline int64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t) t.tv_sec * 1000000000L + t.tv_nsec;
-}
 
 /* Thread.onSpinWait(): only in the waits PeerMain spins politely in (sync points, settle decision). */
 static inline void spin_pause(void) {
@@ -393,19 +389,6 @@ static void echo(endpoint *e, long n) {
 
 /* ---- results ------------------------------------------------------------------------------------- */
 
-static int by_value(const void *a, const void *b) {
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of a sorted array. */
-static int64_t at_percentile(const int64_t *sorted, long n, double percentile) {
-    long rank = (long) ((percentile / 100.0) * n + 0.999999);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return sorted[rank - 1];
-}
-
 static int64_t *new_values(long n) {
     int64_t *v = calloc((size_t) (n > 0 ? n : 1), sizeof(int64_t));
     if (v == NULL) {
@@ -556,7 +539,7 @@ int main(int argc, char **argv) {
         for (long k = 0; k < s.slices; k++) {
             memcpy(sorted, measured + k * s.slice_size, sizeof(int64_t) * (size_t) s.slice_size);
             qsort(sorted, (size_t) s.slice_size, sizeof(int64_t), by_value);
-            int64_t p50 = at_percentile(sorted, s.slice_size, 50);
+            int64_t p50 = at(sorted, s.slice_size, 50);
             fprintf(props, "%s%" PRId64, k == 0 ? "" : ",", p50);
             printf(" %" PRId64, p50);
         }
@@ -564,8 +547,8 @@ int main(int argc, char **argv) {
         memcpy(sorted, measured, sizeof(int64_t) * (size_t) measured_count);
         qsort(sorted, (size_t) measured_count, sizeof(int64_t), by_value);
         printf("\nrtt_ns min=%" PRId64 " p50=%" PRId64 " p99=%" PRId64 " p99.9=%" PRId64 " max=%" PRId64 " n=%ld\n", sorted[0],
-               at_percentile(sorted, measured_count, 50), at_percentile(sorted, measured_count, 99),
-               at_percentile(sorted, measured_count, 99.9), sorted[measured_count - 1], measured_count);
+               at(sorted, measured_count, 50), at(sorted, measured_count, 99),
+               at(sorted, measured_count, 99.9), sorted[measured_count - 1], measured_count);
         free(sorted);
     }
     if (fclose(props) != 0) {

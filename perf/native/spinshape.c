@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe.h"
+
 #if !defined(__x86_64__)
 int main(void) {
     fprintf(stderr, "spinshape: x86-64 only\n");
@@ -42,25 +44,6 @@ static const char *const NAMES[SHAPES] = {"plain", "jvm-poll", "imul3", "pause",
  * (the JVM keeps that pointer in its thread structure). */
 static volatile int64_t polling_page[512] __attribute__((aligned(4096)));
 static volatile int64_t *volatile polling_word[8] __attribute__((aligned(64)));
-
-static inline int64_t now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t) t.tv_sec * 1000000000L + t.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b) {
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return (x > y) - (x < y);
-}
-
-static void pin(int cpu) {
-    if (cpu < 0 || cpu >= sysconf(_SC_NPROCESSORS_ONLN)) return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) perror("sched_setaffinity");
-}
 
 /* The loop: jump to the check; on a miss run the shape's body, then check again. */
 #define WAIT(BODY)                                                      \
