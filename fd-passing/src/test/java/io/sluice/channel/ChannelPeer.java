@@ -47,6 +47,9 @@ public final class ChannelPeer {
         try {
             switch (args[0]) {
                 case "spsc-consume" -> spscConsume(socket, channel, Long.parseLong(args[3]));
+                case "spsc-crc" -> crc(Channels.spsc(socket, channel), Long.parseLong(args[3]));
+                case "bcast-crc" -> crc(Channels.broadcast(socket, channel, io.sluice.ringbuffer.BroadcastStart.OLDEST),
+                        Long.parseLong(args[3]));
                 case "spsc-hold" -> spscHold(socket, channel, Long.parseLong(args[3]));
                 case "spsc-block" -> {
                     try (ConsumerAttachment<SpscConsumer> a = Channels.spsc(socket, channel)) {
@@ -115,6 +118,23 @@ public final class ChannelPeer {
             next++;
             count++;
             sum += seq * 31 + payload.byteSize();
+        }
+    }
+
+    /** Any kind: "CRC n value", the CRC-32 of the first n payloads end to end. */
+    private static void crc(ConsumerAttachment<?> a, long count) {
+        try (a) {
+            System.out.println("ATTACHED");
+            System.out.flush();
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            long[] seen = {0};
+            while (seen[0] < count) {
+                a.poll((type, payload) -> {
+                    crc.update(payload.asByteBuffer());
+                    seen[0]++;
+                }, 1);
+            }
+            System.out.println("CRC " + seen[0] + " " + crc.getValue());
         }
     }
 
