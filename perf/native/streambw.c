@@ -5,9 +5,14 @@
  * header, stamp release-stored last, "invalid" stored into the next record's stamp first, records
  * never wrap); a consumer process spins on each record's stamp, reads the first 8 payload bytes in
  * place and release-stores its position on a line of its own. The producer reads that position
- * only when its room runs out. Modes differ only in what the consumer does besides:
+ * only when its room runs out. Modes differ only in what one side does besides:
  *
  *   stamp     nothing (what the harness's consumers do);
+ *   ownahead  the producer, before each record, prefetches for writing (PREFETCHW) the stamp lines
+ *             of the two records after the next, so that lines the consumer read a lap ago are
+ *             the producer's again before its stores reach them;
+ *   backoffN  the consumer, whenever the record is not there yet, pauses N times (default 32)
+ *             before it looks again, so that it does not hold the line the producer is writing;
  *   prefetch  before spinning on a record, it prefetches the stamp lines of the next two records,
  *             as if every message were as long as the last one: the misses of several records
  *             are then in flight together instead of one after the other;

@@ -64,7 +64,6 @@ public final class HostedBroadcastChannel extends HostedChannel {
         this.backpressure = kind == RingKind.BROADCAST_BACKPRESSURE;
         this.maxConsumers = maxConsumers;
         this.producer = BroadcastRing.attachProducer(ring, name);
-        producer.copyLongPayloadsWith(LibcBulkCopy.INSTANCE);
         this.retired = new RetiredRegions(producer::isDoneWith);
         this.ring = ring;
         this.stalls = new StallWatch(this, producer.counters());

@@ -72,7 +72,6 @@ public final class HostedSpscChannel extends HostedChannel {
         this.standby = standbyArena.allocate(SpscRing.consumerPositionRegionSize(), 128);
         SpscRing.formatConsumerPosition(standby, capacity);
         this.producer = SpscRing.attachProducer(ring, standby, name);
-        producer.copyLongPayloadsWith(LibcBulkCopy.INSTANCE);
         this.retired = new RetiredRegions(producer::isDoneWith);
         this.ringHeader = ring.asSlice(0, SpscRingDescriptor.HEADER_LENGTH);
         this.stalls = new StallWatch(this, producer.counters());

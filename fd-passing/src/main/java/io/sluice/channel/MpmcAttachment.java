@@ -51,9 +51,6 @@ public final class MpmcAttachment implements MessageProducer, MessageConsumer, A
         try {
             MpmcProducer p = role != Role.CONSUMER ? MpmcRing.attachProducer(ring, participantId, link.channel()) : null;
             MpmcConsumer c = role != Role.PRODUCER ? MpmcRing.attachConsumer(ring, participantId, link.channel()) : null;
-            if (p != null) {
-                p.copyLongPayloadsWith(LibcBulkCopy.INSTANCE);
-            }
             MpmcWakeup w = null;
             if (link.info().wakesParkedConsumers()) {
                 // The host announced it: every producer of the channel, in every process, wakes.

@@ -2,7 +2,6 @@ package io.sluice.channel;
 
 import io.sluice.api.BroadcastPolicy;
 import io.sluice.api.MessageProducer;
-import io.sluice.ringbuffer.BulkCopy;
 import io.sluice.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,13 +17,13 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Long payloads, which a channel's producer copies with the C library's memmove (from
- * {@link BulkCopy#MIN_LENGTH} bytes), reach a consumer in another JVM byte for byte: from heap
- * and native sources, on both sides of the bulk length, and longer than one memmove call (1 MiB).
+ * Long payloads offered by a channel's producer reach a consumer in another JVM byte for byte:
+ * from heap and native sources, from 16 KiB to one and a half MiB (the longest a 16 MiB ring
+ * takes is 2 MiB), and a short one after them.
  */
 class LongPayloadTest {
     private static final long CAPACITY = 16L << 20; // longest message 2 MiB
-    private static final int[] LENGTHS = {BulkCopy.MIN_LENGTH - 1, BulkCopy.MIN_LENGTH, 65_536, (3 << 20) / 2 + 3, 100};
+    private static final int[] LENGTHS = {16_383, 16_384, 65_536, (3 << 20) / 2 + 3, 100};
     private static final int ROUNDS = 6;
     private static final long TIMEOUT_S = 60;
 

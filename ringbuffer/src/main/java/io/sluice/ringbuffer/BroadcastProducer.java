@@ -6,7 +6,6 @@ import io.sluice.api.RingLayoutException;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.util.Objects;
 
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.HEADER_LENGTH;
 import static io.sluice.ringbuffer.BroadcastRecordDescriptor.LENGTH_OFFSET;
@@ -93,9 +92,6 @@ public final class BroadcastProducer extends ProducerCounters implements Message
     // Wakes parked consumers after commits; null (the default) when consumers only spin. Set
     // once before the producer thread starts producing (see wakeParkedConsumersWith).
     private BroadcastWakeup wakeup;
-    // Copies long payloads in offer; null (the default): MemorySegment.copy for every payload. Set
-    // once before the producer thread starts producing (see copyLongPayloadsWith).
-    private BulkCopy bulkCopy;
 
     private BroadcastProducer(MemorySegment region, String what, BroadcastRingDescriptor.Header header,
                               BroadcastOverwrite overwrite) {
@@ -265,17 +261,6 @@ public final class BroadcastProducer extends ProducerCounters implements Message
     }
 
     /**
-     * Makes {@link #offer} copy payloads of {@link BulkCopy#MIN_LENGTH} bytes and more with
-     * {@code bulkCopy} (the transport's {@code memmove}) instead of {@code MemorySegment.copy}.
-     * Call before producing, from the thread that starts the producer thread.
-     *
-     * @param bulkCopy the copy for long payloads
-     */
-    public void copyLongPayloadsWith(BulkCopy bulkCopy) {
-        this.bulkCopy = Objects.requireNonNull(bulkCopy, "bulkCopy");
-    }
-
-    /**
      * {@inheritDoc}
      *
      * <p>If the copy fails (the source's arena was closed meanwhile, say), the claim is aborted and
@@ -289,7 +274,7 @@ public final class BroadcastProducer extends ProducerCounters implements Message
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        return Offer.offer(this, data, what, maxMessageLength, bulkCopy, type, source, sourceOffset, length);
+        return Offer.offer(this, data, what, maxMessageLength, type, source, sourceOffset, length);
     }
 
     /**

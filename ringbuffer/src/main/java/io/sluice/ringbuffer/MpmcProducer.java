@@ -81,9 +81,6 @@ public final class MpmcProducer extends ProducerCounters implements MessageProdu
     // Wakes parked consumers after commits and aborts; null (the default) when consumers only
     // spin. Set once before the producer thread starts producing (see wakeParkedConsumersWith).
     private MpmcWakeup wakeup;
-    // Copies long payloads in offer; null (the default): MemorySegment.copy for every payload. Set
-    // once before the producer thread starts producing (see copyLongPayloadsWith).
-    private BulkCopy bulkCopy;
 
     /**
      * A producer on the ring in {@code region}.
@@ -258,17 +255,6 @@ public final class MpmcProducer extends ProducerCounters implements MessageProdu
     }
 
     /**
-     * Makes {@link #offer} copy payloads of {@link BulkCopy#MIN_LENGTH} bytes and more with
-     * {@code bulkCopy} (the transport's {@code memmove}) instead of {@code MemorySegment.copy}.
-     * Call before producing, from the thread that starts the producer thread.
-     *
-     * @param bulkCopy the copy for long payloads
-     */
-    public void copyLongPayloadsWith(BulkCopy bulkCopy) {
-        this.bulkCopy = Objects.requireNonNull(bulkCopy, "bulkCopy");
-    }
-
-    /**
      * {@inheritDoc}
      *
      * <p>If the copy fails (the source's arena was closed meanwhile, say), the claim is aborted and
@@ -282,7 +268,7 @@ public final class MpmcProducer extends ProducerCounters implements MessageProdu
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        return Offer.offer(this, region, what, maxMessageLength, bulkCopy, type, source, sourceOffset, length);
+        return Offer.offer(this, region, what, maxMessageLength, type, source, sourceOffset, length);
     }
 
     /** {@return the whole ring region, writable; claim offsets index it} */

@@ -19,13 +19,12 @@ final class Offer {
      * @param buffer           the segment its claim offsets index ({@link MessageProducer#buffer()})
      * @param what             names the ring in exception messages
      * @param maxMessageLength the ring's longest payload, for the argument check's message
-     * @param bulkCopy         copies payloads of {@link BulkCopy#MIN_LENGTH} bytes and more; null: none
      * @return false if the ring has no room now
      * @throws IndexOutOfBoundsException if the source range is outside {@code source} (checked
      *                                   before anything is claimed)
      */
     static boolean offer(MessageProducer producer, MemorySegment buffer, String what, int maxMessageLength,
-                         BulkCopy bulkCopy, int type, MemorySegment source, long sourceOffset, int length) {
+                         int type, MemorySegment source, long sourceOffset, int length) {
         if (Misuse.outside(sourceOffset, length, source.byteSize())) {
             throw Misuse.offerArguments(what, type, sourceOffset, length, source.byteSize(), maxMessageLength);
         }
@@ -34,11 +33,7 @@ final class Offer {
             return false;
         }
         try {
-            if (length >= BulkCopy.MIN_LENGTH && bulkCopy != null) {
-                bulkCopy.copy(source, sourceOffset, buffer, at, length);
-            } else {
-                MemorySegment.copy(source, sourceOffset, buffer, at, length);
-            }
+            MemorySegment.copy(source, sourceOffset, buffer, at, length);
         } catch (RuntimeException e) { // e.g. the source's arena was closed
             try {
                 producer.abort(at);

@@ -7,7 +7,6 @@ import io.sluice.api.RingKind;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Objects;
 
 import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION;
 import static io.sluice.ringbuffer.SpscConsumerPositionDescriptor.POSITION_OFFSET;
@@ -176,9 +175,6 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     // Wakes a parked consumer after commits; null (the default) when consumers only spin. Set
     // once before the producer thread starts producing (see wakeParkedConsumersWith).
     private SpscWakeup wakeup;
-    // Copies long payloads in offer; null (the default): MemorySegment.copy for every payload. Set
-    // once before the producer thread starts producing (see copyLongPayloadsWith).
-    private BulkCopy bulkCopy;
     private final long capacity;
     private final long mask;
     private final int maxMessageLength;
@@ -386,17 +382,6 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
     }
 
     /**
-     * Makes {@link #offer} copy payloads of {@link BulkCopy#MIN_LENGTH} bytes and more with
-     * {@code bulkCopy} (the transport's {@code memmove}) instead of {@code MemorySegment.copy}.
-     * Call before producing, from the thread that starts the producer thread.
-     *
-     * @param bulkCopy the copy for long payloads
-     */
-    public void copyLongPayloadsWith(BulkCopy bulkCopy) {
-        this.bulkCopy = Objects.requireNonNull(bulkCopy, "bulkCopy");
-    }
-
-    /**
      * {@inheritDoc}
      *
      * <p>If the copy fails (the source's arena was closed meanwhile, say), the claim is aborted and
@@ -410,7 +395,7 @@ public final class SpscProducer extends ProducerCounters implements MessageProdu
      */
     @Override
     public boolean offer(int type, MemorySegment source, long sourceOffset, int length) {
-        return Offer.offer(this, data, name, maxMessageLength, bulkCopy, type, source, sourceOffset, length);
+        return Offer.offer(this, data, name, maxMessageLength, type, source, sourceOffset, length);
     }
 
     /** {@return the data area, which claim offsets index; write only inside the open claim's payload} */

@@ -470,52 +470,6 @@ class SpscRingTest {
         assertEquals(ring.producer.position(), ring.consumer.position(), "refused offers claim nothing");
     }
 
-    /** A bulk copy that counts its calls and copies with MemorySegment.copy, or fails when told to. */
-    private static final class CountingCopy implements BulkCopy {
-        int calls;
-        boolean fail;
-
-        @Override
-        public void copy(MemorySegment source, long sourceOffset, MemorySegment destination, long destinationOffset,
-                         long length) {
-            calls++;
-            if (fail) {
-                throw new IllegalStateException("copy failed");
-            }
-            MemorySegment.copy(source, sourceOffset, destination, destinationOffset, length);
-        }
-    }
-
-    @Test
-    void offerHandsOnlyLongPayloadsToTheBulkCopyAndAFailedCopyPublishesNothing() {
-        SpscTestRing ring = SpscTestRing.onHeap(8L * BulkCopy.MIN_LENGTH * 2);
-        CountingCopy copy = new CountingCopy();
-        ring.producer.copyLongPayloadsWith(copy);
-        byte[] source = pattern(5, BulkCopy.MIN_LENGTH + 8);
-        assertTrue(ring.producer.offer(1, MemorySegment.ofArray(source), 8, BulkCopy.MIN_LENGTH - 1));
-        assertEquals(0, copy.calls, "a payload one byte short of the bulk length is copied in the JVM");
-        assertTrue(ring.producer.offer(2, MemorySegment.ofArray(source), 8, BulkCopy.MIN_LENGTH));
-        assertEquals(1, copy.calls, "a payload of the bulk length goes to the bulk copy");
-        List<Message> got = drain(ring.consumer, 10);
-        assertEquals(2, got.size());
-        assertArrayEquals(java.util.Arrays.copyOfRange(source, 8, 8 + BulkCopy.MIN_LENGTH - 1), got.get(0).payload());
-        assertArrayEquals(java.util.Arrays.copyOfRange(source, 8, 8 + BulkCopy.MIN_LENGTH), got.get(1).payload());
-
-        copy.fail = true;
-        long before = ring.producer.position();
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> ring.producer.offer(3, MemorySegment.ofArray(source), 0, BulkCopy.MIN_LENGTH));
-        assertEquals("copy failed", e.getMessage());
-        assertEquals(before, ring.producer.position(), "the claim is aborted: nothing published");
-        assertEquals(0, drain(ring.consumer, 10).size());
-        copy.fail = false;
-        assertTrue(ring.producer.offer(4, MemorySegment.ofArray(source), 0, BulkCopy.MIN_LENGTH), "the next offer works");
-        got = drain(ring.consumer, 10);
-        assertEquals(1, got.size());
-        assertEquals(4, got.getFirst().type());
-        assertThrows(NullPointerException.class, () -> ring.producer.copyLongPayloadsWith(null));
-    }
-
     @Test
     void claimOffsetsAreEightByteAlignedAndThePayloadNeverWraps() {
         SpscTestRing ring = SpscTestRing.onHeap(512);

@@ -30,19 +30,12 @@ final class Downcalls {
      * and the check can overwrite the value.
      */
     static MethodHandle capturingErrno(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        MemorySegment symbol = LIBC.find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol '" + name + "'"));
         Linker.Option[] all = new Linker.Option[options.length + 1];
         all[0] = CAPTURE_ERRNO;
         System.arraycopy(options, 0, all, 1, options.length);
-        return LINKER.downcallHandle(symbol(name), descriptor, all);
-    }
-
-    /** A handle without errno capture, for a function every libc has. */
-    static MethodHandle bound(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        return LINKER.downcallHandle(symbol(name), descriptor, options);
-    }
-
-    private static MemorySegment symbol(String name) {
-        return LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol '" + name + "'"));
+        return LINKER.downcallHandle(symbol, descriptor, all);
     }
 
     /** A handle without errno capture, or empty if this libc lacks the symbol. */

@@ -14,7 +14,7 @@ import java.lang.invoke.MethodHandle;
  */
 final class Pinning {
     private static final int CPU_SET_BYTES = 128; // glibc's cpu_set_t: 1024 bits
-    @SuppressWarnings("restricted") // the one native call of perf/; peers run with --enable-native-access
+    @SuppressWarnings("restricted") // peers run with --enable-native-access
     private static final MethodHandle SCHED_SETAFFINITY = Linker.nativeLinker().downcallHandle(
             Linker.nativeLinker().defaultLookup().findOrThrow("sched_setaffinity"),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
