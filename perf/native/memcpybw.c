@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
         at += step;
     }
     long slices = count / slice;
-    double *rates = calloc((size_t) slices, sizeof *rates);
+    int64_t *rates = calloc((size_t) slices, sizeof *rates);
     if (rates == NULL) return 1;
     for (long s = 0; s < slices; s++) {
         int64_t start = now_ns();
@@ -70,13 +70,13 @@ int main(int argc, char **argv) {
             memcpy(src, &i, sizeof i);
             at += step;
         }
-        rates[s] = slice * 1e9 / (double) (now_ns() - start);
+        rates[s] = (int64_t) (slice * 1e9 / (double) (now_ns() - start));
     }
     printf("slice_rate");
-    for (long s = 0; s < slices; s++) printf(" %.0f", rates[s]);
+    for (long s = 0; s < slices; s++) printf(" %lld", (long long) rates[s]);
     printf("\n");
     qsort(rates, (size_t) slices, sizeof *rates, by_value);
-    printf("bandwidth_mb_s %.0f\n", rates[slices / 2] * size / 1e6);
+    printf("bandwidth_mb_s %.0f\n", rates[slices / 2] * (double) size / 1e6);
     volatile unsigned char sink = dst[capacity - 1]; /* keep the copies */
     (void) sink;
     munmap(dst, (size_t) capacity);

@@ -11,7 +11,7 @@
  *   ownahead  the producer, before each record, prefetches for writing (PREFETCHW) the stamp lines
  *             of the two records after the next, so that lines the consumer read a lap ago are
  *             the producer's again before its stores reach them;
- *   backoffN  the consumer, whenever the record is not there yet, pauses N times (default 32)
+ *   backoff[N] the consumer, whenever the record is not there yet, pauses N times (default 32)
  *             before it looks again, so that it does not hold the line the producer is writing;
  *   prefetch  before spinning on a record, it prefetches the stamp lines of the next two records,
  *             as if every message were as long as the last one: the misses of several records
@@ -39,9 +39,10 @@
 
 #include "probe.h"
 
-enum { HEADER = 16, LINE = 128, STAMP = 0, PREFETCH = 1, READ = 2, BACKOFF = 3 };
-static int backoff = 32;
-static int ownahead = 0;
+enum { HEADER = 16, LINE = 128 };
+enum mode { STAMP, OWNAHEAD, PREFETCH, BACKOFF, READ, MODES };
+static const char *const MODE_NAMES[MODES] = { "stamp", "ownahead", "prefetch", "backoff", "read" };
+static int backoff = 32; /* pauses per re-check in backoff mode */
 
 struct control {
     _Atomic int64_t position; /* consumer: where it has read up to */
@@ -62,7 +63,7 @@ static inline int64_t next_of(int64_t position, long span) {
     return left < span ? next + left : next;
 }
 
-static void produce(struct control *c, long size, long span, long total) {
+static void produce(struct control *c, enum mode mode, long size, long span, long total) {
     unsigned char *message = aligned_alloc(64, (size_t) ((size + 63) / 64 * 64));
     if (message == NULL) exit(1);
     memset(message, 0x5a, (size_t) size);
@@ -73,7 +74,7 @@ static void produce(struct control *c, long size, long span, long total) {
             limit = atomic_load_explicit(&c->position, memory_order_acquire) + capacity;
         }
         unsigned char *rec = data + (p & (capacity - 1));
-        if (ownahead) {
+        if (mode == OWNAHEAD) {
             int64_t n2 = next_of(next, span);
             if (n2 + 8 <= limit) __builtin_prefetch(data + (n2 & (capacity - 1)), 1);
             int64_t n3 = next_of(n2, span);
@@ -90,16 +91,17 @@ static void produce(struct control *c, long size, long span, long total) {
     }
 }
 
-static void consume(struct control *c, int mode, long size, long span, long warmup, long count, long slice) {
+static void consume(struct control *c, enum mode mode, long size, long span, long warmup, long count, long slice) {
     long slices = count / slice;
     int64_t *rates = calloc((size_t) slices, sizeof(int64_t));
     if (rates == NULL) exit(1);
-    int64_t p = 0, sum = 0, started = 0;
+    int64_t p = 0, sum = 0, started = 0, mark = warmup; /* mark: the next slice starts at that message */
     for (int64_t i = 0; i < warmup + count; i++) {
-        if (i >= warmup && (i - warmup) % slice == 0) {
+        if (i == mark) {
             int64_t t = now_ns();
             if (i > warmup) rates[(i - warmup) / slice - 1] = (int64_t) (slice * 1e9 / (double) (t - started));
             started = t;
+            mark += slice;
         }
         if (mode == PREFETCH) {
             int64_t n1 = next_of(p, span), n2 = next_of(n1, span);
@@ -129,33 +131,33 @@ static void consume(struct control *c, int mode, long size, long span, long warm
     }
     rates[slices - 1] = (int64_t) (slice * 1e9 / (double) (now_ns() - started));
     __asm__ volatile("" : : "r"(sum));
-    int64_t *sorted = malloc((size_t) slices * sizeof(int64_t));
-    if (sorted == NULL) exit(1);
-    memcpy(sorted, rates, (size_t) slices * sizeof(int64_t));
-    qsort(sorted, (size_t) slices, sizeof(int64_t), by_value);
-    int64_t median = at(sorted, slices, 50.0);
-    printf("streambw %s %ld: slices", mode == STAMP ? (ownahead ? "ownahead" : "stamp") : mode == PREFETCH ? "prefetch" : mode == READ ? "read" : "backoff", size);
+    printf("streambw %s %ld: slices", MODE_NAMES[mode], size);
     for (long s = 0; s < slices; s++) printf(" %lld", (long long) rates[s]);
+    qsort(rates, (size_t) slices, sizeof(int64_t), by_value);
+    int64_t median = at(rates, slices, 50.0);
     printf(" median %lld msg/s %.0f MB/s\n", (long long) median, median * (double) size / 1e6);
 }
 
 int main(int argc, char **argv) {
     if (argc < 7) {
-        fprintf(stderr, "usage: %s stamp|prefetch|read SIZE CAPACITY WARMUP COUNT SLICE [CPU_A CPU_B]\n", argv[0]);
+        fprintf(stderr, "usage: %s stamp|ownahead|prefetch|backoff[N]|read SIZE CAPACITY WARMUP COUNT SLICE [CPU_A CPU_B]\n",
+                argv[0]);
         return 2;
     }
-    int mode = strcmp(argv[1], "prefetch") == 0 ? PREFETCH : strcmp(argv[1], "read") == 0 ? READ
-             : strncmp(argv[1], "backoff", 7) == 0 ? BACKOFF : STAMP;
+    enum mode mode = MODES;
+    for (int m = 0; m < MODES; m++) {
+        size_t n = strlen(MODE_NAMES[m]);
+        if (strncmp(argv[1], MODE_NAMES[m], n) == 0 && (argv[1][n] == 0 || m == BACKOFF)) mode = (enum mode) m;
+    }
     if (mode == BACKOFF && argv[1][7] != 0) backoff = atoi(argv[1] + 7);
-    if (strcmp(argv[1], "ownahead") == 0) ownahead = 1;
     long size = atol(argv[2]), warmup = atol(argv[4]), count = atol(argv[5]), slice = atol(argv[6]);
     capacity = atol(argv[3]);
     int cpu_a = argc > 7 ? atoi(argv[7]) : 0, cpu_b = argc > 8 ? atoi(argv[8]) : 1;
     long span = (HEADER + size + 7) & ~7L;
-    if ((mode == STAMP && strcmp(argv[1], "stamp") != 0 && !ownahead) || size < 8 || capacity < 64 || capacity > (1L << 30)
+    if (mode == MODES || backoff < 0 || size < 8 || capacity < 64 || capacity > (1L << 30)
             || (capacity & (capacity - 1)) != 0 || span > capacity / 4 || warmup < 0 || slice <= 0 || count < slice
             || count % slice != 0) {
-        fprintf(stderr, "streambw: MODE stamp, prefetch or read; 8 <= SIZE, CAPACITY a power of two in 64..2^30 holding"
+        fprintf(stderr, "streambw: MODE stamp, ownahead, prefetch, backoff[N] or read; 8 <= SIZE, CAPACITY a power of two in 64..2^30 holding"
                         " four records; WARMUP >= 0; COUNT a multiple of SLICE > 0\n");
         return 2;
     }
@@ -177,7 +179,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     pin(cpu_a);
-    produce(c, size, span, warmup + count);
+    produce(c, mode, size, span, warmup + count);
     int status;
     waitpid(child, &status, 0);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
